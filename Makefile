@@ -1,0 +1,106 @@
+# appliance: build, test and reproduce. `make reproduce` and `make test` do all set-up
+# themselves on a fresh Debian 12 (run as root).
+
+VERSION := 0.1.0
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+LIBS_PC := libcurl libarchive libcjson libseccomp libsodium
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -Wswitch-enum -Wimplicit-fallthrough -Wcast-qual -Wundef -Wwrite-strings -Wvla \
+        -Wno-missing-field-initializers
+ifneq ($(filter true 1,$(CI) $(WERROR)),)
+WARN += -Werror
+endif
+
+PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DAP_VERSION='"$(VERSION)"' $(WARN)
+CFLAGS ?= -O2 -g
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+SRC := $(sort $(wildcard appliance/core/*.c appliance/image/*.c appliance/cmd/*.c))
+MAIN := appliance/main.c
+OBJ := $(SRC:appliance/%.c=build/obj/%.o)
+ASAN_OBJ := $(SRC:appliance/%.c=build/asan/obj/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+HEADERS := $(wildcard appliance/*/*.h)
+
+.PHONY: all deps lock test test-unit test-asan test-fuzz test-integration bench-image \
+        reproduce images clean format check-format
+
+all: build/appliance
+
+build/appliance: $(OBJ) build/obj/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PC_LIBS)
+
+build/obj/%.o: appliance/%.c $(HEADERS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -c -o $@ $<
+
+build/asan/obj/%.o: appliance/%.c $(HEADERS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PC_CFLAGS) -c -o $@ $<
+
+build/tests/%: tests/unit/%.c tests/unit/test.h $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(PC_LIBS)
+
+build/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(ASAN_OBJ) $(PC_LIBS)
+
+# libFuzzer harnesses, built with clang against the library sources.
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang $(BASE_CFLAGS) -Wno-unused-command-line-argument -O1 -g -fsanitize=fuzzer,address,undefined \
+	    $(PC_CFLAGS) -Iappliance -o $@ $< $(SRC) $(PC_LIBS)
+
+# Installs every Debian package the project needs (apt-get update first; idempotent).
+deps:
+	scripts/install-deps
+
+# Re-pins every image against the mirror (commit the result on its own).
+lock:
+	scripts/lock-all
+
+images: build/appliance
+	build/appliance image build
+
+# The main job. Until the measurement verbs land it builds every image and prints their table.
+reproduce: deps
+	$(MAKE) build/appliance
+	build/appliance image build
+	build/appliance image ls
+
+test: deps
+	$(MAKE) build/appliance $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN)
+	tests/run-all
+
+test-unit: $(UNIT_BIN)
+	tests/run-all unit
+
+test-asan: $(ASAN_UNIT_BIN)
+	tests/run-all asan
+
+test-fuzz: $(FUZZ_BIN)
+	tests/run-all fuzz
+
+test-integration: build/appliance
+	tests/run-all integration
+
+bench-image: build/appliance
+	tests/bench/image-build
+
+format:
+	clang-format -i $(wildcard appliance/*.c appliance/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+
+check-format:
+	clang-format --dry-run --Werror $(wildcard appliance/*.c appliance/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+
+clean:
+	rm -rf build

@@ -1,0 +1,27 @@
+/* Verbs: each parses its own options, calls modules and prints. Exit codes are AP_EXIT_*. */
+#ifndef AP_CMD_H
+#define AP_CMD_H
+
+#include "../core/error.h"
+
+enum { AP_EXIT_OK = 0, AP_EXIT_FAIL = 1, AP_EXIT_USAGE = 2 };
+
+/* Settings shared by every verb, from the environment and the global options. */
+struct ap_settings {
+    const char *cache_dir;  /* APPLIANCE_CACHE, default ~/.cache/appliance */
+    const char *mirrors;    /* APPLIANCE_MIRROR, default Debian's main mirror */
+    const char *images_dir; /* APPLIANCE_IMAGES, default images */
+    const char *out_dir;    /* APPLIANCE_OUT, default build/images */
+};
+
+void ap_cmd_settings_init(struct ap_settings *s);
+
+/* Prints an error (and frees it); returns AP_EXIT_FAIL. */
+int ap_cmd_fail(ap_error **err);
+/* Prints a usage error with the verb's hint; returns AP_EXIT_USAGE. */
+int ap_cmd_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int ap_cmd_image(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_version(struct ap_settings *s, int argc, char **argv);
+
+#endif

@@ -1,0 +1,45 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+
+void ap_cmd_settings_init(struct ap_settings *s)
+{
+    static char cache[4096];
+    const char *v = getenv("APPLIANCE_CACHE");
+    if (v != NULL && *v) {
+        s->cache_dir = v;
+    } else {
+        const char *xdg = getenv("XDG_CACHE_HOME");
+        const char *home = getenv("HOME");
+        if (xdg != NULL && *xdg)
+            snprintf(cache, sizeof(cache), "%s/appliance", xdg);
+        else
+            snprintf(cache, sizeof(cache), "%s/.cache/appliance", home ? home : "/root");
+        s->cache_dir = cache;
+    }
+    s->mirrors = getenv("APPLIANCE_MIRROR");
+    v = getenv("APPLIANCE_IMAGES");
+    s->images_dir = v != NULL && *v ? v : "images";
+    v = getenv("APPLIANCE_OUT");
+    s->out_dir = v != NULL && *v ? v : "build/images";
+}
+
+int ap_cmd_fail(ap_error **err)
+{
+    fprintf(stderr, "appliance: error: %s\n", *err != NULL ? (*err)->msg : "unknown failure");
+    ap_error_release(err);
+    return AP_EXIT_FAIL;
+}
+
+int ap_cmd_usage(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "appliance %s: ", verb);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'appliance %s --help'.\n", verb);
+    va_end(ap);
+    return AP_EXIT_USAGE;
+}

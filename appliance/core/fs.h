@@ -1,0 +1,44 @@
+/* File helpers: bounded reads, atomic writes, recursive create and remove. */
+#ifndef AP_CORE_FS_H
+#define AP_CORE_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Reads the whole file at path (relative to dirfd) into a NUL-terminated heap buffer owned by
+ * the caller. Files larger than max bytes are refused. */
+int ap_fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *len,
+                    ap_error **err);
+
+/* Writes data to path through a temporary file in the same directory, fsync and rename, so
+ * path holds either the old or the complete new content, never a half-written one. */
+int ap_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                       ap_error **err);
+
+/* mkdir -p with the given mode for the directories it creates. */
+int ap_fs_mkdir_p(const char *path, mode_t mode, ap_error **err);
+
+/* rm -rf that never follows symbolic links. A missing path is not an error. */
+int ap_fs_remove_tree(const char *path, ap_error **err);
+
+/* Makes dst a hard link of src, or a copy when a link is impossible (other file system).
+ * The copy goes through a temporary name and rename. */
+int ap_fs_link_or_copy(const char *src, const char *dst, ap_error **err);
+
+/* Creates a fresh directory "<parent>/.<prefix>.XXXXXX" and returns its path (owned by the
+ * caller). */
+int ap_fs_mkdtemp_in(const char *parent, const char *prefix, char **out, ap_error **err);
+
+/* snprintf for paths: returns 0, or -1 (errno ENAMETOOLONG) when the result does not fit. */
+int ap_fs_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Formats bytes as "12.3 MiB" into buf. Returns buf. */
+const char *ap_fs_human_bytes(uint64_t bytes, char *buf, size_t len);
+
+/* Retries write() on EINTR and short writes. */
+int ap_fs_write_all(int fd, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,86 @@
+#include "hash.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+int ap_hash_init(ap_error **err)
+{
+    if (sodium_init() < 0)
+        return ap_error_make(err, 0, "libsodium failed to initialise");
+    return 0;
+}
+
+void ap_sha256_init(struct ap_sha256 *h)
+{
+    crypto_hash_sha256_init(&h->st);
+}
+
+void ap_sha256_update(struct ap_sha256 *h, const void *data, size_t len)
+{
+    crypto_hash_sha256_update(&h->st, data, len);
+}
+
+static void to_hex(const unsigned char *bin, size_t len, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        hex[2 * i] = digits[bin[i] >> 4];
+        hex[2 * i + 1] = digits[bin[i] & 15];
+    }
+    hex[2 * len] = '\0';
+}
+
+void ap_sha256_final_hex(struct ap_sha256 *h, char *hex)
+{
+    unsigned char out[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&h->st, out);
+    to_hex(out, sizeof(out), hex);
+}
+
+void ap_sha256_hex(const void *data, size_t len, char *hex)
+{
+    struct ap_sha256 h;
+    ap_sha256_init(&h);
+    ap_sha256_update(&h, data, len);
+    ap_sha256_final_hex(&h, hex);
+}
+
+int ap_sha256_file(int dirfd, const char *path, char *hex, uint64_t *size, ap_error **err)
+{
+    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ap_error_make(err, errno, "opening %s", path);
+    struct ap_sha256 h;
+    ap_sha256_init(&h);
+    static __thread unsigned char buf[1 << 17];
+    uint64_t total = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ap_error_make(err, errno, "reading %s", path);
+        if (n == 0)
+            break;
+        ap_sha256_update(&h, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    ap_sha256_final_hex(&h, hex);
+    if (size != NULL)
+        *size = total;
+    return 0;
+}
+
+int ap_sha256_hex_valid(const char *s)
+{
+    if (s == NULL || strlen(s) != AP_SHA256_HEX_LEN)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}

@@ -1,0 +1,51 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static enum ap_log_level level = AP_LOG_NORMAL;
+
+void ap_log_set_level(enum ap_log_level l)
+{
+    level = l;
+}
+
+enum ap_log_level ap_log_get_level(void)
+{
+    return level;
+}
+
+static void vlog(const char *prefix, const char *fmt, va_list ap)
+{
+    fputs(prefix, stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void ap_log_info(const char *fmt, ...)
+{
+    if (level < AP_LOG_NORMAL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog("", fmt, ap);
+    va_end(ap);
+}
+
+void ap_log_debug(const char *fmt, ...)
+{
+    if (level < AP_LOG_VERBOSE)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog("debug: ", fmt, ap);
+    va_end(ap);
+}
+
+void ap_log_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog("warning: ", fmt, ap);
+    va_end(ap);
+}

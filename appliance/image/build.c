@@ -1,0 +1,373 @@
+#include "build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "../core/json.h"
+#include "../core/log.h"
+#include "deb.h"
+#include "lock.h"
+#include "oci.h"
+#include "recipe.h"
+#include "unpack.h"
+
+#ifndef AP_VERSION
+#define AP_VERSION "0"
+#endif
+
+/* Bump when the layer bytes for the same inputs change (tar options, skeleton, status file). */
+#define LAYER_FORMAT "appliance-layer-1"
+#define RECIPE_MAX (1u << 20)
+#define LOCK_MAX (16u << 20)
+#define DEB_MAX (UINT64_C(4) << 30)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int append(char **buf, size_t *len, const char *s, size_t n, ap_error **err)
+{
+    char *p = realloc(*buf, *len + n + 1);
+    if (p == NULL)
+        return ap_error_make(err, ENOMEM, "building the package status");
+    memcpy(p + *len, s, n);
+    *len += n;
+    p[*len] = '\0';
+    *buf = p;
+    return 0;
+}
+
+int ap_image_unpack_deb(int rootfd, const char *deb_path, const char *label, char **status,
+                        size_t *status_len, ap_error **err)
+{
+    cleanup_close int fd = open(deb_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ap_error_make(err, errno, "%s: opening %s", label, deb_path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return ap_error_make(err, errno, "%s: checking %s", label, deb_path);
+    if (st.st_size <= 0 || (uint64_t)st.st_size > DEB_MAX)
+        return ap_error_make(err, 0, "%s: %s has an implausible size", label, deb_path);
+    size_t len = (size_t)st.st_size;
+    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        return ap_error_make(err, errno, "%s: mapping %s", label, deb_path);
+    struct ap_deb d;
+    cleanup_free char *control = NULL;
+    struct ap_unpack u;
+    ap_unpack_init(&u, rootfd);
+    int rc = ap_deb_open(map, len, label, &d, err);
+    if (rc == 0)
+        rc = ap_deb_control(&d, label, &control, err);
+    if (rc == 0)
+        rc = ap_deb_each_data_entry(&d, label, ap_unpack_entry, &u, err);
+    ap_unpack_done(&u);
+    munmap(map, len);
+    if (rc < 0 || status == NULL)
+        return rc;
+    /* dpkg's status database: the control paragraph with a Status line after Package, so
+     * scanners that read var/lib/dpkg/status see what the image holds. */
+    size_t clen = strlen(control);
+    while (clen > 0 && control[clen - 1] == '\n')
+        clen--;
+    const char *nl = memchr(control, '\n', clen);
+    size_t first = nl != NULL ? (size_t)(nl - control) + 1 : clen;
+    static const char st_line[] = "Status: install ok installed\n";
+    if (append(status, status_len, control, first, err) < 0 ||
+        (nl == NULL && append(status, status_len, "\n", 1, err) < 0) ||
+        append(status, status_len, st_line, sizeof(st_line) - 1, err) < 0 ||
+        append(status, status_len, control + first, clen - first, err) < 0 ||
+        append(status, status_len, nl != NULL ? "\n\n" : "\n", nl != NULL ? 2 : 1, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* Copies the recipe's extra files into the tree. */
+static int add_files(int rootfd, const char *image_dir, const struct ap_recipe *r,
+                     struct ap_sha256 *key, ap_error **err)
+{
+    for (size_t i = 0; i < r->n_files; i++) {
+        const struct ap_recipe_file *f = &r->files[i];
+        char src[4096];
+        snprintf(src, sizeof(src), "%s/%s", image_dir, f->src);
+        cleanup_free char *data = NULL;
+        size_t len = 0;
+        if (ap_fs_read_file(AT_FDCWD, src, 64u << 20, &data, &len, err) < 0)
+            return ap_error_wrap(err, "recipe file %s", f->src);
+        if (key != NULL) {
+            ap_sha256_update(key, f->dst, strlen(f->dst) + 1);
+            ap_sha256_update(key, &f->mode, sizeof(f->mode));
+            ap_sha256_update(key, &len, sizeof(len));
+            ap_sha256_update(key, data, len);
+            continue;
+        }
+        char dst[4096];
+        snprintf(dst, sizeof(dst), "%s", f->dst + 1);
+        char *slash = strrchr(dst, '/');
+        const char *leaf = dst;
+        cleanup_close int dfd = -1;
+        if (slash != NULL) {
+            *slash = '\0';
+            leaf = slash + 1;
+            dfd = ap_unpack_open_dir(rootfd, dst, 1, err);
+        } else {
+            dfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+        }
+        if (dfd < 0)
+            return ap_error_wrap(err, "recipe file %s", f->dst);
+        if (unlinkat(dfd, leaf, 0) < 0 && errno != ENOENT)
+            return ap_error_make(err, errno, "replacing %s", f->dst);
+        cleanup_close int out =
+            openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (out < 0 || ap_fs_write_all(out, data, len) < 0 || fchmod(out, f->mode) < 0)
+            return ap_error_make(err, errno, "writing %s", f->dst);
+    }
+    return 0;
+}
+
+struct loaded {
+    struct ap_recipe *recipe;
+    struct ap_lock *lock;
+    char image_dir[4096];
+    char lock_sha[AP_SHA256_HEX_LEN + 1], recipe_sha[AP_SHA256_HEX_LEN + 1];
+    char key[AP_SHA256_HEX_LEN + 1];
+};
+
+static void loaded_free(struct loaded *l)
+{
+    ap_recipe_free(l->recipe);
+    ap_lock_free(l->lock);
+}
+
+static int load(const struct ap_build_opts *o, const char *name, struct loaded *l,
+                ap_error **err)
+{
+    memset(l, 0, sizeof(*l));
+    snprintf(l->image_dir, sizeof(l->image_dir), "%s/%s", o->images_dir, name);
+    char path[4096];
+    cleanup_free char *rbuf = NULL, *lbuf = NULL;
+    size_t rlen = 0, llen = 0;
+    ap_fs_path(path, sizeof(path), "%s/image.json", l->image_dir);
+    if (ap_fs_read_file(AT_FDCWD, path, RECIPE_MAX, &rbuf, &rlen, err) < 0)
+        return ap_error_hint(err, "`appliance image ls` lists the images this tree defines");
+    if (ap_recipe_parse(rbuf, rlen, path, &l->recipe, err) < 0)
+        return -1;
+    if (strcmp(l->recipe->name, name) != 0)
+        return ap_error_make(err, 0, "%s: name \"%s\" differs from its folder \"%s\"", path,
+                             l->recipe->name, name);
+    ap_fs_path(path, sizeof(path), "%s/lock.json", l->image_dir);
+    if (ap_fs_read_file(AT_FDCWD, path, LOCK_MAX, &lbuf, &llen, err) < 0)
+        return ap_error_hint(err, "pin the packages with `scripts/lock-image %s`", l->image_dir);
+    if (ap_lock_parse(lbuf, llen, path, &l->lock, err) < 0)
+        return -1;
+    if (strcmp(l->lock->image, name) != 0)
+        return ap_error_make(err, 0, "%s: the lock is for image \"%s\"", path, l->lock->image);
+    ap_sha256_hex(rbuf, rlen, l->recipe_sha);
+    ap_sha256_hex(lbuf, llen, l->lock_sha);
+    /* Everything the layer bytes depend on. */
+    struct ap_sha256 k;
+    ap_sha256_init(&k);
+    ap_sha256_update(&k, LAYER_FORMAT, sizeof(LAYER_FORMAT));
+    ap_sha256_update(&k, l->recipe_sha, sizeof(l->recipe_sha));
+    ap_sha256_update(&k, l->lock_sha, sizeof(l->lock_sha));
+    if (add_files(-1, l->image_dir, l->recipe, &k, err) < 0)
+        return -1;
+    ap_sha256_final_hex(&k, l->key);
+    return 0;
+}
+
+static int stats_to_json(const struct ap_layer_stats *s, const char *path, ap_error **err)
+{
+    cleanup_cjson cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "digest", s->digest);
+    cJSON_AddStringToObject(j, "diff_id", s->diff_id);
+    cJSON_AddNumberToObject(j, "compressed_size", (double)s->compressed_size);
+    cJSON_AddNumberToObject(j, "tar_size", (double)s->tar_size);
+    cJSON_AddNumberToObject(j, "unpacked_bytes", (double)s->unpacked_bytes);
+    cJSON_AddNumberToObject(j, "entries", (double)s->entries);
+    cJSON_AddNumberToObject(j, "files", (double)s->files);
+    return ap_json_write_file(path, j, err);
+}
+
+/* Loads a cached layer's statistics and checks the layer's bytes against them. */
+static int cached_layer(const char *dir, struct ap_layer_stats *s, ap_error **err)
+{
+    char path[4096];
+    ap_fs_path(path, sizeof(path), "%s/stats.json", dir);
+    cleanup_cjson cJSON *j = NULL;
+    if (ap_json_read_file(path, 1u << 16, &j, err) < 0)
+        return -1;
+    const char *digest = NULL, *diff = NULL;
+    int64_t v[5];
+    static const char *const keys[] = {"compressed_size", "tar_size", "unpacked_bytes",
+                                       "entries", "files"};
+    if (ap_json_get_string(j, "digest", 1, path, &digest, err) < 0 ||
+        ap_json_get_string(j, "diff_id", 1, path, &diff, err) < 0 ||
+        !ap_sha256_hex_valid(digest) || !ap_sha256_hex_valid(diff))
+        return ap_error_make(err, 0, "%s: bad digests", path);
+    for (size_t i = 0; i < 5; i++)
+        if (ap_json_get_int(j, keys[i], 1, 0, INT64_C(1) << 50, path, &v[i], err) < 0)
+            return -1;
+    memset(s, 0, sizeof(*s));
+    strcpy(s->digest, digest);
+    strcpy(s->diff_id, diff);
+    s->compressed_size = (uint64_t)v[0];
+    s->tar_size = (uint64_t)v[1];
+    s->unpacked_bytes = (uint64_t)v[2];
+    s->entries = (uint64_t)v[3];
+    s->files = (uint64_t)v[4];
+    char hex[AP_SHA256_HEX_LEN + 1];
+    uint64_t size = 0;
+    ap_fs_path(path, sizeof(path), "%s/layer.tar.gz", dir);
+    if (ap_sha256_file(AT_FDCWD, path, hex, &size, err) < 0)
+        return -1;
+    if (strcmp(hex, s->digest) != 0 || size != s->compressed_size)
+        return ap_error_make(err, 0, "cached layer %s is corrupt", path);
+    return 0;
+}
+
+/* Fetches every package, unpacks them into a fresh tree and packs the tree into
+ * <build_dir>/layer.tar.gz; build_dir appears under its final name only when complete. */
+static int build_layer(const struct ap_build_opts *o, const struct loaded *l,
+                       const char *build_dir, struct ap_layer_stats *s, ap_error **err)
+{
+    char builds[4096];
+    snprintf(builds, sizeof(builds), "%s/builds", o->cache_dir);
+    if (ap_fs_mkdir_p(builds, 0755, err) < 0)
+        return -1;
+    cleanup_free char *work = NULL;
+    if (ap_fs_mkdtemp_in(builds, l->recipe->name, &work, err) < 0)
+        return -1;
+    char root[4096], layer[4096], stats[4096];
+    snprintf(root, sizeof(root), "%s/rootfs", work);
+    snprintf(layer, sizeof(layer), "%s/layer.tar.gz", work);
+    snprintf(stats, sizeof(stats), "%s/stats.json", work);
+    cleanup_free char *status = NULL;
+    size_t status_len = 0;
+    int rc = -1;
+    if (mkdir(root, 0755) < 0) {
+        ap_error_make(err, errno, "creating %s", root);
+        goto out;
+    }
+    {
+        cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0) {
+            ap_error_make(err, errno, "opening %s", root);
+            goto out;
+        }
+        if (ap_unpack_skeleton(rootfd, err) < 0)
+            goto out;
+        for (size_t i = 0; i < l->lock->n; i++) {
+            const struct ap_lock_pkg *p = &l->lock->pkgs[i];
+            char label[512];
+            snprintf(label, sizeof(label), "%s %s (%s)", p->name, p->version, p->architecture);
+            cleanup_free char *deb = NULL;
+            if (ap_fetch_blob(o->fetch, p->filename, p->sha256, p->size, label, &deb, err) < 0)
+                goto out;
+            ap_log_debug("unpacking %s", label);
+            if (ap_image_unpack_deb(rootfd, deb, label, &status, &status_len, err) < 0)
+                goto out;
+        }
+        if (add_files(rootfd, l->image_dir, l->recipe, NULL, err) < 0)
+            goto out;
+        cleanup_close int dpkg = ap_unpack_open_dir(rootfd, "var/lib/dpkg", 1, err);
+        if (dpkg < 0)
+            goto out;
+        cleanup_close int sf =
+            openat(dpkg, "status", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (sf < 0 || ap_fs_write_all(sf, status, status_len) < 0 || fchmod(sf, 0644) < 0) {
+            ap_error_make(err, errno, "writing var/lib/dpkg/status");
+            goto out;
+        }
+    }
+    {
+        cleanup_close int lfd = open(layer, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (lfd < 0) {
+            ap_error_make(err, errno, "creating %s", layer);
+            goto out;
+        }
+        if (ap_layer_write_tree(root, l->recipe->source_date_epoch, ap_layer_fd_sink, &lfd, s,
+                                err) < 0)
+            goto out;
+        if (fsync(lfd) < 0) {
+            ap_error_make(err, errno, "writing %s", layer);
+            goto out;
+        }
+    }
+    if (ap_fs_remove_tree(root, err) < 0 || stats_to_json(s, stats, err) < 0)
+        goto out;
+    /* A concurrent build of the same key may have won; either result is the same. */
+    if (rename(work, build_dir) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
+        ap_error_make(err, errno, "storing the build in %s", build_dir);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (access(work, F_OK) == 0) {
+        ap_error *ignored = NULL;
+        ap_fs_remove_tree(work, &ignored);
+        ap_error_release(&ignored);
+    }
+    return rc;
+}
+
+int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_build_result *r,
+                   ap_error **err)
+{
+    double t0 = now_s();
+    memset(r, 0, sizeof(*r));
+    struct loaded l;
+    int rc = -1;
+    if (load(o, name, &l, err) < 0)
+        goto out;
+    strcpy(r->build_key, l.key);
+    r->packages = l.lock->n;
+    char build_dir[4096];
+    snprintf(build_dir, sizeof(build_dir), "%s/builds/%s", o->cache_dir, l.key);
+    ap_error *miss = NULL;
+    if (!o->no_build_cache && access(build_dir, F_OK) == 0 &&
+        cached_layer(build_dir, &r->layer, &miss) == 0) {
+        r->from_cache = 1;
+    } else {
+        if (miss != NULL) {
+            ap_log_warn("%s; building it again", miss->msg);
+            ap_error_release(&miss);
+        }
+        if (access(build_dir, F_OK) == 0 && ap_fs_remove_tree(build_dir, err) < 0)
+            goto out;
+        ap_log_info("building %s: %zu packages", name, l.lock->n);
+        if (build_layer(o, &l, build_dir, &r->layer, err) < 0)
+            goto out;
+    }
+    char layer_path[4096], out_dir[4096];
+    ap_fs_path(layer_path, sizeof(layer_path), "%s/layer.tar.gz", build_dir);
+    snprintf(out_dir, sizeof(out_dir), "%s/%s", o->out_dir, name);
+    struct ap_oci_spec spec = {.recipe = l.recipe,
+                               .layer_path = layer_path,
+                               .layer = &r->layer,
+                               .lock_sha256 = l.lock_sha,
+                               .recipe_sha256 = l.recipe_sha,
+                               .build_key = l.key,
+                               .packages = l.lock->n};
+    if (ap_oci_write_layout(out_dir, &spec, r->manifest_digest, err) < 0)
+        goto out;
+    r->seconds = now_s() - t0;
+    rc = 0;
+out:
+    loaded_free(&l);
+    if (rc < 0)
+        ap_error_wrap(err, "building image %s", name);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* OCI image layouts (image-spec v1.1): writing ours and reading any single-manifest one. */
+#ifndef AP_IMAGE_OCI_H
+#define AP_IMAGE_OCI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/error.h"
+#include "../core/hash.h"
+#include "layer.h"
+#include "recipe.h"
+
+#define AP_OCI_MAX_LAYERS 64
+
+/* What goes into an image besides its one layer. */
+struct ap_oci_spec {
+    const struct ap_recipe *recipe;
+    const char *layer_path; /* the compressed layer (linked or copied into the layout) */
+    const struct ap_layer_stats *layer;
+    const char *lock_sha256, *recipe_sha256, *build_key;
+    size_t packages;
+};
+
+/* Writes a complete layout into a temporary directory beside `dir` and then puts it in
+ * place of `dir` in one rename, so `dir` is never half-written. Returns the manifest digest
+ * (hex) in manifest_digest (65 bytes). */
+int ap_oci_write_layout(const char *dir, const struct ap_oci_spec *spec, char *manifest_digest,
+                        ap_error **err);
+
+struct ap_oci_info {
+    char manifest_digest[AP_SHA256_HEX_LEN + 1];
+    uint64_t manifest_size, config_size;
+    size_t n_layers;
+    char layer_digest[AP_OCI_MAX_LAYERS][AP_SHA256_HEX_LEN + 1];
+    uint64_t layer_size[AP_OCI_MAX_LAYERS];
+    uint64_t compressed_bytes; /* manifest + config + layers */
+    /* From our annotations, when present (otherwise 0 / empty). */
+    uint64_t unpacked_bytes, files, packages;
+    char lock_sha256[AP_SHA256_HEX_LEN + 1];
+    char version[64], created[32], title[128];
+};
+
+/* Reads the layout at dir: index.json, then its single manifest and the config, checking
+ * each blob's size and sha256 (the layers' sizes only; ap_oci_unpack checks their bytes). */
+int ap_oci_read(const char *dir, struct ap_oci_info *info, ap_error **err);
+
+/* Unpacks every layer of the layout at dir into the empty directory `dest`, with the same
+ * entry checks as for packages and each layer's sha256 checked before it is used. */
+int ap_oci_unpack(const char *dir, const char *dest, ap_error **err);
+
+#endif

@@ -1,0 +1,89 @@
+/* appliance: settles published Go-vs-Python performance claims. This file only dispatches. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "image/fetch.h"
+
+#ifndef AP_VERSION
+#define AP_VERSION "0"
+#endif
+
+static const struct {
+    const char *name;
+    int (*fn)(struct ap_settings *, int, char **);
+    const char *summary;
+} verbs[] = {
+    {"image", ap_cmd_image, "build, list, inspect and unpack pinned images"},
+    {"version", ap_cmd_version, "print the version"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: appliance [--quiet|--verbose] VERB [OPTIONS...]\n\n"
+                 "Builds pinned Go and Python images from checksum-verified Debian packages.\n\n"
+                 "Verbs:\n");
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(out, "\nEnvironment:\n"
+                 "  APPLIANCE_CACHE   download and build cache (default ~/.cache/appliance)\n"
+                 "  APPLIANCE_MIRROR  comma-separated Debian mirror URLs (default %s)\n"
+                 "  APPLIANCE_IMAGES  folder of image recipes (default images)\n"
+                 "  APPLIANCE_OUT     where image layouts go (default build/images)\n\n"
+                 "Exit status: 0 success, 1 failure, 2 usage error.\n"
+                 "'appliance VERB --help' describes a verb.\n",
+            AP_DEFAULT_MIRROR);
+}
+
+int ap_cmd_version(struct ap_settings *s, int argc, char **argv)
+{
+    (void)s;
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("Usage: appliance version\n");
+        return AP_EXIT_OK;
+    }
+    if (argc > 1)
+        return ap_cmd_usage("version", "unexpected argument '%s'", argv[1]);
+    printf("appliance %s\n", AP_VERSION);
+    return AP_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            ap_log_set_level(AP_LOG_QUIET);
+        } else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
+            ap_log_set_level(AP_LOG_VERBOSE);
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return AP_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("appliance %s\n", AP_VERSION);
+            return AP_EXIT_OK;
+        } else {
+            fprintf(stderr, "appliance: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return AP_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return AP_EXIT_USAGE;
+    }
+    ap_error *err = NULL;
+    if (ap_hash_init(&err) < 0 || ap_fetch_global_init(&err) < 0)
+        return ap_cmd_fail(&err);
+    struct ap_settings s;
+    ap_cmd_settings_init(&s);
+    for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
+        if (strcmp(argv[i], verbs[v].name) == 0)
+            return verbs[v].fn(&s, argc - i, argv + i);
+    fprintf(stderr, "appliance: unknown verb '%s'\n", argv[i]);
+    usage(stderr);
+    return AP_EXIT_USAGE;
+}
