@@ -180,8 +180,10 @@ static int load(const struct ap_build_opts *o, const char *name, struct loaded *
     struct ap_sha256 k;
     ap_sha256_init(&k);
     ap_sha256_update(&k, LAYER_FORMAT, sizeof(LAYER_FORMAT));
-    ap_sha256_update(&k, l->recipe_sha, sizeof(l->recipe_sha));
+    /* Only what reaches the layer: the packages, the mtime and the extra files. Env,
+     * entrypoint and the like live in the config and do not force a rebuild. */
     ap_sha256_update(&k, l->lock_sha, sizeof(l->lock_sha));
+    ap_sha256_update(&k, &l->recipe->source_date_epoch, sizeof(l->recipe->source_date_epoch));
     if (add_files(-1, l->image_dir, l->recipe, &k, err) < 0)
         return -1;
     ap_sha256_final_hex(&k, l->key);

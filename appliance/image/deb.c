@@ -97,8 +97,9 @@ int ap_deb_control(const struct ap_deb *d, const char *label, char **out, ap_err
         return -1;
     struct ap_tar_policy p;
     ap_tar_default_policy(&p, 0);
-    p.max_entry = CONTROL_MAX;
-    p.max_total = 16 * CONTROL_MAX;
+    /* md5sums of a large package runs to megabytes; only control itself is read. */
+    p.max_entry = 64 * CONTROL_MAX;
+    p.max_total = 256 * CONTROL_MAX;
     p.max_entries = 1000;
     struct control_ctx c = {NULL};
     char inner[512];

@@ -111,6 +111,9 @@ int ap_layer_open(int64_t mtime, ap_layer_sink sink, void *ctx, struct ap_layer_
     archive_entry_free(raw);
     if (r != ARCHIVE_OK ||
         archive_write_set_format_pax_restricted(w->tar) != ARCHIVE_OK ||
+        /* Names are bytes: no conversion through the caller's locale, which would make the
+         * output depend on it (and fail on non-ASCII names under "C"). */
+        archive_write_set_format_option(w->tar, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
         archive_write_add_filter_none(w->tar) != ARCHIVE_OK ||
         archive_write_open2(w->tar, w, NULL, tar_out, NULL, NULL) != ARCHIVE_OK) {
         fail(w, r != ARCHIVE_OK ? w->gz : w->tar, "setting up the layer", err);
