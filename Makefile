@@ -14,12 +14,12 @@ WARN += -Werror
 endif
 
 PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lm
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DAP_VERSION='"$(VERSION)"' $(WARN)
 CFLAGS ?= -O2 -g
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-SRC := $(sort $(wildcard appliance/core/*.c appliance/image/*.c appliance/cmd/*.c))
+SRC := $(sort $(wildcard appliance/core/*.c appliance/image/*.c appliance/sandbox/*.c appliance/cmd/*.c))
 MAIN := appliance/main.c
 OBJ := $(SRC:appliance/%.c=build/obj/%.o)
 ASAN_OBJ := $(SRC:appliance/%.c=build/asan/obj/%.o)
@@ -28,7 +28,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-HEADERS := $(wildcard appliance/*/*.h)
+HEADERS := $(wildcard appliance/*/*.h) appliance/sandbox/seccomp-default.json
 
 .PHONY: all deps lock test test-unit test-asan test-fuzz test-integration bench-image \
         reproduce images clean format check-format

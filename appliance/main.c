@@ -18,6 +18,7 @@ static const struct {
     const char *summary;
 } verbs[] = {
     {"image", ap_cmd_image, "build, list, inspect and unpack pinned images"},
+    {"run", ap_cmd_run, "run a command in a sandbox and measure it"},
     {"version", ap_cmd_version, "print the version"},
 };
 

@@ -22,6 +22,7 @@ int ap_cmd_fail(ap_error **err);
 int ap_cmd_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int ap_cmd_image(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_run(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_version(struct ap_settings *s, int argc, char **argv);
 
 #endif

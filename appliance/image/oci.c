@@ -346,3 +346,66 @@ int ap_oci_unpack(const char *dir, const char *dest, ap_error **err)
     }
     return 0;
 }
+
+int ap_oci_read_config(const char *dir, cJSON **out, ap_error **err)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/index.json", dir);
+    cleanup_cjson cJSON *idx = NULL;
+    if (ap_json_read_file(path, BLOB_MAX, &idx, err) < 0)
+        return -1;
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(idx, "manifests");
+    const char *mdig, *cdig;
+    uint64_t msize, csize;
+    if (!cJSON_IsArray(ms) || cJSON_GetArraySize(ms) != 1)
+        return ap_error_make(err, 0, "%s: expected exactly one manifest", path);
+    if (get_descriptor(cJSON_GetArrayItem(ms, 0), path, &mdig, &msize, err) < 0)
+        return -1;
+    cleanup_cjson cJSON *m = NULL;
+    if (read_blob_json(dir, mdig, msize, &m, NULL, err) < 0)
+        return -1;
+    if (get_descriptor(cJSON_GetObjectItemCaseSensitive(m, "config"), "manifest config", &cdig,
+                       &csize, err) < 0)
+        return -1;
+    cleanup_cjson cJSON *cfg = NULL;
+    if (read_blob_json(dir, cdig, csize, &cfg, NULL, err) < 0)
+        return -1;
+    cJSON *c = cJSON_DetachItemFromObjectCaseSensitive(cfg, "config");
+    *out = c != NULL ? c : cJSON_CreateObject();
+    return 0;
+}
+
+int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len,
+                  ap_error **err)
+{
+    struct ap_oci_info info;
+    if (ap_oci_read(layout, &info, err) < 0)
+        return -1;
+    char parent[4096];
+    if (ap_fs_path(parent, sizeof(parent), "%s/rootfs", cache_dir) < 0 ||
+        ap_fs_path(out, len, "%s/%s", parent, info.manifest_digest) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "rootfs path under %s", cache_dir);
+    struct stat st;
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    if (ap_fs_mkdir_p(parent, 0755, err) < 0)
+        return -1;
+    cleanup_free char *tmp = NULL;
+    if (ap_fs_mkdtemp_in(parent, "unpack", &tmp, err) < 0)
+        return -1;
+    if (chmod(tmp, 0755) < 0 || ap_oci_unpack(layout, tmp, err) < 0 ||
+        (rename(tmp, out) < 0 && errno != ENOTEMPTY && errno != EEXIST)) {
+        if (*err == NULL)
+            ap_error_make(err, errno, "putting the rootfs in place at %s", out);
+        ap_error *ignored = NULL;
+        ap_fs_remove_tree(tmp, &ignored);
+        ap_error_release(&ignored);
+        return -1;
+    }
+    if (access(tmp, F_OK) == 0) {
+        ap_error *ignored = NULL; /* another run unpacked it first */
+        ap_fs_remove_tree(tmp, &ignored);
+        ap_error_release(&ignored);
+    }
+    return 0;
+}

@@ -7,6 +7,7 @@
 
 #include "../core/error.h"
 #include "../core/hash.h"
+#include "../core/json.h"
 #include "layer.h"
 #include "recipe.h"
 
@@ -49,3 +50,12 @@ int ap_oci_read(const char *dir, struct ap_oci_info *info, ap_error **err);
 int ap_oci_unpack(const char *dir, const char *dest, ap_error **err);
 
 #endif
+
+/* The runtime settings of the layout's image (Env, Entrypoint, Cmd, WorkingDir): the
+ * "config" object of its configuration, detached and owned by the caller. */
+int ap_oci_read_config(const char *dir, cJSON **out, ap_error **err);
+
+/* Makes the image at `layout` available unpacked under <cache_dir>/rootfs/<manifest digest>
+ * (unpacked once; later calls reuse it) and writes that path to out. */
+int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len,
+                  ap_error **err);

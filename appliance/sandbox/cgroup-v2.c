@@ -1,0 +1,193 @@
+/* cgroup v2: one unified hierarchy; our groups live under <root>/appliance, with the
+ * controllers we need enabled on the way down. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "cgroup.h"
+
+#define BASE "appliance"
+
+static int base_dir(char *out, size_t len)
+{
+    int n = snprintf(out, len, "%s/" BASE, ap_cgroup_root());
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Enables the controllers we use in dir's children, one by one so a missing one is named. */
+static int enable_controllers(const char *dir, ap_error **err)
+{
+    static const char *const ctrls[] = {"memory", "cpu", "cpuset", "pids"};
+    char have[512];
+    if (ap_cgroup_read(dir, "cgroup.controllers", have, sizeof(have), err) < 0)
+        return -1;
+    for (size_t i = 0; i < AP_ARRAY_SIZE(ctrls); i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "+%s", ctrls[i]);
+        if (strstr(have, ctrls[i]) == NULL)
+            return ap_error_make(err, 0, "cgroup v2 controller %s is not available in %s",
+                                 ctrls[i], dir);
+        if (ap_cgroup_write(dir, "cgroup.subtree_control", want, err) < 0)
+            return ap_error_hint(err, "the parent group must hold no processes of its own");
+    }
+    return 0;
+}
+
+static int v2_create(struct ap_cgroup *cg, const char *name, const struct ap_cgroup_limits *lim,
+                     ap_error **err)
+{
+    cg->mgr = &ap_cgroup_v2;
+    cg->into_cgroup_fd = -1;
+    snprintf(cg->name, sizeof(cg->name), "%s", name);
+    char base[400];
+    if (base_dir(base, sizeof(base)) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "cgroup root");
+    if (enable_controllers(ap_cgroup_root(), err) < 0)
+        return -1;
+    if (mkdir(base, 0755) < 0 && errno != EEXIST)
+        return ap_error_make(err, errno, "creating cgroup %s", base);
+    if (enable_controllers(base, err) < 0)
+        return -1;
+    snprintf(cg->dirs[0], sizeof(cg->dirs[0]), "%s/%s", base, name);
+    if (mkdir(cg->dirs[0], 0755) < 0)
+        return ap_error_make(err, errno, "creating cgroup %s", cg->dirs[0]);
+    cg->controllers[0] = "unified";
+    cg->n_dirs = 1;
+    const char *dir = cg->dirs[0];
+    char v[64];
+    if (lim->memory_bytes > 0) {
+        snprintf(v, sizeof(v), "%lld", (long long)lim->memory_bytes);
+        if (ap_cgroup_write(dir, "memory.max", v, err) < 0)
+            return -1;
+        ap_error *ignored = NULL; /* absent without swap */
+        ap_cgroup_write(dir, "memory.swap.max", "0", &ignored);
+        ap_error_release(&ignored);
+    }
+    if (lim->cpu_quota_us > 0) {
+        snprintf(v, sizeof(v), "%lld %lld", (long long)lim->cpu_quota_us,
+                 (long long)(lim->cpu_period_us > 0 ? lim->cpu_period_us : 100000));
+        if (ap_cgroup_write(dir, "cpu.max", v, err) < 0)
+            return -1;
+    }
+    if (lim->cpuset != NULL && ap_cgroup_write(dir, "cpuset.cpus", lim->cpuset, err) < 0)
+        return ap_error_hint(err, "--cpuset takes CPUs this machine has, e.g. 0 or 0-1");
+    if (lim->pids_max > 0) {
+        snprintf(v, sizeof(v), "%lld", (long long)lim->pids_max);
+        if (ap_cgroup_write(dir, "pids.max", v, err) < 0)
+            return -1;
+    }
+    cg->into_cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg->into_cgroup_fd < 0)
+        return ap_error_make(err, errno, "opening %s", dir);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ap_error_make(err, errno, "opening %s", path);
+    cg->join_fds[cg->n_join_fds++] = fd;
+    return 0;
+}
+
+static int v2_stats(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error **err)
+{
+    (void)err;
+    memset(st, 0, sizeof(*st));
+    const char *dir = cg->dirs[0];
+    int64_t v = 0;
+    if (ap_cgroup_read_key(dir, "cpu.stat", "usage_usec", &v) == 0)
+        st->cpu_usage_ns = v * 1000;
+    if (ap_cgroup_read_key(dir, "cpu.stat", "user_usec", &v) == 0)
+        st->cpu_user_ns = v * 1000;
+    if (ap_cgroup_read_key(dir, "cpu.stat", "system_usec", &v) == 0)
+        st->cpu_system_ns = v * 1000;
+    ap_cgroup_read_key(dir, "cpu.stat", "nr_periods", &st->nr_periods);
+    ap_cgroup_read_key(dir, "cpu.stat", "nr_throttled", &st->nr_throttled);
+    if (ap_cgroup_read_key(dir, "cpu.stat", "throttled_usec", &v) == 0)
+        st->throttled_ns = v * 1000;
+    ap_cgroup_read_int(dir, "memory.peak", &st->memory_peak_bytes);
+    ap_cgroup_read_key(dir, "memory.events", "oom_kill", &st->oom_kills);
+    ap_cgroup_read_int(dir, "pids.peak", &st->pids_peak);
+    return 0;
+}
+
+static int populated(const char *dir)
+{
+    int64_t v = 0;
+    return ap_cgroup_read_key(dir, "cgroup.events", "populated", &v) == 0 ? (int)v : 0;
+}
+
+static int v2_kill_dir(const char *dir, ap_error **err)
+{
+    ap_error *e = NULL;
+    if (ap_cgroup_write(dir, "cgroup.kill", "1", &e) < 0) {
+        ap_error_release(&e);
+        return ap_error_make(err, 0, "cgroup.kill is missing in %s", dir);
+    }
+    for (int i = 0; i < 200 && populated(dir); i++) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (populated(dir))
+        return ap_error_make(err, 0, "tasks of cgroup %s survive cgroup.kill", dir);
+    return 0;
+}
+
+static int v2_kill(struct ap_cgroup *cg, ap_error **err)
+{
+    return cg->n_dirs > 0 ? v2_kill_dir(cg->dirs[0], err) : 0;
+}
+
+static int v2_destroy(struct ap_cgroup *cg, ap_error **err)
+{
+    ap_cgroup_close_fds(cg);
+    if (cg->n_dirs == 0)
+        return 0;
+    int rc = 0;
+    if (populated(cg->dirs[0]))
+        rc = v2_kill(cg, err);
+    if (ap_cgroup_rmdir(cg->dirs[0], rc == 0 ? err : NULL) < 0)
+        rc = -1;
+    cg->n_dirs = 0;
+    return rc;
+}
+
+static void v2_clean_stale(const struct ap_cgroup_manager *mgr)
+{
+    (void)mgr;
+    char base[400];
+    if (base_dir(base, sizeof(base)) < 0)
+        return;
+    cleanup_dir DIR *d = opendir(base);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!ap_cgroup_name_is_stale(de->d_name))
+            continue;
+        char dir[800];
+        snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name);
+        ap_error *e = NULL;
+        if (populated(dir))
+            v2_kill_dir(dir, &e);
+        ap_error_release(&e);
+        ap_cgroup_rmdir(dir, &e);
+        ap_error_release(&e);
+    }
+}
+
+const struct ap_cgroup_manager ap_cgroup_v2 = {
+    .name = "v2",
+    .create = v2_create,
+    .stats = v2_stats,
+    .kill = v2_kill,
+    .destroy = v2_destroy,
+    .clean_stale = v2_clean_stale,
+};

@@ -1,0 +1,219 @@
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+
+static char cgroup_root[256] = "/sys/fs/cgroup";
+
+void ap_cgroup_set_root(const char *root)
+{
+    snprintf(cgroup_root, sizeof(cgroup_root), "%s", root);
+}
+
+const char *ap_cgroup_root(void)
+{
+    return cgroup_root;
+}
+
+int ap_cgroup_detect(const struct ap_cgroup_manager **out, ap_error **err)
+{
+    const char *force = getenv("APPLIANCE_CGROUP");
+    if (force != NULL && strcmp(force, "v1") == 0) {
+        *out = &ap_cgroup_v1;
+        return 0;
+    }
+    if (force != NULL && strcmp(force, "v2") == 0) {
+        *out = &ap_cgroup_v2;
+        return 0;
+    }
+    if (force != NULL && *force)
+        return ap_error_make(err, 0, "APPLIANCE_CGROUP=%s: expected v1 or v2", force);
+    struct statfs sf;
+    if (statfs(cgroup_root, &sf) < 0)
+        return ap_error_make(err, errno, "checking %s", cgroup_root);
+    if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+        *out = &ap_cgroup_v2;
+        return 0;
+    }
+    char mem[512];
+    snprintf(mem, sizeof(mem), "%s/memory", cgroup_root);
+    if (statfs(mem, &sf) == 0 && sf.f_type == CGROUP_SUPER_MAGIC) {
+        *out = &ap_cgroup_v1;
+        return 0;
+    }
+    ap_error_make(err, 0, "no usable cgroup hierarchy under %s", cgroup_root);
+    return ap_error_hint(err, "mount cgroup2 on %s, or the v1 memory, cpu, cpuacct, cpuset and "
+                              "pids controllers under it",
+                         cgroup_root);
+}
+
+void ap_cgroup_close_fds(struct ap_cgroup *cg)
+{
+    for (int i = 0; i < cg->n_join_fds; i++)
+        if (cg->join_fds[i] >= 0)
+            close(cg->join_fds[i]);
+    cg->n_join_fds = 0;
+    if (cg->into_cgroup_fd >= 0)
+        close(cg->into_cgroup_fd);
+    cg->into_cgroup_fd = -1;
+}
+
+int ap_cgroup_write(const char *dir, const char *file, const char *value, ap_error **err)
+{
+    char path[768];
+    if (ap_fs_path(path, sizeof(path), "%s/%s", dir, file) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "%s/%s", dir, file);
+    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ap_error_make(err, errno, "opening %s", path);
+    size_t len = strlen(value);
+    ssize_t n;
+    do
+        n = write(fd, value, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 || (size_t)n != len)
+        return ap_error_make(err, n < 0 ? errno : EIO, "writing \"%s\" to %s", value, path);
+    return 0;
+}
+
+int ap_cgroup_read(const char *dir, const char *file, char *buf, size_t len, ap_error **err)
+{
+    char path[768];
+    if (ap_fs_path(path, sizeof(path), "%s/%s", dir, file) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "%s/%s", dir, file);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ap_error_make(err, errno, "opening %s", path);
+    size_t got = 0;
+    while (got + 1 < len) {
+        ssize_t n = read(fd, buf + got, len - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ap_error_make(err, errno, "reading %s", path);
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    return 0;
+}
+
+int ap_cgroup_read_int(const char *dir, const char *file, int64_t *out)
+{
+    char buf[64];
+    ap_error *e = NULL;
+    if (ap_cgroup_read(dir, file, buf, sizeof(buf), &e) < 0) {
+        ap_error_release(&e);
+        return -1;
+    }
+    if (strncmp(buf, "max", 3) == 0) {
+        *out = INT64_MAX;
+        return 0;
+    }
+    char *end = NULL;
+    long long v = strtoll(buf, &end, 10);
+    if (end == buf)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int ap_cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *out)
+{
+    char buf[4096];
+    ap_error *e = NULL;
+    if (ap_cgroup_read(dir, file, buf, sizeof(buf), &e) < 0) {
+        ap_error_release(&e);
+        return -1;
+    }
+    size_t klen = strlen(key);
+    for (char *line = buf; line != NULL && *line;) {
+        char *nl = strchr(line, '\n');
+        if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+            *out = strtoll(line + klen + 1, NULL, 10);
+            return 0;
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    return -1;
+}
+
+int ap_cgroup_rmdir(const char *dir, ap_error **err)
+{
+    /* Tasks killed a moment ago may still be leaving the group. */
+    for (int i = 0; i < 200; i++) {
+        if (rmdir(dir) == 0 || errno == ENOENT)
+            return 0;
+        if (errno != EBUSY)
+            break;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return ap_error_make(err, errno, "removing cgroup %s", dir);
+}
+
+int ap_cgroup_name_is_stale(const char *name)
+{
+    size_t n = strlen(AP_CGROUP_PREFIX);
+    if (strncmp(name, AP_CGROUP_PREFIX, n) != 0)
+        return 0;
+    char *end = NULL;
+    long pid = strtol(name + n, &end, 10);
+    if (end == name + n || *end != '-' || pid <= 0)
+        return 0;
+    if (pid == (long)getpid())
+        return 0;
+    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int ap_cgroup_self_path(const char *controller, char *out, size_t len)
+{
+    cleanup_file FILE *f = fopen("/proc/self/cgroup", "re");
+    if (f == NULL)
+        return -1;
+    char line[1024];
+    size_t clen = strlen(controller);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        /* "4:memory:/some/path" or "0::/path" for v2 (controller ""). */
+        char *c1 = strchr(line, ':');
+        char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+        if (c2 == NULL)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        const char *list = c1 + 1;
+        size_t llen = (size_t)(c2 - list);
+        int match = 0;
+        if (clen == 0) {
+            match = llen == 0;
+        } else {
+            for (const char *p = list; p < c2;) {
+                const char *comma = memchr(p, ',', (size_t)(c2 - p));
+                size_t n = comma != NULL ? (size_t)(comma - p) : (size_t)(c2 - p);
+                if (n == clen && strncmp(p, controller, n) == 0)
+                    match = 1;
+                p += n + 1;
+            }
+        }
+        if (match) {
+            const char *path = c2 + 1;
+            if (strcmp(path, "/") == 0)
+                path = "";
+            snprintf(out, len, "%s", path);
+            return 0;
+        }
+    }
+    return -1;
+}

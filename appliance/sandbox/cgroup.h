@@ -1,0 +1,87 @@
+/* Control groups behind one interface: cgroup v1 (one hierarchy per controller, as on hybrid
+ * hosts) and the unified v2 hierarchy, chosen at run time. */
+#ifndef AP_SANDBOX_CGROUP_H
+#define AP_SANDBOX_CGROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/error.h"
+
+struct ap_cgroup_limits {
+    int64_t memory_bytes;  /* 0: no limit */
+    int64_t cpu_quota_us;  /* 0: no quota; with cpu_period_us */
+    int64_t cpu_period_us; /* default 100000 */
+    const char *cpuset;    /* NULL: inherit */
+    int64_t pids_max;      /* 0: no limit */
+};
+
+struct ap_cgroup_stats {
+    int64_t cpu_usage_ns, cpu_user_ns, cpu_system_ns;
+    int64_t memory_peak_bytes;
+    int64_t pids_peak;
+    int64_t nr_periods, nr_throttled, throttled_ns;
+    int64_t oom_kills;
+};
+
+#define AP_CGROUP_MAX_FDS 8
+
+struct ap_cgroup {
+    const struct ap_cgroup_manager *mgr;
+    char name[96];
+    /* v1: one directory per controller; v2: dirs[0] only. */
+    char dirs[AP_CGROUP_MAX_FDS][512];
+    const char *controllers[AP_CGROUP_MAX_FDS];
+    int n_dirs;
+    /* Descriptors the child uses to join before exec: v1 cgroup.procs files (write "0"),
+     * v2 the directory (for CLONE_INTO_CGROUP). */
+    int join_fds[AP_CGROUP_MAX_FDS];
+    int n_join_fds;
+    int into_cgroup_fd; /* v2 only, else -1 */
+};
+
+struct ap_cgroup_manager {
+    const char *name; /* "v1" or "v2" */
+    /* Creates cgroup `name` with limits; fills cg. */
+    int (*create)(struct ap_cgroup *cg, const char *name, const struct ap_cgroup_limits *lim,
+                  ap_error **err);
+    /* Reads accounting. */
+    int (*stats)(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error **err);
+    /* Kills every process in the group (and waits until the group is empty or ~1 s passed). */
+    int (*kill)(struct ap_cgroup *cg, ap_error **err);
+    /* Removes the group; kills what is left first. */
+    int (*destroy)(struct ap_cgroup *cg, ap_error **err);
+    /* Removes groups of ours left by runs whose appliance process is gone. */
+    void (*clean_stale)(const struct ap_cgroup_manager *mgr);
+};
+
+/* Where the hierarchies live: "/sys/fs/cgroup" normally; tests point it at a fake tree. */
+void ap_cgroup_set_root(const char *root);
+const char *ap_cgroup_root(void);
+
+/* Picks the backend for this host: v2 when the root is a pure cgroup2 mount, v1 when the v1
+ * controllers are mounted. APPLIANCE_CGROUP=v1|v2 forces one. */
+int ap_cgroup_detect(const struct ap_cgroup_manager **out, ap_error **err);
+
+extern const struct ap_cgroup_manager ap_cgroup_v1;
+extern const struct ap_cgroup_manager ap_cgroup_v2;
+
+/* Closes the join descriptors (after the child has started). */
+void ap_cgroup_close_fds(struct ap_cgroup *cg);
+
+/* Helpers shared by the backends. */
+int ap_cgroup_write(const char *dir, const char *file, const char *value, ap_error **err);
+int ap_cgroup_read(const char *dir, const char *file, char *buf, size_t len, ap_error **err);
+/* Value of "key N" in a flat-keyed file (cpu.stat, memory.events, memory.oom_control). */
+int ap_cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *out);
+int ap_cgroup_read_int(const char *dir, const char *file, int64_t *out);
+/* Removes dir, retrying while the kernel still tears down exiting tasks. */
+int ap_cgroup_rmdir(const char *dir, ap_error **err);
+/* True when a group name "appliance-<pid>-<n>" belongs to a process that no longer runs. */
+int ap_cgroup_name_is_stale(const char *name);
+/* Our current cgroup path within a v1 controller's hierarchy ("" for the root). */
+int ap_cgroup_self_path(const char *controller, char *out, size_t len);
+
+#define AP_CGROUP_PREFIX "appliance-"
+
+#endif

@@ -1,0 +1,345 @@
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "../core/log.h"
+#include "child.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int ap_sandbox_parse_bytes(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno != 0 || v < 0)
+        return -1;
+    double mult = 1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case '\0': break;
+    default: return -1;
+    }
+    if (*end == 'i' || *end == 'B')
+        end++;
+    if (*end == 'B')
+        end++;
+    if (*end != '\0' || v * mult > 9.0e18)
+        return -1;
+    *out = (int64_t)(v * mult);
+    return 0;
+}
+
+/* A unique cgroup name: the prefix lets a later run recognise groups of dead appliances. */
+static void cgroup_name(char *buf, size_t len)
+{
+    static unsigned seq;
+    snprintf(buf, len, AP_CGROUP_PREFIX "%ld-%u", (long)getpid(), ++seq);
+}
+
+static int write_id_maps(pid_t pid, const struct ap_sandbox_spec *s, ap_error **err)
+{
+    char path[64];
+    static const char map[] = "0 100000 65536\n";
+    const char *files[] = {"uid_map", "setgroups", "gid_map"};
+    const char *data[] = {map, "deny\n", map};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+        cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, data[i], strlen(data[i])) < 0)
+            return ap_error_make(err, errno, "writing %s", path);
+    }
+    (void)s;
+    return 0;
+}
+
+static pid_t clone_sandbox(const struct ap_sandbox_spec *s, struct ap_cgroup *cg, int *pidfd,
+                           int *joined)
+{
+    uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
+                     CLONE_NEWIPC | (s->userns ? CLONE_NEWUSER : 0);
+    struct clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = SIGCHLD;
+    /* v2: start inside the group, so not one instruction runs outside it. */
+    if (cg->into_cgroup_fd >= 0 && !s->userns) {
+        args.flags = flags | CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)cg->into_cgroup_fd;
+        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+        if (pid >= 0 || (errno != EINVAL && errno != ENOSYS && errno != E2BIG)) {
+            *joined = pid >= 0;
+            return pid;
+        }
+    }
+    args.flags = flags;
+    args.cgroup = 0;
+    *joined = 0;
+    return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+struct run_state {
+    int status_rd, exec_rd, sync_wr, pidfd, sigfd;
+    pid_t pid;
+    sigset_t oldmask;
+    int mask_set;
+};
+
+static void state_close(struct run_state *st)
+{
+    int *fds[] = {&st->status_rd, &st->exec_rd, &st->sync_wr, &st->pidfd, &st->sigfd};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(fds); i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
+    if (st->mask_set)
+        sigprocmask(SIG_SETMASK, &st->oldmask, NULL);
+    st->mask_set = 0;
+}
+
+/* Reads whatever pid 1 reported; returns 1 when a report was read. */
+static int read_report(int fd, struct ap_child_report *r)
+{
+    size_t got = 0;
+    while (got < sizeof(*r)) {
+        ssize_t n = read(fd, (char *)r + got, sizeof(*r) - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got == sizeof(*r);
+}
+
+/* Waits for pid 1 to exit, honouring the timeout and SIGINT/SIGTERM. */
+static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st,
+                        struct ap_cgroup *cg, int64_t t0, struct ap_run_record *rec,
+                        int64_t *t_exec)
+{
+    int64_t deadline = s->timeout_s > 0 ? t0 + (int64_t)(s->timeout_s * 1e9) : 0;
+    int exec_open = 1, killed = 0;
+    for (;;) {
+        struct pollfd p[3] = {{st->pidfd, POLLIN, 0}, {st->sigfd, POLLIN, 0},
+                              {exec_open ? st->exec_rd : -1, POLLIN, 0}};
+        int timeout = -1;
+        if (deadline && !killed) {
+            int64_t left = deadline - now_ns();
+            timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+        }
+        int n = poll(p, 3, timeout);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (p[2].revents) {
+            int code = 0;
+            ssize_t r = read(st->exec_rd, &code, sizeof(code));
+            if (r <= 0 || r == (ssize_t)sizeof(code)) {
+                if (r == 0 && *t_exec == 0)
+                    *t_exec = now_ns();
+                if (r == (ssize_t)sizeof(code))
+                    *t_exec = -code; /* exec failed with errno `code` */
+                exec_open = 0;
+                if (r == 0 && s->on_exec != NULL)
+                    s->on_exec(s->ctx, st->pid);
+            }
+        }
+        if (p[1].revents) {
+            struct signalfd_siginfo si;
+            if (read(st->sigfd, &si, sizeof(si)) > 0)
+                rec->interrupted = 1;
+        }
+        int expired = deadline && !killed && now_ns() >= deadline;
+        if ((expired || rec->interrupted) && !killed) {
+            rec->timed_out = expired;
+            /* SIGKILL to pid 1 ends its whole pid namespace; the cgroup catches anything
+             * that could have slipped out of it. */
+            kill(st->pid, SIGKILL);
+            ap_error *e = NULL;
+            cg->mgr->kill(cg, &e);
+            ap_error_release(&e);
+            killed = 1;
+        }
+        if (p[0].revents)
+            return 0;
+    }
+}
+
+int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
+                   ap_error **err)
+{
+    memset(rec, 0, sizeof(*rec));
+    const struct ap_cgroup_manager *mgr = s->cgroups;
+    if (mgr == NULL && ap_cgroup_detect(&mgr, err) < 0)
+        return -1;
+    static int cleaned;
+    if (!cleaned) {
+        mgr->clean_stale(mgr);
+        cleaned = 1;
+    }
+    rec->cgroup_backend = mgr->name;
+    struct ap_cgroup cg;
+    memset(&cg, 0, sizeof(cg));
+    cg.into_cgroup_fd = -1;
+    cg.mgr = mgr;
+    char name[64];
+    cgroup_name(name, sizeof(name));
+    struct run_state st = {-1, -1, -1, -1, -1, -1, {{0}}, 0};
+    int status_p[2] = {-1, -1}, exec_p[2] = {-1, -1}, sync_p[2] = {-1, -1};
+    cleanup_close int rootfd = -1;
+    int rc = -1;
+    if (mgr->create(&cg, name, &s->limits, err) < 0) {
+        ap_error_wrap(err, "setting up cgroup %s (%s)", name, mgr->name);
+        goto out;
+    }
+    rootfd = open(s->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) {
+        ap_error_make(err, errno, "opening the root filesystem %s", s->rootfs);
+        goto out;
+    }
+    if (pipe2(status_p, O_CLOEXEC) < 0 || pipe2(exec_p, O_CLOEXEC) < 0 ||
+        (s->userns && pipe2(sync_p, O_CLOEXEC) < 0)) {
+        ap_error_make(err, errno, "creating pipes");
+        goto out;
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, &st.oldmask);
+    st.mask_set = 1;
+    st.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (st.sigfd < 0) {
+        ap_error_make(err, errno, "signalfd");
+        goto out;
+    }
+    int joined = 0;
+    int64_t t0 = now_ns();
+    st.pid = clone_sandbox(s, &cg, &st.pidfd, &joined);
+    if (st.pid < 0) {
+        ap_error_make(err, errno, "creating the namespaces");
+        ap_error_hint(err, "this needs root (or CAP_SYS_ADMIN) and a kernel with mount, pid, "
+                           "net, uts, ipc and cgroup namespaces");
+        goto out;
+    }
+    if (st.pid == 0) {
+        struct ap_child_args a = {.spec = s,
+                                  .status_fd = status_p[1],
+                                  .exec_fd = exec_p[1],
+                                  .sync_fd = sync_p[0],
+                                  .join_fds = joined ? NULL : cg.join_fds,
+                                  .n_join_fds = joined ? 0 : cg.n_join_fds,
+                                  .rootfd = rootfd};
+        ap_child_main(&a);
+    }
+    close(status_p[1]);
+    close(exec_p[1]);
+    status_p[1] = exec_p[1] = -1;
+    st.status_rd = status_p[0];
+    st.exec_rd = exec_p[0];
+    status_p[0] = exec_p[0] = -1;
+    if (s->userns) {
+        close(sync_p[0]);
+        sync_p[0] = -1;
+        st.sync_wr = sync_p[1];
+        sync_p[1] = -1;
+        if (write_id_maps(st.pid, s, err) < 0) {
+            kill(st.pid, SIGKILL);
+            waitid(P_PIDFD, (id_t)st.pidfd, NULL, WEXITED);
+            goto out;
+        }
+        close(st.sync_wr);
+        st.sync_wr = -1;
+    }
+    int64_t t_exec = 0;
+    wait_sandbox(s, &st, &cg, t0, rec, &t_exec);
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    while (waitid(P_PIDFD, (id_t)st.pidfd, &si, WEXITED) < 0 && errno == EINTR)
+        ;
+    int64_t t_end = now_ns();
+    rec->wall_ns = t_end - t0;
+    rec->start_ns = t_exec > 0 ? t_exec - t0 : 0;
+    struct ap_child_report r;
+    memset(&r, 0, sizeof(r));
+    int have = read_report(st.status_rd, &r);
+    struct ap_cgroup_stats cs;
+    mgr->stats(&cg, &cs, NULL);
+    rec->cpu_total_ns = cs.cpu_usage_ns;
+    rec->cpu_user_ns = cs.cpu_user_ns;
+    rec->cpu_system_ns = cs.cpu_system_ns;
+    rec->memory_peak_bytes = cs.memory_peak_bytes;
+    rec->pids_peak = cs.pids_peak;
+    rec->nr_periods = cs.nr_periods;
+    rec->nr_throttled = cs.nr_throttled;
+    rec->throttled_ns = cs.throttled_ns;
+    rec->oom_killed = cs.oom_kills > 0;
+    if (have && r.kind == 'E') {
+        ap_error_make(err, r.err, "sandbox set-up: %s", r.msg);
+        goto out;
+    }
+    if (t_exec < 0) {
+        ap_error_make(err, (int)-t_exec, "executing %s in the sandbox", s->argv[0]);
+        ap_error_hint(err, "check the command exists in the image and is executable");
+        goto out;
+    }
+    if (have && r.kind == 'S') {
+        rec->exited = WIFEXITED(r.status);
+        rec->exit_code = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 0;
+        rec->term_signal = WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0;
+        rec->ru_user_ns = (int64_t)r.ru_utime_us * 1000;
+        rec->ru_system_ns = (int64_t)r.ru_stime_us * 1000;
+        rec->maxrss_bytes = (int64_t)r.ru_maxrss_kb * 1024;
+    } else {
+        /* pid 1 was killed (timeout, interrupt, or the OOM killer chose it). */
+        rec->exited = 0;
+        rec->term_signal = si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status
+                                                                                 : SIGKILL;
+    }
+    rc = 0;
+out:
+    {
+        ap_error *e = NULL;
+        if (cg.n_dirs > 0 && mgr->destroy(&cg, &e) < 0 && rc == 0) {
+            ap_log_warn("%s", e->msg);
+        }
+        ap_error_release(&e);
+        ap_cgroup_close_fds(&cg);
+    }
+    int fds[] = {status_p[0], status_p[1], exec_p[0], exec_p[1], sync_p[0], sync_p[1]};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(fds); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    state_close(&st);
+    return rc;
+}

@@ -1,0 +1,79 @@
+/* Runs one command in a sandbox of its own: mount, pid, net, uts, ipc and cgroup namespaces
+ * (and optionally a user namespace), a read-only root, cgroup limits, no capabilities,
+ * no_new_privs and a seccomp filter; measures the run. Knows nothing of images. */
+#ifndef AP_SANDBOX_SANDBOX_H
+#define AP_SANDBOX_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../core/error.h"
+#include "cgroup.h"
+#include "seccomp.h"
+
+struct ap_bind {
+    const char *src; /* host path */
+    const char *dst; /* absolute path inside the sandbox */
+    int readonly;
+};
+
+enum ap_net_mode {
+    AP_NET_NONE,     /* a network namespace with lo down */
+    AP_NET_LOOPBACK, /* lo up: 127.0.0.1 and ::1 only */
+};
+
+struct ap_sandbox_spec {
+    const char *rootfs;       /* directory mounted read-only as / */
+    char *const *argv;        /* argv[0] is looked up in PATH from envp when it has no '/' */
+    char *const *envp;        /* the whole environment */
+    const char *workdir;      /* default "/" */
+    const char *hostname;     /* default "sandbox" */
+    uid_t uid;                /* default callers pass 65534 */
+    gid_t gid;
+    const struct ap_bind *binds;
+    size_t n_binds;
+    uint64_t tmp_bytes;       /* size of the /tmp tmpfs; 0: 64 MiB */
+    enum ap_net_mode net;
+    int userns;               /* map the sandbox's ids into 100000-165535 */
+    struct ap_cgroup_limits limits;
+    const struct ap_cgroup_manager *cgroups; /* NULL: detect */
+    uint64_t nofile;          /* RLIMIT_NOFILE; 0: 1024 */
+    double timeout_s;         /* 0: none */
+    const struct ap_seccomp *seccomp; /* NULL: no filter */
+    int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null for stdin, inherit for the others */
+    /* Called once the command has been exec'd, with the sandbox's pid 1 (its namespaces are
+     * at /proc/PID/ns/ while the run lasts: the way for a load generator to join its
+     * network). */
+    void (*on_exec)(void *ctx, pid_t init_pid);
+    void *ctx;
+};
+
+struct ap_run_record {
+    int64_t wall_ns;         /* clone to reap of the sandbox's pid 1 */
+    int64_t start_ns;        /* clone to the command's exec */
+    int64_t cpu_user_ns, cpu_system_ns, cpu_total_ns; /* cgroup accounting */
+    int64_t ru_user_ns, ru_system_ns;                 /* rusage of the command's tree */
+    int64_t memory_peak_bytes; /* cgroup peak */
+    int64_t maxrss_bytes;      /* largest resident set of one process (rusage) */
+    int64_t pids_peak;
+    int64_t nr_periods, nr_throttled, throttled_ns;
+    int exited;     /* 1: exit_code is valid; 0: killed by term_signal */
+    int exit_code;
+    int term_signal;
+    int oom_killed;
+    int timed_out;
+    int interrupted; /* SIGINT/SIGTERM reached the appliance and the sandbox was torn down */
+    const char *cgroup_backend;
+};
+
+/* Runs spec and fills rec. Returns 0 when the command ran (whatever its exit status), -1 with
+ * err when the sandbox could not be set up or the command could not be executed. Blocks
+ * SIGINT and SIGTERM while it runs and tears the sandbox down when one arrives. */
+int ap_sandbox_run(const struct ap_sandbox_spec *spec, struct ap_run_record *rec,
+                   ap_error **err);
+
+/* Parses "64M", "1G", "1048576" into bytes. */
+int ap_sandbox_parse_bytes(const char *s, int64_t *out);
+
+#endif
