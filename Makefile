@@ -28,9 +28,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+# Static helper programs that run inside sandboxes (no libc in the root they run in).
+STATIC_SRC := $(sort $(wildcard tests/security/*.c tests/bench/*.c))
+STATIC_BIN := $(patsubst tests/%.c,build/static/%,$(STATIC_SRC))
 HEADERS := $(wildcard appliance/*/*.h) appliance/sandbox/seccomp-default.json
 
-.PHONY: all deps lock test test-unit test-asan test-fuzz test-integration bench-image \
+.PHONY: all deps lock test test-unit test-asan test-fuzz test-integration test-security \
+        bench-image bench-sandbox \
         reproduce images clean format check-format
 
 all: build/appliance
@@ -60,6 +64,10 @@ build/fuzz/%: tests/fuzz/%.c $(SRC) $(HEADERS)
 	clang $(BASE_CFLAGS) -Wno-unused-command-line-argument -O1 -g -fsanitize=fuzzer,address,undefined \
 	    $(PC_CFLAGS) -Iappliance -o $@ $< $(SRC) $(PC_LIBS)
 
+build/static/%: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
+
 # Installs every Debian package the project needs (apt-get update first; idempotent).
 deps:
 	scripts/install-deps
@@ -78,7 +86,7 @@ reproduce: deps
 	build/appliance image ls
 
 test: deps
-	$(MAKE) build/appliance $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN)
+	$(MAKE) build/appliance $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN) $(STATIC_BIN)
 	tests/run-all
 
 test-unit: $(UNIT_BIN)
@@ -90,8 +98,15 @@ test-asan: $(ASAN_UNIT_BIN)
 test-fuzz: $(FUZZ_BIN)
 	tests/run-all fuzz
 
-test-integration: build/appliance
+test-integration: build/appliance $(STATIC_BIN)
 	tests/run-all integration
+
+test-security: build/appliance $(STATIC_BIN)
+	tests/run-all security
+
+bench-sandbox: build/appliance $(STATIC_BIN)
+	tests/bench/sandbox-start
+	tests/bench/sandbox-overhead
 
 bench-image: build/appliance
 	tests/bench/image-build
