@@ -42,6 +42,14 @@ all: build/appliance
 build/appliance: $(OBJ) build/obj/main.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PC_LIBS)
 
+# ap-exec: the libc-free program the sandbox runs last, linked into the appliance (embed.c).
+build/ap-exec: appliance/sandbox/exec/ap-exec.c appliance/sandbox/report.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -static -nostdlib -ffreestanding -fno-stack-protector \
+	    -fno-asynchronous-unwind-tables -fno-pie -no-pie -Wl,--build-id=none -o $@ $<
+
+build/obj/sandbox/embed.o build/asan/obj/sandbox/embed.o $(FUZZ_BIN): build/ap-exec
+
 build/obj/%.o: appliance/%.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -c -o $@ $<

@@ -128,11 +128,14 @@ static int open_redirect(const char *path, int out, int *fd)
 static void print_record(const struct ap_run_record *r, int json)
 {
     if (!json) {
+        char how[32];
+        snprintf(how, sizeof(how), r->exited ? "exit %d" : "signal %d",
+                 r->exited ? r->exit_code : r->term_signal);
         fprintf(stderr,
-                "run: %s%s wall %.3f ms, start %.3f ms, cpu user %.3f ms sys %.3f ms, "
+                "run: %s, wall %.3f ms, start %.3f ms, cpu user %.3f ms sys %.3f ms, "
                 "memory peak %lld B, maxrss %lld B, pids peak %lld%s%s\n",
-                r->exited ? "exit " : "signal ", "", r->wall_ns / 1e6, r->start_ns / 1e6,
-                r->cpu_user_ns / 1e6, r->cpu_system_ns / 1e6, (long long)r->memory_peak_bytes,
+                how, r->wall_ns / 1e6, r->start_ns / 1e6, r->cpu_user_ns / 1e6,
+                r->cpu_system_ns / 1e6, (long long)r->memory_peak_bytes,
                 (long long)r->maxrss_bytes, (long long)r->pids_peak,
                 r->oom_killed ? ", OOM killed" : "", r->timed_out ? ", timed out" : "");
         return;

@@ -16,6 +16,8 @@ enum ap_log_level ap_log_get_level(void)
 }
 
 static void vlog(const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
     fputs(prefix, stderr);
     vfprintf(stderr, fmt, ap);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -192,7 +193,7 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
           "making /dev read-only");
 }
 
-static void setup_binds(const struct ap_child_args *a)
+static void setup_binds(const struct ap_child_args *a, int rootfd)
 {
     const int sfd = a->status_fd;
     for (size_t i = 0; i < a->spec->n_binds; i++) {
@@ -201,9 +202,9 @@ static void setup_binds(const struct ap_child_args *a)
         CHECK(sfd, stat(b->src, &st), "bind source %s", b->src);
         int dfd;
         if (S_ISDIR(st.st_mode)) {
-            dfd = mkdirs_in_root(a->rootfd, b->dst);
+            dfd = mkdirs_in_root(rootfd, b->dst);
         } else {
-            dfd = open_in_root(a->rootfd, b->dst, O_PATH);
+            dfd = open_in_root(rootfd, b->dst, O_PATH);
             if (dfd < 0)
                 fail(sfd, errno, "bind target %s must exist for a file source", b->dst);
         }
@@ -215,7 +216,7 @@ static void setup_binds(const struct ap_child_args *a)
         close(dfd);
         if (b->readonly) {
             /* The fresh mount sits on top: reopen to reach it rather than what it covers. */
-            dfd = open_in_root(a->rootfd, b->dst, O_PATH);
+            dfd = open_in_root(rootfd, b->dst, O_PATH);
             CHECK(sfd, dfd, "bind target %s", b->dst);
             fd_path(dfd, target, sizeof(target));
             CHECK(sfd,
@@ -242,12 +243,16 @@ static void loopback_up(int sfd)
     close(s);
 }
 
-/* execvpe without allocation: PATH comes from the sandbox's environment. */
-static int exec_in_path(char *const *argv, char *const *envp)
+/* PATH lookup without allocation, in the sandbox's view, with PATH from its environment.
+ * Writes the path to run into buf; returns 0 or an errno value. */
+static int resolve_in_path(const char *file, char *const *envp, char *buf, size_t len)
 {
-    const char *file = argv[0];
-    if (strchr(file, '/') != NULL)
-        return execve(file, argv, envp);
+    if (strchr(file, '/') != NULL) {
+        if (strlen(file) >= len)
+            return ENAMETOOLONG;
+        strcpy(buf, file);
+        return 0;
+    }
     const char *path = "/usr/local/bin:/usr/bin:/bin";
     for (char *const *e = envp; e != NULL && *e != NULL; e++)
         if (strncmp(*e, "PATH=", 5) == 0)
@@ -256,22 +261,24 @@ static int exec_in_path(char *const *argv, char *const *envp)
     for (const char *p = path;; p++) {
         const char *end = strchr(p, ':');
         size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-        char buf[4096];
-        if (n + 1 + strlen(file) + 1 <= sizeof(buf)) {
-            memcpy(buf, n ? p : ".", n ? n : 1);
-            size_t k = n ? n : 1;
+        const char *dir = n ? p : ".";
+        size_t k = n ? n : 1;
+        if (k + 1 + strlen(file) + 1 <= len) {
+            memcpy(buf, dir, k);
             buf[k] = '/';
             strcpy(buf + k + 1, file);
-            execve(buf, argv, envp);
-            if (errno != ENOENT && errno != ENOTDIR)
-                saved = errno;
+            struct stat st;
+            if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+                if (access(buf, X_OK) == 0)
+                    return 0;
+                saved = EACCES;
+            }
         }
         if (end == NULL)
             break;
         p = end;
     }
-    errno = saved;
-    return -1;
+    return saved;
 }
 
 static void drop_privileges(const struct ap_child_args *a)
@@ -335,8 +342,29 @@ static __attribute__((noreturn)) void run_command(const struct ap_child_args *a)
     } else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         fail(a->status_fd, errno, "setting no_new_privs");
     }
-    exec_in_path(s->argv, s->envp);
-    e = errno;
+    /* Hand over to ap-exec, which forks the command from a small address space. */
+    char path[4096], sfd_s[16], efd_s[16];
+    e = resolve_in_path(s->argv[0], s->envp, path, sizeof(path));
+    if (e == 0) {
+        enum { MAX_ARGS = 8192 };
+        static char *args[MAX_ARGS];
+        size_t n = 0;
+        snprintf(sfd_s, sizeof(sfd_s), "%d", a->status_fd);
+        snprintf(efd_s, sizeof(efd_s), "%d", efd);
+        static char name[] = "ap-exec";
+        args[n++] = name;
+        args[n++] = sfd_s;
+        args[n++] = efd_s;
+        args[n++] = path;
+        for (char *const *v = s->argv; *v != NULL && n + 1 < MAX_ARGS; v++)
+            args[n++] = *v;
+        args[n] = NULL;
+        /* close_range marked everything close-on-exec: these two go on to ap-exec. */
+        fcntl(a->status_fd, F_SETFD, 0);
+        fcntl(efd, F_SETFD, 0);
+        syscall(SYS_execveat, a->exec_memfd, "", args, s->envp, AT_EMPTY_PATH);
+        e = errno;
+    }
     if (write(efd, &e, sizeof(e)) < 0) {
         /* The parent sees EOF without a code and reports an unknown failure. */
     }
@@ -379,7 +407,14 @@ void ap_child_main(const struct ap_child_args *a)
     snprintf(opts, sizeof(opts), "mode=1777,size=%llu",
              (unsigned long long)(s->tmp_bytes ? s->tmp_bytes : 64ull << 20));
     CHECK(sfd, mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, opts), "mounting /tmp");
-    setup_binds(a);
+    if (s->n_binds > 0) {
+        /* A descriptor from before the clone points into the parent's mount namespace, where
+         * mounting is refused: reopen the root through our own bind of it. */
+        int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        CHECK(sfd, rootfd, "opening the root %s", root);
+        setup_binds(a, rootfd);
+        close(rootfd);
+    }
     CHECK(sfd, chdir(root), "entering the root");
     CHECK(sfd, syscall(SYS_pivot_root, ".", "."), "pivot_root");
     CHECK(sfd, umount2(".", MNT_DETACH), "detaching the old root");
@@ -411,6 +446,9 @@ void ap_child_main(const struct ap_child_args *a)
             fail(sfd, errno, "waiting for the command");
         if (w != pid)
             continue;
+        /* ap-exec reported the command's end itself; it exits 0 only after doing so. */
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            _exit(0);
         struct ap_child_report r;
         memset(&r, 0, sizeof(r));
         r.kind = 'S';
@@ -422,4 +460,36 @@ void ap_child_main(const struct ap_child_args *a)
             _exit(126);
         _exit(0);
     }
+}
+
+extern const unsigned char ap_exec_elf[];
+extern const unsigned long ap_exec_elf_size;
+
+int ap_child_exec_memfd(ap_error **err)
+{
+    static int fd = -1;
+    if (fd >= 0)
+        return fd;
+    int m = memfd_create("ap-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (m < 0)
+        return ap_error_make(err, errno, "memfd_create for ap-exec");
+    size_t off = 0;
+    while (off < ap_exec_elf_size) {
+        ssize_t n = write(m, ap_exec_elf + off, ap_exec_elf_size - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(m);
+            return ap_error_make(err, errno, "writing ap-exec");
+        }
+        off += (size_t)n;
+    }
+    /* Sealed: nothing in or out of a sandbox can change what later runs execute. */
+    if (fchmod(m, 0555) < 0 ||
+        fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+        close(m);
+        return ap_error_make(err, errno, "sealing ap-exec");
+    }
+    fd = m;
+    return fd;
 }

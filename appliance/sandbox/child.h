@@ -2,16 +2,8 @@
 #ifndef AP_SANDBOX_CHILD_H
 #define AP_SANDBOX_CHILD_H
 
+#include "report.h"
 #include "sandbox.h"
-
-/* What pid 1 reports to the appliance on the status pipe. */
-struct ap_child_report {
-    char kind; /* 'E': set-up failed (msg), 'S': the command ended (status, rusage) */
-    int status;
-    int err;
-    long ru_utime_us, ru_stime_us, ru_maxrss_kb;
-    char msg[400];
-};
 
 struct ap_child_args {
     const struct ap_sandbox_spec *spec;
@@ -21,7 +13,11 @@ struct ap_child_args {
     const int *join_fds; /* v1 cgroup.procs files to write "0" into */
     int n_join_fds;
     int rootfd;    /* the root filesystem directory */
+    int exec_memfd; /* sealed memfd holding ap-exec */
 };
+
+/* A sealed memfd with the ap-exec program, made once per process. */
+int ap_child_exec_memfd(ap_error **err);
 
 /* Runs as pid 1 of the new namespaces; never returns. */
 __attribute__((noreturn)) void ap_child_main(const struct ap_child_args *a);

@@ -222,6 +222,9 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
         ap_error_wrap(err, "setting up cgroup %s (%s)", name, mgr->name);
         goto out;
     }
+    int exec_memfd = ap_child_exec_memfd(err);
+    if (exec_memfd < 0)
+        goto out;
     rootfd = open(s->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) {
         ap_error_make(err, errno, "opening the root filesystem %s", s->rootfs);
@@ -259,7 +262,8 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
                                   .sync_fd = sync_p[0],
                                   .join_fds = joined ? NULL : cg.join_fds,
                                   .n_join_fds = joined ? 0 : cg.n_join_fds,
-                                  .rootfd = rootfd};
+                                  .rootfd = rootfd,
+                                  .exec_memfd = exec_memfd};
         ap_child_main(&a);
     }
     close(status_p[1]);

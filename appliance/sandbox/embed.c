@@ -1,0 +1,21 @@
+/* Data linked into the binary so the appliance needs no files of its own at run time: the
+ * default seccomp profile (seccomp-default.json) and ap-exec (exec/ap-exec.c, built first). */
+__asm__(".section .rodata\n"
+        ".global ap_seccomp_default_json\n"
+        ".type ap_seccomp_default_json, @object\n"
+        "ap_seccomp_default_json:\n"
+        ".incbin \"appliance/sandbox/seccomp-default.json\"\n"
+        ".byte 0\n"
+        ".size ap_seccomp_default_json, . - ap_seccomp_default_json\n"
+        ".global ap_exec_elf\n"
+        ".type ap_exec_elf, @object\n"
+        ".balign 16\n"
+        "ap_exec_elf:\n"
+        ".incbin \"build/ap-exec\"\n"
+        "ap_exec_elf_end:\n"
+        ".size ap_exec_elf, . - ap_exec_elf\n"
+        ".global ap_exec_elf_size\n"
+        ".balign 8\n"
+        "ap_exec_elf_size:\n"
+        ".quad ap_exec_elf_end - ap_exec_elf\n"
+        ".previous\n");

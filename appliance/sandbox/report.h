@@ -1,0 +1,14 @@
+/* What the sandbox tells the appliance on its status pipe. Plain C types only: the
+ * libc-free ap-exec includes it too. */
+#ifndef AP_SANDBOX_REPORT_H
+#define AP_SANDBOX_REPORT_H
+
+struct ap_child_report {
+    char kind; /* 'E': set-up failed (msg), 'S': the command ended (status, rusage) */
+    int status;
+    int err;
+    long ru_utime_us, ru_stime_us, ru_maxrss_kb;
+    char msg[400];
+};
+
+#endif
