@@ -1,0 +1,319 @@
+/* The sandbox's pieces that need no namespaces: seccomp profiles (compiled and loaded in a
+ * forked child, which must see the denial, as the kernel's seccomp selftests do), cgroup
+ * accounting parsed from a fake cgroupfs tree (v1 and v2), and option parsing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/seccomp.h"
+#include "test.h"
+
+static int compile(const char *json, struct ap_seccomp *f, ap_error **err)
+{
+    return ap_seccomp_compile(json, strlen(json), "test profile", f, err);
+}
+
+/* Runs fn in a child under filter f; returns the child's wait status. fn's return value
+ * becomes the exit code. */
+static int in_child(const struct ap_seccomp *f, int (*fn)(void))
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (ap_seccomp_load(f) < 0)
+            _exit(99);
+        _exit(fn());
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return st;
+}
+
+static int try_mount(void)
+{
+    return mount("none", "/mnt", "tmpfs", 0, NULL) < 0 && errno == EPERM ? 0 : 1;
+}
+static int try_unshare_user(void)
+{
+    return unshare(CLONE_NEWUSER) < 0 && errno == EPERM ? 0 : 1;
+}
+static int try_clone_newuser(void)
+{
+    long r = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+    if (r == 0)
+        _exit(0);
+    return r < 0 && errno == EPERM ? 0 : 1;
+}
+static int try_plain_fork(void)
+{
+    pid_t p = fork(); /* clone3 gets ENOSYS; glibc falls back to clone */
+    if (p == 0)
+        _exit(7);
+    int st = 0;
+    if (p < 0 || waitpid(p, &st, 0) != p)
+        return 1;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 7 ? 0 : 1;
+}
+static int try_clone3(void)
+{
+    struct clone_args a;
+    memset(&a, 0, sizeof(a));
+    a.exit_signal = SIGCHLD;
+    long r = syscall(SYS_clone3, &a, sizeof(a));
+    if (r == 0)
+        _exit(0);
+    return r < 0 && errno == ENOSYS ? 0 : 1;
+}
+static int try_keyctl(void)
+{
+    return syscall(SYS_keyctl, 0, 0, 0, 0, 0) < 0 && errno == EPERM ? 0 : 1;
+}
+static int try_ptrace(void)
+{
+    return syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, getppid(), 0, 0) < 0 && errno == EPERM ? 0
+                                                                                              : 1;
+}
+static int try_bpf(void)
+{
+    return syscall(SYS_bpf, 0, NULL, 0) < 0 && errno == EPERM ? 0 : 1;
+}
+static int try_getpid_and_write(void)
+{
+    return getpid() > 0 && write(1, "", 0) == 0 ? 0 : 1;
+}
+
+TEST(default_profile_compiles_with_hundreds_of_rules)
+{
+    struct ap_seccomp f;
+    ap_error *err = NULL;
+    const char *p = ap_seccomp_default_profile();
+    int r = ap_seccomp_compile(p, strlen(p), "default", &f, &err);
+    if (!CHECK_MSG(r == 0, "%s", err ? err->msg : ""))
+        return;
+    CHECK_MSG(f.rules >= 250, "rules %zu", f.rules);
+    CHECK(f.len > 10);
+    ap_seccomp_free(&f);
+}
+
+TEST(default_profile_denies_escapes_and_allows_the_runtime)
+{
+    struct ap_seccomp f;
+    ap_error *err = NULL;
+    const char *p = ap_seccomp_default_profile();
+    if (!CHECK(ap_seccomp_compile(p, strlen(p), "default", &f, &err) == 0))
+        return;
+    int (*denied[])(void) = {try_mount,  try_unshare_user, try_clone_newuser, try_keyctl,
+                             try_ptrace, try_bpf,          try_clone3};
+    const char *names[] = {"mount",  "unshare", "clone(NEWUSER)", "keyctl",
+                           "ptrace", "bpf",     "clone3"};
+    for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+        int st = in_child(&f, denied[i]);
+        CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status %#x", names[i], st);
+    }
+    int st = in_child(&f, try_plain_fork);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fork under the filter: status %#x", st);
+    st = in_child(&f, try_getpid_and_write);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "getpid/write: status %#x", st);
+    ap_seccomp_free(&f);
+}
+
+static int call_getppid(void)
+{
+    getppid();
+    return 0;
+}
+static int call_uname(void)
+{
+    struct utsname u;
+    return uname(&u) < 0 && errno == EACCES ? 0 : 1;
+}
+
+TEST(kill_and_errno_actions_are_honoured)
+{
+    struct ap_seccomp f;
+    ap_error *err = NULL;
+    const char *kill_json =
+        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getppid\"],"
+        "\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}";
+    if (CHECK_MSG(compile(kill_json, &f, &err) == 0, "%s", err ? err->msg : "")) {
+        int st = in_child(&f, call_getppid);
+        CHECK_MSG(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "status %#x", st);
+        ap_seccomp_free(&f);
+    }
+    const char *errno_json =
+        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"uname\"],"
+        "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13}]}";
+    if (CHECK(compile(errno_json, &f, &err) == 0)) {
+        int st = in_child(&f, call_uname);
+        CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+        ap_seccomp_free(&f);
+    }
+}
+
+TEST(docker_includes_excludes_and_unknown_names)
+{
+    struct ap_seccomp f;
+    ap_error *err = NULL;
+    /* A rule that needs CAP_SYS_ADMIN is skipped (we hold no capabilities); a name no kernel
+     * knows is skipped, not fatal, as Docker does. */
+    const char *json =
+        "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\"],"
+        "\"syscalls\":[{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_ALLOW\","
+        "\"includes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}},"
+        "{\"names\":[\"read\",\"no_such_syscall_xyz\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+    if (!CHECK_MSG(compile(json, &f, &err) == 0, "%s", err ? err->msg : ""))
+        return;
+    CHECK_MSG(f.rules == 1, "rules %zu", f.rules);
+    CHECK_MSG(f.skipped == 2, "skipped %zu", f.skipped);
+    ap_seccomp_free(&f);
+}
+
+TEST(bad_profiles_are_refused_with_the_place)
+{
+    struct ap_seccomp f;
+    struct {
+        const char *json, *want;
+    } cases[] = {
+        {"{\"syscalls\":[]}", "defaultAction"},
+        {"{\"defaultAction\":\"SCMP_ACT_NOPE\"}", "SCMP_ACT_NOPE"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"action\":\"SCMP_ACT_ERRNO\"}]}",
+         "syscalls[0]"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+         "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":9,\"value\":1,\"op\":"
+         "\"SCMP_CMP_EQ\"}]}]}",
+         "index"},
+        {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+         "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"LIKE\"}]}]}",
+         "LIKE"},
+        {"{\"defaultAction\":", "invalid JSON"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ap_error *err = NULL;
+        int r = compile(cases[i].json, &f, &err);
+        CHECK_MSG(r == -1 && err != NULL && test_contains(err->msg, cases[i].want),
+                  "case %zu: r=%d msg=%s", i, r, err ? err->msg : "(none)");
+        ap_error_release(&err);
+    }
+}
+
+static void put(const char *dir, const char *file, const char *text)
+{
+    char path[1024];
+    if (ap_fs_path(path, sizeof(path), "%s/%s", dir, file) < 0)
+        return;
+    FILE *f = fopen(path, "w");
+    if (f != NULL) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+TEST(v2_accounting_from_a_fake_cgroupfs)
+{
+    char tmpl[] = "/tmp/ap-cgroup-v2.XXXXXX";
+    if (!CHECK(mkdtemp(tmpl) != NULL))
+        return;
+    struct ap_cgroup cg;
+    memset(&cg, 0, sizeof(cg));
+    cg.mgr = &ap_cgroup_v2;
+    cg.into_cgroup_fd = -1;
+    snprintf(cg.dirs[0], sizeof(cg.dirs[0]), "%s", tmpl);
+    cg.n_dirs = 1;
+    put(tmpl, "cpu.stat",
+        "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\nnr_throttled 3\n"
+        "throttled_usec 2000\n");
+    put(tmpl, "memory.peak", "1048576\n");
+    put(tmpl, "memory.events", "low 0\nhigh 0\nmax 5\noom 2\noom_kill 1\noom_group_kill 0\n");
+    put(tmpl, "pids.peak", "7\n");
+    struct ap_cgroup_stats st;
+    CHECK(ap_cgroup_v2.stats(&cg, &st, NULL) == 0);
+    CHECK(st.cpu_usage_ns == 1500000 && st.cpu_user_ns == 1000000 && st.cpu_system_ns == 500000);
+    CHECK(st.nr_periods == 10 && st.nr_throttled == 3 && st.throttled_ns == 2000000);
+    CHECK(st.memory_peak_bytes == 1048576);
+    CHECK_MSG(st.oom_kills == 1, "oom_kill %lld (\"oom 2\" must not be read for it)",
+              (long long)st.oom_kills);
+    CHECK(st.pids_peak == 7);
+    ap_error *err = NULL;
+    ap_fs_remove_tree(tmpl, &err);
+    ap_error_release(&err);
+}
+
+TEST(v1_accounting_from_a_fake_cgroupfs)
+{
+    char tmpl[] = "/tmp/ap-cgroup-v1.XXXXXX";
+    if (!CHECK(mkdtemp(tmpl) != NULL))
+        return;
+    static const char *const ctrls[] = {"memory", "cpu", "cpuacct", "pids"};
+    struct ap_cgroup cg;
+    memset(&cg, 0, sizeof(cg));
+    cg.mgr = &ap_cgroup_v1;
+    cg.into_cgroup_fd = -1;
+    for (int i = 0; i < 4; i++) {
+        snprintf(cg.dirs[i], sizeof(cg.dirs[i]), "%s/%s", tmpl, ctrls[i]);
+        mkdir(cg.dirs[i], 0755);
+        cg.controllers[i] = ctrls[i];
+    }
+    cg.n_dirs = 4;
+    put(cg.dirs[0], "memory.max_usage_in_bytes", "67108864\n");
+    put(cg.dirs[0], "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+    put(cg.dirs[0], "memory.failcnt", "99\n");
+    put(cg.dirs[1], "cpu.stat", "nr_periods 4\nnr_throttled 1\nthrottled_time 123456\n");
+    put(cg.dirs[2], "cpuacct.usage", "3000000\n");
+    put(cg.dirs[2], "cpuacct.usage_user", "2000000\n");
+    put(cg.dirs[2], "cpuacct.usage_sys", "1000000\n");
+    put(cg.dirs[3], "pids.peak", "64\n");
+    struct ap_cgroup_stats st;
+    CHECK(ap_cgroup_v1.stats(&cg, &st, NULL) == 0);
+    CHECK(st.cpu_usage_ns == 3000000 && st.cpu_user_ns == 2000000 && st.cpu_system_ns == 1000000);
+    CHECK(st.memory_peak_bytes == 67108864);
+    CHECK_MSG(st.oom_kills == 2, "oom_kill from memory.oom_control, not failcnt: %lld",
+              (long long)st.oom_kills);
+    CHECK(st.nr_periods == 4 && st.nr_throttled == 1 && st.throttled_ns == 123456);
+    CHECK(st.pids_peak == 64);
+    ap_error *err = NULL;
+    ap_fs_remove_tree(tmpl, &err);
+    ap_error_release(&err);
+}
+
+TEST(stale_group_names)
+{
+    char name[64];
+    snprintf(name, sizeof(name), AP_CGROUP_PREFIX "%d-3", (int)getpid());
+    CHECK(!ap_cgroup_name_is_stale(name));
+    pid_t p = fork();
+    if (p == 0)
+        _exit(0);
+    waitpid(p, NULL, 0);
+    snprintf(name, sizeof(name), AP_CGROUP_PREFIX "%d-1", (int)p);
+    CHECK(ap_cgroup_name_is_stale(name));
+    CHECK(!ap_cgroup_name_is_stale("system.slice"));
+    CHECK(!ap_cgroup_name_is_stale(AP_CGROUP_PREFIX "x-1"));
+}
+
+TEST(byte_sizes)
+{
+    int64_t v = 0;
+    CHECK(ap_sandbox_parse_bytes("64M", &v) == 0 && v == 64 << 20);
+    CHECK(ap_sandbox_parse_bytes("1G", &v) == 0 && v == 1 << 30);
+    CHECK(ap_sandbox_parse_bytes("1.5k", &v) == 0 && v == 1536);
+    CHECK(ap_sandbox_parse_bytes("2MiB", &v) == 0 && v == 2 << 20);
+    CHECK(ap_sandbox_parse_bytes("4096", &v) == 0 && v == 4096);
+    CHECK(ap_sandbox_parse_bytes("12Q", &v) == -1);
+    CHECK(ap_sandbox_parse_bytes("-1M", &v) == -1);
+    CHECK(ap_sandbox_parse_bytes("", &v) == -1);
+}
