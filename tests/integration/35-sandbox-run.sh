@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The real images run inside the sandbox: Python from python-3.13, and a Go program compiled
+# inside the go-1.23 image (network off, sources read-only, output bound writable) and then
+# run as a static binary from a bare root, each under a memory limit and the default seccomp
+# profile.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+"$APPLIANCE" -q image build python-3.13 go-1.23 >/dev/null || { fail "building the images"; finish; exit 1; }
+
+run_json() { "$APPLIANCE" run --json "$@" 2>"$TMP/stderr"; }
+field() { jq -r ".$1" "$TMP/rec.json"; }
+
+# Python: stdlib modules that load C extensions, output captured through --stdout.
+run_json --memory 256M --stdout "$TMP/py.out" python-3.13 -- python3.13 -c \
+    'import json, ssl, sqlite3, asyncio; print(sum(range(10)))' >"$TMP/rec.json"
+check "python-3.13 runs in the sandbox (exit 0)" test "$(field exit_code)" = 0
+check "python output is correct" test "$(cat "$TMP/py.out")" = 45
+check "cgroup backend is reported" grep -Eq '"cgroup":[[:space:]]*"v[12]"' "$TMP/rec.json"
+peak=$(field memory_peak_bytes)
+check "memory peak is measured (1 MiB < $peak < 256 MiB)" test "$peak" -gt 1048576 -a "$peak" -lt 268435456
+check "clone-to-exec is shorter than clone-to-reap" test "$(field start_ns)" -lt "$(field wall_ns)"
+check "python's peak RSS is plausible (4-200 MiB)" test "$(field maxrss_bytes)" -gt 4194304 -a "$(field maxrss_bytes)" -lt 209715200
+
+# stdin from a file, --env on top of the image's environment, the image's workdir.
+printf '1\n2\n3\n' >"$TMP/in.txt"
+out=$("$APPLIANCE" run --stdin "$TMP/in.txt" --env GREETING=hi python-3.13 -- python3.13 -c \
+    'import os, sys; print(os.environ["GREETING"], os.environ["LANG"], sum(int(l) for l in sys.stdin), os.getcwd(), os.getuid())' 2>/dev/null)
+check "stdin, --env, image env, workdir and the unprivileged uid ($out)" test "$out" = "hi C.UTF-8 6 / 65534"
+
+# The root is read-only, /tmp is a writable tmpfs.
+out=$("$APPLIANCE" run python-3.13 -- python3.13 -c '
+import errno
+try:
+    open("/usr/pwned", "w"); print("wrote")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+open("/tmp/ok", "w").write("x"); print("tmp ok")' 2>/dev/null | tr '\n' ' ')
+check "root is read-only, /tmp writable ($out)" test "$out" = "EROFS tmp ok "
+
+# --net loopback: 127.0.0.1 works inside; --net none: lo is down.
+prog='import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+c = socket.create_connection(s.getsockname(), timeout=2); a, _ = s.accept()
+c.sendall(b"ping"); print(a.recv(4).decode())'
+out=$("$APPLIANCE" run --net loopback --timeout 20 python-3.13 -- python3.13 -c "$prog" 2>/dev/null)
+check "loopback works with --net loopback" test "$out" = ping
+"$APPLIANCE" run --net none --timeout 20 python-3.13 -- python3.13 -c "$prog" >/dev/null 2>&1
+check "loopback is down with --net none" test $? -ne 0
+
+# Go: compile inside the go-1.23 image, offline, then run the static binary from a bare root.
+mkdir -p "$TMP/src" "$TMP/out" "$TMP/scratch"/{proc,dev,tmp,sys}
+chmod 0777 "$TMP/out"
+cat >"$TMP/src/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+	"runtime"
+)
+
+func main() { fmt.Println("hello from go", runtime.Version()) }
+GO
+run_json --memory 2G --tmp-size 2G --timeout 600 --bind "$TMP/src:/src" --bind "$TMP/out:/out:rw" \
+    --workdir /src go-1.23 -- go build -trimpath -o /out/hello main.go >"$TMP/rec.json"
+check "go build runs in the sandbox (exit $(field exit_code); $(tail -n 3 "$TMP/stderr" | tr '\n' ' '))" test "$(field exit_code)" = 0
+check "go build produced a static binary" sh -c "file '$TMP/out/hello' | grep -q 'statically linked'"
+cp "$TMP/out/hello" "$TMP/scratch/hello"
+run_json --memory 32M --stdout "$TMP/go.out" "$TMP/scratch/" -- /hello >"$TMP/rec.json"
+check "the Go binary runs from a bare root under 32M" test "$(field exit_code)" = 0
+check "Go output is correct ($(cat "$TMP/go.out"))" grep -q '^hello from go go1\.23' "$TMP/go.out"
+rss=$(field maxrss_bytes)
+check "a small static program's peak RSS is its own (< 16 MiB, got $rss)" test "$rss" -gt 0 -a "$rss" -lt 16777216
+out=$("$APPLIANCE" run go-1.23 -- go version 2>/dev/null)
+check "go version in the sandbox says go1.23 ($out)" sh -c "echo '$out' | grep -q 'go1\.23'"
+
+# A missing command is the sandbox's failure (125), with a message naming it.
+"$APPLIANCE" run python-3.13 -- /no/such/program >/dev/null 2>"$TMP/err"
+rc=$?
+check "a missing command exits 125 and is named" sh -c "test $rc = 125 && grep -q '/no/such/program' '$TMP/err'"
+finish
