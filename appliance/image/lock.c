@@ -65,7 +65,11 @@ static int parse_pkg(const cJSON *j, size_t i, const char *what, struct ap_lock_
         ap_json_get_int(j, "size", 1, 1, INT64_C(1) << 36, where, &size, err) < 0)
         return -1;
     p->size = (uint64_t)size;
-    if (!charset_ok(p->name, "+.-", 1) || strlen(p->name) < 2)
+    int upper = 0;
+    for (const char *c = p->name; *c; c++)
+        upper |= *c >= 'A' && *c <= 'Z';
+    /* Debian package names: lowercase letters, digits, '+', '-', '.'; two characters or more. */
+    if (!charset_ok(p->name, "+.-", 1) || strlen(p->name) < 2 || upper)
         return ap_error_make(err, 0, "%s: bad package name \"%s\"", where, p->name);
     if (!charset_ok(p->version, ".+~:-", 1))
         return ap_error_make(err, 0, "%s (%s): bad version \"%s\"", where, p->name, p->version);

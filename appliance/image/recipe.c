@@ -62,8 +62,8 @@ static int parse_files(struct ap_recipe *r, const char *what, ap_error **err)
             return ap_error_make(err, 0, "%s: dst \"%s\" must be an absolute path without \"..\"",
                                  where, f->dst);
         char *end = NULL;
-        unsigned long m = strtoul(mode, &end, 8);
-        if (end == mode || *end != '\0' || m > 07777)
+        unsigned long m = strspn(mode, "01234567") == strlen(mode) ? strtoul(mode, &end, 8) : 0;
+        if (end == NULL || end == mode || *end != '\0' || m > 07777)
             return ap_error_make(err, 0, "%s: mode \"%s\" must be octal, e.g. \"0644\"", where,
                                  mode);
         f->mode = (unsigned)m;

@@ -211,6 +211,7 @@ TEST(bad_package_name)
     pkg_refused("name", "\"-bpkg\"", "name", __LINE__);
     pkg_refused("name", "\"b\"", "name", __LINE__);
     pkg_refused("name", "\"b pkg\"", "name", __LINE__);
+    pkg_refused("name", "\"Bpkg\"", "Bpkg", __LINE__);
     pkg_refused("name", "\"\"", "name", __LINE__);
     pkg_refused("name", NULL, "name", __LINE__);
     pkg_refused("version", "\"1.0 beta\"", "version", __LINE__);
@@ -307,6 +308,9 @@ TEST(recipe_refusals)
     recipe_refused("\"0755\"", "\"17777\"", "mode", __LINE__);
     recipe_refused("\"0755\"", "\"\"", "mode", __LINE__);
     recipe_refused("\"0755\"", "493", "mode", __LINE__);
+    recipe_refused("\"0755\"", "\" 644\"", "mode", __LINE__);
+    recipe_refused("\"0755\"", "\"+644\"", "mode", __LINE__);
+    recipe_refused("\"0755\"", "\"-0\"", "mode", __LINE__);
     recipe_refused("\"workdir\": \"/srv\"", "\"workdir\": \"srv\"", "workdir", __LINE__);
     recipe_refused("\"suites\": [\"trixie\"],", "", "suites", __LINE__);
     recipe_refused("1735689600", "-1", "source_date_epoch", __LINE__);
