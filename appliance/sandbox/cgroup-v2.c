@@ -22,6 +22,16 @@ static int base_dir(char *out, size_t len)
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* True when the space-separated list holds the word w ("cpu" is not "cpuset"). */
+static int has_word(const char *list, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = list; (p = strstr(p, w)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 /* Enables the controllers we use in dir's children, one by one so a missing one is named. */
 static int enable_controllers(const char *dir, ap_error **err)
 {
@@ -32,11 +42,13 @@ static int enable_controllers(const char *dir, ap_error **err)
     for (size_t i = 0; i < AP_ARRAY_SIZE(ctrls); i++) {
         char want[32];
         snprintf(want, sizeof(want), "+%s", ctrls[i]);
-        if (strstr(have, ctrls[i]) == NULL)
+        if (!has_word(have, ctrls[i]))
             return ap_error_make(err, 0, "cgroup v2 controller %s is not available in %s",
                                  ctrls[i], dir);
         if (ap_cgroup_write(dir, "cgroup.subtree_control", want, err) < 0)
-            return ap_error_hint(err, "the parent group must hold no processes of its own");
+            return ap_error_hint(err, "the group must hold no processes of its own (in a "
+                                      "container with a private cgroup namespace, move its "
+                                      "processes into a child group first)");
     }
     return 0;
 }

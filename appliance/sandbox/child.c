@@ -384,6 +384,10 @@ void ap_child_main(const struct ap_child_args *a)
         if (read(a->sync_fd, &c, 1) < 0)
             fail(sfd, errno, "waiting for the user namespace maps");
         close(a->sync_fd);
+        /* Become the namespace's root: the host ids we still carry are outside the map, and
+         * files could not be created with them. */
+        CHECK(sfd, setresgid(0, 0, 0), "becoming gid 0 in the user namespace");
+        CHECK(sfd, setresuid(0, 0, 0), "becoming uid 0 in the user namespace");
     }
     char root[1024];
     snprintf(root, sizeof(root), "%s", s->rootfs);

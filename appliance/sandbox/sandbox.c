@@ -256,6 +256,9 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
         goto out;
     }
     if (st.pid == 0) {
+        /* The child reads the sync pipe until EOF: it must not hold a write end itself. */
+        if (sync_p[1] >= 0)
+            close(sync_p[1]);
         struct ap_child_args a = {.spec = s,
                                   .status_fd = status_p[1],
                                   .exec_fd = exec_p[1],

@@ -1,0 +1,184 @@
+#!/bin/sh
+# /init of the cgroup v2 test VM (built into its initramfs by tests/integration/70-cgroup-v2-vm.sh;
+# runs under busybox sh as pid 1 of a kernel booted with cgroup_no_v1=all).
+#
+# Stage 1 copies the initramfs into a tmpfs and switch_roots into it: pivot_root (which the
+# sandbox uses) refuses to work while the namespace's root is the initramfs itself.
+# Stage 2 mounts proc, sys, devtmpfs and cgroup2 on /sys/fs/cgroup, runs each check through
+# `appliance run` on the scratch root /sbx, prints "ok - ..." / "FAIL - ..." lines and "# ..."
+# details on the serial console, and powers the machine off through the isa-debug-exit device:
+# code 0x10 when every check passed, 0x11 when one failed (qemu exits with (code << 1) | 1).
+# shellcheck disable=SC2016,SC2034 # expect() evals its single-quoted conditions, which use MiB
+export PATH=/bin
+export HOME=/root APPLIANCE_CACHE=/tmp/appliance-cache
+
+poweroff_with() {
+    /sbx/probe exit "$1"
+    echo "# isa-debug-exit did not stop the machine"
+    while :; do sleep 3600; done
+}
+
+if [ ! -e /.stage2 ]; then
+    mount -t tmpfs -o mode=0755,size=400m root /newroot || poweroff_with 17
+    for f in /*; do
+        case $f in /newroot | /proc | /sys | /dev) ;; *) cp -a "$f" /newroot/ ;; esac
+    done
+    mkdir -p /newroot/proc /newroot/sys /newroot/dev
+    : >/newroot/.stage2
+    exec switch_root /newroot /init
+fi
+
+echo # the firmware's last line has no newline
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t cgroup2 none /sys/fs/cgroup
+# Keep kernel messages (the OOM killer's report) off the console the results go to.
+echo 1 >/proc/sys/kernel/printk
+
+R=/sbx
+CG=/sys/fs/cgroup
+PASSED=0
+FAILED=0
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+bad() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+# expect DESCRIPTION CONDITION...: ok when the shell condition holds.
+expect() {
+    d=$1
+    shift
+    if eval "$*"; then ok "$d"; else bad "$d [$*]"; fi
+}
+# jget KEY FILE: the value of "KEY" in the appliance's JSON record (one key per line).
+jget() {
+    sed -n 's/^[[:space:]]*"'"$1"'":[[:space:]]*"\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}[[:space:]]*$/\1/p' "$2" |
+        head -n 1
+}
+# num KEY NAME: a numeric field of run NAME's record, -1 when it is missing.
+num() {
+    v=$(jget "$1" "/tmp/$2.json")
+    case $v in '' | *[!0-9]*) echo -1 ;; *) echo "$v" ;; esac
+}
+field() { jget "$1" "/tmp/$2.json"; }
+out() { cat "/tmp/$1.out"; }
+# fstype DIR: the type of the file system mounted on DIR.
+fstype() { awk -v d="$1" '$2 == d { t = $3 } END { print t }' /proc/mounts; }
+# sbx NAME [OPTION...] ROOT -- CMD...: runs CMD in the sandbox (the appliance is stopped after
+# 30 s, so a hang fails one check instead of the whole VM) with the run record in
+# /tmp/NAME.json, the command's stdout and stderr in /tmp/NAME.out and .err, the appliance's
+# own messages in /tmp/NAME.log and its exit status in RC; prints a summary line.
+sbx() {
+    n=$1
+    shift
+    timeout 30 appliance run --json --stdout "/tmp/$n.out" --stderr "/tmp/$n.err" "$@" \
+        >"/tmp/$n.json" 2>"/tmp/$n.log"
+    RC=$?
+    echo "# $n: rc $RC, out '$(head -c 120 "/tmp/$n.out" | tr '\n' ' ')'," \
+        "wall $(($(num wall_ns "$n") / 1000000)) ms, cgroup $(field cgroup "$n")," \
+        "memory_peak $(num memory_peak_bytes "$n"), oom $(field oom_killed "$n")," \
+        "pids_peak $(num pids_peak "$n"), cpu $(($(num cpu_total_ns "$n") / 1000000)) ms," \
+        "throttled $(num cpu_throttled_periods "$n")/$(num cpu_periods "$n")," \
+        "timed_out $(field timed_out "$n")"
+    if [ "$RC" -eq 125 ] || [ ! -s "/tmp/$n.json" ]; then
+        sed 's/^/#   appliance: /' "/tmp/$n.log" | head -n 10
+    fi
+}
+MiB=1048576
+
+echo "# kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs," \
+    "$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) MiB, up $(cut -d' ' -f1 /proc/uptime) s"
+echo "# cgroup.controllers: $(cat $CG/cgroup.controllers)"
+expect "/sys/fs/cgroup is a pure cgroup v2 mount" \
+    '[ "$(fstype $CG)" = cgroup2 ] && ! grep -q " cgroup " /proc/mounts'
+
+# The backend, and a plain command.
+sbx hello $R -- /probe hello
+expect "the appliance picks the v2 backend (run record's cgroup is v2)" '[ "$(field cgroup hello)" = v2 ]'
+expect "a plain command prints hello and exits 0" '[ "$RC" -eq 0 ] && [ "$(out hello)" = hello ]'
+expect "the appliance/ group delegates memory, cpu, cpuset and pids" \
+    '(for c in memory cpu cpuset pids; do grep -qw $c $CG/appliance/cgroup.subtree_control || exit 1; done)'
+echo "# $CG/appliance/cgroup.subtree_control: $(cat $CG/appliance/cgroup.subtree_control 2>&1)"
+
+# memory.max and the OOM killer, read from memory.events.
+sbx oom --memory 32M $R -- /probe alloc 128
+expect "--memory 32M, allocating 128 MiB: oom_killed is true" '[ "$(field oom_killed oom)" = true ]'
+expect "--memory 32M, allocating 128 MiB: the command is killed (exit 137)" '[ "$RC" -eq 137 ]'
+expect "--memory 32M, allocating 128 MiB: memory_peak_bytes is near the limit (24-40 MiB)" \
+    '[ $(num memory_peak_bytes oom) -ge $((24 * MiB)) ] && [ $(num memory_peak_bytes oom) -le $((40 * MiB)) ]'
+sbx mem8 --memory 32M $R -- /probe alloc 8
+expect "--memory 32M, allocating 8 MiB: exits 0, not oom_killed" \
+    '[ "$RC" -eq 0 ] && [ "$(field oom_killed mem8)" = false ] && [ "$(out mem8)" = "allocated 8 MiB" ]'
+expect "--memory 32M, allocating 8 MiB: memory_peak_bytes >= 8 MiB" \
+    '[ $(num memory_peak_bytes mem8) -ge $((8 * MiB)) ]'
+
+# pids.max and pids.peak.
+sbx pids --pids 16 $R -- /probe fork 64 1
+expect "--pids 16, forking 64: forks fail with EAGAIN" \
+    'case "$(out pids)" in "forked "*" of 64 (EAGAIN)") true ;; *) false ;; esac'
+expect "--pids 16, forking 64: pids_peak is between 10 and 16" \
+    '[ $(num pids_peak pids) -ge 10 ] && [ $(num pids_peak pids) -le 16 ]'
+
+# cpu.max: half a CPU for 1 s of CPU time takes about 2 s and throttles.
+sbx cpu --cpus 0.5 $R -- /probe spin 1000
+expect "--cpus 0.5, 1 s of CPU: exits 0 with cpu_total_ns >= 0.9 s" \
+    '[ "$RC" -eq 0 ] && [ $(num cpu_total_ns cpu) -ge 900000000 ]'
+expect "--cpus 0.5, 1 s of CPU: cpu_throttled_periods > 0" '[ $(num cpu_throttled_periods cpu) -gt 0 ]'
+expect "--cpus 0.5, 1 s of CPU: wall >= 1.6 s" '[ $(num wall_ns cpu) -ge 1600000000 ]'
+
+# cpuset.cpus.
+sbx cpus $R -- /probe cpus
+expect "without --cpuset the command may run on CPUs 0 and 1" '[ "$(out cpus)" = "cpus 0,1" ]'
+sbx cpuset0 --cpuset 0 $R -- /probe cpus
+expect "--cpuset 0: the command's affinity is {0}" '[ "$RC" -eq 0 ] && [ "$(out cpuset0)" = "cpus 0" ]'
+sbx cpuset1 --cpuset 1 $R -- /probe cpus
+expect "--cpuset 1: the command's affinity is {1}" '[ "$RC" -eq 0 ] && [ "$(out cpuset1)" = "cpus 1" ]'
+
+# --timeout and cgroup.kill: children that ignore SIGTERM and leave their parent.
+sbx hang --timeout 1s --pids 64 $R -- /probe hang 4
+expect "--timeout 1s on a tree ignoring SIGTERM: timed_out is true, killed (exit 137)" \
+    '[ "$(field timed_out hang)" = true ] && [ "$RC" -eq 137 ]'
+expect "--timeout 1s: the run ends within 5 s" '[ $(num wall_ns hang) -lt 5000000000 ]'
+expect "--timeout 1s: the tree had started (pids_peak >= 9)" '[ $(num pids_peak hang) -ge 9 ]'
+expect "--timeout 1s: no process of the sandbox is left" '[ "$(/sbx/probe count probe)" = 0 ]'
+
+# The default seccomp profile.
+sbx denied $R -- /probe denied
+expect "default seccomp profile: unshare(CLONE_NEWUSER) fails with EPERM" \
+    'case "$(out denied)" in "unshare=EPERM "*) true ;; *) false ;; esac'
+sbx allowed --seccomp unconfined $R -- /probe denied
+expect "--seccomp unconfined: the same unshare succeeds (the filter is what refused it)" \
+    'case "$(out allowed)" in "unshare=ok "*) true ;; *) false ;; esac'
+
+# Without CLONE_INTO_CGROUP: in a user namespace the child joins through cgroup.procs.
+sbx userns --userns --memory 32M $R -- /probe alloc 128
+expect "--userns --memory 32M, allocating 128 MiB: oom_killed is true (joined through cgroup.procs)" \
+    '[ "$(field oom_killed userns)" = true ] && [ "$RC" -eq 137 ]'
+
+# Set-up failures leave nothing behind and say why.
+sbx badcpuset --cpuset 7 $R -- /probe cpus
+expect "--cpuset 7 on a 2-CPU machine: exit 125 naming cpuset.cpus" \
+    '[ "$RC" -eq 125 ] && grep -q cpuset.cpus /tmp/badcpuset.log'
+expect "--cpuset 7: its group is removed" '[ -z "$(ls -d $CG/appliance/appliance-* 2>/dev/null)" ]'
+APPLIANCE_CGROUP=v1 sbx forcev1 $R -- /probe hello
+expect "APPLIANCE_CGROUP=v1 on a pure v2 machine: exit 125 naming the missing v1 controller" \
+    '[ "$RC" -eq 125 ] && grep -q "controller memory" /tmp/forcev1.log'
+
+# A group of a dead appliance, still holding a process, is killed and removed by the next run.
+stale=$CG/appliance/appliance-4000000-1
+mkdir "$stale"
+sleep 1000 &
+sleeper=$!
+echo "$sleeper" >"$stale/cgroup.procs"
+sbx stale $R -- /probe hello
+expect "a dead appliance's group is removed by the next run" '[ "$RC" -eq 0 ] && [ ! -d "$stale" ]'
+expect "the process left in it is killed" \
+    '[ ! -d /proc/$sleeper ] || [ "$(cut -d" " -f3 /proc/$sleeper/stat)" = Z ]'
+kill -9 "$sleeper" 2>/dev/null
+wait "$sleeper" 2>/dev/null
+
+# Nothing left behind.
+left=$(ls -d $CG/appliance/appliance-* 2>/dev/null)
+expect "no appliance-* group is left under $CG/appliance" '[ -z "$left" ]'
+[ -z "$left" ] || echo "# left: $left"
+
+echo "# vm-summary: $PASSED ok, $FAILED FAIL, up $(cut -d' ' -f1 /proc/uptime) s"
+if [ "$FAILED" -eq 0 ]; then poweroff_with 16; else poweroff_with 17; fi
