@@ -122,9 +122,12 @@ static int v1_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
         if (ap_cgroup_write(pids, "pids.max", v, err) < 0)
             return -1;
     }
+    /* "tasks", not "cgroup.procs": moving one thread skips the kernel's threadgroup lock,
+     * whose first writer after a quiet spell waits ~10-15 ms for an RCU grace period. The
+     * child is a single thread when it joins. */
     for (int i = 0; i < cg->n_dirs; i++) {
         char path[600];
-        snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dirs[i]);
+        snprintf(path, sizeof(path), "%s/tasks", cg->dirs[i]);
         int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
             return ap_error_make(err, errno, "opening %s", path);

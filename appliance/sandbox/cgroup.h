@@ -33,7 +33,7 @@ struct ap_cgroup {
     char dirs[AP_CGROUP_MAX_FDS][512];
     const char *controllers[AP_CGROUP_MAX_FDS];
     int n_dirs;
-    /* Descriptors the child uses to join before exec: v1 cgroup.procs files (write "0"),
+    /* Descriptors the child uses to join before exec: v1 tasks files (write "0"),
      * v2 the directory (for CLONE_INTO_CGROUP). */
     int join_fds[AP_CGROUP_MAX_FDS];
     int n_join_fds;

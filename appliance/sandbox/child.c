@@ -1,5 +1,7 @@
 /* Between clone() and exec(): no allocation, no stdio, only system calls; failures are
- * reported on the status pipe and end the process. */
+ * reported on the status pipe and end the process. Without a user namespace this runs in the
+ * appliance's memory (CLONE_VM|CLONE_VFORK) on a stack of its own while the appliance waits,
+ * so nothing here may take a lock or change what the appliance relies on. */
 #include "child.h"
 
 #include <errno.h>
@@ -289,10 +291,12 @@ static void drop_privileges(const struct ap_child_args *a)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             fail(sfd, errno, "dropping capability %d from the bounding set", cap);
     CHECK(sfd, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient caps");
+    /* Raw system calls: libc's wrappers would try to change the ids of every thread of the
+     * process whose memory we may share. */
     if (!s->userns)
-        CHECK(sfd, setgroups(0, NULL), "clearing supplementary groups");
-    CHECK(sfd, setresgid(s->gid, s->gid, s->gid), "setting gid %u", (unsigned)s->gid);
-    CHECK(sfd, setresuid(s->uid, s->uid, s->uid), "setting uid %u", (unsigned)s->uid);
+        CHECK(sfd, syscall(SYS_setgroups, 0, NULL), "clearing supplementary groups");
+    CHECK(sfd, syscall(SYS_setresgid, s->gid, s->gid, s->gid), "setting gid %u", (unsigned)s->gid);
+    CHECK(sfd, syscall(SYS_setresuid, s->uid, s->uid, s->uid), "setting uid %u", (unsigned)s->uid);
     /* uid 0 keeps its capabilities across setresuid: clear every set explicitly. */
     struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
@@ -300,7 +304,8 @@ static void drop_privileges(const struct ap_child_args *a)
     CHECK(sfd, syscall(SYS_capset, &hdr, data), "clearing capabilities");
 }
 
-static __attribute__((noreturn)) void run_command(const struct ap_child_args *a)
+/* Prepares the process and becomes ap-exec, the sandbox's pid 1, which starts the command. */
+static __attribute__((noreturn)) void exec_command(const struct ap_child_args *a)
 {
     const int efd = a->exec_fd;
     const struct ap_sandbox_spec *s = a->spec;
@@ -342,7 +347,7 @@ static __attribute__((noreturn)) void run_command(const struct ap_child_args *a)
     } else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         fail(a->status_fd, errno, "setting no_new_privs");
     }
-    /* Hand over to ap-exec, which forks the command from a small address space. */
+    /* ap-exec forks the command from its own small address space and reaps. */
     char path[4096], sfd_s[16], efd_s[16];
     e = resolve_in_path(s->argv[0], s->envp, path, sizeof(path));
     if (e == 0) {
@@ -377,17 +382,19 @@ void ap_child_main(const struct ap_child_args *a)
     const struct ap_sandbox_spec *s = a->spec;
     for (int i = 0; i < a->n_join_fds; i++)
         CHECK(sfd, write(a->join_fds[i], "0", 1), "joining the cgroup");
+    /* Our own cgroup namespace, rooted at the group we just joined. */
     CHECK(sfd, unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
     if (a->sync_fd >= 0) {
         char c;
+        close(a->sync_wr);
         /* The parent writes our id maps, then closes its end. */
         if (read(a->sync_fd, &c, 1) < 0)
             fail(sfd, errno, "waiting for the user namespace maps");
         close(a->sync_fd);
         /* Become the namespace's root: the host ids we still carry are outside the map, and
          * files could not be created with them. */
-        CHECK(sfd, setresgid(0, 0, 0), "becoming gid 0 in the user namespace");
-        CHECK(sfd, setresuid(0, 0, 0), "becoming uid 0 in the user namespace");
+        CHECK(sfd, syscall(SYS_setresgid, 0, 0, 0), "becoming gid 0 in the user namespace");
+        CHECK(sfd, syscall(SYS_setresuid, 0, 0, 0), "becoming uid 0 in the user namespace");
     }
     char root[1024];
     snprintf(root, sizeof(root), "%s", s->rootfs);
@@ -433,37 +440,7 @@ void ap_child_main(const struct ap_child_args *a)
     if (s->net == AP_NET_LOOPBACK)
         loopback_up(sfd);
 
-    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-    CHECK(sfd, pid, "starting the command");
-    if (pid == 0)
-        run_command(a);
-    close(a->exec_fd);
-    /* pid 1 of the sandbox: reap everything until the command itself ends; leaving then
-     * makes the kernel kill whatever it left behind. */
-    for (;;) {
-        int status;
-        struct rusage ru;
-        pid_t w = wait4(-1, &status, __WALL, &ru);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            fail(sfd, errno, "waiting for the command");
-        if (w != pid)
-            continue;
-        /* ap-exec reported the command's end itself; it exits 0 only after doing so. */
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-            _exit(0);
-        struct ap_child_report r;
-        memset(&r, 0, sizeof(r));
-        r.kind = 'S';
-        r.status = status;
-        r.ru_utime_us = ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec;
-        r.ru_stime_us = ru.ru_stime.tv_sec * 1000000L + ru.ru_stime.tv_usec;
-        r.ru_maxrss_kb = ru.ru_maxrss;
-        if (write(sfd, &r, sizeof(r)) < 0)
-            _exit(126);
-        _exit(0);
-    }
+    exec_command(a);
 }
 
 extern const unsigned char ap_exec_elf[];

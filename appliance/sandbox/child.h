@@ -10,6 +10,7 @@ struct ap_child_args {
     int status_fd; /* write end: reports */
     int exec_fd;   /* write end, close-on-exec: EOF tells the parent the command exec'd */
     int sync_fd;   /* read end: waits for id maps (user namespace), else -1 */
+    int sync_wr;   /* the write end, which the child closes so that it sees EOF */
     const int *join_fds; /* v1 cgroup.procs files to write "0" into */
     int n_join_fds;
     int rootfd;    /* the root filesystem directory */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -81,29 +82,97 @@ static int write_id_maps(pid_t pid, const struct ap_sandbox_spec *s, ap_error **
     return 0;
 }
 
-static pid_t clone_sandbox(const struct ap_sandbox_spec *s, struct ap_cgroup *cg, int *pidfd,
-                           int *joined)
+/* clone3 that runs fn(arg) in the child on the stack given in args (x86_64). The classic
+ * clone() wrapper cannot pass CLONE_INTO_CGROUP; a bare clone3 system call cannot switch the
+ * child to another stack, which CLONE_VM needs. */
+long ap_clone3_run(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+__asm__(".text\n"
+        ".globl ap_clone3_run\n"
+        ".type ap_clone3_run, @function\n"
+        "ap_clone3_run:\n"
+        "  push %r12\n"
+        "  push %r13\n"
+        "  mov %rdx, %r12\n"
+        "  mov %rcx, %r13\n"
+        "  mov $435, %eax\n" /* __NR_clone3 */
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  jz 1f\n"
+        "  pop %r13\n"
+        "  pop %r12\n"
+        "  ret\n"
+        "1:\n"
+        "  xor %ebp, %ebp\n"
+        "  and $-16, %rsp\n"
+        "  mov %r13, %rdi\n"
+        "  call *%r12\n"
+        "  mov %eax, %edi\n"
+        "  mov $60, %eax\n" /* __NR_exit */
+        "  syscall\n"
+        "  hlt\n"
+        ".size ap_clone3_run, . - ap_clone3_run\n");
+
+static int child_entry(void *arg)
 {
+    ap_child_main(arg);
+}
+
+/* The stack the child sets up the sandbox on; reused, as each child is done with it once
+ * it execs. */
+static void *child_stack(size_t *size)
+{
+    static void *stack;
+    *size = 1u << 20;
+    if (stack == NULL) {
+        void *p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                       -1, 0);
+        stack = p == MAP_FAILED ? NULL : p;
+    }
+    return stack;
+}
+
+/* Starts the sandbox's first process. Without a user namespace it shares our memory and we
+ * wait until it execs ap-exec (CLONE_VM|CLONE_VFORK): no copy of the appliance's address
+ * space is made, and ap-exec starts from a fresh one. With a user namespace it must wait for
+ * the id maps we write, so it gets a copy instead. */
+static pid_t clone_sandbox(const struct ap_sandbox_spec *s, struct ap_cgroup *cg, int *pidfd,
+                           struct ap_child_args *a)
+{
+    size_t stack_size;
+    void *stack = child_stack(&stack_size);
+    if (stack == NULL)
+        return -1;
     uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
-                     CLONE_NEWIPC | (s->userns ? CLONE_NEWUSER : 0);
+                     CLONE_NEWIPC | (s->userns ? CLONE_NEWUSER : CLONE_VM | CLONE_VFORK);
     struct clone_args args;
     memset(&args, 0, sizeof(args));
     args.pidfd = (uint64_t)(uintptr_t)pidfd;
     args.exit_signal = SIGCHLD;
+    args.stack = (uint64_t)(uintptr_t)stack;
+    args.stack_size = stack_size;
+    const int *join = a->join_fds;
+    int n_join = a->n_join_fds;
     /* v2: start inside the group, so not one instruction runs outside it. */
     if (cg->into_cgroup_fd >= 0 && !s->userns) {
         args.flags = flags | CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)cg->into_cgroup_fd;
-        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-        if (pid >= 0 || (errno != EINVAL && errno != ENOSYS && errno != E2BIG)) {
-            *joined = pid >= 0;
-            return pid;
+        a->n_join_fds = 0;
+        long pid = ap_clone3_run(&args, sizeof(args), child_entry, a);
+        if (pid >= 0 || (pid != -EINVAL && pid != -ENOSYS && pid != -E2BIG)) {
+            errno = pid < 0 ? (int)-pid : 0;
+            return pid < 0 ? -1 : (pid_t)pid;
         }
     }
     args.flags = flags;
     args.cgroup = 0;
-    *joined = 0;
-    return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+    a->join_fds = join;
+    a->n_join_fds = n_join;
+    long pid = ap_clone3_run(&args, sizeof(args), child_entry, a);
+    if (pid < 0) {
+        errno = (int)-pid;
+        return -1;
+    }
+    return (pid_t)pid;
 }
 
 struct run_state {
@@ -246,28 +315,22 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
         ap_error_make(err, errno, "signalfd");
         goto out;
     }
-    int joined = 0;
+    struct ap_child_args a = {.spec = s,
+                              .status_fd = status_p[1],
+                              .exec_fd = exec_p[1],
+                              .sync_fd = sync_p[0],
+                              .sync_wr = sync_p[1],
+                              .join_fds = cg.join_fds,
+                              .n_join_fds = cg.n_join_fds,
+                              .rootfd = rootfd,
+                              .exec_memfd = exec_memfd};
     int64_t t0 = now_ns();
-    st.pid = clone_sandbox(s, &cg, &st.pidfd, &joined);
+    st.pid = clone_sandbox(s, &cg, &st.pidfd, &a);
     if (st.pid < 0) {
         ap_error_make(err, errno, "creating the namespaces");
         ap_error_hint(err, "this needs root (or CAP_SYS_ADMIN) and a kernel with mount, pid, "
                            "net, uts, ipc and cgroup namespaces");
         goto out;
-    }
-    if (st.pid == 0) {
-        /* The child reads the sync pipe until EOF: it must not hold a write end itself. */
-        if (sync_p[1] >= 0)
-            close(sync_p[1]);
-        struct ap_child_args a = {.spec = s,
-                                  .status_fd = status_p[1],
-                                  .exec_fd = exec_p[1],
-                                  .sync_fd = sync_p[0],
-                                  .join_fds = joined ? NULL : cg.join_fds,
-                                  .n_join_fds = joined ? 0 : cg.n_join_fds,
-                                  .rootfd = rootfd,
-                                  .exec_memfd = exec_memfd};
-        ap_child_main(&a);
     }
     close(status_p[1]);
     close(exec_p[1]);

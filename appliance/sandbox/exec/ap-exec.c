@@ -1,8 +1,9 @@
-/* ap-exec: the last step before the command. A tiny static program without libc, embedded
- * in the appliance and run from a sealed memfd inside the sandbox. It forks the command from
+/* ap-exec: the sandbox's pid 1. A tiny static program without libc, embedded in the
+ * appliance and run from a sealed memfd once the sandbox is set up. It forks the command from
  * its own small address space, so the command's ru_maxrss starts from a few kilobytes rather
  * than from the appliance's size (a forked child inherits its parent's resident set as its
- * high-water mark), waits for it, and reports its status and rusage.
+ * high-water mark), reaps every orphan, and when the command ends reports its status and
+ * rusage and exits, which makes the kernel kill whatever the command left behind.
  *
  * argv: ap-exec STATUS_FD EXEC_FD PATH ARG0 [ARG...]; the environment passes through.
  * STATUS_FD receives one struct ap_child_report ('S'); EXEC_FD is closed by the command's
@@ -18,6 +19,7 @@
 #define F_SETFD 2
 #define SIGCHLD 17
 #define PR_SET_DUMPABLE 4
+#define __WALL_FLAG 0x40000000
 #define FD_CLOEXEC 1
 #define EINTR 4
 
@@ -89,10 +91,10 @@ void ap_exec_main(long *sp)
     int status = 0;
     struct rusage_k ru;
     for (;;) {
-        long w = sys6(__NR_wait4, pid, (long)&status, 0, (long)&ru, 0, 0);
+        long w = sys6(__NR_wait4, -1, (long)&status, __WALL_FLAG, (long)&ru, 0, 0);
         if (w == pid)
             break;
-        if (w != -EINTR)
+        if (w < 0 && w != -EINTR)
             quit(125);
     }
     struct ap_child_report rep;
