@@ -14,7 +14,7 @@ WARN += -Werror
 endif
 
 PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lm
+PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lm -pthread
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DAP_VERSION='"$(VERSION)"' $(WARN)
 CFLAGS ?= -O2 -g
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -29,7 +29,7 @@ ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 # Static helper programs that run inside sandboxes (no libc in the root they run in).
-STATIC_SRC := $(sort $(wildcard tests/security/*.c tests/bench/*.c))
+STATIC_SRC := $(sort $(wildcard tests/security/*.c $(filter-out tests/bench/startbench.c,$(wildcard tests/bench/*.c))))
 STATIC_BIN := $(patsubst tests/%.c,build/static/%,$(STATIC_SRC))
 HEADERS := $(wildcard appliance/*/*.h) appliance/sandbox/seccomp-default.json
 
@@ -72,6 +72,11 @@ build/fuzz/%: tests/fuzz/%.c $(SRC) $(HEADERS)
 	clang $(BASE_CFLAGS) -Wno-unused-command-line-argument -O1 -g -fsanitize=fuzzer,address,undefined \
 	    $(PC_CFLAGS) -Iappliance -o $@ $< $(SRC) $(PC_LIBS)
 
+# The start benchmark calls the sandbox as a library, as the appliance's benchmarks do.
+build/bench/startbench: tests/bench/startbench.c $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(PC_LIBS)
+
 build/static/%: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
@@ -112,7 +117,7 @@ test-integration: build/appliance $(STATIC_BIN)
 test-security: build/appliance $(STATIC_BIN)
 	tests/run-all security
 
-bench-sandbox: build/appliance $(STATIC_BIN)
+bench-sandbox: build/appliance build/bench/startbench $(STATIC_BIN)
 	tests/bench/sandbox-start
 	tests/bench/sandbox-overhead
 

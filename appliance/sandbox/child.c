@@ -150,6 +150,39 @@ static unsigned long kept_flags(const char *path)
     return f;
 }
 
+/* As uid 0 (without a user namespace) the command could write the host-wide files of /proc
+ * that only ownership protects: make those read-only and hide the ones that leak host
+ * state (Docker's list). Any other uid is kept out of them by their modes already. */
+static void harden_proc(int sfd, const char *root)
+{
+    static const char *const readonly[] = {"sys", "bus", "irq", "fs", "sysrq-trigger"};
+    static const char *const hidden[] = {"kcore", "keys", "timer_list", "acpi", "scsi",
+                                         "latency_stats", "sched_debug"};
+    char p[1100];
+    for (size_t i = 0; i < sizeof(readonly) / sizeof(readonly[0]); i++) {
+        snprintf(p, sizeof(p), "%s/proc/%s", root, readonly[i]);
+        if (access(p, F_OK) < 0)
+            continue;
+        CHECK(sfd, mount(p, p, NULL, MS_BIND | MS_REC, NULL), "binding /proc/%s", readonly[i]);
+        CHECK(sfd,
+              mount(NULL, p, NULL,
+                    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+              "making /proc/%s read-only", readonly[i]);
+    }
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/proc/%s", root, hidden[i]);
+        if (stat(p, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            CHECK(sfd, mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                             "size=0"),
+                  "hiding /proc/%s", hidden[i]);
+        else
+            CHECK(sfd, mount("/dev/null", p, NULL, MS_BIND, NULL), "hiding /proc/%s", hidden[i]);
+    }
+}
+
 static void setup_dev(const struct ap_child_args *a, const char *root)
 {
     const int sfd = a->status_fd;
@@ -160,7 +193,7 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
                  {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
     char dev[1100], p[1200];
     snprintf(dev, sizeof(dev), "%s/dev", root);
-    CHECK(sfd, mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536"),
+    CHECK(sfd, mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=67108864"),
           "mounting a tmpfs on /dev");
     for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
         snprintf(p, sizeof(p), "%s/%s", dev, nodes[i].name);
@@ -187,12 +220,11 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
         snprintf(p, sizeof(p), "%s/%s", dev, links[i][0]);
         CHECK(sfd, symlink(links[i][1], p), "creating /dev/%s", links[i][0]);
     }
+    /* /dev/shm is a sticky directory of the same tmpfs, which is why /dev stays writable (as
+     * in Docker); it is noexec and holds no device the command could make. */
     snprintf(p, sizeof(p), "%s/shm", dev);
     CHECK(sfd, mkdir(p, 01777), "creating /dev/shm");
-    CHECK(sfd, mount("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=67108864"),
-          "mounting /dev/shm");
-    CHECK(sfd, mount(NULL, dev, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=755"),
-          "making /dev read-only");
+    CHECK(sfd, chmod(p, 01777), "setting the mode of /dev/shm");
 }
 
 static void setup_binds(const struct ap_child_args *a, int rootfd)
@@ -245,6 +277,31 @@ static void loopback_up(int sfd)
     close(s);
 }
 
+/* Sends our mount namespace to the parent. While the descriptor is in flight or held, the
+ * namespace outlives pid 1, so unmounting its tree (which waits for an RCU grace period)
+ * happens after the run is recorded rather than between the command's end and the reap. */
+static void hand_over_mount_ns(const struct ap_child_args *a)
+{
+    int ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        return; /* only a matter of timing */
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof(cbuf));
+    char byte = 'm';
+    struct iovec iov = {&byte, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof(cbuf)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &ns, sizeof(int));
+    if (sendmsg(a->hold_fd, &msg, MSG_DONTWAIT) < 0) {
+        /* Not fatal: the tree is then unmounted when pid 1 exits. */
+    }
+    close(ns);
+}
+
 /* PATH lookup without allocation, in the sandbox's view, with PATH from its environment.
  * Writes the path to run into buf; returns 0 or an errno value. */
 static int resolve_in_path(const char *file, char *const *envp, char *buf, size_t len)
@@ -287,7 +344,7 @@ static void drop_privileges(const struct ap_child_args *a)
 {
     const int sfd = a->status_fd;
     const struct ap_sandbox_spec *s = a->spec;
-    for (int cap = 0; cap <= 63; cap++)
+    for (int cap = 0; cap <= a->cap_last; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             fail(sfd, errno, "dropping capability %d from the bounding set", cap);
     CHECK(sfd, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient caps");
@@ -336,8 +393,10 @@ static __attribute__((noreturn)) void exec_command(const struct ap_child_args *a
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* exec resets caught signals; ignored ones would stay ignored in the command. */
     for (int sig = 1; sig < NSIG; sig++)
-        signal(sig, SIG_DFL);
+        if (sigismember(&a->ignored, sig) == 1)
+            signal(sig, SIG_DFL);
     /* Nothing of the appliance's leaks into the command. */
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (s->seccomp != NULL) {
@@ -382,6 +441,8 @@ void ap_child_main(const struct ap_child_args *a)
     const struct ap_sandbox_spec *s = a->spec;
     for (int i = 0; i < a->n_join_fds; i++)
         CHECK(sfd, write(a->join_fds[i], "0", 1), "joining the cgroup");
+    if (a->netns_fd >= 0)
+        CHECK(sfd, setns(a->netns_fd, CLONE_NEWNET), "entering the network namespace");
     /* Our own cgroup namespace, rooted at the group we just joined. */
     CHECK(sfd, unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
     if (a->sync_fd >= 0) {
@@ -399,19 +460,22 @@ void ap_child_main(const struct ap_child_args *a)
     char root[1024];
     snprintf(root, sizeof(root), "%s", s->rootfs);
     CHECK(sfd, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making mounts private");
-    CHECK(sfd, mount(root, root, NULL, MS_BIND | MS_REC, NULL), "binding the root %s", root);
+    if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        if (errno == EACCES && s->userns)
+            fail(sfd, errno,
+                 "binding the root %s (with --userns every directory on its path must be "
+                 "searchable by uid 100000, e.g. mode 0755)",
+                 root);
+        fail(sfd, errno, "binding the root %s", root);
+    }
     char p[1100];
     snprintf(p, sizeof(p), "%s/proc", root);
     /* Before the old root goes: in a user namespace proc may only be mounted while a
      * fully visible instance exists. */
     CHECK(sfd, mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
           "mounting /proc (the image needs an empty /proc directory)");
-    snprintf(p, sizeof(p), "%s/proc/sys", root);
-    CHECK(sfd, mount(p, p, NULL, MS_BIND | MS_REC, NULL), "binding /proc/sys");
-    CHECK(sfd,
-          mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                NULL),
-          "making /proc/sys read-only");
+    if (s->uid == 0 && !s->userns)
+        harden_proc(sfd, root);
     setup_dev(a, root);
     snprintf(p, sizeof(p), "%s/tmp", root);
     char opts[64];
@@ -435,6 +499,8 @@ void ap_child_main(const struct ap_child_args *a)
                                      kept_flags("/"),
                 NULL),
           "making the root read-only");
+    if (a->hold_fd >= 0)
+        hand_over_mount_ns(a);
     const char *host = s->hostname ? s->hostname : "sandbox";
     CHECK(sfd, sethostname(host, strlen(host)), "setting the hostname");
     if (s->net == AP_NET_LOOPBACK)

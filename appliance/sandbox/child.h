@@ -2,6 +2,8 @@
 #ifndef AP_SANDBOX_CHILD_H
 #define AP_SANDBOX_CHILD_H
 
+#include <signal.h>
+
 #include "report.h"
 #include "sandbox.h"
 
@@ -15,6 +17,10 @@ struct ap_child_args {
     int n_join_fds;
     int rootfd;    /* the root filesystem directory */
     int exec_memfd; /* sealed memfd holding ap-exec */
+    int netns_fd;   /* a network namespace made ahead of time to enter, or -1 */
+    int cap_last;   /* highest capability this kernel knows */
+    sigset_t ignored; /* signals the appliance ignores, to be reset for the command */
+    int hold_fd;    /* unix socket: our mount namespace goes to the parent through it, or -1 */
 };
 
 /* A sealed memfd with the ap-exec program, made once per process. */

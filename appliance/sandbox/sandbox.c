@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 #include "../core/cleanup.h"
 #include "../core/log.h"
 #include "child.h"
+#include "keeper.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -142,7 +144,8 @@ static pid_t clone_sandbox(const struct ap_sandbox_spec *s, struct ap_cgroup *cg
     void *stack = child_stack(&stack_size);
     if (stack == NULL)
         return -1;
-    uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
+    uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
+                     (a->netns_fd >= 0 ? 0 : CLONE_NEWNET) |
                      CLONE_NEWIPC | (s->userns ? CLONE_NEWUSER : CLONE_VM | CLONE_VFORK);
     struct clone_args args;
     memset(&args, 0, sizeof(args));
@@ -193,6 +196,53 @@ static void state_close(struct run_state *st)
     if (st->mask_set)
         sigprocmask(SIG_SETMASK, &st->oldmask, NULL);
     st->mask_set = 0;
+}
+
+/* The highest capability number the kernel knows (/proc/sys/kernel/cap_last_cap), read once;
+ * dropping beyond it only costs system calls that fail. */
+static int cap_last(void)
+{
+    static int last = -1;
+    if (last < 0) {
+        char buf[16] = "";
+        int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        last = n > 0 ? atoi(buf) : 63;
+        if (last <= 0 || last > 63)
+            last = 63;
+    }
+    return last;
+}
+
+/* The signals this process ignores, which the command would otherwise inherit ignored. */
+static void ignored_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+            sa.sa_handler == SIG_IGN)
+            sigaddset(set, sig);
+    }
+}
+
+/* The descriptor the child sent on the unix socket fd, or -1. */
+static int receive_fd(int fd)
+{
+    char cbuf[CMSG_SPACE(sizeof(int))], byte;
+    struct iovec iov = {&byte, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof(cbuf)};
+    if (recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+        return -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (c == NULL || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -1;
+    int out;
+    memcpy(&out, CMSG_DATA(c), sizeof(int));
+    return out;
 }
 
 /* Reads whatever pid 1 reported; returns 1 when a report was read. */
@@ -284,7 +334,8 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
     char name[64];
     cgroup_name(name, sizeof(name));
     struct run_state st = {-1, -1, -1, -1, -1, -1, {{0}}, 0};
-    int status_p[2] = {-1, -1}, exec_p[2] = {-1, -1}, sync_p[2] = {-1, -1};
+    int status_p[2] = {-1, -1}, exec_p[2] = {-1, -1}, sync_p[2] = {-1, -1}, hold_p[2] = {-1, -1};
+    int netns_fd = -1;
     cleanup_close int rootfd = -1;
     int rc = -1;
     if (mgr->create(&cg, name, &s->limits, err) < 0) {
@@ -300,6 +351,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
         goto out;
     }
     if (pipe2(status_p, O_CLOEXEC) < 0 || pipe2(exec_p, O_CLOEXEC) < 0 ||
+        socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, hold_p) < 0 ||
         (s->userns && pipe2(sync_p, O_CLOEXEC) < 0)) {
         ap_error_make(err, errno, "creating pipes");
         goto out;
@@ -323,9 +375,15 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
                               .join_fds = cg.join_fds,
                               .n_join_fds = cg.n_join_fds,
                               .rootfd = rootfd,
-                              .exec_memfd = exec_memfd};
+                              .exec_memfd = exec_memfd,
+                              /* entering needs privilege over it, which a user namespace lacks */
+                              .netns_fd = s->userns ? -1 : ap_keeper_take_netns(),
+                              .hold_fd = hold_p[1],
+                              .cap_last = cap_last()};
+    ignored_signals(&a.ignored);
     int64_t t0 = now_ns();
     st.pid = clone_sandbox(s, &cg, &st.pidfd, &a);
+    netns_fd = a.netns_fd;
     if (st.pid < 0) {
         ap_error_make(err, errno, "creating the namespaces");
         ap_error_hint(err, "this needs root (or CAP_SYS_ADMIN) and a kernel with mount, pid, "
@@ -358,6 +416,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
     while (waitid(P_PIDFD, (id_t)st.pidfd, &si, WEXITED) < 0 && errno == EINTR)
         ;
     int64_t t_end = now_ns();
+    ap_keeper_release(receive_fd(hold_p[0]));
     rec->wall_ns = t_end - t0;
     rec->start_ns = t_exec > 0 ? t_exec - t0 : 0;
     struct ap_child_report r;
@@ -406,7 +465,8 @@ out:
         ap_error_release(&e);
         ap_cgroup_close_fds(&cg);
     }
-    int fds[] = {status_p[0], status_p[1], exec_p[0], exec_p[1], sync_p[0], sync_p[1]};
+    int fds[] = {status_p[0], status_p[1], exec_p[0], exec_p[1], sync_p[0], sync_p[1],
+                 hold_p[0],    hold_p[1],    netns_fd};
     for (size_t i = 0; i < AP_ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
             close(fds[i]);

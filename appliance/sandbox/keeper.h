@@ -1,0 +1,14 @@
+/* Work kept off a run's critical path by a helper thread: network namespaces made ahead of
+ * time (each used by one sandbox only), and namespaces released after a run is recorded. */
+#ifndef AP_SANDBOX_KEEPER_H
+#define AP_SANDBOX_KEEPER_H
+
+/* A new network namespace (only lo, down) made ahead of time, or -1 when none is ready (the
+ * caller then creates one with CLONE_NEWNET). The caller owns the descriptor. */
+int ap_keeper_take_netns(void);
+
+/* Closes fd on the helper thread (or here when there is none): dropping the last reference
+ * to a mount namespace unmounts its whole tree, which waits for an RCU grace period. */
+void ap_keeper_release(int fd);
+
+#endif
