@@ -200,7 +200,6 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
         if (!a->spec->userns) {
             CHECK(sfd, mknod(p, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)),
                   "creating /dev/%s", nodes[i].name);
-            CHECK(sfd, chmod(p, 0666), "setting the mode of /dev/%s", nodes[i].name);
         } else {
             /* No mknod in a user namespace: bind the host's node. */
             char host[64];
@@ -224,7 +223,6 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
      * in Docker); it is noexec and holds no device the command could make. */
     snprintf(p, sizeof(p), "%s/shm", dev);
     CHECK(sfd, mkdir(p, 01777), "creating /dev/shm");
-    CHECK(sfd, chmod(p, 01777), "setting the mode of /dev/shm");
 }
 
 static void setup_binds(const struct ap_child_args *a, int rootfd)
@@ -390,6 +388,7 @@ static __attribute__((noreturn)) void exec_command(const struct ap_child_args *a
         fail(a->status_fd, e, "preparing the command (stdio, rlimits, workdir %s)",
              s->workdir ? s->workdir : "/");
     drop_privileges(a);
+    umask(022);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -439,6 +438,9 @@ void ap_child_main(const struct ap_child_args *a)
 {
     const int sfd = a->status_fd;
     const struct ap_sandbox_spec *s = a->spec;
+    /* Modes below are meant as written (device nodes 0666, sticky 01777); the command gets
+     * the usual 022 back before it starts. */
+    umask(0);
     for (int i = 0; i < a->n_join_fds; i++)
         CHECK(sfd, write(a->join_fds[i], "0", 1), "joining the cgroup");
     if (a->netns_fd >= 0)
