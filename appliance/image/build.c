@@ -25,7 +25,7 @@
 #endif
 
 /* Bump when the layer bytes for the same inputs change (tar options, skeleton, status file). */
-#define LAYER_FORMAT "appliance-layer-1"
+#define LAYER_FORMAT "appliance-layer-2"
 #define RECIPE_MAX (1u << 20)
 #define LOCK_MAX (16u << 20)
 #define DEB_MAX (UINT64_C(4) << 30)

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 
 struct ap_layer_writer {
     struct archive *tar, *gz;
+    locale_t utf8, saved; /* names are written as UTF-8 whatever the caller's locale */
     struct ap_sha256 tar_hash, gz_hash;
     ap_layer_sink sink;
     void *ctx;
@@ -64,6 +66,10 @@ void ap_layer_abort(struct ap_layer_writer *w)
         archive_write_free(w->tar);
     if (w->gz != NULL)
         archive_write_free(w->gz);
+    if (w->utf8 != (locale_t)0) {
+        uselocale(w->saved);
+        freelocale(w->utf8);
+    }
     free(w);
 }
 
@@ -85,6 +91,14 @@ int ap_layer_open(int64_t mtime, ap_layer_sink sink, void *ctx, struct ap_layer_
     w->sink = sink;
     w->ctx = ctx;
     w->mtime = mtime;
+    /* libarchive converts names through the thread's locale for pax headers: UTF-8 makes the
+     * bytes the same under any caller's locale (and non-ASCII names work under "C"). */
+    w->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (w->utf8 == (locale_t)0) {
+        free(w);
+        return ap_error_make(err, errno, "loading the C.UTF-8 locale for layer names");
+    }
+    w->saved = uselocale(w->utf8);
     ap_sha256_init(&w->tar_hash);
     ap_sha256_init(&w->gz_hash);
     w->gz = archive_write_new();
@@ -111,9 +125,6 @@ int ap_layer_open(int64_t mtime, ap_layer_sink sink, void *ctx, struct ap_layer_
     archive_entry_free(raw);
     if (r != ARCHIVE_OK ||
         archive_write_set_format_pax_restricted(w->tar) != ARCHIVE_OK ||
-        /* Names are bytes: no conversion through the caller's locale, which would make the
-         * output depend on it (and fail on non-ASCII names under "C"). */
-        archive_write_set_format_option(w->tar, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
         archive_write_add_filter_none(w->tar) != ARCHIVE_OK ||
         archive_write_open2(w->tar, w, NULL, tar_out, NULL, NULL) != ARCHIVE_OK) {
         fail(w, r != ARCHIVE_OK ? w->gz : w->tar, "setting up the layer", err);

@@ -306,45 +306,57 @@ int ap_oci_unpack(const char *dir, const char *dest, ap_error **err)
     struct ap_oci_info info;
     if (ap_oci_read(dir, &info, err) < 0)
         return -1;
-    if (ap_fs_mkdir_p(dest, 0755, err) < 0)
-        return -1;
-    cleanup_close int rootfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (rootfd < 0)
-        return ap_error_make(err, errno, "opening %s", dest);
-    for (size_t i = 0; i < info.n_layers; i++) {
+    /* Every layer is mapped and checked against its digest before anything is written, so a
+     * corrupt image leaves no half-made DEST behind. */
+    void *maps[AP_OCI_MAX_LAYERS] = {NULL};
+    int rc = 0;
+    for (size_t i = 0; i < info.n_layers && rc == 0; i++) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, info.layer_digest[i]);
         cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return ap_error_make(err, errno, "opening %s", path);
         size_t len = (size_t)info.layer_size[i];
+        if (fd < 0) {
+            rc = ap_error_make(err, errno, "opening %s", path);
+            break;
+        }
         void *map = len > 0 ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-        if (len > 0 && map == MAP_FAILED)
-            return ap_error_make(err, errno, "mapping %s", path);
+        if (map == MAP_FAILED) {
+            rc = ap_error_make(err, errno, "mapping %s", path);
+            break;
+        }
+        maps[i] = map;
         char hex[AP_SHA256_HEX_LEN + 1];
         ap_sha256_hex(map, len, hex);
-        int rc = 0;
-        if (strcmp(hex, info.layer_digest[i]) != 0) {
+        if (strcmp(hex, info.layer_digest[i]) != 0)
             rc = ap_error_make(err, 0, "layer %s is corrupt (its sha256 is %s)", path, hex);
-        } else {
-            struct archive *a = NULL;
-            struct ap_tar_policy p;
-            ap_tar_default_policy(&p, 0);
-            struct ap_unpack u;
-            ap_unpack_init(&u, rootfd);
-            rc = ap_tar_open_memory(map, len, path, &a, err);
-            if (rc == 0)
-                rc = ap_tar_each(a, path, &p, ap_unpack_entry, &u, err);
-            ap_unpack_done(&u);
-            if (a != NULL)
-                archive_read_free(a);
-        }
-        if (map != NULL)
-            munmap(map, len);
-        if (rc < 0)
-            return -1;
     }
-    return 0;
+    cleanup_close int rootfd = -1;
+    if (rc == 0 && ap_fs_mkdir_p(dest, 0755, err) < 0)
+        rc = -1;
+    if (rc == 0) {
+        rootfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (rootfd < 0)
+            rc = ap_error_make(err, errno, "opening %s", dest);
+    }
+    for (size_t i = 0; i < info.n_layers && rc == 0; i++) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, info.layer_digest[i]);
+        struct archive *a = NULL;
+        struct ap_tar_policy p;
+        ap_tar_default_policy(&p, 0);
+        struct ap_unpack u;
+        ap_unpack_init(&u, rootfd);
+        rc = ap_tar_open_memory(maps[i], (size_t)info.layer_size[i], path, &a, err);
+        if (rc == 0)
+            rc = ap_tar_each(a, path, &p, ap_unpack_entry, &u, err);
+        ap_unpack_done(&u);
+        if (a != NULL)
+            archive_read_free(a);
+    }
+    for (size_t i = 0; i < info.n_layers; i++)
+        if (maps[i] != NULL)
+            munmap(maps[i], (size_t)info.layer_size[i]);
+    return rc < 0 ? -1 : 0;
 }
 
 int ap_oci_read_config(const char *dir, cJSON **out, ap_error **err)

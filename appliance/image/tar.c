@@ -90,8 +90,13 @@ int ap_tar_each(struct archive *a, const char *label, const struct ap_tar_policy
         mode_t ft = archive_entry_filetype(ae);
         if (hl != NULL) {
             e.type = AP_ENTRY_HARDLINK;
-            if (check_name(hl, label, policy, "hardlink target", e.link, err) < 0)
-                return ap_error_wrap(err, "hardlink \"%s\"", raw);
+            const char *why = NULL;
+            if (ap_path_normalize(hl, e.link, AP_PATH_MAX, &why) < 0)
+                return ap_error_make(err, 0, "%s: refusing hardlink \"%s\" to \"%s\": %s", label,
+                                     raw, hl, why);
+            if (policy->merged_usr && ap_path_merged_usr(e.link, AP_PATH_MAX) < 0)
+                return ap_error_make(err, 0, "%s: refusing hardlink \"%s\": target too long",
+                                     label, raw);
             if (e.link[0] == '\0')
                 return ap_error_make(err, 0, "%s: refusing entry \"%s\": hardlink to the root",
                                      label, raw);

@@ -40,7 +40,9 @@ int ap_unpack_open_dir(int rootfd, const char *dir, int create, ap_error **err)
         comp[n] = '\0';
         int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0 && errno == ENOENT && create) {
-            if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+            /* fchmodat too: the mode must not depend on the caller's umask. */
+            if ((mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) ||
+                fchmodat(fd, comp, 0755, AT_SYMLINK_NOFOLLOW) < 0)
                 return ap_error_make(err, errno, "creating directory %s in %s", comp, dir);
             next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }

@@ -15,6 +15,6 @@ check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 # skip DESCRIPTION REASON: says why a check did not run (counted neither way).
 skip() { echo "skip - $1: $2"; }
 finish() {
-    echo "$(basename "$0" .sh): $PASSED passed, $FAILED failed"
+    echo "$PASSED passed, $FAILED failed ($(basename "$0" .sh))"
     [ "$FAILED" -eq 0 ]
 }

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The command line: help, exit statuses for misuse and for missing images, `image ls --json`.
+# Fast: builds nothing.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+export APPLIANCE_OUT=$TMP/out APPLIANCE_IMAGES=$ROOT/images
+
+# run CMD...: runs CMD, leaving its exit status in RC and its output in $TMP/stdout, $TMP/stderr.
+run() { "$@" >"$TMP/stdout" 2>"$TMP/stderr"; RC=$?; }
+# expect_rc WANT DESCRIPTION: passes when the last run exited with WANT; shows stderr if not.
+expect_rc() {
+    if [ "$RC" -eq "$1" ]; then pass "$2"; else
+        fail "$2 (exit $RC, expected $1)"
+        sed 's/^/#   /' "$TMP/stderr" | head -n 20
+    fi
+}
+err_has() { grep -qF -- "$1" "$TMP/stderr"; }
+out_has() { grep -qF -- "$1" "$TMP/stdout"; }
+# jqe FILTER FILE: passes when FILE is JSON and FILTER yields true.
+jqe() { jq -e "$1" "$2" >/dev/null 2>&1; }
+
+# Help.
+run "$APPLIANCE" --help
+expect_rc 0 "appliance --help exits 0"
+check "appliance --help lists the image verb on stdout" out_has "image"
+run "$APPLIANCE" image --help
+expect_rc 0 "appliance image --help exits 0"
+check "appliance image --help describes build, ls, inspect and unpack" \
+    bash -c 'for v in build ls inspect unpack; do grep -q "appliance image $v" "$1" || exit 1; done' _ "$TMP/stdout"
+run "$APPLIANCE" image build --help
+expect_rc 0 "appliance image build --help exits 0"
+run "$APPLIANCE" version --help
+expect_rc 0 "appliance version --help exits 0"
+run "$APPLIANCE" version
+expect_rc 0 "appliance version exits 0"
+check "appliance version prints a version number" grep -qE '^appliance [0-9]+\.[0-9]+\.[0-9]+' "$TMP/stdout"
+
+# Usage errors: exit 2 with a message on stderr.
+run "$APPLIANCE"
+expect_rc 2 "no verb exits 2"
+run "$APPLIANCE" frobnicate
+expect_rc 2 "unknown verb exits 2"
+check "unknown verb is named in the message" err_has "frobnicate"
+run "$APPLIANCE" --no-such-option image ls
+expect_rc 2 "unknown global option exits 2"
+check "unknown global option is named in the message" err_has "--no-such-option"
+run "$APPLIANCE" image build --no-such-option
+expect_rc 2 "unknown image build option exits 2"
+check "unknown image build option is named in the message" err_has "--no-such-option"
+run "$APPLIANCE" image ls --frob
+expect_rc 2 "unknown image ls option exits 2"
+run "$APPLIANCE" image build --out
+expect_rc 2 "image build --out without its argument exits 2"
+run "$APPLIANCE" image frob
+expect_rc 2 "unknown image sub-verb exits 2"
+run "$APPLIANCE" image
+expect_rc 2 "image without a sub-verb exits 2"
+run "$APPLIANCE" image inspect
+expect_rc 2 "image inspect without a name exits 2"
+run "$APPLIANCE" image inspect python-3.13 go-1.23
+expect_rc 2 "image inspect with two names exits 2"
+run "$APPLIANCE" image unpack python-3.13
+expect_rc 2 "image unpack without DEST exits 2"
+run "$APPLIANCE" image ls extra-argument
+expect_rc 2 "image ls with an argument exits 2"
+run "$APPLIANCE" version extra-argument
+expect_rc 2 "version with an argument exits 2"
+
+# Failures: exit 1 with a message that says what and how to fix it.
+run "$APPLIANCE" image inspect no-such-image
+expect_rc 1 "image inspect no-such-image exits 1"
+check "image inspect no-such-image names the image" err_has "no-such-image"
+check "image inspect no-such-image prints nothing on stdout" test ! -s "$TMP/stdout"
+run "$APPLIANCE" image build no-such-image --out "$TMP/out"
+expect_rc 1 "image build no-such-image exits 1"
+check "image build no-such-image names the image" err_has "no-such-image"
+check "image build no-such-image hints at \`appliance image ls\`" err_has "appliance image ls"
+check "image build no-such-image leaves no layout" test ! -e "$TMP/out/no-such-image"
+
+# image ls --json: valid JSON listing exactly the images defined under images/.
+expected=$(cd images && for d in */; do [ -f "$d/image.json" ] && echo "${d%/}"; done | sort)
+run "$APPLIANCE" image ls --json --out "$TMP/empty-out"
+expect_rc 0 "image ls --json exits 0"
+check "image ls --json is valid JSON (an array)" jqe 'type == "array"' "$TMP/stdout"
+got=$(jq -r '.[].name' "$TMP/stdout" 2>/dev/null | sort)
+check "image ls --json lists the 4 images" test "$(echo "$got" | wc -l)" -eq 4
+check "image ls --json names match images/ ($(echo $expected))" test "$got" = "$expected"
+check "image ls --json lists python-3.13, python-3.13-web, go-1.23, go-1.23-web-src" \
+    test "$(echo $got)" = "go-1.23 go-1.23-web-src python-3.13 python-3.13-web"
+check "image ls --json in an empty --out reports nothing built" \
+    jqe 'all(.[]; .built == false and .manifest_digest == null)' "$TMP/stdout"
+run "$APPLIANCE" image ls --out "$TMP/empty-out"
+expect_rc 0 "image ls (table) exits 0"
+check "image ls table has a header and one row per image" test "$(wc -l <"$TMP/stdout")" -eq 5
+
+finish
