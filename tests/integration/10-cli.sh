@@ -5,19 +5,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 export APPLIANCE_OUT=$TMP/out APPLIANCE_IMAGES=$ROOT/images
 
-# run CMD...: runs CMD, leaving its exit status in RC and its output in $TMP/stdout, $TMP/stderr.
-run() { "$@" >"$TMP/stdout" 2>"$TMP/stderr"; RC=$?; }
-# expect_rc WANT DESCRIPTION: passes when the last run exited with WANT; shows stderr if not.
-expect_rc() {
-    if [ "$RC" -eq "$1" ]; then pass "$2"; else
-        fail "$2 (exit $RC, expected $1)"
-        sed 's/^/#   /' "$TMP/stderr" | head -n 20
-    fi
-}
-err_has() { grep -qF -- "$1" "$TMP/stderr"; }
 out_has() { grep -qF -- "$1" "$TMP/stdout"; }
-# jqe FILTER FILE: passes when FILE is JSON and FILTER yields true.
-jqe() { jq -e "$1" "$2" >/dev/null 2>&1; }
 
 # Help.
 run "$APPLIANCE" --help

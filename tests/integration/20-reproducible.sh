@@ -8,21 +8,6 @@ cd "$ROOT" || exit 1
 # APPLIANCE_CACHE stays as the caller set it, so downloads are reused.
 export APPLIANCE_IMAGES=$ROOT/images
 
-# run CMD...: runs CMD, leaving its exit status in RC and its output in $TMP/stdout, $TMP/stderr.
-run() { "$@" >"$TMP/stdout" 2>"$TMP/stderr"; RC=$?; }
-expect_rc() {
-    if [ "$RC" -eq "$1" ]; then pass "$2"; else
-        fail "$2 (exit $RC, expected $1)"
-        sed 's/^/#   /' "$TMP/stderr" | tail -n 20
-    fi
-}
-# jqe FILTER FILE: passes when FILE is JSON and FILTER yields true.
-jqe() { jq -e "$1" "$2" >/dev/null 2>&1; }
-# same DESCRIPTION A B: passes when the two strings are equal and not empty.
-same() {
-    if [ -n "$2" ] && [ "$2" = "$3" ]; then pass "$1"; else fail "$1 ('$2' vs '$3')"; fi
-}
-
 mapfile -t IMAGES < <(cd images && for d in */; do [ -f "$d/image.json" ] && echo "${d%/}"; done | sort)
 check "found the 4 images under images/" test "${#IMAGES[@]}" -eq 4
 

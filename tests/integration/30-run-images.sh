@@ -6,16 +6,6 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 export APPLIANCE_IMAGES=$ROOT/images APPLIANCE_OUT=$TMP/out
 
-run() { "$@" >"$TMP/stdout" 2>"$TMP/stderr"; RC=$?; }
-expect_rc() {
-    if [ "$RC" -eq "$1" ]; then pass "$2"; else
-        fail "$2 (exit $RC, expected $1)"
-        sed 's/^/#   /' "$TMP/stderr" | tail -n 20
-    fi
-}
-same() {
-    if [ -n "$2" ] && [ "$2" = "$3" ]; then pass "$1"; else fail "$1 ('$2' vs '$3')"; fi
-}
 
 UNSHARE=$(command -v unshare) CHROOT=$(command -v chroot) MOUNT=$(command -v mount)
 BASH_BIN=$(command -v bash)

@@ -11,17 +11,6 @@ USER_CACHE=${APPLIANCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/appliance}
 IMAGE=python-3.13
 LOCK=images/$IMAGE/lock.json
 
-run() { "$@" >"$TMP/stdout" 2>"$TMP/stderr"; RC=$?; }
-expect_rc() {
-    if [ "$RC" -eq "$1" ]; then pass "$2"; else
-        fail "$2 (exit $RC, expected $1)"
-        sed 's/^/#   /' "$TMP/stderr" | tail -n 20
-    fi
-}
-same() {
-    if [ -n "$2" ] && [ "$2" = "$3" ]; then pass "$1"; else fail "$1 ('$2' vs '$3')"; fi
-}
-err_has() { grep -qF -- "$1" "$TMP/stderr"; }
 sha_of() { sha256sum <"$1" | cut -d' ' -f1; }
 # flip_byte FILE [OFFSET]: inverts one byte in place (the middle one by default).
 flip_byte() {

@@ -10,18 +10,6 @@ cd "$ROOT" || exit 1
 export APPLIANCE_IMAGES=$TMP/images APPLIANCE_CACHE=$TMP/cache APPLIANCE_OUT=$TMP/out
 unset APPLIANCE_MIRROR
 
-run() { "$@" >"$TMP/stdout" 2>"$TMP/stderr"; RC=$?; }
-expect_rc() {
-    if [ "$RC" -eq "$1" ]; then pass "$2"; else
-        fail "$2 (exit $RC, expected $1)"
-        sed 's/^/#   /' "$TMP/stderr" | tail -n 20
-    fi
-}
-same() {
-    if [ -n "$2" ] && [ "$2" = "$3" ]; then pass "$1"; else fail "$1 ('$2' vs '$3')"; fi
-}
-err_has() { grep -qF -- "$1" "$TMP/stderr"; }
-jqe() { jq -e "$1" "$2" >/dev/null 2>&1; }
 
 # Paths on the host that an escape would create; none may exist before or after.
 HOST_TARGETS=(/etc/evil /tmp/pwned /tmp/escape /escape /tmp/pwned-good /tmp/pwned-xii)

@@ -14,6 +14,38 @@ fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 # skip DESCRIPTION REASON: says why a check did not run (counted neither way).
 skip() { echo "skip - $1: $2"; }
+# run COMMAND...: runs it with its output in $TMP/stdout and $TMP/stderr, its status in RC.
+run() { "$@" >"$TMP/stdout" 2>"$TMP/stderr"; RC=$?; }
+# expect_rc CODE DESCRIPTION: checks RC, showing the end of stderr when it differs.
+expect_rc() {
+    if [ "$RC" -eq "$1" ]; then pass "$2"; else
+        fail "$2 (exit $RC, expected $1)"
+        sed 's/^/#   /' "$TMP/stderr" | tail -n 20
+    fi
+}
+# same DESCRIPTION GOT WANT: passes when both are equal and not empty.
+same() {
+    if [ -n "$2" ] && [ "$2" = "$3" ]; then pass "$1"; else fail "$1 ('$2' vs '$3')"; fi
+}
+err_has() { grep -qF -- "$1" "$TMP/stderr"; }
+jqe() { jq -e "$1" "$2" >/dev/null 2>&1; }
+# require_root_and VAR...: ends the script with a failure unless running as root and every
+# named file is an executable that was built.
+require_root_and() {
+    if [ "$(id -u)" -ne 0 ]; then
+        fail "the sandbox needs root"
+        finish
+        exit 1
+    fi
+    local f
+    for f in "$@"; do
+        if [ ! -x "$f" ]; then
+            fail "build first: $f is missing (make test builds it)"
+            finish
+            exit 1
+        fi
+    done
+}
 finish() {
     echo "$PASSED passed, $FAILED failed ($(basename "$0" .sh))"
     [ "$FAILED" -eq 0 ]

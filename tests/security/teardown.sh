@@ -5,16 +5,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 
 ESCAPE=$ROOT/build/static/security/escape
-if [ "$(id -u)" -ne 0 ]; then
-    fail "the sandbox needs root"
-    finish
-    exit 1
-fi
-if [ ! -x "$APPLIANCE" ] || [ ! -x "$ESCAPE" ]; then
-    fail "build first: make build/appliance build/static/security/escape"
-    finish
-    exit 1
-fi
+require_root_and "$APPLIANCE" "$ESCAPE"
 
 RUN_ID=aptear$$x$RANDOM
 RFS=$TMP/root
