@@ -48,6 +48,8 @@ static void run_usage(FILE *out)
             "  --stdin FILE, --stdout FILE, --stderr FILE  redirect (default: stdin /dev/null,\n"
             "                       the others passed through)\n"
             "  --json               print the run record as JSON on stdout\n"
+            "  --pid-file FILE      once the command runs, write the sandbox's pid 1 there (its\n"
+            "                       namespaces are /proc/PID/ns/*, e.g. nsenter --net=...)\n"
             "  --out DIR, --cache DIR  where built images and unpacked roots live\n"
             "\n"
             "Exit status: the command's (128+N when killed by signal N); 125 when the sandbox\n"
@@ -57,7 +59,7 @@ static void run_usage(FILE *out)
 enum {
     O_MEMORY = 256, O_CPUS, O_CPUSET, O_PIDS, O_TIMEOUT, O_NET, O_USERNS, O_USER, O_WORKDIR,
     O_ENV, O_BIND, O_HOSTNAME, O_TMPSIZE, O_NOFILE, O_SECCOMP, O_STDIN, O_STDOUT, O_STDERR,
-    O_JSON, O_OUT, O_CACHE
+    O_JSON, O_OUT, O_CACHE, O_PIDFILE
 };
 
 static const struct option opts[] = {
@@ -71,7 +73,8 @@ static const struct option opts[] = {
     {"seccomp", required_argument, NULL, O_SECCOMP}, {"stdin", required_argument, NULL, O_STDIN},
     {"stdout", required_argument, NULL, O_STDOUT},   {"stderr", required_argument, NULL, O_STDERR},
     {"json", no_argument, NULL, O_JSON},             {"out", required_argument, NULL, O_OUT},
-    {"cache", required_argument, NULL, O_CACHE},     {"help", no_argument, NULL, 'h'},
+    {"cache", required_argument, NULL, O_CACHE},     {"pid-file", required_argument, NULL, O_PIDFILE},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 static int parse_seconds(const char *s, double *out)
@@ -123,6 +126,18 @@ static int open_redirect(const char *path, int out, int *fd)
     *fd = out ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
               : open(path, O_RDONLY | O_CLOEXEC);
     return *fd < 0 ? -1 : 0;
+}
+
+/* on_exec: publishes the sandbox's pid 1 (written whole, then renamed into place). */
+static void write_pid_file(void *ctx, pid_t pid)
+{
+    char text[32];
+    int n = snprintf(text, sizeof(text), "%d\n", (int)pid);
+    ap_error *err = NULL;
+    if (ap_fs_write_atomic(ctx, text, (size_t)n, 0644, &err) < 0) {
+        fprintf(stderr, "appliance run: %s\n", err->msg);
+        ap_error_release(&err);
+    }
 }
 
 static void print_record(const struct ap_run_record *r, int json)
@@ -182,7 +197,7 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
     size_t n_extra = 0;
     struct ap_bind binds[64];
     size_t n_binds = 0;
-    const char *seccomp = "default", *workdir = NULL;
+    const char *seccomp = "default", *workdir = NULL, *pid_file = NULL;
     int json = 0;
     cleanup_close int in_fd = -1;
     cleanup_close int out_fd = -1;
@@ -318,6 +333,9 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
         case O_CACHE:
             set->cache_dir = optarg;
             break;
+        case O_PIDFILE:
+            pid_file = optarg;
+            break;
         case 'h':
             run_usage(stdout);
             return AP_EXIT_OK;
@@ -406,8 +424,16 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
         }
         spec.seccomp = &filter;
     }
+    char pid_path[4096];
+    if (pid_file != NULL) {
+        snprintf(pid_path, sizeof(pid_path), "%s", pid_file);
+        spec.on_exec = write_pid_file;
+        spec.ctx = pid_path;
+    }
     struct ap_run_record rec;
     int rc = ap_sandbox_run(&spec, &rec, &err);
+    if (pid_file != NULL)
+        unlink(pid_file);
     ap_seccomp_free(&filter);
     if (rc < 0) {
         ap_cmd_fail(&err);

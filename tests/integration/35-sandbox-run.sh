@@ -48,6 +48,23 @@ check "loopback works with --net loopback" test "$out" = ping
 "$APPLIANCE" run --net none --timeout 20 python-3.13 -- python3.13 -c "$prog" >/dev/null 2>&1
 check "loopback is down with --net none" test $? -ne 0
 
+# --pid-file: a client outside joins the sandbox's network namespace (how a load generator
+# reaches a server that has only lo).
+"$APPLIANCE" run --pid-file "$TMP/pid" --net loopback --timeout 20 python-3.13 -- \
+    python3.13 -m http.server --bind 127.0.0.1 8099 >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 50); do [ -s "$TMP/pid" ] && break; sleep 0.1; done
+code=""
+for _ in $(seq 50); do
+    code=$(nsenter --net="/proc/$(cat "$TMP/pid" 2>/dev/null)/ns/net" python3 -c '
+import urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:8099/", timeout=2).status)' 2>/dev/null) && break
+    sleep 0.1
+done
+check "a client in the sandbox's network namespace (--pid-file) gets HTTP 200 ($code)" test "$code" = 200
+kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null
+check "the pid file is removed when the run ends" test ! -e "$TMP/pid"
+
 # Go: compile inside the go-1.23 image, offline, then run the static binary from a bare root.
 mkdir -p "$TMP/src" "$TMP/out" "$TMP/scratch"/{proc,dev,tmp,sys}
 chmod 0777 "$TMP/out"
