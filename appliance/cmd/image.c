@@ -198,19 +198,20 @@ static int cmd_build(struct ap_settings *s, int argc, char **argv)
             snprintf(d, sizeof(d), "sha256:%s", r.manifest_digest);
             cJSON_AddStringToObject(j, "name", names[i]);
             cJSON_AddStringToObject(j, "manifest_digest", d);
-            cJSON_AddNumberToObject(j, "layer_bytes", (double)r.layer.compressed_size);
-            cJSON_AddNumberToObject(j, "unpacked_bytes", (double)r.layer.unpacked_bytes);
+            cJSON_AddNumberToObject(j, "layer_bytes", (double)r.compressed_bytes);
+            cJSON_AddNumberToObject(j, "unpacked_bytes", (double)r.unpacked_bytes);
+            cJSON_AddNumberToObject(j, "layers", (double)r.layers);
             cJSON_AddNumberToObject(j, "packages", (double)r.packages);
             cJSON_AddNumberToObject(j, "files", (double)r.layer.files);
             cJSON_AddBoolToObject(j, "from_cache", r.from_cache);
             cJSON_AddNumberToObject(j, "seconds", r.seconds);
             cJSON_AddItemToArray(arr, j);
         } else {
-            printf("%-18s sha256:%s  layer %s  unpacked %s  %zu packages  %.2f s%s\n", names[i],
-                   r.manifest_digest,
-                   ap_fs_human_bytes(r.layer.compressed_size, h1, sizeof(h1)),
-                   ap_fs_human_bytes(r.layer.unpacked_bytes, h2, sizeof(h2)), r.packages,
-                   r.seconds, r.from_cache ? "  (cached layer)" : "");
+            printf("%-18s sha256:%s  layers %s  unpacked %s  %zu packages  %.2f s%s\n",
+                   names[i], r.manifest_digest,
+                   ap_fs_human_bytes(r.compressed_bytes, h1, sizeof(h1)),
+                   ap_fs_human_bytes(r.unpacked_bytes, h2, sizeof(h2)), r.packages, r.seconds,
+                   r.from_cache ? "  (cached package layer)" : "");
             fflush(stdout);
         }
     }

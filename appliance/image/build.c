@@ -168,14 +168,19 @@ static int load(const struct ap_build_opts *o, const char *name, struct loaded *
         return ap_error_make(err, 0, "%s: name \"%s\" differs from its folder \"%s\"", path,
                              l->recipe->name, name);
     ap_fs_path(path, sizeof(path), "%s/lock.json", l->image_dir);
-    if (ap_fs_read_file(AT_FDCWD, path, LOCK_MAX, &lbuf, &llen, err) < 0)
-        return ap_error_hint(err, "pin the packages with `scripts/lock-image %s`", l->image_dir);
-    if (ap_lock_parse(lbuf, llen, path, &l->lock, err) < 0)
-        return -1;
-    if (strcmp(l->lock->image, name) != 0)
-        return ap_error_make(err, 0, "%s: the lock is for image \"%s\"", path, l->lock->image);
+    /* An image made of stage outputs only has no packages to pin. */
+    if (l->recipe->n_packages > 0) {
+        if (ap_fs_read_file(AT_FDCWD, path, LOCK_MAX, &lbuf, &llen, err) < 0)
+            return ap_error_hint(err, "pin the packages with `scripts/lock-image %s`",
+                                 l->image_dir);
+        if (ap_lock_parse(lbuf, llen, path, &l->lock, err) < 0)
+            return -1;
+        if (strcmp(l->lock->image, name) != 0)
+            return ap_error_make(err, 0, "%s: the lock is for image \"%s\"", path,
+                                 l->lock->image);
+    }
     ap_sha256_hex(rbuf, rlen, l->recipe_sha);
-    ap_sha256_hex(lbuf, llen, l->lock_sha);
+    ap_sha256_hex(lbuf != NULL ? lbuf : "", llen, l->lock_sha);
     /* Everything the layer bytes depend on. */
     struct ap_sha256 k;
     ap_sha256_init(&k);
@@ -204,7 +209,7 @@ static int stats_to_json(const struct ap_layer_stats *s, const char *path, ap_er
 }
 
 /* Loads a cached layer's statistics and checks the layer's bytes against them. */
-static int cached_layer(const char *dir, struct ap_layer_stats *s, ap_error **err)
+int ap_image_cached_layer(const char *dir, struct ap_layer_stats *s, ap_error **err)
 {
     char path[4096];
     ap_fs_path(path, sizeof(path), "%s/stats.json", dir);
@@ -240,6 +245,28 @@ static int cached_layer(const char *dir, struct ap_layer_stats *s, ap_error **er
     return 0;
 }
 
+int ap_image_pack_tree(const char *root, int64_t mtime, const char *work, const char *final_dir,
+                       struct ap_layer_stats *s, ap_error **err)
+{
+    char layer[4096], stats[4096];
+    if (ap_fs_path(layer, sizeof(layer), "%s/layer.tar.gz", work) < 0 ||
+        ap_fs_path(stats, sizeof(stats), "%s/stats.json", work) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "%s", work);
+    cleanup_close int lfd = open(layer, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (lfd < 0)
+        return ap_error_make(err, errno, "creating %s", layer);
+    if (ap_layer_write_tree(root, mtime, ap_layer_fd_sink, &lfd, s, err) < 0)
+        return -1;
+    if (fsync(lfd) < 0)
+        return ap_error_make(err, errno, "writing %s", layer);
+    if (ap_fs_remove_tree(root, err) < 0 || stats_to_json(s, stats, err) < 0)
+        return -1;
+    /* A concurrent build of the same key may have won; either result is the same. */
+    if (rename(work, final_dir) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+        return ap_error_make(err, errno, "storing the build in %s", final_dir);
+    return 0;
+}
+
 /* Fetches every package, unpacks them into a fresh tree and packs the tree into
  * <build_dir>/layer.tar.gz; build_dir appears under its final name only when complete. */
 static int build_layer(const struct ap_build_opts *o, const struct loaded *l,
@@ -252,10 +279,8 @@ static int build_layer(const struct ap_build_opts *o, const struct loaded *l,
     cleanup_free char *work = NULL;
     if (ap_fs_mkdtemp_in(builds, l->recipe->name, &work, err) < 0)
         return -1;
-    char root[4096], layer[4096], stats[4096];
+    char root[4096];
     snprintf(root, sizeof(root), "%s/rootfs", work);
-    snprintf(layer, sizeof(layer), "%s/layer.tar.gz", work);
-    snprintf(stats, sizeof(stats), "%s/stats.json", work);
     cleanup_free char *status = NULL;
     size_t status_len = 0;
     int rc = -1;
@@ -271,7 +296,7 @@ static int build_layer(const struct ap_build_opts *o, const struct loaded *l,
         }
         if (ap_unpack_skeleton(rootfd, err) < 0)
             goto out;
-        for (size_t i = 0; i < l->lock->n; i++) {
+        for (size_t i = 0; l->lock != NULL && i < l->lock->n; i++) {
             const struct ap_lock_pkg *p = &l->lock->pkgs[i];
             char label[512];
             snprintf(label, sizeof(label), "%s %s (%s)", p->name, p->version, p->architecture);
@@ -284,6 +309,8 @@ static int build_layer(const struct ap_build_opts *o, const struct loaded *l,
         }
         if (add_files(rootfd, l->image_dir, l->recipe, NULL, err) < 0)
             goto out;
+        if (l->lock == NULL)
+            goto packed; /* no packages: no package database either */
         cleanup_close int dpkg = ap_unpack_open_dir(rootfd, "var/lib/dpkg", 1, err);
         if (dpkg < 0)
             goto out;
@@ -294,27 +321,9 @@ static int build_layer(const struct ap_build_opts *o, const struct loaded *l,
             goto out;
         }
     }
-    {
-        cleanup_close int lfd = open(layer, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (lfd < 0) {
-            ap_error_make(err, errno, "creating %s", layer);
-            goto out;
-        }
-        if (ap_layer_write_tree(root, l->recipe->source_date_epoch, ap_layer_fd_sink, &lfd, s,
-                                err) < 0)
-            goto out;
-        if (fsync(lfd) < 0) {
-            ap_error_make(err, errno, "writing %s", layer);
-            goto out;
-        }
-    }
-    if (ap_fs_remove_tree(root, err) < 0 || stats_to_json(s, stats, err) < 0)
+packed:
+    if (ap_image_pack_tree(root, l->recipe->source_date_epoch, work, build_dir, s, err) < 0)
         goto out;
-    /* A concurrent build of the same key may have won; either result is the same. */
-    if (rename(work, build_dir) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
-        ap_error_make(err, errno, "storing the build in %s", build_dir);
-        goto out;
-    }
     rc = 0;
 out:
     if (access(work, F_OK) == 0) {
@@ -332,15 +341,25 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
     memset(r, 0, sizeof(*r));
     struct loaded l;
     int rc = -1;
+    struct ap_layer_stats *stage_stats = NULL;
+    char (*stage_paths)[4096] = NULL;
+    char (*stage_by)[512] = NULL;
+    struct ap_oci_layer *layers = NULL;
+    cJSON *ann = cJSON_CreateObject();
+    if (o->depth > 8) {
+        ap_error_make(err, 0, "stages nest too deep (a builder that needs itself?)");
+        goto out;
+    }
     if (load(o, name, &l, err) < 0)
         goto out;
     strcpy(r->build_key, l.key);
-    r->packages = l.lock->n;
+    size_t npkg = l.lock != NULL ? l.lock->n : 0;
+    r->packages = npkg;
     char build_dir[4096];
     snprintf(build_dir, sizeof(build_dir), "%s/builds/%s", o->cache_dir, l.key);
     ap_error *miss = NULL;
     if (!o->no_build_cache && access(build_dir, F_OK) == 0 &&
-        cached_layer(build_dir, &r->layer, &miss) == 0) {
+        ap_image_cached_layer(build_dir, &r->layer, &miss) == 0) {
         r->from_cache = 1;
     } else {
         if (miss != NULL) {
@@ -349,25 +368,60 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
         }
         if (access(build_dir, F_OK) == 0 && ap_fs_remove_tree(build_dir, err) < 0)
             goto out;
-        ap_log_info("building %s: %zu packages", name, l.lock->n);
+        ap_log_info("building %s: %zu packages", name, npkg);
         if (build_layer(o, &l, build_dir, &r->layer, err) < 0)
             goto out;
     }
-    char layer_path[4096], out_dir[4096];
+    size_t ns = l.recipe->n_stages;
+    stage_stats = calloc(ns + 1, sizeof(*stage_stats));
+    stage_paths = calloc(ns + 1, sizeof(*stage_paths));
+    stage_by = calloc(ns + 1, sizeof(*stage_by));
+    layers = calloc(ns + 1, sizeof(*layers));
+    if (stage_stats == NULL || stage_paths == NULL || stage_by == NULL || layers == NULL ||
+        ann == NULL) {
+        ap_error_make(err, ENOMEM, "building image %s", name);
+        goto out;
+    }
+    char layer_path[4096], out_dir[4096], base_by[512];
     ap_fs_path(layer_path, sizeof(layer_path), "%s/layer.tar.gz", build_dir);
+    snprintf(base_by, sizeof(base_by),
+             "appliance %s image build %s: %zu Debian packages from lock sha256:%s", AP_VERSION,
+             name, npkg, l.lock_sha);
+    layers[0] = (struct ap_oci_layer){layer_path, &r->layer, base_by};
+    for (size_t i = 0; i < ns; i++) {
+        const struct ap_recipe_stage *st = &l.recipe->stages[i];
+        int cached = 0;
+        if (ap_image_run_stage(o, l.recipe, st, stage_paths[i], sizeof(stage_paths[i]),
+                               &stage_stats[i], ann, &cached, err) < 0)
+            goto out;
+        snprintf(stage_by[i], sizeof(stage_by[i]), "appliance %s stage %s in %s", AP_VERSION,
+                 st->name, st->builder);
+        layers[i + 1] = (struct ap_oci_layer){stage_paths[i], &stage_stats[i], stage_by[i]};
+    }
+    r->layers = ns + 1;
+    for (size_t i = 0; i < r->layers; i++) {
+        r->compressed_bytes += layers[i].stats->compressed_size;
+        r->unpacked_bytes += layers[i].stats->unpacked_bytes;
+    }
     snprintf(out_dir, sizeof(out_dir), "%s/%s", o->out_dir, name);
     struct ap_oci_spec spec = {.recipe = l.recipe,
-                               .layer_path = layer_path,
-                               .layer = &r->layer,
+                               .layers = layers,
+                               .n_layers = ns + 1,
                                .lock_sha256 = l.lock_sha,
                                .recipe_sha256 = l.recipe_sha,
                                .build_key = l.key,
-                               .packages = l.lock->n};
+                               .packages = npkg,
+                               .annotations = ann};
     if (ap_oci_write_layout(out_dir, &spec, r->manifest_digest, err) < 0)
         goto out;
     r->seconds = now_s() - t0;
     rc = 0;
 out:
+    free(stage_stats);
+    free(stage_paths);
+    free(stage_by);
+    free(layers);
+    cJSON_Delete(ann);
     loaded_free(&l);
     if (rc < 0)
         ap_error_wrap(err, "building image %s", name);

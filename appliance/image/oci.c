@@ -83,9 +83,15 @@ static int build_layout(const char *tmp, const struct ap_oci_spec *spec, char *m
     snprintf(path, sizeof(path), "%s/blobs/sha256", tmp);
     if (ap_fs_mkdir_p(path, 0755, err) < 0)
         return -1;
-    snprintf(path, sizeof(path), "%s/blobs/sha256/%s", tmp, spec->layer->digest);
-    if (ap_fs_link_or_copy(spec->layer_path, path, err) < 0)
-        return -1;
+    uint64_t files = 0, bytes = 0;
+    for (size_t i = 0; i < spec->n_layers; i++) {
+        const struct ap_oci_layer *l = &spec->layers[i];
+        snprintf(path, sizeof(path), "%s/blobs/sha256/%s", tmp, l->stats->digest);
+        if (ap_fs_link_or_copy(l->path, path, err) < 0)
+            return -1;
+        files += l->stats->files;
+        bytes += l->stats->unpacked_bytes;
+    }
 
     /* The image configuration. */
     cleanup_cjson cJSON *cfg = cJSON_CreateObject();
@@ -102,17 +108,16 @@ static int build_layout(const char *tmp, const struct ap_oci_spec *spec, char *m
     cJSON_AddStringToObject(c, "WorkingDir", r->workdir);
     cJSON *rootfs = cJSON_AddObjectToObject(cfg, "rootfs");
     cJSON_AddStringToObject(rootfs, "type", "layers");
-    snprintf(diff, sizeof(diff), "sha256:%s", spec->layer->diff_id);
-    const char *diffs[] = {diff};
-    cJSON_AddItemToObject(rootfs, "diff_ids", string_array(diffs, 1));
+    cJSON *diffs = cJSON_AddArrayToObject(rootfs, "diff_ids");
     cJSON *hist = cJSON_AddArrayToObject(cfg, "history");
-    cJSON *h = cJSON_CreateObject();
-    char by[512];
-    snprintf(by, sizeof(by), "appliance %s image build %s: %zu Debian packages from lock sha256:%s",
-             AP_VERSION, r->name, spec->packages, spec->lock_sha256);
-    cJSON_AddStringToObject(h, "created", created);
-    cJSON_AddStringToObject(h, "created_by", by);
-    cJSON_AddItemToArray(hist, h);
+    for (size_t i = 0; i < spec->n_layers; i++) {
+        snprintf(diff, sizeof(diff), "sha256:%s", spec->layers[i].stats->diff_id);
+        cJSON_AddItemToArray(diffs, cJSON_CreateString(diff));
+        cJSON *h = cJSON_CreateObject();
+        cJSON_AddStringToObject(h, "created", created);
+        cJSON_AddStringToObject(h, "created_by", spec->layers[i].created_by);
+        cJSON_AddItemToArray(hist, h);
+    }
     char cfg_hex[AP_SHA256_HEX_LEN + 1];
     uint64_t cfg_size;
     if (put_blob(tmp, cfg, cfg_hex, &cfg_size, err) < 0)
@@ -124,11 +129,12 @@ static int build_layout(const char *tmp, const struct ap_oci_spec *spec, char *m
     cJSON_AddStringToObject(m, "mediaType", MT_MANIFEST);
     cJSON_AddItemToObject(m, "config", descriptor(MT_CONFIG, cfg_hex, cfg_size));
     cJSON *layers = cJSON_AddArrayToObject(m, "layers");
-    cJSON_AddItemToArray(layers, descriptor(MT_LAYER_GZIP, spec->layer->digest,
-                                            spec->layer->compressed_size));
+    for (size_t i = 0; i < spec->n_layers; i++)
+        cJSON_AddItemToArray(layers, descriptor(MT_LAYER_GZIP, spec->layers[i].stats->digest,
+                                                spec->layers[i].stats->compressed_size));
     cJSON *ann = cJSON_AddObjectToObject(m, "annotations");
-    cleanup_free char *files = u64s(spec->layer->files);
-    cleanup_free char *bytes = u64s(spec->layer->unpacked_bytes);
+    cleanup_free char *files_s = u64s(files);
+    cleanup_free char *bytes_s = u64s(bytes);
     cleanup_free char *pkgs = u64s(spec->packages);
     cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
     cJSON_AddStringToObject(ann, "org.opencontainers.image.title", r->name);
@@ -138,8 +144,14 @@ static int build_layout(const char *tmp, const struct ap_oci_spec *spec, char *m
     cJSON_AddStringToObject(ann, "appliance.recipe.sha256", spec->recipe_sha256);
     cJSON_AddStringToObject(ann, "appliance.build.key", spec->build_key);
     cJSON_AddStringToObject(ann, "appliance.packages", pkgs ? pkgs : "0");
-    cJSON_AddStringToObject(ann, "appliance.files", files ? files : "0");
-    cJSON_AddStringToObject(ann, "appliance.unpacked_bytes", bytes ? bytes : "0");
+    cJSON_AddStringToObject(ann, "appliance.files", files_s ? files_s : "0");
+    cJSON_AddStringToObject(ann, "appliance.unpacked_bytes", bytes_s ? bytes_s : "0");
+    const cJSON *extra;
+    cJSON_ArrayForEach(extra, spec->annotations)
+    {
+        if (cJSON_IsString(extra))
+            cJSON_AddStringToObject(ann, extra->string, extra->valuestring);
+    }
     uint64_t m_size;
     if (put_blob(tmp, m, mdigest, &m_size, err) < 0)
         return -1;

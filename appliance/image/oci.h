@@ -13,13 +13,21 @@
 
 #define AP_OCI_MAX_LAYERS 64
 
-/* What goes into an image besides its one layer. */
+/* One layer of an image: its compressed file (linked or copied into the layout). */
+struct ap_oci_layer {
+    const char *path;
+    const struct ap_layer_stats *stats;
+    const char *created_by; /* the history entry */
+};
+
+/* What goes into an image. */
 struct ap_oci_spec {
     const struct ap_recipe *recipe;
-    const char *layer_path; /* the compressed layer (linked or copied into the layout) */
-    const struct ap_layer_stats *layer;
+    const struct ap_oci_layer *layers;
+    size_t n_layers;
     const char *lock_sha256, *recipe_sha256, *build_key;
     size_t packages;
+    const cJSON *annotations; /* extra string annotations (stage inputs), or NULL */
 };
 
 /* Writes a complete layout into a temporary directory beside `dir` and then puts it in

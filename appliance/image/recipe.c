@@ -6,6 +6,7 @@
 
 #include "../core/cleanup.h"
 #include "../core/json.h"
+#include "../core/hash.h"
 #include "path.h"
 
 void ap_recipe_free(struct ap_recipe *r)
@@ -17,6 +18,13 @@ void ap_recipe_free(struct ap_recipe *r)
     free((void *)r->entrypoint);
     free((void *)r->cmd);
     free(r->files);
+    for (size_t i = 0; i < r->n_stages; i++) {
+        free((void *)r->stages[i].command);
+        free((void *)r->stages[i].env);
+        free(r->stages[i].sources);
+        free(r->stages[i].fetch);
+    }
+    free(r->stages);
     cJSON_Delete(r->root);
     free(r);
 }
@@ -72,6 +80,135 @@ static int parse_files(struct ap_recipe *r, const char *what, ap_error **err)
     return 0;
 }
 
+/* A relative path without "..", or an absolute one when `absolute`. */
+static int path_ok(const char *p, int absolute)
+{
+    char norm[4096];
+    const char *why;
+    if (absolute)
+        return p[0] == '/' && ap_path_normalize(p + 1, norm, sizeof(norm), &why) == 0;
+    return p[0] != '/' && ap_path_normalize(p, norm, sizeof(norm), &why) == 0 && norm[0] != '\0';
+}
+
+static int parse_size(const cJSON *st, const char *key, const char *where, int64_t *out,
+                      ap_error **err)
+{
+    const char *v = NULL;
+    if (ap_json_get_string(st, key, 0, where, &v, err) < 0)
+        return -1;
+    if (v == NULL)
+        return 0;
+    char *end = NULL;
+    double d = strtod(v, &end);
+    double mult = 1;
+    if (end != v && (*end == 'K' || *end == 'M' || *end == 'G')) {
+        mult = *end == 'K' ? 1024.0 : *end == 'M' ? 1048576.0 : 1073741824.0;
+        end++;
+    }
+    if (end == v || *end != '\0' || d <= 0)
+        return ap_error_make(err, 0, "%s: \"%s\" must be a size such as 512M or 4G", where, key);
+    *out = (int64_t)(d * mult);
+    return 0;
+}
+
+static int parse_stage(const cJSON *st, size_t idx, const char *what, struct ap_recipe_stage *s,
+                       ap_error **err)
+{
+    char where[256];
+    snprintf(where, sizeof(where), "%s: stages[%zu]", what, idx);
+    s->json = st;
+    s->workdir = "/";
+    s->install = "/";
+    s->timeout_s = 3600;
+    if (ap_json_get_string(st, "name", 1, where, &s->name, err) < 0 ||
+        ap_json_get_string(st, "builder", 1, where, &s->builder, err) < 0 ||
+        ap_json_get_string(st, "workdir", 0, where, &s->workdir, err) < 0 ||
+        ap_json_get_string(st, "install", 0, where, &s->install, err) < 0 ||
+        ap_json_get_string_array(st, "command", 1, where, &s->command, &s->n_command, err) < 0 ||
+        ap_json_get_string_array(st, "env", 0, where, &s->env, &s->n_env, err) < 0 ||
+        ap_json_get_int(st, "timeout_s", 0, 1, 86400, where, &s->timeout_s, err) < 0 ||
+        parse_size(st, "memory", where, &s->memory_bytes, err) < 0 ||
+        parse_size(st, "tmp_size", where, &s->tmp_bytes, err) < 0)
+        return -1;
+    if (!name_ok(s->name))
+        return ap_error_make(err, 0, "%s: bad stage name \"%s\"", where, s->name);
+    if (!name_ok(s->builder))
+        return ap_error_make(err, 0, "%s: builder must be an image name", where);
+    if (s->n_command == 0)
+        return ap_error_make(err, 0, "%s: command must not be empty", where);
+    if (!path_ok(s->workdir, 1) || !path_ok(s->install, 1))
+        return ap_error_make(err, 0, "%s: workdir and install must be absolute paths", where);
+    for (size_t i = 0; i < s->n_env; i++)
+        if (strchr(s->env[i], '=') == NULL || s->env[i][0] == '=')
+            return ap_error_make(err, 0, "%s: env[%zu] must be NAME=VALUE", where, i);
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(st, "sources");
+    const cJSON *fet = cJSON_GetObjectItemCaseSensitive(st, "fetch");
+    size_t ns = cJSON_IsArray(src) ? (size_t)cJSON_GetArraySize(src) : 0;
+    size_t nf = cJSON_IsArray(fet) ? (size_t)cJSON_GetArraySize(fet) : 0;
+    s->sources = calloc(ns + 1, sizeof(*s->sources));
+    s->fetch = calloc(nf + 1, sizeof(*s->fetch));
+    if (s->sources == NULL || s->fetch == NULL)
+        return ap_error_make(err, ENOMEM, "%s", where);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, src)
+    {
+        struct ap_stage_source *x = &s->sources[s->n_sources];
+        if (ap_json_get_string(it, "path", 1, where, &x->path, err) < 0 ||
+            ap_json_get_string(it, "mount", 1, where, &x->mount, err) < 0)
+            return -1;
+        if (!path_ok(x->path, 0) || !path_ok(x->mount, 1))
+            return ap_error_make(err, 0,
+                                 "%s: sources[%zu]: path must be relative (no \"..\"), mount "
+                                 "absolute",
+                                 where, s->n_sources);
+        s->n_sources++;
+    }
+    cJSON_ArrayForEach(it, fet)
+    {
+        struct ap_stage_fetch *x = &s->fetch[s->n_fetch];
+        int64_t size = 0;
+        if (ap_json_get_string(it, "filename", 1, where, &x->filename, err) < 0 ||
+            ap_json_get_string(it, "sha256", 1, where, &x->sha256, err) < 0 ||
+            ap_json_get_string(it, "mount", 1, where, &x->mount, err) < 0 ||
+            ap_json_get_int(it, "size", 1, 1, INT64_C(1) << 36, where, &size, err) < 0)
+            return -1;
+        x->size = (uint64_t)size;
+        if (!path_ok(x->filename, 0) || !path_ok(x->mount, 1) || !ap_sha256_hex_valid(x->sha256))
+            return ap_error_make(err, 0,
+                                 "%s: fetch[%zu]: needs a relative filename, an absolute mount "
+                                 "and a sha256 of 64 lowercase hex digits",
+                                 where, s->n_fetch);
+        s->n_fetch++;
+    }
+    return 0;
+}
+
+static int parse_stages(struct ap_recipe *r, const char *what, ap_error **err)
+{
+    const cJSON *stages = cJSON_GetObjectItemCaseSensitive(r->root, "stages");
+    if (stages == NULL)
+        return 0;
+    if (!cJSON_IsArray(stages))
+        return ap_error_make(err, 0, "%s: \"stages\" must be an array", what);
+    size_t n = (size_t)cJSON_GetArraySize(stages);
+    r->stages = calloc(n + 1, sizeof(*r->stages));
+    if (r->stages == NULL)
+        return ap_error_make(err, ENOMEM, "%s", what);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, stages)
+    {
+        if (parse_stage(it, r->n_stages, what, &r->stages[r->n_stages], err) < 0) {
+            r->n_stages++;
+            return -1;
+        }
+        if (strcmp(r->stages[r->n_stages].builder, r->name) == 0)
+            return ap_error_make(err, 0, "%s: stage %s cannot be built in the image itself", what,
+                                 r->stages[r->n_stages].name);
+        r->n_stages++;
+    }
+    return 0;
+}
+
 int ap_recipe_parse(const char *buf, size_t len, const char *what, struct ap_recipe **out,
                     ap_error **err)
 {
@@ -94,8 +231,12 @@ int ap_recipe_parse(const char *buf, size_t len, const char *what, struct ap_rec
         ap_json_get_string_array(r->root, "cmd", 0, what, &r->cmd, &r->n_cmd, err) < 0)
         goto fail;
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(r->root, "packages");
-    if (!cJSON_IsArray(p) || cJSON_GetArraySize(p) == 0) {
-        ap_error_make(err, 0, "%s: \"packages\" must be a non-empty array", what);
+    if (parse_stages(r, what, err) < 0)
+        goto fail;
+    /* An image is packages, stage outputs, or both. */
+    if (!cJSON_IsArray(p) || (cJSON_GetArraySize(p) == 0 && r->n_stages == 0)) {
+        ap_error_make(err, 0, "%s: \"packages\" must be a non-empty array (or [] with stages)",
+                      what);
         goto fail;
     }
     r->n_packages = (size_t)cJSON_GetArraySize(p);

@@ -14,6 +14,32 @@ struct ap_recipe_file {
     unsigned mode;
 };
 
+/* A host path (relative to the tree that holds images/) bound read-only into a stage. */
+struct ap_stage_source {
+    const char *path, *mount;
+};
+
+/* A pinned file fetched from the mirror and bound read-only into a stage. */
+struct ap_stage_fetch {
+    const char *filename, *sha256, *mount;
+    uint64_t size;
+};
+
+/* A build stage: a command run in a builder image, in the sandbox, network off, with the
+ * sources read-only and /out writable; what it leaves in /out becomes a layer of this image
+ * (at `install`, default "/"). */
+struct ap_recipe_stage {
+    const char *name, *builder, *workdir, *install;
+    const char **command, **env; /* NULL-terminated */
+    size_t n_command, n_env;
+    struct ap_stage_source *sources;
+    size_t n_sources;
+    struct ap_stage_fetch *fetch;
+    size_t n_fetch;
+    int64_t memory_bytes, tmp_bytes, timeout_s;
+    const cJSON *json; /* the stage as written, part of its cache key */
+};
+
 struct ap_recipe {
     const char *name, *description, *workdir;
     int64_t source_date_epoch;
@@ -22,6 +48,8 @@ struct ap_recipe {
     size_t n_packages; /* requested packages (the lock has the closure) */
     struct ap_recipe_file *files;
     size_t n_files;
+    struct ap_recipe_stage *stages;
+    size_t n_stages;
     cJSON *root; /* owns the strings */
 };
 

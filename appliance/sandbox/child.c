@@ -123,6 +123,34 @@ static int mkdirs_in_root(int rootfd, const char *path)
     return open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
 }
 
+/* Creates an empty file at path inside the root (its directories too) to mount a file on;
+ * returns an O_PATH descriptor of it. */
+static int make_file_in_root(int rootfd, const char *path)
+{
+    char dir[1024];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
+        return -(errno = EINVAL);
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    int dfd = dir[0] ? mkdirs_in_root(rootfd, dir) : open_in_root(rootfd, "/", O_PATH);
+    if (dfd < 0)
+        return -1;
+    /* An O_PATH descriptor of the directory cannot create in it: reopen it for that. */
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/self/fd/%d", dfd);
+    int real = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(dfd);
+    if (real < 0)
+        return -1;
+    int fd = openat(real, slash + 1, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    close(real);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return open_in_root(rootfd, path, O_PATH);
+}
+
 static void fd_path(int fd, char *buf, size_t len)
 {
     snprintf(buf, len, "/proc/self/fd/%d", fd);
@@ -237,8 +265,8 @@ static void setup_binds(const struct ap_child_args *a, int rootfd)
             dfd = mkdirs_in_root(rootfd, b->dst);
         } else {
             dfd = open_in_root(rootfd, b->dst, O_PATH);
-            if (dfd < 0)
-                fail(sfd, errno, "bind target %s must exist for a file source", b->dst);
+            if (dfd < 0 && errno == ENOENT)
+                dfd = make_file_in_root(rootfd, b->dst);
         }
         CHECK(sfd, dfd, "bind target %s", b->dst);
         char target[64];

@@ -1,0 +1,290 @@
+/* Build stages: a command run in a builder image through the sandbox, network off, sources
+ * read-only, /out writable; /out becomes a layer. Cached by a digest of every input. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "../core/log.h"
+#include "../sandbox/sandbox.h"
+#include "build.h"
+#include "oci.h"
+#include "recipe.h"
+
+#define STAGE_FORMAT "appliance-stage-1"
+#define MAX_ENV 256
+#define MAX_BINDS 64
+#define LOG_TAIL 3000
+
+static int discard_sink(void *ctx, const void *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    return 0;
+}
+
+/* The tree that holds images/: source paths are relative to it. */
+static void tree_root(const char *images_dir, char *out, size_t len)
+{
+    snprintf(out, len, "%s", images_dir);
+    char *slash = strrchr(out, '/');
+    if (slash == NULL)
+        snprintf(out, len, ".");
+    else if (slash == out)
+        out[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+/* Hashes a source: a directory as the digest of its deterministic tar (names, modes, links,
+ * contents), a file by its bytes. */
+static int hash_source(const char *path, struct ap_sha256 *key, ap_error **err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return ap_error_make(err, errno, "stage source %s", path);
+    char hex[AP_SHA256_HEX_LEN + 1];
+    if (S_ISDIR(st.st_mode)) {
+        struct ap_layer_stats ls;
+        if (ap_layer_write_tree(path, 0, discard_sink, NULL, &ls, err) < 0)
+            return ap_error_wrap(err, "hashing stage source %s", path);
+        strcpy(hex, ls.diff_id);
+    } else if (ap_sha256_file(AT_FDCWD, path, hex, NULL, err) < 0) {
+        return -1;
+    }
+    ap_sha256_update(key, hex, sizeof(hex));
+    return 0;
+}
+
+/* Last bytes of the stage's log, for the error message. */
+static void log_tail(const char *log, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    cleanup_close int fd = open(log, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t from = end > (off_t)len - 1 ? end - (off_t)len + 1 : 0;
+    ssize_t n = pread(fd, buf, len - 1, from);
+    buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Moves out/ to <layer root>/<install> so the layer holds it at that path. */
+static int place_output(const char *work, const char *install, char *root, size_t len,
+                        ap_error **err)
+{
+    char out[4096];
+    ap_fs_path(out, sizeof(out), "%s/out", work);
+    if (strcmp(install, "/") == 0) {
+        snprintf(root, len, "%s", out);
+        return 0;
+    }
+    ap_fs_path(root, len, "%s/layer-root", work);
+    char dest[4096], parent[4096];
+    if (ap_fs_path(dest, sizeof(dest), "%s%s", root, install) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "install path %s", install);
+    snprintf(parent, sizeof(parent), "%s", dest);
+    *strrchr(parent, '/') = '\0';
+    if (ap_fs_mkdir_p(parent, 0755, err) < 0)
+        return -1;
+    if (rename(out, dest) < 0)
+        return ap_error_make(err, errno, "moving the stage output to %s", install);
+    return 0;
+}
+
+int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
+                       const struct ap_recipe_stage *st, char *layer_path, size_t len,
+                       struct ap_layer_stats *stats, cJSON *annotations, int *from_cache,
+                       ap_error **err)
+{
+    *from_cache = 0;
+    /* The builder first: its digest is an input. */
+    struct ap_build_opts bo = *o;
+    bo.depth++;
+    bo.no_build_cache = 0;
+    struct ap_build_result br;
+    if (ap_image_build(&bo, st->builder, &br, err) < 0)
+        return ap_error_wrap(err, "stage %s: builder", st->name);
+    char root_dir[4096];
+    tree_root(o->images_dir, root_dir, sizeof(root_dir));
+
+    struct ap_sha256 k;
+    ap_sha256_init(&k);
+    ap_sha256_update(&k, STAGE_FORMAT, sizeof(STAGE_FORMAT));
+    ap_sha256_update(&k, br.manifest_digest, sizeof(br.manifest_digest));
+    ap_sha256_update(&k, &r->source_date_epoch, sizeof(r->source_date_epoch));
+    cleanup_free char *def = ap_json_compact(st->json);
+    if (def == NULL)
+        return ap_error_make(err, ENOMEM, "stage %s", st->name);
+    ap_sha256_update(&k, def, strlen(def) + 1);
+    for (size_t i = 0; i < st->n_sources; i++) {
+        char path[4096];
+        ap_fs_path(path, sizeof(path), "%s/%s", root_dir, st->sources[i].path);
+        if (hash_source(path, &k, err) < 0)
+            return ap_error_wrap(err, "stage %s", st->name);
+    }
+    char key[AP_SHA256_HEX_LEN + 1];
+    ap_sha256_final_hex(&k, key);
+
+    char stages[4096], final_dir[4096];
+    ap_fs_path(stages, sizeof(stages), "%s/stages", o->cache_dir);
+    ap_fs_path(final_dir, sizeof(final_dir), "%s/%s", stages, key);
+    if (ap_fs_path(layer_path, len, "%s/layer.tar.gz", final_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "%s", final_dir);
+
+    char prefix[160];
+    snprintf(prefix, sizeof(prefix), "appliance.stage.%s.", st->name);
+    char ann_key[256], builder_digest[80];
+    snprintf(builder_digest, sizeof(builder_digest), "sha256:%s", br.manifest_digest);
+    snprintf(ann_key, sizeof(ann_key), "%sbuilder", prefix);
+    cJSON_AddStringToObject(annotations, ann_key, builder_digest);
+    snprintf(ann_key, sizeof(ann_key), "%sinputs.sha256", prefix);
+    cJSON_AddStringToObject(annotations, ann_key, key);
+    snprintf(ann_key, sizeof(ann_key), "%sdefinition", prefix);
+    cJSON_AddStringToObject(annotations, ann_key, def);
+
+    ap_error *miss = NULL;
+    if (!o->no_build_cache && access(final_dir, F_OK) == 0 &&
+        ap_image_cached_layer(final_dir, stats, &miss) == 0) {
+        *from_cache = 1;
+        return 0;
+    }
+    if (miss != NULL) {
+        ap_log_warn("%s; running stage %s again", miss->msg, st->name);
+        ap_error_release(&miss);
+    }
+    if (access(final_dir, F_OK) == 0 && ap_fs_remove_tree(final_dir, err) < 0)
+        return -1;
+    if (ap_fs_mkdir_p(stages, 0755, err) < 0)
+        return -1;
+
+    /* The builder's root, and everything bound into it. */
+    char builder_layout[4096], rootfs[4096];
+    ap_fs_path(builder_layout, sizeof(builder_layout), "%s/%s", o->out_dir, st->builder);
+    if (ap_oci_rootfs(o->cache_dir, builder_layout, rootfs, sizeof(rootfs), err) < 0)
+        return ap_error_wrap(err, "stage %s", st->name);
+    cleanup_cjson cJSON *cfg = NULL;
+    if (ap_oci_read_config(builder_layout, &cfg, err) < 0)
+        return ap_error_wrap(err, "stage %s", st->name);
+
+    cleanup_free char *work = NULL;
+    if (ap_fs_mkdtemp_in(stages, st->name, &work, err) < 0)
+        return -1;
+    int rc = -1;
+    char out[4096], log[4096], src_paths[MAX_BINDS][4096];
+    cleanup_free char *fetched[MAX_BINDS] = {NULL};
+    ap_fs_path(out, sizeof(out), "%s/out", work);
+    ap_fs_path(log, sizeof(log), "%s/log", work);
+    struct ap_bind binds[MAX_BINDS];
+    size_t nb = 0;
+    cleanup_close int log_fd = -1;
+    if (st->n_sources + st->n_fetch + 1 > MAX_BINDS) {
+        ap_error_make(err, 0, "stage %s: too many sources", st->name);
+        goto out;
+    }
+    /* The command runs as uid 65534: /out must be its. */
+    if (mkdir(out, 0755) < 0 || chown(out, 65534, 65534) < 0 || chmod(work, 0755) < 0) {
+        ap_error_make(err, errno, "preparing %s", out);
+        goto out;
+    }
+    for (size_t i = 0; i < st->n_sources; i++) {
+        ap_fs_path(src_paths[i], sizeof(src_paths[i]), "%s/%s", root_dir, st->sources[i].path);
+        binds[nb++] = (struct ap_bind){src_paths[i], st->sources[i].mount, 1};
+    }
+    for (size_t i = 0; i < st->n_fetch; i++) {
+        const struct ap_stage_fetch *f = &st->fetch[i];
+        char label[512];
+        snprintf(label, sizeof(label), "%s (stage %s)", f->filename, st->name);
+        if (ap_fetch_blob(o->fetch, f->filename, f->sha256, f->size, label, &fetched[i], err) <
+            0)
+            goto out;
+        binds[nb++] = (struct ap_bind){fetched[i], f->mount, 1};
+    }
+    binds[nb++] = (struct ap_bind){out, "/out", 0};
+
+    char *env[MAX_ENV] = {NULL};
+    size_t ne = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "Env"))
+    {
+        if (cJSON_IsString(it) && ne + 1 < MAX_ENV)
+            env[ne++] = it->valuestring;
+    }
+    for (size_t i = 0; i < st->n_env && ne + 1 < MAX_ENV; i++) {
+        size_t klen = (size_t)(strchr(st->env[i], '=') - st->env[i]);
+        size_t j = 0;
+        while (j < ne && strncmp(env[j], st->env[i], klen + 1) != 0)
+            j++;
+        env[j] = (char *)(uintptr_t)st->env[i];
+        if (j == ne)
+            ne++;
+    }
+    log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0) {
+        ap_error_make(err, errno, "creating %s", log);
+        goto out;
+    }
+    const char *profile = ap_seccomp_default_profile();
+    struct ap_seccomp filter;
+    if (ap_seccomp_compile(profile, strlen(profile), "default seccomp profile", &filter, err) <
+        0)
+        goto out;
+    struct ap_sandbox_spec spec = {.rootfs = rootfs,
+                                   .argv = (char *const *)(uintptr_t)st->command,
+                                   .envp = env,
+                                   .workdir = st->workdir,
+                                   .hostname = "builder",
+                                   .uid = 65534,
+                                   .gid = 65534,
+                                   .binds = binds,
+                                   .n_binds = nb,
+                                   .tmp_bytes = (uint64_t)(st->tmp_bytes > 0 ? st->tmp_bytes
+                                                                             : INT64_C(1) << 30),
+                                   .net = AP_NET_NONE,
+                                   .limits = {.memory_bytes = st->memory_bytes},
+                                   .timeout_s = (double)st->timeout_s,
+                                   .seccomp = &filter,
+                                   .stdin_fd = -1,
+                                   .stdout_fd = log_fd,
+                                   .stderr_fd = log_fd};
+    ap_log_info("stage %s of %s: running %s in %s", st->name, r->name, st->command[0],
+                st->builder);
+    struct ap_run_record rec;
+    int run = ap_sandbox_run(&spec, &rec, err);
+    ap_seccomp_free(&filter);
+    if (run < 0) {
+        ap_error_wrap(err, "stage %s", st->name);
+        goto out;
+    }
+    if (!rec.exited || rec.exit_code != 0) {
+        char tail[LOG_TAIL];
+        log_tail(log, tail, sizeof(tail));
+        ap_error_make(err, 0, "stage %s failed (%s %d%s%s); the end of its output:\n%s", st->name,
+                      rec.exited ? "exit" : "signal", rec.exited ? rec.exit_code : rec.term_signal,
+                      rec.timed_out ? ", timed out" : "", rec.oom_killed ? ", out of memory" : "",
+                      tail);
+        goto out;
+    }
+    ap_log_info("stage %s: %.1f s, %.1f s CPU, peak memory %lld MiB", st->name,
+                (double)rec.wall_ns / 1e9, (double)rec.cpu_total_ns / 1e9,
+                (long long)(rec.memory_peak_bytes >> 20));
+    char layer_root[4096];
+    if (place_output(work, st->install, layer_root, sizeof(layer_root), err) < 0)
+        goto out;
+    if (ap_image_pack_tree(layer_root, r->source_date_epoch, work, final_dir, stats, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (access(work, F_OK) == 0) {
+        ap_error *ignored = NULL;
+        ap_fs_remove_tree(work, &ignored);
+        ap_error_release(&ignored);
+    }
+    return rc;
+}

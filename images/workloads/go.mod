@@ -1,0 +1,3 @@
+module appliance/workloads
+
+go 1.23

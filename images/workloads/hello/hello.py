@@ -1,0 +1,3 @@
+"""Print a greeting and exit: the startup workload."""
+
+print("Hello, World!")

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Build stages: go-1.23-static is made of two stages run in the go-1.23 builder through the
+# sandbox (network off, sources read-only); its layers hold only the static binaries, a
+# stage re-runs only when one of its inputs changes, and its inputs are recorded.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+
+run "$APPLIANCE" image build go-1.23-static --json
+expect_rc 0 "go-1.23-static builds"
+cp "$TMP/stdout" "$TMP/build.json"
+check "go-1.23-static has the packages' layer and one per stage (3)" jqe '.[0].layers == 3' "$TMP/build.json"
+
+run "$APPLIANCE" image build go-1.23-static --json
+expect_rc 0 "a second build exits 0"
+check "a second build runs no stage (inputs unchanged)" sh -c "! grep -q 'running go' '$TMP/stderr'"
+same "a second build gives the same digest" "$(jq -r '.[0].manifest_digest' "$TMP/stdout")" \
+    "$(jq -r '.[0].manifest_digest' "$TMP/build.json")"
+
+run "$APPLIANCE" image unpack go-1.23-static "$TMP/root"
+expect_rc 0 "go-1.23-static unpacks"
+check "the image holds the default hello binary" test -x "$TMP/root/usr/local/bin/hello"
+check "the image holds the stripped hello binary" test -x "$TMP/root/usr/local/bin/hello-stripped"
+check "no shell in the image" test ! -e "$TMP/root/usr/bin/sh"
+check "no libc in the image" sh -c "! find '$TMP/root' -name 'libc.so*' | grep -q ."
+check "the binaries are static" sh -c "file '$TMP/root/usr/local/bin/hello' | grep -q 'statically linked'"
+full=$(stat -c %s "$TMP/root/usr/local/bin/hello")
+stripped=$(stat -c %s "$TMP/root/usr/local/bin/hello-stripped")
+check "the stripped hello ($stripped B) is smaller than the default one ($full B)" test "$stripped" -lt "$full"
+
+out=$("$APPLIANCE" run go-1.23-static 2>/dev/null)
+check "the image's entrypoint runs in the sandbox ($out)" test "$out" = "Hello, World!"
+out=$("$APPLIANCE" run go-1.23-static -- /usr/local/bin/hello-stripped 2>/dev/null)
+check "the stripped variant runs too ($out)" test "$out" = "Hello, World!"
+
+# The stage inputs are in the manifest: the builder's digest and the inputs' digest.
+layout=build/images/go-1.23-static
+mdig=$(jq -r '.manifests[0].digest' "$layout/index.json")
+manifest="$layout/blobs/sha256/${mdig#sha256:}"
+builder=$("$APPLIANCE" image inspect go-1.23 --json | jq -r .manifest_digest)
+same "the manifest names the builder's digest" \
+    "$(jq -r '.annotations["appliance.stage.hello.builder"]' "$manifest")" "$builder"
+check "the manifest records the stage's inputs digest" \
+    jqe '.annotations["appliance.stage.hello.inputs.sha256"] | test("^[0-9a-f]{64}$")' "$manifest"
+check "the manifest records the stage's definition" \
+    jqe '.annotations["appliance.stage.hello-stripped.definition"] | fromjson | .builder == "go-1.23"' "$manifest"
+
+# A changed input re-runs the stage: a copy of the tree with the hello source edited.
+mkdir -p "$TMP/tree"
+cp -r images "$TMP/tree/images"
+sed -i 's/Hello, World!/Hello, stages!/' "$TMP/tree/images/workloads/hello/main.go"
+run env APPLIANCE_IMAGES="$TMP/tree/images" "$APPLIANCE" image build go-1.23-static --json --out "$TMP/out"
+expect_rc 0 "the edited tree builds"
+check "the edited source re-ran the stage" err_has "stage hello of go-1.23-static: running go"
+out=$("$APPLIANCE" run --out "$TMP/out" go-1.23-static 2>/dev/null)
+check "the rebuilt binary has the change ($out)" test "$out" = "Hello, stages!"
+finish
