@@ -34,7 +34,7 @@ STATIC_BIN := $(patsubst tests/%.c,build/static/%,$(STATIC_SRC))
 HEADERS := $(wildcard appliance/*/*.h) appliance/sandbox/seccomp-default.json
 
 .PHONY: all deps lock test test-unit test-asan test-fuzz test-integration test-security \
-        bench-image bench-sandbox \
+        bench-image bench-sandbox check-reproducible \
         reproduce images clean format check-format
 
 all: build/appliance
@@ -120,6 +120,11 @@ test-security: build/appliance $(STATIC_BIN)
 bench-sandbox: build/appliance build/bench/startbench $(STATIC_BIN)
 	tests/bench/sandbox-start
 	tests/bench/sandbox-overhead
+
+# Every image, stages included, built twice from scratch: slow (CPython compiles three times
+# per round), so not part of make test.
+check-reproducible: build/appliance
+	REBUILD_SLOW=1 bash tests/integration/20-reproducible.sh
 
 bench-image: build/appliance
 	tests/bench/image-build

@@ -202,7 +202,7 @@ static int cmd_build(struct ap_settings *s, int argc, char **argv)
             cJSON_AddNumberToObject(j, "unpacked_bytes", (double)r.unpacked_bytes);
             cJSON_AddNumberToObject(j, "layers", (double)r.layers);
             cJSON_AddNumberToObject(j, "packages", (double)r.packages);
-            cJSON_AddNumberToObject(j, "files", (double)r.layer.files);
+            cJSON_AddNumberToObject(j, "files", (double)r.files);
             cJSON_AddBoolToObject(j, "from_cache", r.from_cache);
             cJSON_AddNumberToObject(j, "seconds", r.seconds);
             cJSON_AddItemToArray(arr, j);

@@ -402,6 +402,7 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
     for (size_t i = 0; i < r->layers; i++) {
         r->compressed_bytes += layers[i].stats->compressed_size;
         r->unpacked_bytes += layers[i].stats->unpacked_bytes;
+        r->files += layers[i].stats->files;
     }
     snprintf(out_dir, sizeof(out_dir), "%s/%s", o->out_dir, name);
     struct ap_oci_spec spec = {.recipe = l.recipe,

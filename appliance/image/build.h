@@ -25,7 +25,7 @@ struct ap_build_result {
     char build_key[AP_SHA256_HEX_LEN + 1];
     struct ap_layer_stats layer; /* the packages' layer */
     size_t layers;               /* with one per stage */
-    uint64_t compressed_bytes, unpacked_bytes; /* all layers */
+    uint64_t compressed_bytes, unpacked_bytes, files; /* all layers */
     size_t packages;
     int from_cache;
     double seconds;
