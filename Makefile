@@ -34,7 +34,7 @@ STATIC_BIN := $(patsubst tests/%.c,build/static/%,$(STATIC_SRC))
 HEADERS := $(wildcard appliance/*/*.h) appliance/sandbox/seccomp-default.json
 
 .PHONY: all deps lock test test-unit test-asan test-fuzz test-integration test-security \
-        bench-image bench-sandbox check-reproducible \
+        bench-image bench-sandbox check-reproducible check-published \
         reproduce images clean format check-format
 
 all: build/appliance
@@ -125,6 +125,11 @@ bench-sandbox: build/appliance build/bench/startbench $(STATIC_BIN)
 # per round), so not part of make test.
 check-reproducible: build/appliance
 	REBUILD_SLOW=1 bash tests/integration/20-reproducible.sh
+
+# Each Benchmarks Game task once at its published size, in Go and in one Python image, outputs
+# checked against the specs (CPython needs about an hour: not part of make test).
+check-published: build/appliance
+	tests/workloads/check-published
 
 bench-image: build/appliance
 	tests/bench/image-build
