@@ -78,8 +78,8 @@ import (
 
 func main() { fmt.Println("hello from go", runtime.Version()) }
 GO
-run_json --memory 2G --tmp-size 2G --timeout 600 --bind "$TMP/src:/src" --bind "$TMP/out:/out:rw" \
-    --workdir /src go-1.23 -- go build -trimpath -o /out/hello main.go >"$TMP/rec.json"
+run_json --memory 2G --tmp-size 2G --timeout 600 --bind "$TMP/src:/tmp/src" --bind "$TMP/out:/tmp/out:rw" \
+    --workdir /tmp/src go-1.23 -- go build -trimpath -o /tmp/out/hello main.go >"$TMP/rec.json"
 check "go build runs in the sandbox (exit $(field exit_code); $(tail -n 3 "$TMP/stderr" | tr '\n' ' '))" test "$(field exit_code)" = 0
 check "go build produced a static binary" sh -c "file '$TMP/out/hello' | grep -q 'statically linked'"
 cp "$TMP/out/hello" "$TMP/scratch/hello"
