@@ -53,10 +53,12 @@ check "the manifest records the stage's definition" \
 # A changed input re-runs the stage: a copy of the tree with the hello source edited.
 mkdir -p "$TMP/tree"
 cp -r images "$TMP/tree/images"
-sed -i 's/Hello, World!/Hello, stages!/' "$TMP/tree/images/workloads/hello/main.go"
+# A greeting no earlier run has used, so the stage cannot come from the cache.
+greeting="Hello, stages $(date +%s%N)!"
+sed -i "s/Hello, World!/$greeting/" "$TMP/tree/images/workloads/hello/main.go"
 run env APPLIANCE_IMAGES="$TMP/tree/images" "$APPLIANCE" image build go-1.23-static --json --out "$TMP/out"
 expect_rc 0 "the edited tree builds"
 check "the edited source re-ran the stage" err_has "stage hello of go-1.23-static: running go"
 out=$("$APPLIANCE" run --out "$TMP/out" go-1.23-static 2>/dev/null)
-check "the rebuilt binary has the change ($out)" test "$out" = "Hello, stages!"
+check "the rebuilt binary has the change ($out)" test "$out" = "$greeting"
 finish
