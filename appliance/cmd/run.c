@@ -104,23 +104,6 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-/* Replaces or appends NAME=VALUE in env (keys compared up to '='). */
-static int env_set(char **env, size_t *n, char *kv)
-{
-    size_t klen = (size_t)(strchr(kv, '=') - kv);
-    for (size_t i = 0; i < *n; i++) {
-        if (strncmp(env[i], kv, klen + 1) == 0) {
-            env[i] = kv;
-            return 0;
-        }
-    }
-    if (*n + 1 >= MAX_LIST)
-        return -1;
-    env[(*n)++] = kv;
-    env[*n] = NULL;
-    return 0;
-}
-
 static int open_redirect(const char *path, int out, int *fd)
 {
     *fd = out ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
@@ -374,8 +357,8 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
         const cJSON *it;
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "Env"))
         {
-            if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL && n_env + 2 < MAX_LIST)
-                env_set(env, &n_env, it->valuestring);
+            if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL)
+                ap_sandbox_env_set(env, &n_env, MAX_LIST, it->valuestring);
         }
         const cJSON *wd = cJSON_GetObjectItemCaseSensitive(cfg, "WorkingDir");
         if (workdir == NULL && cJSON_IsString(wd) && wd->valuestring[0] == '/')
@@ -392,7 +375,7 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
         }
     }
     for (size_t i = 0; i < n_extra; i++)
-        if (env_set(env, &n_env, extra_env[i]) < 0)
+        if (ap_sandbox_env_set(env, &n_env, MAX_LIST, extra_env[i]) < 0)
             return ap_cmd_usage("run", "too many environment variables");
     for (; optind < argc && n_cmd + 1 < MAX_LIST; optind++)
         cmdv[n_cmd++] = argv[optind];

@@ -254,9 +254,11 @@ static uint64_t u64_annotation(const cJSON *ann, const char *key)
     return cJSON_IsString(v) ? strtoull(v->valuestring, NULL, 10) : 0;
 }
 
-int ap_oci_read(const char *dir, struct ap_oci_info *info, ap_error **err)
+/* Reads the layout's index, its single manifest and that manifest's config, each blob checked
+ * against its digest and size. The caller owns *manifest and *config. */
+static int load_image(const char *dir, cJSON **manifest, cJSON **config, char *mdigest,
+                      uint64_t *msize, uint64_t *csize, ap_error **err)
 {
-    memset(info, 0, sizeof(*info));
     char path[4096];
     snprintf(path, sizeof(path), "%s/index.json", dir);
     cleanup_cjson cJSON *idx = NULL;
@@ -265,18 +267,29 @@ int ap_oci_read(const char *dir, struct ap_oci_info *info, ap_error **err)
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(idx, "manifests");
     if (!cJSON_IsArray(ms) || cJSON_GetArraySize(ms) != 1)
         return ap_error_make(err, 0, "%s: expected exactly one manifest", path);
-    const char *mdig;
-    if (get_descriptor(cJSON_GetArrayItem(ms, 0), path, &mdig, &info->manifest_size, err) < 0)
+    const char *mdig, *cdig;
+    if (get_descriptor(cJSON_GetArrayItem(ms, 0), path, &mdig, msize, err) < 0)
         return -1;
     cleanup_cjson cJSON *m = NULL;
-    if (read_blob_json(dir, mdig, info->manifest_size, &m, info->manifest_digest, err) < 0)
+    if (read_blob_json(dir, mdig, *msize, &m, mdigest, err) < 0)
         return -1;
-    const char *cdig;
     if (get_descriptor(cJSON_GetObjectItemCaseSensitive(m, "config"), "manifest config", &cdig,
-                       &info->config_size, err) < 0)
+                       csize, err) < 0)
         return -1;
+    if (read_blob_json(dir, cdig, *csize, config, NULL, err) < 0)
+        return -1;
+    *manifest = steal_pointer(&m);
+    return 0;
+}
+
+int ap_oci_read(const char *dir, struct ap_oci_info *info, ap_error **err)
+{
+    memset(info, 0, sizeof(*info));
+    char path[4096];
+    cleanup_cjson cJSON *m = NULL;
     cleanup_cjson cJSON *cfg = NULL;
-    if (read_blob_json(dir, cdig, info->config_size, &cfg, NULL, err) < 0)
+    if (load_image(dir, &m, &cfg, info->manifest_digest, &info->manifest_size,
+                   &info->config_size, err) < 0)
         return -1;
     info->compressed_bytes = info->manifest_size + info->config_size;
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(m, "layers");
@@ -373,26 +386,11 @@ int ap_oci_unpack(const char *dir, const char *dest, ap_error **err)
 
 int ap_oci_read_config(const char *dir, cJSON **out, ap_error **err)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/index.json", dir);
-    cleanup_cjson cJSON *idx = NULL;
-    if (ap_json_read_file(path, BLOB_MAX, &idx, err) < 0)
-        return -1;
-    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(idx, "manifests");
-    const char *mdig, *cdig;
+    char mdigest[AP_SHA256_HEX_LEN + 1];
     uint64_t msize, csize;
-    if (!cJSON_IsArray(ms) || cJSON_GetArraySize(ms) != 1)
-        return ap_error_make(err, 0, "%s: expected exactly one manifest", path);
-    if (get_descriptor(cJSON_GetArrayItem(ms, 0), path, &mdig, &msize, err) < 0)
-        return -1;
     cleanup_cjson cJSON *m = NULL;
-    if (read_blob_json(dir, mdig, msize, &m, NULL, err) < 0)
-        return -1;
-    if (get_descriptor(cJSON_GetObjectItemCaseSensitive(m, "config"), "manifest config", &cdig,
-                       &csize, err) < 0)
-        return -1;
     cleanup_cjson cJSON *cfg = NULL;
-    if (read_blob_json(dir, cdig, csize, &cfg, NULL, err) < 0)
+    if (load_image(dir, &m, &cfg, mdigest, &msize, &csize, err) < 0)
         return -1;
     cJSON *c = cJSON_DetachItemFromObjectCaseSensitive(cfg, "config");
     *out = c != NULL ? c : cJSON_CreateObject();

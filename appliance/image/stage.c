@@ -213,18 +213,15 @@ int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "Env"))
     {
-        if (cJSON_IsString(it) && ne + 1 < MAX_ENV)
-            env[ne++] = it->valuestring;
+        if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL)
+            ap_sandbox_env_set(env, &ne, MAX_ENV, it->valuestring);
     }
-    for (size_t i = 0; i < st->n_env && ne + 1 < MAX_ENV; i++) {
-        size_t klen = (size_t)(strchr(st->env[i], '=') - st->env[i]);
-        size_t j = 0;
-        while (j < ne && strncmp(env[j], st->env[i], klen + 1) != 0)
-            j++;
-        env[j] = (char *)(uintptr_t)st->env[i];
-        if (j == ne)
-            ne++;
-    }
+    for (size_t i = 0; i < st->n_env; i++)
+        if (ap_sandbox_env_set(env, &ne, MAX_ENV, (char *)(uintptr_t)st->env[i]) < 0) {
+            ap_error_make(err, 0, "stage %s: more than %d environment variables", st->name,
+                          MAX_ENV - 1);
+            goto out;
+        }
     log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log_fd < 0) {
         ap_error_make(err, errno, "creating %s", log);

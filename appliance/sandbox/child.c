@@ -67,6 +67,31 @@ static int open_in_root(int rootfd, const char *path, int flags)
     return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 }
 
+/* Opens the directory at path inside the root, creating it (0755) when missing. */
+static int ensure_dir_in_root(int rootfd, char *path)
+{
+    int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    char *slash = strrchr(path, '/');
+    const char *leaf = slash != NULL ? slash + 1 : path;
+    if (slash != NULL)
+        *slash = '\0';
+    int pfd = open_in_root(rootfd, slash != NULL && *path ? path : "/", O_PATH | O_DIRECTORY);
+    if (slash != NULL)
+        *slash = '/';
+    if (pfd < 0)
+        return -1;
+    int r = mkdirat(pfd, leaf, 0755);
+    int e = errno;
+    close(pfd);
+    if (r < 0 && e != EEXIST) {
+        errno = e;
+        return -1;
+    }
+    return open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+}
+
 /* mkdir -p inside the root; returns an O_PATH descriptor of the directory. */
 static int mkdirs_in_root(int rootfd, const char *path)
 {
@@ -79,48 +104,13 @@ static int mkdirs_in_root(int rootfd, const char *path)
         if (*p != '/')
             continue;
         *p = '\0';
-        int fd = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
-        if (fd < 0) {
-            char *slash = strrchr(buf, '/');
-            const char *leaf = slash != NULL ? slash + 1 : buf;
-            if (slash != NULL)
-                *slash = '\0';
-            int pfd = open_in_root(rootfd, slash != NULL && *buf ? buf : "/", O_PATH | O_DIRECTORY);
-            if (slash != NULL)
-                *slash = '/';
-            if (pfd < 0 || (mkdirat(pfd, leaf, 0755) < 0 && errno != EEXIST)) {
-                int e = errno;
-                if (pfd >= 0)
-                    close(pfd);
-                errno = e;
-                return -1;
-            }
-            close(pfd);
-        } else {
-            close(fd);
-        }
+        int fd = ensure_dir_in_root(rootfd, buf);
         *p = '/';
+        if (fd < 0)
+            return -1;
+        close(fd);
     }
-    int fd = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
-    if (fd >= 0)
-        return fd;
-    char *slash = strrchr(buf, '/');
-    const char *leaf = slash != NULL ? slash + 1 : buf;
-    if (slash != NULL)
-        *slash = '\0';
-    int pfd = open_in_root(rootfd, slash != NULL && *buf ? buf : "/", O_PATH | O_DIRECTORY);
-    if (slash != NULL)
-        *slash = '/';
-    if (pfd < 0)
-        return -1;
-    if (mkdirat(pfd, leaf, 0755) < 0 && errno != EEXIST) {
-        int e = errno;
-        close(pfd);
-        errno = e;
-        return -1;
-    }
-    close(pfd);
-    return open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+    return ensure_dir_in_root(rootfd, buf);
 }
 
 /* Creates an empty file at path inside the root (its directories too) to mount a file on;

@@ -36,6 +36,23 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int ap_sandbox_env_set(char **env, size_t *n, size_t max, char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    size_t klen = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
+    for (size_t i = 0; i < *n; i++) {
+        if (strncmp(env[i], kv, klen) == 0 && env[i][klen] == '=') {
+            env[i] = kv;
+            return 0;
+        }
+    }
+    if (*n + 1 >= max)
+        return -1;
+    env[(*n)++] = kv;
+    env[*n] = NULL;
+    return 0;
+}
+
 int ap_sandbox_parse_bytes(const char *s, int64_t *out)
 {
     char *end = NULL;

@@ -73,6 +73,11 @@ struct ap_run_record {
 int ap_sandbox_run(const struct ap_sandbox_spec *spec, struct ap_run_record *rec,
                    ap_error **err);
 
+/* Sets NAME=VALUE in the NULL-terminated environment env of *n entries (room for max,
+ * terminator included): replaces an entry with the same NAME, else appends. kv is borrowed.
+ * Returns -1 when full. */
+int ap_sandbox_env_set(char **env, size_t *n, size_t max, char *kv);
+
 /* Parses "64M", "1G", "1048576" into bytes. */
 int ap_sandbox_parse_bytes(const char *s, int64_t *out);
 
