@@ -1,0 +1,522 @@
+#include "noise.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+
+#define STAT_PATH "/proc/stat"
+#define LOADAVG_PATH "/proc/loadavg"
+#define ONLINE_PATH "/sys/devices/system/cpu/online"
+#define STAT_MAX (1024 * 1024)
+#define SMALL_FILE_MAX 4096
+#define CPULIST_EXAMPLE "want e.g. \"0\", \"0-3\" or \"0,2-3\""
+
+/* ---- CPU lists ------------------------------------------------------------------------- */
+
+void ap_noise_cpus_add(struct ap_noise_cpus *set, int cpu)
+{
+    if (cpu >= 0 && cpu < AP_NOISE_MAX_CPUS)
+        set->bits[cpu / 64] |= UINT64_C(1) << (cpu % 64);
+}
+
+int ap_noise_cpus_has(const struct ap_noise_cpus *set, int cpu)
+{
+    if (cpu < 0 || cpu >= AP_NOISE_MAX_CPUS)
+        return 0;
+    return (set->bits[cpu / 64] >> (cpu % 64)) & 1;
+}
+
+int ap_noise_cpus_count(const struct ap_noise_cpus *set)
+{
+    int n = 0;
+    for (size_t i = 0; i < AP_ARRAY_SIZE(set->bits); i++)
+        n += __builtin_popcountll(set->bits[i]);
+    return n;
+}
+
+/* Reads a decimal CPU number at *p. Returns 0, or -1 when there is no digit there; values
+ * too large for any CPU saturate at AP_NOISE_MAX_CPUS, which the caller refuses. */
+static int cpu_number(const char **p, long *out)
+{
+    if (!isdigit((unsigned char)**p))
+        return -1;
+    long v = 0;
+    while (isdigit((unsigned char)**p)) {
+        if (v < AP_NOISE_MAX_CPUS)
+            v = v * 10 + (**p - '0');
+        (*p)++;
+    }
+    *out = v < AP_NOISE_MAX_CPUS ? v : AP_NOISE_MAX_CPUS;
+    return 0;
+}
+
+/* What is at p, for an error message. */
+static void describe_at(const char *p, char *buf, size_t len)
+{
+    if (*p == '\0')
+        snprintf(buf, len, "the end of the list");
+    else if (isprint((unsigned char)*p))
+        snprintf(buf, len, "'%c'", *p);
+    else
+        snprintf(buf, len, "byte 0x%02x", (unsigned char)*p);
+}
+
+/* The list as an error message quotes it: at most 64 bytes, unprintable ones as '?'. */
+static void quote_list(const char *text, char *buf, size_t len)
+{
+    size_t i = 0;
+    for (; text[i] != '\0' && i < 64 && i + 1 < len; i++)
+        buf[i] = isprint((unsigned char)text[i]) ? text[i] : '?';
+    buf[i] = '\0';
+}
+
+int ap_noise_cpus_parse(const char *text, struct ap_noise_cpus *out, ap_error **err)
+{
+    if (text == NULL || *text == '\0' || strcmp(text, "\n") == 0)
+        return ap_error_make(err, 0, "the CPU list is empty; " CPULIST_EXAMPLE);
+    struct ap_noise_cpus set = {{0}};
+    const char *p = text;
+    char what[32], quoted[72];
+    quote_list(text, quoted, sizeof(quoted));
+    for (;;) {
+        long a, b;
+        size_t at = (size_t)(p - text);
+        if (cpu_number(&p, &a) < 0) {
+            describe_at(p, what, sizeof(what));
+            return ap_error_make(err, 0,
+                                 "CPU list \"%s\": expected a CPU number at offset %zu, found "
+                                 "%s; " CPULIST_EXAMPLE,
+                                 quoted, at, what);
+        }
+        b = a;
+        if (*p == '-') {
+            p++;
+            if (cpu_number(&p, &b) < 0) {
+                describe_at(p, what, sizeof(what));
+                return ap_error_make(err, 0,
+                                     "CPU list \"%s\": the range at offset %zu has no end (found "
+                                     "%s); " CPULIST_EXAMPLE,
+                                     quoted, at, what);
+            }
+        }
+        if (a >= AP_NOISE_MAX_CPUS || b >= AP_NOISE_MAX_CPUS)
+            return ap_error_make(err, 0,
+                                 "CPU list \"%s\": the CPU number at offset %zu is beyond the "
+                                 "%d CPUs supported (0-%d)",
+                                 quoted, at, AP_NOISE_MAX_CPUS, AP_NOISE_MAX_CPUS - 1);
+        if (b < a)
+            return ap_error_make(err, 0,
+                                 "CPU list \"%s\": the range %ld-%ld at offset %zu runs "
+                                 "backwards; write %ld-%ld",
+                                 quoted, a, b, at, b, a);
+        for (long c = a; c <= b; c++)
+            ap_noise_cpus_add(&set, (int)c);
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p == '\0' || (*p == '\n' && p[1] == '\0'))
+            break;
+        describe_at(p, what, sizeof(what));
+        return ap_error_make(err, 0,
+                             "CPU list \"%s\": unexpected %s at offset %zu; " CPULIST_EXAMPLE,
+                             quoted, what, (size_t)(p - text));
+    }
+    *out = set;
+    return 0;
+}
+
+int ap_noise_cpus_format(const struct ap_noise_cpus *set, char *buf, size_t len, ap_error **err)
+{
+    if (len == 0)
+        return ap_error_make(err, 0, "formatting a CPU list: no room at all");
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int c = 0; c < AP_NOISE_MAX_CPUS; c++) {
+        if (!ap_noise_cpus_has(set, c))
+            continue;
+        int end = c;
+        while (end + 1 < AP_NOISE_MAX_CPUS && ap_noise_cpus_has(set, end + 1))
+            end++;
+        int n;
+        const char *sep = used > 0 ? "," : "";
+        if (end == c)
+            n = snprintf(buf + used, len - used, "%s%d", sep, c);
+        else
+            n = snprintf(buf + used, len - used, "%s%d-%d", sep, c, end);
+        if (n < 0 || (size_t)n >= len - used) {
+            buf[0] = '\0';
+            return ap_error_make(err, 0, "formatting a CPU list: more than %zu bytes", len - 1);
+        }
+        used += (size_t)n;
+        c = end;
+    }
+    return (int)used;
+}
+
+/* Reads a file of the kernel's (size 0 in stat, so read to EOF) into buf, NUL-terminated.
+ * More than len - 1 bytes is an error. */
+static int read_proc_file(const char *path, char *buf, size_t len, ap_error **err)
+{
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ap_error_make(err, errno, "opening %s", path);
+    size_t got = 0;
+    for (;;) {
+        if (got == len - 1)
+            return ap_error_make(err, 0, "%s is larger than the %zu bytes allowed", path, len - 1);
+        ssize_t n = read(fd, buf + got, len - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ap_error_make(err, errno, "reading %s", path);
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    return 0;
+}
+
+int ap_noise_cpus_online(struct ap_noise_cpus *out, ap_error **err)
+{
+    char buf[SMALL_FILE_MAX];
+    if (read_proc_file(ONLINE_PATH, buf, sizeof(buf), err) < 0)
+        return -1;
+    if (ap_noise_cpus_parse(buf, out, err) < 0)
+        return ap_error_wrap(err, "reading %s", ONLINE_PATH);
+    return 0;
+}
+
+/* ---- /proc/stat and /proc/loadavg -------------------------------------------------------- */
+
+/* Reads an unsigned decimal after optional blanks. Returns 1 when one was read, 0 at the end
+ * of the line, -1 on anything else (including overflow). */
+static int stat_field(const char **p, uint64_t *out)
+{
+    while (**p == ' ' || **p == '\t')
+        (*p)++;
+    if (**p == '\n' || **p == '\0')
+        return 0;
+    if (!isdigit((unsigned char)**p))
+        return -1;
+    uint64_t v = 0;
+    while (isdigit((unsigned char)**p)) {
+        unsigned d = (unsigned)(**p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+        (*p)++;
+    }
+    if (**p != ' ' && **p != '\t' && **p != '\n' && **p != '\0')
+        return -1;
+    *out = v;
+    return 1;
+}
+
+int ap_noise_parse_stat(const char *text, const struct ap_noise_cpus *cpus,
+                        struct ap_noise_times *out, ap_error **err)
+{
+    if (ap_noise_cpus_count(cpus) == 0)
+        return ap_error_make(err, 0, "reading CPU times: the CPU list is empty");
+    struct ap_noise_cpus seen = {{0}};
+    struct ap_noise_times sum = {0};
+    unsigned line = 0;
+    for (const char *p = text; *p != '\0';) {
+        const char *eol = strchr(p, '\n');
+        const char *next = eol != NULL ? eol + 1 : p + strlen(p);
+        line++;
+        /* "cpu " is the sum over all CPUs; only "cpuN" lines are ours. */
+        if (strncmp(p, "cpu", 3) != 0 || !isdigit((unsigned char)p[3])) {
+            p = next;
+            continue;
+        }
+        const char *q = p + 3;
+        long cpu;
+        cpu_number(&q, &cpu);
+        if (cpu >= AP_NOISE_MAX_CPUS) {
+            p = next;
+            continue; /* beyond any set we accept, so never asked for */
+        }
+        if (ap_noise_cpus_has(&seen, (int)cpu))
+            return ap_error_make(err, 0, "line %u of /proc/stat: a second line for CPU %ld", line,
+                                 cpu);
+        ap_noise_cpus_add(&seen, (int)cpu);
+        uint64_t v[8] = {0};
+        size_t nf = 0;
+        for (;;) {
+            uint64_t x;
+            int r = stat_field(&q, &x);
+            if (r < 0)
+                return ap_error_make(err, 0,
+                                     "line %u of /proc/stat (CPU %ld): field %zu is not a "
+                                     "number",
+                                     line, cpu, nf + 1);
+            if (r == 0)
+                break;
+            if (nf < AP_ARRAY_SIZE(v))
+                v[nf] = x;
+            nf++;
+        }
+        if (nf < 4)
+            return ap_error_make(err, 0,
+                                 "line %u of /proc/stat (CPU %ld): %zu fields, want at least 4 "
+                                 "(user nice system idle)",
+                                 line, cpu, nf);
+        if (ap_noise_cpus_has(cpus, (int)cpu)) {
+            sum.user += v[0];
+            sum.nice += v[1];
+            sum.system += v[2];
+            sum.idle += v[3];
+            sum.iowait += v[4];
+            sum.irq += v[5];
+            sum.softirq += v[6];
+            sum.steal += v[7];
+        }
+        p = next;
+    }
+    for (int c = 0; c < AP_NOISE_MAX_CPUS; c++) {
+        if (ap_noise_cpus_has(cpus, c) && !ap_noise_cpus_has(&seen, c)) {
+            ap_error_make(err, 0, "CPU %d has no line in /proc/stat", c);
+            return ap_error_hint(err, "is CPU %d offline? %s lists the CPUs online", c,
+                                 ONLINE_PATH);
+        }
+    }
+    *out = sum;
+    return 0;
+}
+
+int ap_noise_read_stat(const struct ap_noise_cpus *cpus, struct ap_noise_times *out, ap_error **err)
+{
+    cleanup_free char *buf = malloc(STAT_MAX);
+    if (buf == NULL)
+        return ap_error_make(err, ENOMEM, "reading %s", STAT_PATH);
+    if (read_proc_file(STAT_PATH, buf, STAT_MAX, err) < 0)
+        return -1;
+    return ap_noise_parse_stat(buf, cpus, out, err);
+}
+
+int ap_noise_parse_loadavg(const char *text, double *load1, ap_error **err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || errno != 0 || !isfinite(v) || v < 0 || (*end != ' ' && *end != '\n'))
+        return ap_error_make(err, 0, "%s: \"%.40s\" does not start with a load average",
+                             LOADAVG_PATH, text);
+    *load1 = v;
+    return 0;
+}
+
+int ap_noise_read_loadavg(double *load1, ap_error **err)
+{
+    char buf[SMALL_FILE_MAX];
+    if (read_proc_file(LOADAVG_PATH, buf, sizeof(buf), err) < 0)
+        return -1;
+    return ap_noise_parse_loadavg(buf, load1, err);
+}
+
+/* ---- Measuring an interval --------------------------------------------------------------- */
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* b - a, or 0 when the counter went backwards (iowait does: the kernel documents it as
+ * unreliable). */
+static uint64_t delta(uint64_t a, uint64_t b)
+{
+    return b >= a ? b - a : 0;
+}
+
+static int64_t ticks_to_ns(uint64_t ticks, long user_hz)
+{
+    return (int64_t)((unsigned __int128)ticks * 1000000000u / (unsigned long)user_hz);
+}
+
+int ap_noise_compute(const struct ap_noise_cpus *cpus, const struct ap_noise_times *t0,
+                     const struct ap_noise_times *t1, int64_t wall_ns, long user_hz,
+                     int64_t own_cpu_ns, double load1, int online_cpus,
+                     struct ap_noise_report *report, ap_error **err)
+{
+    int ncpus = ap_noise_cpus_count(cpus);
+    if (ncpus == 0)
+        return ap_error_make(err, 0, "measuring noise: the CPU list is empty");
+    if (wall_ns <= 0 || user_hz <= 0 || own_cpu_ns < 0)
+        return ap_error_make(err, 0,
+                             "measuring noise: an interval of %lld ns at %ld ticks per second "
+                             "with %lld ns of own CPU time cannot be measured",
+                             (long long)wall_ns, user_hz, (long long)own_cpu_ns);
+    struct ap_noise_report r = {.ncpus = ncpus, .online_cpus = online_cpus, .load1 = load1};
+    if (ap_noise_cpus_format(cpus, r.cpus, sizeof(r.cpus), err) < 0)
+        return -1;
+    uint64_t busy = delta(t0->user, t1->user) + delta(t0->nice, t1->nice) +
+                    delta(t0->system, t1->system) + delta(t0->irq, t1->irq) +
+                    delta(t0->softirq, t1->softirq);
+    r.wall_ns = wall_ns;
+    r.interval_s = (double)wall_ns / 1e9;
+    r.busy_ns = ticks_to_ns(busy, user_hz);
+    r.steal_ns = ticks_to_ns(delta(t0->steal, t1->steal), user_hz);
+    r.own_ns = own_cpu_ns;
+    /* Ticks are coarse and the caller's figure is exact: own time may exceed the busy ticks
+     * by a tick or two when nothing else ran. */
+    r.others_ns = r.busy_ns > own_cpu_ns ? r.busy_ns - own_cpu_ns : 0;
+    double capacity = (double)wall_ns * ncpus;
+    r.busy_pct = 100.0 * (double)r.busy_ns / capacity;
+    r.steal_pct = 100.0 * (double)r.steal_ns / capacity;
+    r.others_pct = 100.0 * (double)r.others_ns / capacity;
+    *report = r;
+    return 0;
+}
+
+int ap_noise_begin(const char *cpus, struct ap_noise_snapshot *snap, ap_error **err)
+{
+    struct ap_noise_snapshot s;
+    if (ap_noise_cpus_parse(cpus, &s.cpus, err) < 0 || ap_noise_read_stat(&s.cpus, &s.t0, err) < 0)
+        return ap_error_wrap(err, "starting the noise measurement");
+    s.start_ns = monotonic_ns();
+    *snap = s;
+    return 0;
+}
+
+int ap_noise_end(const struct ap_noise_snapshot *snap, int64_t own_cpu_ns,
+                 struct ap_noise_report *report, ap_error **err)
+{
+    struct ap_noise_times t1;
+    if (ap_noise_read_stat(&snap->cpus, &t1, err) < 0)
+        return ap_error_wrap(err, "ending the noise measurement");
+    int64_t wall = monotonic_ns() - snap->start_ns;
+    double load1;
+    if (ap_noise_read_loadavg(&load1, err) < 0)
+        return ap_error_wrap(err, "ending the noise measurement");
+    long hz = sysconf(_SC_CLK_TCK);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (hz <= 0 || online <= 0)
+        return ap_error_make(err, errno, "ending the noise measurement: sysconf");
+    /* An interval shorter than the clock's resolution still had some length. */
+    if (wall <= 0)
+        wall = 1;
+    return ap_noise_compute(&snap->cpus, &snap->t0, &t1, wall, hz, own_cpu_ns, load1, (int)online,
+                            report, err);
+}
+
+int ap_noise_quiet_check(const char *cpus, double seconds, struct ap_noise_report *report,
+                         ap_error **err)
+{
+    if (!(seconds > 0 && seconds <= 60))
+        return ap_error_make(err, 0, "a quiet check of %g s: want more than 0 and at most 60",
+                             seconds);
+    struct ap_noise_snapshot snap;
+    if (ap_noise_begin(cpus, &snap, err) < 0)
+        return -1;
+    int64_t until = snap.start_ns + (int64_t)(seconds * 1e9);
+    struct timespec ts = {.tv_sec = until / 1000000000, .tv_nsec = until % 1000000000};
+    int r;
+    while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR)
+        ;
+    if (r != 0)
+        return ap_error_make(err, r, "sleeping through the quiet check");
+    return ap_noise_end(&snap, 0, report, err);
+}
+
+int ap_noise_report_json(const struct ap_noise_report *report, cJSON *obj)
+{
+    const struct ap_noise_report *r = report;
+    const struct {
+        const char *key;
+        double value;
+    } numbers[] = {
+        {"ncpus", r->ncpus},
+        {"online_cpus", r->online_cpus},
+        {"interval_s", r->interval_s},
+        {"wall_ns", (double)r->wall_ns},
+        {"busy_ns", (double)r->busy_ns},
+        {"steal_ns", (double)r->steal_ns},
+        {"own_ns", (double)r->own_ns},
+        {"others_ns", (double)r->others_ns},
+        {"busy_pct", r->busy_pct},
+        {"steal_pct", r->steal_pct},
+        {"others_pct", r->others_pct},
+        {"load1", r->load1},
+    };
+    if (cJSON_AddStringToObject(obj, "cpus", r->cpus) == NULL)
+        return -1;
+    for (size_t i = 0; i < AP_ARRAY_SIZE(numbers); i++)
+        if (cJSON_AddNumberToObject(obj, numbers[i].key, numbers[i].value) == NULL)
+            return -1;
+    return 0;
+}
+
+/* ---- Judging ----------------------------------------------------------------------------- */
+
+struct text {
+    char *buf;
+    size_t len, used;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_add(struct text *t, const char *fmt, ...)
+{
+    if (t->buf == NULL || t->used + 1 >= t->len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    t->used += (size_t)n < t->len - t->used ? (size_t)n : t->len - t->used - 1;
+}
+
+int ap_noise_judge(const struct ap_noise_report *report, const struct ap_noise_thresholds *t,
+                   char *why, size_t len)
+{
+    struct ap_noise_thresholds th = t != NULL ? *t : AP_NOISE_THRESHOLDS_DEFAULT;
+    const struct ap_noise_report *r = report;
+    int one = r->ncpus == 1;
+    double load_max = th.load_per_cpu * r->online_cpus;
+    int others = th.others_pct > 0 && r->others_pct > th.others_pct;
+    int steal = th.steal_pct > 0 && r->steal_pct > th.steal_pct;
+    int load = th.load_per_cpu > 0 && r->load1 > load_max;
+    int noisy = others || steal || load;
+
+    struct text out = {why, len, 0};
+    if (why != NULL && len > 0)
+        why[0] = '\0';
+    text_add(&out, "%s %s %s over %.2f s: ", one ? "CPU" : "CPUs", r->cpus,
+             noisy ? "noisy" : "quiet", r->interval_s);
+    if (!noisy) {
+        text_add(&out,
+                 "other work %.1f %%, hypervisor steal %.1f %%, load average %.2f on %d online "
+                 "CPUs",
+                 r->others_pct, r->steal_pct, r->load1, r->online_cpus);
+        return 0;
+    }
+    const char *sep = "";
+    if (others) {
+        text_add(&out, "other work used %.1f %% of %s time (more than %g %%)", r->others_pct,
+                 one ? "its" : "their", th.others_pct);
+        sep = "; ";
+    }
+    if (steal) {
+        text_add(&out, "%sthe hypervisor stole %.1f %% of %s time (more than %g %%)", sep,
+                 r->steal_pct, one ? "its" : "their", th.steal_pct);
+        sep = "; ";
+    }
+    if (load)
+        text_add(&out, "%sthe 1-minute load average is %.2f on %d online CPUs (more than %g)", sep,
+                 r->load1, r->online_cpus, load_max);
+    return 1;
+}
