@@ -24,11 +24,44 @@ manifest_ok() {
         and (.published.expected | has("file") or has("md5"))
         and (.notes | startswith("single-threaded in both languages"))' "$(wl_manifest "$1")" >/dev/null
 }
+# hashes_ok TASK: every profile is named and has a standard entry; every input and every output
+# given by md5 also has its sha256 and length; the standard output is given by md5, sha256 and
+# length, and its stdin (if any) is fasta's output at the standard size.
+hashes_ok() {
+    jq -e '
+        def md5: type == "string" and test("^[0-9a-f]{32}$");
+        def sha: type == "string" and test("^[0-9a-f]{64}$");
+        def hashed: (.md5 | md5) and (.sha256 | sha) and (.length | type == "number" and . > 0);
+        .profiles == {"quick": "check", "standard": "standard", "published": "published"}
+        and (.standard.n | type == "number" and . > 0)
+        and (.standard.expected | hashed)
+        and (.standard_note | type == "string" and length > 0)
+        and ([.check, .standard, .published]
+             | all((.stdin == null or (.stdin.generator == "fasta" and (.stdin.n | type == "number") and (.stdin | hashed)))
+                   and ((.expected | has("md5") | not) or (.expected | hashed))))
+        and ((.check.stdin == null) == (.standard.stdin == null))
+        and (.standard.stdin == null or .standard.stdin.n == .standard.n)' "$(wl_manifest "$1")" >/dev/null
+}
+# file_hashes_ok TASK WHICH: the stored expected file of WHICH has the md5, sha256 and length
+# the manifest gives beside it.
+file_hashes_ok() {
+    local f md5 sha len
+    f=$(wl_dir "$1")/$(wl_get "$1" ".$2.expected.file")
+    md5=$(wl_get "$1" ".$2.expected.md5 // empty")
+    sha=$(wl_get "$1" ".$2.expected.sha256 // empty")
+    len=$(wl_get "$1" ".$2.expected.length // empty")
+    { [ -z "$md5" ] || [ "$(md5sum <"$f" | cut -d' ' -f1)" = "$md5" ]; } &&
+        { [ -z "$sha" ] || [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$sha" ]; } &&
+        { [ -z "$len" ] || [ "$(stat -c %s "$f")" = "$len" ]; }
+}
 for task in "${WL_TASKS[@]}"; do
     check "$task: workload.json is valid JSON with the fields every workload has" manifest_ok "$task"
-    for which in check published; do
+    check "$task: workload.json names its profiles, has a standard entry and gives sha256 beside every md5" hashes_ok "$task"
+    for which in check standard published; do
         f=$(wl_get "$task" ".$which.expected.file // empty")
         [ -n "$f" ] && check "$task: the $which output $f is stored beside the manifest" test -s "$(wl_dir "$task")/$f"
+        [ -n "$f" ] && [ -n "$(wl_get "$task" ".$which.expected.sha256 // empty")" ] &&
+            check "$task: the $which output $f has the hashes and length of the manifest" file_hashes_ok "$task" "$which"
     done
     check "$task: main.go and $task.py exist" test -s "$(wl_dir "$task")/main.go" -a -s "$(wl_dir "$task")/$task.py"
 done
@@ -50,8 +83,20 @@ check "a missing line fails the tolerance comparison" fails wl_float_same "$TMP/
 check "a word in place of a number fails the tolerance comparison" fails wl_float_same "$TMP/want.txt" "$TMP/word.txt" 1e-8
 printf 'Hello, World!\n' >"$TMP/hello.txt"
 check "the md5 and length comparison accepts the right output" quiet wl_compare hello check "$TMP/hello.txt"
+same "hello: the manifest's sha256 is that of the expected output" \
+    "$(wl_get hello .check.expected.sha256)" "$(sha256sum <"$TMP/hello.txt" | cut -d' ' -f1)"
 printf 'Hello, World\n' >"$TMP/hello.txt"
 check "the md5 and length comparison refuses another output" fails wl_compare hello check "$TMP/hello.txt"
+
+# The thread-scaling manifest: the profiles it names exist and give n and the exact output.
+threads_manifest_ok() {
+    jq -e '
+        (.profiles | type == "object") and (.workers | type == "array" and length > 0)
+        and ([.profiles[]] | all(. as $k | ["check", "standard"] | index($k)))
+        and ([.check, .standard] | all((.n | type == "number" and . > 0) and (.expected.text | type == "string" and endswith("\n"))))
+        and (.standard_note | type == "string" and length > 0)' "$WORKLOADS/threads/workload.json" >/dev/null
+}
+check "threads: workload.json names its profiles and gives n and the expected text for check and standard" threads_manifest_ok
 
 # One go build for every Go workload.
 wl_build "$TMP/bin" "$TMP/build.json"
