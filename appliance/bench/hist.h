@@ -48,9 +48,9 @@ void ap_hist_record_n(struct ap_hist *h, int64_t v, uint64_t n);
 void ap_hist_merge(struct ap_hist *dst, const struct ap_hist *src);
 
 uint64_t ap_hist_count(const struct ap_hist *h);
-int64_t ap_hist_min(const struct ap_hist *h); /* 0 when empty */
-int64_t ap_hist_max(const struct ap_hist *h); /* 0 when empty */
-double ap_hist_mean(const struct ap_hist *h); /* 0 when empty */
+int64_t ap_hist_min(const struct ap_hist *h);   /* 0 when empty */
+int64_t ap_hist_max(const struct ap_hist *h);   /* 0 when empty */
+double ap_hist_mean(const struct ap_hist *h);   /* 0 when empty */
 double ap_hist_stddev(const struct ap_hist *h); /* population standard deviation; 0 when empty */
 
 /* The value at percentile p (0..100): the smallest recorded value v such that at least p % of

@@ -35,8 +35,7 @@ static void reset_message(struct ap_http_parser *p)
     p->conn_close = p->conn_keep_alive = p->te = p->te_chunked = 0;
 }
 
-void ap_http_parser_init(struct ap_http_parser *p, char *body_buf, size_t max_body,
-                         size_t max_head)
+void ap_http_parser_init(struct ap_http_parser *p, char *body_buf, size_t max_body, size_t max_head)
 {
     memset(p, 0, sizeof(*p));
     p->body_buf = body_buf;
@@ -100,8 +99,8 @@ static void trim(const char **s, size_t *n)
 }
 
 /* Calls fn on each comma-separated, trimmed, non-empty element of a header value. */
-static void each_token(const char *v, size_t n, void (*fn)(struct ap_http_parser *, const char *,
-                                                           size_t),
+static void each_token(const char *v, size_t n,
+                       void (*fn)(struct ap_http_parser *, const char *, size_t),
                        struct ap_http_parser *p)
 {
     size_t i = 0;
@@ -178,7 +177,8 @@ static int parse_header(struct ap_http_parser *p, const char *s, size_t n)
         return fail(p, AP_HTTP_BAD_HEAD, "obsolete header line folding");
     const char *colon = memchr(s, ':', n);
     if (colon == NULL)
-        return fail(p, AP_HTTP_BAD_HEAD, p->overflow ? "header line too long" : "header without ':'");
+        return fail(p, AP_HTTP_BAD_HEAD,
+                    p->overflow ? "header line too long" : "header without ':'");
     size_t nn = (size_t)(colon - s);
     if (nn == 0)
         return fail(p, AP_HTTP_BAD_HEAD, "empty header name");
@@ -518,14 +518,30 @@ static size_t string_equals(const char *s, size_t n, size_t i, const char *want)
             if (i + 1 >= n)
                 return 0;
             switch (s[i + 1]) {
-            case '"': cp = '"'; break;
-            case '\\': cp = '\\'; break;
-            case '/': cp = '/'; break;
-            case 'b': cp = '\b'; break;
-            case 'f': cp = '\f'; break;
-            case 'n': cp = '\n'; break;
-            case 'r': cp = '\r'; break;
-            case 't': cp = '\t'; break;
+            case '"':
+                cp = '"';
+                break;
+            case '\\':
+                cp = '\\';
+                break;
+            case '/':
+                cp = '/';
+                break;
+            case 'b':
+                cp = '\b';
+                break;
+            case 'f':
+                cp = '\f';
+                break;
+            case 'n':
+                cp = '\n';
+                break;
+            case 'r':
+                cp = '\r';
+                break;
+            case 't':
+                cp = '\t';
+                break;
             case 'u': {
                 if (n - i < 6)
                     return 0;

@@ -59,7 +59,8 @@ TEST(small_values_are_exact)
     CHECK(ap_hist_count(&h1) == 200);
     CHECK(ap_hist_min(&h1) == 1 && ap_hist_max(&h1) == 200);
     CHECK(fabs(ap_hist_mean(&h1) - 100.5) < 1e-9);
-    CHECK_MSG(ap_hist_percentile(&h1, 50) == 100, "p50 %lld", (long long)ap_hist_percentile(&h1, 50));
+    CHECK_MSG(ap_hist_percentile(&h1, 50) == 100, "p50 %lld",
+              (long long)ap_hist_percentile(&h1, 50));
     CHECK(ap_hist_percentile(&h1, 90) == 180);
     CHECK(ap_hist_percentile(&h1, 99) == 198);
     CHECK(ap_hist_percentile(&h1, 100) == 200);
@@ -77,8 +78,8 @@ TEST(known_percentiles_of_a_uniform_range)
     struct {
         double p;
         int64_t want;
-    } cases[] = {{50, 5000000}, {90, 9000000}, {95, 9500000}, {99, 9900000}, {99.9, 9990000},
-                 {100, 10000000}, {0.01, 1000}};
+    } cases[] = {{50, 5000000},   {90, 9000000},   {95, 9500000}, {99, 9900000},
+                 {99.9, 9990000}, {100, 10000000}, {0.01, 1000}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int64_t got = ap_hist_percentile(&h1, cases[i].p);
         double rel = fabs((double)(got - cases[i].want)) / (double)cases[i].want;

@@ -243,14 +243,13 @@ TEST(connection_close_rules)
     CHECK(res.n == 1 && res.r[0].close);
     CHECK(split_everywhere("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", 0, &res));
     CHECK(res.n == 1 && res.r[0].close);
-    CHECK(split_everywhere("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx",
-                           0, &res));
+    CHECK(split_everywhere(
+        "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx", 0, &res));
     CHECK(res.n == 1 && !res.r[0].close);
     /* No framing: the body runs to the close. */
     CHECK(split_everywhere("HTTP/1.1 200 OK\r\nServer: s\r\n\r\n{\"message\": \"Hello, World!\"}",
                            1, &res));
-    CHECK(res.n == 1 && res.r[0].rc == AP_HTTP_DONE && res.r[0].close &&
-          res.r[0].body_len == 28);
+    CHECK(res.n == 1 && res.r[0].rc == AP_HTTP_DONE && res.r[0].close && res.r[0].body_len == 28);
     /* Transfer-Encoding and Content-Length together: chunked wins, the connection closes. */
     CHECK(split_everywhere("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked"
                            "\r\n\r\n1\r\nx\r\n0\r\n\r\n",
@@ -276,8 +275,10 @@ TEST(content_type_forms)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char text[256];
-        snprintf(text, sizeof(text), "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: 0"
-                 "\r\n\r\n", cases[i].ct);
+        snprintf(text, sizeof(text),
+                 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: 0"
+                 "\r\n\r\n",
+                 cases[i].ct);
         feed(text, strlen(text), 0, 0, BODY_MAX, &res);
         CHECK_MSG(res.n == 1 && res.r[0].rc == AP_HTTP_DONE && res.r[0].json == cases[i].json,
                   "Content-Type '%s'", cases[i].ct);
@@ -312,10 +313,10 @@ TEST(bad_input_is_refused)
     CHECK(fails_with("HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n", 0, AP_HTTP_BAD_HEAD, BODY_MAX));
     CHECK(fails_with("HTTP/1.1 200 OK\r\nBad Name: b\r\n\r\n", 0, AP_HTTP_BAD_HEAD, BODY_MAX));
     CHECK(fails_with("HTTP/1.1 200 OK\r\n: b\r\n\r\n", 0, AP_HTTP_BAD_HEAD, BODY_MAX));
-    CHECK(fails_with("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", 0, AP_HTTP_BAD_HEAD,
-                     BODY_MAX));
-    CHECK(fails_with("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, AP_HTTP_BAD_HEAD,
-                     BODY_MAX));
+    CHECK(
+        fails_with("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", 0, AP_HTTP_BAD_HEAD, BODY_MAX));
+    CHECK(
+        fails_with("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, AP_HTTP_BAD_HEAD, BODY_MAX));
     CHECK(fails_with("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", 0,
                      AP_HTTP_BAD_HEAD, BODY_MAX));
     CHECK(fails_with("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 0,
@@ -328,7 +329,8 @@ TEST(bad_input_is_refused)
     CHECK(fails_with("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", 0,
                      AP_HTTP_BAD_BODY, BODY_MAX));
     CHECK(fails_with("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "ffffffffffffffffffff\r\n", 0, AP_HTTP_BAD_BODY, BODY_MAX));
+                     "ffffffffffffffffffff\r\n",
+                     0, AP_HTTP_BAD_BODY, BODY_MAX));
     /* The failure sticks until reset. */
     struct ap_http_parser p;
     ap_http_parser_init(&p, body_buf, BODY_MAX, HEAD_MAX);
@@ -358,7 +360,8 @@ TEST(limits_on_head_and_body)
     /* Body over the limit: by Content-Length, chunked and until close. */
     CHECK(fails_with("HTTP/1.1 200 OK\r\nContent-Length: 65\r\n\r\n", 0, AP_HTTP_BAD_BODY, 64));
     static char text[HEAD_MAX * 2];
-    size_t n = (size_t)snprintf(text, sizeof(text), "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+    size_t n = (size_t)snprintf(text, sizeof(text),
+                                "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
                                 "chunked\r\n\r\n");
     for (int i = 0; i < 3; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "20\r\n%032d\r\n", i);

@@ -1,0 +1,1212 @@
+/* HTTP/1.1 load generator and readiness probe (see loadgen.h for the model). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "http.h"
+#include "loadgen.h"
+
+#define NS 1000000000LL
+#define READ_BUF (16 * 1024)
+#define BODY_MAX 4096
+#define HEAD_MAX 8192
+#define MAX_EVENTS 256
+/* Reads of one readiness event before the peer counts as flooding (far above any response
+ * the limits let through). */
+#define READS_PER_EVENT 64
+#define SWEEP_NS (10 * 1000 * 1000LL)
+#define BACKOFF_MIN_NS (1000 * 1000LL)
+#define BACKOFF_MAX_NS (100 * 1000 * 1000LL)
+#define DEFAULT_TIMEOUT_S 2.0
+#define START_WAIT_S 10
+
+int64_t ap_load_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+        return 0;
+    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+/* ---- addresses, URLs, CPU lists ---------------------------------------------------------- */
+
+static int make_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss,
+                         socklen_t *len, ap_error **err)
+{
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (addr != NULL && inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons(port);
+        *len = sizeof(*in4);
+        return 0;
+    }
+    if (addr != NULL && inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        *len = sizeof(*in6);
+        return 0;
+    }
+    return ap_error_make(err, EINVAL, "'%s' is not a literal IPv4 or IPv6 address",
+                         addr ? addr : "(null)");
+}
+
+static int path_ok(const char *path)
+{
+    if (path == NULL || path[0] != '/' || strlen(path) >= AP_LOAD_PATH_MAX)
+        return 0;
+    for (const char *p = path; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return 0;
+    return 1;
+}
+
+/* "GET PATH HTTP/1.1\r\nHost: ADDR:PORT\r\n\r\n": what wrk sends, so both cost the server the
+ * same. */
+static int format_request(const char *addr, uint16_t port, const char *path, char *buf, size_t size,
+                          size_t *len, ap_error **err)
+{
+    if (!path_ok(path))
+        return ap_error_make(err, EINVAL,
+                             "the path must start with '/' and hold printable "
+                             "ASCII without spaces (at most %d bytes)",
+                             AP_LOAD_PATH_MAX - 1);
+    int v6 = strchr(addr, ':') != NULL;
+    int n = snprintf(buf, size, "GET %s HTTP/1.1\r\nHost: %s%s%s:%u\r\n\r\n", path, v6 ? "[" : "",
+                     addr, v6 ? "]" : "", (unsigned)port);
+    if (n < 0 || (size_t)n >= size)
+        return ap_error_make(err, ENAMETOOLONG, "request too long");
+    *len = (size_t)n;
+    return 0;
+}
+
+int ap_load_parse_url(const char *url, struct ap_load_url *out, ap_error **err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *p = url;
+    if (strncmp(p, "http://", 7) != 0)
+        return ap_error_make(err, EINVAL, "URL '%s' must start with http://", url);
+    p += 7;
+    const char *host_end;
+    if (*p == '[') {
+        host_end = strchr(p, ']');
+        if (host_end == NULL)
+            return ap_error_make(err, EINVAL, "URL '%s': no ']' after the IPv6 address", url);
+        p++;
+    } else {
+        host_end = p + strcspn(p, ":/");
+    }
+    size_t hn = (size_t)(host_end - p);
+    if (hn == 0 || hn >= sizeof(out->addr))
+        return ap_error_make(err, EINVAL, "URL '%s': bad address", url);
+    memcpy(out->addr, p, hn);
+    p = host_end + (*host_end == ']');
+    out->port = 80;
+    if (*p == ':') {
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(p + 1, &end, 10);
+        if (end == p + 1 || errno != 0 || v == 0 || v > 65535 || (*end != '/' && *end != '\0'))
+            return ap_error_make(err, EINVAL, "URL '%s': bad port", url);
+        out->port = (uint16_t)v;
+        p = end;
+    }
+    if (*p == '\0')
+        p = "/";
+    if (!path_ok(p))
+        return ap_error_make(err, EINVAL,
+                             "URL '%s': the path must be printable ASCII without "
+                             "spaces, at most %d bytes",
+                             url, AP_LOAD_PATH_MAX - 1);
+    snprintf(out->path, sizeof(out->path), "%s", p);
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (make_sockaddr(out->addr, out->port, &ss, &sl, err) < 0)
+        return ap_error_hint(err, "the load generator resolves no names: give an IP address");
+    return 0;
+}
+
+int ap_load_parse_cpus(const char *list, int *cpus, size_t max, size_t *n, ap_error **err)
+{
+    *n = 0;
+    const char *p = list;
+    while (*p) {
+        char *end = NULL;
+        long a = strtol(p, &end, 10), b;
+        if (end == p || a < 0 || a >= CPU_SETSIZE)
+            return ap_error_make(err, EINVAL, "bad CPU list '%s'", list);
+        b = a;
+        p = end;
+        if (*p == '-') {
+            b = strtol(p + 1, &end, 10);
+            if (end == p + 1 || b < a || b >= CPU_SETSIZE)
+                return ap_error_make(err, EINVAL, "bad CPU list '%s'", list);
+            p = end;
+        }
+        for (long c = a; c <= b; c++) {
+            if (*n >= max)
+                return ap_error_make(err, E2BIG, "CPU list '%s' too long", list);
+            cpus[(*n)++] = (int)c;
+        }
+        if (*p == ',')
+            p++;
+        else if (*p != '\0')
+            return ap_error_make(err, EINVAL, "bad CPU list '%s'", list);
+    }
+    if (*n == 0)
+        return ap_error_make(err, EINVAL, "empty CPU list");
+    return 0;
+}
+
+/* ---- the load ------------------------------------------------------------------------------ */
+
+enum conn_state {
+    C_CLOSED,     /* no socket; reconnects when its timer fires (or at once) */
+    C_CONNECTING, /* connect in progress */
+    C_IDLE,       /* connected, no request outstanding */
+    C_BUSY,       /* a request outstanding (maybe partly written) */
+};
+
+struct conn {
+    int fd;
+    enum conn_state state;
+    int timer_armed;
+    unsigned gen;       /* bumped at each drop: tells a handler its socket is gone */
+    size_t wpos;        /* bytes of the request written */
+    int64_t t_origin;   /* latency origin of the outstanding request */
+    int64_t t_sent;     /* when it went out (the timeout counts from here) */
+    int64_t t_connect;  /* when the connect began */
+    int64_t backoff_ns; /* wait before the next connect after a failed one */
+    uint64_t k;         /* open loop: index of the next request in the schedule */
+    int64_t sched0;     /* open loop: intended time of request 0 */
+    struct ap_http_parser parser;
+    char body[BODY_MAX];
+};
+
+struct timer {
+    int64_t when;
+    unsigned conn;
+};
+
+struct counters {
+    uint64_t requests, responses, invalid_status, invalid_headers, invalid_body;
+    uint64_t connect_errors, read_errors, write_errors, timeouts, connects, bytes_read;
+};
+
+struct shared;
+
+struct worker {
+    struct shared *sh;
+    unsigned index;
+    pthread_t tid;
+    int ep;
+    struct conn *conns;
+    unsigned n_conns;
+    unsigned first; /* global index of conns[0] */
+    struct timer *heap;
+    size_t heap_n;
+    uint64_t budget, sent; /* requests this thread may send, and has sent */
+    unsigned active;       /* connections connecting or busy */
+    int measuring, stopped;
+    int64_t cpu0, cpu1, t_measure, t_end, max_lag;
+    struct counters c;
+    ap_error *err;
+    struct ap_hist hist;
+    char rbuf[READ_BUF];
+};
+
+struct shared {
+    const struct ap_load_spec *spec;
+    struct sockaddr_storage sa;
+    socklen_t sa_len;
+    char req[AP_LOAD_PATH_MAX + 128];
+    size_t req_len;
+    int64_t timeout_ns, sweep_ns;
+    double interval_ns; /* open loop: between requests of one connection */
+    int64_t start_ns, measure_ns, end_ns;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned ready;
+    int go; /* 0 wait, 1 run, -1 abort */
+};
+
+#define COUNT(w, now, field)                                                                       \
+    do {                                                                                           \
+        if ((now) >= (w)->sh->measure_ns)                                                          \
+            (w)->c.field++;                                                                        \
+    } while (0)
+
+/* Min-heap of connection wake-ups (open-loop sends, reconnect back-off); at most one entry per
+ * connection (timer_armed), so it never outgrows n_conns. */
+static void heap_push(struct worker *w, unsigned conn, int64_t when)
+{
+    struct conn *c = &w->conns[conn];
+    if (c->timer_armed)
+        return;
+    c->timer_armed = 1;
+    size_t i = w->heap_n++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (w->heap[parent].when <= when)
+            break;
+        w->heap[i] = w->heap[parent];
+        i = parent;
+    }
+    w->heap[i] = (struct timer){when, conn};
+}
+
+static struct timer heap_pop(struct worker *w)
+{
+    struct timer top = w->heap[0], last = w->heap[--w->heap_n];
+    size_t i = 0, n = w->heap_n;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && w->heap[l].when < last.when)
+            m = l;
+        if (l + 1 < n && w->heap[l + 1].when < (m == i ? last.when : w->heap[m].when))
+            m = l + 1;
+        if (m == i)
+            break;
+        w->heap[i] = w->heap[m];
+        i = m;
+    }
+    if (n > 0)
+        w->heap[i] = last;
+    w->conns[top.conn].timer_armed = 0;
+    return top;
+}
+
+static void set_state(struct worker *w, struct conn *c, enum conn_state s)
+{
+    int was = c->state == C_CONNECTING || c->state == C_BUSY;
+    int is = s == C_CONNECTING || s == C_BUSY;
+    w->active += (unsigned)is - (unsigned)was;
+    c->state = s;
+}
+
+static int may_send(const struct worker *w)
+{
+    return w->sent < w->budget && !w->stopped;
+}
+
+static void start_connect(struct worker *w, unsigned i, int64_t now);
+
+/* Closes the connection; reconnects at once, or after a back-off when the connect failed. */
+static void drop(struct worker *w, unsigned i, int64_t now, int connect_failed)
+{
+    struct conn *c = &w->conns[i];
+    if (c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    c->gen++;
+    set_state(w, c, C_CLOSED);
+    c->wpos = 0;
+    ap_http_parser_reset(&c->parser);
+    if (!may_send(w))
+        return;
+    if (connect_failed) {
+        c->backoff_ns = c->backoff_ns == 0 ? BACKOFF_MIN_NS : c->backoff_ns * 2;
+        if (c->backoff_ns > BACKOFF_MAX_NS)
+            c->backoff_ns = BACKOFF_MAX_NS;
+        heap_push(w, i, now + c->backoff_ns);
+        return;
+    }
+    start_connect(w, i, now);
+}
+
+/* Writes what is left of the request. Returns -1 when the connection was dropped. */
+static int flush_request(struct worker *w, unsigned i, int64_t now)
+{
+    struct conn *c = &w->conns[i];
+    const struct shared *sh = w->sh;
+    /* Each pass writes at least one byte or leaves, so req_len passes bound the loop. */
+    for (size_t pass = 0; c->wpos < sh->req_len && pass <= sh->req_len; pass++) {
+        ssize_t n = send(c->fd, sh->req + c->wpos, sh->req_len - c->wpos, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->wpos += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0; /* the edge-triggered EPOLLOUT resumes it */
+        COUNT(w, now, write_errors);
+        drop(w, i, now, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static void send_request(struct worker *w, unsigned i, int64_t origin, int64_t now)
+{
+    struct conn *c = &w->conns[i];
+    c->t_origin = origin;
+    c->t_sent = now;
+    c->wpos = 0;
+    set_state(w, c, C_BUSY);
+    w->sent++;
+    flush_request(w, i, now);
+}
+
+/* The connection is idle: send its next request now (closed loop, or open loop when due) or
+ * arm its timer for the intended time. */
+static void next_request(struct worker *w, unsigned i, int64_t now)
+{
+    struct conn *c = &w->conns[i];
+    if (!may_send(w))
+        return;
+    if (w->sh->spec->mode != AP_LOAD_OPEN) {
+        send_request(w, i, now, now);
+        return;
+    }
+    int64_t due = c->sched0 + (int64_t)((double)c->k * w->sh->interval_ns);
+    if (due > now) {
+        heap_push(w, i, due);
+        return;
+    }
+    c->k++;
+    if (now >= w->sh->measure_ns && now - due > w->max_lag)
+        w->max_lag = now - due;
+    send_request(w, i, due, now);
+}
+
+static void connected(struct worker *w, unsigned i, int64_t now)
+{
+    struct conn *c = &w->conns[i];
+    COUNT(w, now, connects);
+    c->backoff_ns = 0;
+    set_state(w, c, C_IDLE);
+    next_request(w, i, now);
+}
+
+static void start_connect(struct worker *w, unsigned i, int64_t now)
+{
+    struct conn *c = &w->conns[i];
+    const struct shared *sh = w->sh;
+    c->t_connect = now;
+    c->fd = socket(sh->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        COUNT(w, now, connect_errors);
+        drop(w, i, now, 1);
+        return;
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    int rc;
+    do
+        rc = connect(c->fd, (const struct sockaddr *)&sh->sa, sh->sa_len);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0 && errno != EINPROGRESS) {
+        COUNT(w, now, connect_errors);
+        drop(w, i, now, 1);
+        return;
+    }
+    /* Registered once for the connection's life, after connect() so that the poll at insert
+     * does not see the fresh socket's EPOLLHUP. */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u32 = i};
+    if (epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+        COUNT(w, now, connect_errors);
+        drop(w, i, now, 1);
+        return;
+    }
+    set_state(w, c, C_CONNECTING);
+    if (rc == 0)
+        connected(w, i, now);
+}
+
+/* A complete response: classify it, time it, go on. Returns -1 when the connection was
+ * dropped. */
+static int response_done(struct worker *w, unsigned i, const struct ap_http_response *r,
+                         int64_t now, int more_bytes)
+{
+    struct conn *c = &w->conns[i];
+    if (now >= w->sh->measure_ns) {
+        w->c.responses++;
+        switch (ap_http_check_hello(r)) {
+        case AP_HTTP_VALID:
+            w->c.requests++;
+            ap_hist_record(&w->hist, now - c->t_origin);
+            break;
+        case AP_HTTP_WRONG_STATUS:
+            w->c.invalid_status++;
+            break;
+        case AP_HTTP_WRONG_HEADERS:
+            w->c.invalid_headers++;
+            break;
+        case AP_HTTP_WRONG_BODY:
+            w->c.invalid_body++;
+            break;
+        }
+    }
+    int partial = c->wpos < w->sh->req_len;
+    set_state(w, c, C_IDLE);
+    c->wpos = 0;
+    if (more_bytes) {
+        /* Bytes beyond the response to the one request outstanding. */
+        COUNT(w, now, read_errors);
+        drop(w, i, now, 0);
+        return -1;
+    }
+    if (r->must_close || partial) {
+        drop(w, i, now, 0);
+        return -1;
+    }
+    next_request(w, i, now);
+    return 0;
+}
+
+/* Feeds n bytes read from connection i. Returns -1 when it was dropped. */
+static int feed(struct worker *w, unsigned i, const char *data, size_t n, int64_t now)
+{
+    struct conn *c = &w->conns[i];
+    if (c->state != C_BUSY) {
+        COUNT(w, now, read_errors);
+        drop(w, i, now, 0);
+        return -1;
+    }
+    struct ap_http_response r;
+    size_t used = 0;
+    int rc = ap_http_parse(&c->parser, data, n, &used, &r);
+    if (rc == AP_HTTP_MORE)
+        return 0;
+    now = ap_load_now_ns();
+    if (rc < 0) {
+        if (now >= w->sh->measure_ns) {
+            w->c.responses++;
+            if (rc == AP_HTTP_BAD_BODY)
+                w->c.invalid_body++;
+            else
+                w->c.invalid_headers++;
+        }
+        drop(w, i, now, 0);
+        return -1;
+    }
+    return response_done(w, i, &r, now, used < n);
+}
+
+static void on_eof(struct worker *w, unsigned i, int64_t now)
+{
+    struct conn *c = &w->conns[i];
+    if (c->state == C_BUSY) {
+        struct ap_http_response r;
+        int rc = ap_http_parse_eof(&c->parser, &r);
+        if (rc == AP_HTTP_DONE) {
+            /* A body delimited by the close: must_close, so this drops and reconnects. */
+            response_done(w, i, &r, ap_load_now_ns(), 0);
+            return;
+        } else {
+            /* Closed before or inside the response. */
+            COUNT(w, now, read_errors);
+        }
+    }
+    /* An idle keep-alive connection closed by the server is no error. */
+    drop(w, i, now, 0);
+}
+
+static void on_readable(struct worker *w, unsigned i, uint32_t events, int64_t now)
+{
+    struct conn *c = &w->conns[i];
+    /* A short read means the socket was empty; edge triggering reports any later arrival,
+     * except a FIN already flagged in this event: then read on until EOF or EAGAIN. */
+    int drain = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+    for (int r = 0; r < READS_PER_EVENT; r++) {
+        ssize_t n = read(c->fd, w->rbuf, sizeof(w->rbuf));
+        if (n > 0) {
+            if (now >= w->sh->measure_ns)
+                w->c.bytes_read += (uint64_t)n;
+            unsigned gen = c->gen;
+            feed(w, i, w->rbuf, (size_t)n, now);
+            if (c->gen != gen)
+                return;
+            if ((size_t)n < sizeof(w->rbuf) && !drain)
+                return;
+            continue;
+        }
+        if (n == 0) {
+            on_eof(w, i, now);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return;
+        COUNT(w, now, read_errors);
+        drop(w, i, now, 0);
+        return;
+    }
+    COUNT(w, now, read_errors);
+    drop(w, i, now, 0);
+}
+
+static void on_event(struct worker *w, unsigned i, uint32_t events, int64_t now)
+{
+    if (i >= w->n_conns)
+        return;
+    struct conn *c = &w->conns[i];
+    if (c->fd < 0)
+        return;
+    unsigned gen = c->gen;
+    if (c->state == C_CONNECTING) {
+        int soerr = 0;
+        socklen_t sl = sizeof(soerr);
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+            soerr = errno;
+        if (soerr != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+            COUNT(w, now, connect_errors);
+            drop(w, i, now, 1);
+            return;
+        }
+        if (!(events & EPOLLOUT))
+            return;
+        connected(w, i, now);
+        if (c->gen != gen)
+            return;
+    }
+    if ((events & EPOLLOUT) && c->state == C_BUSY && c->wpos < w->sh->req_len) {
+        flush_request(w, i, now);
+        if (c->gen != gen)
+            return;
+    }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        on_readable(w, i, events, now);
+}
+
+/* Drops requests outstanding longer than the timeout and connects that hang as long. */
+static void sweep(struct worker *w, int64_t now)
+{
+    int64_t limit = w->sh->timeout_ns;
+    for (unsigned i = 0; i < w->n_conns; i++) {
+        struct conn *c = &w->conns[i];
+        if (c->state == C_BUSY && now - c->t_sent > limit) {
+            COUNT(w, now, timeouts);
+            drop(w, i, now, 0);
+        } else if (c->state == C_CONNECTING && now - c->t_connect > limit) {
+            COUNT(w, now, connect_errors);
+            drop(w, i, now, 1);
+        }
+    }
+}
+
+static void fire_timers(struct worker *w, int64_t now)
+{
+    /* At most one entry per connection is due per pass. */
+    for (unsigned n = 0; w->heap_n > 0 && w->heap[0].when <= now && n < w->n_conns; n++) {
+        struct timer t = heap_pop(w);
+        struct conn *c = &w->conns[t.conn];
+        if (c->state == C_CLOSED && c->fd < 0 && may_send(w))
+            start_connect(w, t.conn, now);
+        else if (c->state == C_IDLE)
+            next_request(w, t.conn, now);
+    }
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int wait_events(int ep, struct epoll_event *evs, int64_t wait_ns)
+{
+    struct timespec ts = {wait_ns / NS, wait_ns % NS};
+    int n = epoll_pwait2(ep, evs, MAX_EVENTS, &ts, NULL);
+    if (n < 0 && errno == ENOSYS) {
+        /* Kernels before 5.11: millisecond timeouts, rounded up. */
+        n = epoll_wait(ep, evs, MAX_EVENTS, (int)((wait_ns + 999999) / 1000000));
+    }
+    return n;
+}
+
+static void run_loop(struct worker *w)
+{
+    struct shared *sh = w->sh;
+    const struct ap_load_spec *spec = sh->spec;
+    struct epoll_event evs[MAX_EVENTS];
+    /* Every thread starts at start_ns, so the first connects fall in the window. */
+    struct timespec at = {sh->start_ns / NS, sh->start_ns % NS};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+        ;
+    int64_t now = ap_load_now_ns(), next_sweep = now + sh->sweep_ns;
+    for (unsigned i = 0; i < w->n_conns && may_send(w); i++)
+        start_connect(w, i, now);
+    /* Ends at end_ns: checked every pass, and no wait reaches past it. */
+    for (;;) {
+        now = ap_load_now_ns();
+        if (!w->measuring && now >= sh->measure_ns) {
+            w->measuring = 1;
+            w->t_measure = now;
+            w->cpu0 = thread_cpu_ns();
+        }
+        if (now >= sh->end_ns)
+            break;
+        if (spec->stop != NULL && atomic_load_explicit(spec->stop, memory_order_relaxed)) {
+            w->stopped = 1;
+            break;
+        }
+        if (w->sent >= w->budget && w->active == 0)
+            break;
+        fire_timers(w, now);
+        if (now >= next_sweep) {
+            sweep(w, now);
+            next_sweep = now + sh->sweep_ns;
+        }
+        int64_t until = min64(next_sweep, sh->end_ns);
+        if (!w->measuring)
+            until = min64(until, sh->measure_ns);
+        if (w->heap_n > 0)
+            until = min64(until, w->heap[0].when);
+        int64_t wait = until - now;
+        int n = wait_events(w->ep, evs, wait > 0 ? wait : 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            ap_error_make(&w->err, errno, "epoll_wait");
+            break;
+        }
+        if (n == 0)
+            continue;
+        now = ap_load_now_ns();
+        for (int k = 0; k < n; k++)
+            on_event(w, evs[k].data.u32, evs[k].events, now);
+    }
+    w->t_end = ap_load_now_ns();
+    w->cpu1 = thread_cpu_ns();
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct shared *sh = w->sh;
+    const struct ap_load_spec *spec = sh->spec;
+    if (spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0)
+        ap_error_make(&w->err, errno, "load thread %u: joining the network namespace", w->index);
+    if (w->err == NULL && spec->cpus != NULL && spec->n_cpus > 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(spec->cpus[w->index % spec->n_cpus], &set);
+        if (sched_setaffinity(0, sizeof(set), &set) < 0)
+            ap_error_make(&w->err, errno, "load thread %u: pinning to CPU %d", w->index,
+                          spec->cpus[w->index % spec->n_cpus]);
+    }
+    /* Open-loop sends wake on time: no timer slack. */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    if (w->err == NULL && (w->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        ap_error_make(&w->err, errno, "load thread %u: epoll_create1", w->index);
+
+    pthread_mutex_lock(&sh->lock);
+    sh->ready++;
+    pthread_cond_broadcast(&sh->cond);
+    while (sh->go == 0)
+        pthread_cond_wait(&sh->cond, &sh->lock);
+    int go = sh->go;
+    pthread_mutex_unlock(&sh->lock);
+
+    if (go > 0 && w->err == NULL)
+        run_loop(w);
+    for (unsigned i = 0; i < w->n_conns; i++)
+        if (w->conns[i].fd >= 0)
+            close(w->conns[i].fd);
+    if (w->ep >= 0)
+        close(w->ep);
+    return NULL;
+}
+
+static int check_spec(const struct ap_load_spec *s, ap_error **err)
+{
+    if (s->threads < 1 || s->threads > AP_LOAD_MAX_THREADS)
+        return ap_error_make(err, EINVAL, "threads must be 1..%d", AP_LOAD_MAX_THREADS);
+    if (s->connections < s->threads || s->connections > AP_LOAD_MAX_CONNECTIONS)
+        return ap_error_make(err, EINVAL,
+                             "connections must be at least the threads (%u) and at "
+                             "most %d",
+                             s->threads, AP_LOAD_MAX_CONNECTIONS);
+    if (!(s->duration_s > 0) || s->duration_s > 86400 || !(s->warmup_s >= 0) || s->warmup_s > 86400)
+        return ap_error_make(err, EINVAL, "duration must be in (0, 86400] s, warmup in [0, 86400]");
+    if (!(s->timeout_s >= 0) || s->timeout_s > 3600)
+        return ap_error_make(err, EINVAL, "timeout must be in [0, 3600] s");
+    if (s->mode == AP_LOAD_OPEN && (!(s->rate > 0) || s->rate > 1e9))
+        return ap_error_make(err, EINVAL, "open loop needs a rate in (0, 1e9] requests/s");
+    for (size_t i = 0; s->cpus != NULL && i < s->n_cpus; i++)
+        if (s->cpus[i] < 0 || s->cpus[i] >= CPU_SETSIZE)
+            return ap_error_make(err, EINVAL, "bad CPU %d", s->cpus[i]);
+    return 0;
+}
+
+/* Each connection holds a socket; the process needs room for all of them. */
+static int ensure_nofile(unsigned connections, unsigned threads, ap_error **err)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return ap_error_make(err, errno, "getrlimit");
+    rlim_t need = (rlim_t)connections + threads + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+            ap_error_make(err, EMFILE,
+                          "%u connections need %llu descriptors; the hard limit is "
+                          "%llu",
+                          connections, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+            return ap_error_hint(err, "raise it (ulimit -Hn) or use fewer connections");
+        }
+        rl.rlim_cur = need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            return ap_error_make(err, errno, "raising RLIMIT_NOFILE to %llu",
+                                 (unsigned long long)need);
+    }
+    return 0;
+}
+
+static void merge(struct ap_load_result *res, struct worker *ws, unsigned n,
+                  const struct shared *sh)
+{
+    const struct ap_load_spec *spec = sh->spec;
+    int64_t last = sh->measure_ns;
+    for (unsigned t = 0; t < n; t++) {
+        struct worker *w = &ws[t];
+        res->requests += w->c.requests;
+        res->responses += w->c.responses;
+        res->invalid_status += w->c.invalid_status;
+        res->invalid_headers += w->c.invalid_headers;
+        res->invalid_body += w->c.invalid_body;
+        res->connect_errors += w->c.connect_errors;
+        res->read_errors += w->c.read_errors;
+        res->write_errors += w->c.write_errors;
+        res->timeouts += w->c.timeouts;
+        res->connects += w->c.connects;
+        res->bytes_read += w->c.bytes_read;
+        res->stopped |= w->stopped;
+        ap_hist_merge(&res->latency, &w->hist);
+        if (w->measuring) {
+            int64_t wall = w->t_end - w->t_measure;
+            res->cpu_ns += w->cpu1 - w->cpu0;
+            if (wall > 0 && (double)(w->cpu1 - w->cpu0) / (double)wall > res->cpu_share)
+                res->cpu_share = (double)(w->cpu1 - w->cpu0) / (double)wall;
+            if (w->t_end > last)
+                last = w->t_end;
+        }
+        if (w->max_lag > res->max_lag_ns)
+            res->max_lag_ns = w->max_lag;
+        if (spec->mode == AP_LOAD_OPEN) {
+            /* Requests of the schedule due before the end that never went out. */
+            int64_t end = w->t_end < sh->end_ns ? w->t_end : sh->end_ns;
+            for (unsigned i = 0; i < w->n_conns; i++) {
+                const struct conn *c = &w->conns[i];
+                if (end < c->sched0)
+                    continue;
+                uint64_t due = (uint64_t)floor((double)(end - c->sched0) / sh->interval_ns) + 1;
+                if (due > c->k)
+                    res->backlog += due - c->k;
+            }
+        }
+    }
+    if (last > sh->end_ns)
+        last = sh->end_ns;
+    res->duration_s = (double)(last - sh->measure_ns) / NS;
+    if (res->duration_s > 0)
+        res->requests_per_s = (double)res->requests / res->duration_s;
+    res->saturated = res->cpu_share >= AP_LOAD_SATURATED;
+    if (spec->mode == AP_LOAD_OPEN) {
+        res->target_rate = spec->rate;
+        if (res->duration_s > 0)
+            res->achieved_rate = (double)res->responses / res->duration_s;
+        double window = spec->rate * res->duration_s;
+        /* A bound on requests ends the schedule early by design: judge the rate only. */
+        int bounded = spec->max_requests > 0;
+        res->sustained = res->duration_s > 0 &&
+                         (bounded || res->achieved_rate >= AP_LOAD_SUSTAINED * spec->rate) &&
+                         (bounded || (double)res->backlog <= (1 - AP_LOAD_SUSTAINED) * window);
+    }
+}
+
+int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_error **err)
+{
+    memset(res, 0, sizeof(*res));
+    if (check_spec(spec, err) < 0)
+        return -1;
+    struct shared *sh = calloc(1, sizeof(*sh));
+    if (sh == NULL)
+        return ap_error_make(err, ENOMEM, "allocating the load generator");
+    sh->spec = spec;
+    if (make_sockaddr(spec->addr, spec->port, &sh->sa, &sh->sa_len, err) < 0 ||
+        format_request(spec->addr, spec->port, spec->path, sh->req, sizeof(sh->req), &sh->req_len,
+                       err) < 0 ||
+        ensure_nofile(spec->connections, spec->threads, err) < 0) {
+        free(sh);
+        return -1;
+    }
+    double timeout_s = spec->timeout_s > 0 ? spec->timeout_s : DEFAULT_TIMEOUT_S;
+    sh->timeout_ns = (int64_t)(timeout_s * NS);
+    sh->sweep_ns = min64(SWEEP_NS, sh->timeout_ns / 4 > 1000000 ? sh->timeout_ns / 4 : 1000000);
+    if (spec->mode == AP_LOAD_OPEN)
+        sh->interval_ns = (double)spec->connections * NS / spec->rate;
+    pthread_mutex_init(&sh->lock, NULL);
+    pthread_cond_init(&sh->cond, NULL);
+
+    unsigned nt = spec->threads;
+    ap_error *fail = NULL; /* handed to err at the end */
+    struct worker *ws = calloc(nt, sizeof(*ws));
+    int rc = -1;
+    unsigned created = 0;
+    if (ws == NULL) {
+        ap_error_make(&fail, ENOMEM, "allocating %u load threads", nt);
+        goto out;
+    }
+    unsigned base = spec->connections / nt, extra = spec->connections % nt, first = 0;
+    uint64_t bbase = spec->max_requests / nt, bextra = spec->max_requests % nt;
+    for (unsigned t = 0; t < nt; t++) {
+        struct worker *w = &ws[t];
+        w->sh = sh;
+        w->index = t;
+        w->ep = -1;
+        w->n_conns = base + (t < extra);
+        w->first = first;
+        first += w->n_conns;
+        w->budget = spec->max_requests ? bbase + (t < bextra) : UINT64_MAX;
+        w->conns = calloc(w->n_conns, sizeof(*w->conns));
+        w->heap = calloc(w->n_conns, sizeof(*w->heap));
+        if (w->conns == NULL || w->heap == NULL) {
+            ap_error_make(&fail, ENOMEM, "allocating %u connections", w->n_conns);
+            goto out;
+        }
+        ap_hist_init(&w->hist);
+        for (unsigned i = 0; i < w->n_conns; i++) {
+            struct conn *c = &w->conns[i];
+            c->fd = -1;
+            ap_http_parser_init(&c->parser, c->body, sizeof(c->body), HEAD_MAX);
+        }
+    }
+
+    /* Load threads take no signals: the caller's handlers run on the caller's thread. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (; created < nt; created++) {
+        int e = pthread_create(&ws[created].tid, NULL, worker_main, &ws[created]);
+        if (e != 0) {
+            ap_error_make(&fail, e, "starting load thread %u", created);
+            break;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    /* Wait (bounded) until every thread has joined its namespace and CPU, then start them
+     * together, or abort them all. */
+    pthread_mutex_lock(&sh->lock);
+    struct timespec limit;
+    clock_gettime(CLOCK_REALTIME, &limit);
+    limit.tv_sec += START_WAIT_S;
+    while (fail == NULL && sh->ready < created)
+        if (pthread_cond_timedwait(&sh->cond, &sh->lock, &limit) == ETIMEDOUT)
+            break;
+    if (fail == NULL && sh->ready < created)
+        ap_error_make(&fail, ETIMEDOUT, "load threads did not start");
+    for (unsigned t = 0; fail == NULL && t < created; t++)
+        if (ws[t].err != NULL) {
+            fail = steal_pointer(&ws[t].err);
+            if (fail->status == EPERM)
+                ap_error_hint(&fail, "joining a network namespace or pinning needs root");
+        }
+    if (fail == NULL) {
+        int64_t now = ap_load_now_ns();
+        /* A little ahead, so the threads' first connects line up with the schedule. */
+        sh->start_ns = now + 1000000;
+        sh->measure_ns = sh->start_ns + (int64_t)(spec->warmup_s * NS);
+        sh->end_ns = sh->measure_ns + (int64_t)(spec->duration_s * NS);
+        if (spec->mode == AP_LOAD_OPEN) {
+            for (unsigned t = 0; t < nt; t++)
+                for (unsigned i = 0; i < ws[t].n_conns; i++)
+                    ws[t].conns[i].sched0 =
+                        sh->start_ns + (int64_t)((double)(ws[t].first + i) * NS / spec->rate);
+        }
+        sh->go = 1;
+    } else {
+        sh->go = -1;
+    }
+    pthread_cond_broadcast(&sh->cond);
+    pthread_mutex_unlock(&sh->lock);
+    for (unsigned t = 0; t < created; t++)
+        pthread_join(ws[t].tid, NULL);
+    if (fail != NULL)
+        goto out;
+    for (unsigned t = 0; t < nt; t++)
+        if (ws[t].err != NULL) {
+            fail = steal_pointer(&ws[t].err);
+            goto out;
+        }
+    ap_hist_init(&res->latency);
+    merge(res, ws, nt, sh);
+    rc = 0;
+out:
+    for (unsigned t = 0; ws != NULL && t < nt; t++) {
+        free(ws[t].conns);
+        free(ws[t].heap);
+        ap_error_release(&ws[t].err);
+    }
+    free(ws);
+    pthread_cond_destroy(&sh->cond);
+    pthread_mutex_destroy(&sh->lock);
+    free(sh);
+    if (fail != NULL) {
+        if (err != NULL && *err == NULL)
+            *err = fail;
+        else
+            ap_error_release(&fail);
+    }
+    return rc;
+}
+
+/* ---- the probe ----------------------------------------------------------------------------- */
+
+struct probe {
+    const struct ap_load_probe_spec *spec;
+    struct sockaddr_storage sa;
+    socklen_t sa_len;
+    char req[AP_LOAD_PATH_MAX + 128];
+    size_t req_len;
+    char why[160]; /* the last attempt's failure */
+    struct ap_load_probe_result res;
+    ap_error *err;
+    char body[BODY_MAX];
+    char buf[READ_BUF];
+};
+
+enum { P_OK = 1, P_RETRY = 0, P_GONE = -1, P_DEADLINE = -2 };
+
+static int server_gone(const struct ap_load_probe_spec *s)
+{
+    if (s->alive != NULL && !s->alive(s->ctx))
+        return 1;
+    if (s->pidfd >= 0) {
+        struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
+        if (poll(&p, 1, 0) > 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Waits until fd is ready for `events`, the pidfd is readable or `until` passes. */
+static int probe_wait(const struct probe *pr, int fd, short events, int64_t until)
+{
+    const struct ap_load_probe_spec *s = pr->spec;
+    for (unsigned pass = 0; pass < 1000000; pass++) {
+        if (server_gone(s))
+            return P_GONE;
+        int64_t now = ap_load_now_ns();
+        if (now >= until)
+            return P_DEADLINE;
+        /* Wake at least every 10 ms to ask alive(). */
+        int64_t wait = min64(until - now, 10 * 1000 * 1000LL);
+        struct timespec ts = {wait / NS, wait % NS};
+        struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = s->pidfd, .events = POLLIN}};
+        int n = ppoll(p, s->pidfd >= 0 ? 2 : 1, &ts, NULL);
+        if (n < 0 && errno != EINTR)
+            return P_GONE;
+        if (n > 0 && p[0].revents != 0)
+            return P_OK;
+    }
+    return P_DEADLINE;
+}
+
+static int probe_once(struct probe *pr)
+{
+    const struct ap_load_probe_spec *s = pr->spec;
+    cleanup_close int fd = socket(pr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(pr->why, sizeof(pr->why), "socket: %s", strerror(errno));
+        return P_RETRY;
+    }
+    pr->res.attempts++;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, (const struct sockaddr *)&pr->sa, pr->sa_len) < 0) {
+        if (errno != EINPROGRESS) {
+            snprintf(pr->why, sizeof(pr->why), "connect: %s", strerror(errno));
+            return P_RETRY;
+        }
+        int w = probe_wait(pr, fd, POLLOUT, s->deadline_ns);
+        if (w != P_OK)
+            return w;
+        int soerr = 0;
+        socklen_t sl = sizeof(soerr);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+        if (soerr != 0) {
+            snprintf(pr->why, sizeof(pr->why), "connect: %s", strerror(soerr));
+            return P_RETRY;
+        }
+    }
+    for (size_t off = 0, pass = 0; off < pr->req_len && pass <= pr->req_len; pass++) {
+        ssize_t n = send(fd, pr->req + off, pr->req_len - off, MSG_NOSIGNAL);
+        if (n > 0) {
+            off += (size_t)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            int w = probe_wait(pr, fd, POLLOUT, s->deadline_ns);
+            if (w != P_OK)
+                return w;
+        } else {
+            snprintf(pr->why, sizeof(pr->why), "send: %s", strerror(errno));
+            return P_RETRY;
+        }
+    }
+    struct ap_http_parser p;
+    ap_http_parser_init(&p, pr->body, sizeof(pr->body), HEAD_MAX);
+    /* Each read brings at least one byte, and the parser's limits end any response: the
+     * count bounds the loop, the deadline its time. */
+    for (unsigned reads = 0; reads < 4096; reads++) {
+        int w = probe_wait(pr, fd, POLLIN, s->deadline_ns);
+        if (w != P_OK)
+            return w;
+        ssize_t n = read(fd, pr->buf, sizeof(pr->buf));
+        struct ap_http_response r;
+        int rc;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n < 0) {
+            snprintf(pr->why, sizeof(pr->why), "read: %s", strerror(errno));
+            return P_RETRY;
+        }
+        if (n == 0) {
+            rc = ap_http_parse_eof(&p, &r);
+            if (rc != AP_HTTP_DONE) {
+                snprintf(pr->why, sizeof(pr->why), "the server closed the connection");
+                return P_RETRY;
+            }
+        } else {
+            size_t used;
+            rc = ap_http_parse(&p, pr->buf, (size_t)n, &used, &r);
+            if (rc == AP_HTTP_MORE)
+                continue;
+            if (rc < 0) {
+                snprintf(pr->why, sizeof(pr->why), "bad response: %s", ap_http_parser_error(&p));
+                return P_RETRY;
+            }
+        }
+        int64_t now = ap_load_now_ns();
+        enum ap_http_verdict v = ap_http_check_hello(&r);
+        if (v == AP_HTTP_VALID) {
+            pr->res.ok_ns = now;
+            return P_OK;
+        }
+        snprintf(pr->why, sizeof(pr->why), "status %d%s", r.status,
+                 v == AP_HTTP_WRONG_STATUS    ? ""
+                 : v == AP_HTTP_WRONG_HEADERS ? " without the JSON Content-Type, Server or Date"
+                                              : " with an unexpected body");
+        return P_RETRY;
+    }
+    snprintf(pr->why, sizeof(pr->why), "no complete response");
+    return P_RETRY;
+}
+
+static void probe_run(struct probe *pr)
+{
+    const struct ap_load_probe_spec *s = pr->spec;
+    int64_t interval = s->interval_ns > 0 ? s->interval_ns : 1000000;
+    int64_t start = ap_load_now_ns();
+    uint64_t max_attempts =
+        s->deadline_ns > start ? (uint64_t)((s->deadline_ns - start) / interval) + 2 : 1;
+    snprintf(pr->why, sizeof(pr->why), "no attempt made");
+    for (uint64_t a = 0; a < max_attempts; a++) {
+        int64_t t0 = ap_load_now_ns();
+        int rc = probe_once(pr);
+        if (rc == P_OK)
+            return;
+        if (rc == P_GONE) {
+            ap_error_make(&pr->err, ESRCH, "the server ended before it answered (last attempt: %s)",
+                          pr->why);
+            return;
+        }
+        if (rc == P_DEADLINE)
+            break;
+        /* Next attempt one interval after this one began (at once when it took longer). */
+        int w = probe_wait(pr, -1, 0, min64(t0 + interval, s->deadline_ns));
+        if (w == P_GONE) {
+            ap_error_make(&pr->err, ESRCH, "the server ended before it answered (last attempt: %s)",
+                          pr->why);
+            return;
+        }
+        if (ap_load_now_ns() >= s->deadline_ns)
+            break;
+    }
+    ap_error_make(&pr->err, ETIMEDOUT,
+                  "no valid answer from %s port %u within the deadline "
+                  "after %llu attempts (last: %s)",
+                  s->addr, (unsigned)s->port, (unsigned long long)pr->res.attempts, pr->why);
+}
+
+static void *probe_thread(void *arg)
+{
+    struct probe *pr = arg;
+    if (setns(pr->spec->netns_fd, CLONE_NEWNET) < 0) {
+        ap_error_make(&pr->err, errno, "probe: joining the network namespace");
+        return NULL;
+    }
+    probe_run(pr);
+    return NULL;
+}
+
+int ap_load_probe(const struct ap_load_probe_spec *spec, struct ap_load_probe_result *res,
+                  ap_error **err)
+{
+    memset(res, 0, sizeof(*res));
+    struct probe *pr = calloc(1, sizeof(*pr));
+    if (pr == NULL)
+        return ap_error_make(err, ENOMEM, "allocating the probe");
+    pr->spec = spec;
+    if (make_sockaddr(spec->addr, spec->port, &pr->sa, &pr->sa_len, err) < 0 ||
+        format_request(spec->addr, spec->port, spec->path, pr->req, sizeof(pr->req), &pr->req_len,
+                       err) < 0) {
+        free(pr);
+        return -1;
+    }
+    if (spec->netns_fd >= 0) {
+        /* setns changes only the calling thread's namespace: a thread of its own keeps the
+         * caller's untouched. */
+        pthread_t tid;
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        int e = pthread_create(&tid, NULL, probe_thread, pr);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (e != 0) {
+            free(pr);
+            return ap_error_make(err, e, "starting the probe thread");
+        }
+        pthread_join(tid, NULL);
+    } else {
+        probe_run(pr);
+    }
+    int rc = 0;
+    if (pr->err != NULL) {
+        if (err != NULL && *err == NULL)
+            *err = steal_pointer(&pr->err);
+        else
+            ap_error_release(&pr->err);
+        rc = -1;
+    } else {
+        *res = pr->res;
+    }
+    free(pr);
+    return rc;
+}

@@ -1,0 +1,137 @@
+/* The appliance's HTTP/1.1 load generator and readiness probe.
+ *
+ * Each load thread runs one epoll loop over its share of the connections and shares nothing
+ * with the others until the end (counters and latency histogram merged then). Connections
+ * are keep-alive, nonblocking, TCP_NODELAY, registered with epoll once (edge-triggered, in and
+ * out), so a request costs one send and one read: after a complete response the next request
+ * is written at once. Every response is parsed and checked (status 200, Content-Type
+ * application/json, Server and Date, body {"message":"Hello, World!"}).
+ *
+ * Closed loop: each connection sends its next request as soon as the previous response is
+ * complete; latency runs from the send. Open loop (wrk2's model): connection j of C sends its
+ * k-th request at the intended time start + (j + k * C) / rate, the total rate being `rate`;
+ * latency runs from the intended time, so a server that falls behind shows it in the latency
+ * and no omission is coordinated. A rate not sustained (achieved below 95 % of the target, or
+ * more than 5 % of the window's requests still unsent at its end) is reported as such.
+ *
+ * Only literal IPv4 and IPv6 addresses: no name is ever resolved. */
+#ifndef AP_BENCH_LOADGEN_H
+#define AP_BENCH_LOADGEN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/error.h"
+#include "hist.h"
+
+#define AP_LOAD_MAX_THREADS 256
+#define AP_LOAD_MAX_CONNECTIONS 100000
+#define AP_LOAD_PATH_MAX 2048
+/* A load thread on CPU for this share of its wall time or more measured itself. */
+#define AP_LOAD_SATURATED 0.90
+/* Open loop: the least share of the target rate that counts as sustained. */
+#define AP_LOAD_SUSTAINED 0.95
+
+enum ap_load_mode {
+    AP_LOAD_CLOSED = 0, /* next request as soon as the previous response completed */
+    AP_LOAD_OPEN,       /* requests at a constant total rate, on a schedule per connection */
+};
+
+struct ap_load_spec {
+    const char *addr; /* IPv4 or IPv6 literal ("127.0.0.1", "::1") */
+    uint16_t port;
+    const char *path; /* request target: '/' then printable ASCII, no spaces */
+    int netns_fd;     /* -1: the caller's network namespace; else each load thread joins
+                         it (setns CLONE_NEWNET, for itself only) before its sockets */
+    unsigned threads; /* load threads, 1..AP_LOAD_MAX_THREADS */
+    const int *cpus;  /* NULL: no pinning; else load thread i runs on cpus[i % n_cpus] */
+    size_t n_cpus;
+    unsigned connections;  /* threads..AP_LOAD_MAX_CONNECTIONS, spread evenly over threads */
+    double duration_s;     /* the measured window, > 0 */
+    double warmup_s;       /* load before the window, not counted; >= 0 */
+    double timeout_s;      /* per request, from its send; 0: 2 s */
+    uint64_t max_requests; /* 0: no bound; else at most this many requests are sent in all
+                              (warmup included), after which the run ends as they complete */
+    enum ap_load_mode mode;
+    double rate;            /* open loop: requests per second over all connections, > 0 */
+    const atomic_int *stop; /* NULL, or a flag (set by a signal handler, say) ending the run */
+};
+
+struct ap_load_result {
+    /* Counted in the window only. Each complete response is exactly one of requests,
+     * invalid_status, invalid_headers, invalid_body. */
+    uint64_t requests;        /* valid responses */
+    uint64_t responses;       /* complete responses, valid or not */
+    uint64_t invalid_status;  /* status other than 200 */
+    uint64_t invalid_headers; /* no JSON Content-Type, Server or Date; or a malformed head */
+    uint64_t invalid_body;    /* not the expected JSON; or malformed or oversized framing */
+    uint64_t connect_errors;  /* refused, failed or timed-out connects */
+    uint64_t read_errors;     /* reset, closed mid-response, unsolicited bytes */
+    uint64_t write_errors;
+    uint64_t timeouts; /* no complete response within timeout_s of the send */
+    uint64_t connects; /* connections established */
+    uint64_t bytes_read;
+    double duration_s;      /* the window as it ran (shorter when stopped or bounded) */
+    double requests_per_s;  /* requests / duration_s */
+    struct ap_hist latency; /* of the valid responses, ns */
+    int64_t cpu_ns;         /* CPU time of all load threads in the window */
+    double cpu_share;       /* highest share of the window one load thread spent on CPU */
+    int saturated;          /* cpu_share >= AP_LOAD_SATURATED: the client was the limit */
+    int stopped;            /* spec.stop ended the run early */
+    /* Open loop only (zero in closed loop). */
+    double target_rate;   /* spec.rate */
+    double achieved_rate; /* responses / duration_s */
+    uint64_t backlog;     /* requests due by the window's end that were never sent */
+    int64_t max_lag_ns;   /* longest a request in the window went out after its time */
+    int sustained;        /* achieved >= 95 % of target and backlog <= 5 % of the window */
+};
+
+/* Runs the load spec describes and fills *res (about 40 KiB: not on a small stack). Returns
+ * 0 when the load ran, whatever the errors counted; -1 with err when it could not run (bad
+ * spec, no threads, setns or pinning refused, descriptors exhausted). Blocks the calling
+ * thread for warmup_s + duration_s (plus at most one timeout_s with max_requests). */
+int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_error **err);
+
+/* Splits "http://ADDR[:PORT]/PATH" (ADDR a literal IPv4 address or [IPv6]; PORT default 80;
+ * PATH default "/") into its parts. */
+struct ap_load_url {
+    char addr[64];
+    uint16_t port;
+    char path[AP_LOAD_PATH_MAX];
+};
+int ap_load_parse_url(const char *url, struct ap_load_url *out, ap_error **err);
+
+/* Parses a CPU list ("1", "0-3", "0,2-3") into cpus (room for max). */
+int ap_load_parse_cpus(const char *list, int *cpus, size_t max, size_t *n, ap_error **err);
+
+/* Readiness probe: one connection and one GET every interval_ns until a response passes the
+ * same check as the load (a valid 200), bounded by deadline_ns and by the server's life. */
+struct ap_load_probe_spec {
+    const char *addr;
+    uint16_t port;
+    const char *path;
+    int netns_fd;            /* -1: the caller's namespace; else the probe runs on a
+                                short-lived thread that joins it (the caller's is untouched) */
+    int64_t deadline_ns;     /* CLOCK_MONOTONIC time to give up at */
+    int64_t interval_ns;     /* between attempts; 0: 1 ms */
+    int pidfd;               /* -1, or a pidfd of the server: readable once it has exited */
+    int (*alive)(void *ctx); /* NULL, or returns 0 once the server is gone */
+    void *ctx;
+};
+
+struct ap_load_probe_result {
+    int64_t ok_ns;     /* CLOCK_MONOTONIC time the first valid response was complete */
+    uint64_t attempts; /* connections tried */
+};
+
+/* Returns 0 with *res filled at the first valid response; -1 with err otherwise: ETIMEDOUT
+ * at the deadline, ESRCH when the server is gone (pidfd readable, alive() == 0), or the
+ * failure to set up; the message names the last attempt's failure. */
+int ap_load_probe(const struct ap_load_probe_spec *spec, struct ap_load_probe_result *res,
+                  ap_error **err);
+
+/* CLOCK_MONOTONIC in nanoseconds, the clock of every time above. */
+int64_t ap_load_now_ns(void);
+
+#endif

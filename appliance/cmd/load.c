@@ -1,0 +1,422 @@
+/* appliance load [OPTIONS] URL: HTTP load against a server, in its network namespace. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../bench/loadgen.h"
+#include "../core/cleanup.h"
+#include "../core/json.h"
+#include "cmd.h"
+
+#define MAX_CPUS 1024
+
+static void load_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: appliance load [--netns PATH | --pid PID] [-c CONNECTIONS] [-t THREADS]\n"
+            "                      [-d SECONDS] [--warmup SECONDS] [--rate REQ_PER_S]\n"
+            "                      [--cpuset LIST] [--timeout SECONDS] [-n REQUESTS]\n"
+            "                      [--wait SECONDS] [--json] URL\n"
+            "\n"
+            "Sends HTTP/1.1 GET requests to URL (http://IP[:PORT]/PATH, a literal IPv4 address\n"
+            "or [IPv6]; no names are resolved) over keep-alive connections and checks every\n"
+            "response: status 200, Content-Type application/json, Server and Date headers, body\n"
+            "{\"message\":\"Hello, World!\"}. Prints requests/s, latency percentiles, error and\n"
+            "invalid-response counts and the client's own CPU use.\n"
+            "\n"
+            "Options:\n"
+            "  --netns PATH        run the load in this network namespace (e.g. /run/netns/x)\n"
+            "  --pid PID           ... in the one of process PID (/proc/PID/ns/net), e.g. the\n"
+            "                      sandbox pid 1 that 'appliance run --pid-file' writes down\n"
+            "  -c, --connections N connections, spread over the threads (default 10)\n"
+            "  -t, --threads N     load threads, one epoll loop each (default 1)\n"
+            "  -d, --duration S    measured seconds (default 10; 500ms, 2s and 1m work too)\n"
+            "  --warmup S          load before the measurement, not counted (default 0)\n"
+            "  --rate R            open loop: R requests/s in all, latency from each request's\n"
+            "                      intended send time (default: closed loop, each connection\n"
+            "                      sends its next request as soon as the response is complete)\n"
+            "  --cpuset LIST       pin load thread i to the i-th CPU of LIST (e.g. 1, 2-3)\n"
+            "  --timeout S         per request (default 2)\n"
+            "  -n, --requests N    send at most N requests in all\n"
+            "  --wait S            first wait up to S seconds for a valid answer (1 ms probes)\n"
+            "  --json              print the result as one JSON object on stdout\n"
+            "\n"
+            "A load thread on CPU 90 %% of the time or more is flagged: the figures then measure\n"
+            "the client, not the server. In open loop a rate is 'not sustained' when fewer than\n"
+            "95 %% of the target were answered or the schedule fell behind.\n"
+            "\n"
+            "Exit status: 0 when the load ran (even with errors counted), 1 when it could not\n"
+            "run, 2 for a usage error.\n");
+}
+
+enum { O_NETNS = 256, O_PID, O_WARMUP, O_RATE, O_CPUSET, O_TIMEOUT, O_WAIT, O_JSON };
+
+static const struct option opts[] = {{"netns", required_argument, NULL, O_NETNS},
+                                     {"pid", required_argument, NULL, O_PID},
+                                     {"connections", required_argument, NULL, 'c'},
+                                     {"threads", required_argument, NULL, 't'},
+                                     {"duration", required_argument, NULL, 'd'},
+                                     {"warmup", required_argument, NULL, O_WARMUP},
+                                     {"rate", required_argument, NULL, O_RATE},
+                                     {"cpuset", required_argument, NULL, O_CPUSET},
+                                     {"timeout", required_argument, NULL, O_TIMEOUT},
+                                     {"requests", required_argument, NULL, 'n'},
+                                     {"wait", required_argument, NULL, O_WAIT},
+                                     {"json", no_argument, NULL, O_JSON},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
+
+static atomic_int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stop_flag, 1);
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || v < 0 || !isfinite(v))
+        return -1;
+    if (strcmp(end, "ms") == 0)
+        v /= 1000;
+    else if (strcmp(end, "m") == 0)
+        v *= 60;
+    else if (*end != '\0' && strcmp(end, "s") != 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end != '\0' || errno != 0 || s[0] == '-' || v == 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "412.3us", "1.234ms", "1.20s". */
+static const char *fmt_ns(double ns, char *buf, size_t size)
+{
+    if (ns < 1e3)
+        snprintf(buf, size, "%.0fns", ns);
+    else if (ns < 1e6)
+        snprintf(buf, size, "%.1fus", ns / 1e3);
+    else if (ns < 1e9)
+        snprintf(buf, size, "%.3fms", ns / 1e6);
+    else
+        snprintf(buf, size, "%.3fs", ns / 1e9);
+    return buf;
+}
+
+static const struct {
+    const char *name, *json;
+    double p;
+} percentiles[] = {
+    {"p50", "p50", 50}, {"p90", "p90", 90},       {"p95", "p95", 95},
+    {"p99", "p99", 99}, {"p99.9", "p99_9", 99.9}, {"max", "max", 100},
+};
+
+static void print_text(const char *url, const struct ap_load_spec *spec,
+                       const struct ap_load_result *r)
+{
+    char a[32], b[32];
+    printf("load: %s for %.2f s (warmup %.2f s), %s, %u thread%s, %u connection%s\n", url,
+           spec->duration_s, spec->warmup_s,
+           spec->mode == AP_LOAD_OPEN ? "open loop" : "closed loop", spec->threads,
+           spec->threads == 1 ? "" : "s", spec->connections, spec->connections == 1 ? "" : "s");
+    printf("  latency ");
+    for (size_t i = 0; i < AP_ARRAY_SIZE(percentiles); i++)
+        printf("  %s %s", percentiles[i].name,
+               fmt_ns((double)ap_hist_percentile(&r->latency, percentiles[i].p), a, sizeof(a)));
+    printf("  (mean %s, stdev %s)\n", fmt_ns(ap_hist_mean(&r->latency), a, sizeof(a)),
+           fmt_ns(ap_hist_stddev(&r->latency), b, sizeof(b)));
+    printf("  requests  %llu valid in %.3f s: %.1f req/s, %.1f MB read, %llu connects\n",
+           (unsigned long long)r->requests, r->duration_s, r->requests_per_s,
+           (double)r->bytes_read / 1e6, (unsigned long long)r->connects);
+    printf("  errors    connect %llu, read %llu, write %llu, timeout %llu\n",
+           (unsigned long long)r->connect_errors, (unsigned long long)r->read_errors,
+           (unsigned long long)r->write_errors, (unsigned long long)r->timeouts);
+    printf("  invalid   status %llu, headers %llu, body %llu\n",
+           (unsigned long long)r->invalid_status, (unsigned long long)r->invalid_headers,
+           (unsigned long long)r->invalid_body);
+    printf("  client    busiest load thread on CPU %.1f %% of the time (%.3f s CPU in all)\n",
+           r->cpu_share * 100, (double)r->cpu_ns / 1e9);
+    if (spec->mode == AP_LOAD_OPEN)
+        printf("  open loop target %.1f req/s, achieved %.1f req/s, backlog %llu, max lag %s: "
+               "%s\n",
+               r->target_rate, r->achieved_rate, (unsigned long long)r->backlog,
+               fmt_ns((double)r->max_lag_ns, a, sizeof(a)),
+               r->sustained ? "sustained" : "NOT sustained");
+    if (r->stopped)
+        printf("  stopped early by a signal\n");
+    if (r->saturated)
+        printf("WARNING: a load thread was on CPU %.0f %% of the time: these figures measure "
+               "the client, not the server (add threads or CPUs)\n",
+               r->cpu_share * 100);
+}
+
+static void print_json(const char *url, const struct ap_load_spec *spec,
+                       const struct ap_load_result *r)
+{
+    cleanup_cjson cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "url", url);
+    cJSON_AddStringToObject(j, "mode", spec->mode == AP_LOAD_OPEN ? "open" : "closed");
+    cJSON_AddNumberToObject(j, "threads", spec->threads);
+    cJSON_AddNumberToObject(j, "connections", spec->connections);
+    cJSON_AddNumberToObject(j, "warmup_s", spec->warmup_s);
+    cJSON_AddNumberToObject(j, "duration_s", r->duration_s);
+    cJSON_AddNumberToObject(j, "requests", (double)r->requests);
+    cJSON_AddNumberToObject(j, "responses", (double)r->responses);
+    cJSON_AddNumberToObject(j, "requests_per_s", r->requests_per_s);
+    cJSON_AddNumberToObject(j, "bytes_read", (double)r->bytes_read);
+    cJSON_AddNumberToObject(j, "connects", (double)r->connects);
+    cJSON *e = cJSON_AddObjectToObject(j, "errors");
+    cJSON_AddNumberToObject(e, "connect", (double)r->connect_errors);
+    cJSON_AddNumberToObject(e, "read", (double)r->read_errors);
+    cJSON_AddNumberToObject(e, "write", (double)r->write_errors);
+    cJSON_AddNumberToObject(e, "timeout", (double)r->timeouts);
+    cJSON *inv = cJSON_AddObjectToObject(j, "invalid");
+    cJSON_AddNumberToObject(inv, "status", (double)r->invalid_status);
+    cJSON_AddNumberToObject(inv, "headers", (double)r->invalid_headers);
+    cJSON_AddNumberToObject(inv, "body", (double)r->invalid_body);
+    cJSON *lat = cJSON_AddObjectToObject(j, "latency_ns");
+    cJSON_AddNumberToObject(lat, "count", (double)ap_hist_count(&r->latency));
+    cJSON_AddNumberToObject(lat, "min", (double)ap_hist_min(&r->latency));
+    cJSON_AddNumberToObject(lat, "mean", ap_hist_mean(&r->latency));
+    cJSON_AddNumberToObject(lat, "stdev", ap_hist_stddev(&r->latency));
+    for (size_t i = 0; i < AP_ARRAY_SIZE(percentiles); i++)
+        cJSON_AddNumberToObject(lat, percentiles[i].json,
+                                (double)ap_hist_percentile(&r->latency, percentiles[i].p));
+    /* Nonzero buckets as [lowest ns, highest ns, count]: enough to recompute any percentile
+     * within the histogram's bound. */
+    cJSON *hist = cJSON_AddObjectToObject(j, "histogram");
+    cJSON_AddNumberToObject(hist, "sub_buckets", AP_HIST_SUB);
+    cJSON *buckets = cJSON_AddArrayToObject(hist, "buckets");
+    struct ap_hist_bucket bk;
+    size_t pos = 0;
+    while (ap_hist_next_bucket(&r->latency, &pos, &bk)) {
+        cJSON *row = cJSON_CreateArray();
+        cJSON_AddItemToArray(row, cJSON_CreateNumber((double)bk.lo));
+        cJSON_AddItemToArray(row, cJSON_CreateNumber((double)bk.hi));
+        cJSON_AddItemToArray(row, cJSON_CreateNumber((double)bk.count));
+        cJSON_AddItemToArray(buckets, row);
+    }
+    cJSON *cl = cJSON_AddObjectToObject(j, "client");
+    cJSON_AddNumberToObject(cl, "cpu_ns", (double)r->cpu_ns);
+    cJSON_AddNumberToObject(cl, "cpu_share", r->cpu_share);
+    cJSON_AddBoolToObject(cl, "saturated", r->saturated);
+    cJSON_AddBoolToObject(j, "stopped", r->stopped);
+    if (spec->mode == AP_LOAD_OPEN) {
+        cJSON *o = cJSON_AddObjectToObject(j, "open_loop");
+        cJSON_AddNumberToObject(o, "target_rate", r->target_rate);
+        cJSON_AddNumberToObject(o, "achieved_rate", r->achieved_rate);
+        cJSON_AddNumberToObject(o, "backlog", (double)r->backlog);
+        cJSON_AddNumberToObject(o, "max_lag_ns", (double)r->max_lag_ns);
+        cJSON_AddBoolToObject(o, "sustained", r->sustained);
+    } else {
+        cJSON_AddNullToObject(j, "open_loop");
+    }
+    char *s = cJSON_PrintUnformatted(j);
+    if (s != NULL)
+        printf("%s\n", s);
+    free(s);
+}
+
+/* The readiness wait: the probe, in the same namespace, stopped early when PID ends. */
+static int wait_ready(const struct ap_load_url *u, int netns_fd, long pid, double wait_s,
+                      ap_error **err)
+{
+    cleanup_close int pidfd = -1;
+    if (pid > 0)
+        pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    struct ap_load_probe_spec ps = {
+        .addr = u->addr,
+        .port = u->port,
+        .path = u->path,
+        .netns_fd = netns_fd,
+        .deadline_ns = ap_load_now_ns() + (int64_t)(wait_s * 1e9),
+        .pidfd = pidfd,
+    };
+    struct ap_load_probe_result pr;
+    int64_t t0 = ap_load_now_ns();
+    if (ap_load_probe(&ps, &pr, err) < 0)
+        return ap_error_wrap(err, "--wait");
+    fprintf(stderr, "appliance load: first valid answer after %.1f ms (%llu attempts)\n",
+            (double)(pr.ok_ns - t0) / 1e6, (unsigned long long)pr.attempts);
+    return 0;
+}
+
+int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
+{
+    (void)set;
+    struct ap_load_spec spec = {
+        .netns_fd = -1,
+        .threads = 1,
+        .connections = 10,
+        .duration_s = 10,
+        .mode = AP_LOAD_CLOSED,
+    };
+    const char *netns = NULL;
+    long pid = 0;
+    int json = 0;
+    double wait_s = 0;
+    int cpus[MAX_CPUS];
+    size_t n_cpus = 0;
+    ap_error *err = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+hc:t:d:n:", opts, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case O_NETNS:
+            netns = optarg;
+            break;
+        case O_PID: {
+            char *end = NULL;
+            errno = 0;
+            pid = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || errno != 0 || pid <= 0)
+                return ap_cmd_usage("load", "--pid takes a process id, not '%s'", optarg);
+            break;
+        }
+        case 'c':
+            if (parse_count(optarg, AP_LOAD_MAX_CONNECTIONS, &v) < 0)
+                return ap_cmd_usage("load", "-c takes 1..%d connections, not '%s'",
+                                    AP_LOAD_MAX_CONNECTIONS, optarg);
+            spec.connections = (unsigned)v;
+            break;
+        case 't':
+            if (parse_count(optarg, AP_LOAD_MAX_THREADS, &v) < 0)
+                return ap_cmd_usage("load", "-t takes 1..%d threads, not '%s'", AP_LOAD_MAX_THREADS,
+                                    optarg);
+            spec.threads = (unsigned)v;
+            break;
+        case 'd':
+            if (parse_seconds(optarg, &spec.duration_s) < 0 || spec.duration_s <= 0 ||
+                spec.duration_s > 86400)
+                return ap_cmd_usage("load", "-d takes seconds (3, 3s, 500ms), not '%s'", optarg);
+            break;
+        case O_WARMUP:
+            if (parse_seconds(optarg, &spec.warmup_s) < 0 || spec.warmup_s > 86400)
+                return ap_cmd_usage("load", "--warmup takes seconds, not '%s'", optarg);
+            break;
+        case O_RATE: {
+            char *end = NULL;
+            double r = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !(r > 0) || r > 1e9)
+                return ap_cmd_usage("load", "--rate takes requests per second, not '%s'", optarg);
+            spec.rate = r;
+            spec.mode = AP_LOAD_OPEN;
+            break;
+        }
+        case O_CPUSET:
+            if (ap_load_parse_cpus(optarg, cpus, MAX_CPUS, &n_cpus, &err) < 0) {
+                int rc = ap_cmd_usage("load", "--cpuset: %s", err->msg);
+                ap_error_release(&err);
+                return rc;
+            }
+            break;
+        case O_TIMEOUT:
+            if (parse_seconds(optarg, &spec.timeout_s) < 0 || spec.timeout_s <= 0 ||
+                spec.timeout_s > 3600)
+                return ap_cmd_usage("load", "--timeout takes seconds, not '%s'", optarg);
+            break;
+        case 'n':
+            if (parse_count(optarg, UINT64_MAX, &spec.max_requests) < 0)
+                return ap_cmd_usage("load", "-n takes a positive count, not '%s'", optarg);
+            break;
+        case O_WAIT:
+            if (parse_seconds(optarg, &wait_s) < 0 || wait_s > 3600)
+                return ap_cmd_usage("load", "--wait takes seconds, not '%s'", optarg);
+            break;
+        case O_JSON:
+            json = 1;
+            break;
+        case 'h':
+            load_usage(stdout);
+            return AP_EXIT_OK;
+        default:
+            return ap_cmd_usage("load", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return ap_cmd_usage("load", optind >= argc ? "expected URL" : "one URL only");
+    const char *url = argv[optind];
+    if (netns != NULL && pid > 0)
+        return ap_cmd_usage("load", "give --netns or --pid, not both");
+    if (spec.connections < spec.threads)
+        return ap_cmd_usage("load", "-c (%u) must be at least -t (%u)", spec.connections,
+                            spec.threads);
+    struct ap_load_url u;
+    if (ap_load_parse_url(url, &u, &err) < 0) {
+        int rc = ap_cmd_usage("load", "%s", err->msg);
+        ap_error_release(&err);
+        return rc;
+    }
+    spec.addr = u.addr;
+    spec.port = u.port;
+    spec.path = u.path;
+    if (n_cpus > 0) {
+        spec.cpus = cpus;
+        spec.n_cpus = n_cpus;
+    }
+
+    char ns_path[64];
+    if (pid > 0) {
+        snprintf(ns_path, sizeof(ns_path), "/proc/%ld/ns/net", pid);
+        netns = ns_path;
+    }
+    cleanup_close int ns_fd = -1;
+    if (netns != NULL) {
+        ns_fd = open(netns, O_RDONLY | O_CLOEXEC);
+        if (ns_fd < 0) {
+            ap_error_make(&err, errno, "opening the network namespace %s", netns);
+            if (pid > 0)
+                ap_error_hint(&err, "is process %ld still running?", pid);
+            return ap_cmd_fail(&err);
+        }
+        spec.netns_fd = ns_fd;
+    }
+    if (wait_s > 0 && wait_ready(&u, ns_fd, pid, wait_s, &err) < 0)
+        return ap_cmd_fail(&err);
+
+    /* SIGINT or SIGTERM ends the load early; the result so far is still printed. */
+    atomic_store(&stop_flag, 0);
+    spec.stop = &stop_flag;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    cleanup_free struct ap_load_result *res = malloc(sizeof(*res));
+    int rc = res != NULL ? ap_load_run(&spec, res, &err)
+                         : ap_error_make(&err, ENOMEM, "allocating the result");
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (rc < 0) {
+        ap_error_wrap(&err, "load on %s", url);
+        return ap_cmd_fail(&err);
+    }
+    if (json)
+        print_json(url, &spec, res);
+    else
+        print_text(url, &spec, res);
+    return AP_EXIT_OK;
+}
