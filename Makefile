@@ -34,7 +34,7 @@ STATIC_BIN := $(patsubst tests/%.c,build/static/%,$(STATIC_SRC))
 HEADERS := $(wildcard appliance/*/*.h) appliance/sandbox/seccomp-default.json
 
 .PHONY: all deps lock test test-unit test-asan test-fuzz test-integration test-security \
-        bench-image bench-sandbox check-reproducible check-published \
+        bench-image bench-sandbox bench-loadgen bench-cross-check check-reproducible check-published \
         reproduce images clean format check-format
 
 all: build/appliance
@@ -49,6 +49,18 @@ build/ap-exec: appliance/sandbox/exec/ap-exec.c appliance/sandbox/report.h
 	    -fno-asynchronous-unwind-tables -fno-pie -no-pie -Wl,--build-id=none -o $@ $<
 
 build/obj/sandbox/embed.o build/asan/obj/sandbox/embed.o $(FUZZ_BIN): build/ap-exec
+
+# The commit the binary was built from goes into results files; bench.o is rebuilt when it
+# changes (build/commit.txt is rewritten only then).
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+build/commit.txt: FORCE
+	@mkdir -p build; echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
+build/obj/bench/bench.o build/asan/obj/bench/bench.o: build/commit.txt
+build/obj/bench/bench.o build/asan/obj/bench/bench.o: BASE_CFLAGS += -DAP_COMMIT='"$(COMMIT)"'
+.PHONY: FORCE
+# Objects the test programs link stay after a build (make would delete them as intermediates).
+.SECONDARY:
+FORCE:
 
 build/obj/%.o: appliance/%.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
@@ -92,11 +104,15 @@ lock:
 images: build/appliance
 	build/appliance image build
 
-# The main job. Until the measurement verbs land it builds every image and prints their table.
+# The main job: builds every image, then measures them with the standard profile (progress
+# bar and ETA on a terminal), prints the summary table and writes results/results.json and
+# results/results.csv. `make reproduce PROFILE=quick` is the short version (minutes).
+PROFILE ?= standard
 reproduce: deps
 	$(MAKE) build/appliance
 	build/appliance image build
 	build/appliance image ls
+	build/appliance bench --profile $(PROFILE) --out results/results.json --csv results/results.csv
 
 test: deps
 	$(MAKE) build/appliance $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN) $(STATIC_BIN)
@@ -133,6 +149,14 @@ check-published: build/appliance
 
 bench-image: build/appliance
 	tests/bench/image-build
+
+# Our load generator against Debian's wrk on the same servers, interleaved.
+bench-loadgen: build/appliance
+	tests/bench/loadgen-vs-wrk
+
+# Our process start and peak memory against hyperfine -N and /usr/bin/time -v.
+bench-cross-check: build/appliance
+	tests/bench/cross-check
 
 format:
 	clang-format -i $(wildcard appliance/*.c appliance/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)

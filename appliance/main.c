@@ -20,6 +20,7 @@ static const struct {
     {"image", ap_cmd_image, "build, list, inspect and unpack pinned images"},
     {"run", ap_cmd_run, "run a command in a sandbox and measure it"},
     {"load", ap_cmd_load, "HTTP load against a server in its network namespace"},
+    {"bench", ap_cmd_bench, "measure the images: size, start, memory, CPU, HTTP, threads"},
     {"version", ap_cmd_version, "print the version"},
 };
 

@@ -24,6 +24,7 @@ int ap_cmd_usage(const char *verb, const char *fmt, ...) __attribute__((format(p
 int ap_cmd_image(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_run(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_load(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_bench(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_version(struct ap_settings *s, int argc, char **argv);
 
 #endif

@@ -112,8 +112,9 @@ static int open_redirect(const char *path, int out, int *fd)
 }
 
 /* on_exec: publishes the sandbox's pid 1 (written whole, then renamed into place). */
-static void write_pid_file(void *ctx, pid_t pid)
+static void write_pid_file(void *ctx, pid_t pid, struct ap_sandbox_live *live)
 {
+    (void)live;
     char text[32];
     int n = snprintf(text, sizeof(text), "%d\n", (int)pid);
     ap_error *err = NULL;

@@ -149,6 +149,9 @@ static int v1_stats(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error *
     }
     if (mem != NULL) {
         ap_cgroup_read_int(mem, "memory.max_usage_in_bytes", &st->memory_peak_bytes);
+        ap_cgroup_read_int(mem, "memory.usage_in_bytes", &st->memory_current_bytes);
+        ap_cgroup_read_key(mem, "memory.stat", "total_inactive_file",
+                           &st->memory_inactive_file_bytes);
         /* failcnt counts allocations that hit the limit and were reclaimed; only the
          * oom_kill counter says a task was killed. */
         ap_cgroup_read_key(mem, "memory.oom_control", "oom_kill", &st->oom_kills);

@@ -125,6 +125,8 @@ static int v2_stats(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error *
     if (ap_cgroup_read_key(dir, "cpu.stat", "throttled_usec", &v) == 0)
         st->throttled_ns = v * 1000;
     ap_cgroup_read_int(dir, "memory.peak", &st->memory_peak_bytes);
+    ap_cgroup_read_int(dir, "memory.current", &st->memory_current_bytes);
+    ap_cgroup_read_key(dir, "memory.stat", "inactive_file", &st->memory_inactive_file_bytes);
     ap_cgroup_read_key(dir, "memory.events", "oom_kill", &st->oom_kills);
     ap_cgroup_read_int(dir, "pids.peak", &st->pids_peak);
     return 0;

@@ -19,6 +19,9 @@ struct ap_cgroup_limits {
 struct ap_cgroup_stats {
     int64_t cpu_usage_ns, cpu_user_ns, cpu_system_ns;
     int64_t memory_peak_bytes;
+    int64_t memory_current_bytes;       /* charged now, page cache included */
+    int64_t memory_inactive_file_bytes; /* reclaimable cache within current: current minus
+                                         * this is the working set, as docker stats shows */
     int64_t pids_peak;
     int64_t nr_periods, nr_throttled, throttled_ns;
     int64_t oom_kills;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,7 +83,8 @@ int ap_sandbox_parse_bytes(const char *s, int64_t *out)
 static void cgroup_name(char *buf, size_t len)
 {
     static unsigned seq;
-    snprintf(buf, len, AP_CGROUP_PREFIX "%ld-%u", (long)getpid(), ++seq);
+    snprintf(buf, len, AP_CGROUP_PREFIX "%ld-%u", (long)getpid(),
+             __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
 }
 
 static int write_id_maps(pid_t pid, const struct ap_sandbox_spec *s, ap_error **err)
@@ -130,6 +132,8 @@ __asm__(".text\n"
         "  syscall\n"
         "  hlt\n"
         ".size ap_clone3_run, . - ap_clone3_run\n");
+
+static pthread_mutex_t clone_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int child_entry(void *arg)
 {
@@ -195,11 +199,22 @@ static pid_t clone_sandbox(const struct ap_sandbox_spec *s, struct ap_cgroup *cg
     return (pid_t)pid;
 }
 
+struct ap_sandbox_live {
+    struct ap_cgroup *cg;
+};
+
+int ap_sandbox_live_stats(struct ap_sandbox_live *live, struct ap_cgroup_stats *out,
+                          ap_error **err)
+{
+    return live->cg->mgr->stats(live->cg, out, err);
+}
+
 struct run_state {
     int status_rd, exec_rd, sync_wr, pidfd, sigfd;
     pid_t pid;
     sigset_t oldmask;
     int mask_set;
+    struct ap_sandbox_live live; /* lives as long as ap_sandbox_run's frame */
 };
 
 static void state_close(struct run_state *st)
@@ -285,14 +300,16 @@ static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st,
     int64_t deadline = s->timeout_s > 0 ? t0 + (int64_t)(s->timeout_s * 1e9) : 0;
     int exec_open = 1, killed = 0;
     for (;;) {
-        struct pollfd p[3] = {{st->pidfd, POLLIN, 0}, {st->sigfd, POLLIN, 0},
-                              {exec_open ? st->exec_rd : -1, POLLIN, 0}};
+        struct pollfd p[4] = {{st->pidfd, POLLIN, 0},
+                              {st->sigfd, POLLIN, 0},
+                              {exec_open ? st->exec_rd : -1, POLLIN, 0},
+                              {s->stop_fd > 0 && !killed ? s->stop_fd : -1, POLLIN, 0}};
         int timeout = -1;
         if (deadline && !killed) {
             int64_t left = deadline - now_ns();
             timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
         }
-        int n = poll(p, 3, timeout);
+        int n = poll(p, 4, timeout);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -306,8 +323,10 @@ static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st,
                 if (r == (ssize_t)sizeof(code))
                     *t_exec = -code; /* exec failed with errno `code` */
                 exec_open = 0;
-                if (r == 0 && s->on_exec != NULL)
-                    s->on_exec(s->ctx, st->pid);
+                if (r == 0 && s->on_exec != NULL) {
+                    st->live.cg = cg;
+                    s->on_exec(s->ctx, st->pid, &st->live);
+                }
             }
         }
         if (p[1].revents) {
@@ -315,8 +334,10 @@ static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st,
             if (read(st->sigfd, &si, sizeof(si)) > 0)
                 rec->interrupted = 1;
         }
+        if (p[3].revents)
+            rec->stopped = 1;
         int expired = deadline && !killed && now_ns() >= deadline;
-        if ((expired || rec->interrupted) && !killed) {
+        if ((expired || rec->interrupted || rec->stopped) && !killed) {
             rec->timed_out = expired;
             /* SIGKILL to pid 1 ends its whole pid namespace; the cgroup catches anything
              * that could have slipped out of it. */
@@ -339,10 +360,8 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
     if (mgr == NULL && ap_cgroup_detect(&mgr, err) < 0)
         return -1;
     static int cleaned;
-    if (!cleaned) {
+    if (!__atomic_exchange_n(&cleaned, 1, __ATOMIC_ACQ_REL))
         mgr->clean_stale(mgr);
-        cleaned = 1;
-    }
     rec->cgroup_backend = mgr->name;
     struct ap_cgroup cg;
     memset(&cg, 0, sizeof(cg));
@@ -350,7 +369,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
     cg.mgr = mgr;
     char name[64];
     cgroup_name(name, sizeof(name));
-    struct run_state st = {-1, -1, -1, -1, -1, -1, {{0}}, 0};
+    struct run_state st = {-1, -1, -1, -1, -1, -1, {{0}}, 0, {NULL}};
     int status_p[2] = {-1, -1}, exec_p[2] = {-1, -1}, sync_p[2] = {-1, -1}, hold_p[2] = {-1, -1};
     int netns_fd = -1;
     cleanup_close int rootfd = -1;
@@ -399,7 +418,11 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
                               .cap_last = cap_last()};
     ignored_signals(&a.ignored);
     int64_t t0 = now_ns();
+    /* The child borrows one stack and static buffers until it execs (and, sharing our
+     * memory, we wait for that): one sandbox starts at a time when threads run several. */
+    pthread_mutex_lock(&clone_lock);
     st.pid = clone_sandbox(s, &cg, &st.pidfd, &a);
+    pthread_mutex_unlock(&clone_lock);
     netns_fd = a.netns_fd;
     if (st.pid < 0) {
         ap_error_make(err, errno, "creating the namespaces");

@@ -23,6 +23,9 @@ enum ap_net_mode {
     AP_NET_LOOPBACK, /* lo up: 127.0.0.1 and ::1 only */
 };
 
+/* A running sandbox, handed to on_exec. */
+struct ap_sandbox_live;
+
 struct ap_sandbox_spec {
     const char *rootfs;       /* directory mounted read-only as / */
     char *const *argv;        /* argv[0] is looked up in PATH from envp when it has no '/' */
@@ -44,9 +47,15 @@ struct ap_sandbox_spec {
     int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null for stdin, inherit for the others */
     /* Called once the command has been exec'd, with the sandbox's pid 1 (its namespaces are
      * at /proc/PID/ns/ while the run lasts: the way for a load generator to join its
-     * network). */
-    void (*on_exec)(void *ctx, pid_t init_pid);
+     * network) and a handle for reading the run's cgroup while it lasts (valid until
+     * ap_sandbox_run returns; safe to use from another thread). Runs on the thread that
+     * called ap_sandbox_run: it must return quickly. */
+    void (*on_exec)(void *ctx, pid_t init_pid, struct ap_sandbox_live *live);
     void *ctx;
+    /* When readable (an eventfd or a pipe another thread writes), the sandbox is torn down
+     * as on a timeout and the record says `stopped`. 0 or negative: none (fd 0 is never
+     * taken as a stop descriptor). */
+    int stop_fd;
 };
 
 struct ap_run_record {
@@ -64,6 +73,7 @@ struct ap_run_record {
     int oom_killed;
     int timed_out;
     int interrupted; /* SIGINT/SIGTERM reached the appliance and the sandbox was torn down */
+    int stopped;     /* stop_fd became readable and the sandbox was torn down */
     const char *cgroup_backend;
 };
 
@@ -72,6 +82,11 @@ struct ap_run_record {
  * SIGINT and SIGTERM while it runs and tears the sandbox down when one arrives. */
 int ap_sandbox_run(const struct ap_sandbox_spec *spec, struct ap_run_record *rec,
                    ap_error **err);
+
+/* Reads the running sandbox's cgroup accounting (CPU so far, memory now and its peak so far).
+ * Returns -1 with err when the cgroup cannot be read. */
+int ap_sandbox_live_stats(struct ap_sandbox_live *live, struct ap_cgroup_stats *out,
+                          ap_error **err);
 
 /* Sets NAME=VALUE in the NULL-terminated environment env of *n entries (room for max,
  * terminator included): replaces an entry with the same NAME, else appends. kv is borrowed.

@@ -1,0 +1,724 @@
+/* ap_bench_run: the plan, the images, the environment, the suites in order, and what the
+ * run leaves: the results file, a CSV export and a summary table. */
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "../core/hash.h"
+#include "../image/oci.h"
+#include "../sandbox/cgroup.h"
+#include "runner.h"
+
+#ifndef AP_VERSION
+#define AP_VERSION "0"
+#endif
+#ifndef AP_COMMIT
+#define AP_COMMIT "unknown"
+#endif
+
+#define RESULTS_SCHEMA "appliance-results-1"
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} suite_names[] = {
+    {"size", AP_SUITE_SIZE},   {"startup", AP_SUITE_STARTUP}, {"memory", AP_SUITE_MEMORY},
+    {"cpu", AP_SUITE_CPU},     {"http", AP_SUITE_HTTP},       {"latency", AP_SUITE_LATENCY},
+    {"threads", AP_SUITE_THREADS},
+};
+
+int ap_bench_parse_suites(const char *list, unsigned *out, ap_error **err)
+{
+    *out = 0;
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", list);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+        unsigned bit = 0;
+        if (strcmp(t, "all") == 0)
+            bit = AP_SUITE_ALL;
+        for (size_t i = 0; i < sizeof(suite_names) / sizeof(suite_names[0]); i++)
+            if (strcmp(t, suite_names[i].name) == 0)
+                bit = suite_names[i].bit;
+        if (bit == 0) {
+            ap_error_make(err, EINVAL, "unknown suite '%s'", t);
+            ap_error_hint(err, "the suites are size, startup, memory, cpu, http, latency, "
+                               "threads (or all)");
+            return -1;
+        }
+        *out |= bit;
+    }
+    if (*out == 0) {
+        ap_error_make(err, EINVAL, "no suite named in '%s'", list);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    ap_bench_interrupted = 1;
+}
+
+static void iso_now(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- images ---------------------------------------------------------------------------------- */
+
+static int image_wanted(const struct ap_bench_opts *o, const char *name)
+{
+    if (o->n_images == 0)
+        return 1;
+    for (size_t i = 0; i < o->n_images; i++)
+        if (strcmp(o->images[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int load_image(struct ap_bench *b, const char *name, ap_error **err)
+{
+    if (ap_bench_image(b, name) != NULL || !image_wanted(b->o, name))
+        return 0;
+    if (b->n_images == AP_BENCH_MAX_IMAGES) {
+        ap_error_make(err, E2BIG, "too many images");
+        return -1;
+    }
+    struct ap_bench_image *img = &b->images[b->n_images];
+    memset(img, 0, sizeof(*img));
+    snprintf(img->name, sizeof(img->name), "%s", name);
+    snprintf(img->language, sizeof(img->language), "%s",
+             strncmp(name, "go", 2) == 0 ? "go" : "python");
+    snprintf(img->layout, sizeof(img->layout), "%s/%s", b->o->out_dir, name);
+    struct ap_oci_info info;
+    if (ap_oci_read(img->layout, &info, err) < 0) {
+        ap_error_wrap(err, "image %s is not built", name);
+        ap_error_hint(err, "build it first: appliance image build %s (make reproduce builds "
+                           "every image)",
+                      name);
+        return -1;
+    }
+    snprintf(img->digest, sizeof(img->digest), "sha256:%s", info.manifest_digest);
+    snprintf(img->lock_sha256, sizeof(img->lock_sha256), "%s%s",
+             info.lock_sha256[0] && strncmp(info.lock_sha256, "sha256:", 7) != 0 ? "sha256:" : "",
+             info.lock_sha256);
+    img->compressed_bytes = info.compressed_bytes;
+    img->unpacked_bytes = info.unpacked_bytes;
+    img->files = info.files;
+    if (ap_oci_rootfs(b->o->cache_dir, img->layout, img->rootfs, sizeof(img->rootfs), err) < 0 ||
+        ap_oci_read_config(img->layout, &img->config, err) < 0) {
+        ap_error_wrap(err, "image %s", name);
+        return -1;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(img->config, "Env"))
+    {
+        if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL)
+            ap_sandbox_env_set(img->env, &img->n_env, AP_BENCH_MAX_ENV, it->valuestring);
+    }
+    const cJSON *ep = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(img->config,
+                                                                          "Entrypoint"),
+                                         0);
+    if (strcmp(img->language, "python") == 0 && cJSON_IsString(ep))
+        img->interpreter = ep->valuestring;
+    b->n_images++;
+    return 0;
+}
+
+static int load_images(struct ap_bench *b, ap_error **err)
+{
+    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
+    const char *single[] = {"go", "python_web"};
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(imgs, single[k]);
+        if (cJSON_IsString(v) && load_image(b, v->valuestring, err) < 0)
+            return -1;
+    }
+    const char *lists[] = {"python", "size"};
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(imgs, lists[k]))
+        {
+            if (cJSON_IsString(it) && load_image(b, it->valuestring, err) < 0)
+                return -1;
+        }
+    }
+    for (size_t i = 0; i < b->o->n_images; i++)
+        if (ap_bench_image(b, b->o->images[i]) == NULL) {
+            ap_error_make(err, ENOENT, "--images: %s is not an image the plan measures",
+                          b->o->images[i]);
+            ap_error_hint(err, "the plan's images are listed in %s/bench.json",
+                          b->o->workloads_dir);
+            return -1;
+        }
+    if (b->n_images == 0) {
+        ap_error_make(err, ENOENT, "no image to measure");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- CPUs ------------------------------------------------------------------------------------ */
+
+/* Workload on the upper half of the CPUs we may use, load generator and orchestrator on the
+ * lower half; one CPU: both share it (recorded). */
+static int choose_cpus(struct ap_bench *b, ap_error **err)
+{
+    struct ap_noise_cpus online, wl, load;
+    memset(&wl, 0, sizeof(wl));
+    memset(&load, 0, sizeof(load));
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    if (ap_noise_cpus_online(&online, err) < 0)
+        return -1;
+    if (sched_getaffinity(0, sizeof(mine), &mine) == 0)
+        for (int c = 0; c < AP_NOISE_MAX_CPUS && c < CPU_SETSIZE; c++)
+            if (ap_noise_cpus_has(&online, c) && !CPU_ISSET(c, &mine))
+                online.bits[c / 64] &= ~(1ull << (c % 64));
+    int n = ap_noise_cpus_count(&online), seen = 0;
+    for (int c = 0; c < AP_NOISE_MAX_CPUS; c++) {
+        if (!ap_noise_cpus_has(&online, c))
+            continue;
+        if (n == 1 || seen >= n / 2)
+            ap_noise_cpus_add(&wl, c);
+        if (n == 1 || seen < n / 2)
+            ap_noise_cpus_add(&load, c);
+        seen++;
+    }
+    if (b->o->workload_cpus != NULL && ap_noise_cpus_parse(b->o->workload_cpus, &wl, err) < 0) {
+        ap_error_wrap(err, "--workload-cpus");
+        return -1;
+    }
+    if (b->o->load_cpus != NULL && ap_noise_cpus_parse(b->o->load_cpus, &load, err) < 0) {
+        ap_error_wrap(err, "--load-cpus");
+        return -1;
+    }
+    if (ap_noise_cpus_format(&wl, b->wl_cpus, sizeof(b->wl_cpus), err) < 0 ||
+        ap_noise_cpus_format(&load, b->load_cpus, sizeof(b->load_cpus), err) < 0 ||
+        ap_noise_cpus_format(&online, b->all_cpus, sizeof(b->all_cpus), err) < 0)
+        return -1;
+    b->n_wl_cpus = ap_noise_cpus_count(&wl);
+    if (b->n_wl_cpus == 0 || ap_noise_cpus_count(&load) == 0) {
+        ap_error_make(err, EINVAL, "empty CPU set (workload %s, load %s)", b->wl_cpus,
+                      b->load_cpus);
+        return -1;
+    }
+    /* The orchestrator (and every thread it starts) stays off the workload's CPUs. */
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (ap_noise_cpus_has(&load, c))
+            CPU_SET(c, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+        ap_error_make(err, errno, "pinning the appliance to CPUs %s", b->load_cpus);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- environment ----------------------------------------------------------------------------- */
+
+static void read_first(const char *path, const char *key, char *out, size_t len)
+{
+    out[0] = '\0';
+    cleanup_file FILE *f = fopen(path, "re");
+    char line[512];
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (key != NULL && strncmp(line, key, strlen(key)) != 0)
+            continue;
+        char *v = key != NULL ? strchr(line, ':') : line;
+        if (v == NULL)
+            continue;
+        if (key != NULL)
+            v++;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        v[strcspn(v, "\n")] = '\0';
+        snprintf(out, len, "%s", v);
+        return;
+    }
+}
+
+static cJSON *environment(struct ap_bench *b)
+{
+    cJSON *env = cJSON_CreateObject();
+    struct utsname u;
+    if (uname(&u) == 0) {
+        char k[600];
+        snprintf(k, sizeof(k), "%s %s %s", u.sysname, u.release, u.version);
+        cJSON_AddStringToObject(env, "kernel", k);
+        cJSON_AddStringToObject(env, "arch", u.machine);
+    }
+    char buf[600];
+    read_first("/proc/cpuinfo", "model name", buf, sizeof(buf));
+    cJSON_AddStringToObject(env, "cpu_model", buf);
+    cJSON_AddNumberToObject(env, "cpus_online", (double)sysconf(_SC_NPROCESSORS_ONLN));
+    read_first("/proc/meminfo", "MemTotal", buf, sizeof(buf));
+    cJSON_AddNumberToObject(env, "memory_bytes", strtod(buf, NULL) * 1024);
+    read_first("/sys/devices/system/clocksource/clocksource0/current_clocksource", NULL, buf,
+               sizeof(buf));
+    cJSON_AddStringToObject(env, "clocksource", buf);
+    const struct ap_cgroup_manager *mgr = NULL;
+    ap_error *e = NULL;
+    cJSON_AddStringToObject(env, "cgroup", ap_cgroup_detect(&mgr, &e) == 0 ? mgr->name : "none");
+    ap_error_release(&e);
+    cJSON *app = cJSON_AddObjectToObject(env, "appliance");
+    cJSON_AddStringToObject(app, "version", AP_VERSION);
+    cJSON_AddStringToObject(app, "commit", AP_COMMIT);
+    cJSON *imgs = cJSON_AddObjectToObject(env, "images");
+    for (size_t i = 0; i < b->n_images; i++) {
+        const struct ap_bench_image *img = &b->images[i];
+        cJSON *j = cJSON_AddObjectToObject(imgs, img->name);
+        cJSON_AddStringToObject(j, "digest", img->digest);
+        cJSON_AddStringToObject(j, "lock_sha256", img->lock_sha256);
+        cJSON_AddStringToObject(j, "language", img->language);
+        cJSON_AddNumberToObject(j, "compressed_bytes", (double)img->compressed_bytes);
+        cJSON_AddNumberToObject(j, "unpacked_bytes", (double)img->unpacked_bytes);
+        if (img->interpreter != NULL)
+            cJSON_AddStringToObject(j, "interpreter", img->interpreter);
+    }
+    cJSON *lim = cJSON_AddObjectToObject(env, "limits");
+    cJSON_AddNumberToObject(lim, "memory_bytes", (double)b->memory_limit);
+    cJSON_AddNumberToObject(lim, "server_memory_bytes", (double)b->server_memory_limit);
+    cJSON_AddNumberToObject(lim, "pids_max", (double)b->pids_max);
+    cJSON_AddNumberToObject(lim, "tmp_bytes", (double)b->tmp_bytes);
+    cJSON_AddNumberToObject(lim, "nofile", (double)b->nofile);
+    cJSON_AddStringToObject(lim, "user", "65534:65534");
+    cJSON_AddStringToObject(lim, "root", "read-only");
+    cJSON *sc = cJSON_AddObjectToObject(env, "seccomp");
+    cJSON_AddStringToObject(sc, "profile", "default");
+    cJSON_AddStringToObject(sc, "sha256", b->seccomp_sha256);
+    cJSON_AddNumberToObject(sc, "rules", (double)b->seccomp.rules);
+    cJSON *cpus = cJSON_AddObjectToObject(env, "cpus");
+    cJSON_AddStringToObject(cpus, "workload", b->wl_cpus);
+    cJSON_AddStringToObject(cpus, "load_and_orchestrator", b->load_cpus);
+    cJSON_AddStringToObject(cpus, "threads_suite", b->all_cpus);
+    cJSON *nt = cJSON_AddObjectToObject(env, "noise_thresholds");
+    cJSON_AddNumberToObject(nt, "others_pct", b->noise.others_pct);
+    cJSON_AddNumberToObject(nt, "steal_pct", b->noise.steal_pct);
+    cJSON_AddNumberToObject(nt, "load_per_cpu", b->noise.load_per_cpu);
+    struct ap_noise_report nr;
+    if (ap_noise_quiet_check(b->all_cpus, 0.5, &nr, &e) == 0) {
+        cJSON *n = cJSON_AddObjectToObject(env, "noise_at_start");
+        ap_noise_report_json(&nr, n);
+    }
+    ap_error_release(&e);
+    return env;
+}
+
+/* ---- the results document -------------------------------------------------------------------- */
+
+static int new_doc(struct ap_bench *b, ap_error **err)
+{
+    (void)err;
+    b->doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(b->doc, "schema", RESULTS_SCHEMA);
+    cJSON *run = cJSON_AddObjectToObject(b->doc, "run");
+    unsigned char rnd[4] = {0};
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        memset(rnd, 0, sizeof(rnd));
+    char stamp[32], id[64];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(id, sizeof(id), "%s-%02x%02x%02x%02x", stamp, rnd[0], rnd[1], rnd[2], rnd[3]);
+    cJSON_AddStringToObject(run, "id", id);
+    char now[32];
+    iso_now(now, sizeof(now));
+    cJSON_AddStringToObject(run, "started", now);
+    cJSON_AddNullToObject(run, "ended");
+    cJSON_AddBoolToObject(run, "complete", 0);
+    cJSON_AddStringToObject(run, "profile", b->profile_name);
+    cJSON *s = cJSON_AddArrayToObject(run, "suites");
+    for (size_t i = 0; i < sizeof(suite_names) / sizeof(suite_names[0]); i++)
+        if (b->o->suites & suite_names[i].bit)
+            cJSON_AddItemToArray(s, cJSON_CreateString(suite_names[i].name));
+    cJSON_AddNumberToObject(run, "repeat", b->repeat);
+    cJSON_AddNumberToObject(run, "warmup", b->warmup);
+    if (b->o->only != NULL)
+        cJSON_AddStringToObject(run, "only", b->o->only);
+    cJSON_AddStringToObject(run, "command", b->o->commandline ? b->o->commandline : "");
+    cJSON_AddArrayToObject(run, "resumed");
+    cJSON_AddItemToObject(b->doc, "plan", cJSON_Duplicate(b->plan, 1));
+    cJSON_AddItemToObject(b->doc, "environment", environment(b));
+    cJSON_AddArrayToObject(b->doc, "warnings");
+    b->measurements = cJSON_AddArrayToObject(b->doc, "measurements");
+    return 0;
+}
+
+/* --resume: the kept document must be ours, of the same profile and suites, and its images
+ * the same builds; its measurements are kept and the run goes on. */
+static int resume_doc(struct ap_bench *b, ap_error **err)
+{
+    cJSON *doc = NULL;
+    if (ap_json_read_file(b->o->results_path, 1u << 30, &doc, err) < 0) {
+        ap_error_hint(err, "--resume continues a results file an interrupted run left; "
+                           "leave it out to start afresh");
+        return -1;
+    }
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(doc, "schema");
+    cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run");
+    const cJSON *profile = cJSON_GetObjectItemCaseSensitive(run, "profile");
+    const char *why = NULL;
+    if (!cJSON_IsString(schema) || strcmp(schema->valuestring, RESULTS_SCHEMA) != 0)
+        why = "it is not a results file of this version";
+    else if (!cJSON_IsString(profile) || strcmp(profile->valuestring, b->profile_name) != 0)
+        why = "it was made with another profile";
+    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "environment"), "images");
+    for (size_t i = 0; why == NULL && i < b->n_images; i++) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(imgs, b->images[i].name), "digest");
+        if (cJSON_IsString(d) && strcmp(d->valuestring, b->images[i].digest) != 0)
+            why = "an image has been rebuilt differently since";
+    }
+    if (why != NULL) {
+        ap_error_make(err, EINVAL, "cannot resume %s: %s", b->o->results_path, why);
+        ap_error_hint(err, "start afresh with another --out, or without --resume");
+        cJSON_Delete(doc);
+        return -1;
+    }
+    char now[32];
+    iso_now(now, sizeof(now));
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(run, "resumed"),
+                         cJSON_CreateString(now));
+    cJSON_ReplaceItemInObjectCaseSensitive(run, "complete", cJSON_CreateFalse());
+    b->doc = doc;
+    b->measurements = cJSON_GetObjectItemCaseSensitive(doc, "measurements");
+    if (!cJSON_IsArray(b->measurements))
+        b->measurements = cJSON_AddArrayToObject(doc, "measurements");
+    return 0;
+}
+
+/* ---- CSV and the summary --------------------------------------------------------------------- */
+
+static int write_csv(struct ap_bench *b, ap_error **err)
+{
+    size_t cap = 1 << 16, len = 0;
+    cleanup_free char *out = malloc(cap);
+    if (out == NULL) {
+        ap_error_make(err, ENOMEM, "CSV");
+        return -1;
+    }
+#define EMIT(...)                                                                             \
+    do {                                                                                      \
+        int need = snprintf(NULL, 0, __VA_ARGS__);                                            \
+        while (len + (size_t)need + 1 > cap) {                                                \
+            char *grown = realloc(out, cap * 2);                                              \
+            if (grown == NULL) {                                                              \
+                ap_error_make(err, ENOMEM, "CSV");                                            \
+                return -1;                                                                    \
+            }                                                                                 \
+            out = grown;                                                                      \
+            cap *= 2;                                                                         \
+        }                                                                                     \
+        len += (size_t)snprintf(out + len, cap - len, __VA_ARGS__);                           \
+    } while (0)
+    EMIT("id,suite,workload,image,language,metric,unit,n,median,min,max,mad,cv,ci95_lo,"
+         "ci95_hi,unstable\n");
+    const cJSON *m;
+    cJSON_ArrayForEach(m, b->measurements)
+    {
+        const cJSON *metric;
+        cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
+        {
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(metric, "stats");
+            if (st == NULL)
+                continue;
+#define S(k) cJSON_GetObjectItemCaseSensitive(m, k)->valuestring
+#define N(k) cJSON_GetObjectItemCaseSensitive(st, k)->valuedouble
+            EMIT("%s,%s,%s,%s,%s,%s,%s,%.0f,%.9g,%.9g,%.9g,%.9g,%.6g,%.9g,%.9g,%d\n", S("id"),
+                 S("suite"), S("workload"), S("image"), S("language"), metric->string,
+                 cJSON_GetObjectItemCaseSensitive(metric, "unit")->valuestring, N("n"),
+                 N("median"), N("min"), N("max"), N("mad"), N("cv"), N("ci95_lo"),
+                 N("ci95_hi"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable")));
+#undef S
+#undef N
+        }
+    }
+#undef EMIT
+    return ap_fs_write_atomic(b->o->csv_path, out, len, 0644, err);
+}
+
+/* The metric a suite's summary shows, and how. */
+static const struct {
+    const char *suite, *metric, *label;
+    double scale;
+    const char *unit;
+} shown[] = {
+    {"size", "compressed_bytes", "compressed", 1.0 / (1 << 20), "MiB"},
+    {"size", "unpacked_bytes", "unpacked", 1.0 / (1 << 20), "MiB"},
+    {"size", "bytes", "file", 1.0 / (1 << 20), "MiB"},
+    {"startup", "wall_s", "start to exit", 1000, "ms"},
+    {"startup", "ready_s", "exec to first 200", 1000, "ms"},
+    {"startup", "container_ready_s", "sandbox to first 200", 1000, "ms"},
+    {"cpu", "wall_s", "wall", 1, "s"},
+    {"cpu", "cpu_s", "cpu", 1, "s"},
+    {"memory", "peak_bytes", "peak", 1.0 / (1 << 20), "MiB"},
+    {"memory", "idle_bytes", "idle", 1.0 / (1 << 20), "MiB"},
+    {"memory", "steady_bytes", "steady under load", 1.0 / (1 << 20), "MiB"},
+    {"http", "rps", "req/s", 1, ""},
+    {"latency", "p99_ms", "p99", 1, "ms"},
+    {"threads", "wall_s", "wall", 1, "s"},
+};
+
+/* The median of metric `name` of the measurement `id`, or NAN. */
+static double median_of(const struct ap_bench *b, const char *id, const char *name)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, b->measurements)
+    {
+        const cJSON *mid = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (!cJSON_IsString(mid) || strcmp(mid->valuestring, id) != 0)
+            continue;
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"),
+                                             name),
+            "stats");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, "median");
+        return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    }
+    return NAN;
+}
+
+/* The id of the Go measurement matching m (its image replaced by the Go image), if any. */
+static int go_twin(const struct ap_bench *b, const cJSON *m, char *out, size_t len)
+{
+    const cJSON *go = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "go");
+    const char *id = cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring;
+    const char *img = cJSON_GetObjectItemCaseSensitive(m, "image")->valuestring;
+    char pat[80];
+    snprintf(pat, sizeof(pat), "/%s", img);
+    const char *at = strstr(id, pat);
+    if (!cJSON_IsString(go) || at == NULL || strcmp(img, go->valuestring) == 0)
+        return -1;
+    snprintf(out, len, "%.*s/%s%s", (int)(at - id), id, go->valuestring, at + strlen(pat));
+    return 0;
+}
+
+/* Four significant digits, never an exponent for the figures a summary shows. */
+static const char *num(double v, char *buf, size_t len)
+{
+    double a = fabs(v);
+    snprintf(buf, len, a >= 1000 ? "%.0f" : a >= 100 ? "%.1f" : a >= 10 ? "%.2f" : a >= 1 ? "%.3f"
+                                                                                : "%.4g",
+             v);
+    return buf;
+}
+
+static void print_summary(struct ap_bench *b)
+{
+    for (size_t si = 0; si < sizeof(suite_names) / sizeof(suite_names[0]); si++) {
+        const char *suite = suite_names[si].name;
+        int header = 0;
+        const cJSON *m;
+        cJSON_ArrayForEach(m, b->measurements)
+        {
+            if (strcmp(cJSON_GetObjectItemCaseSensitive(m, "suite")->valuestring, suite) != 0)
+                continue;
+            const char *id = cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring;
+            for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
+                if (strcmp(shown[k].suite, suite) != 0)
+                    continue;
+                const cJSON *st = cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(m, "metrics"), shown[k].metric),
+                    "stats");
+                if (st == NULL)
+                    continue;
+                if (!header) {
+                    printf("\n%s: median [min, max] of the raw samples, cv, n; x: ratio to "
+                           "Go\n",
+                           suite);
+                    header = 1;
+                }
+                double med = cJSON_GetObjectItemCaseSensitive(st, "median")->valuedouble;
+                double lo = cJSON_GetObjectItemCaseSensitive(st, "min")->valuedouble;
+                double hi = cJSON_GetObjectItemCaseSensitive(st, "max")->valuedouble;
+                double cv = cJSON_GetObjectItemCaseSensitive(st, "cv")->valuedouble;
+                int n = (int)cJSON_GetObjectItemCaseSensitive(st, "n")->valuedouble;
+                int unstable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable"));
+                double s = shown[k].scale;
+                char twin[300], ratio[32] = "";
+                double g = go_twin(b, m, twin, sizeof(twin)) == 0
+                               ? median_of(b, twin, shown[k].metric)
+                               : NAN;
+                if (isfinite(g) && g > 0)
+                    snprintf(ratio, sizeof(ratio), "%8.2fx", med / g);
+                char a[32], l[32], h[32];
+                printf("  %-48s %-20s %10s %-5s [%s, %s] cv %4.1f%% n %-3d%s%s\n", id,
+                       shown[k].label, num(med * s, a, sizeof(a)), shown[k].unit,
+                       num(lo * s, l, sizeof(l)), num(hi * s, h, sizeof(h)), cv * 100, n, ratio,
+                       unstable ? "  UNSTABLE" : "");
+            }
+        }
+    }
+    int nw = 0;
+    const cJSON *w, *m;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(b->doc, "warnings")) nw++;
+    cJSON_ArrayForEach(m, b->measurements)
+    {
+        cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(m, "warnings")) nw++;
+    }
+    printf("\n%d measurements, %d warnings, %d noisy samples kept; results: %s\n",
+           cJSON_GetArraySize(b->measurements), nw, b->noisy_samples, b->o->results_path);
+}
+
+/* ---- the run --------------------------------------------------------------------------------- */
+
+static void bench_free(struct ap_bench *b)
+{
+    for (size_t i = 0; i < b->n_images; i++)
+        cJSON_Delete(b->images[i].config);
+    cJSON_Delete(b->plan);
+    cJSON_Delete(b->doc);
+    ap_seccomp_free(&b->seccomp);
+}
+
+static int limit_bytes(const cJSON *lim, const char *key, int64_t dflt, int64_t *out,
+                       ap_error **err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(lim, key);
+    *out = dflt;
+    if (cJSON_IsNumber(v))
+        *out = (int64_t)v->valuedouble;
+    else if (cJSON_IsString(v) && ap_sandbox_parse_bytes(v->valuestring, out) < 0) {
+        ap_error_make(err, EINVAL, "bench.json: limits.%s: '%s' is not a size", key,
+                      v->valuestring);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_suites(struct ap_bench *b, ap_error **err)
+{
+    unsigned s = b->o->suites;
+    int rc = 0;
+    if (rc == 0 && (s & AP_SUITE_SIZE))
+        rc = ap_bench_suite_size(b, err);
+    if (rc == 0 && (s & AP_SUITE_STARTUP))
+        rc = ap_bench_suite_startup(b, err);
+    if (rc == 0 && (s & (AP_SUITE_CPU | AP_SUITE_MEMORY)))
+        rc = ap_bench_suite_cpu(b, (s & AP_SUITE_CPU) != 0, (s & AP_SUITE_MEMORY) != 0, err);
+    if (rc == 0 && (s & AP_SUITE_THREADS))
+        rc = ap_bench_suite_threads(b, err);
+    if (rc == 0 && (s & (AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY | AP_SUITE_STARTUP)))
+        rc = ap_bench_suite_http(b, s, err);
+    return rc;
+}
+
+int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
+{
+    struct ap_bench b;
+    memset(&b, 0, sizeof(b));
+    b.o = o;
+    b.profile_name = o->profile ? o->profile : "standard";
+    ap_progress_init(&b.progress, o->quiet);
+    /* The load average is not judged: it lags a minute behind and counts our own runs
+     * (eight workers of the threads suite); it is recorded with every noise report. */
+    b.noise = AP_NOISE_THRESHOLDS_DEFAULT;
+    b.noise.load_per_cpu = 0;
+    char path[1100];
+    snprintf(path, sizeof(path), "%s/bench.json", o->workloads_dir);
+    int rc = -1;
+    if (ap_json_read_file(path, 1u << 20, &b.plan, err) < 0)
+        goto out;
+    b.profile = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(b.plan, "profiles"), b.profile_name);
+    if (!cJSON_IsObject(b.profile)) {
+        ap_error_make(err, EINVAL, "unknown profile '%s'", b.profile_name);
+        ap_error_hint(err, "the profiles are quick, standard and published (%s)", path);
+        goto out;
+    }
+    b.repeat = o->repeat > 0 ? o->repeat : (int)ap_bench_num(&b, "repeat", 3);
+    b.warmup = o->warmup >= 0 ? o->warmup : (int)ap_bench_num(&b, "warmup", 1);
+    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(b.plan, "limits");
+    if (limit_bytes(lim, "memory", 2ll << 30, &b.memory_limit, err) < 0 ||
+        limit_bytes(lim, "server_memory", 1ll << 30, &b.server_memory_limit, err) < 0 ||
+        limit_bytes(lim, "tmp_size", 64ll << 20, &b.tmp_bytes, err) < 0 ||
+        limit_bytes(lim, "pids", 512, &b.pids_max, err) < 0 ||
+        limit_bytes(lim, "nofile", 8192, &b.nofile, err) < 0)
+        goto out;
+    snprintf(b.inputs_dir, sizeof(b.inputs_dir), "%s/bench-inputs", o->cache_dir);
+    const char *profile_text = ap_seccomp_default_profile();
+    char hex[AP_SHA256_HEX_LEN + 1];
+    ap_sha256_hex(profile_text, strlen(profile_text), hex);
+    snprintf(b.seccomp_sha256, sizeof(b.seccomp_sha256), "sha256:%s", hex);
+    if (ap_seccomp_compile(profile_text, strlen(profile_text), "default seccomp profile",
+                           &b.seccomp, err) < 0 ||
+        choose_cpus(&b, err) < 0 || load_images(&b, err) < 0)
+        goto out;
+    if (o->resume && access(o->results_path, F_OK) == 0) {
+        if (resume_doc(&b, err) < 0)
+            goto out;
+    } else if (new_doc(&b, err) < 0) {
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    b.est_total_s = ap_bench_estimate(&b, o->suites);
+    char eta[32];
+    ap_progress_line(&b.progress,
+                     "bench: profile %s, %d repeats, %d warmup; workload on CPUs %s, load and "
+                     "orchestrator on %s; estimated %s",
+                     b.profile_name, b.repeat, b.warmup, b.wl_cpus, b.load_cpus,
+                     ap_progress_format_duration(b.est_total_s, eta, sizeof(eta)));
+    if (ap_bench_save(&b, err) < 0)
+        goto out;
+    rc = run_suites(&b, err);
+    ap_progress_done(&b.progress);
+    cJSON *run = cJSON_GetObjectItemCaseSensitive(b.doc, "run");
+    char now[32];
+    iso_now(now, sizeof(now));
+    cJSON_ReplaceItemInObjectCaseSensitive(run, "ended", cJSON_CreateString(now));
+    if (rc == 0)
+        cJSON_ReplaceItemInObjectCaseSensitive(run, "complete", cJSON_CreateTrue());
+    else if (ap_bench_interrupted || rc == -2) {
+        rc = -2;
+        cJSON_AddStringToObject(run, "stopped", "interrupted");
+    } else if (*err != NULL) {
+        cJSON_AddStringToObject(run, "stopped", (*err)->msg);
+    }
+    ap_error *e2 = NULL;
+    if (ap_bench_save(&b, &e2) < 0) {
+        if (rc == 0) {
+            *err = e2;
+            rc = -1;
+        } else {
+            ap_error_release(&e2);
+        }
+    }
+    if (rc == 0 && o->csv_path != NULL && write_csv(&b, err) < 0)
+        rc = -1;
+    if (rc == 0)
+        print_summary(&b);
+out:
+    ap_progress_done(&b.progress);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    bench_free(&b);
+    return rc;
+}

@@ -1,0 +1,681 @@
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "../core/hash.h"
+#include "../core/log.h"
+#include "stats.h"
+
+volatile sig_atomic_t ap_bench_interrupted;
+
+/* Largest output kept for a text comparison; larger ones are compared by hash only. */
+#define MAX_TEXT_OUTPUT (64u << 20)
+/* Shortest run whose own noise figures are judged (50 ticks of one CPU: 2 % steps). */
+#define MIN_JUDGED_NS 500000000
+
+struct ap_bench_image *ap_bench_image(struct ap_bench *b, const char *name)
+{
+    for (size_t i = 0; i < b->n_images; i++)
+        if (strcmp(b->images[i].name, name) == 0)
+            return &b->images[i];
+    return NULL;
+}
+
+double ap_bench_num(const struct ap_bench *b, const char *key, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(b->profile, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+int ap_bench_manifest(struct ap_bench *b, const char *rel, cJSON **out, ap_error **err)
+{
+    char path[2048];
+    if (ap_fs_path(path, sizeof(path), "%s/%s/workload.json", b->o->workloads_dir, rel) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "workload path too long: %s", rel);
+        return -1;
+    }
+    return ap_json_read_file(path, 1u << 20, out, err);
+}
+
+const cJSON *ap_bench_profile_entry(const struct ap_bench *b, const cJSON *manifest)
+{
+    const char *key = b->profile_name;
+    const cJSON *map = cJSON_GetObjectItemCaseSensitive(manifest, "profiles");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(map, b->profile_name);
+    if (cJSON_IsString(k))
+        key = k->valuestring;
+    else if (strcmp(key, "quick") == 0)
+        key = "check";
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(manifest, key);
+    if (!cJSON_IsObject(e) && strcmp(b->profile_name, "published") == 0)
+        e = cJSON_GetObjectItemCaseSensitive(manifest, "standard");
+    return cJSON_IsObject(e) ? e : NULL;
+}
+
+/* ---- output checks ------------------------------------------------------------------------ */
+
+static int is_number(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    char buf[64];
+    if (n >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end = NULL;
+    strtod(buf, &end);
+    return end == buf + n;
+}
+
+/* Same lines and words; words that are both numbers may differ by tol. */
+static int float_same(const char *a, size_t na, const char *b, size_t nb, double tol, char *why,
+                      size_t wlen)
+{
+    size_t i = 0, j = 0;
+    int line = 1;
+    for (;;) {
+        while (i < na && (a[i] == ' ' || a[i] == '\t'))
+            i++;
+        while (j < nb && (b[j] == ' ' || b[j] == '\t'))
+            j++;
+        if (i >= na || j >= nb)
+            break;
+        if (a[i] == '\n' || b[j] == '\n') {
+            if (a[i] != b[j]) {
+                snprintf(why, wlen, "line %d has a different number of words", line);
+                return -1;
+            }
+            i++, j++, line++;
+            continue;
+        }
+        size_t si = i, sj = j;
+        while (i < na && a[i] != ' ' && a[i] != '\t' && a[i] != '\n')
+            i++;
+        while (j < nb && b[j] != ' ' && b[j] != '\t' && b[j] != '\n')
+            j++;
+        if (i - si == j - sj && memcmp(a + si, b + sj, i - si) == 0)
+            continue;
+        if (is_number(a + si, i - si) && is_number(b + sj, j - sj)) {
+            char x[64], y[64];
+            snprintf(x, sizeof(x), "%.*s", (int)(i - si), a + si);
+            snprintf(y, sizeof(y), "%.*s", (int)(j - sj), b + sj);
+            if (fabs(strtod(x, NULL) - strtod(y, NULL)) <= tol)
+                continue;
+        }
+        snprintf(why, wlen, "line %d: '%.*s' where '%.*s' is expected (tolerance %g)", line,
+                 (int)(j - sj > 40 ? 40 : j - sj), b + sj, (int)(i - si > 40 ? 40 : i - si),
+                 a + si, tol);
+        return -1;
+    }
+    while (i < na && (a[i] == ' ' || a[i] == '\n'))
+        i++;
+    while (j < nb && (b[j] == ' ' || b[j] == '\n'))
+        j++;
+    if (i < na || j < nb) {
+        snprintf(why, wlen, "the output is %s than expected", j < nb ? "longer" : "shorter");
+        return -1;
+    }
+    return 0;
+}
+
+int ap_bench_check_output(const char *data, size_t len, const cJSON *expected, const char *dir,
+                          char *why, size_t wlen)
+{
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(expected, "text");
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(expected, "file");
+    const cJSON *tol = cJSON_GetObjectItemCaseSensitive(expected, "float_tolerance");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(expected, "sha256");
+    const cJSON *length = cJSON_GetObjectItemCaseSensitive(expected, "length");
+    if (cJSON_IsString(text)) {
+        size_t n = strlen(text->valuestring);
+        if (n == len && memcmp(data, text->valuestring, n) == 0)
+            return 0;
+        snprintf(why, wlen, "the output '%.*s' is not the expected '%.*s'",
+                 (int)(len > 60 ? 60 : len), data, (int)(n > 60 ? 60 : n), text->valuestring);
+        return -1;
+    }
+    if (cJSON_IsString(file)) {
+        char path[2048];
+        cleanup_free char *want = NULL;
+        size_t wn = 0;
+        ap_error *e = NULL;
+        if (ap_fs_path(path, sizeof(path), "%s/%s", dir, file->valuestring) < 0 ||
+            ap_fs_read_file(AT_FDCWD, path, MAX_TEXT_OUTPUT, &want, &wn, &e) < 0) {
+            snprintf(why, wlen, "cannot read the expected output %s: %s", path,
+                     e ? e->msg : "path too long");
+            ap_error_release(&e);
+            return -1;
+        }
+        if (cJSON_IsNumber(tol))
+            return float_same(want, wn, data, len, tol->valuedouble, why, wlen);
+        if (wn == len && memcmp(want, data, len) == 0)
+            return 0;
+        size_t k = 0;
+        while (k < wn && k < len && want[k] == data[k])
+            k++;
+        snprintf(why, wlen, "the output differs from %s at byte %zu (%zu bytes, expected %zu)",
+                 file->valuestring, k, len, wn);
+        return -1;
+    }
+    if (cJSON_IsString(sha)) {
+        char hex[AP_SHA256_HEX_LEN + 1];
+        ap_sha256_hex(data, len, hex);
+        if (strcmp(hex, sha->valuestring) == 0 &&
+            (!cJSON_IsNumber(length) || (double)len == length->valuedouble))
+            return 0;
+        snprintf(why, wlen, "the output has sha256 %.16s... and %zu bytes, expected %.16s...%s%.0f%s",
+                 hex, len, sha->valuestring, cJSON_IsNumber(length) ? " and " : "",
+                 cJSON_IsNumber(length) ? length->valuedouble : 0,
+                 cJSON_IsNumber(length) ? " bytes" : "");
+        return -1;
+    }
+    snprintf(why, wlen, "the manifest gives no expected output this engine can check "
+                        "(text, file or sha256)");
+    return -1;
+}
+
+/* ---- one run -------------------------------------------------------------------------------- */
+
+static int make_memfd(const char *name, ap_error **err)
+{
+    int fd = memfd_create(name, MFD_CLOEXEC);
+    if (fd < 0)
+        ap_error_make(err, errno, "memfd_create for the run's %s", name);
+    return fd;
+}
+
+/* Maps the whole of fd (NULL for an empty file); *len gets its size. */
+static char *map_fd(int fd, size_t *len)
+{
+    struct stat st;
+    *len = 0;
+    if (fstat(fd, &st) < 0 || st.st_size == 0)
+        return NULL;
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    *len = (size_t)st.st_size;
+    return p;
+}
+
+/* The last line or so of what the command wrote on stderr, for error messages. */
+static void stderr_tail(int fd, char *out, size_t len)
+{
+    size_t n = 0;
+    char *p = map_fd(fd, &n);
+    out[0] = '\0';
+    if (p == NULL)
+        return;
+    size_t end = n;
+    while (end > 0 && (p[end - 1] == '\n' || p[end - 1] == ' '))
+        end--;
+    size_t start = end > 300 ? end - 300 : 0;
+    snprintf(out, len, "%.*s", (int)(end - start), p + start);
+    for (char *c = out; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    munmap(p, n);
+}
+
+static cJSON *record_json(const struct ap_run_record *r)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "wall_ns", (double)r->wall_ns);
+    cJSON_AddNumberToObject(j, "start_ns", (double)r->start_ns);
+    cJSON_AddNumberToObject(j, "cpu_user_ns", (double)r->cpu_user_ns);
+    cJSON_AddNumberToObject(j, "cpu_system_ns", (double)r->cpu_system_ns);
+    cJSON_AddNumberToObject(j, "cpu_total_ns", (double)r->cpu_total_ns);
+    cJSON_AddNumberToObject(j, "memory_peak_bytes", (double)r->memory_peak_bytes);
+    cJSON_AddNumberToObject(j, "maxrss_bytes", (double)r->maxrss_bytes);
+    cJSON_AddNumberToObject(j, "pids_peak", (double)r->pids_peak);
+    cJSON_AddNumberToObject(j, "cpu_throttled_periods", (double)r->nr_throttled);
+    if (r->exited)
+        cJSON_AddNumberToObject(j, "exit_code", r->exit_code);
+    else
+        cJSON_AddNumberToObject(j, "signal", r->term_signal);
+    return j;
+}
+
+static int env_set(char **env, size_t *n, char *kv)
+{
+    return ap_sandbox_env_set(env, n, AP_BENCH_MAX_ENV, kv);
+}
+
+/* One attempt: runs x; *noisy tells whether other work shared the workload CPUs. */
+static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
+                   cJSON **run, int *noisy, char *noise_why, size_t nlen, ap_error **err)
+{
+    const struct ap_bench_image *img = x->image;
+    char *env[AP_BENCH_MAX_ENV] = {NULL};
+    size_t n_env = 0;
+    for (size_t i = 0; i < img->n_env; i++)
+        env_set(env, &n_env, img->env[i]);
+    for (size_t i = 0; x->env != NULL && x->env[i] != NULL; i++)
+        if (env_set(env, &n_env, x->env[i]) < 0) {
+            ap_error_make(err, E2BIG, "%s: too many environment variables", x->label);
+            return -1;
+        }
+    cleanup_close int in = -1, out = -1, errfd = -1;
+    if (x->stdin_path != NULL) {
+        in = open(x->stdin_path, O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+            ap_error_make(err, errno, "%s: opening the input %s", x->label, x->stdin_path);
+            return -1;
+        }
+    }
+    if ((out = make_memfd("stdout", err)) < 0 || (errfd = make_memfd("stderr", err)) < 0)
+        return -1;
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(img->config, "WorkingDir");
+    struct ap_sandbox_spec spec = {
+        .rootfs = img->rootfs,
+        .argv = x->argv,
+        .envp = env,
+        .workdir = cJSON_IsString(wd) && wd->valuestring[0] == '/' ? wd->valuestring : "/",
+        .uid = 65534,
+        .gid = 65534,
+        .binds = x->binds,
+        .n_binds = x->n_binds,
+        .tmp_bytes = (uint64_t)b->tmp_bytes,
+        .net = x->net,
+        .limits = {.memory_bytes = x->memory_bytes ? x->memory_bytes : b->memory_limit,
+                   .cpuset = x->cpus ? x->cpus : b->wl_cpus,
+                   .pids_max = b->pids_max},
+        .nofile = (uint64_t)(x->nofile ? x->nofile : b->nofile),
+        .timeout_s = x->timeout_s,
+        .seccomp = &b->seccomp,
+        .stdin_fd = in,
+        .stdout_fd = out,
+        .stderr_fd = errfd,
+        .on_exec = x->on_exec,
+        .ctx = x->ctx,
+        .stop_fd = x->stop_fd,
+    };
+    struct ap_noise_snapshot snap;
+    int watching = x->noise_check && ap_noise_begin(spec.limits.cpuset, &snap, NULL) == 0;
+    if (ap_sandbox_run(&spec, rec, err) < 0) {
+        ap_error_wrap(err, "%s", x->label);
+        return -1;
+    }
+    struct ap_noise_report nr;
+    memset(&nr, 0, sizeof(nr));
+    *noisy = 0;
+    /* /proc/stat counts in ticks (10 ms a CPU): a shorter run cannot be judged by its own
+     * interval, only by the quiet check before its block. */
+    if (watching && ap_noise_end(&snap, rec->cpu_total_ns, &nr, NULL) == 0 &&
+        nr.wall_ns >= MIN_JUDGED_NS)
+        *noisy = ap_noise_judge(&nr, &b->noise, noise_why, nlen) == 1;
+    if (rec->interrupted) {
+        ap_error_make(err, EINTR, "%s: interrupted", x->label);
+        return -2;
+    }
+    char tail[400];
+    stderr_tail(errfd, tail, sizeof(tail));
+    if (rec->timed_out) {
+        ap_error_make(err, ETIMEDOUT, "%s: timed out after %.0f s", x->label, x->timeout_s);
+        ap_error_hint(err, "a slower machine needs a smaller profile (--profile quick)");
+        return -1;
+    }
+    if (rec->oom_killed) {
+        ap_error_make(err, ENOMEM, "%s: killed by the OOM killer at its memory limit (%lld B)",
+                      x->label, (long long)spec.limits.memory_bytes);
+        return -1;
+    }
+    if (!rec->stopped && (!rec->exited || rec->exit_code != 0)) {
+        ap_error_make(err, 0, "%s: %s %d%s%s", x->label, rec->exited ? "exit status" : "signal",
+                      rec->exited ? rec->exit_code : rec->term_signal, tail[0] ? ": " : "", tail);
+        return -1;
+    }
+    size_t len = 0;
+    char *data = map_fd(out, &len);
+    char hex[AP_SHA256_HEX_LEN + 1];
+    ap_sha256_hex(data ? data : "", len, hex);
+    if (x->expected != NULL) {
+        char why[512];
+        if (ap_bench_check_output(data ? data : "", len, x->expected, x->expected_dir, why,
+                                  sizeof(why)) < 0) {
+            if (data)
+                munmap(data, len);
+            ap_error_make(err, 0, "%s: wrong output, not measured: %s", x->label, why);
+            ap_error_hint(err, "a wrong answer is never a number: check the program and the "
+                               "manifest's expected output");
+            return -1;
+        }
+    }
+    if (data)
+        munmap(data, len);
+    *run = record_json(rec);
+    cJSON_AddStringToObject(*run, "stdout_sha256", hex);
+    cJSON_AddNumberToObject(*run, "stdout_bytes", (double)len);
+    cJSON_AddBoolToObject(*run, "output_checked", x->expected != NULL);
+    if (watching) {
+        cJSON *n = cJSON_AddObjectToObject(*run, "noise");
+        ap_noise_report_json(&nr, n);
+        if (*noisy)
+            cJSON_AddStringToObject(n, "warning", noise_why);
+    }
+    return 0;
+}
+
+int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
+                    cJSON **run, ap_error **err)
+{
+    *run = NULL;
+    char why[512] = "";
+    for (int tries = 0;; tries++) {
+        if (ap_bench_interrupted) {
+            ap_error_make(err, EINTR, "interrupted");
+            return -2;
+        }
+        int noisy = 0;
+        cJSON *r = NULL;
+        int rc = attempt(b, x, rec, &r, &noisy, why, sizeof(why), err);
+        if (rc < 0)
+            return rc;
+        if (!noisy) {
+            *run = r;
+            return 0;
+        }
+        if (tries < 2) {
+            ap_progress_line(&b->progress, "noise: %s: %s; running it again", x->label, why);
+            cJSON_Delete(r);
+            continue;
+        }
+        if (!b->o->allow_noisy) {
+            cJSON_Delete(r);
+            ap_error_make(err, 0, "%s: the machine is too noisy to measure: %s", x->label,
+                          why);
+            ap_error_hint(err, "stop what else runs on CPUs %s, or pass --allow-noisy to keep "
+                               "such samples (they are flagged in the results)",
+                          x->cpus ? x->cpus : b->wl_cpus);
+            return -1;
+        }
+        b->noisy_samples++;
+        cJSON_AddBoolToObject(r, "noisy", 1);
+        *run = r;
+        return 0;
+    }
+}
+
+int ap_bench_quiet_check(struct ap_bench *b, const char *what, ap_error **err)
+{
+    char why[512] = "";
+    struct ap_noise_report nr;
+    for (int i = 0; i < 10; i++) {
+        if (ap_bench_interrupted)
+            return -2;
+        if (ap_noise_quiet_check(b->wl_cpus, 0.5, &nr, err) < 0)
+            return -1;
+        if (ap_noise_judge(&nr, &b->noise, why, sizeof(why)) == 0)
+            return 0;
+        if (i == 0)
+            ap_progress_line(&b->progress, "noise: before %s: %s; waiting for quiet", what,
+                             why);
+        usleep(300000);
+    }
+    if (!b->o->allow_noisy) {
+        ap_error_make(err, 0, "before %s: the machine is too noisy to measure: %s", what, why);
+        ap_error_hint(err, "stop what else runs on CPUs %s, or pass --allow-noisy to measure "
+                           "anyway (the noise is recorded in the results)",
+                      b->wl_cpus);
+        return -1;
+    }
+    cJSON *w = cJSON_GetObjectItemCaseSensitive(b->doc, "warnings");
+    char text[700];
+    snprintf(text, sizeof(text), "before %s: %s", what, why);
+    cJSON_AddItemToArray(w, cJSON_CreateString(text));
+    ap_progress_line(&b->progress, "warning: %s (kept: --allow-noisy)", text);
+    return 0;
+}
+
+/* ---- measurements --------------------------------------------------------------------------- */
+
+cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suite,
+                            const char *workload, const char *image, cJSON *params)
+{
+    cJSON *m;
+    cJSON_ArrayForEach(m, b->measurements)
+    {
+        const cJSON *mid = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (!cJSON_IsString(mid) || strcmp(mid->valuestring, id) != 0)
+            continue;
+        const cJSON *kept = cJSON_GetObjectItemCaseSensitive(m, "params");
+        if (cJSON_Compare(kept, params, 1)) {
+            cJSON_Delete(params);
+            return m;
+        }
+        /* A resumed run with other parameters: its samples measure something else. */
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "metrics");
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "runs");
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "warnings");
+        cJSON_ReplaceItemInObjectCaseSensitive(m, "params", params);
+        cJSON_AddObjectToObject(m, "metrics");
+        cJSON_AddArrayToObject(m, "runs");
+        cJSON_AddArrayToObject(m, "warnings");
+        return m;
+    }
+    m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "id", id);
+    cJSON_AddStringToObject(m, "suite", suite);
+    cJSON_AddStringToObject(m, "workload", workload);
+    cJSON_AddStringToObject(m, "image", image);
+    struct ap_bench_image *img = ap_bench_image(b, image);
+    cJSON_AddStringToObject(m, "language", img ? img->language : "");
+    cJSON_AddItemToObject(m, "params", params);
+    cJSON_AddObjectToObject(m, "metrics");
+    cJSON_AddArrayToObject(m, "runs");
+    cJSON_AddArrayToObject(m, "warnings");
+    cJSON_AddItemToArray(b->measurements, m);
+    return m;
+}
+
+int ap_bench_count(const cJSON *m, const char *metric)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(m, "metrics"), metric);
+    return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(x, "samples"));
+}
+
+void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value)
+{
+    cJSON *metrics = cJSON_GetObjectItemCaseSensitive(m, "metrics");
+    cJSON *x = cJSON_GetObjectItemCaseSensitive(metrics, metric);
+    if (x == NULL) {
+        x = cJSON_AddObjectToObject(metrics, metric);
+        cJSON_AddStringToObject(x, "unit", unit);
+        cJSON_AddArrayToObject(x, "samples");
+    }
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(x, "samples"),
+                         cJSON_CreateNumber(value));
+}
+
+void ap_bench_add_run(cJSON *m, cJSON *run)
+{
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(m, "runs"), run);
+}
+
+void ap_bench_warn(struct ap_bench *b, cJSON *m, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    cJSON *w = cJSON_GetObjectItemCaseSensitive(m, "warnings");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, w)
+    {
+        if (cJSON_IsString(it) && strcmp(it->valuestring, text) == 0)
+            return;
+    }
+    cJSON_AddItemToArray(w, cJSON_CreateString(text));
+    ap_progress_line(&b->progress, "warning: %s: %s",
+                     cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring, text);
+}
+
+static void metric_stats(cJSON *metric)
+{
+    const cJSON *samples = cJSON_GetObjectItemCaseSensitive(metric, "samples");
+    int n = cJSON_GetArraySize(samples);
+    cJSON_DeleteItemFromObjectCaseSensitive(metric, "stats");
+    cJSON_DeleteItemFromObjectCaseSensitive(metric, "warning");
+    if (n == 0)
+        return;
+    double *x = calloc((size_t)n, sizeof(*x));
+    if (x == NULL)
+        return;
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, samples) x[i++] = it->valuedouble;
+    struct ap_stats s;
+    if (ap_stats_compute(x, (size_t)n, &s) == 0) {
+        cJSON *j = cJSON_AddObjectToObject(metric, "stats");
+        cJSON_AddNumberToObject(j, "n", (double)s.n);
+        cJSON_AddNumberToObject(j, "median", s.median);
+        cJSON_AddNumberToObject(j, "min", s.min);
+        cJSON_AddNumberToObject(j, "max", s.max);
+        cJSON_AddNumberToObject(j, "mean", s.mean);
+        cJSON_AddNumberToObject(j, "stddev", s.stddev);
+        cJSON_AddNumberToObject(j, "mad", s.mad);
+        cJSON_AddNumberToObject(j, "cv", isfinite(s.cv) ? s.cv : 0);
+        cJSON_AddNumberToObject(j, "ci95_lo", s.ci95_lo);
+        cJSON_AddNumberToObject(j, "ci95_hi", s.ci95_hi);
+        cJSON_AddBoolToObject(j, "unstable", s.unstable);
+        if (s.unstable) {
+            char why[256];
+            cJSON_AddStringToObject(metric, "warning",
+                                    ap_stats_unstable_reason(&s, why, sizeof(why)));
+        }
+    }
+    free(x);
+}
+
+int ap_bench_save(struct ap_bench *b, ap_error **err)
+{
+    cJSON *m;
+    cJSON_ArrayForEach(m, b->measurements)
+    {
+        cJSON *metric;
+        cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
+            metric_stats(metric);
+    }
+    if (ap_json_write_file(b->o->results_path, b->doc, err) < 0) {
+        ap_error_wrap(err, "writing the results");
+        return -1;
+    }
+    return 0;
+}
+
+void ap_bench_progress(struct ap_bench *b, double est_s, const char *what)
+{
+    b->est_done_s += est_s;
+    double f = b->est_total_s > 0 ? b->est_done_s / b->est_total_s : 0;
+    double spent = 0, eta = -1;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    spent = (double)ts.tv_sec + ts.tv_nsec / 1e9 - (double)b->progress.t0_ns / 1e9;
+    /* The estimate scaled by how fast this machine has gone through it so far. */
+    if (b->est_done_s > 0 && spent > 1)
+        eta = (b->est_total_s - b->est_done_s) * (spent / b->est_done_s);
+    ap_progress_update(&b->progress, f, eta, what);
+}
+
+/* ---- inputs --------------------------------------------------------------------------------- */
+
+int ap_bench_input(struct ap_bench *b, const cJSON *in_spec, char *out, size_t len, ap_error **err)
+{
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(in_spec, "generator");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(in_spec, "n");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(in_spec, "sha256");
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(in_spec, "length");
+    if (!cJSON_IsString(gen) || !cJSON_IsNumber(n) || !cJSON_IsString(sha) ||
+        !ap_sha256_hex_valid(sha->valuestring)) {
+        ap_error_make(err, EINVAL, "a stdin input needs generator, n and sha256");
+        return -1;
+    }
+    if (ap_fs_path(out, len, "%s/%s", b->inputs_dir, sha->valuestring) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "input path too long");
+        return -1;
+    }
+    char hex[AP_SHA256_HEX_LEN + 1];
+    uint64_t got = 0;
+    ap_error *e = NULL;
+    if (ap_sha256_file(AT_FDCWD, out, hex, &got, &e) == 0 && strcmp(hex, sha->valuestring) == 0)
+        return 0;
+    ap_error_release(&e);
+    if (ap_fs_mkdir_p(b->inputs_dir, 0755, err) < 0)
+        return -1;
+    /* The generator's Go program writes into a temporary file: a wrong or partial input is
+     * never kept under its digest's name. */
+    struct ap_bench_image *go = ap_bench_image(b, "go-1.23-static");
+    if (go == NULL) {
+        ap_error_make(err, ENOENT, "generating the %s input needs the image go-1.23-static",
+                      gen->valuestring);
+        return -1;
+    }
+    char tmp[1100], nbuf[32], label[128];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
+    snprintf(nbuf, sizeof(nbuf), "%.0f", n->valuedouble);
+    snprintf(label, sizeof(label), "generating the input: %s %s", gen->valuestring, nbuf);
+    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ap_error_make(err, errno, "creating %s", tmp);
+        return -1;
+    }
+    char *argv[] = {(char *)gen->valuestring, nbuf, NULL};
+    struct ap_sandbox_spec spec = {
+        .rootfs = go->rootfs,
+        .argv = argv,
+        .envp = go->env,
+        .workdir = "/",
+        .uid = 65534,
+        .gid = 65534,
+        .net = AP_NET_NONE,
+        .limits = {.memory_bytes = b->memory_limit, .pids_max = b->pids_max},
+        .timeout_s = 3600,
+        .seccomp = &b->seccomp,
+        .stdin_fd = -1,
+        .stdout_fd = fd,
+        .stderr_fd = -1,
+    };
+    ap_progress_line(&b->progress, "%s", label);
+    struct ap_run_record rec;
+    if (ap_sandbox_run(&spec, &rec, err) < 0 || !rec.exited || rec.exit_code != 0 ||
+        fsync(fd) < 0) {
+        if (*err == NULL)
+            ap_error_make(err, 0, "%s failed (%s %d)", label, rec.exited ? "exit" : "signal",
+                          rec.exited ? rec.exit_code : rec.term_signal);
+        unlink(tmp);
+        return -1;
+    }
+    if (ap_sha256_file(AT_FDCWD, tmp, hex, &got, err) < 0) {
+        unlink(tmp);
+        return -1;
+    }
+    if (strcmp(hex, sha->valuestring) != 0 ||
+        (cJSON_IsNumber(size) && (double)got != size->valuedouble)) {
+        unlink(tmp);
+        ap_error_make(err, 0, "%s: the input has sha256 %s and %llu bytes, the manifest expects "
+                              "%s",
+                      label, hex, (unsigned long long)got, sha->valuestring);
+        return -1;
+    }
+    if (rename(tmp, out) < 0) {
+        ap_error_make(err, errno, "renaming %s", tmp);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}

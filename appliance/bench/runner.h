@@ -1,0 +1,150 @@
+/* The runner behind the suites: the images of a run, one measured run in a fresh sandbox
+ * with its output checked and the machine's noise watched, and the measurements with their
+ * raw samples, saved after every sample. Internal to appliance/bench. */
+#ifndef AP_BENCH_RUNNER_H
+#define AP_BENCH_RUNNER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/error.h"
+#include "../core/json.h"
+#include "../core/progress.h"
+#include "../sandbox/sandbox.h"
+#include "bench.h"
+#include "noise.h"
+
+#define AP_BENCH_MAX_ENV 64
+
+/* A built image the run uses. */
+struct ap_bench_image {
+    char name[64];
+    char language[16]; /* "go" or "python" */
+    char layout[1024];
+    char rootfs[1024];
+    char digest[80];   /* "sha256:<hex>" of the manifest */
+    char lock_sha256[80];
+    uint64_t compressed_bytes, unpacked_bytes, files;
+    cJSON *config;     /* Env, Entrypoint, WorkingDir (owned) */
+    char *env[AP_BENCH_MAX_ENV];
+    size_t n_env;
+    char *interpreter; /* Entrypoint[0] of a Python image (points into config) */
+};
+
+struct ap_bench {
+    const struct ap_bench_opts *o;
+    cJSON *plan;          /* bench.json (owned) */
+    const cJSON *profile; /* plan.profiles[profile] */
+    const char *profile_name;
+    int repeat, warmup;
+    struct ap_bench_image images[AP_BENCH_MAX_IMAGES];
+    size_t n_images;
+    struct ap_seccomp seccomp;
+    char seccomp_sha256[80];
+    char wl_cpus[64], load_cpus[64], all_cpus[64];
+    int n_wl_cpus;
+    int64_t memory_limit, server_memory_limit, tmp_bytes, pids_max, nofile;
+    cJSON *doc;           /* the results document (owned) */
+    cJSON *measurements;  /* doc.measurements */
+    char inputs_dir[1024];
+    struct ap_progress progress;
+    double est_total_s, est_done_s; /* estimated seconds of the plan, and of what is done */
+    struct ap_noise_thresholds noise;
+    int noisy_samples;
+};
+
+/* Set by SIGINT/SIGTERM between sandboxed runs (a run in progress is torn down by the
+ * sandbox itself and reports `interrupted`). */
+extern volatile sig_atomic_t ap_bench_interrupted;
+
+/* The image named `name` among those loaded, or NULL. */
+struct ap_bench_image *ap_bench_image(struct ap_bench *b, const char *name);
+
+/* One measured run. */
+struct ap_bench_exec {
+    const struct ap_bench_image *image;
+    char *const *argv;            /* NULL-terminated */
+    char *const *env;             /* extra NAME=VALUE entries (NULL-terminated) or NULL */
+    const struct ap_bind *binds;
+    size_t n_binds;
+    const char *stdin_path;       /* NULL: /dev/null */
+    const cJSON *expected;        /* expected stdout ({text}|{file[,float_tolerance]}|
+                                   * {sha256,length}) or NULL: not checked */
+    const char *expected_dir;     /* where {file} lives */
+    const char *cpus;             /* cpuset (default: the workload CPUs) */
+    int64_t memory_bytes;         /* 0: the plan's limit */
+    double timeout_s;
+    enum ap_net_mode net;
+    int nofile;                   /* 0: the plan's */
+    void (*on_exec)(void *ctx, pid_t init_pid, struct ap_sandbox_live *live);
+    void *ctx;
+    int stop_fd;
+    int noise_check;              /* watch the workload CPUs for other work during the run */
+    int64_t expected_cpu_share;   /* unused: reserved */
+    const char *label;            /* "nbody on python-3.13", for messages */
+};
+
+/* Runs x in a fresh sandbox and fills rec; *run gets a JSON record of the run (the record's
+ * figures, the noise seen, the output's sha256). A set-up failure, a non-zero exit, an OOM
+ * kill, a timeout or an output that differs from x->expected is an error naming the run;
+ * with noise_check, a run on noisy CPUs is retried (twice), then refused unless
+ * --allow-noisy. Returns -2 when interrupted. */
+int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
+                    cJSON **run, ap_error **err);
+
+/* Before a block of runs: waits (up to a few seconds) for the workload CPUs to be quiet;
+ * noisy after that is an error unless --allow-noisy (then a warning in the results). */
+int ap_bench_quiet_check(struct ap_bench *b, const char *what, ap_error **err);
+
+/* Finds the measurement `id` (kept from a resumed run) or adds it, with its suite, workload,
+ * image and params (params is owned by the measurement from now on; it replaces the kept
+ * one only when the kept one differs, and then the kept samples are dropped). */
+cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suite,
+                            const char *workload, const char *image, cJSON *params);
+
+/* Samples of `metric` already in m. */
+int ap_bench_count(const cJSON *m, const char *metric);
+/* Appends one raw sample to m's metric (created with its unit on first use). */
+void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value);
+/* Appends a run record (owned by m from now on) to m's runs. */
+void ap_bench_add_run(cJSON *m, cJSON *run);
+/* Appends a warning text to m. */
+void ap_bench_warn(struct ap_bench *b, cJSON *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Recomputes every metric's statistics and writes the results file atomically. */
+int ap_bench_save(struct ap_bench *b, ap_error **err);
+
+/* Progress: `est_s` estimated seconds just done; what runs next. */
+void ap_bench_progress(struct ap_bench *b, double est_s, const char *what);
+
+/* Profile numbers from the plan. */
+double ap_bench_num(const struct ap_bench *b, const char *key, double dflt);
+
+/* The workload manifest at <workloads>/<rel>/workload.json (caller owns). */
+int ap_bench_manifest(struct ap_bench *b, const char *rel, cJSON **out, ap_error **err);
+
+/* The entry of a manifest a profile uses ("check", "standard" or "published"), or NULL. */
+const cJSON *ap_bench_profile_entry(const struct ap_bench *b, const cJSON *manifest);
+
+/* The input file for a task reading stdin (generated once with our Go fasta in a sandbox,
+ * checked against the manifest's sha256/length, kept in the cache); path in out. */
+int ap_bench_input(struct ap_bench *b, const cJSON *stdin_spec, char *out, size_t len,
+                   ap_error **err);
+
+/* Checks output bytes against an expected spec; 0 same, -1 with why filled. */
+int ap_bench_check_output(const char *data, size_t len, const cJSON *expected, const char *dir,
+                          char *why, size_t wlen);
+
+/* The suites. */
+int ap_bench_suite_size(struct ap_bench *b, ap_error **err);
+int ap_bench_suite_startup(struct ap_bench *b, ap_error **err);
+int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_error **err);
+int ap_bench_suite_threads(struct ap_bench *b, ap_error **err);
+int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err);
+
+/* Plan estimates in seconds, for the ETA (before anything runs). */
+double ap_bench_estimate(struct ap_bench *b, unsigned suites);
+
+#endif

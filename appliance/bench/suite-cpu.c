@@ -1,0 +1,414 @@
+/* The cpu suite (the ten Benchmarks Game tasks, wall and CPU time), the memory peak of each
+ * task, and the threads suite (one CPU-bound task split over 1, 2, 4, 8 workers). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "runner.h"
+
+#define MAX_ARGS 32
+#define MAX_TASKS 32
+
+/* The images taking part, Go first then the Python ones, in the plan's order. */
+static size_t cpu_images(struct ap_bench *b, const cJSON *python_only,
+                         struct ap_bench_image **out)
+{
+    size_t n = 0;
+    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
+    const cJSON *go = cJSON_GetObjectItemCaseSensitive(imgs, "go");
+    struct ap_bench_image *g = cJSON_IsString(go) ? ap_bench_image(b, go->valuestring) : NULL;
+    if (g != NULL)
+        out[n++] = g;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(imgs, "python"))
+    {
+        if (!cJSON_IsString(it) || n == AP_BENCH_MAX_IMAGES)
+            continue;
+        if (python_only != NULL) {
+            int listed = 0;
+            const cJSON *p;
+            cJSON_ArrayForEach(p, python_only) listed |=
+                cJSON_IsString(p) && strcmp(p->valuestring, it->valuestring) == 0;
+            if (!listed)
+                continue;
+        }
+        struct ap_bench_image *p = ap_bench_image(b, it->valuestring);
+        if (p != NULL)
+            out[n++] = p;
+    }
+    return n;
+}
+
+/* argv for the image's language from a manifest's languages.<lang>.command: "N" and "W"
+ * replaced, a Go program looked up by name in the image's PATH, a Python program run by the
+ * image's own interpreter. Strings are kept in store (size MAX_ARGS x 64). */
+static int task_argv(const cJSON *manifest, const struct ap_bench_image *img, const char *n,
+                     const char *w, char **argv, char (*store)[64], ap_error **err)
+{
+    const cJSON *lang = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(manifest, "languages"), img->language);
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(lang, "command");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(manifest, "name");
+    if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) == 0) {
+        ap_error_make(err, EINVAL, "workload %s has no %s command",
+                      cJSON_IsString(name) ? name->valuestring : "?", img->language);
+        return -1;
+    }
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cmd)
+    {
+        if (!cJSON_IsString(it) || i + 1 >= MAX_ARGS)
+            continue;
+        const char *s = it->valuestring;
+        if (strcmp(s, "N") == 0 && n != NULL)
+            s = n;
+        else if (strcmp(s, "W") == 0 && w != NULL)
+            s = w;
+        if (i == 0 && strcmp(img->language, "go") == 0 && strrchr(s, '/') != NULL)
+            s = strrchr(s, '/') + 1;
+        if (i == 0 && strcmp(img->language, "python") == 0 && img->interpreter != NULL)
+            s = img->interpreter;
+        snprintf(store[i], 64, "%s", s);
+        argv[i] = store[i];
+        i++;
+    }
+    argv[i] = NULL;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The task folders under workloads/bg, sorted. */
+static size_t list_tasks(struct ap_bench *b, char **names)
+{
+    char dir[1100];
+    snprintf(dir, sizeof(dir), "%s/bg", b->o->workloads_dir);
+    cleanup_dir DIR *d = opendir(dir);
+    size_t n = 0;
+    if (d == NULL)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < MAX_TASKS) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (b->o->only != NULL && strstr(e->d_name, b->o->only) == NULL)
+            continue;
+        names[n++] = strdup(e->d_name);
+    }
+    qsort(names, n, sizeof(*names), cmp_str);
+    return n;
+}
+
+/* Estimated seconds of one run, for the ETA. */
+static double run_estimate(const struct ap_bench *b, const char *task,
+                           const struct ap_bench_image *img)
+{
+    int py = strcmp(img->language, "python") == 0;
+    if (strcmp(b->profile_name, "quick") == 0)
+        return py ? 0.3 : 0.05;
+    if (strcmp(b->profile_name, "standard") == 0)
+        return py ? 3.0 : 0.4;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(b->plan, "published_estimates_s"), task);
+    const cJSON *v = cJSON_GetArrayItem(t, py ? 1 : 0);
+    return cJSON_IsNumber(v) ? v->valuedouble : (py ? 300 : 20);
+}
+
+double ap_bench_estimate(struct ap_bench *b, unsigned suites)
+{
+    double total = 0;
+    struct ap_bench *mb = b;
+    struct ap_bench_image *imgs[AP_BENCH_MAX_IMAGES];
+    size_t ni = cpu_images(mb, NULL, imgs);
+    char *tasks[MAX_TASKS];
+    size_t nt = list_tasks(mb, tasks);
+    int runs = b->repeat + b->warmup;
+    if (suites & (AP_SUITE_CPU | AP_SUITE_MEMORY))
+        for (size_t t = 0; t < nt; t++)
+            for (size_t i = 0; i < ni; i++)
+                total += runs * run_estimate(b, tasks[t], imgs[i]);
+    for (size_t t = 0; t < nt; t++)
+        free(tasks[t]);
+    if (suites & AP_SUITE_THREADS)
+        total += (double)ni * 4 * runs * (strcmp(b->profile_name, "quick") == 0 ? 0.3 : 3.0);
+    if (suites & AP_SUITE_STARTUP)
+        total += ap_bench_num(b, "startup_repeat", 10) * (double)ni * 2 * 0.1 +
+                 ap_bench_num(b, "service_repeat", 2) * 10 * 1.5;
+    if (suites & (AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)) {
+        double per = 0;
+        const cJSON *levels = cJSON_GetObjectItemCaseSensitive(b->profile, "http_connections");
+        const cJSON *rates = cJSON_GetObjectItemCaseSensitive(b->profile, "latency_rates");
+        if (suites & AP_SUITE_HTTP)
+            per += cJSON_GetArraySize(levels) *
+                   (ap_bench_num(b, "http_seconds", 1) * ap_bench_num(b, "http_repeat", 1) +
+                    ap_bench_num(b, "http_warmup_seconds", 0.3));
+        if (suites & AP_SUITE_LATENCY)
+            per += cJSON_GetArraySize(rates) * (ap_bench_num(b, "latency_seconds", 1) + 0.5);
+        if (suites & AP_SUITE_MEMORY)
+            per += ap_bench_num(b, "memory_seconds", 2) + 2;
+        total += 10 * (per + 1);
+    }
+    return total;
+}
+
+/* One task: warmups, then rounds in which every image runs once, the order rotating each
+ * round so drift hits every image alike. */
+static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with_memory,
+                    struct ap_bench_image **imgs, size_t ni, ap_error **err)
+{
+    char rel[256];
+    snprintf(rel, sizeof(rel), "bg/%s", task);
+    cleanup_cjson cJSON *man = NULL;
+    if (ap_bench_manifest(b, rel, &man, err) < 0)
+        return -1;
+    const cJSON *entry = ap_bench_profile_entry(b, man);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(entry, "n");
+    const cJSON *expected = cJSON_GetObjectItemCaseSensitive(entry, "expected");
+    const cJSON *stdin_spec = cJSON_GetObjectItemCaseSensitive(entry, "stdin");
+    if (!cJSON_IsNumber(n) || !cJSON_IsObject(expected)) {
+        ap_error_make(err, EINVAL, "%s/%s/workload.json has no %s entry with n and expected",
+                      b->o->workloads_dir, rel, b->profile_name);
+        return -1;
+    }
+    char nbuf[32], dir[1100], input[1100];
+    snprintf(nbuf, sizeof(nbuf), "%.0f", n->valuedouble);
+    snprintf(dir, sizeof(dir), "%s/%s", b->o->workloads_dir, rel);
+    const char *stdin_path = NULL;
+    if (cJSON_IsObject(stdin_spec)) {
+        if (ap_bench_input(b, stdin_spec, input, sizeof(input), err) < 0) {
+            ap_error_wrap(err, "%s", task);
+            return -1;
+        }
+        stdin_path = input;
+    }
+    double timeout = ap_bench_num(b, "cpu_timeout_s", 600);
+    char wl[1100];
+    snprintf(wl, sizeof(wl), "%s", b->o->workloads_dir);
+    struct ap_bind bind = {wl, "/workloads", 1};
+    cJSON *mcpu[AP_BENCH_MAX_IMAGES] = {NULL}, *mmem[AP_BENCH_MAX_IMAGES] = {NULL};
+    char *argv[AP_BENCH_MAX_IMAGES][MAX_ARGS];
+    char store[AP_BENCH_MAX_IMAGES][MAX_ARGS][64];
+    int need = 0;
+    for (size_t i = 0; i < ni; i++) {
+        if (task_argv(man, imgs[i], nbuf, NULL, argv[i], store[i], err) < 0)
+            return -1;
+        char id[256];
+        cJSON *params = cJSON_CreateObject();
+        cJSON_AddNumberToObject(params, "n", n->valuedouble);
+        if (stdin_path != NULL)
+            cJSON_AddItemToObject(params, "stdin", cJSON_Duplicate(stdin_spec, 1));
+        cJSON *av = cJSON_AddArrayToObject(params, "command");
+        for (int k = 0; argv[i][k] != NULL; k++)
+            cJSON_AddItemToArray(av, cJSON_CreateString(argv[i][k]));
+        cJSON_AddStringToObject(params, "cpuset", b->wl_cpus);
+        cJSON_AddNumberToObject(params, "memory_limit_bytes", (double)b->memory_limit);
+        cJSON_AddNumberToObject(params, "warmup", b->warmup);
+        cJSON_AddNumberToObject(params, "repeat", b->repeat);
+        cJSON_AddStringToObject(params, "profile", b->profile_name);
+        cJSON *mparams = cJSON_Duplicate(params, 1);
+        if (with_cpu) {
+            snprintf(id, sizeof(id), "cpu/%s/%s", task, imgs[i]->name);
+            mcpu[i] = ap_bench_measurement(b, id, "cpu", task, imgs[i]->name, params);
+            need |= ap_bench_count(mcpu[i], "wall_s") < b->repeat;
+        } else {
+            cJSON_Delete(params);
+        }
+        if (with_memory) {
+            if (with_cpu)
+                cJSON_AddStringToObject(mparams, "same_runs_as", id);
+            snprintf(id, sizeof(id), "memory/task/%s/%s", task, imgs[i]->name);
+            mmem[i] = ap_bench_measurement(b, id, "memory", task, imgs[i]->name, mparams);
+            need |= ap_bench_count(mmem[i], "peak_bytes") < b->repeat;
+        } else {
+            cJSON_Delete(mparams);
+        }
+    }
+    if (!need) {
+        for (size_t i = 0; i < ni; i++)
+            ap_bench_progress(b, (b->repeat + b->warmup) * run_estimate(b, task, imgs[i]), task);
+        return 0;
+    }
+    int rc = ap_bench_quiet_check(b, task, err);
+    if (rc < 0)
+        return rc;
+    for (int r = -b->warmup; r < b->repeat; r++) {
+        for (size_t k = 0; k < ni; k++) {
+            size_t i = (k + (size_t)(r < 0 ? 0 : r)) % ni;
+            cJSON *m = mcpu[i] ? mcpu[i] : mmem[i];
+            const char *metric = mcpu[i] ? "wall_s" : "peak_bytes";
+            if (r >= 0 && ap_bench_count(m, metric) > r)
+                continue;
+            char label[160], what[160];
+            snprintf(label, sizeof(label), "%s %s on %s", task, nbuf, imgs[i]->name);
+            snprintf(what, sizeof(what), "%s %s%s %d/%d", task, imgs[i]->name,
+                     r < 0 ? " warmup" : "", r < 0 ? r + b->warmup + 1 : r + 1,
+                     r < 0 ? b->warmup : b->repeat);
+            ap_bench_progress(b, 0, what);
+            int py = strcmp(imgs[i]->language, "python") == 0;
+            struct ap_bench_exec x = {
+                .image = imgs[i],
+                .argv = argv[i],
+                .binds = py ? &bind : NULL,
+                .n_binds = py ? 1 : 0,
+                .stdin_path = stdin_path,
+                .expected = expected,
+                .expected_dir = dir,
+                .timeout_s = timeout,
+                .net = AP_NET_NONE,
+                .noise_check = r >= 0,
+                .label = label,
+            };
+            struct ap_run_record rec;
+            cJSON *run = NULL;
+            rc = ap_bench_sample(b, &x, &rec, &run, err);
+            if (rc < 0)
+                return rc;
+            ap_bench_progress(b, run_estimate(b, task, imgs[i]), what);
+            if (r < 0) {
+                cJSON_Delete(run);
+                continue;
+            }
+            if (mcpu[i] != NULL) {
+                ap_bench_add(mcpu[i], "wall_s", "s", (double)rec.wall_ns / 1e9);
+                ap_bench_add(mcpu[i], "cpu_s", "s", (double)rec.cpu_total_ns / 1e9);
+                ap_bench_add(mcpu[i], "cpu_user_s", "s", (double)rec.cpu_user_ns / 1e9);
+                ap_bench_add(mcpu[i], "cpu_system_s", "s", (double)rec.cpu_system_ns / 1e9);
+                ap_bench_add(mcpu[i], "peak_bytes", "B", (double)rec.memory_peak_bytes);
+                ap_bench_add(mcpu[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes);
+            }
+            if (mmem[i] != NULL) {
+                ap_bench_add(mmem[i], "peak_bytes", "B", (double)rec.memory_peak_bytes);
+                ap_bench_add(mmem[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes);
+            }
+            if (mcpu[i] != NULL && mmem[i] != NULL)
+                ap_bench_add_run(mmem[i], cJSON_Duplicate(run, 1));
+            ap_bench_add_run(m == mcpu[i] ? mcpu[i] : mmem[i], run);
+            if ((rc = ap_bench_save(b, err)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_error **err)
+{
+    struct ap_bench_image *imgs[AP_BENCH_MAX_IMAGES];
+    size_t ni = cpu_images(b, NULL, imgs);
+    if (ni == 0)
+        return 0;
+    char *tasks[MAX_TASKS];
+    size_t nt = list_tasks(b, tasks);
+    int rc = 0;
+    for (size_t t = 0; t < nt && rc == 0; t++)
+        rc = run_task(b, tasks[t], with_cpu, with_memory, imgs, ni, err);
+    for (size_t t = 0; t < nt; t++)
+        free(tasks[t]);
+    return rc;
+}
+
+int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
+{
+    if (b->o->only != NULL && strstr("threads", b->o->only) == NULL)
+        return 0;
+    cleanup_cjson cJSON *man = NULL;
+    if (ap_bench_manifest(b, "threads", &man, err) < 0)
+        return -1;
+    const cJSON *entry = ap_bench_profile_entry(b, man);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(entry, "n");
+    const cJSON *expected = cJSON_GetObjectItemCaseSensitive(entry, "expected");
+    if (!cJSON_IsNumber(n) || !cJSON_IsObject(expected)) {
+        ap_error_make(err, EINVAL, "threads/workload.json has no %s entry with n and expected",
+                      b->profile_name);
+        return -1;
+    }
+    const cJSON *py_images = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "languages"),
+                                         "python"),
+        "images");
+    struct ap_bench_image *imgs[AP_BENCH_MAX_IMAGES];
+    size_t ni = cpu_images(b, py_images, imgs);
+    const cJSON *workers = cJSON_GetObjectItemCaseSensitive(b->profile, "threads_workers");
+    if (!cJSON_IsArray(workers))
+        workers = cJSON_GetObjectItemCaseSensitive(man, "workers");
+    char nbuf[32], wl[1100];
+    snprintf(nbuf, sizeof(nbuf), "%.0f", n->valuedouble);
+    snprintf(wl, sizeof(wl), "%s", b->o->workloads_dir);
+    struct ap_bind bind = {wl, "/workloads", 1};
+    int rc = ap_bench_quiet_check(b, "threads", err);
+    if (rc < 0)
+        return rc;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, workers)
+    {
+        if (!cJSON_IsNumber(w))
+            continue;
+        char wbuf[16];
+        snprintf(wbuf, sizeof(wbuf), "%d", w->valueint);
+        cJSON *ms[AP_BENCH_MAX_IMAGES];
+        char *argv[AP_BENCH_MAX_IMAGES][MAX_ARGS];
+        char store[AP_BENCH_MAX_IMAGES][MAX_ARGS][64];
+        for (size_t i = 0; i < ni; i++) {
+            if (task_argv(man, imgs[i], nbuf, wbuf, argv[i], store[i], err) < 0)
+                return -1;
+            char id[160];
+            snprintf(id, sizeof(id), "threads/%s/%s/w%d", "threads", imgs[i]->name, w->valueint);
+            cJSON *params = cJSON_CreateObject();
+            cJSON_AddNumberToObject(params, "n", n->valuedouble);
+            cJSON_AddNumberToObject(params, "workers", w->valueint);
+            cJSON_AddStringToObject(params, "cpuset", b->all_cpus);
+            cJSON_AddNumberToObject(params, "repeat", b->repeat);
+            cJSON_AddStringToObject(params, "profile", b->profile_name);
+            ms[i] = ap_bench_measurement(b, id, "threads", "threads", imgs[i]->name, params);
+        }
+        for (int r = -b->warmup; r < b->repeat; r++) {
+            for (size_t k = 0; k < ni; k++) {
+                size_t i = (k + (size_t)(r < 0 ? 0 : r)) % ni;
+                if (ap_bench_count(ms[i], "wall_s") >= b->repeat ||
+                    (r >= 0 && ap_bench_count(ms[i], "wall_s") > r))
+                    continue;
+                char label[160];
+                snprintf(label, sizeof(label), "threads %s with %s workers on %s", nbuf, wbuf,
+                         imgs[i]->name);
+                ap_bench_progress(b, 0, label);
+                int py = strcmp(imgs[i]->language, "python") == 0;
+                struct ap_bench_exec x = {
+                    .image = imgs[i],
+                    .argv = argv[i],
+                    .binds = py ? &bind : NULL,
+                    .n_binds = py ? 1 : 0,
+                    .expected = expected,
+                    .cpus = b->all_cpus,
+                    .timeout_s = ap_bench_num(b, "cpu_timeout_s", 600),
+                    .net = AP_NET_NONE,
+                    .noise_check = r >= 0,
+                    .label = label,
+                };
+                struct ap_run_record rec;
+                cJSON *run = NULL;
+                rc = ap_bench_sample(b, &x, &rec, &run, err);
+                if (rc < 0)
+                    return rc;
+                ap_bench_progress(b, strcmp(b->profile_name, "quick") == 0 ? 0.3 : 3.0, label);
+                if (r < 0) {
+                    cJSON_Delete(run);
+                    continue;
+                }
+                ap_bench_add(ms[i], "wall_s", "s", (double)rec.wall_ns / 1e9);
+                ap_bench_add(ms[i], "cpu_s", "s", (double)rec.cpu_total_ns / 1e9);
+                ap_bench_add(ms[i], "peak_bytes", "B", (double)rec.memory_peak_bytes);
+                ap_bench_add_run(ms[i], run);
+                if ((rc = ap_bench_save(b, err)) < 0)
+                    return rc;
+            }
+        }
+    }
+    return 0;
+}

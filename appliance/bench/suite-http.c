@@ -1,0 +1,827 @@
+/* The JSON servers: service start (exec to the first valid 200), memory idle and under 1,000
+ * keep-alive connections, closed-loop throughput at TechEmpower's concurrency levels and
+ * open-loop latency at constant rates. Each server runs in a sandbox of its own, pinned to
+ * the workload CPUs, and our load generator joins its network namespace from the load CPUs. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "hist.h"
+#include "loadgen.h"
+#include "runner.h"
+
+#define MAX_SERVERS 16
+#define MAX_ARGS 32
+#define READY_TIMEOUT_S 60.0
+#define MEM_SAMPLES 4096
+
+struct server {
+    struct ap_bench *b;
+    char name[64], framework[64];
+    struct ap_bench_image *img;
+    char *argv[MAX_ARGS];
+    char argv_store[MAX_ARGS][160];
+    char *env[16];
+    char env_store[16][256];
+    struct ap_bind binds[4];
+    char bind_src[4][1100], bind_dst[4][256];
+    size_t n_binds;
+    int port;
+    char path[128];
+    /* While it runs. */
+    pthread_t thread;
+    int started;
+    int stop_fd;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int execd, finished;
+    pid_t init_pid;
+    struct ap_sandbox_live *live;
+    int64_t t_call_ns, t_exec_ns, t_ready_ns;
+    int rc;
+    ap_error *err;
+    struct ap_run_record rec;
+    cJSON *run;
+    int netns_fd, pidfd;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- the servers' manifests ------------------------------------------------------------------ */
+
+static void add_arg(struct server *s, int *n, const char *v)
+{
+    if (*n + 1 >= MAX_ARGS)
+        return;
+    snprintf(s->argv_store[*n], sizeof(s->argv_store[*n]), "%s", v);
+    s->argv[*n] = s->argv_store[*n];
+    (*n)++;
+    s->argv[*n] = NULL;
+}
+
+static int load_server(struct ap_bench *b, const char *lang, const char *dir_name,
+                       struct server *s, ap_error **err)
+{
+    char rel[300];
+    snprintf(rel, sizeof(rel), "servers/%s/%s", lang, dir_name);
+    cleanup_cjson cJSON *m = NULL;
+    if (ap_bench_manifest(b, rel, &m, err) < 0)
+        return -1;
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "available")))
+        return 0;
+    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
+    const cJSON *iname = cJSON_GetObjectItemCaseSensitive(
+        imgs, strcmp(lang, "go") == 0 ? "go" : "python_web");
+    s->img = cJSON_IsString(iname) ? ap_bench_image(b, iname->valuestring) : NULL;
+    if (s->img == NULL)
+        return 0;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
+    const cJSON *fw = cJSON_GetObjectItemCaseSensitive(m, "framework");
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(m, "command");
+    const cJSON *port = cJSON_GetObjectItemCaseSensitive(m, "port");
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(m, "endpoint");
+    if (!cJSON_IsString(name) || !cJSON_IsArray(cmd) || !cJSON_IsNumber(port)) {
+        ap_error_make(err, EINVAL, "%s/%s/workload.json: name, command and port are needed",
+                      b->o->workloads_dir, rel);
+        return -1;
+    }
+    if (b->o->only != NULL && strstr(name->valuestring, b->o->only) == NULL)
+        return 0;
+    snprintf(s->name, sizeof(s->name), "%s", name->valuestring);
+    snprintf(s->framework, sizeof(s->framework), "%s", cJSON_IsString(fw) ? fw->valuestring : "");
+    snprintf(s->path, sizeof(s->path), "%s", cJSON_IsString(ep) ? ep->valuestring : "/json");
+    s->port = port->valueint;
+    int n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cmd)
+    {
+        if (!cJSON_IsString(it))
+            continue;
+        if (n == 0 && strcmp(lang, "go") == 0) {
+            /* The binary lives in the runtime image under the plan's servers folder. */
+            const cJSON *dirj = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(b->plan, "go_binaries"), "servers");
+            const char *base = strrchr(it->valuestring, '/');
+            char full[160];
+            snprintf(full, sizeof(full), "%s/%s",
+                     cJSON_IsString(dirj) ? dirj->valuestring : "/usr/local/bin/servers",
+                     base ? base + 1 : it->valuestring);
+            add_arg(s, &n, full);
+            continue;
+        }
+        add_arg(s, &n, it->valuestring);
+    }
+    char addr[64], workers[16];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
+    snprintf(workers, sizeof(workers), "%d", b->n_wl_cpus);
+    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(m, "addr_param");
+    const cJSON *wp = cJSON_GetObjectItemCaseSensitive(m, "workers_param");
+    const cJSON *af = cJSON_GetObjectItemCaseSensitive(ap, "flag");
+    const cJSON *wf = cJSON_GetObjectItemCaseSensitive(wp, "flag");
+    if (cJSON_IsString(af)) {
+        add_arg(s, &n, af->valuestring);
+        add_arg(s, &n, addr);
+    }
+    if (cJSON_IsString(wf)) {
+        add_arg(s, &n, wf->valuestring);
+        add_arg(s, &n, workers);
+    }
+    size_t ne = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "env"))
+    {
+        if (cJSON_IsString(it) && ne + 1 < 16) {
+            snprintf(s->env_store[ne], sizeof(s->env_store[ne]), "%s=%s", it->string,
+                     it->valuestring);
+            s->env[ne] = s->env_store[ne];
+            ne++;
+        }
+    }
+    s->env[ne] = NULL;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
+                               cJSON_GetObjectItemCaseSensitive(m, "run"), "binds"))
+    {
+        const cJSON *src = cJSON_GetObjectItemCaseSensitive(it, "src");
+        const cJSON *dst = cJSON_GetObjectItemCaseSensitive(it, "dst");
+        const cJSON *mode = cJSON_GetObjectItemCaseSensitive(it, "mode");
+        if (!cJSON_IsString(src) || !cJSON_IsString(dst) || s->n_binds == 4)
+            continue;
+        /* Sources are named from the top of the tree ("images/workloads/..."). */
+        const char *prefix = "images/workloads";
+        const char *rest = strncmp(src->valuestring, prefix, strlen(prefix)) == 0
+                               ? src->valuestring + strlen(prefix)
+                               : NULL;
+        if (rest != NULL)
+            snprintf(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s%s",
+                     b->o->workloads_dir, rest);
+        else
+            snprintf(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s", src->valuestring);
+        snprintf(s->bind_dst[s->n_binds], sizeof(s->bind_dst[0]), "%s", dst->valuestring);
+        s->binds[s->n_binds] = (struct ap_bind){s->bind_src[s->n_binds], s->bind_dst[s->n_binds],
+                                                !cJSON_IsString(mode) ||
+                                                    strcmp(mode->valuestring, "rw") != 0};
+        s->n_binds++;
+    }
+    return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every available server whose image takes part: Go first, then Python. */
+static int list_servers(struct ap_bench *b, struct server *out, size_t *n, ap_error **err)
+{
+    *n = 0;
+    const char *langs[] = {"go", "python"};
+    for (size_t l = 0; l < 2; l++) {
+        char dir[1100];
+        snprintf(dir, sizeof(dir), "%s/servers/%s", b->o->workloads_dir, langs[l]);
+        cleanup_dir DIR *d = opendir(dir);
+        if (d == NULL)
+            continue;
+        char *names[64];
+        size_t nn = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL && nn < 64) {
+            char m[1400];
+            snprintf(m, sizeof(m), "%s/%s/workload.json", dir, e->d_name);
+            if (e->d_name[0] != '.' && access(m, F_OK) == 0)
+                names[nn++] = strdup(e->d_name);
+        }
+        qsort(names, nn, sizeof(*names), cmp_str);
+        int rc = 0;
+        for (size_t i = 0; i < nn; i++) {
+            if (rc >= 0 && *n < MAX_SERVERS) {
+                memset(&out[*n], 0, sizeof(out[*n]));
+                out[*n].b = b;
+                rc = load_server(b, langs[l], names[i], &out[*n], err);
+                if (rc > 0)
+                    (*n)++;
+            }
+            free(names[i]);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- one server's life ----------------------------------------------------------------------- */
+
+static void on_exec(void *ctx, pid_t pid, struct ap_sandbox_live *live)
+{
+    struct server *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    s->t_exec_ns = mono_ns();
+    s->init_pid = pid;
+    s->live = live;
+    s->execd = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *server_main(void *arg)
+{
+    struct server *s = arg;
+    char label[160];
+    snprintf(label, sizeof(label), "server %s", s->name);
+    struct ap_bench_exec x = {
+        .image = s->img,
+        .argv = s->argv,
+        .env = s->env,
+        .binds = s->binds,
+        .n_binds = s->n_binds,
+        .memory_bytes = s->b->server_memory_limit,
+        .timeout_s = 0,
+        .net = AP_NET_LOOPBACK,
+        .on_exec = on_exec,
+        .ctx = s,
+        .stop_fd = s->stop_fd,
+        .label = label,
+    };
+    s->rc = ap_bench_sample(s->b, &x, &s->rec, &s->run, &s->err);
+    pthread_mutex_lock(&s->mu);
+    s->finished = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static int server_stop(struct server *s, ap_error **err);
+
+/* Starts s and waits for its first valid HTTP 200 (at most READY_TIMEOUT_S). */
+static int server_start(struct server *s, ap_error **err)
+{
+    s->execd = s->finished = 0;
+    s->netns_fd = s->pidfd = -1;
+    s->rc = 0;
+    s->err = NULL;
+    s->run = NULL;
+    s->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (s->stop_fd < 0) {
+        ap_error_make(err, errno, "eventfd");
+        return -1;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->t_call_ns = mono_ns();
+    if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
+        ap_error_make(err, errno, "starting a thread for %s", s->name);
+        close(s->stop_fd);
+        return -1;
+    }
+    s->started = 1;
+    pthread_mutex_lock(&s->mu);
+    while (!s->execd && !s->finished)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    if (!s->execd) {
+        server_stop(s, err);
+        if (*err == NULL)
+            ap_error_make(err, 0, "server %s ended before it ran", s->name);
+        return -1;
+    }
+    char ns[64];
+    snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)s->init_pid);
+    s->netns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+    s->pidfd = (int)syscall(SYS_pidfd_open, s->init_pid, 0);
+    if (s->netns_fd < 0 || s->pidfd < 0) {
+        ap_error_make(err, errno, "server %s: joining its network namespace", s->name);
+        server_stop(s, err);
+        return -1;
+    }
+    struct ap_load_probe_spec probe = {
+        .addr = "127.0.0.1",
+        .port = (uint16_t)s->port,
+        .path = s->path,
+        .netns_fd = s->netns_fd,
+        .deadline_ns = ap_load_now_ns() + (int64_t)(READY_TIMEOUT_S * 1e9),
+        .interval_ns = 1000000,
+        .pidfd = s->pidfd,
+    };
+    struct ap_load_probe_result pr;
+    int prc = ap_load_probe(&probe, &pr, err);
+    s->t_ready_ns = pr.ok_ns;
+    if (prc < 0) {
+        ap_error_wrap(err, "server %s did not answer a valid HTTP 200", s->name);
+        ap_error *e2 = NULL;
+        server_stop(s, &e2);
+        if (e2 != NULL) {
+            ap_error_wrap(err, "%s", e2->msg);
+            ap_error_release(&e2);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops s; an error when it had ended by itself (crashed, OOM) rather than on our word. */
+static int server_stop(struct server *s, ap_error **err)
+{
+    if (!s->started)
+        return 0;
+    uint64_t one = 1;
+    if (write(s->stop_fd, &one, sizeof(one)) < 0) {
+        /* the thread still ends at the sandbox's end */
+    }
+    pthread_join(s->thread, NULL);
+    s->started = 0;
+    close(s->stop_fd);
+    if (s->netns_fd >= 0)
+        close(s->netns_fd);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    s->netns_fd = s->pidfd = -1;
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    int rc = 0;
+    if (s->rc < 0) {
+        if (*err == NULL) {
+            *err = s->err;
+            s->err = NULL;
+        }
+        rc = s->rc;
+    } else if (!s->rec.stopped) {
+        if (*err == NULL)
+            ap_error_make(err, 0, "server %s ended by itself during the run (%s %d)", s->name,
+                          s->rec.exited ? "exit status" : "signal",
+                          s->rec.exited ? s->rec.exit_code : s->rec.term_signal);
+        rc = -1;
+    }
+    ap_error_release(&s->err);
+    return rc;
+}
+
+static void stop_all(struct server *sv, size_t n, ap_error **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        ap_error *e = NULL;
+        server_stop(&sv[i], err != NULL && *err == NULL ? err : &e);
+        ap_error_release(&e);
+        cJSON_Delete(sv[i].run);
+        sv[i].run = NULL;
+    }
+}
+
+static int64_t server_memory(struct server *s, int64_t *working_set)
+{
+    struct ap_cgroup_stats st;
+    ap_error *e = NULL;
+    if (s->live == NULL || ap_sandbox_live_stats(s->live, &st, &e) < 0) {
+        ap_error_release(&e);
+        return -1;
+    }
+    *working_set = st.memory_current_bytes - st.memory_inactive_file_bytes;
+    return st.memory_current_bytes;
+}
+
+static int64_t server_cpu_ns(struct server *s)
+{
+    struct ap_cgroup_stats st;
+    ap_error *e = NULL;
+    if (s->live == NULL || ap_sandbox_live_stats(s->live, &st, &e) < 0) {
+        ap_error_release(&e);
+        return -1;
+    }
+    return st.cpu_usage_ns;
+}
+
+static cJSON *server_params(const struct server *s, const struct ap_bench *b)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "framework", s->framework);
+    cJSON *av = cJSON_AddArrayToObject(p, "command");
+    for (int k = 0; s->argv[k] != NULL; k++)
+        cJSON_AddItemToArray(av, cJSON_CreateString(s->argv[k]));
+    cJSON_AddStringToObject(p, "endpoint", s->path);
+    cJSON_AddStringToObject(p, "server_cpuset", b->wl_cpus);
+    cJSON_AddStringToObject(p, "load_cpuset", b->load_cpus);
+    cJSON_AddNumberToObject(p, "server_memory_limit_bytes", (double)b->server_memory_limit);
+    cJSON_AddStringToObject(p, "profile", b->profile_name);
+    return p;
+}
+
+/* ---- service start --------------------------------------------------------------------------- */
+
+static int service_start(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+{
+    int repeat = (int)ap_bench_num(b, "service_repeat", 2);
+    cJSON *ms[MAX_SERVERS];
+    for (size_t i = 0; i < n; i++) {
+        char id[160];
+        snprintf(id, sizeof(id), "startup/service/%s", sv[i].name);
+        cJSON *p = server_params(&sv[i], b);
+        cJSON_AddStringToObject(p, "how", "ready_s: the server's exec to its first valid HTTP "
+                                          "200; container_ready_s: from the sandbox's creation");
+        ms[i] = ap_bench_measurement(b, id, "startup", sv[i].name, sv[i].img->name, p);
+    }
+    for (int r = 0; r < repeat; r++) {
+        for (size_t k = 0; k < n; k++) {
+            size_t i = (k + (size_t)r) % n;
+            if (ap_bench_count(ms[i], "ready_s") > r)
+                continue;
+            if (ap_bench_interrupted)
+                return -2;
+            char what[160];
+            snprintf(what, sizeof(what), "service start %s %d/%d", sv[i].name, r + 1, repeat);
+            ap_bench_progress(b, 1.5, what);
+            if (server_start(&sv[i], err) < 0)
+                return -1;
+            int64_t ready = sv[i].t_ready_ns - sv[i].t_exec_ns;
+            int64_t container = sv[i].t_ready_ns - sv[i].t_call_ns;
+            int64_t ws = 0, mem = server_memory(&sv[i], &ws);
+            if (server_stop(&sv[i], err) < 0)
+                return -1;
+            ap_bench_add(ms[i], "ready_s", "s", (double)ready / 1e9);
+            ap_bench_add(ms[i], "container_ready_s", "s", (double)container / 1e9);
+            if (mem >= 0)
+                ap_bench_add(ms[i], "memory_at_ready_bytes", "B", (double)mem);
+            if (sv[i].run != NULL) {
+                ap_bench_add_run(ms[i], sv[i].run);
+                sv[i].run = NULL;
+            }
+        }
+        int rc = ap_bench_save(b, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- load ------------------------------------------------------------------------------------ */
+
+static void add_latency(cJSON *m, const struct ap_hist *h)
+{
+    static const struct {
+        const char *name;
+        double p;
+    } ps[] = {{"p50_ms", 50}, {"p90_ms", 90}, {"p95_ms", 95}, {"p99_ms", 99},
+              {"p999_ms", 99.9}, {"max_ms", 100}};
+    for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++)
+        ap_bench_add(m, ps[k].name, "ms", (double)ap_hist_percentile(h, ps[k].p) / 1e6);
+}
+
+static cJSON *load_json(const struct ap_load_result *r)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "valid", (double)r->requests);
+    cJSON_AddNumberToObject(j, "responses", (double)r->responses);
+    cJSON_AddNumberToObject(j, "connects", (double)r->connects);
+    cJSON_AddNumberToObject(j, "connect_errors", (double)r->connect_errors);
+    cJSON_AddNumberToObject(j, "read_errors", (double)r->read_errors);
+    cJSON_AddNumberToObject(j, "write_errors", (double)r->write_errors);
+    cJSON_AddNumberToObject(j, "timeouts", (double)r->timeouts);
+    cJSON_AddNumberToObject(j, "invalid_status", (double)r->invalid_status);
+    cJSON_AddNumberToObject(j, "invalid_headers", (double)r->invalid_headers);
+    cJSON_AddNumberToObject(j, "invalid_body", (double)r->invalid_body);
+    cJSON_AddNumberToObject(j, "duration_s", r->duration_s);
+    cJSON_AddNumberToObject(j, "rps", r->requests_per_s);
+    cJSON_AddNumberToObject(j, "client_cpu_ns", (double)r->cpu_ns);
+    cJSON_AddNumberToObject(j, "client_cpu_share", r->cpu_share);
+    cJSON_AddBoolToObject(j, "client_saturated", r->saturated);
+    if (r->target_rate > 0) {
+        cJSON_AddNumberToObject(j, "target_rate", r->target_rate);
+        cJSON_AddNumberToObject(j, "achieved_rate", r->achieved_rate);
+        cJSON_AddNumberToObject(j, "backlog", (double)r->backlog);
+        cJSON_AddNumberToObject(j, "max_lag_ns", (double)r->max_lag_ns);
+        cJSON_AddBoolToObject(j, "sustained", r->sustained);
+    }
+    /* The latency histogram, compactly: [lo_ns, hi_ns, count] per nonzero bucket. */
+    cJSON *h = cJSON_AddArrayToObject(j, "latency_histogram_ns");
+    size_t pos = 0;
+    struct ap_hist_bucket bk;
+    while (ap_hist_next_bucket(&r->latency, &pos, &bk)) {
+        cJSON *t = cJSON_CreateArray();
+        cJSON_AddItemToArray(t, cJSON_CreateNumber((double)bk.lo));
+        cJSON_AddItemToArray(t, cJSON_CreateNumber((double)bk.hi));
+        cJSON_AddItemToArray(t, cJSON_CreateNumber((double)bk.count));
+        cJSON_AddItemToArray(h, t);
+    }
+    return j;
+}
+
+/* One load against s; the server's CPU over it from its cgroup. */
+static int load_once(struct ap_bench *b, struct server *s, int conns, double seconds,
+                     double warmup, double rate, struct ap_load_result *r, double *server_cores,
+                     ap_error **err)
+{
+    int cpus[64];
+    size_t n_cpus = 0;
+    if (ap_load_parse_cpus(b->load_cpus, cpus, 64, &n_cpus, err) < 0)
+        return -1;
+    struct ap_load_spec spec = {
+        .addr = "127.0.0.1",
+        .port = (uint16_t)s->port,
+        .path = s->path,
+        .netns_fd = s->netns_fd,
+        .threads = 1,
+        .cpus = cpus,
+        .n_cpus = 1,
+        .connections = (unsigned)conns,
+        .duration_s = seconds,
+        .warmup_s = warmup,
+        .mode = rate > 0 ? AP_LOAD_OPEN : AP_LOAD_CLOSED,
+        .rate = rate,
+        .timeout_s = 2,
+        /* A bound on the loop besides time: far above any rate these servers reach. */
+        .max_requests = (uint64_t)((seconds + warmup) * 2e6),
+    };
+    int64_t c0 = server_cpu_ns(s), t0 = mono_ns();
+    if (ap_load_run(&spec, r, err) < 0) {
+        ap_error_wrap(err, "loading %s", s->name);
+        return -1;
+    }
+    int64_t c1 = server_cpu_ns(s), t1 = mono_ns();
+    *server_cores = c0 >= 0 && c1 >= c0 && t1 > t0 ? (double)(c1 - c0) / (double)(t1 - t0) : -1;
+    if (s->finished) {
+        ap_error_make(err, 0, "server %s ended during the load", s->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+{
+    const cJSON *levels = cJSON_GetObjectItemCaseSensitive(b->profile, "http_connections");
+    int repeat = (int)ap_bench_num(b, "http_repeat", 1);
+    double secs = ap_bench_num(b, "http_seconds", 1), warm = ap_bench_num(b, "http_warmup_seconds", 0.3);
+    const cJSON *lv;
+    cJSON_ArrayForEach(lv, levels)
+    {
+        int c = lv->valueint;
+        cJSON *ms[MAX_SERVERS];
+        for (size_t i = 0; i < n; i++) {
+            char id[160];
+            snprintf(id, sizeof(id), "http/%s/c%d", sv[i].name, c);
+            cJSON *p = server_params(&sv[i], b);
+            cJSON_AddNumberToObject(p, "connections", c);
+            cJSON_AddNumberToObject(p, "load_threads", 1);
+            cJSON_AddNumberToObject(p, "seconds", secs);
+            cJSON_AddNumberToObject(p, "warmup_seconds", warm);
+            cJSON_AddStringToObject(p, "mode", "closed loop, keep-alive HTTP/1.1");
+            ms[i] = ap_bench_measurement(b, id, "http", sv[i].name, sv[i].img->name, p);
+        }
+        for (int r = 0; r < repeat; r++) {
+            for (size_t k = 0; k < n; k++) {
+                size_t i = (k + (size_t)r) % n;
+                if (ap_bench_count(ms[i], "rps") > r)
+                    continue;
+                if (ap_bench_interrupted)
+                    return -2;
+                char what[160];
+                snprintf(what, sizeof(what), "http %s c=%d %d/%d", sv[i].name, c, r + 1, repeat);
+                ap_bench_progress(b, 0, what);
+                struct ap_load_result *res = calloc(1, sizeof(*res));
+                if (res == NULL) {
+                    ap_error_make(err, ENOMEM, "load result");
+                    return -1;
+                }
+                double cores = 0;
+                int rc = load_once(b, &sv[i], c, secs, warm, 0, res, &cores, err);
+                if (rc == 0) {
+                    ap_bench_add(ms[i], "rps", "req/s", res->requests_per_s);
+                    add_latency(ms[i], &res->latency);
+                    ap_bench_add(ms[i], "server_cpu_cores", "CPUs", cores);
+                    ap_bench_add(ms[i], "errors", "count",
+                                 (double)(res->connect_errors + res->read_errors +
+                                          res->write_errors + res->timeouts +
+                                          res->invalid_status + res->invalid_headers +
+                                          res->invalid_body));
+                    ap_bench_add_run(ms[i], load_json(res));
+                    if (res->saturated)
+                        ap_bench_warn(b, ms[i], "the load generator used %.0f%% of its CPU: "
+                                                "the figure may measure the client, not the "
+                                                "server",
+                                      res->cpu_share * 100);
+                    if (res->invalid_status + res->invalid_headers + res->invalid_body > 0)
+                        ap_bench_warn(b, ms[i], "invalid responses were counted (see runs)");
+                }
+                free(res);
+                ap_bench_progress(b, secs + warm, what);
+                if (rc < 0)
+                    return rc;
+            }
+            int rc = ap_bench_save(b, err);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+{
+    const cJSON *rates = cJSON_GetObjectItemCaseSensitive(b->profile, "latency_rates");
+    int conns = (int)ap_bench_num(b, "latency_connections", 64);
+    double secs = ap_bench_num(b, "latency_seconds", 1);
+    const cJSON *rv;
+    cJSON_ArrayForEach(rv, rates)
+    {
+        double rate = rv->valuedouble;
+        for (size_t k = 0; k < n; k++) {
+            size_t i = k;
+            char id[160];
+            snprintf(id, sizeof(id), "latency/%s/r%.0f", sv[i].name, rate);
+            cJSON *p = server_params(&sv[i], b);
+            cJSON_AddNumberToObject(p, "rate", rate);
+            cJSON_AddNumberToObject(p, "connections", conns);
+            cJSON_AddNumberToObject(p, "seconds", secs);
+            cJSON_AddStringToObject(p, "mode", "open loop at a constant rate; latency from each "
+                                               "request's intended send time");
+            cJSON *m = ap_bench_measurement(b, id, "latency", sv[i].name, sv[i].img->name, p);
+            if (ap_bench_count(m, "p99_ms") > 0)
+                continue;
+            if (ap_bench_interrupted)
+                return -2;
+            char what[160];
+            snprintf(what, sizeof(what), "latency %s %.0f req/s", sv[i].name, rate);
+            ap_bench_progress(b, 0, what);
+            struct ap_load_result *res = calloc(1, sizeof(*res));
+            if (res == NULL) {
+                ap_error_make(err, ENOMEM, "load result");
+                return -1;
+            }
+            double cores = 0;
+            int rc = load_once(b, &sv[i], conns, secs, 0.5, rate, res, &cores, err);
+            if (rc == 0) {
+                add_latency(m, &res->latency);
+                ap_bench_add(m, "achieved_rps", "req/s", res->achieved_rate);
+                ap_bench_add(m, "server_cpu_cores", "CPUs", cores);
+                ap_bench_add(m, "sustained", "bool", res->sustained ? 1 : 0);
+                ap_bench_add_run(m, load_json(res));
+                if (!res->sustained)
+                    ap_bench_warn(b, m, "the server did not sustain %.0f req/s (achieved %.0f): "
+                                        "its latency figures are those of an overloaded server",
+                                  rate, res->achieved_rate);
+            }
+            free(res);
+            ap_bench_progress(b, secs + 0.5, what);
+            if (rc < 0)
+                return rc;
+            if ((rc = ap_bench_save(b, err)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+struct sampler {
+    struct server *s;
+    volatile int stop;
+    int64_t samples[MEM_SAMPLES], ws[MEM_SAMPLES];
+    size_t n;
+};
+
+static void *sampler_main(void *arg)
+{
+    struct sampler *sp = arg;
+    for (int i = 0; i < MEM_SAMPLES && !__atomic_load_n(&sp->stop, __ATOMIC_ACQUIRE); i++) {
+        int64_t ws = 0, v = server_memory(sp->s, &ws);
+        if (v >= 0 && sp->n < MEM_SAMPLES) {
+            sp->samples[sp->n] = v;
+            sp->ws[sp->n] = ws;
+            sp->n++;
+        }
+        usleep(50000);
+    }
+    return NULL;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Memory idle after ready, then while holding memory_connections keep-alive connections under
+ * closed-loop load: peak and steady (the median of the second half's samples). */
+static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+{
+    int conns = (int)ap_bench_num(b, "memory_connections", 1000);
+    double secs = ap_bench_num(b, "memory_seconds", 2);
+    for (size_t i = 0; i < n; i++) {
+        char id[160];
+        snprintf(id, sizeof(id), "memory/server/%s", sv[i].name);
+        cJSON *p = server_params(&sv[i], b);
+        cJSON_AddNumberToObject(p, "connections", conns);
+        cJSON_AddNumberToObject(p, "seconds", secs);
+        cJSON_AddStringToObject(p, "how", "cgroup memory (current, page cache included; "
+                                          "working set = current - inactive file) sampled every "
+                                          "50 ms");
+        cJSON *m = ap_bench_measurement(b, id, "memory", sv[i].name, sv[i].img->name, p);
+        if (ap_bench_count(m, "steady_bytes") > 0)
+            continue;
+        if (ap_bench_interrupted)
+            return -2;
+        char what[160];
+        snprintf(what, sizeof(what), "memory %s, %d connections", sv[i].name, conns);
+        ap_bench_progress(b, 0, what);
+        int64_t ws = 0, idle = server_memory(&sv[i], &ws);
+        if (idle >= 0) {
+            ap_bench_add(m, "idle_bytes", "B", (double)idle);
+            ap_bench_add(m, "idle_working_set_bytes", "B", (double)ws);
+        }
+        struct sampler *sp = calloc(1, sizeof(*sp));
+        struct ap_load_result *res = calloc(1, sizeof(*res));
+        if (sp == NULL || res == NULL) {
+            free(sp);
+            free(res);
+            ap_error_make(err, ENOMEM, "memory sampler");
+            return -1;
+        }
+        sp->s = &sv[i];
+        pthread_t th;
+        int have_thread = pthread_create(&th, NULL, sampler_main, sp) == 0;
+        double cores = 0;
+        int rc = load_once(b, &sv[i], conns, secs, 0.5, 0, res, &cores, err);
+        __atomic_store_n(&sp->stop, 1, __ATOMIC_RELEASE);
+        if (have_thread)
+            pthread_join(th, NULL);
+        if (rc == 0 && sp->n > 0) {
+            int64_t peak = 0, peak_ws = 0;
+            for (size_t k = 0; k < sp->n; k++) {
+                peak = sp->samples[k] > peak ? sp->samples[k] : peak;
+                peak_ws = sp->ws[k] > peak_ws ? sp->ws[k] : peak_ws;
+            }
+            size_t half = sp->n / 2;
+            qsort(sp->samples + half, sp->n - half, sizeof(int64_t), cmp_i64);
+            qsort(sp->ws + half, sp->n - half, sizeof(int64_t), cmp_i64);
+            ap_bench_add(m, "loaded_peak_bytes", "B", (double)peak);
+            ap_bench_add(m, "steady_bytes", "B", (double)sp->samples[half + (sp->n - half) / 2]);
+            ap_bench_add(m, "steady_working_set_bytes", "B",
+                         (double)sp->ws[half + (sp->n - half) / 2]);
+            ap_bench_add(m, "loaded_peak_working_set_bytes", "B", (double)peak_ws);
+            ap_bench_add(m, "rps", "req/s", res->requests_per_s);
+            cJSON *run = load_json(res);
+            cJSON_AddNumberToObject(run, "memory_samples", (double)sp->n);
+            ap_bench_add_run(m, run);
+            if (res->connect_errors > 0)
+                ap_bench_warn(b, m, "%llu connections of %d could not be made",
+                              (unsigned long long)res->connect_errors, conns);
+        }
+        free(sp);
+        free(res);
+        ap_bench_progress(b, secs + 2, what);
+        if (rc < 0)
+            return rc;
+        if ((rc = ap_bench_save(b, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
+{
+    struct server *sv = calloc(MAX_SERVERS, sizeof(*sv));
+    if (sv == NULL) {
+        ap_error_make(err, ENOMEM, "servers");
+        return -1;
+    }
+    size_t n = 0;
+    int rc = list_servers(b, sv, &n, err);
+    if (rc == 0 && n > 0 && (suites & (AP_SUITE_STARTUP | AP_SUITE_HTTP | AP_SUITE_LATENCY |
+                                       AP_SUITE_MEMORY)))
+        rc = ap_bench_quiet_check(b, "the servers", err);
+    if (rc == 0 && n > 0 && (suites & AP_SUITE_STARTUP))
+        rc = service_start(b, sv, n, err);
+    if (rc == 0 && n > 0 && (suites & (AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY))) {
+        /* Every server runs at once, each in its own sandbox and network namespace, so the
+         * loads can go round them in turn. */
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            char what[160];
+            snprintf(what, sizeof(what), "starting %s", sv[i].name);
+            ap_bench_progress(b, 0, what);
+            rc = server_start(&sv[i], err);
+        }
+        if (rc == 0)
+            usleep(1000000); /* let every server settle before its idle memory is read */
+        if (rc == 0 && (suites & AP_SUITE_MEMORY))
+            rc = memory_servers(b, sv, n, err);
+        if (rc == 0 && (suites & AP_SUITE_HTTP))
+            rc = http_levels(b, sv, n, err);
+        if (rc == 0 && (suites & AP_SUITE_LATENCY))
+            rc = latency_rates(b, sv, n, err);
+        stop_all(sv, n, rc == 0 ? err : NULL);
+        if (rc == 0 && *err != NULL)
+            rc = -1;
+    }
+    free(sv);
+    if (rc == 0)
+        rc = ap_bench_save(b, err);
+    return rc;
+}

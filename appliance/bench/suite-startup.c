@@ -1,0 +1,336 @@
+/* The size suite (image and binary bytes) and the process and container start of hello
+ * world and of an empty Python program. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "noise.h"
+#include "runner.h"
+
+static int wanted(const struct ap_bench *b, const char *name)
+{
+    return b->o->only == NULL || strstr(name, b->o->only) != NULL;
+}
+
+static void size_entry(struct ap_bench *b, const char *id, const char *workload,
+                       const char *image, const char *metric, double value, cJSON *params)
+{
+    cJSON *m = ap_bench_measurement(b, id, "size", workload, image, params);
+    if (ap_bench_count(m, metric) == 0)
+        ap_bench_add(m, metric, "B", value);
+}
+
+int ap_bench_suite_size(struct ap_bench *b, ap_error **err)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "size");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list)
+    {
+        struct ap_bench_image *img = cJSON_IsString(it) ? ap_bench_image(b, it->valuestring)
+                                                        : NULL;
+        if (img == NULL)
+            continue;
+        char id[160];
+        snprintf(id, sizeof(id), "size/image/%s", img->name);
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "digest", img->digest);
+        cJSON *m = ap_bench_measurement(b, id, "size", "image", img->name, p);
+        if (ap_bench_count(m, "compressed_bytes") == 0) {
+            ap_bench_add(m, "compressed_bytes", "B", (double)img->compressed_bytes);
+            ap_bench_add(m, "unpacked_bytes", "B", (double)img->unpacked_bytes);
+            ap_bench_add(m, "files", "count", (double)img->files);
+        }
+    }
+    /* The Go programs as files: what a scratch or distroless image of one of them holds. */
+    const cJSON *go = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "go");
+    struct ap_bench_image *g = cJSON_IsString(go) ? ap_bench_image(b, go->valuestring) : NULL;
+    if (g == NULL)
+        return 0;
+    const cJSON *bins = cJSON_GetObjectItemCaseSensitive(b->plan, "go_binaries");
+    const char *keys[] = {"hello", "hello_stripped"};
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(bins, keys[k]);
+        char full[2200];
+        struct stat st;
+        if (!cJSON_IsString(path) ||
+            ap_fs_path(full, sizeof(full), "%s%s", g->rootfs, path->valuestring) < 0 ||
+            stat(full, &st) < 0) {
+            ap_error_make(err, errno, "the Go hello world binary %s in %s",
+                          cJSON_IsString(path) ? path->valuestring : keys[k], g->name);
+            return -1;
+        }
+        char id[160];
+        snprintf(id, sizeof(id), "size/binary/%s/%s", g->name, keys[k]);
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "path", path->valuestring);
+        cJSON_AddBoolToObject(p, "stripped", k == 1);
+        size_entry(b, id, keys[k], g->name, "bytes", (double)st.st_size, p);
+    }
+    const cJSON *servers = cJSON_GetObjectItemCaseSensitive(bins, "servers");
+    char dir[2200];
+    if (cJSON_IsString(servers) &&
+        ap_fs_path(dir, sizeof(dir), "%s%s", g->rootfs, servers->valuestring) == 0) {
+        cleanup_dir DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d != NULL && (e = readdir(d)) != NULL) {
+            struct stat st;
+            if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, 0) < 0 ||
+                !S_ISREG(st.st_mode))
+                continue;
+            char id[400], wl[300];
+            snprintf(id, sizeof(id), "size/binary/%s/server-%s", g->name, e->d_name);
+            snprintf(wl, sizeof(wl), "server-%s", e->d_name);
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddStringToObject(p, "path", servers->valuestring);
+            size_entry(b, id, wl, g->name, "bytes", (double)st.st_size, p);
+        }
+    }
+    return ap_bench_save(b, err);
+}
+
+/* ---- process start without a sandbox --------------------------------------------------------- */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct spawn_args {
+    const char *root, *path;
+    char *const *argv, *const *envp;
+    cpu_set_t set;
+    int in_fd, out_fd, null_fd;
+};
+
+/* vfork: the child only makes system calls before exec, and the parent's page tables are not
+ * copied, as a shell or hyperfine would start the program. */
+static pid_t spawn_chrooted(const struct spawn_args *a)
+{
+    pid_t pid = vfork();
+    if (pid == 0) {
+        if (sched_setaffinity(0, sizeof(a->set), &a->set) < 0 || chroot(a->root) < 0 ||
+            chdir("/") < 0 || dup2(a->in_fd, 0) < 0 || dup2(a->out_fd, 1) < 0 ||
+            dup2(a->null_fd, 2) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(126);
+        execve(a->path, a->argv, a->envp);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Runs argv in the image's root with chroot only (no namespaces, no cgroup, no filter): the
+ * bare cost of starting the process, pinned to the workload CPUs. stdin from in_fd (or
+ * /dev/null when -1), stdout into out_fd. Returns the wall time from fork to reap. */
+static int bare_run(struct ap_bench *b, const struct ap_bench_image *img, char *const *argv,
+                    int in_fd, int out_fd, int64_t *wall_ns, ap_error **err)
+{
+    struct ap_noise_cpus cpus;
+    struct spawn_args a;
+    memset(&a, 0, sizeof(a));
+    CPU_ZERO(&a.set);
+    if (ap_noise_cpus_parse(b->wl_cpus, &cpus, err) < 0)
+        return -1;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (ap_noise_cpus_has(&cpus, c))
+            CPU_SET(c, &a.set);
+    cleanup_close int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    char path[1200];
+    snprintf(path, sizeof(path), "%s", argv[0]);
+    if (argv[0][0] != '/')
+        snprintf(path, sizeof(path), "/usr/local/bin/%s", argv[0]);
+    a.root = img->rootfs;
+    a.path = path;
+    a.argv = argv;
+    a.envp = img->env;
+    a.in_fd = in_fd >= 0 ? in_fd : null_fd;
+    a.out_fd = out_fd;
+    a.null_fd = null_fd;
+    int64_t t0 = mono_ns();
+    pid_t pid = spawn_chrooted(&a);
+    if (pid < 0) {
+        ap_error_make(err, errno, "vfork");
+        return -1;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    *wall_ns = mono_ns() - t0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        ap_error_make(err, 0, "%s in %s without a sandbox: %s %d", argv[0], img->name,
+                      WIFEXITED(status) ? "exit status" : "signal",
+                      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        return -1;
+    }
+    return 0;
+}
+
+struct startup_prog {
+    const char *name; /* hello, hello-stripped, pass */
+    char *argv[8];
+    int stdin_script; /* the hello script on stdin */
+    const cJSON *expected;
+};
+
+static int run_startup(struct ap_bench *b, struct ap_bench_image *img, struct startup_prog *p,
+                       const char *script, const char *hello_dir, ap_error **err)
+{
+    char id[200];
+    cJSON *params = cJSON_CreateObject();
+    cJSON *av = cJSON_AddArrayToObject(params, "command");
+    for (int k = 0; p->argv[k] != NULL; k++)
+        cJSON_AddItemToArray(av, cJSON_CreateString(p->argv[k]));
+    cJSON_AddBoolToObject(params, "script_on_stdin", p->stdin_script);
+    cJSON_AddStringToObject(params, "cpuset", b->wl_cpus);
+    cJSON *cparams = cJSON_Duplicate(params, 1);
+    cJSON_AddStringToObject(params, "how", "fork, chroot, exec, wait: no namespaces, cgroup or "
+                                           "seccomp");
+    cJSON_AddStringToObject(cparams, "how", "a fresh sandbox: namespaces, read-only root, "
+                                            "cgroup, seccomp, exec, reap");
+    snprintf(id, sizeof(id), "startup/process/%s/%s", img->name, p->name);
+    cJSON *mp = ap_bench_measurement(b, id, "startup", p->name, img->name, params);
+    snprintf(id, sizeof(id), "startup/container/%s/%s", img->name, p->name);
+    cJSON *mc = ap_bench_measurement(b, id, "startup", p->name, img->name, cparams);
+    int repeat = (int)ap_bench_num(b, "startup_repeat", 10);
+    cleanup_close int out = memfd_create("stdout", MFD_CLOEXEC);
+    if (out < 0) {
+        ap_error_make(err, errno, "memfd_create");
+        return -1;
+    }
+    /* Warm the page cache and the dynamic loader's files first, with one of each. */
+    for (int r = -1; r < repeat; r++) {
+        int need_p = r < 0 || ap_bench_count(mp, "wall_s") <= r;
+        int need_c = r < 0 || ap_bench_count(mc, "wall_s") <= r;
+        if (!need_p && !need_c)
+            continue;
+        if (ap_bench_interrupted)
+            return -2;
+        char what[160];
+        snprintf(what, sizeof(what), "startup %s on %s %d/%d", p->name, img->name, r + 1,
+                 repeat);
+        ap_bench_progress(b, 0.1, what);
+        if (need_p) {
+            cleanup_close int in = p->stdin_script ? open(script, O_RDONLY | O_CLOEXEC) : -1;
+            if (ftruncate(out, 0) < 0 || lseek(out, 0, SEEK_SET) < 0) {
+                ap_error_make(err, errno, "resetting the output");
+                return -1;
+            }
+            int64_t wall = 0;
+            if (bare_run(b, img, p->argv, in, out, &wall, err) < 0)
+                return -1;
+            struct stat st;
+            char why[300];
+            char *data = NULL;
+            if (fstat(out, &st) == 0 && st.st_size > 0)
+                data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, out, 0);
+            int bad = p->expected != NULL &&
+                      ap_bench_check_output(data && data != MAP_FAILED ? data : "",
+                                            data && data != MAP_FAILED ? (size_t)st.st_size : 0,
+                                            p->expected, hello_dir, why, sizeof(why)) < 0;
+            if (data && data != MAP_FAILED)
+                munmap(data, (size_t)st.st_size);
+            if (bad) {
+                ap_error_make(err, 0, "%s on %s without a sandbox: wrong output: %s", p->name,
+                              img->name, why);
+                return -1;
+            }
+            if (r >= 0)
+                ap_bench_add(mp, "wall_s", "s", (double)wall / 1e9);
+        }
+        if (need_c) {
+            char label[160];
+            snprintf(label, sizeof(label), "%s on %s in a sandbox", p->name, img->name);
+            struct ap_bench_exec x = {
+                .image = img,
+                .argv = p->argv,
+                .stdin_path = p->stdin_script ? script : NULL,
+                .expected = p->expected,
+                .expected_dir = hello_dir,
+                .timeout_s = 60,
+                .net = AP_NET_NONE,
+                .label = label,
+            };
+            struct ap_run_record rec;
+            cJSON *run = NULL;
+            int rc = ap_bench_sample(b, &x, &rec, &run, err);
+            if (rc < 0)
+                return rc;
+            if (r < 0) {
+                cJSON_Delete(run);
+                continue;
+            }
+            ap_bench_add(mc, "wall_s", "s", (double)rec.wall_ns / 1e9);
+            ap_bench_add(mc, "setup_s", "s", (double)rec.start_ns / 1e9);
+            ap_bench_add(mc, "peak_bytes", "B", (double)rec.memory_peak_bytes);
+            ap_bench_add_run(mc, run);
+        }
+    }
+    return ap_bench_save(b, err);
+}
+
+int ap_bench_suite_startup(struct ap_bench *b, ap_error **err)
+{
+    cleanup_cjson cJSON *man = NULL;
+    if (ap_bench_manifest(b, "hello", &man, err) < 0)
+        return -1;
+    const cJSON *expected = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(man, "check"), "expected");
+    /* `-c pass` must print nothing at all. */
+    cleanup_cjson cJSON *empty = cJSON_CreateObject();
+    cJSON_AddStringToObject(empty, "text", "");
+    char hello_dir[1100], script[1100];
+    snprintf(hello_dir, sizeof(hello_dir), "%s/hello", b->o->workloads_dir);
+    snprintf(script, sizeof(script), "%s/hello/hello.py", b->o->workloads_dir);
+    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
+    const cJSON *bins = cJSON_GetObjectItemCaseSensitive(b->plan, "go_binaries");
+    const cJSON *go = cJSON_GetObjectItemCaseSensitive(imgs, "go");
+    struct ap_bench_image *g = cJSON_IsString(go) ? ap_bench_image(b, go->valuestring) : NULL;
+    int rc = ap_bench_quiet_check(b, "startup", err);
+    if (rc < 0)
+        return rc;
+    if (g != NULL) {
+        const char *keys[] = {"hello", "hello_stripped"};
+        const char *names[] = {"hello", "hello-stripped"};
+        for (int k = 0; k < 2; k++) {
+            const cJSON *path = cJSON_GetObjectItemCaseSensitive(bins, keys[k]);
+            if (!cJSON_IsString(path) || !wanted(b, names[k]))
+                continue;
+            struct startup_prog p = {names[k], {path->valuestring, NULL}, 0, expected};
+            if ((rc = run_startup(b, g, &p, script, hello_dir, err)) < 0)
+                return rc;
+        }
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(imgs, "python"))
+    {
+        struct ap_bench_image *img = cJSON_IsString(it) ? ap_bench_image(b, it->valuestring)
+                                                        : NULL;
+        if (img == NULL || img->interpreter == NULL)
+            continue;
+        /* The script comes on standard input so the same command runs with and without the
+         * sandbox (a chroot has no bind mounts). */
+        static char dash[] = "-", dash_c[] = "-c", pass_src[] = "pass";
+        struct startup_prog hello = {"hello", {img->interpreter, dash, NULL}, 1, expected};
+        struct startup_prog pass = {"pass", {img->interpreter, dash_c, pass_src, NULL}, 0,
+                                    empty};
+        if (wanted(b, "hello") && (rc = run_startup(b, img, &hello, script, hello_dir, err)) < 0)
+            return rc;
+        if (wanted(b, "pass") && (rc = run_startup(b, img, &pass, script, hello_dir, err)) < 0)
+            return rc;
+    }
+    return 0;
+}

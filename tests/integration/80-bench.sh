@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# appliance bench: the quick profile end to end (every suite, on every image of the plan, with
+# real servers under a real load) within its time budget, a summary table, a results file that
+# validates against its schema and agrees with its raw samples, and a CSV; then the guards: a
+# wrong answer is an error and never a number, a CPU hog on the workload's CPU trips the noise
+# guard (and --allow-noisy keeps the samples, flagged), an interrupted run keeps its finished
+# samples and --resume completes it without redoing them, and bad options are usage errors.
+# Needs root and the built images (make test builds them).
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+require_root_and "$APPLIANCE"
+
+"$APPLIANCE" -q image build go-1.23-static python-3.13 python-3.13-web python-3.13-src \
+    python-3.13-jit python-3.13t >/dev/null ||
+    { fail "building the images the plan measures"; finish; exit 1; }
+
+HOG=
+cleanup() {
+    [ -n "$HOG" ] && kill "$HOG" 2>/dev/null && wait "$HOG" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+VALIDATE=$ROOT/tests/bench/validate-results
+
+# ---- usage errors ----------------------------------------------------------------------------
+run "$APPLIANCE" bench --suite cpu,nonsense
+expect_rc 2 "an unknown suite is a usage error"
+check "... naming the suite" err_has "nonsense"
+run "$APPLIANCE" bench --profile huge
+expect_rc 2 "an unknown profile is a usage error"
+run "$APPLIANCE" bench --repeat 0
+expect_rc 2 "--repeat 0 is a usage error"
+run "$APPLIANCE" bench --images no-such-image --out "$TMP/x.json"
+expect_rc 1 "an image outside the plan is an error"
+check "... naming it" err_has "no-such-image"
+
+# ---- the quick profile, whole ------------------------------------------------------------------
+t0=$(date +%s)
+run "$APPLIANCE" bench --profile quick --out "$TMP/quick/results.json" --csv "$TMP/quick/results.csv"
+secs=$(($(date +%s) - t0))
+expect_rc 0 "bench --profile quick completes ($secs s)"
+check "... within 5 minutes" test "$secs" -le 300
+check "... prints a summary table of every suite" sh -c \
+    "for s in size startup memory cpu http latency threads; do grep -q \"^\$s: median\" '$TMP/stdout' || exit 1; done"
+R=$TMP/quick/results.json
+check "results.json validates against the schema and agrees with its samples" "$VALIDATE" "$R"
+check "the run is marked complete" jqe '.run.complete == true and .run.profile == "quick"' "$R"
+check "environment: kernel, CPU, cgroup, commit, image digests and locks, seccomp digest" jqe '
+    (.environment.kernel | length > 0) and (.environment.cgroup == "v1" or .environment.cgroup == "v2")
+    and (.environment.appliance.commit | length > 0)
+    and ([.environment.images[] | .digest, .lock_sha256] | all(startswith("sha256:")))
+    and (.environment.seccomp.sha256 | startswith("sha256:"))' "$R"
+count() { jq "[.measurements[] | select(.id | test(\"$1\"))] | length" "$R"; }
+same "cpu: ten tasks x five images" "$(count '^cpu/')" 50
+same "memory: a peak for each CPU task" "$(count '^memory/task/')" 50
+check "cpu: wall and CPU time, raw samples kept (3 each)" jqe '
+    [.measurements[] | select(.suite == "cpu") | .metrics.wall_s.samples, .metrics.cpu_s.samples
+     | length == 3] | all' "$R"
+check "cpu: every timed run's output was checked" jqe '
+    [.measurements[] | select(.suite == "cpu") | .runs[] | .output_checked] | all' "$R"
+check "cpu: N recorded with every figure" jqe '
+    [.measurements[] | select(.suite == "cpu") | .params.n | numbers] | length == 50' "$R"
+servers=$(count '^startup/service/')
+check "startup: service start of the available servers ($servers)" test "$servers" -ge 8
+check "startup: process and container start of hello world and -c pass" jqe '
+    ([.measurements[] | select(.id | test("^startup/process/"))] | length) ==
+    ([.measurements[] | select(.id | test("^startup/container/"))] | length)' "$R"
+check "startup: the sandbox costs more than the bare process" jqe '
+    [.measurements[] | select(.id == "startup/process/go-1.23-static/hello")][0].metrics.wall_s.stats.median <
+    [.measurements[] | select(.id == "startup/container/go-1.23-static/hello")][0].metrics.wall_s.stats.median' "$R"
+same "http: every server at 16, 64, 256, 512 connections" "$(count '^http/')" "$((servers * 4))"
+check "http: every level of every server answered, with no error" jqe '
+    [.measurements[] | select(.suite == "http") | (.metrics.rps.stats.median > 0) and
+     (.metrics.errors.stats.max == 0)] | all' "$R"
+check "http: the server's CPU comes from its cgroup" jqe '
+    [.measurements[] | select(.suite == "http") | .metrics.server_cpu_cores.stats.median > 0.1] | all' "$R"
+same "latency: three rates per server" "$(count '^latency/')" "$((servers * 3))"
+check "latency: percentiles ordered, each rate sustained or flagged" jqe '
+    [.measurements[] | select(.suite == "latency") | .metrics as $m |
+     ($m.p50_ms.samples[0] <= $m.p90_ms.samples[0]) and ($m.p90_ms.samples[0] <= $m.p99_ms.samples[0])
+     and ($m.p99_ms.samples[0] <= $m.max_ms.samples[0]) and
+     (($m.sustained.samples[0] == 1) or (.warnings | any(test("did not sustain"))))] | all' "$R"
+check "latency: Go net/http sustains 1,000 req/s" jqe '
+    [.measurements[] | select(.id == "latency/go-nethttp-json/r1000")][0].metrics.sustained.samples[0] == 1' "$R"
+same "memory: each server idle and under 1,000 connections" "$(count '^memory/server/')" "$servers"
+check "memory: under load above idle, with 1,000 connections made" jqe '
+    [.measurements[] | select(.id | test("^memory/server/")) |
+     (.metrics.loaded_peak_bytes.samples[0] >= .metrics.idle_bytes.samples[0]) and
+     (.runs[0].connects >= 1000)] | all' "$R"
+check "threads: 1, 2, 4, 8 workers on Go and every Python image" jqe '
+    ([.measurements[] | select(.suite == "threads")] | length) == 20' "$R"
+check "the CSV has a header and a row per metric" sh -c \
+    "head -n 1 '$TMP/quick/results.csv' | grep -q '^id,suite,workload,image' && [ \$(wc -l <'$TMP/quick/results.csv') -gt 300 ]"
+
+# ---- a wrong answer is an error, never a number ----------------------------------------------
+cp -r images "$TMP/images"
+jq '.check.expected = {"sha256": "'"$(printf 'not the answer' | sha256sum | cut -d' ' -f1)"'", "length": 14}' \
+    images/workloads/bg/nbody/workload.json >"$TMP/images/workloads/bg/nbody/workload.json"
+APPLIANCE_IMAGES=$TMP/images run "$APPLIANCE" bench --profile quick --suite cpu --only nbody \
+    --images go-1.23-static --out "$TMP/wrong.json"
+expect_rc 1 "a program whose output differs from the expected one fails the run"
+check "... saying it is a wrong output, not measured" err_has "wrong output, not measured"
+check "... and no sample of it was kept" jqe '
+    [.measurements[] | select(.id == "cpu/nbody/go-1.23-static") | .metrics.wall_s.samples // [] | length] | add // 0 | . == 0' "$TMP/wrong.json"
+
+# ---- the noise guard ---------------------------------------------------------------------------
+WL=$(jq -r .environment.cpus.workload "$R")
+timeout 120 taskset -c "${WL%%[-,]*}" sh -c 'while :; do :; done' &
+HOG=$!
+sleep 0.5
+run "$APPLIANCE" bench --profile quick --suite cpu --only fannkuch --images go-1.23-static,python-3.13 \
+    --out "$TMP/noisy.json"
+expect_rc 1 "a CPU hog on the workload's CPU makes bench refuse"
+check "... saying the machine is too noisy, and what it saw" err_has "too noisy to measure"
+run "$APPLIANCE" bench --profile quick --suite cpu --only fannkuch --images go-1.23-static,python-3.13 \
+    --out "$TMP/noisy.json" --allow-noisy
+expect_rc 0 "--allow-noisy measures anyway"
+check "... and records the noise in the results" jqe '.warnings | any(test("noisy"))' "$TMP/noisy.json"
+kill "$HOG" 2>/dev/null
+wait "$HOG" 2>/dev/null
+HOG=
+
+# ---- interrupt and resume ----------------------------------------------------------------------
+I=$TMP/resume.json
+"$APPLIANCE" bench --profile quick --suite cpu --images go-1.23-static,python-3.13,python-3.13t \
+    --repeat 5 --out "$I" >"$TMP/stdout" 2>"$TMP/stderr" &
+BP=$!
+for _ in $(seq 1 100); do
+    [ -s "$I" ] && [ "$(jq '[.measurements[].metrics.wall_s.samples // [] | length] | add // 0' "$I" 2>/dev/null)" -ge 4 ] && break
+    sleep 0.1
+done
+kill -INT "$BP"
+wait "$BP"
+RC=$?
+expect_rc 130 "SIGINT stops bench with status 130"
+check "... leaving the results marked incomplete, with its finished samples" jqe '
+    (.run.complete == false) and ([.measurements[].metrics.wall_s.samples // [] | length] | add > 0)' "$I"
+kept=$(jq -c '[.measurements[] | select(.suite == "cpu") | {id, s: .metrics.wall_s.samples}]' "$I")
+run "$APPLIANCE" bench --profile quick --suite cpu --images go-1.23-static,python-3.13,python-3.13t \
+    --repeat 5 --out "$I" --resume
+expect_rc 0 "--resume completes the run"
+check "... complete now, and valid" sh -c "jq -e '.run.complete and (.run.resumed | length == 1)' '$I' >/dev/null && '$VALIDATE' '$I' >/dev/null"
+check "... every sample kept from before is still there, first" jq -e --argjson kept "$kept" '
+    [.measurements[] | select(.suite == "cpu") | {id, s: .metrics.wall_s.samples}] as $now |
+    [$kept[] | select(.s != null) | . as $k | ($now[] | select(.id == $k.id) | .s[0:($k.s | length)]) == $k.s] | all' "$I"
+check "... with 5 samples everywhere" jqe '[.measurements[] | select(.suite == "cpu") | .metrics.wall_s.samples | length == 5] | all' "$I"
+run "$APPLIANCE" bench --profile standard --suite cpu --out "$I" --resume
+expect_rc 1 "--resume refuses a results file of another profile"
+finish
