@@ -657,7 +657,8 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
         limit_bytes(lim, "server_memory", 1ll << 30, &b.server_memory_limit, err) < 0 ||
         limit_bytes(lim, "tmp_size", 64ll << 20, &b.tmp_bytes, err) < 0 ||
         limit_bytes(lim, "pids", 512, &b.pids_max, err) < 0 ||
-        limit_bytes(lim, "nofile", 8192, &b.nofile, err) < 0)
+        limit_bytes(lim, "nofile", 8192, &b.nofile, err) < 0 ||
+        limit_bytes(b.profile, "memory", b.memory_limit, &b.memory_limit, err) < 0)
         goto out;
     snprintf(b.inputs_dir, sizeof(b.inputs_dir), "%s/bench-inputs", o->cache_dir);
     const char *profile_text = ap_seccomp_default_profile();
