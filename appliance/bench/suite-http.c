@@ -538,8 +538,10 @@ static int load_once(struct ap_bench *b, struct server *s, int conns, double sec
         .mode = rate > 0 ? AP_LOAD_OPEN : AP_LOAD_CLOSED,
         .rate = rate,
         .timeout_s = 2,
-        /* A bound on the loop besides time: far above any rate these servers reach. */
-        .max_requests = (uint64_t)((seconds + warmup) * 2e6),
+        /* Closed loop: a bound on the loop besides time, far above any rate these servers
+         * reach. Open loop: the schedule itself bounds it (and a bound would stop the
+         * generator from judging the rate). */
+        .max_requests = rate > 0 ? 0 : (uint64_t)((seconds + warmup) * 2e6),
     };
     int64_t c0 = server_cpu_ns(s), t0 = mono_ns();
     if (ap_load_run(&spec, r, err) < 0) {
@@ -608,8 +610,15 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
                                                 "the figure may measure the client, not the "
                                                 "server",
                                       res->cpu_share * 100);
-                    if (res->invalid_status + res->invalid_headers + res->invalid_body > 0)
-                        ap_bench_warn(b, ms[i], "invalid responses were counted (see runs)");
+                    uint64_t bad = res->invalid_status + res->invalid_headers + res->invalid_body;
+                    uint64_t errs = res->connect_errors + res->read_errors + res->write_errors +
+                                    res->timeouts;
+                    if (res->requests == 0)
+                        ap_bench_warn(b, ms[i], "no valid response in the %.1f s window", secs);
+                    else if (bad + errs > 0)
+                        ap_bench_warn(b, ms[i], "%llu invalid responses and %llu errors or "
+                                                "timeouts were counted (see runs)",
+                                      (unsigned long long)bad, (unsigned long long)errs);
                 }
                 free(res);
                 ap_bench_progress(b, secs + warm, what);
@@ -708,22 +717,47 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Memory idle after ready, then while holding memory_connections keep-alive connections under
- * closed-loop load: peak and steady (the median of the second half's samples). */
+static cJSON *memory_measurement(struct ap_bench *b, struct server *s, int conns, double secs)
+{
+    char id[160];
+    snprintf(id, sizeof(id), "memory/server/%s", s->name);
+    cJSON *p = server_params(s, b);
+    cJSON_AddNumberToObject(p, "connections", conns);
+    cJSON_AddNumberToObject(p, "seconds", secs);
+    cJSON_AddStringToObject(p, "how", "cgroup memory (current, page cache included; working "
+                                      "set = current - inactive file): idle once ready and "
+                                      "settled, before any load; then sampled every 50 ms "
+                                      "under the load, which runs after the other suites'");
+    return ap_bench_measurement(b, id, "memory", s->name, s->img->name, p);
+}
+
+/* Memory of each server idle: ready, settled, before any load. */
+static int memory_idle(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+{
+    int conns = (int)ap_bench_num(b, "memory_connections", 1000);
+    double secs = ap_bench_num(b, "memory_seconds", 2);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *m = memory_measurement(b, &sv[i], conns, secs);
+        if (ap_bench_count(m, "idle_bytes") > 0)
+            continue;
+        int64_t ws = 0, idle = server_memory(&sv[i], &ws);
+        if (idle >= 0) {
+            ap_bench_add(m, "idle_bytes", "B", (double)idle);
+            ap_bench_add(m, "idle_working_set_bytes", "B", (double)ws);
+        }
+    }
+    return ap_bench_save(b, err);
+}
+
+/* Memory while holding memory_connections keep-alive connections under closed-loop load: peak
+ * and steady (the median of the second half's samples). Last, so a server that queues a
+ * backlog of those connections does not slow the other suites' figures. */
 static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
 {
     int conns = (int)ap_bench_num(b, "memory_connections", 1000);
     double secs = ap_bench_num(b, "memory_seconds", 2);
     for (size_t i = 0; i < n; i++) {
-        char id[160];
-        snprintf(id, sizeof(id), "memory/server/%s", sv[i].name);
-        cJSON *p = server_params(&sv[i], b);
-        cJSON_AddNumberToObject(p, "connections", conns);
-        cJSON_AddNumberToObject(p, "seconds", secs);
-        cJSON_AddStringToObject(p, "how", "cgroup memory (current, page cache included; "
-                                          "working set = current - inactive file) sampled every "
-                                          "50 ms");
-        cJSON *m = ap_bench_measurement(b, id, "memory", sv[i].name, sv[i].img->name, p);
+        cJSON *m = memory_measurement(b, &sv[i], conns, secs);
         if (ap_bench_count(m, "steady_bytes") > 0)
             continue;
         if (ap_bench_interrupted)
@@ -731,11 +765,6 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
         char what[160];
         snprintf(what, sizeof(what), "memory %s, %d connections", sv[i].name, conns);
         ap_bench_progress(b, 0, what);
-        int64_t ws = 0, idle = server_memory(&sv[i], &ws);
-        if (idle >= 0) {
-            ap_bench_add(m, "idle_bytes", "B", (double)idle);
-            ap_bench_add(m, "idle_working_set_bytes", "B", (double)ws);
-        }
         struct sampler *sp = calloc(1, sizeof(*sp));
         struct ap_load_result *res = calloc(1, sizeof(*res));
         if (sp == NULL || res == NULL) {
@@ -811,11 +840,13 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
         if (rc == 0)
             usleep(1000000); /* let every server settle before its idle memory is read */
         if (rc == 0 && (suites & AP_SUITE_MEMORY))
-            rc = memory_servers(b, sv, n, err);
+            rc = memory_idle(b, sv, n, err);
         if (rc == 0 && (suites & AP_SUITE_HTTP))
             rc = http_levels(b, sv, n, err);
         if (rc == 0 && (suites & AP_SUITE_LATENCY))
             rc = latency_rates(b, sv, n, err);
+        if (rc == 0 && (suites & AP_SUITE_MEMORY))
+            rc = memory_servers(b, sv, n, err);
         stop_all(sv, n, rc == 0 ? err : NULL);
         if (rc == 0 && *err != NULL)
             rc = -1;
