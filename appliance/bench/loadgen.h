@@ -32,6 +32,8 @@
 #define AP_LOAD_SATURATED 0.90
 /* Open loop: the least share of the target rate that counts as sustained. */
 #define AP_LOAD_SUSTAINED 0.95
+/* A spin that pays off when the load threads have CPUs of their own (see spin_ns). */
+#define AP_LOAD_SPIN_NS 50000
 
 enum ap_load_mode {
     AP_LOAD_CLOSED = 0, /* next request as soon as the previous response completed */
@@ -56,6 +58,11 @@ struct ap_load_spec {
     enum ap_load_mode mode;
     double rate;            /* open loop: requests per second over all connections, > 0 */
     const atomic_int *stop; /* NULL, or a flag (set by a signal handler, say) ending the run */
+    int64_t spin_ns;        /* after events, poll this long before sleeping (0: never); the
+                               polling counts as idle in cpu_share. A sleeping client makes a
+                               server on another CPU pay a wake-up for many responses: with
+                               CPUs of its own, AP_LOAD_SPIN_NS lets the server go as fast as
+                               it can; never spin on the server's CPUs */
 };
 
 struct ap_load_result {
@@ -76,6 +83,7 @@ struct ap_load_result {
     double requests_per_s;  /* requests / duration_s */
     struct ap_hist latency; /* of the valid responses, ns */
     int64_t cpu_ns;         /* CPU time of all load threads in the window */
+    int64_t spin_ns;        /* of it, polling an empty event queue (idle time, see spin_ns) */
     double cpu_share;       /* highest share of the window one load thread spent on CPU */
     int saturated;          /* cpu_share >= AP_LOAD_SATURATED: the client was the limit */
     int stopped;            /* spec.stop ended the run early */

@@ -43,7 +43,11 @@ static void load_usage(FILE *out)
             "  --rate R            open loop: R requests/s in all, latency from each request's\n"
             "                      intended send time (default: closed loop, each connection\n"
             "                      sends its next request as soon as the response is complete)\n"
-            "  --cpuset LIST       pin load thread i to the i-th CPU of LIST (e.g. 1, 2-3)\n"
+            "  --cpuset LIST       pin load thread i to the i-th CPU of LIST (e.g. 1, 2-3);\n"
+            "                      pinned threads poll 50 us before sleeping (not on the\n"
+            "                      server's CPUs, then)\n"
+            "  --spin US           poll US microseconds before sleeping (default 50 with\n"
+            "                      --cpuset, else 0); counted as idle in the CPU share\n"
             "  --timeout S         per request (default 2)\n"
             "  -n, --requests N    send at most N requests in all\n"
             "  --wait S            first wait up to S seconds for a valid answer (1 ms probes)\n"
@@ -57,7 +61,7 @@ static void load_usage(FILE *out)
             "run, 2 for a usage error.\n");
 }
 
-enum { O_NETNS = 256, O_PID, O_WARMUP, O_RATE, O_CPUSET, O_TIMEOUT, O_WAIT, O_JSON };
+enum { O_NETNS = 256, O_PID, O_WARMUP, O_RATE, O_CPUSET, O_TIMEOUT, O_WAIT, O_JSON, O_SPIN };
 
 static const struct option opts[] = {{"netns", required_argument, NULL, O_NETNS},
                                      {"pid", required_argument, NULL, O_PID},
@@ -71,6 +75,7 @@ static const struct option opts[] = {{"netns", required_argument, NULL, O_NETNS}
                                      {"requests", required_argument, NULL, 'n'},
                                      {"wait", required_argument, NULL, O_WAIT},
                                      {"json", no_argument, NULL, O_JSON},
+                                     {"spin", required_argument, NULL, O_SPIN},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
@@ -218,6 +223,7 @@ static void print_json(const char *url, const struct ap_load_spec *spec,
     }
     cJSON *cl = cJSON_AddObjectToObject(j, "client");
     cJSON_AddNumberToObject(cl, "cpu_ns", (double)r->cpu_ns);
+    cJSON_AddNumberToObject(cl, "spin_ns", (double)r->spin_ns);
     cJSON_AddNumberToObject(cl, "cpu_share", r->cpu_share);
     cJSON_AddBoolToObject(cl, "saturated", r->saturated);
     cJSON_AddBoolToObject(j, "stopped", r->stopped);
@@ -274,7 +280,7 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
     const char *netns = NULL;
     long pid = 0;
     int json = 0;
-    double wait_s = 0;
+    double wait_s = 0, spin_us = -1;
     int cpus[MAX_CPUS];
     size_t n_cpus = 0;
     ap_error *err = NULL;
@@ -348,6 +354,15 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
         case O_JSON:
             json = 1;
             break;
+        case O_SPIN: {
+            char *end = NULL;
+            double us = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !(us >= 0) || us > 1e6)
+                return ap_cmd_usage("load", "--spin takes microseconds (0..1000000), not '%s'",
+                                    optarg);
+            spin_us = us;
+            break;
+        }
         case 'h':
             load_usage(stdout);
             return AP_EXIT_OK;
@@ -376,6 +391,7 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
         spec.cpus = cpus;
         spec.n_cpus = n_cpus;
     }
+    spec.spin_ns = spin_us >= 0 ? (int64_t)(spin_us * 1000) : n_cpus > 0 ? AP_LOAD_SPIN_NS : 0;
 
     char ns_path[64];
     if (pid > 0) {

@@ -3,8 +3,9 @@
 # net/http from go-1.23-static and FastAPI on uvicorn from python-3.13-web, each in a network
 # namespace of its own (--net loopback) that the load joins through --pid. Closed loop with
 # every response checked, an open-loop rate the server sustains and one it cannot, a path
-# that answers 404, a port where nothing listens, a bound on requests, the readiness wait and
-# usage errors. Traffic goes to 127.0.0.1 inside the sandboxes' namespaces only. Needs root.
+# that answers 404, a port where nothing listens, a stopped server (timeouts), a bound on
+# requests, the readiness wait and usage errors. Traffic goes to 127.0.0.1 inside the
+# sandboxes' namespaces only. Needs root.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 require_root_and "$APPLIANCE"
@@ -133,6 +134,21 @@ else
     check "net/http: the text summary has latency, req/s and error lines" \
         sh -c "grep -q 'p99.9' '$TMP/text.out' && grep -q 'req/s' '$TMP/text.out' &&
                grep -q 'errors' '$TMP/text.out'"
+
+    # A server that accepts (the kernel does) but never answers: its process stopped.
+    child=$(cat "/proc/$PID1/task/$PID1/children" 2>/dev/null | awk '{print $1}')
+    if [ -n "$child" ] && kill -STOP "$child" 2>/dev/null; then
+        load stopped --pid "$PID1" --json -c 2 -d 1 --timeout 0.2 "$URL"
+        kill -CONT "$child"
+        expect_rc 0 "a stopped server: exits 0"
+        check "a stopped server: timeouts counted, no request ($(jq -c .errors \
+            "$TMP/stopped.json" 2>/dev/null))" \
+            jqe '.errors.timeout >= 2 and .requests == 0' "$TMP/stopped.json"
+        load resumed --pid "$PID1" --json -c 2 -d 0.3 "$URL"
+        check "the server answers again once resumed" jqe '.requests > 0' "$TMP/resumed.json"
+    else
+        fail "found the server process under the sandbox's pid 1"
+    fi
 
     load waitdead --pid "$PID1" --wait 0.3 --json -c 1 -d 0.1 http://127.0.0.1:9/json
     expect_rc 1 "--wait on a port where nothing listens fails after the wait"
