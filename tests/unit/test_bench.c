@@ -1,0 +1,94 @@
+/* The measurement engine's own checks: expected-output comparison (text, file, file with a
+ * float tolerance, sha256 and length) and suite lists. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "bench/runner.h"
+#include "core/hash.h"
+#include "test.h"
+
+static int setup(void)
+{
+    ap_error *err = NULL;
+    return ap_hash_init(&err);
+}
+TEST_SETUP(setup)
+
+static int same(const char *out, const char *expected_json, const char *dir)
+{
+    cJSON *e = cJSON_Parse(expected_json);
+    char why[512] = "";
+    int rc = ap_bench_check_output(out, strlen(out), e, dir, why, sizeof(why));
+    if (rc != 0)
+        test_note("why: %s", why);
+    cJSON_Delete(e);
+    return rc == 0;
+}
+
+TEST(text_must_match_exactly)
+{
+    CHECK(same("128141\n", "{\"text\": \"128141\\n\"}", "."));
+    CHECK(!same("128141", "{\"text\": \"128141\\n\"}", "."));
+    CHECK(!same("128142\n", "{\"text\": \"128141\\n\"}", "."));
+    CHECK(same("", "{\"text\": \"\"}", "."));
+    CHECK(!same("x", "{\"text\": \"\"}", "."));
+}
+
+TEST(sha256_and_length)
+{
+    char hex[AP_SHA256_HEX_LEN + 1], json[256];
+    ap_sha256_hex("Hello, World!\n", 14, hex);
+    snprintf(json, sizeof(json), "{\"sha256\": \"%s\", \"length\": 14}", hex);
+    CHECK(same("Hello, World!\n", json, "."));
+    CHECK(!same("Hello, World!", json, "."));
+    CHECK(!same("hello, World!\n", json, "."));
+    snprintf(json, sizeof(json), "{\"sha256\": \"%s\", \"length\": 15}", hex);
+    CHECK(!same("Hello, World!\n", json, "."));
+}
+
+TEST(file_exact_and_with_tolerance)
+{
+    char dir[] = "/tmp/test-bench.XXXXXX";
+    if (!CHECK(mkdtemp(dir) != NULL))
+        return;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/want.out", dir);
+    FILE *f = fopen(path, "w");
+    fputs("-0.169075164\n-0.169059907\n", f);
+    fclose(f);
+    CHECK(same("-0.169075164\n-0.169059907\n", "{\"file\": \"want.out\"}", dir));
+    CHECK(!same("-0.169075164\n-0.169059908\n", "{\"file\": \"want.out\"}", dir));
+    const char *tol = "{\"file\": \"want.out\", \"float_tolerance\": 1e-8}";
+    CHECK(same("-0.169075164\n-0.169059908\n", tol, dir));
+    CHECK(!same("-0.169075164\n-0.169059807\n", tol, dir));   /* off by 1e-7 */
+    CHECK(!same("-0.169075164\n", tol, dir));                  /* a line missing */
+    CHECK(!same("-0.169075164\n-0.169059907\n1\n", tol, dir)); /* a line too many */
+    CHECK(!same("-0.169075164 x\n-0.169059907\n", tol, dir));  /* a word too many */
+    CHECK(!same("abc\n-0.169059907\n", tol, dir));             /* not a number */
+    CHECK(!same("anything", "{\"file\": \"missing.out\"}", dir));
+    unlink(path);
+    rmdir(dir);
+}
+
+TEST(unknown_expectation_is_an_error)
+{
+    CHECK(!same("x", "{\"md5\": \"9dd4e461268c8034f5c8564e155c67a6\"}", "."));
+    CHECK(!same("x", "{}", "."));
+}
+
+TEST(suite_lists)
+{
+    unsigned s = 0;
+    ap_error *err = NULL;
+    CHECK(ap_bench_parse_suites("cpu,http", &s, &err) == 0);
+    CHECK(s == (AP_SUITE_CPU | AP_SUITE_HTTP));
+    CHECK(ap_bench_parse_suites("all", &s, &err) == 0 && s == AP_SUITE_ALL);
+    CHECK(ap_bench_parse_suites("cpu,gpu", &s, &err) < 0);
+    CHECK(err != NULL && strstr(err->msg, "gpu") != NULL);
+    ap_error_release(&err);
+    CHECK(ap_bench_parse_suites(",", &s, &err) < 0);
+    ap_error_release(&err);
+}
