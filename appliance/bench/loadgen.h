@@ -98,7 +98,9 @@ struct ap_load_result {
 /* Runs the load spec describes and fills *res (about 40 KiB: not on a small stack). Returns
  * 0 when the load ran, whatever the errors counted; -1 with err when it could not run (bad
  * spec, no threads, setns or pinning refused, descriptors exhausted). Blocks the calling
- * thread for warmup_s + duration_s (plus at most one timeout_s with max_requests). */
+ * thread for warmup_s + duration_s at most (less with max_requests or stop); its signal
+ * handlers keep running on it, the load threads block every signal. Raises the process's
+ * soft RLIMIT_NOFILE when the connections need more descriptors. */
 int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_error **err);
 
 /* Splits "http://ADDR[:PORT]/PATH" (ADDR a literal IPv4 address or [IPv6]; PORT default 80;
