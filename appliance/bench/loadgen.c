@@ -879,11 +879,10 @@ static void merge(struct ap_load_result *res, struct worker *ws, unsigned n,
         if (res->duration_s > 0)
             res->achieved_rate = (double)res->responses / res->duration_s;
         double window = spec->rate * res->duration_s;
-        /* A bound on requests ends the schedule early by design: judge the rate only. */
-        int bounded = spec->max_requests > 0;
+        /* A run that max_requests ended early is judged over the window it had. */
         res->sustained = res->duration_s > 0 &&
-                         (bounded || res->achieved_rate >= AP_LOAD_SUSTAINED * spec->rate) &&
-                         (bounded || (double)res->backlog <= (1 - AP_LOAD_SUSTAINED) * window);
+                         res->achieved_rate >= AP_LOAD_SUSTAINED * spec->rate &&
+                         (double)res->backlog <= (1 - AP_LOAD_SUSTAINED) * window;
     }
 }
 
