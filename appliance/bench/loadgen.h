@@ -40,6 +40,7 @@ enum ap_load_mode {
     AP_LOAD_OPEN,       /* requests at a constant total rate, on a schedule per connection */
 };
 
+/* Descriptor fields take -1 for "none": a zero-initialised spec must set them (0 is stdin). */
 struct ap_load_spec {
     const char *addr; /* IPv4 or IPv6 literal ("127.0.0.1", "::1") */
     uint16_t port;
@@ -116,7 +117,8 @@ int ap_load_parse_url(const char *url, struct ap_load_url *out, ap_error **err);
 int ap_load_parse_cpus(const char *list, int *cpus, size_t max, size_t *n, ap_error **err);
 
 /* Readiness probe: one connection and one GET every interval_ns until a response passes the
- * same check as the load (a valid 200), bounded by deadline_ns and by the server's life. */
+ * same check as the load (a valid 200), bounded by deadline_ns and by the server's life.
+ * netns_fd and pidfd take -1 for "none" (set them: 0 is stdin). */
 struct ap_load_probe_spec {
     const char *addr;
     uint16_t port;
