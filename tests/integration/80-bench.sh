@@ -5,6 +5,8 @@
 # wrong answer is an error and never a number, a CPU hog on the workload's CPU trips the noise
 # guard (and --allow-noisy keeps the samples, flagged), an interrupted run keeps its finished
 # samples and --resume completes it without redoing them, and bad options are usage errors.
+# Runs other than the noise guard's own pass --allow-noisy: they test what the engine does,
+# and a shared machine's steal must not fail them (the noise they saw is in their results).
 # Needs root and the built images (make test builds them).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -37,7 +39,8 @@ check "... naming it" err_has "no-such-image"
 
 # ---- the quick profile, whole ------------------------------------------------------------------
 t0=$(date +%s)
-run "$APPLIANCE" bench --profile quick --out "$TMP/quick/results.json" --csv "$TMP/quick/results.csv"
+run "$APPLIANCE" bench --profile quick --allow-noisy --out "$TMP/quick/results.json" \
+    --csv "$TMP/quick/results.csv"
 secs=$(($(date +%s) - t0))
 expect_rc 0 "bench --profile quick completes ($secs s)"
 check "... within 5 minutes" test "$secs" -le 300
@@ -98,7 +101,7 @@ cp -r images "$TMP/images"
 jq '.check.expected = {"sha256": "'"$(printf 'not the answer' | sha256sum | cut -d' ' -f1)"'", "length": 14}' \
     images/workloads/bg/nbody/workload.json >"$TMP/images/workloads/bg/nbody/workload.json"
 APPLIANCE_IMAGES=$TMP/images run "$APPLIANCE" bench --profile quick --suite cpu --only nbody \
-    --images go-1.23-static --out "$TMP/wrong.json"
+    --images go-1.23-static --allow-noisy --out "$TMP/wrong.json"
 expect_rc 1 "a program whose output differs from the expected one fails the run"
 check "... saying it is a wrong output, not measured" err_has "wrong output, not measured"
 check "... and no sample of it was kept" jqe '
@@ -124,7 +127,7 @@ HOG=
 # ---- interrupt and resume ----------------------------------------------------------------------
 I=$TMP/resume.json
 "$APPLIANCE" bench --profile quick --suite cpu --images go-1.23-static,python-3.13,python-3.13t \
-    --repeat 5 --out "$I" >"$TMP/stdout" 2>"$TMP/stderr" &
+    --repeat 5 --allow-noisy --out "$I" >"$TMP/stdout" 2>"$TMP/stderr" &
 BP=$!
 for _ in $(seq 1 100); do
     [ -s "$I" ] && [ "$(jq '[.measurements[].metrics.wall_s.samples // [] | length] | add // 0' "$I" 2>/dev/null)" -ge 4 ] && break
@@ -138,13 +141,13 @@ check "... leaving the results marked incomplete, with its finished samples" jqe
     (.run.complete == false) and ([.measurements[].metrics.wall_s.samples // [] | length] | add > 0)' "$I"
 kept=$(jq -c '[.measurements[] | select(.suite == "cpu") | {id, s: .metrics.wall_s.samples}]' "$I")
 run "$APPLIANCE" bench --profile quick --suite cpu --images go-1.23-static,python-3.13,python-3.13t \
-    --repeat 5 --out "$I" --resume
+    --repeat 5 --allow-noisy --out "$I" --resume
 expect_rc 0 "--resume completes the run"
 check "... complete now, and valid" sh -c "jq -e '.run.complete and (.run.resumed | length == 1)' '$I' >/dev/null && '$VALIDATE' '$I' >/dev/null"
 check "... every sample kept from before is still there, first" jq -e --argjson kept "$kept" '
     [.measurements[] | select(.suite == "cpu") | {id, s: .metrics.wall_s.samples}] as $now |
     [$kept[] | select(.s != null) | . as $k | ($now[] | select(.id == $k.id) | .s[0:($k.s | length)]) == $k.s] | all' "$I"
 check "... with 5 samples everywhere" jqe '[.measurements[] | select(.suite == "cpu") | .metrics.wall_s.samples | length == 5] | all' "$I"
-run "$APPLIANCE" bench --profile standard --suite cpu --out "$I" --resume
+run "$APPLIANCE" bench --profile standard --suite cpu --allow-noisy --out "$I" --resume
 expect_rc 1 "--resume refuses a results file of another profile"
 finish
