@@ -1,0 +1,60 @@
+/* minisign-compatible Ed25519 keys and signatures (libsodium): the key files and the signature
+ * format of minisign 0.11, so stock `minisign -Vm FILE -p KEY.pub` verifies what we sign and we
+ * verify what it signs. Signatures are always prehashed (algorithm "ED": Ed25519 over the
+ * file's BLAKE2b-512), with a trusted comment covered by the global signature. */
+#ifndef AP_BUNDLE_MINISIGN_H
+#define AP_BUNDLE_MINISIGN_H
+
+#include <stddef.h>
+
+#include "../core/error.h"
+
+#define AP_MINISIGN_KEYID_LEN 8
+#define AP_MINISIGN_COMMENT_MAX 1024
+
+struct ap_minisign_pk {
+    unsigned char keyid[AP_MINISIGN_KEYID_LEN];
+    unsigned char pk[32];
+};
+
+/* A secret key in memory (wipe it with ap_minisign_sk_wipe when done). */
+struct ap_minisign_sk {
+    unsigned char keyid[AP_MINISIGN_KEYID_LEN];
+    unsigned char sk[64];
+};
+
+/* Makes a key pair and writes the public key to pk_path and the secret key to sk_path (mode
+ * 0600), each whole (temp + fsync + rename). password NULL or "": the secret key is stored
+ * unencrypted (minisign -W); else encrypted as minisign does (scrypt). Refuses to replace an
+ * existing file unless force. The secret key is never printed. */
+int ap_minisign_keygen(const char *pk_path, const char *sk_path, const char *password, int force,
+                       ap_error **err);
+
+/* Reads a public key file (an "untrusted comment:" line, then the base64 key) or, when
+ * `text` holds no newline, the bare base64 key (as minisign -P takes it). */
+int ap_minisign_read_pk(const char *path, struct ap_minisign_pk *out, ap_error **err);
+int ap_minisign_parse_pk(const char *text, size_t len, struct ap_minisign_pk *out,
+                         ap_error **err);
+
+/* Reads a secret key file, decrypting it with password when it is encrypted (a wrong
+ * password is an error that says so: the checksum does not match). */
+int ap_minisign_read_sk(const char *path, const char *password, struct ap_minisign_sk *out,
+                        ap_error **err);
+void ap_minisign_sk_wipe(struct ap_minisign_sk *sk);
+
+/* Signs the file at file_path and writes its signature to sig_path whole (temp + fsync +
+ * rename). trusted_comment must be one line (at most AP_MINISIGN_COMMENT_MAX bytes); NULL
+ * untrusted_comment: "signature from appliance secret key". */
+int ap_minisign_sign(const struct ap_minisign_sk *sk, const char *file_path,
+                     const char *trusted_comment, const char *untrusted_comment,
+                     const char *sig_path, ap_error **err);
+
+/* Verifies the signature at sig_path of the file at file_path against pk: key id, signature
+ * over the BLAKE2b-512 of the file, then the global signature over the trusted comment. On
+ * success copies the trusted comment into trusted (len bytes, NUL-terminated) when not NULL.
+ * Any failure is an error naming the check that failed. Signatures made by minisign without
+ * prehashing ("Ed") are accepted too. */
+int ap_minisign_verify(const struct ap_minisign_pk *pk, const char *file_path,
+                       const char *sig_path, char *trusted, size_t len, ap_error **err);
+
+#endif
