@@ -21,6 +21,7 @@ static const struct {
     {"run", ap_cmd_run, "run a command in a sandbox and measure it"},
     {"load", ap_cmd_load, "HTTP load against a server in its network namespace"},
     {"bench", ap_cmd_bench, "measure the images: size, start, memory, CPU, HTTP, threads"},
+    {"keygen", ap_cmd_keygen, "make the key pair that signs result archives (minisign)"},
     {"version", ap_cmd_version, "print the version"},
 };
 

@@ -25,6 +25,7 @@ int ap_cmd_image(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_run(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_load(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_bench(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_keygen(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_version(struct ap_settings *s, int argc, char **argv);
 
 #endif

@@ -1,0 +1,329 @@
+/* appliance keygen: makes the minisign-compatible key pair that signs result archives. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../bundle/minisign.h"
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "../core/log.h"
+#include "cmd.h"
+
+/* Stock minisign reads at most 1023 bytes of a password; a longer one would make a key that
+ * minisign cannot open. */
+#define PASSWORD_MAX 1023
+#define PASSWORD_FILE_MAX 4096 /* bytes read from a password file at most */
+
+static void keygen_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: appliance keygen [-p PUBKEY] [-s SECKEY] [-W] [--password-file FILE] [-f]\n"
+            "\n"
+            "Makes an Ed25519 key pair in minisign's formats: result archives are signed with\n"
+            "the secret key, and anyone verifies them with the public key, with the appliance\n"
+            "or with stock minisign (minisign -Vm FILE -p PUBKEY).\n"
+            "\n"
+            "Options:\n"
+            "  -p, --public FILE     public key (default appliance.pub)\n"
+            "  -s, --secret FILE     secret key (default $APPLIANCE_KEY, else\n"
+            "                        ~/.config/appliance/appliance.key; missing directories are\n"
+            "                        made with mode 0700, the key with mode 0600)\n"
+            "  -W, --no-password     store the secret key unencrypted\n"
+            "  --password-file FILE  encrypt it with the first line of FILE as the password\n"
+            "                        (without either, the password is asked for twice on the\n"
+            "                        terminal)\n"
+            "  -f, --force           replace an existing key pair (signatures made with the old\n"
+            "                        key no longer verify against the new public key)\n"
+            "\n"
+            "An encrypted key is protected as minisign does it (scrypt, 1 GiB of memory and a\n"
+            "few seconds to open). The secret key is never printed.\n"
+            "\n"
+            "Environment:\n"
+            "  APPLIANCE_KEY  the secret key's default path\n"
+            "\n"
+            "Exit status: 0 when the key pair was written, 1 on failure, 2 for a usage error.\n");
+}
+
+enum { O_PASSWORD_FILE = 256 };
+
+static const struct option opts[] = {{"public", required_argument, NULL, 'p'},
+                                     {"secret", required_argument, NULL, 's'},
+                                     {"no-password", no_argument, NULL, 'W'},
+                                     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
+                                     {"force", no_argument, NULL, 'f'},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
+
+/* The secret key's default path: $APPLIANCE_KEY, else ~/.config/appliance/appliance.key. */
+static int default_sk_path(char *buf, size_t len, ap_error **err)
+{
+    const char *v = getenv("APPLIANCE_KEY");
+    if (v != NULL && *v != '\0')
+        return ap_fs_path(buf, len, "%s", v) < 0
+                   ? ap_error_make(err, ENAMETOOLONG, "APPLIANCE_KEY is too long")
+                   : 0;
+    const char *home = getenv("HOME");
+    if (home == NULL || *home == '\0') {
+        ap_error_make(err, 0, "HOME is not set, so there is no default secret key path");
+        return ap_error_hint(err, "pass -s FILE or set APPLIANCE_KEY");
+    }
+    if (ap_fs_path(buf, len, "%s/.config/appliance/appliance.key", home) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the default secret key path under %s", home);
+    return 0;
+}
+
+/* Makes the directory that will hold path, when it is missing. */
+static int make_parent(const char *path, mode_t mode, ap_error **err)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+        return 0;
+    if (ap_fs_path(dir, sizeof(dir), "%.*s", (int)(slash - path), path) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the directory of %s", path);
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return 0;
+    return ap_fs_mkdir_p(dir, mode, err);
+}
+
+/* The first line of a file, without its line break. The file may be a pipe
+ * (--password-file <(...)): it is read up to the first line break, never more than
+ * PASSWORD_FILE_MAX bytes. */
+static int password_from_file(const char *path, char *pw, size_t len, ap_error **err)
+{
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ap_error_make(err, errno, "opening the password file %s", path);
+    char buf[PASSWORD_FILE_MAX];
+    size_t n = 0;
+    int rc = 0;
+    while (n < sizeof(buf) && memchr(buf, '\n', n) == NULL) {
+        ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = ap_error_make(err, errno, "reading the password file %s", path);
+            break;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    const char *nl = memchr(buf, '\n', n);
+    size_t line = nl != NULL ? (size_t)(nl - buf) : n;
+    while (line > 0 && buf[line - 1] == '\r')
+        line--;
+    if (rc < 0) {
+        /* The read error is in err already. */
+    } else if (nl == NULL && n == sizeof(buf)) {
+        rc = ap_error_make(err, 0, "the first line of %s is longer than %zu bytes", path,
+                           sizeof(buf));
+    } else if (line == 0) {
+        ap_error_make(err, 0, "the first line of %s is empty", path);
+        rc = ap_error_hint(err, "pass -W for a secret key without a password");
+    } else if (line >= len) {
+        rc = ap_error_make(err, 0, "the password in %s is longer than the %zu bytes minisign reads",
+                           path, len - 1);
+    } else {
+        memcpy(pw, buf, line);
+        pw[line] = '\0';
+    }
+    sodium_memzero(buf, sizeof(buf));
+    return rc;
+}
+
+/* The terminal's settings while echo is off, restored when a signal ends the prompt. */
+static struct termios saved_tty;
+static volatile sig_atomic_t tty_changed;
+
+static void restore_tty_and_die(int sig)
+{
+    if (tty_changed)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Asks for a line on the terminal with echo off. Returns its length, or -1. */
+static int ask(const char *prompt, char *buf, size_t len, ap_error **err)
+{
+    fprintf(stderr, "%s", prompt);
+    fflush(stderr);
+    size_t n = 0;
+    int too_long = 0;
+    for (;;) {
+        char c;
+        ssize_t r = read(STDIN_FILENO, &c, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            fprintf(stderr, "\n");
+            return ap_error_make(err, errno, "reading the password");
+        }
+        if (r == 0 || c == '\n')
+            break;
+        if (n + 1 < len)
+            buf[n++] = c;
+        else
+            too_long = 1;
+    }
+    fprintf(stderr, "\n");
+    while (n > 0 && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    if (too_long)
+        return ap_error_make(err, 0, "the password is longer than the %zu bytes minisign reads",
+                             len - 1);
+    return (int)n;
+}
+
+/* Asks for the password twice on the terminal, echo off. */
+static int password_from_tty(char *pw, char *again, size_t len, ap_error **err)
+{
+    if (tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+        return ap_error_make(err, errno, "reading the terminal's settings");
+    struct termios quiet = saved_tty;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    struct sigaction sa, old[3];
+    const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = restore_tty_and_die;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &sa, &old[i]);
+    int rc = 0;
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0) {
+        rc = ap_error_make(err, errno, "turning the terminal's echo off");
+    } else {
+        tty_changed = 1;
+        int n = ask("Password for the secret key: ", pw, len, err);
+        int m = n <= 0 ? -1 : ask("Password (again): ", again, len, err);
+        if (n == 0) {
+            ap_error_make(err, 0, "the password is empty");
+            rc = ap_error_hint(err, "pass -W for a secret key without a password");
+        } else if (n < 0 || m < 0) {
+            rc = -1;
+        } else if (strcmp(pw, again) != 0) {
+            rc = ap_error_make(err, 0, "the two passwords differ");
+        }
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+        tty_changed = 0;
+    }
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &old[i], NULL);
+    return rc;
+}
+
+int ap_cmd_keygen(struct ap_settings *s, int argc, char **argv)
+{
+    (void)s;
+    const char *pk_path = "appliance.pub", *sk_opt = NULL, *password_file = NULL;
+    int no_password = 0, force = 0;
+    ap_error *err = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+hp:s:Wf", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            pk_path = optarg;
+            break;
+        case 's':
+            sk_opt = optarg;
+            break;
+        case 'W':
+            no_password = 1;
+            break;
+        case O_PASSWORD_FILE:
+            password_file = optarg;
+            break;
+        case 'f':
+            force = 1;
+            break;
+        case 'h':
+            keygen_usage(stdout);
+            return AP_EXIT_OK;
+        default:
+            return ap_cmd_usage("keygen", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return ap_cmd_usage("keygen", "unexpected argument '%s'", argv[optind]);
+    if (no_password && password_file != NULL)
+        return ap_cmd_usage("keygen", "give -W or --password-file, not both");
+    if (*pk_path == '\0' || (sk_opt != NULL && *sk_opt == '\0'))
+        return ap_cmd_usage("keygen", "-p and -s take a file name");
+    if (!no_password && password_file == NULL && !isatty(STDIN_FILENO))
+        return ap_cmd_usage("keygen",
+                            "a password is needed and standard input is not a terminal to ask "
+                            "for it on: pass --password-file FILE, or -W for a secret key "
+                            "without a password");
+
+    char sk_path[PATH_MAX];
+    if (sk_opt != NULL) {
+        if (ap_fs_path(sk_path, sizeof(sk_path), "%s", sk_opt) < 0)
+            return ap_cmd_usage("keygen", "the secret key path is too long");
+    } else if (default_sk_path(sk_path, sizeof(sk_path), &err) < 0) {
+        return ap_cmd_fail(&err);
+    }
+    if (strcmp(sk_path, pk_path) == 0)
+        return ap_cmd_usage("keygen", "the public and the secret key cannot both be %s", pk_path);
+    if (!force) {
+        const char *paths[] = {sk_path, pk_path};
+        struct stat st;
+        for (size_t i = 0; i < AP_ARRAY_SIZE(paths); i++) {
+            if (lstat(paths[i], &st) == 0) {
+                ap_error_make(&err, 0, "%s already exists; it is not replaced", paths[i]);
+                ap_error_hint(&err, "pass -f to replace the key pair (what the old key signed "
+                                    "then no longer verifies against the new public key), or "
+                                    "choose other paths with -p and -s");
+                return ap_cmd_fail(&err);
+            }
+        }
+    }
+
+    char pw[PASSWORD_MAX + 1] = "", again[PASSWORD_MAX + 1] = "";
+    int rc = 0;
+    if (password_file != NULL)
+        rc = password_from_file(password_file, pw, sizeof(pw), &err);
+    else if (!no_password)
+        rc = password_from_tty(pw, again, sizeof(pw), &err);
+    sodium_memzero(again, sizeof(again));
+    if (rc == 0 && (make_parent(sk_path, 0700, &err) < 0 || make_parent(pk_path, 0755, &err) < 0))
+        rc = -1;
+    if (rc == 0) {
+        if (!no_password)
+            ap_log_info("appliance keygen: deriving a key from the password (scrypt, 1 GiB, a "
+                        "few seconds)...");
+        rc = ap_minisign_keygen(pk_path, sk_path, no_password ? NULL : pw, force, &err);
+    }
+    sodium_memzero(pw, sizeof(pw));
+    if (rc < 0)
+        return ap_cmd_fail(&err);
+
+    /* Read back what was written: the key id printed is the one in the file. */
+    struct ap_minisign_pk pk;
+    char hex[AP_MINISIGN_KEYID_HEX_LEN + 1], b64[64];
+    if (ap_minisign_read_pk(pk_path, &pk, &err) < 0 ||
+        ap_minisign_pk_base64(&pk, b64, sizeof(b64), &err) < 0)
+        return ap_cmd_fail(&err);
+    ap_minisign_keyid_hex(pk.keyid, hex);
+    printf("public key: %s\n", pk_path);
+    printf("key id:     %s\n", hex);
+    printf("secret key: %s (%s, mode 0600; keep it private)\n", sk_path,
+           no_password ? "not encrypted" : "encrypted");
+    printf("verify with stock minisign:\n");
+    printf("  minisign -Vm FILE -p %s\n", pk_path);
+    printf("  minisign -Vm FILE -P %s\n", b64);
+    return AP_EXIT_OK;
+}
