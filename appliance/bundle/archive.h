@@ -5,9 +5,15 @@
 #define AP_BUNDLE_ARCHIVE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../core/error.h"
+#include "manifest.h"
 #include "minisign.h"
+
+/* The signature's untrusted comment. minisign leaves that line unsigned, so verification
+ * accepts this text only: no byte of a signature file goes unchecked. */
+#define AP_ARCHIVE_UNTRUSTED_COMMENT "signature from appliance secret key"
 
 struct ap_pack_opts {
     const char *run_dir;     /* what the run wrote (results.json, logs, reports...) */
@@ -19,6 +25,19 @@ struct ap_pack_opts {
     const char *cache_dir;   /* downloads (blobs/sha256/...) */
     const char *claims_path; /* a claims file used by the run, or NULL */
 };
+
+/* What ap_pack_run made. */
+struct ap_pack_result {
+    char archive[4096];                 /* <out>/<run-id>.tar.zst */
+    char signature[4096];               /* <archive>.minisig, or "" when unsigned */
+    char sha256[AP_SHA256_HEX_LEN + 1]; /* of the archive file */
+    char run_id[AP_RUN_ID_MAX + 1];
+    uint64_t bytes; /* the archive's size */
+    uint64_t files; /* members */
+};
+
+/* Packs as ap_pack does and reports what it made. */
+int ap_pack_run(const struct ap_pack_opts *o, struct ap_pack_result *res, ap_error **err);
 
 /* Packs; on success archive (len bytes) holds the archive's path. Nothing is left under a
  * final name unless the whole archive (and its signature, verified right after signing) is
@@ -32,9 +51,68 @@ int ap_pack(const struct ap_pack_opts *o, char *archive, size_t len, ap_error **
 int ap_verify(const char *archive, const char *sig_path, const struct ap_minisign_pk *pk,
               ap_error **err);
 
+/* What ap_verify_archive found in an archive it accepted. */
+struct ap_verify_result {
+    char run_id[AP_RUN_ID_MAX + 1];
+    char sha256[AP_SHA256_HEX_LEN + 1];
+    char trusted_comment[AP_MINISIGN_COMMENT_MAX + 1];
+    uint64_t files, bytes; /* members, and the sum of their sizes */
+    int with_inputs;
+};
+
+/* ap_verify, reporting what it found. Errors start with the name of the check that failed:
+ * "signature", "archive" (reading and member safety), "SHA256SUMS", "provenance", "manifest",
+ * "inputs" or "results" ("SHA256SUMS check failed: ..."). */
+int ap_verify_archive(const char *archive, const char *sig_path, const struct ap_minisign_pk *pk,
+                      struct ap_verify_result *res, ap_error **err);
+
+/* Bounds on everything read from an archive. */
+struct ap_archive_limits {
+    uint64_t max_member;  /* bytes in one member */
+    uint64_t max_total;   /* bytes in all members */
+    uint64_t max_members; /* members */
+    uint64_t max_stream;  /* bytes the zstd stream may decompress to (headers included) */
+    uint64_t max_meta;    /* bytes of SHA256SUMS, manifest.json or provenance.json */
+    uint64_t max_results; /* bytes of results.json */
+};
+
+/* The bounds ap_verify and ap_archive_read_member use: 8 GiB a member, 64 GiB in all, a
+ * million members, 64 MiB of metadata, 512 MiB of results. */
+void ap_archive_default_limits(struct ap_archive_limits *l);
+
+/* One pass over an archive: every member (in archive order, which the pass checks is strictly
+ * increasing by name) with its size and sha256, and the bytes of the members checked as
+ * structures (NULL when absent). Free with ap_archive_scan_free(). */
+struct ap_archive_scan {
+    struct ap_bundle_files members;
+    char *sums, *manifest, *provenance, *results;
+    size_t sums_len, manifest_len, provenance_len, results_len;
+    uint64_t total; /* sum of member sizes */
+};
+
+/* Reads a whole archive (a zstd-compressed tar) from a file or from memory, refusing, with an
+ * error that names the member: a stream that is not zstd or not tar; member names that fail
+ * ap_bundle_check_name; anything but a regular file (links, directories, devices, sparse
+ * files); members out of order or repeated; sizes or counts beyond the limits; a stream that
+ * decompresses to more than max_stream bytes; non-zero data after the end of the tar that the
+ * tar reader left unread. */
+int ap_archive_scan_file(const char *path, const struct ap_archive_limits *l,
+                         struct ap_archive_scan *out, ap_error **err);
+int ap_archive_scan_memory(const void *buf, size_t len, const struct ap_archive_limits *l,
+                           struct ap_archive_scan *out, ap_error **err);
+void ap_archive_scan_free(struct ap_archive_scan *s);
+
+/* Checks a scanned archive's contents, in this order: every member against SHA256SUMS (none
+ * missing, none extra), against the provenance subjects, then manifest.json, the inputs and
+ * results.json. signed_id, when not NULL, is the run id the signature's trusted comment
+ * names: the manifest must name the same. On success fills info. */
+int ap_archive_check(const struct ap_archive_scan *s, const char *signed_id,
+                     struct ap_manifest_info *info, ap_error **err);
+
 /* Reads one member (e.g. "results.json", "manifest.json") of an archive into a new buffer of
  * at most max bytes (NUL-terminated; the caller frees it). No signature check: verify first
- * when the source is not trusted. */
+ * when the source is not trusted. The archive is read with the checks of ap_archive_scan_file
+ * up to the member; a missing member is an error whose status is ENOENT. */
 int ap_archive_read_member(const char *archive, const char *name, size_t max, char **out,
                            size_t *len, ap_error **err);
 

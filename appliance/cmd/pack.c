@@ -1,0 +1,252 @@
+/* appliance pack RUN_DIR [options]: a run directory into a signed, deterministic archive. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../bundle/archive.h"
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "../core/log.h"
+#include "cmd.h"
+
+#define PASSWORD_MAX 1023
+
+static void pack_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: appliance pack RUN_DIR [--key SECKEY] [--password-file FILE] [--unsigned]\n"
+            "                      [--out DIR] [--with-inputs] [--claims FILE]\n"
+            "\n"
+            "Packs what a run wrote (results.json, results.csv, reports, logs: every regular\n"
+            "file of RUN_DIR) into OUT/<run-id>.tar.zst with manifest.json, SHA256SUMS and an\n"
+            "in-toto provenance statement, and signs it into OUT/<run-id>.tar.zst.minisig\n"
+            "(minisign's format: `minisign -Vm ARCHIVE -p KEY.pub` verifies it). The same\n"
+            "directory always gives the same bytes: sorted members, the run's start time as\n"
+            "every mtime, owner 0, modes 0644/0755. Symbolic links and special files are refused.\n"
+            "\n"
+            "Options:\n"
+            "  --key SECKEY          the minisign secret key that signs (default $APPLIANCE_KEY,\n"
+            "                        else ~/.config/appliance/appliance.key)\n"
+            "  --password-file FILE  the password of an encrypted key (its first line; without\n"
+            "                        it the password is asked for on the terminal)\n"
+            "  --unsigned            pack without a signature\n"
+            "  --out DIR             where the archive goes (default results)\n"
+            "  --with-inputs         also the OCI layouts of the run's images, their recipes and\n"
+            "                        locks (and those of the builders their stages ran in), and\n"
+            "                        every pinned input from the download cache, checked\n"
+            "                        against its sha256: the run can be built and run again\n"
+            "                        offline\n"
+            "  --claims FILE         the claims file the run was judged against (its sha256 goes\n"
+            "                        into the manifest; --with-inputs packs it too)\n"
+            "  --images-out DIR, --cache DIR  where built layouts and downloads are\n"
+            "\n"
+            "Prints the archive's path, its sha256 and the signature's path. Nothing appears\n"
+            "under the archive's name (or the signature's) until both are complete.\n"
+            "\n"
+            "Exit status: 0 packed, 1 failed, 2 usage error.\n");
+}
+
+enum {
+    O_KEY = 256,
+    O_PASSWORD_FILE,
+    O_UNSIGNED,
+    O_OUT,
+    O_WITH_INPUTS,
+    O_CLAIMS,
+    O_IMGOUT,
+    O_CACHE
+};
+
+static const struct option opts[] = {{"key", required_argument, NULL, O_KEY},
+                                     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
+                                     {"unsigned", no_argument, NULL, O_UNSIGNED},
+                                     {"out", required_argument, NULL, O_OUT},
+                                     {"with-inputs", no_argument, NULL, O_WITH_INPUTS},
+                                     {"claims", required_argument, NULL, O_CLAIMS},
+                                     {"images-out", required_argument, NULL, O_IMGOUT},
+                                     {"cache", required_argument, NULL, O_CACHE},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
+
+/* The password: the first line of a file, without its line end. */
+static int password_from_file(const char *path, char *pw, size_t len, ap_error **err)
+{
+    cleanup_free char *buf = NULL;
+    size_t n = 0;
+    if (ap_fs_read_file(AT_FDCWD, path, 64 * 1024, &buf, &n, err) < 0)
+        return ap_error_wrap(err, "--password-file");
+    size_t l = strcspn(buf, "\r\n");
+    int rc = 0;
+    if (l >= len)
+        rc = ap_error_make(err, 0, "the password in %s is longer than %zu bytes", path, len - 1);
+    else
+        memcpy(pw, buf, l), pw[l] = '\0';
+    sodium_memzero(buf, n);
+    return rc;
+}
+
+/* Asks once on the terminal, echo off. */
+static int password_from_tty(const char *key, char *pw, size_t len, ap_error **err)
+{
+    cleanup_file FILE *tty = fopen("/dev/tty", "r+e");
+    if (tty == NULL)
+        return ap_error_make(err, errno, "opening the terminal for the key's password");
+    struct termios old, quiet;
+    int fd = fileno(tty);
+    if (tcgetattr(fd, &old) < 0)
+        return ap_error_make(err, errno, "reading the terminal's settings");
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    fprintf(tty, "Password for %s: ", key);
+    fflush(tty);
+    if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0)
+        return ap_error_make(err, errno, "turning the terminal's echo off");
+    char *got = fgets(pw, (int)len, tty);
+    tcsetattr(fd, TCSAFLUSH, &old);
+    fprintf(tty, "\n");
+    if (got == NULL)
+        return ap_error_make(err, 0, "no password was typed");
+    pw[strcspn(pw, "\r\n")] = '\0';
+    return 0;
+}
+
+static int default_key(char *buf, size_t len, int *is_default, ap_error **err)
+{
+    const char *v = getenv("APPLIANCE_KEY");
+    *is_default = 0;
+    if (v != NULL && *v != '\0') {
+        if (ap_fs_path(buf, len, "%s", v) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "APPLIANCE_KEY is too long");
+        return 0;
+    }
+    const char *home = getenv("HOME");
+    *is_default = 1;
+    if (home == NULL || *home == '\0' ||
+        ap_fs_path(buf, len, "%s/.config/appliance/appliance.key", home) < 0)
+        return ap_error_make(err, 0, "HOME is not set, so there is no default secret key");
+    return 0;
+}
+
+static int load_key(const char *path, const char *password_file, struct ap_minisign_sk *sk,
+                    ap_error **err)
+{
+    char pw[PASSWORD_MAX + 2] = "";
+    int rc = -1;
+    if (password_file != NULL && password_from_file(password_file, pw, sizeof(pw), err) < 0)
+        goto out;
+    if (ap_minisign_read_sk(path, pw[0] ? pw : NULL, sk, err) == 0) {
+        rc = 0;
+        goto out;
+    }
+    /* An encrypted key and no password yet: ask, when someone is there to answer. */
+    if (password_file == NULL && strstr((*err)->msg, "encrypted") != NULL && isatty(STDIN_FILENO)) {
+        ap_error_release(err);
+        if (password_from_tty(path, pw, sizeof(pw), err) == 0 &&
+            ap_minisign_read_sk(path, pw, sk, err) == 0)
+            rc = 0;
+    } else if (password_file == NULL && strstr((*err)->msg, "encrypted") != NULL) {
+        ap_error_hint(err, "pass --password-file FILE");
+    }
+out:
+    sodium_memzero(pw, sizeof(pw));
+    return rc;
+}
+
+int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
+{
+    struct ap_pack_opts o = {.out_dir = "results",
+                             .images_dir = set->images_dir,
+                             .layouts_dir = set->out_dir,
+                             .cache_dir = set->cache_dir};
+    const char *key = NULL, *password_file = NULL;
+    int unsigned_ = 0;
+    ap_error *err = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_KEY:
+            key = optarg;
+            break;
+        case O_PASSWORD_FILE:
+            password_file = optarg;
+            break;
+        case O_UNSIGNED:
+            unsigned_ = 1;
+            break;
+        case O_OUT:
+            o.out_dir = optarg;
+            break;
+        case O_WITH_INPUTS:
+            o.with_inputs = 1;
+            break;
+        case O_CLAIMS:
+            o.claims_path = optarg;
+            break;
+        case O_IMGOUT:
+            o.layouts_dir = optarg;
+            break;
+        case O_CACHE:
+            o.cache_dir = optarg;
+            break;
+        case 'h':
+            pack_usage(stdout);
+            return AP_EXIT_OK;
+        default:
+            return ap_cmd_usage("pack", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return ap_cmd_usage("pack", "a run directory to pack is needed");
+    if (optind + 1 < argc)
+        return ap_cmd_usage("pack", "unexpected argument '%s'", argv[optind + 1]);
+    o.run_dir = argv[optind];
+    if (unsigned_ && (key != NULL || password_file != NULL))
+        return ap_cmd_usage("pack", "--unsigned does not go with --key or --password-file");
+
+    struct ap_minisign_sk sk;
+    memset(&sk, 0, sizeof(sk));
+    if (!unsigned_) {
+        char path[4096];
+        int is_default = 0;
+        if (key != NULL)
+            snprintf(path, sizeof(path), "%s", key);
+        else if (default_key(path, sizeof(path), &is_default, &err) < 0)
+            return ap_cmd_fail(&err);
+        if (key == NULL && access(path, F_OK) < 0 && errno == ENOENT) {
+            ap_error_make(&err, 0, "no secret key at %s%s to sign the archive with", path,
+                          is_default ? "" : " ($APPLIANCE_KEY)");
+            ap_error_hint(&err, "make one with `appliance keygen`, pass --key SECKEY, or pack "
+                                "without a signature with --unsigned");
+            return ap_cmd_fail(&err);
+        }
+        if (load_key(path, password_file, &sk, &err) < 0)
+            return ap_cmd_fail(&err);
+        o.sk = &sk;
+    } else {
+        ap_log_warn("packing without a signature (--unsigned): appliance verify will refuse "
+                    "the archive until it is signed");
+    }
+    struct ap_pack_result *res = calloc(1, sizeof(*res));
+    int rc = res == NULL ? ap_error_make(&err, ENOMEM, "packing") : ap_pack_run(&o, res, &err);
+    ap_minisign_sk_wipe(&sk);
+    if (rc < 0) {
+        free(res);
+        return ap_cmd_fail(&err);
+    }
+    printf("archive:   %s\n", res->archive);
+    printf("sha256:    %s\n", res->sha256);
+    printf("signature: %s\n", res->signature[0] ? res->signature : "none (--unsigned)");
+    char human[32];
+    ap_log_info("run %s: %llu members, %s", res->run_id, (unsigned long long)res->files,
+                ap_fs_human_bytes(res->bytes, human, sizeof(human)));
+    free(res);
+    return AP_EXIT_OK;
+}
