@@ -22,6 +22,8 @@ static const struct {
     {"load", ap_cmd_load, "HTTP load against a server in its network namespace"},
     {"bench", ap_cmd_bench, "measure the images: size, start, memory, CPU, HTTP, threads"},
     {"keygen", ap_cmd_keygen, "make the key pair that signs result archives (minisign)"},
+    {"compare", ap_cmd_compare, "compare two runs: changes of the medians and their significance"},
+    {"rerun", ap_cmd_rerun, "run an archived run's plan again and compare the results"},
     {"pack", ap_cmd_pack, "pack a run directory into a signed, deterministic archive"},
     {"verify", ap_cmd_verify, "verify a result archive: signature, digests, provenance, schemas"},
     {"version", ap_cmd_version, "print the version"},

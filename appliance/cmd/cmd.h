@@ -26,6 +26,8 @@ int ap_cmd_run(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_load(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_bench(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_keygen(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_compare(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_rerun(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_pack(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_verify(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_version(struct ap_settings *s, int argc, char **argv);

@@ -1,0 +1,1070 @@
+#include "compare.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../bench/stats.h"
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "../core/json.h"
+#include "archive.h"
+
+#define RESULTS_SCHEMA "appliance-results-1"
+#define COMPARE_SCHEMA "appliance-compare-1"
+
+/* ---- special functions ----------------------------------------------------------------------- */
+
+/* The continued fraction of I_x(a, b) (Numerical Recipes' betacf, modified Lentz): converges
+ * fast for x < (a + 1) / (a + b + 2); the caller uses the symmetry I_x(a, b) = 1 - I_{1-x}(b,
+ * a) elsewhere. Its number of terms grows as sqrt(max(a, b)), hence the generous bound. */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300, eps = 4e-16;
+    double qab = a + b, qap = a + 1, qam = a - 1;
+    double c = 1, d = 1 - qab * x / qap;
+    if (fabs(d) < tiny)
+        d = tiny;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m <= 100000; m++) {
+        double m2 = 2.0 * m;
+        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1 / d;
+        h *= d * c;
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) <= eps)
+            break;
+    }
+    return h;
+}
+
+/* lgamma(x) - ((x - 1/2) log x - x + log(2 pi) / 2) for x >= 10, by Stirling's series (the
+ * terms left out are below 1e-15 there). */
+static double stirling_delta(double x)
+{
+    double r = 1 / x, r2 = r * r;
+    return r *
+           (1.0 / 12 +
+            r2 * (-1.0 / 360 +
+                  r2 * (1.0 / 1260 + r2 * (-1.0 / 1680 + r2 * (1.0 / 1188 + r2 * (-691.0 / 360360 +
+                                                                                  r2 / 156))))));
+}
+
+/* log(x^a y^b / B(a, b)), the factor in front of the continued fraction. lgamma of a large
+ * parameter is a large number whose last digits the differences here would keep, so large
+ * parameters go through Stirling's series with the large parts cancelled by hand (as TOMS
+ * 708's brcomp does): about 1e-14 relative at df = 1e6, where plain lgamma gives 1e-9. */
+static double log_prefactor(double a, double b, double x, double y)
+{
+    double lx = x < 0.5 ? log(x) : log1p(-y);
+    double ly = y < 0.5 ? log(y) : log1p(-x);
+    double p = a < b ? a : b, q = a < b ? b : a;
+    if (q < 10)
+        return a * lx + b * ly - (lgamma(a) + lgamma(b) - lgamma(a + b));
+    if (p < 10) {
+        /* lgamma(q) - lgamma(p + q) */
+        double d = -(q - 0.5) * log1p(p / q) - p * log(p + q) + p + stirling_delta(q) -
+                   stirling_delta(p + q);
+        return a * lx + b * ly - lgamma(p) - d;
+    }
+    /* a log(x (a + b) / a) + b log(y (a + b) / b), each a log1p of d = x b - y a, plus the
+     * small remainder of log B(a, b). */
+    double d = x * b - y * a;
+    return a * log1p(d / a) + b * log1p(-d / b) + 0.5 * log(a / (a + b) * b) - 0.5 * log(2 * M_PI) -
+           (stirling_delta(a) + stirling_delta(b) - stirling_delta(a + b));
+}
+
+/* I_x(a, b) with y = 1 - x passed separately, so that x near 1 loses no digits. */
+static double betai_xy(double a, double b, double x, double y)
+{
+    if (!(a > 0) || !(b > 0) || !(x >= 0) || !(x <= 1) || !(y >= 0) || !(y <= 1))
+        return NAN;
+    if (x == 0)
+        return 0;
+    if (y == 0)
+        return 1;
+    double bt = exp(log_prefactor(a, b, x, y));
+    if (x < (a + 1) / (a + b + 2))
+        return bt * beta_cf(a, b, x) / a;
+    return 1 - bt * beta_cf(b, a, y) / b;
+}
+
+double ap_compare_betai(double a, double b, double x)
+{
+    return betai_xy(a, b, x, 1 - x);
+}
+
+double ap_compare_t_p2(double t, double df)
+{
+    if (isnan(t) || !(df > 0))
+        return NAN;
+    if (isinf(t))
+        return 0;
+    double t2 = t * t;
+    double p = betai_xy(df / 2, 0.5, df / (df + t2), t2 / (df + t2));
+    return p > 1 ? 1 : p;
+}
+
+/* ---- the tests ------------------------------------------------------------------------------ */
+
+static int all_finite(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+struct tagged {
+    double v;
+    int side; /* 0: a, 1: b */
+};
+
+static int by_value(const void *x, const void *y)
+{
+    double a = ((const struct tagged *)x)->v, b = ((const struct tagged *)y)->v;
+    return (a > b) - (a < b);
+}
+
+/* P(U <= u) under the null hypothesis for samples of m and n values without ties: the
+ * coefficients of the Gaussian binomial [m + n choose m]_q count the arrangements with U = k
+ * (partitions of k into at most m parts of at most n). Built by
+ * [N choose k] = [N-1 choose k-1] + q^k [N-1 choose k], additions only, so no digits cancel;
+ * a coefficient depends on lower ones only, so those above u are never computed. They add up
+ * to C(m + n, m). */
+static int mwu_exact_cdf(size_t m, size_t n, size_t u, double *out)
+{
+    if (m > n) {
+        size_t t = m;
+        m = n;
+        n = t;
+    }
+    size_t len = (u < m * n ? u : m * n) + 1;
+    cleanup_free double *g = calloc((m + 1) * len, sizeof(double));
+    if (g == NULL)
+        return -1;
+    g[0] = 1; /* [0 choose 0] = 1 */
+    for (size_t N = 1; N <= m + n; N++) {
+        size_t kmax = N < m ? N : m;
+        for (size_t k = kmax; k >= 1; k--) {
+            double *cur = g + k * len, *prev = g + (k - 1) * len;
+            /* Descending, so cur[j - k] is still the [N-1 choose k] coefficient. */
+            for (size_t j = len; j-- > 0;)
+                cur[j] = prev[j] + (j >= k ? cur[j - k] : 0);
+        }
+    }
+    double below = 0, total = 1;
+    for (size_t j = 0; j < len; j++)
+        below += g[m * len + j];
+    for (size_t i = 1; i <= m; i++)
+        total = total * (double)(n + i) / (double)i;
+    *out = below / total;
+    return 0;
+}
+
+int ap_compare_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
+                            struct ap_mann_whitney *out)
+{
+    if (na == 0 || nb == 0 || !all_finite(a, na) || !all_finite(b, nb)) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t n = na + nb;
+    cleanup_free struct tagged *pool = malloc(n * sizeof(*pool));
+    if (pool == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < na; i++)
+        pool[i] = (struct tagged){a[i], 0};
+    for (size_t i = 0; i < nb; i++)
+        pool[na + i] = (struct tagged){b[i], 1};
+    qsort(pool, n, sizeof(*pool), by_value);
+    /* Mid-ranks for tie groups; the tie term sum(t^3 - t) for the variance. */
+    double rank_a = 0, tie_term = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && pool[j].v == pool[i].v)
+            j++;
+        double t = (double)(j - i);
+        double mid = ((double)i + 1 + (double)j) / 2;
+        for (size_t k = i; k < j; k++)
+            if (pool[k].side == 0)
+                rank_a += mid;
+        tie_term += t * t * t - t;
+        i = j;
+    }
+    double fa = (double)na, fb = (double)nb, fn = (double)n;
+    struct ap_mann_whitney r = {0};
+    r.u = rank_a - fa * (fa + 1) / 2;
+    r.ties = tie_term > 0;
+    double mu = fa * fb / 2;
+    if (!r.ties && na < AP_COMPARE_EXACT_MAX_N && nb < AP_COMPARE_EXACT_MAX_N) {
+        double umin = r.u < fa * fb - r.u ? r.u : fa * fb - r.u;
+        double cdf;
+        if (mwu_exact_cdf(na, nb, (size_t)llround(umin), &cdf) < 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+        r.exact = 1;
+        r.p = 2 * cdf > 1 ? 1 : 2 * cdf;
+    } else {
+        double var = fa * fb / 12 * ((fn + 1) - tie_term / (fn * (fn - 1)));
+        double d = fabs(r.u - mu) - 0.5;
+        if (!(var > 0) || d <= 0) {
+            r.z = 0;
+            r.p = 1;
+        } else {
+            r.z = d / sqrt(var);
+            r.p = erfc(r.z / sqrt(2.0));
+            if (r.p > 1)
+                r.p = 1;
+        }
+    }
+    *out = r;
+    return 0;
+}
+
+static void mean_var(const double *x, size_t n, double *mean, double *var)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    double m = s / (double)n, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - m) * (x[i] - m);
+    *mean = m;
+    *var = ss / (double)(n - 1);
+}
+
+int ap_compare_welch(const double *a, size_t na, const double *b, size_t nb, struct ap_welch *out)
+{
+    if (na < 2 || nb < 2 || !all_finite(a, na) || !all_finite(b, nb)) {
+        errno = EINVAL;
+        return -1;
+    }
+    double ma, va, mb, vb;
+    mean_var(a, na, &ma, &va);
+    mean_var(b, nb, &mb, &vb);
+    double sa = va / (double)na, sb = vb / (double)nb, se2 = sa + sb;
+    struct ap_welch r;
+    if (!(se2 > 0)) {
+        r.df = (double)(na + nb - 2);
+        r.t = ma == mb ? 0 : ma > mb ? INFINITY : -INFINITY;
+        r.p = ma == mb ? 1 : 0;
+    } else {
+        r.t = (ma - mb) / sqrt(se2);
+        r.df = se2 * se2 / (sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1));
+        r.p = ap_compare_t_p2(r.t, r.df);
+    }
+    *out = r;
+    return 0;
+}
+
+/* ---- results documents ------------------------------------------------------------------------
+ */
+
+static const cJSON *get(const cJSON *o, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static const char *get_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = get(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The shape comparing relies on; `what` names the document in errors. */
+static int check_doc(const cJSON *doc, const char *what, ap_error **err)
+{
+    const char *schema = get_str(doc, "schema");
+    if (!cJSON_IsObject(doc) || schema == NULL || strcmp(schema, RESULTS_SCHEMA) != 0) {
+        ap_error_make(err, EINVAL,
+                      "%s is not a results file of appliance bench (schema %s "
+                      "expected)",
+                      what, RESULTS_SCHEMA);
+        return ap_error_hint(err, "compare takes what 'appliance bench --out' writes, or a "
+                                  "result archive holding it");
+    }
+    if (!cJSON_IsObject(get(doc, "run")) || !cJSON_IsArray(get(doc, "measurements")))
+        return ap_error_make(err, EINVAL,
+                             "%s: \"run\" must be an object and \"measurements\" "
+                             "an array",
+                             what);
+    int i = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, get(doc, "measurements"))
+    {
+        const char *id = get_str(m, "id");
+        if (id == NULL || !cJSON_IsObject(get(m, "metrics")))
+            return ap_error_make(err, EINVAL,
+                                 "%s: measurement %d has no string \"id\" or no "
+                                 "\"metrics\" object",
+                                 what, i);
+        const cJSON *metric;
+        cJSON_ArrayForEach(metric, get(m, "metrics"))
+        {
+            const cJSON *samples = get(metric, "samples");
+            if (get_str(metric, "unit") == NULL || !cJSON_IsArray(samples) ||
+                cJSON_GetArraySize(samples) < 1)
+                return ap_error_make(err, EINVAL,
+                                     "%s: %s: metric %s needs a \"unit\" and a "
+                                     "non-empty \"samples\" array",
+                                     what, id, metric->string);
+            const cJSON *s;
+            cJSON_ArrayForEach(s, samples)
+            {
+                if (!cJSON_IsNumber(s) || !isfinite(s->valuedouble))
+                    return ap_error_make(err, EINVAL,
+                                         "%s: %s: metric %s has a sample that is "
+                                         "not a finite number",
+                                         what, id, metric->string);
+            }
+        }
+        i++;
+    }
+    return 0;
+}
+
+static const cJSON *find_measurement(const cJSON *doc, const char *id)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, get(doc, "measurements"))
+    {
+        const char *mid = get_str(m, "id");
+        if (mid != NULL && strcmp(mid, id) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+static int metric_wanted(const char *list, const char *name)
+{
+    if (list == NULL || *list == '\0')
+        return 1;
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, name, n) == 0)
+            return 1;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* ---- the comparison ------------------------------------------------------------------------ */
+
+static int add_warning(struct ap_compare *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int add_warning(struct ap_compare *c, const char *fmt, ...)
+{
+    char **w = realloc(c->warnings, (c->n_warnings + 1) * sizeof(*w));
+    if (w == NULL)
+        return -1;
+    c->warnings = w;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&w[c->n_warnings], fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    c->n_warnings++;
+    return 0;
+}
+
+/* A JSON value in a few characters, for a warning. */
+static void short_value(const cJSON *v, char *buf, size_t len)
+{
+    if (v == NULL) {
+        snprintf(buf, len, "(none)");
+        return;
+    }
+    char *s = cJSON_PrintUnformatted(v);
+    if (s == NULL) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    if (strlen(s) > 40)
+        snprintf(buf, len, "%.37s...", s);
+    else
+        snprintf(buf, len, "%s", s);
+    free(s);
+}
+
+/* Parameters that differ between matched measurements, one entry per key. */
+struct param_diff {
+    const char *key;
+    size_t count;
+    char example[256];
+};
+
+static int note_param_diffs(const cJSON *pa, const cJSON *pb, const char *id,
+                            struct param_diff **diffs, size_t *n)
+{
+    const cJSON *sides[2] = {pa, pb};
+    for (int s = 0; s < 2; s++) {
+        const cJSON *kv;
+        cJSON_ArrayForEach(kv, sides[s])
+        {
+            /* Keys of B that A also has were seen in the first pass. */
+            if (s == 1 && get(pa, kv->string) != NULL)
+                continue;
+            const cJSON *va = get(pa, kv->string), *vb = get(pb, kv->string);
+            if (va != NULL && vb != NULL && cJSON_Compare(va, vb, 1))
+                continue;
+            size_t k = 0;
+            while (k < *n && strcmp((*diffs)[k].key, kv->string) != 0)
+                k++;
+            if (k == *n) {
+                struct param_diff *d = realloc(*diffs, (*n + 1) * sizeof(*d));
+                if (d == NULL)
+                    return -1;
+                *diffs = d;
+                char x[64], y[64];
+                short_value(va, x, sizeof(x));
+                short_value(vb, y, sizeof(y));
+                d[k].key = kv->string;
+                d[k].count = 0;
+                snprintf(d[k].example, sizeof(d[k].example), "%s: %s in A, %s in B", id, x, y);
+                (*n)++;
+            }
+            (*diffs)[k].count++;
+        }
+    }
+    return 0;
+}
+
+static enum ap_compare_kind kind_of(const char *unit)
+{
+    if (strcmp(unit, "s") == 0 || strcmp(unit, "ms") == 0)
+        return AP_COMPARE_TIME;
+    if (strcmp(unit, "req/s") == 0)
+        return AP_COMPARE_RATE;
+    return AP_COMPARE_QUANTITY;
+}
+
+/* +1 when higher is better, -1 when lower is, 0 when neither (CPUs used, files in an image). */
+static int preferred(const struct ap_compare_row *r)
+{
+    switch (r->kind) {
+    case AP_COMPARE_TIME:
+        return -1;
+    case AP_COMPARE_RATE:
+        return 1;
+    case AP_COMPARE_QUANTITY:
+        break;
+    }
+    if (strcmp(r->unit, "B") == 0 || strcmp(r->metric, "errors") == 0)
+        return -1;
+    if (strcmp(r->metric, "sustained") == 0)
+        return 1;
+    return 0;
+}
+
+static double *samples_of(const cJSON *metric, size_t *n)
+{
+    const cJSON *samples = get(metric, "samples");
+    size_t len = (size_t)cJSON_GetArraySize(samples);
+    double *x = malloc((len ? len : 1) * sizeof(double));
+    if (x == NULL)
+        return NULL;
+    size_t i = 0;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, samples) x[i++] = s->valuedouble;
+    *n = len;
+    return x;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static double median_of(const double *x, size_t n)
+{
+    cleanup_free double *s = malloc(n * sizeof(double));
+    if (s == NULL)
+        return NAN;
+    memcpy(s, x, n * sizeof(double));
+    qsort(s, n, sizeof(double), cmp_double);
+    return ap_stats_quantile(s, n, 0.5);
+}
+
+static int compute_row(struct ap_compare_row *r, const cJSON *ma, const cJSON *mb, int exact,
+                       double alpha)
+{
+    cleanup_free double *a = samples_of(ma, &r->na);
+    cleanup_free double *b = samples_of(mb, &r->nb);
+    if (a == NULL || b == NULL)
+        return -1;
+    r->kind = kind_of(r->unit);
+    r->median_a = median_of(a, r->na);
+    r->median_b = median_of(b, r->nb);
+    if (r->median_a != 0)
+        r->ratio = r->median_b / r->median_a;
+    else
+        r->ratio = r->median_b == 0 ? 1 : NAN;
+    r->change_pct = (r->ratio - 1) * 100;
+    r->p_mwu = r->p_welch = r->u = r->t = r->df = r->p = NAN;
+    if (r->na >= 2 && r->nb >= 2) {
+        struct ap_mann_whitney mw;
+        struct ap_welch w;
+        if (ap_compare_mann_whitney(a, r->na, b, r->nb, &mw) < 0 ||
+            ap_compare_welch(a, r->na, b, r->nb, &w) < 0)
+            return -1;
+        r->p_mwu = mw.p;
+        r->u = mw.u;
+        r->mwu_exact = mw.exact;
+        r->p_welch = w.p;
+        r->t = w.t;
+        r->df = w.df;
+    }
+    /* dir: +1 when B tends to be larger than A, by the statistic of the deciding test. */
+    int dir = 0;
+    if (exact) {
+        r->test = AP_COMPARE_TEST_EXACT;
+        r->significant = r->median_a != r->median_b;
+        dir = (r->median_b > r->median_a) - (r->median_b < r->median_a);
+    } else if (r->na < 2 || r->nb < 2) {
+        r->test = AP_COMPARE_TEST_NONE;
+    } else if (r->na >= AP_COMPARE_MWU_MIN_N && r->nb >= AP_COMPARE_MWU_MIN_N) {
+        r->test = AP_COMPARE_TEST_MWU;
+        r->p = r->p_mwu;
+        double mid = (double)r->na * (double)r->nb / 2;
+        dir = (r->u < mid) - (r->u > mid);
+    } else {
+        r->test = AP_COMPARE_TEST_WELCH;
+        r->p = r->p_welch;
+        dir = (r->t < 0) - (r->t > 0);
+    }
+    if (r->test == AP_COMPARE_TEST_MWU || r->test == AP_COMPARE_TEST_WELCH)
+        r->significant = r->p < alpha && dir != 0;
+    if (r->test == AP_COMPARE_TEST_NONE) {
+        r->verdict = AP_COMPARE_TOO_FEW;
+    } else if (!r->significant) {
+        r->verdict = AP_COMPARE_SAME;
+    } else {
+        switch (r->kind) {
+        case AP_COMPARE_TIME:
+            r->verdict = dir > 0 ? AP_COMPARE_SLOWER : AP_COMPARE_FASTER;
+            break;
+        case AP_COMPARE_RATE:
+            r->verdict = dir > 0 ? AP_COMPARE_FASTER : AP_COMPARE_SLOWER;
+            break;
+        case AP_COMPARE_QUANTITY:
+            r->verdict = dir > 0 ? AP_COMPARE_LARGER : AP_COMPARE_SMALLER;
+            break;
+        }
+        r->better = dir * preferred(r);
+    }
+    return 0;
+}
+
+static int push_id(const char ***list, size_t *n, const char *id)
+{
+    const char **l = realloc(*list, (*n + 1) * sizeof(*l));
+    if (l == NULL)
+        return -1;
+    l[(*n)++] = id;
+    *list = l;
+    return 0;
+}
+
+/* Warnings about what makes the two runs less comparable than they look. */
+static int run_warnings(struct ap_compare *c, const cJSON *a, const cJSON *b)
+{
+    const cJSON *ra = get(a, "run"), *rb = get(b, "run");
+    const char *pa = get_str(ra, "profile"), *pb = get_str(rb, "profile");
+    if (pa != NULL && pb != NULL && strcmp(pa, pb) != 0 &&
+        add_warning(c,
+                    "the runs used different profiles (A %s, B %s): their sizes (N) "
+                    "differ, so their times are not comparable",
+                    pa, pb) < 0)
+        return -1;
+    const struct {
+        const cJSON *run;
+        const char *name;
+    } runs[] = {{ra, "A"}, {rb, "B"}};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(runs); i++) {
+        if (cJSON_IsTrue(get(runs[i].run, "complete")))
+            continue;
+        const char *why = get_str(runs[i].run, "stopped");
+        if (add_warning(c, "run %s is incomplete%s%s", runs[i].name, why ? ": " : "",
+                        why ? why : "") < 0)
+            return -1;
+    }
+    const cJSON *ea = get(a, "environment"), *eb = get(b, "environment");
+    static const char *const machine[] = {"kernel",      "cpu_model",    "arch",
+                                          "cpus_online", "memory_bytes", "cgroup"};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(machine); i++) {
+        const cJSON *va = get(ea, machine[i]), *vb = get(eb, machine[i]);
+        if (va == NULL || vb == NULL || cJSON_Compare(va, vb, 1))
+            continue;
+        char x[64], y[64];
+        short_value(va, x, sizeof(x));
+        short_value(vb, y, sizeof(y));
+        if (add_warning(c,
+                        "the runs were on different machines or systems: %s %s in A, %s in "
+                        "B",
+                        machine[i], x, y) < 0)
+            return -1;
+    }
+    const char *ca = get_str(get(ea, "appliance"), "commit");
+    const char *cb = get_str(get(eb, "appliance"), "commit");
+    if (ca != NULL && cb != NULL && strcmp(ca, cb) != 0 &&
+        add_warning(c,
+                    "the runs were measured by different builds of the appliance (commit %s "
+                    "in A, %s in B)",
+                    ca, cb) < 0)
+        return -1;
+    const cJSON *ia = get(ea, "images"), *img;
+    cJSON_ArrayForEach(img, ia)
+    {
+        const char *da = get_str(img, "digest");
+        const char *db = get_str(get(get(eb, "images"), img->string), "digest");
+        if (da != NULL && db != NULL && strcmp(da, db) != 0 &&
+            add_warning(c,
+                        "image %s differs between the runs (digest %.19s... in A, %.19s... "
+                        "in B): a change may come from the image, not the language",
+                        img->string, da, db) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int compare_docs(struct ap_compare *c, const cJSON *a, const cJSON *b,
+                        const struct ap_compare_opts *o)
+{
+    if (run_warnings(c, a, b) < 0)
+        return -1;
+    cleanup_free struct param_diff *diffs = NULL;
+    size_t n_diffs = 0;
+    const cJSON *ma;
+    cJSON_ArrayForEach(ma, get(a, "measurements"))
+    {
+        const char *id = get_str(ma, "id");
+        const cJSON *mb = find_measurement(b, id);
+        if (mb == NULL) {
+            if (push_id(&c->only_a, &c->n_only_a, id) < 0)
+                return -1;
+            continue;
+        }
+        if (note_param_diffs(get(ma, "params"), get(mb, "params"), id, &diffs, &n_diffs) < 0)
+            return -1;
+        int exact = strncmp(id, "size/", 5) == 0;
+        const cJSON *metric;
+        cJSON_ArrayForEach(metric, get(ma, "metrics"))
+        {
+            if (!metric_wanted(o->metrics, metric->string))
+                continue;
+            const cJSON *other = get(get(mb, "metrics"), metric->string);
+            if (other == NULL) {
+                if (add_warning(c, "%s: metric %s is in A only", id, metric->string) < 0)
+                    return -1;
+                continue;
+            }
+            const char *unit = get_str(metric, "unit");
+            if (strcmp(unit, get_str(other, "unit")) != 0) {
+                if (add_warning(c, "%s: metric %s is in %s in A, %s in B: not compared", id,
+                                metric->string, unit, get_str(other, "unit")) < 0)
+                    return -1;
+                continue;
+            }
+            struct ap_compare_row *rows = realloc(c->rows, (c->n_rows + 1) * sizeof(*rows));
+            if (rows == NULL)
+                return -1;
+            c->rows = rows;
+            struct ap_compare_row *r = &rows[c->n_rows];
+            memset(r, 0, sizeof(*r));
+            r->id = id;
+            r->metric = metric->string;
+            r->unit = unit;
+            if (compute_row(r, metric, other, exact, c->alpha) < 0)
+                return -1;
+            c->n_rows++;
+            c->n_tested += r->test == AP_COMPARE_TEST_MWU || r->test == AP_COMPARE_TEST_WELCH;
+            c->n_significant += r->significant != 0;
+        }
+        cJSON_ArrayForEach(metric, get(mb, "metrics"))
+        {
+            if (metric_wanted(o->metrics, metric->string) &&
+                get(get(ma, "metrics"), metric->string) == NULL &&
+                add_warning(c, "%s: metric %s is in B only", id, metric->string) < 0)
+                return -1;
+        }
+    }
+    const cJSON *mb;
+    cJSON_ArrayForEach(mb, get(b, "measurements"))
+    {
+        const char *id = get_str(mb, "id");
+        if (find_measurement(a, id) == NULL && push_id(&c->only_b, &c->n_only_b, id) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < n_diffs; i++)
+        if (add_warning(c, "parameter %s differs in %zu matched measurement%s (%s)", diffs[i].key,
+                        diffs[i].count, diffs[i].count == 1 ? "" : "s", diffs[i].example) < 0)
+            return -1;
+    return 0;
+}
+
+int ap_compare_results(const cJSON *a, const cJSON *b, const struct ap_compare_opts *o,
+                       struct ap_compare **out, ap_error **err)
+{
+    if (check_doc(a, "run A", err) < 0 || check_doc(b, "run B", err) < 0)
+        return -1;
+    double alpha = o != NULL && o->alpha > 0 ? o->alpha : AP_COMPARE_ALPHA_DEFAULT;
+    if (!(alpha < 1))
+        return ap_error_make(err, EINVAL, "alpha %g is not between 0 and 1", alpha);
+    struct ap_compare *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return ap_error_make(err, ENOMEM, "comparing two runs");
+    c->alpha = alpha;
+    struct ap_compare_opts none = {0};
+    if (compare_docs(c, a, b, o != NULL ? o : &none) < 0) {
+        ap_compare_free(c);
+        return ap_error_make(err, ENOMEM, "comparing two runs");
+    }
+    *out = c;
+    return 0;
+}
+
+void ap_compare_free(struct ap_compare *c)
+{
+    if (c == NULL)
+        return;
+    free(c->rows);
+    free(c->only_a);
+    free(c->only_b);
+    for (size_t i = 0; i < c->n_warnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
+    free(c);
+}
+
+const char *ap_compare_verdict_name(enum ap_compare_verdict v)
+{
+    switch (v) {
+    case AP_COMPARE_SAME:
+        return "no significant change";
+    case AP_COMPARE_FASTER:
+        return "faster";
+    case AP_COMPARE_SLOWER:
+        return "slower";
+    case AP_COMPARE_LARGER:
+        return "larger";
+    case AP_COMPARE_SMALLER:
+        return "smaller";
+    case AP_COMPARE_TOO_FEW:
+        return "too few samples";
+    }
+    return "?";
+}
+
+const char *ap_compare_test_name(enum ap_compare_test t)
+{
+    switch (t) {
+    case AP_COMPARE_TEST_NONE:
+        return "none";
+    case AP_COMPARE_TEST_EXACT:
+        return "exact";
+    case AP_COMPARE_TEST_MWU:
+        return "mann-whitney";
+    case AP_COMPARE_TEST_WELCH:
+        return "welch";
+    }
+    return "?";
+}
+
+/* ---- output -----------------------------------------------------------------------------------
+ */
+
+/* JSON has no NaN or infinity: those become null. */
+static void add_num(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static void add_run(cJSON *j, const char *key, const cJSON *doc, const char *path)
+{
+    cJSON *r = cJSON_AddObjectToObject(j, key);
+    const cJSON *run = get(doc, "run");
+    cJSON_AddStringToObject(r, "path", path != NULL ? path : "");
+    const char *id = get_str(run, "id"), *profile = get_str(run, "profile");
+    if (id != NULL)
+        cJSON_AddStringToObject(r, "run_id", id);
+    else
+        cJSON_AddNullToObject(r, "run_id");
+    if (profile != NULL)
+        cJSON_AddStringToObject(r, "profile", profile);
+    else
+        cJSON_AddNullToObject(r, "profile");
+    cJSON_AddBoolToObject(r, "complete", cJSON_IsTrue(get(run, "complete")));
+    cJSON_AddNumberToObject(r, "measurements", cJSON_GetArraySize(get(doc, "measurements")));
+}
+
+static const char *direction_name(const struct ap_compare_row *r)
+{
+    int p = preferred(r);
+    return p > 0 ? "higher_is_better" : p < 0 ? "lower_is_better" : "none";
+}
+
+cJSON *ap_compare_to_json(const struct ap_compare *c, const cJSON *a, const char *a_path,
+                          const cJSON *b, const char *b_path)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (j == NULL)
+        return NULL;
+    cJSON_AddStringToObject(j, "schema", COMPARE_SCHEMA);
+    add_run(j, "a", a, a_path);
+    add_run(j, "b", b, b_path);
+    cJSON_AddNumberToObject(j, "alpha", c->alpha);
+    cJSON *rule = cJSON_AddObjectToObject(j, "rule");
+    cJSON_AddNumberToObject(rule, "mann_whitney_min_n", AP_COMPARE_MWU_MIN_N);
+    cJSON_AddNumberToObject(rule, "welch_min_n", 2);
+    cJSON_AddNumberToObject(rule, "exact_max_n", AP_COMPARE_EXACT_MAX_N);
+    cJSON_AddStringToObject(rule, "exact_suites", "size");
+    cJSON *rows = cJSON_AddArrayToObject(j, "comparisons");
+    for (size_t i = 0; i < c->n_rows; i++) {
+        const struct ap_compare_row *r = &c->rows[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(rows, o);
+        cJSON_AddStringToObject(o, "id", r->id);
+        cJSON_AddStringToObject(o, "metric", r->metric);
+        cJSON_AddStringToObject(o, "unit", r->unit);
+        cJSON_AddStringToObject(o, "direction", direction_name(r));
+        cJSON_AddNumberToObject(o, "n_a", (double)r->na);
+        cJSON_AddNumberToObject(o, "n_b", (double)r->nb);
+        add_num(o, "median_a", r->median_a);
+        add_num(o, "median_b", r->median_b);
+        add_num(o, "ratio", r->ratio);
+        add_num(o, "change_pct", r->change_pct);
+        cJSON_AddStringToObject(o, "test", ap_compare_test_name(r->test));
+        add_num(o, "p", r->p);
+        add_num(o, "p_mann_whitney", r->p_mwu);
+        add_num(o, "mann_whitney_u", r->u);
+        if (isnan(r->p_mwu))
+            cJSON_AddNullToObject(o, "mann_whitney_exact");
+        else
+            cJSON_AddBoolToObject(o, "mann_whitney_exact", r->mwu_exact);
+        add_num(o, "p_welch", r->p_welch);
+        add_num(o, "welch_t", r->t);
+        add_num(o, "welch_df", r->df);
+        cJSON_AddBoolToObject(o, "significant", r->significant);
+        cJSON_AddStringToObject(o, "verdict", ap_compare_verdict_name(r->verdict));
+        if (r->better != 0)
+            cJSON_AddStringToObject(o, "better", r->better > 0 ? "b" : "a");
+        else
+            cJSON_AddNullToObject(o, "better");
+    }
+    cJSON *oa = cJSON_AddArrayToObject(j, "only_in_a");
+    for (size_t i = 0; i < c->n_only_a; i++)
+        cJSON_AddItemToArray(oa, cJSON_CreateString(c->only_a[i]));
+    cJSON *ob = cJSON_AddArrayToObject(j, "only_in_b");
+    for (size_t i = 0; i < c->n_only_b; i++)
+        cJSON_AddItemToArray(ob, cJSON_CreateString(c->only_b[i]));
+    cJSON *w = cJSON_AddArrayToObject(j, "warnings");
+    for (size_t i = 0; i < c->n_warnings; i++)
+        cJSON_AddItemToArray(w, cJSON_CreateString(c->warnings[i]));
+    cJSON *s = cJSON_AddObjectToObject(j, "summary");
+    cJSON_AddNumberToObject(s, "comparisons", (double)c->n_rows);
+    cJSON_AddNumberToObject(s, "tested", (double)c->n_tested);
+    cJSON_AddNumberToObject(s, "significant", (double)c->n_significant);
+    return j;
+}
+
+/* Four significant digits, never an exponent. */
+static const char *num(double v, char *buf, size_t len)
+{
+    double a = fabs(v);
+    snprintf(buf, len, a >= 1000 ? "%.0f" : a >= 100 ? "%.1f" : a >= 10 ? "%.2f" : "%.3f", v);
+    return buf;
+}
+
+/* A value in a unit a reader takes in at a glance: 12.34 ms, 43.16 MiB, 81511 req/s. */
+static const char *human(double v, const char *unit, char *buf, size_t len)
+{
+    char n[32];
+    if (!isfinite(v)) {
+        snprintf(buf, len, "-");
+    } else if (strcmp(unit, "s") == 0 || strcmp(unit, "ms") == 0) {
+        double s = strcmp(unit, "ms") == 0 ? v / 1000 : v;
+        double a = fabs(s);
+        if (a >= 1 || a == 0)
+            snprintf(buf, len, "%s s", num(s, n, sizeof(n)));
+        else if (a >= 1e-3)
+            snprintf(buf, len, "%s ms", num(s * 1e3, n, sizeof(n)));
+        else
+            snprintf(buf, len, "%s us", num(s * 1e6, n, sizeof(n)));
+    } else if (strcmp(unit, "B") == 0) {
+        static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        size_t u = 0;
+        double x = v;
+        while (fabs(x) >= 1024 && u + 1 < AP_ARRAY_SIZE(units)) {
+            x /= 1024;
+            u++;
+        }
+        if (u == 0)
+            snprintf(buf, len, "%.0f B", x);
+        else
+            snprintf(buf, len, "%s %s", num(x, n, sizeof(n)), units[u]);
+    } else if (strcmp(unit, "count") == 0 || strcmp(unit, "bool") == 0) {
+        snprintf(buf, len, v == floor(v) ? "%.0f" : "%.2f", v);
+    } else {
+        snprintf(buf, len, "%s %s", num(v, n, sizeof(n)), unit);
+    }
+    return buf;
+}
+
+void ap_compare_print(FILE *out, const struct ap_compare *c, int all)
+{
+    int wid = (int)strlen("measurement"), wmet = (int)strlen("metric");
+    size_t shown = 0;
+    for (size_t i = 0; i < c->n_rows; i++) {
+        const struct ap_compare_row *r = &c->rows[i];
+        if (!all && !r->significant)
+            continue;
+        shown++;
+        if ((int)strlen(r->id) > wid)
+            wid = (int)strlen(r->id);
+        if ((int)strlen(r->metric) > wmet)
+            wmet = (int)strlen(r->metric);
+    }
+    if (shown > 0)
+        fprintf(out, "%-*s  %-*s  %12s  %12s  %8s  %7s  %-12s  %s\n", wid, "measurement", wmet,
+                "metric", "A median", "B median", "change", "p", "test", "verdict (B vs A)");
+    for (size_t i = 0; i < c->n_rows; i++) {
+        const struct ap_compare_row *r = &c->rows[i];
+        if (!all && !r->significant)
+            continue;
+        char ma[64], mb[64], ch[24], p[24];
+        if (isfinite(r->change_pct))
+            snprintf(ch, sizeof(ch), "%+.1f%%", r->change_pct);
+        else
+            snprintf(ch, sizeof(ch), "n/a");
+        if (isnan(r->p))
+            snprintf(p, sizeof(p), "-");
+        else if (r->p < 0.001)
+            snprintf(p, sizeof(p), "<0.001");
+        else
+            snprintf(p, sizeof(p), "%.3f", r->p);
+        fprintf(out, "%-*s  %-*s  %12s  %12s  %8s  %7s  %-12s  %s%s\n", wid, r->id, wmet, r->metric,
+                human(r->median_a, r->unit, ma, sizeof(ma)),
+                human(r->median_b, r->unit, mb, sizeof(mb)), ch, p, ap_compare_test_name(r->test),
+                ap_compare_verdict_name(r->verdict),
+                r->better > 0   ? " (better)"
+                : r->better < 0 ? " (worse)"
+                                : "");
+    }
+    for (size_t i = 0; i < c->n_only_a; i++)
+        fprintf(out, "only in A: %s\n", c->only_a[i]);
+    for (size_t i = 0; i < c->n_only_b; i++)
+        fprintf(out, "only in B: %s\n", c->only_b[i]);
+    if (shown == 0 && c->n_rows > 0 && !all)
+        fprintf(out, "no significant change\n");
+    fprintf(out,
+            "%zu of %zu comparisons changed significantly at alpha %g (%zu tested: Mann-Whitney "
+            "U where both runs have %d or more samples, else Welch's t; sizes exactly)",
+            c->n_significant, c->n_rows, c->alpha, c->n_tested, AP_COMPARE_MWU_MIN_N);
+    if (c->n_tested > 0)
+        fprintf(out, "; about %.1f of the tested would by chance alone",
+                c->alpha * (double)c->n_tested);
+    fprintf(out, "\n");
+}
+
+/* ---- input ---------------------------------------------------------------------------------- */
+
+static const unsigned char zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+
+int ap_compare_load(const char *path, cJSON **out, int *is_archive, ap_error **err)
+{
+    char file[4096];
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return ap_error_make(err, errno, "%s", path);
+    if (S_ISDIR(st.st_mode)) {
+        if (ap_fs_path(file, sizeof(file), "%s/results.json", path) < 0)
+            return ap_error_make(err, errno, "%s", path);
+    } else if (ap_fs_path(file, sizeof(file), "%s", path) < 0) {
+        return ap_error_make(err, errno, "%s", path);
+    }
+    unsigned char head[64];
+    ssize_t got;
+    {
+        cleanup_close int fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return ap_error_make(err, errno, "opening %s", file);
+        do
+            got = read(fd, head, sizeof(head));
+        while (got < 0 && errno == EINTR);
+        if (got < 0)
+            return ap_error_make(err, errno, "reading %s", file);
+    }
+    cJSON *doc = NULL;
+    int archive = got >= 4 && memcmp(head, zstd_magic, 4) == 0;
+    if (archive) {
+        cleanup_free char *buf = NULL;
+        size_t len = 0;
+        char what[4200];
+        if (ap_archive_read_member(file, "results.json", AP_COMPARE_MAX_RESULTS_BYTES, &buf, &len,
+                                   err) < 0)
+            return ap_error_wrap(err, "reading the results of archive %s", file);
+        snprintf(what, sizeof(what), "%s:results.json", file);
+        if (ap_json_parse(buf, len, what, &doc, err) < 0)
+            return -1;
+    } else {
+        ssize_t i = 0;
+        if (got >= 3 && head[0] == 0xef && head[1] == 0xbb && head[2] == 0xbf)
+            i = 3;
+        while (i < got && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'))
+            i++;
+        if (i >= got || head[i] != '{') {
+            ap_error_make(err, EINVAL,
+                          "%s is neither a results file (JSON) nor a result "
+                          "archive (zstd)",
+                          file);
+            return ap_error_hint(err, "give the results.json that 'appliance bench' wrote, or "
+                                      "an archive that 'appliance pack' made");
+        }
+        if (ap_json_read_file(file, AP_COMPARE_MAX_RESULTS_BYTES, &doc, err) < 0)
+            return -1;
+    }
+    if (check_doc(doc, file, err) < 0) {
+        cJSON_Delete(doc);
+        return -1;
+    }
+    if (is_archive != NULL)
+        *is_archive = archive;
+    *out = doc;
+    return 0;
+}

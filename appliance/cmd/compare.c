@@ -1,0 +1,137 @@
+/* appliance compare A B: what changed between two runs of appliance bench. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../bundle/compare.h"
+#include "../core/cleanup.h"
+#include "../core/json.h"
+#include "../core/log.h"
+#include "cmd.h"
+
+static void compare_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: appliance compare A B [--all] [--json] [--alpha P] [--metric NAME[,NAME...]]\n"
+            "\n"
+            "Compares run B with run A (the baseline): for every measurement in both (matched\n"
+            "by id) and every metric in both, the medians, their change and whether the raw\n"
+            "samples show it to be significant. A and B are each a results.json written by\n"
+            "'appliance bench', a result archive (.tar.zst; its results.json is read, without a\n"
+            "signature check) or a run directory holding results.json; told apart by content.\n"
+            "\n"
+            "The test: Mann-Whitney U (two-sided; exact without ties) when both runs have %d\n"
+            "or more samples, Welch's t-test when either has 2 to %d (with 3 against 3 the\n"
+            "smallest Mann-Whitney p is 0.1); both p-values are in --json. Sizes (the size\n"
+            "suite) are exact figures: any difference is a change. A side with one sample is\n"
+            "not tested. p-values are per comparison: of M tested comparisons of two runs of\n"
+            "the same code, about alpha x M come out significant by chance alone.\n"
+            "\n"
+            "The verdict says what B is against A: faster or slower for times (lower is\n"
+            "better) and rates (req/s: higher is better), larger or smaller for bytes, counts\n"
+            "and CPUs; 'better' or 'worse' follows when the metric has a preferred direction.\n"
+            "\n"
+            "Options:\n"
+            "  --all            show every comparison, not only significant changes\n"
+            "  --json           print the comparison as one JSON object (every comparison)\n"
+            "  --alpha P        significance level, 0 < P < 1 (default 0.05)\n"
+            "  --metric LIST    only these metrics (e.g. cpu_s or wall_s,rps)\n"
+            "\n"
+            "Warnings (standard error) say when the runs differ in profile, parameters such as\n"
+            "the size N, image digests, machine (kernel, CPU model) or appliance build.\n"
+            "\n"
+            "Exit status: 0 when compared (whatever the result), 1 on errors, 2 usage error.\n",
+            AP_COMPARE_MWU_MIN_N, AP_COMPARE_MWU_MIN_N - 1);
+}
+
+enum { O_ALL = 256, O_JSON, O_ALPHA, O_METRIC };
+
+static const struct option opts[] = {{"all", no_argument, NULL, O_ALL},
+                                     {"json", no_argument, NULL, O_JSON},
+                                     {"alpha", required_argument, NULL, O_ALPHA},
+                                     {"metric", required_argument, NULL, O_METRIC},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
+
+static int parse_alpha(const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v > 0) || !(v < 1))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int ap_cmd_compare(struct ap_settings *set, int argc, char **argv)
+{
+    (void)set;
+    int all = 0, json = 0;
+    struct ap_compare_opts o = {.alpha = AP_COMPARE_ALPHA_DEFAULT};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_ALL:
+            all = 1;
+            break;
+        case O_JSON:
+            json = 1;
+            break;
+        case O_ALPHA:
+            if (parse_alpha(optarg, &o.alpha) < 0)
+                return ap_cmd_usage("compare", "--alpha: '%s' is not a number between 0 and 1",
+                                    optarg);
+            break;
+        case O_METRIC:
+            if (*optarg == '\0')
+                return ap_cmd_usage("compare", "--metric: empty list");
+            o.metrics = optarg;
+            break;
+        case 'h':
+            compare_usage(stdout);
+            return AP_EXIT_OK;
+        default:
+            return ap_cmd_usage("compare", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind < 2)
+        return ap_cmd_usage("compare", "two runs are needed: A (the baseline) and B");
+    if (argc - optind > 2)
+        return ap_cmd_usage("compare", "unexpected argument '%s'", argv[optind + 2]);
+    const char *pa = argv[optind], *pb = argv[optind + 1];
+    ap_error *err = NULL;
+    cleanup_cjson cJSON *a = NULL;
+    cleanup_cjson cJSON *b = NULL;
+    if (ap_compare_load(pa, &a, NULL, &err) < 0 || ap_compare_load(pb, &b, NULL, &err) < 0)
+        return ap_cmd_fail(&err);
+    struct ap_compare *cmp = NULL;
+    if (ap_compare_results(a, b, &o, &cmp, &err) < 0)
+        return ap_cmd_fail(&err);
+    for (size_t i = 0; i < cmp->n_warnings; i++)
+        ap_log_warn("%s", cmp->warnings[i]);
+    int rc = AP_EXIT_OK;
+    if (json) {
+        cleanup_cjson cJSON *j = ap_compare_to_json(cmp, a, pa, b, pb);
+        char *s = j != NULL ? cJSON_Print(j) : NULL;
+        if (s == NULL) {
+            ap_error_make(&err, ENOMEM, "printing the comparison");
+            rc = ap_cmd_fail(&err);
+        } else {
+            printf("%s\n", s);
+        }
+        free(s);
+    } else {
+        ap_compare_print(stdout, cmp, all);
+    }
+    ap_compare_free(cmp);
+    if (fflush(stdout) != 0 && rc == AP_EXIT_OK) {
+        ap_error_make(&err, errno, "writing the comparison");
+        rc = ap_cmd_fail(&err);
+    }
+    return rc;
+}

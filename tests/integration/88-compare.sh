@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# appliance compare and rerun: two real quick runs (sizes and nbody, Go and CPython, 5 samples
+# each) compared; a run against itself shows no significant change; a copy of a run with every
+# CPU-suite sample doubled is significantly slower (and its memory larger), and the reverse
+# faster; --json is one valid object; differing runs are warned about; bad input is an error
+# and bad usage exit 2. Then, once `appliance pack` exists, a signed archive of a run is
+# compared by content and rerun: verified first, the recorded plan run again, and compared.
+# The bench runs pass --allow-noisy: a shared machine's steal must not fail a functional check.
+# Needs root and the images go-1.23-static and python-3.13 (make test builds them).
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+require_root_and "$APPLIANCE"
+
+"$APPLIANCE" -q image build go-1.23-static python-3.13 >/dev/null ||
+    { fail "building the images the runs measure"; finish; exit 1; }
+
+# ---- usage errors and bad input ---------------------------------------------------------------
+run "$APPLIANCE" compare
+expect_rc 2 "compare without runs is a usage error"
+run "$APPLIANCE" compare "$TMP/a.json"
+expect_rc 2 "compare with one run is a usage error"
+run "$APPLIANCE" compare a b c
+expect_rc 2 "compare with three runs is a usage error"
+run "$APPLIANCE" compare --alpha 1.5 a b
+expect_rc 2 "--alpha outside (0, 1) is a usage error"
+run "$APPLIANCE" compare --frobnicate a b
+expect_rc 2 "an unknown option is a usage error"
+run "$APPLIANCE" rerun
+expect_rc 2 "rerun without an archive is a usage error"
+run "$APPLIANCE" rerun x.tar.zst y.tar.zst
+expect_rc 2 "rerun with two archives is a usage error"
+run "$APPLIANCE" compare --help
+expect_rc 0 "compare --help"
+check "... states the rule" grep -q "Mann-Whitney U" "$TMP/stdout"
+run "$APPLIANCE" compare "$TMP/missing.json" "$TMP/missing.json"
+expect_rc 1 "a missing file is an error"
+check "... naming it" err_has "missing.json"
+printf 'PK\003\004 not results' >"$TMP/junk.tar.zst"
+run "$APPLIANCE" compare "$TMP/junk.tar.zst" "$TMP/junk.tar.zst"
+expect_rc 1 "a file that is neither JSON nor zstd is an error"
+check "... saying so" err_has "neither a results file (JSON) nor a result archive (zstd)"
+echo '{"schema": "something-else"}' >"$TMP/other.json"
+run "$APPLIANCE" compare "$TMP/other.json" "$TMP/other.json"
+expect_rc 1 "JSON that is not a results file is an error"
+
+# ---- two real runs ----------------------------------------------------------------------------
+BENCH=(bench --profile quick --suite size,cpu --images go-1.23-static,python-3.13 --only nbody
+    --repeat 5 --allow-noisy)
+for r in r1 r2; do
+    run "$APPLIANCE" -q "${BENCH[@]}" --out "$TMP/$r/results.json"
+    expect_rc 0 "bench run $r"
+done
+R1=$TMP/r1/results.json
+R2=$TMP/r2/results.json
+[ -s "$R1" ] && [ -s "$R2" ] || { fail "the runs left no results"; finish; exit 1; }
+
+run "$APPLIANCE" compare --all "$R1" "$R2"
+expect_rc 0 "compare two runs"
+check "... lists every measurement of the runs" sh -c "
+    jq -r '.measurements[].id' '$R1' | while read -r id; do grep -qF \"\$id\" '$TMP/stdout' || exit 1; done"
+check "... with the table's columns" grep -q "A median.*B median.*change.*p.*test.*verdict" \
+    "$TMP/stdout"
+check "... and the counts" grep -q "comparisons changed significantly at alpha 0.05" \
+    "$TMP/stdout"
+check "... 5 samples a side: Mann-Whitney decides" grep -q "cpu/nbody/python-3.13 .*cpu_s .*mann-whitney" \
+    "$TMP/stdout"
+
+run "$APPLIANCE" compare "$R1" "$R1"
+expect_rc 0 "compare a run with itself"
+check "... no significant change" grep -q "^no significant change" "$TMP/stdout"
+check "... 0 changed" grep -q "^0 of [0-9]* comparisons changed significantly" "$TMP/stdout"
+check "... and no warning" test ! -s "$TMP/stderr"
+
+run "$APPLIANCE" compare --json "$R1" "$R1"
+expect_rc 0 "compare --json"
+J=$TMP/self.json
+cp "$TMP/stdout" "$J"
+check "... is one JSON object of the documented schema" jqe '
+    .schema == "appliance-compare-1" and .alpha == 0.05 and .rule.mann_whitney_min_n == 5
+    and (.comparisons | length) > 0 and .only_in_a == [] and .only_in_b == []' "$J"
+check "... with nothing significant and every ratio 1" jqe '
+    [.comparisons[] | (.significant == false) and (.ratio == 1)] | all' "$J"
+check "... every row with its fields" jqe '
+    [.comparisons[] | has("id", "metric", "unit", "n_a", "n_b", "median_a", "median_b",
+     "change_pct", "test", "p", "p_mann_whitney", "p_welch", "verdict", "direction")] | all' "$J"
+
+# A run whose CPU-suite samples are all doubled: slower, larger.
+X2=$TMP/x2/results.json
+mkdir -p "$TMP/x2"
+jq '(.measurements[] | select(.suite == "cpu") | .metrics[]) |=
+    (.samples |= map(. * 2) | .stats.median *= 2)' "$R1" >"$X2"
+run "$APPLIANCE" compare --json "$R1" "$X2"
+expect_rc 0 "compare with a doubled copy"
+cp "$TMP/stdout" "$TMP/x2.json"
+check "... python cpu_s: significantly slower, twice the median, by Mann-Whitney" jqe '
+    .comparisons[] | select(.id == "cpu/nbody/python-3.13" and .metric == "cpu_s")
+    | .significant and .verdict == "slower" and .ratio == 2 and .change_pct == 100
+      and .test == "mann-whitney" and .p < 0.01 and .better == "a"
+      and .direction == "lower_is_better"' "$TMP/x2.json"
+check "... python peak memory: significantly larger" jqe '
+    .comparisons[] | select(.id == "cpu/nbody/python-3.13" and .metric == "peak_bytes")
+    | .significant and .verdict == "larger"' "$TMP/x2.json"
+check "... sizes unchanged" jqe '
+    [.comparisons[] | select(.id | startswith("size/")) | .test == "exact" and
+     (.significant | not)] | all' "$TMP/x2.json"
+check "... no row is called faster" jqe '[.comparisons[] | .verdict != "faster"] | all' \
+    "$TMP/x2.json"
+run "$APPLIANCE" compare "$R1" "$X2"
+check "the table says slower (worse)" grep -q "cpu/nbody/python-3.13 .*cpu_s .*+100.0%.*slower (worse)" \
+    "$TMP/stdout"
+run "$APPLIANCE" compare "$X2" "$R1"
+check "the reverse comparison says faster (better)" \
+    grep -q "cpu/nbody/python-3.13 .*cpu_s .*-50.0%.*faster (better)" "$TMP/stdout"
+run "$APPLIANCE" compare --json --metric cpu_s "$R1" "$X2"
+check "--metric keeps that metric only" jqe '
+    (.comparisons | length) == 2 and ([.comparisons[].metric == "cpu_s"] | all)' "$TMP/stdout"
+run "$APPLIANCE" compare --json --alpha 0.001 "$R1" "$X2"
+check "--alpha 0.001: 5 against 5 cannot reach it (smallest p 2/252)" jqe '
+    [.comparisons[] | select(.test == "mann-whitney") | .significant | not] | all' "$TMP/stdout"
+
+# Runs that differ: another profile, another N, another image digest, another kernel, and a
+# measurement in one run only.
+D=$TMP/d/results.json
+mkdir -p "$TMP/d"
+jq '.run.profile = "standard" | .environment.kernel = "Linux 0.01"
+    | .environment.images["python-3.13"].digest = "sha256:" + ("0" * 64)
+    | (.measurements[] | select(.id == "cpu/nbody/python-3.13") | .params.n) = 50000000
+    | .measurements |= map(select(.id != "cpu/nbody/go-1.23-static"))' "$R1" >"$D"
+run "$APPLIANCE" compare "$R1" "$D"
+expect_rc 0 "compare runs that differ"
+check "... warns about the profile" err_has "different profiles (A quick, B standard)"
+check "... about N" err_has "parameter n differs in 1 matched measurement"
+check "... about the image" err_has "image python-3.13 differs"
+check "... about the kernel" err_has "kernel"
+check "... and lists the measurement in A only" grep -q "^only in A: cpu/nbody/go-1.23-static" \
+    "$TMP/stdout"
+
+run "$APPLIANCE" compare "$TMP/r1" "$R1"
+expect_rc 0 "a run directory is read as its results.json"
+
+# ---- archives: compare by content, then rerun ---------------------------------------------------
+if ! "$APPLIANCE" pack --help >/dev/null 2>&1; then
+    skip "compare and rerun of a result archive" "appliance pack is not available in this build"
+    finish
+    exit $?
+fi
+run "$APPLIANCE" keygen -p "$TMP/k.pub" -s "$TMP/k.key" -W
+expect_rc 0 "a key pair to sign with"
+run "$APPLIANCE" pack "$TMP/r1" --key "$TMP/k.key" --out "$TMP/packed"
+expect_rc 0 "pack run r1"
+ARCHIVE=$(ls "$TMP"/packed/*.tar.zst 2>/dev/null | head -n 1)
+if [ -z "$ARCHIVE" ]; then
+    fail "pack left no archive"
+    finish
+    exit 1
+fi
+cp "$ARCHIVE" "$TMP/packed/archive.json" # a name that lies: content decides
+run "$APPLIANCE" compare --json "$TMP/packed/archive.json" "$R1"
+expect_rc 0 "compare an archive (named .json) with its own results"
+check "... reads the archive's results: nothing changed" jqe '
+    (.comparisons | length) > 0 and ([.comparisons[].significant] | any | not)' "$TMP/stdout"
+
+run "$APPLIANCE" rerun "$ARCHIVE" -p "$TMP/k.pub" --out "$TMP/rerun" --allow-noisy
+expect_rc 0 "rerun a verified archive"
+NEW=$TMP/rerun/results.json
+check "... writes new results" test -s "$NEW"
+same_plan() {
+    jq -e --slurpfile old "$R1" '
+        .run.profile == $old[0].run.profile and .run.suites == $old[0].run.suites
+        and .run.repeat == $old[0].run.repeat and .run.warmup == $old[0].run.warmup
+        and .run.only == $old[0].run.only
+        and (.environment.images | keys) == ($old[0].environment.images | keys)' "$NEW" >/dev/null
+}
+check "... with the recorded plan" same_plan
+check "... the same measurements" sh -c "
+    [ \"\$(jq -c '[.measurements[].id] | sort' '$NEW')\" = \"\$(jq -c '[.measurements[].id] | sort' '$R1')\" ]"
+check "... and prints the comparison" grep -q "comparisons changed significantly" "$TMP/stdout"
+check "... saying it verified the archive" err_has "verified"
+
+cp "$ARCHIVE" "$TMP/tampered.tar.zst"
+cp "$ARCHIVE.minisig" "$TMP/tampered.tar.zst.minisig"
+printf '\001' | dd of="$TMP/tampered.tar.zst" bs=1 seek=100 conv=notrunc 2>/dev/null
+run "$APPLIANCE" rerun "$TMP/tampered.tar.zst" -p "$TMP/k.pub" --out "$TMP/rerun2" --allow-noisy
+expect_rc 1 "a tampered archive is refused before anything runs"
+check "... with no new results" test ! -e "$TMP/rerun2/results.json"
+
+finish
