@@ -37,6 +37,7 @@
 #define RECIPE_MAX (16u << 20)
 #define MAX_IMAGES 256
 #define MAX_SOURCES 1024
+#define ANY_SIZE UINT64_MAX
 
 /* One member to be: a file to copy (dirfd + path) or bytes built in memory (data). */
 struct item {
@@ -49,7 +50,8 @@ struct item {
     unsigned mode;
     char sha256[AP_SHA256_HEX_LEN + 1];
     char pin[AP_SHA256_HEX_LEN + 1]; /* the digest the file must have, or "" */
-    uint64_t pin_size;
+    uint64_t pin_size;               /* and its size (ANY_SIZE: not pinned) */
+    int in_layout;                   /* a layout's blob, pinned by its name */
     char *label; /* what to call a pinned input in errors ("golang-1.23-go 1.23.5-1 (go-1.23)") */
 };
 
@@ -262,7 +264,7 @@ static int hash_item(struct item *e, ap_error **err)
     struct stat st;
     cleanup_close int fd = open_item(e, &st, err);
     if (fd < 0) {
-        if (e->pin[0] != '\0' && (*err)->status == ENOENT)
+        if (e->pin[0] != '\0' && !e->in_layout && (*err)->status == ENOENT)
             ap_error_hint(err,
                           "%s is a pinned input that is not in the download cache: "
                           "`appliance image build` fetches what an image needs",
@@ -284,14 +286,21 @@ static int hash_item(struct item *e, ap_error **err)
     }
     ap_sha256_final_hex(&h, e->sha256);
     e->size = size;
-    if (e->pin[0] != '\0' && (strcmp(e->pin, e->sha256) != 0 || size != e->pin_size))
+    if (e->pin[0] == '\0' ||
+        (strcmp(e->pin, e->sha256) == 0 && (e->pin_size == ANY_SIZE || size == e->pin_size)))
+        return 0;
+    if (e->in_layout)
         return ap_error_make(err, 0,
-                             "%s (%s) has sha256 %s and %llu bytes, but the lock pins %s and "
-                             "%llu bytes\nHint: remove the damaged file from the cache; "
-                             "`appliance image build` fetches it again",
-                             e->path, e->label, e->sha256, (unsigned long long)size, e->pin,
-                             (unsigned long long)e->pin_size);
-    return 0;
+                             "%s has sha256 %s, not the digest its name says: the layout is "
+                             "damaged\nHint: build it again with `appliance image build "
+                             "--rebuild`",
+                             e->path, e->sha256);
+    return ap_error_make(err, 0,
+                         "%s (%s) has sha256 %s and %llu bytes, but the lock pins %s and "
+                         "%llu bytes\nHint: remove the damaged file from the cache; "
+                         "`appliance image build` fetches it again",
+                         e->path, e->label, e->sha256, (unsigned long long)size, e->pin,
+                         (unsigned long long)e->pin_size);
 }
 
 struct writer {
@@ -420,7 +429,8 @@ static int write_item(struct writer *w, const struct item *e, ap_error **err)
 /* ---- what the run says ---- */
 
 struct run {
-    cJSON *results; /* NULL without results.json */
+    cJSON *results;                             /* NULL without results.json */
+    char results_sha256[AP_SHA256_HEX_LEN + 1]; /* of the bytes parsed */
     char id[AP_RUN_ID_MAX + 1];
     const char *started, *ended, *profile, *command, *schema;
     int complete;
@@ -458,6 +468,7 @@ static int read_results(const char *run_dir, int runfd, struct run *r, ap_error 
         return ap_error_wrap(err, "%s", run_dir);
     char what[4200];
     snprintf(what, sizeof(what), "%s/results.json", run_dir);
+    ap_sha256_hex(buf, len, r->results_sha256);
     if (ap_json_parse(buf, len, what, &r->results, err) < 0)
         return -1;
     if (ap_bundle_results_check(r->results, r->id, err) < 0)
@@ -807,6 +818,15 @@ static int collect_inputs(const struct ap_pack_opts *o, const struct run *r, str
                 items_free(&layout);
                 goto out;
             }
+            /* A blob is named by its digest: checked while hashed, as verify will. */
+            const char *base = strrchr(layout.v[k].path, '/');
+            struct item *e = &items->v[items->n - 1];
+            if (strncmp(layout.v[k].path, "blobs/sha256/", 13) == 0 && base != NULL &&
+                ap_sha256_hex_valid(base + 1)) {
+                snprintf(e->pin, sizeof(e->pin), "%s", base + 1);
+                e->pin_size = ANY_SIZE;
+                e->in_layout = 1;
+            }
         }
         items_free(&layout);
         if (cJSON_AddStringToObject(layouts, name, r->images[i].digest) == NULL ||
@@ -1137,6 +1157,14 @@ static int pack(const struct ap_pack_opts *o, struct items *items, struct run *r
         return -1;
     if (hash_items(items, 0, err) < 0)
         return -1;
+    /* The manifest describes the results.json that was parsed: it must be the one packed. */
+    for (size_t i = 0; r->results != NULL && i < n_run; i++)
+        if (strcmp(items->v[i].name, AP_BUNDLE_RESULTS) == 0 &&
+            strcmp(items->v[i].sha256, r->results_sha256) != 0)
+            return ap_error_make(err, 0,
+                                 "%s/results.json changed while it was packed\nHint: pack a run "
+                                 "directory nothing is writing to",
+                                 o->run_dir);
     if (r->id[0] == '\0' && derive_id(items, n_run, r->id, err) < 0)
         return -1;
     snprintf(res->run_id, sizeof(res->run_id), "%s", r->id);

@@ -151,7 +151,10 @@ static int load_key(const char *path, const char *password_file, struct ap_minis
             ap_minisign_read_sk(path, pw, sk, err) == 0)
             rc = 0;
     } else if (password_file == NULL && strstr((*err)->msg, "encrypted") != NULL) {
-        ap_error_hint(err, "pass --password-file FILE");
+        ap_error_release(err);
+        ap_error_make(err, 0, "%s is encrypted and no terminal is there to ask for its password",
+                      path);
+        ap_error_hint(err, "pass --password-file FILE (its first line is the password)");
     }
 out:
     sodium_memzero(pw, sizeof(pw));

@@ -284,6 +284,19 @@ check "the claims file is packed and its sha256 in the manifest" sh -c "
     jq -e --arg h \"sha256:\$(sha256sum '$TMP/claims.json' | cut -d' ' -f1)\" \
         '.claims_sha256 == \$h and .with_inputs == true' '$XI/manifest.json' >/dev/null"
 
+# A pinned input missing from the download cache, or damaged there: refused, nothing written.
+FIRST=$(jq -r '.inputs.blobs[0].sha256' "$XI/manifest.json")
+mkdir -p "$TMP/cache/blobs/sha256"
+run "$APPLIANCE" pack "$RUN" --key "$KEY" --out "$TMP/nocache" --with-inputs --cache "$TMP/cache"
+expect_rc 1 "a pinned input missing from the cache is an error"
+check "... saying so, with a hint" err_has "is a pinned input that is not in the download cache"
+cp "$XI/inputs/blobs/sha256/$FIRST" "$TMP/cache/blobs/sha256/$FIRST"
+printf 'X' | dd of="$TMP/cache/blobs/sha256/$FIRST" bs=1 seek=100 conv=notrunc 2>/dev/null
+run "$APPLIANCE" pack "$RUN" --key "$KEY" --out "$TMP/nocache" --with-inputs --cache "$TMP/cache"
+expect_rc 1 "a damaged pinned input is an error"
+check "... naming the digest the lock pins" err_has "but the lock pins $FIRST"
+same "... and nothing is written" "$(ls -A "$TMP/nocache" | wc -l)" 0
+
 # SIGKILL once the archive is being written (its anonymous file is open), and once early.
 OUT=$TMP/kill
 for when in writing hashing; do
