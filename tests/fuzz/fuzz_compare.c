@@ -15,6 +15,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Every number in the JSON is finite (names from the input may spell "nan" in strings; only
+ * numbers matter). */
+static int all_finite(const cJSON *j)
+{
+    if (cJSON_IsNumber(j) && !isfinite(j->valuedouble))
+        return 0;
+    for (const cJSON *c = j->child; c != NULL; c = c->next)
+        if (!all_finite(c))
+            return 0;
+    return 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
@@ -44,12 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fclose(null);
     }
     cJSON *j = ap_compare_to_json(c, a, "a", b, "b");
-    char *s = j != NULL ? cJSON_PrintUnformatted(j) : NULL;
-    /* Names from the input may say "nan" or "inf"; numbers we print never do. */
-    if (s != NULL && (strstr(s, "nan") != NULL || strstr(s, "inf") != NULL) &&
-        memmem(data, size, "nan", 3) == NULL && memmem(data, size, "inf", 3) == NULL)
+    if (j != NULL && !all_finite(j))
         abort();
-    free(s);
     cJSON_Delete(j);
     ap_compare_free(c);
 out:
