@@ -105,14 +105,19 @@ images: build/appliance
 	build/appliance image build
 
 # The main job: builds every image, then measures them with the standard profile (progress
-# bar and ETA on a terminal), prints the summary table and writes results/results.json and
-# results/results.csv. `make reproduce PROFILE=quick` is the short version (minutes).
+# bar and ETA on a terminal), prints the summary table, writes results/latest/results.json and
+# results.csv, and packs them into the signed archive results/<run-id>.tar.zst (a key pair is
+# made on first use: the secret key at KEY, the public one at results/appliance.pub).
+# `make reproduce PROFILE=quick` is the short version (minutes).
 PROFILE ?= standard
+KEY ?= $(or $(APPLIANCE_KEY),$(HOME)/.config/appliance/appliance.key)
 reproduce: deps
 	$(MAKE) build/appliance
 	build/appliance image build
 	build/appliance image ls
-	build/appliance bench --profile $(PROFILE) --out results/results.json --csv results/results.csv
+	@if [ ! -f "$(KEY)" ]; then build/appliance keygen -W -s "$(KEY)" -p results/appliance.pub; fi
+	build/appliance bench --profile $(PROFILE) --out results/latest/results.json \
+	    --csv results/latest/results.csv --sign --key "$(KEY)"
 
 test: deps
 	$(MAKE) build/appliance $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN) $(STATIC_BIN)

@@ -127,7 +127,7 @@ struct ap_bundle_info {
  * has), or JSON null for a NULL env. The caller owns the result (NULL: out of memory). */
 cJSON *ap_bundle_environment_summary(const cJSON *env);
 
-/* Builds manifest.json's object (see docs/archive.md). The caller owns the result. */
+/* Builds manifest.json's object (see ARCHIVE.md). The caller owns the result. */
 int ap_bundle_manifest_build(const struct ap_bundle_info *b, cJSON **out, ap_error **err);
 
 /* Builds the in-toto Statement: subject = files (sorted, every member but SHA256SUMS and

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "../bench/bench.h"
+#include "../bundle/archive.h"
+#include "../bundle/minisign.h"
 #include "../core/fs.h"
 #include "../core/log.h"
 #include "cmd.h"
@@ -31,8 +33,14 @@ static void bench_usage(FILE *out)
             "                      published (the published sizes: hours; resumable)\n"
             "  --repeat N          measured runs per measurement (default: the profile's)\n"
             "  --warmup N          unmeasured runs first (default: the profile's)\n"
-            "  --out FILE          results file (default results/results.json)\n"
+            "  --out FILE          results file (default results/latest/results.json); its\n"
+            "                      folder is the run directory that --sign packs\n"
             "  --csv FILE          also write one CSV row per measurement and metric\n"
+            "  --sign              once the run is complete, pack its folder into\n"
+            "                      results/<run-id>.tar.zst with a minisign signature\n"
+            "  --key SECKEY        the secret key that signs (default $APPLIANCE_KEY, else\n"
+            "                      ~/.config/appliance/appliance.key)\n"
+            "  --password-file F   the key's password (first line of F)\n"
             "  --resume            keep the samples already in --out and go on\n"
             "  --allow-noisy       keep samples taken while other work shared the CPUs\n"
             "                      (flagged) instead of refusing\n"
@@ -47,7 +55,7 @@ static void bench_usage(FILE *out)
 
 enum {
     O_SUITE = 256, O_IMAGES, O_ONLY, O_PROFILE, O_REPEAT, O_WARMUP, O_OUT, O_CSV, O_RESUME,
-    O_NOISY, O_WLCPUS, O_LOADCPUS, O_IMGOUT, O_CACHE
+    O_NOISY, O_WLCPUS, O_LOADCPUS, O_IMGOUT, O_CACHE, O_SIGN, O_KEY, O_PASSWORD_FILE
 };
 
 static const struct option opts[] = {
@@ -65,6 +73,9 @@ static const struct option opts[] = {
     {"load-cpus", required_argument, NULL, O_LOADCPUS},
     {"images-out", required_argument, NULL, O_IMGOUT},
     {"cache", required_argument, NULL, O_CACHE},
+    {"sign", no_argument, NULL, O_SIGN},
+    {"key", required_argument, NULL, O_KEY},
+    {"password-file", required_argument, NULL, O_PASSWORD_FILE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -89,7 +100,9 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
     o.suites = AP_SUITE_ALL;
     o.profile = "standard";
     o.warmup = -1;
-    o.results_path = "results/results.json";
+    o.results_path = "results/latest/results.json";
+    int sign = 0;
+    const char *key = NULL, *password_file = NULL;
     o.quiet = ap_log_get_level() == AP_LOG_QUIET;
     static char images_buf[1024];
     static char workloads[1100];
@@ -162,6 +175,15 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
         case O_CACHE:
             o.cache_dir = optarg;
             break;
+        case O_SIGN:
+            sign = 1;
+            break;
+        case O_KEY:
+            key = optarg;
+            break;
+        case O_PASSWORD_FILE:
+            password_file = optarg;
+            break;
         case 'h':
             bench_usage(stdout);
             return AP_EXIT_OK;
@@ -171,6 +193,13 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
     }
     if (optind < argc)
         return ap_cmd_usage("bench", "unexpected argument '%s'", argv[optind]);
+    if (!sign && (key != NULL || password_file != NULL))
+        return ap_cmd_usage("bench", "--key and --password-file go with --sign");
+    /* The key is read before the run, not after an hour of it. */
+    struct ap_minisign_sk sk;
+    memset(&sk, 0, sizeof(sk));
+    if (sign && ap_cmd_load_secret_key(key, password_file, &sk, &err) < 0)
+        return ap_cmd_fail(&err);
     snprintf(workloads, sizeof(workloads), "%s/workloads", o.images_dir);
     o.workloads_dir = workloads;
     static char cmdline[2048];
@@ -182,12 +211,31 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
     char dir[2048];
     snprintf(dir, sizeof(dir), "%s", o.results_path);
     char *slash = strrchr(dir, '/');
-    if (slash != NULL && slash != dir) {
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
         *slash = '\0';
-        if (ap_fs_mkdir_p(dir, 0755, &err) < 0)
-            return ap_cmd_fail(&err);
-    }
+    if (ap_fs_mkdir_p(dir, 0755, &err) < 0)
+        return ap_cmd_fail(&err);
     int rc = ap_bench_run(&o, &err);
+    if (rc == 0 && sign) {
+        struct ap_pack_opts po = {.run_dir = dir,
+                                  .out_dir = "results",
+                                  .sk = &sk,
+                                  .images_dir = o.images_dir,
+                                  .layouts_dir = o.out_dir,
+                                  .cache_dir = o.cache_dir};
+        char archive[4096];
+        if (ap_pack(&po, archive, sizeof(archive), &err) < 0) {
+            ap_error_wrap(&err, "packing the run %s", dir);
+            rc = -1;
+        } else {
+            printf("archive: %s\nsignature: %s.minisig\n", archive, archive);
+        }
+    }
+    ap_minisign_sk_wipe(&sk);
     if (rc == -2) {
         fprintf(stderr, "appliance bench: interrupted; the finished samples are in %s "
                         "(continue with --resume)\n",

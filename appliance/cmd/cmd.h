@@ -16,6 +16,18 @@ struct ap_settings {
 
 void ap_cmd_settings_init(struct ap_settings *s);
 
+struct ap_minisign_sk;
+
+/* The secret key's default path: $APPLIANCE_KEY, else ~/.config/appliance/appliance.key. */
+int ap_cmd_default_secret_key(char *buf, size_t len, ap_error **err);
+/* The first line of a file (or pipe), without its line break, into pw (len bytes). */
+int ap_cmd_password_from_file(const char *path, char *pw, size_t len, ap_error **err);
+/* Loads the secret key at key (NULL: the default path), decrypting it with the first line of
+ * password_file, or with a password asked on the terminal when it is encrypted and there is
+ * one. Wipe sk with ap_minisign_sk_wipe when done. */
+int ap_cmd_load_secret_key(const char *key, const char *password_file,
+                           struct ap_minisign_sk *sk, ap_error **err);
+
 /* Prints an error (and frees it); returns AP_EXIT_FAIL. */
 int ap_cmd_fail(ap_error **err);
 /* Prints a usage error with the verb's hint; returns AP_EXIT_USAGE. */

@@ -21,7 +21,6 @@
 /* Stock minisign reads at most 1023 bytes of a password; a longer one would make a key that
  * minisign cannot open. */
 #define PASSWORD_MAX 1023
-#define PASSWORD_FILE_MAX 4096 /* bytes read from a password file at most */
 
 static void keygen_usage(FILE *out)
 {
@@ -63,24 +62,6 @@ static const struct option opts[] = {{"public", required_argument, NULL, 'p'},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
-/* The secret key's default path: $APPLIANCE_KEY, else ~/.config/appliance/appliance.key. */
-static int default_sk_path(char *buf, size_t len, ap_error **err)
-{
-    const char *v = getenv("APPLIANCE_KEY");
-    if (v != NULL && *v != '\0')
-        return ap_fs_path(buf, len, "%s", v) < 0
-                   ? ap_error_make(err, ENAMETOOLONG, "APPLIANCE_KEY is too long")
-                   : 0;
-    const char *home = getenv("HOME");
-    if (home == NULL || *home == '\0') {
-        ap_error_make(err, 0, "HOME is not set, so there is no default secret key path");
-        return ap_error_hint(err, "pass -s FILE or set APPLIANCE_KEY");
-    }
-    if (ap_fs_path(buf, len, "%s/.config/appliance/appliance.key", home) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "the default secret key path under %s", home);
-    return 0;
-}
-
 /* Makes the directory that will hold path, when it is missing. */
 static int make_parent(const char *path, mode_t mode, ap_error **err)
 {
@@ -94,52 +75,6 @@ static int make_parent(const char *path, mode_t mode, ap_error **err)
     if (stat(dir, &st) == 0)
         return 0;
     return ap_fs_mkdir_p(dir, mode, err);
-}
-
-/* The first line of a file, without its line break. The file may be a pipe
- * (--password-file <(...)): it is read up to the first line break, never more than
- * PASSWORD_FILE_MAX bytes. */
-static int password_from_file(const char *path, char *pw, size_t len, ap_error **err)
-{
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ap_error_make(err, errno, "opening the password file %s", path);
-    char buf[PASSWORD_FILE_MAX];
-    size_t n = 0;
-    int rc = 0;
-    while (n < sizeof(buf) && memchr(buf, '\n', n) == NULL) {
-        ssize_t r = read(fd, buf + n, sizeof(buf) - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = ap_error_make(err, errno, "reading the password file %s", path);
-            break;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    const char *nl = memchr(buf, '\n', n);
-    size_t line = nl != NULL ? (size_t)(nl - buf) : n;
-    while (line > 0 && buf[line - 1] == '\r')
-        line--;
-    if (rc < 0) {
-        /* The read error is in err already. */
-    } else if (nl == NULL && n == sizeof(buf)) {
-        rc = ap_error_make(err, 0, "the first line of %s is longer than %zu bytes", path,
-                           sizeof(buf));
-    } else if (line == 0) {
-        ap_error_make(err, 0, "the first line of %s is empty", path);
-        rc = ap_error_hint(err, "pass -W for a secret key without a password");
-    } else if (line >= len) {
-        rc = ap_error_make(err, 0, "the password in %s is longer than the %zu bytes minisign reads",
-                           path, len - 1);
-    } else {
-        memcpy(pw, buf, line);
-        pw[line] = '\0';
-    }
-    sodium_memzero(buf, sizeof(buf));
-    return rc;
 }
 
 /* The terminal's settings while echo is off, restored when a signal ends the prompt. */
@@ -273,7 +208,7 @@ int ap_cmd_keygen(struct ap_settings *s, int argc, char **argv)
     if (sk_opt != NULL) {
         if (ap_fs_path(sk_path, sizeof(sk_path), "%s", sk_opt) < 0)
             return ap_cmd_usage("keygen", "the secret key path is too long");
-    } else if (default_sk_path(sk_path, sizeof(sk_path), &err) < 0) {
+    } else if (ap_cmd_default_secret_key(sk_path, sizeof(sk_path), &err) < 0) {
         return ap_cmd_fail(&err);
     }
     if (strcmp(sk_path, pk_path) == 0)
@@ -295,7 +230,7 @@ int ap_cmd_keygen(struct ap_settings *s, int argc, char **argv)
     char pw[PASSWORD_MAX + 1] = "", again[PASSWORD_MAX + 1] = "";
     int rc = 0;
     if (password_file != NULL)
-        rc = password_from_file(password_file, pw, sizeof(pw), &err);
+        rc = ap_cmd_password_from_file(password_file, pw, sizeof(pw), &err);
     else if (!no_password)
         rc = password_from_tty(pw, again, sizeof(pw), &err);
     sodium_memzero(again, sizeof(again));

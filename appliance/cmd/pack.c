@@ -74,93 +74,6 @@ static const struct option opts[] = {{"key", required_argument, NULL, O_KEY},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
-/* The password: the first line of a file, without its line end. */
-static int password_from_file(const char *path, char *pw, size_t len, ap_error **err)
-{
-    cleanup_free char *buf = NULL;
-    size_t n = 0;
-    if (ap_fs_read_file(AT_FDCWD, path, 64 * 1024, &buf, &n, err) < 0)
-        return ap_error_wrap(err, "--password-file");
-    size_t l = strcspn(buf, "\r\n");
-    int rc = 0;
-    if (l >= len)
-        rc = ap_error_make(err, 0, "the password in %s is longer than %zu bytes", path, len - 1);
-    else
-        memcpy(pw, buf, l), pw[l] = '\0';
-    sodium_memzero(buf, n);
-    return rc;
-}
-
-/* Asks once on the terminal, echo off. */
-static int password_from_tty(const char *key, char *pw, size_t len, ap_error **err)
-{
-    cleanup_file FILE *tty = fopen("/dev/tty", "r+e");
-    if (tty == NULL)
-        return ap_error_make(err, errno, "opening the terminal for the key's password");
-    struct termios old, quiet;
-    int fd = fileno(tty);
-    if (tcgetattr(fd, &old) < 0)
-        return ap_error_make(err, errno, "reading the terminal's settings");
-    quiet = old;
-    quiet.c_lflag &= ~(tcflag_t)ECHO;
-    fprintf(tty, "Password for %s: ", key);
-    fflush(tty);
-    if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0)
-        return ap_error_make(err, errno, "turning the terminal's echo off");
-    char *got = fgets(pw, (int)len, tty);
-    tcsetattr(fd, TCSAFLUSH, &old);
-    fprintf(tty, "\n");
-    if (got == NULL)
-        return ap_error_make(err, 0, "no password was typed");
-    pw[strcspn(pw, "\r\n")] = '\0';
-    return 0;
-}
-
-static int default_key(char *buf, size_t len, int *is_default, ap_error **err)
-{
-    const char *v = getenv("APPLIANCE_KEY");
-    *is_default = 0;
-    if (v != NULL && *v != '\0') {
-        if (ap_fs_path(buf, len, "%s", v) < 0)
-            return ap_error_make(err, ENAMETOOLONG, "APPLIANCE_KEY is too long");
-        return 0;
-    }
-    const char *home = getenv("HOME");
-    *is_default = 1;
-    if (home == NULL || *home == '\0' ||
-        ap_fs_path(buf, len, "%s/.config/appliance/appliance.key", home) < 0)
-        return ap_error_make(err, 0, "HOME is not set, so there is no default secret key");
-    return 0;
-}
-
-static int load_key(const char *path, const char *password_file, struct ap_minisign_sk *sk,
-                    ap_error **err)
-{
-    char pw[PASSWORD_MAX + 2] = "";
-    int rc = -1;
-    if (password_file != NULL && password_from_file(password_file, pw, sizeof(pw), err) < 0)
-        goto out;
-    if (ap_minisign_read_sk(path, pw[0] ? pw : NULL, sk, err) == 0) {
-        rc = 0;
-        goto out;
-    }
-    /* An encrypted key and no password yet: ask, when someone is there to answer. */
-    if (password_file == NULL && strstr((*err)->msg, "encrypted") != NULL && isatty(STDIN_FILENO)) {
-        ap_error_release(err);
-        if (password_from_tty(path, pw, sizeof(pw), err) == 0 &&
-            ap_minisign_read_sk(path, pw, sk, err) == 0)
-            rc = 0;
-    } else if (password_file == NULL && strstr((*err)->msg, "encrypted") != NULL) {
-        ap_error_release(err);
-        ap_error_make(err, 0, "%s is encrypted and no terminal is there to ask for its password",
-                      path);
-        ap_error_hint(err, "pass --password-file FILE (its first line is the password)");
-    }
-out:
-    sodium_memzero(pw, sizeof(pw));
-    return rc;
-}
-
 int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
 {
     struct ap_pack_opts o = {.out_dir = "results",
@@ -217,21 +130,12 @@ int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
     struct ap_minisign_sk sk;
     memset(&sk, 0, sizeof(sk));
     if (!unsigned_) {
-        char path[4096];
-        int is_default = 0;
-        if (key != NULL)
-            snprintf(path, sizeof(path), "%s", key);
-        else if (default_key(path, sizeof(path), &is_default, &err) < 0)
-            return ap_cmd_fail(&err);
-        if (key == NULL && access(path, F_OK) < 0 && errno == ENOENT) {
-            ap_error_make(&err, 0, "no secret key at %s%s to sign the archive with", path,
-                          is_default ? "" : " ($APPLIANCE_KEY)");
-            ap_error_hint(&err, "make one with `appliance keygen`, pass --key SECKEY, or pack "
-                                "without a signature with --unsigned");
+        if (ap_cmd_load_secret_key(key, password_file, &sk, &err) < 0) {
+            if (key == NULL && strstr(err->msg, "no secret key") != NULL)
+                ap_error_hint(&err, "make one with `appliance keygen`, pass --key SECKEY, or "
+                                    "pack without a signature with --unsigned");
             return ap_cmd_fail(&err);
         }
-        if (load_key(path, password_file, &sk, &err) < 0)
-            return ap_cmd_fail(&err);
         o.sk = &sk;
     } else {
         ap_log_warn("packing without a signature (--unsigned): appliance verify will refuse "
