@@ -37,6 +37,23 @@ run "$APPLIANCE" bench --images no-such-image --out "$TMP/x.json"
 expect_rc 1 "an image outside the plan is an error"
 check "... naming it" err_has "no-such-image"
 
+# ---- --sign: the run's folder packed and signed once it is complete -----------------------------
+"$APPLIANCE" keygen -W -p "$TMP/k.pub" -s "$TMP/k.key" >/dev/null
+APPLIANCE_KEY=$TMP/none.key run "$APPLIANCE" bench --sign --profile quick --suite size --images go-1.23-static \
+    --out "$TMP/r/results.json"
+expect_rc 1 "--sign without a key there fails before measuring"
+check "... saying there is no secret key" sh -c "grep -q 'secret key' '$TMP/stderr' && [ ! -e '$TMP/r/results.json' ]"
+(cd "$TMP" && APPLIANCE_IMAGES=$ROOT/images APPLIANCE_OUT=$ROOT/build/images \
+    "$APPLIANCE" bench --sign --key "$TMP/k.key" --profile quick --suite size,startup \
+    --images go-1.23-static --allow-noisy --out run/results.json >"$TMP/stdout" 2>"$TMP/stderr")
+RC=$?
+expect_rc 0 "bench --sign measures and signs"
+ARCHIVE=$(sed -n 's/^archive: //p' "$TMP/stdout")
+check "... an archive results/<run-id>.tar.zst named by the run's id" sh -c \
+    "[ -f '$TMP/$ARCHIVE' ] && [ -f '$TMP/$ARCHIVE.minisig' ] && [ \"\$(basename '$ARCHIVE' .tar.zst)\" = \"\$(jq -r .run.id '$TMP/run/results.json')\" ]"
+check "... that appliance verify accepts with the public key" "$APPLIANCE" verify "$TMP/$ARCHIVE" -p "$TMP/k.pub"
+check "... and stock minisign too" minisign -q -Vm "$TMP/$ARCHIVE" -p "$TMP/k.pub"
+
 # ---- the quick profile, whole ------------------------------------------------------------------
 t0=$(date +%s)
 run "$APPLIANCE" bench --profile quick --allow-noisy --out "$TMP/quick/results.json" \
