@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../core/fs.h"
 
 #define STAT_PATH "/proc/stat"
 #define LOADAVG_PATH "/proc/loadavg"
@@ -170,21 +171,7 @@ static int read_proc_file(const char *path, char *buf, size_t len, ap_error **er
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return ap_error_make(err, errno, "opening %s", path);
-    size_t got = 0;
-    for (;;) {
-        if (got == len - 1)
-            return ap_error_make(err, 0, "%s is larger than the %zu bytes allowed", path, len - 1);
-        ssize_t n = read(fd, buf + got, len - 1 - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return ap_error_make(err, errno, "reading %s", path);
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    return 0;
+    return ap_fs_read_to_end(fd, path, buf, len, 1, err) < 0 ? -1 : 0;
 }
 
 int ap_noise_cpus_online(struct ap_noise_cpus *out, ap_error **err)

@@ -1068,3 +1068,17 @@ int ap_compare_load(const char *path, cJSON **out, int *is_archive, ap_error **e
     *out = doc;
     return 0;
 }
+
+int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a,
+                          const char *a_path, const cJSON *b, const char *b_path,
+                          ap_error **err)
+{
+    cJSON *j = ap_compare_to_json(c, a, a_path, b, b_path);
+    char *s = j != NULL ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (s == NULL)
+        return ap_error_make(err, ENOMEM, "printing the comparison");
+    fprintf(out, "%s\n", s);
+    free(s);
+    return 0;
+}

@@ -155,6 +155,12 @@ cJSON *ap_compare_to_json(const struct ap_compare *c, const cJSON *a, const char
  * run only, and a closing line with the counts and the rule. Warnings are not printed. */
 void ap_compare_print(FILE *out, const struct ap_compare *c, int all);
 
+/* Prints ap_compare_to_json's object, indented, with a newline. -1 with err when it cannot
+ * be built (out of memory). */
+int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a,
+                          const char *a_path, const cJSON *b, const char *b_path,
+                          ap_error **err);
+
 /* Reads a results document from path: a results.json, a result archive (.tar.zst, whose
  * results.json member is read; no signature check) or a run directory holding results.json;
  * told apart by content (zstd magic, or JSON), not by name. Checks the schema and the shape

@@ -546,6 +546,11 @@ void ap_minisign_sk_public(const struct ap_minisign_sk *sk, struct ap_minisign_p
     memcpy(out->pk, sk->sk + 32, sizeof(out->pk));
 }
 
+static void blake2b_chunk(void *ctx, const void *chunk, size_t n)
+{
+    crypto_generichash_update(ctx, chunk, n);
+}
+
 /* BLAKE2b-512 of a whole file, read in blocks. */
 static int hash_file(const char *path, unsigned char out[PREHASH_LEN], ap_error **err)
 {
@@ -555,16 +560,8 @@ static int hash_file(const char *path, unsigned char out[PREHASH_LEN], ap_error 
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, PREHASH_LEN);
     static __thread unsigned char buf[1 << 16];
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return ap_error_make(err, errno, "reading %s", path);
-        if (n == 0)
-            break;
-        crypto_generichash_update(&st, buf, (size_t)n);
-    }
+    if (ap_fs_each_chunk(fd, path, buf, sizeof(buf), blake2b_chunk, &st, NULL, err) < 0)
+        return -1;
     crypto_generichash_final(&st, out, PREHASH_LEN);
     return 0;
 }

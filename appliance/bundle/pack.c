@@ -711,25 +711,14 @@ static int add_recipe(const struct ap_pack_opts *o, struct inputs *in, struct it
     return 0;
 }
 
-/* The tree that holds images/ (stage sources are relative to it), as the builder finds it. */
-static void tree_root(const char *images_dir, char *out, size_t len)
-{
-    snprintf(out, len, "%s", images_dir);
-    char *slash = strrchr(out, '/');
-    if (slash == NULL)
-        snprintf(out, len, ".");
-    else if (slash == out)
-        out[1] = '\0';
-    else
-        *slash = '\0';
-}
 
 /* A stage source (a file, or a directory walked whole) under inputs/sources/. */
 static int add_source(const struct ap_pack_opts *o, struct items *items, const char *rel,
                       ap_error **err)
 {
     char root[4096], path[8192], under[AP_BUNDLE_NAME_MAX + 1];
-    tree_root(o->images_dir, root, sizeof(root));
+    if (ap_fs_dirname(o->images_dir, root, sizeof(root)) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the images folder %s", o->images_dir);
     snprintf(path, sizeof(path), "%s/%s", root, rel);
     snprintf(under, sizeof(under), "inputs/sources/%s", rel);
     struct stat st;

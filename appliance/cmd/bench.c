@@ -209,14 +209,8 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
     o.commandline = cmdline;
     /* The results folder is made; the file itself is always written whole (temp + rename). */
     char dir[2048];
-    snprintf(dir, sizeof(dir), "%s", o.results_path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
+    if (ap_fs_dirname(o.results_path, dir, sizeof(dir)) < 0)
+        return ap_cmd_usage("bench", "--out: the path is too long");
     if (ap_fs_mkdir_p(dir, 0755, &err) < 0)
         return ap_cmd_fail(&err);
     int rc = ap_bench_run(&o, &err);

@@ -28,6 +28,11 @@ int ap_cmd_password_from_file(const char *path, char *pw, size_t len, ap_error *
 int ap_cmd_load_secret_key(const char *key, const char *password_file,
                            struct ap_minisign_sk *sk, ap_error **err);
 
+/* "2", "2s", "500ms", "1.5m" into seconds (>= 0); -1 when it is none of those. */
+int ap_cmd_parse_seconds(const char *s, double *out);
+/* A significance level strictly between 0 and 1; -1 otherwise. */
+int ap_cmd_parse_alpha(const char *s, double *out);
+
 /* Prints an error (and frees it); returns AP_EXIT_FAIL. */
 int ap_cmd_fail(ap_error **err);
 /* Prints a usage error with the verb's hint; returns AP_EXIT_USAGE. */

@@ -1,6 +1,9 @@
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 
@@ -42,4 +45,31 @@ int ap_cmd_usage(const char *verb, const char *fmt, ...)
     fprintf(stderr, "\nTry 'appliance %s --help'.\n", verb);
     va_end(ap);
     return AP_EXIT_USAGE;
+}
+
+int ap_cmd_parse_seconds(const char *s, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || v < 0 || !isfinite(v))
+        return -1;
+    if (strcmp(end, "ms") == 0)
+        v /= 1000;
+    else if (strcmp(end, "m") == 0)
+        v *= 60;
+    else if (*end != '\0' && strcmp(end, "s") != 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int ap_cmd_parse_alpha(const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v > 0) || !(v < 1))
+        return -1;
+    *out = v;
+    return 0;
 }

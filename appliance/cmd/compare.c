@@ -55,17 +55,6 @@ static const struct option opts[] = {{"all", no_argument, NULL, O_ALL},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
-static int parse_alpha(const char *s, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || !(v > 0) || !(v < 1))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int ap_cmd_compare(struct ap_settings *set, int argc, char **argv)
 {
     (void)set;
@@ -83,7 +72,7 @@ int ap_cmd_compare(struct ap_settings *set, int argc, char **argv)
             json = 1;
             break;
         case O_ALPHA:
-            if (parse_alpha(optarg, &o.alpha) < 0)
+            if (ap_cmd_parse_alpha(optarg, &o.alpha) < 0)
                 return ap_cmd_usage("compare", "--alpha: '%s' is not a number between 0 and 1",
                                     optarg);
             break;
@@ -116,15 +105,8 @@ int ap_cmd_compare(struct ap_settings *set, int argc, char **argv)
         ap_log_warn("%s", cmp->warnings[i]);
     int rc = AP_EXIT_OK;
     if (json) {
-        cleanup_cjson cJSON *j = ap_compare_to_json(cmp, a, pa, b, pb);
-        char *s = j != NULL ? cJSON_Print(j) : NULL;
-        if (s == NULL) {
-            ap_error_make(&err, ENOMEM, "printing the comparison");
+        if (ap_compare_print_json(stdout, cmp, a, pa, b, pb, &err) < 0)
             rc = ap_cmd_fail(&err);
-        } else {
-            printf("%s\n", s);
-        }
-        free(s);
     } else {
         ap_compare_print(stdout, cmp, all);
     }

@@ -87,22 +87,6 @@ static void on_signal(int sig)
     atomic_store(&stop_flag, 1);
 }
 
-static int parse_seconds(const char *s, double *out)
-{
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end == s || v < 0 || !isfinite(v))
-        return -1;
-    if (strcmp(end, "ms") == 0)
-        v /= 1000;
-    else if (strcmp(end, "m") == 0)
-        v *= 60;
-    else if (*end != '\0' && strcmp(end, "s") != 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_count(const char *s, uint64_t max, uint64_t *out)
 {
     char *end = NULL;
@@ -314,12 +298,12 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
             spec.threads = (unsigned)v;
             break;
         case 'd':
-            if (parse_seconds(optarg, &spec.duration_s) < 0 || spec.duration_s <= 0 ||
+            if (ap_cmd_parse_seconds(optarg, &spec.duration_s) < 0 || spec.duration_s <= 0 ||
                 spec.duration_s > 86400)
                 return ap_cmd_usage("load", "-d takes seconds (3, 3s, 500ms), not '%s'", optarg);
             break;
         case O_WARMUP:
-            if (parse_seconds(optarg, &spec.warmup_s) < 0 || spec.warmup_s > 86400)
+            if (ap_cmd_parse_seconds(optarg, &spec.warmup_s) < 0 || spec.warmup_s > 86400)
                 return ap_cmd_usage("load", "--warmup takes seconds, not '%s'", optarg);
             break;
         case O_RATE: {
@@ -339,7 +323,7 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
             }
             break;
         case O_TIMEOUT:
-            if (parse_seconds(optarg, &spec.timeout_s) < 0 || spec.timeout_s <= 0 ||
+            if (ap_cmd_parse_seconds(optarg, &spec.timeout_s) < 0 || spec.timeout_s <= 0 ||
                 spec.timeout_s > 3600)
                 return ap_cmd_usage("load", "--timeout takes seconds, not '%s'", optarg);
             break;
@@ -348,7 +332,7 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
                 return ap_cmd_usage("load", "-n takes a positive count, not '%s'", optarg);
             break;
         case O_WAIT:
-            if (parse_seconds(optarg, &wait_s) < 0 || wait_s > 3600)
+            if (ap_cmd_parse_seconds(optarg, &wait_s) < 0 || wait_s > 3600)
                 return ap_cmd_usage("load", "--wait takes seconds, not '%s'", optarg);
             break;
         case O_JSON:

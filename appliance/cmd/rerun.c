@@ -210,17 +210,6 @@ static int bench_to_stderr(const struct ap_bench_opts *o, ap_error **err)
     return rc;
 }
 
-static int parse_alpha(const char *s, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || !(v > 0) || !(v < 1))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int ap_cmd_rerun(struct ap_settings *set, int argc, char **argv)
 {
     const char *pubkey = NULL, *sig = NULL, *out_dir = NULL;
@@ -247,7 +236,7 @@ int ap_cmd_rerun(struct ap_settings *set, int argc, char **argv)
             all = 1;
             break;
         case O_ALPHA:
-            if (parse_alpha(optarg, &co.alpha) < 0)
+            if (ap_cmd_parse_alpha(optarg, &co.alpha) < 0)
                 return ap_cmd_usage("rerun", "--alpha: '%s' is not a number between 0 and 1",
                                     optarg);
             break;
@@ -356,15 +345,8 @@ int ap_cmd_rerun(struct ap_settings *set, int argc, char **argv)
         ap_log_warn("%s", cmp->warnings[i]);
     int ret = AP_EXIT_OK;
     if (json) {
-        cleanup_cjson cJSON *j = ap_compare_to_json(cmp, old, archive, now, results);
-        char *s = j != NULL ? cJSON_Print(j) : NULL;
-        if (s == NULL) {
-            ap_error_make(&err, ENOMEM, "printing the comparison");
+        if (ap_compare_print_json(stdout, cmp, old, archive, now, results, &err) < 0)
             ret = ap_cmd_fail(&err);
-        } else {
-            printf("%s\n", s);
-        }
-        free(s);
     } else {
         printf("A: %s (run %s), B: this rerun (%s)\n", archive, id, results);
         ap_compare_print(stdout, cmp, all);

@@ -77,22 +77,6 @@ static const struct option opts[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-static int parse_seconds(const char *s, double *out)
-{
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end == s || v < 0 || !isfinite(v))
-        return -1;
-    if (strcmp(end, "ms") == 0)
-        v /= 1000;
-    else if (strcmp(end, "m") == 0)
-        v *= 60;
-    else if (*end != '\0' && strcmp(end, "s") != 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_u64(const char *s, uint64_t *out)
 {
     char *end = NULL;
@@ -216,7 +200,7 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
             break;
         }
         case O_TIMEOUT:
-            if (parse_seconds(optarg, &spec.timeout_s) < 0)
+            if (ap_cmd_parse_seconds(optarg, &spec.timeout_s) < 0)
                 return ap_cmd_usage("run", "--timeout takes seconds (2, 2s, 500ms), not '%s'",
                                     optarg);
             break;

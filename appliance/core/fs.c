@@ -67,7 +67,7 @@ int ap_fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t 
     return 0;
 }
 
-static int dir_of(const char *path, char *dir, size_t len)
+int ap_fs_dirname(const char *path, char *dir, size_t len)
 {
     const char *slash = strrchr(path, '/');
     if (slash == NULL)
@@ -103,7 +103,7 @@ int ap_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
     }
     /* The rename is durable only once the directory entry is. */
     char dir[PATH_MAX];
-    if (dir_of(path, dir, sizeof(dir)) == 0) {
+    if (ap_fs_dirname(path, dir, sizeof(dir)) == 0) {
         cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0)
             fsync(dfd);
@@ -253,5 +253,52 @@ int ap_fs_path(char *buf, size_t len, const char *fmt, ...)
         errno = ENAMETOOLONG;
         return -1;
     }
+    return 0;
+}
+
+int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole,
+                      ap_error **err)
+{
+    size_t got = 0;
+    for (;;) {
+        if (got + 1 >= len) {
+            char extra;
+            ssize_t more = whole ? read(fd, &extra, 1) : 0;
+            if (more > 0)
+                return ap_error_make(err, 0, "%s is larger than the %zu bytes allowed", path,
+                                     len - 1);
+            break;
+        }
+        ssize_t n = read(fd, buf + got, len - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ap_error_make(err, errno, "reading %s", path);
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    return (int)got;
+}
+
+int ap_fs_each_chunk(int fd, const char *path, void *buf, size_t len,
+                     void (*fn)(void *ctx, const void *chunk, size_t n), void *ctx,
+                     uint64_t *total, ap_error **err)
+{
+    uint64_t sum = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ap_error_make(err, errno, "reading %s", path);
+        if (n == 0)
+            break;
+        fn(ctx, buf, (size_t)n);
+        sum += (uint64_t)n;
+    }
+    if (total != NULL)
+        *total = sum;
     return 0;
 }

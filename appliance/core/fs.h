@@ -41,4 +41,20 @@ const char *ap_fs_human_bytes(uint64_t bytes, char *buf, size_t len);
 /* Retries write() on EINTR and short writes. */
 int ap_fs_write_all(int fd, const void *data, size_t len);
 
+/* The folder part of path into dir: "." for a bare name, "/" for a file at the root. Returns
+ * -1 when it does not fit. */
+int ap_fs_dirname(const char *path, char *dir, size_t len);
+
+/* Reads fd to its end into buf (len bytes, NUL-terminated); path names it in errors. With
+ * whole, more than len - 1 bytes is an error; otherwise the rest is left unread. Returns the
+ * bytes read, or -1 with err. For files whose size stat cannot tell (/proc, cgroupfs). */
+int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole,
+                      ap_error **err);
+
+/* Reads fd to its end in chunks of at most len bytes into buf, handing each to fn; the bytes
+ * read go to *total when not NULL. */
+int ap_fs_each_chunk(int fd, const char *path, void *buf, size_t len,
+                     void (*fn)(void *ctx, const void *chunk, size_t n), void *ctx,
+                     uint64_t *total, ap_error **err);
+
 #endif

@@ -1,5 +1,7 @@
 #include "hash.h"
 
+#include "fs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -49,6 +51,11 @@ void ap_sha256_hex(const void *data, size_t len, char *hex)
     ap_sha256_final_hex(&h, hex);
 }
 
+static void sha256_chunk(void *ctx, const void *chunk, size_t n)
+{
+    ap_sha256_update(ctx, chunk, n);
+}
+
 int ap_sha256_file(int dirfd, const char *path, char *hex, uint64_t *size, ap_error **err)
 {
     cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
@@ -57,21 +64,9 @@ int ap_sha256_file(int dirfd, const char *path, char *hex, uint64_t *size, ap_er
     struct ap_sha256 h;
     ap_sha256_init(&h);
     static __thread unsigned char buf[1 << 17];
-    uint64_t total = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return ap_error_make(err, errno, "reading %s", path);
-        if (n == 0)
-            break;
-        ap_sha256_update(&h, buf, (size_t)n);
-        total += (uint64_t)n;
-    }
+    if (ap_fs_each_chunk(fd, path, buf, sizeof(buf), sha256_chunk, &h, size, err) < 0)
+        return -1;
     ap_sha256_final_hex(&h, hex);
-    if (size != NULL)
-        *size = total;
     return 0;
 }
 

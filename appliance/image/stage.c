@@ -29,18 +29,6 @@ static int discard_sink(void *ctx, const void *data, size_t len)
     return 0;
 }
 
-/* The tree that holds images/: source paths are relative to it. */
-static void tree_root(const char *images_dir, char *out, size_t len)
-{
-    snprintf(out, len, "%s", images_dir);
-    char *slash = strrchr(out, '/');
-    if (slash == NULL)
-        snprintf(out, len, ".");
-    else if (slash == out)
-        out[1] = '\0';
-    else
-        *slash = '\0';
-}
 
 /* Hashes a source: a directory as the digest of its deterministic tar (names, modes, links,
  * contents), a file by its bytes. */
@@ -112,7 +100,8 @@ int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
     if (ap_image_build(&bo, st->builder, &br, err) < 0)
         return ap_error_wrap(err, "stage %s: builder", st->name);
     char root_dir[4096];
-    tree_root(o->images_dir, root_dir, sizeof(root_dir));
+    if (ap_fs_dirname(o->images_dir, root_dir, sizeof(root_dir)) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the images folder %s", o->images_dir);
 
     struct ap_sha256 k;
     ap_sha256_init(&k);

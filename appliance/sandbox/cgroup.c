@@ -96,19 +96,7 @@ int ap_cgroup_read(const char *dir, const char *file, char *buf, size_t len, ap_
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return ap_error_make(err, errno, "opening %s", path);
-    size_t got = 0;
-    while (got + 1 < len) {
-        ssize_t n = read(fd, buf + got, len - 1 - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return ap_error_make(err, errno, "reading %s", path);
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    return 0;
+    return ap_fs_read_to_end(fd, path, buf, len, 0, err) < 0 ? -1 : 0;
 }
 
 int ap_cgroup_read_int(const char *dir, const char *file, int64_t *out)
