@@ -461,6 +461,14 @@ void ap_child_main(const struct ap_child_args *a)
     umask(0);
     for (int i = 0; i < a->n_join_fds; i++)
         CHECK(sfd, write(a->join_fds[i], "0", 1), "joining the cgroup");
+    /* A CPU set limit decides where the command runs: drop the affinity inherited from the
+     * appliance (pinned apart from the workloads), or the command would keep only the CPUs
+     * both allow. The kernel narrows the full mask to the cgroup's cpuset. */
+    if (a->spec->limits.cpuset != NULL) {
+        static cpu_set_t every;
+        memset(&every, 0xff, sizeof(every));
+        CHECK(sfd, sched_setaffinity(0, sizeof(every), &every), "widening the CPU affinity");
+    }
     if (a->netns_fd >= 0)
         CHECK(sfd, setns(a->netns_fd, CLONE_NEWNET), "entering the network namespace");
     /* Our own cgroup namespace, rooted at the group we just joined. */

@@ -37,6 +37,17 @@ run "$APPLIANCE" bench --images no-such-image --out "$TMP/x.json"
 expect_rc 1 "an image outside the plan is an error"
 check "... naming it" err_has "no-such-image"
 
+# ---- a pinned caller does not narrow a sandbox's CPU set ---------------------------------------
+# bench pins itself apart from the workloads; the threads suite's sandboxes take every CPU.
+if [ "$(nproc)" -ge 2 ]; then
+    taskset -c 0 "$APPLIANCE" run --json --cpuset 0-1 go-1.23-static -- /usr/local/bin/threads 1700000 2 \
+        >"$TMP/par.out" 2>"$TMP/stderr"
+    check "a sandbox started from a CPU-pinned appliance runs on its whole --cpuset (2 workers, 2 CPUs)" \
+        jq -se '.[1] as $r | ($r.cpu_total_ns / $r.wall_ns) > 1.5' "$TMP/par.out"
+else
+    skip "a sandbox's whole --cpuset" "one CPU online"
+fi
+
 # ---- --sign: the run's folder packed and signed once it is complete -----------------------------
 "$APPLIANCE" keygen -W -p "$TMP/k.pub" -s "$TMP/k.key" >/dev/null
 APPLIANCE_KEY=$TMP/none.key run "$APPLIANCE" bench --sign --profile quick --suite size --images go-1.23-static \
