@@ -69,7 +69,8 @@ int ap_cmd_password_from_file(const char *path, char *pw, size_t len, ap_error *
                            sizeof(buf));
     } else if (line == 0) {
         ap_error_make(err, 0, "the first line of %s is empty", path);
-        rc = ap_error_hint(err, "a key without a password needs no password file");
+        rc = ap_error_hint(err, "a key without a password is made with keygen -W and read "
+                                "without a password file");
     } else if (line >= len) {
         rc = ap_error_make(err, 0, "the password in %s is longer than the %zu bytes minisign reads",
                            path, len - 1);
