@@ -117,8 +117,8 @@ static int float_same(const char *a, size_t na, const char *b, size_t nb, double
                 continue;
         }
         snprintf(why, wlen, "line %d: '%.*s' where '%.*s' is expected (tolerance %g)", line,
-                 (int)(j - sj > 40 ? 40 : j - sj), b + sj, (int)(i - si > 40 ? 40 : i - si),
-                 a + si, tol);
+                 (int)(j - sj > 40 ? 40 : j - sj), b + sj, (int)(i - si > 40 ? 40 : i - si), a + si,
+                 tol);
         return -1;
     }
     while (i < na && (a[i] == ' ' || a[i] == '\n'))
@@ -177,14 +177,16 @@ int ap_bench_check_output(const char *data, size_t len, const cJSON *expected, c
         if (strcmp(hex, sha->valuestring) == 0 &&
             (!cJSON_IsNumber(length) || (double)len == length->valuedouble))
             return 0;
-        snprintf(why, wlen, "the output has sha256 %.16s... and %zu bytes, expected %.16s...%s%.0f%s",
-                 hex, len, sha->valuestring, cJSON_IsNumber(length) ? " and " : "",
+        snprintf(why, wlen,
+                 "the output has sha256 %.16s... and %zu bytes, expected %.16s...%s%.0f%s", hex,
+                 len, sha->valuestring, cJSON_IsNumber(length) ? " and " : "",
                  cJSON_IsNumber(length) ? length->valuedouble : 0,
                  cJSON_IsNumber(length) ? " bytes" : "");
         return -1;
     }
-    snprintf(why, wlen, "the manifest gives no expected output this engine can check "
-                        "(text, file or sha256)");
+    snprintf(why, wlen,
+             "the manifest gives no expected output this engine can check "
+             "(text, file or sha256)");
     return -1;
 }
 
@@ -416,8 +418,9 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
         if (cJSON_IsString(sha)) {
             bad = strcmp(hex, sha->valuestring) != 0 ||
                   (cJSON_IsNumber(length) && (double)len != length->valuedouble);
-            snprintf(why, sizeof(why), "the output has sha256 %.16s... and %zu bytes, expected "
-                                       "%.16s...",
+            snprintf(why, sizeof(why),
+                     "the output has sha256 %.16s... and %zu bytes, expected "
+                     "%.16s...",
                      hex, len, sha->valuestring);
         } else if (cap.kept != len || cap.oom) {
             bad = 1;
@@ -473,10 +476,10 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
         }
         if (!b->o->allow_noisy) {
             cJSON_Delete(r);
-            ap_error_make(err, 0, "%s: the machine is too noisy to measure: %s", x->label,
-                          why);
-            ap_error_hint(err, "stop what else runs on CPUs %s, or pass --allow-noisy to keep "
-                               "such samples (they are flagged in the results)",
+            ap_error_make(err, 0, "%s: the machine is too noisy to measure: %s", x->label, why);
+            ap_error_hint(err,
+                          "stop what else runs on CPUs %s, or pass --allow-noisy to keep "
+                          "such samples (they are flagged in the results)",
                           x->cpus ? x->cpus : b->wl_cpus);
             return -1;
         }
@@ -499,14 +502,14 @@ int ap_bench_quiet_check(struct ap_bench *b, const char *what, ap_error **err)
         if (ap_noise_judge(&nr, &b->noise, why, sizeof(why)) == 0)
             return 0;
         if (i == 0)
-            ap_progress_line(&b->progress, "noise: before %s: %s; waiting for quiet", what,
-                             why);
+            ap_progress_line(&b->progress, "noise: before %s: %s; waiting for quiet", what, why);
         usleep(300000);
     }
     if (!b->o->allow_noisy) {
         ap_error_make(err, 0, "before %s: the machine is too noisy to measure: %s", what, why);
-        ap_error_hint(err, "stop what else runs on CPUs %s, or pass --allow-noisy to measure "
-                           "anyway (the noise is recorded in the results)",
+        ap_error_hint(err,
+                      "stop what else runs on CPUs %s, or pass --allow-noisy to measure "
+                      "anyway (the noise is recorded in the results)",
                       b->wl_cpus);
         return -1;
     }
@@ -561,8 +564,8 @@ cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suit
 
 int ap_bench_count(const cJSON *m, const char *metric)
 {
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(m, "metrics"), metric);
+    const cJSON *x =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), metric);
     return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(x, "samples"));
 }
 
@@ -575,8 +578,7 @@ void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value)
         cJSON_AddStringToObject(x, "unit", unit);
         cJSON_AddArrayToObject(x, "samples");
     }
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(x, "samples"),
-                         cJSON_CreateNumber(value));
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(x, "samples"), cJSON_CreateNumber(value));
 }
 
 void ap_bench_add_run(cJSON *m, cJSON *run)
@@ -745,8 +747,9 @@ int ap_bench_input(struct ap_bench *b, const cJSON *in_spec, char *out, size_t l
     if (strcmp(hex, sha->valuestring) != 0 ||
         (cJSON_IsNumber(size) && (double)got != size->valuedouble)) {
         unlink(tmp);
-        ap_error_make(err, 0, "%s: the input has sha256 %s and %llu bytes, the manifest expects "
-                              "%s",
+        ap_error_make(err, 0,
+                      "%s: the input has sha256 %s and %llu bytes, the manifest expects "
+                      "%s",
                       label, hex, (unsigned long long)got, sha->valuestring);
         return -1;
     }

@@ -81,7 +81,6 @@ struct ap_bench_exec {
     void *ctx;
     int stop_fd;
     int noise_check;              /* watch the workload CPUs for other work during the run */
-    int64_t expected_cpu_share;   /* unused: reserved */
     const char *label;            /* "nbody on python-3.13", for messages */
 };
 

@@ -14,8 +14,7 @@
 #define MAX_TASKS 32
 
 /* The images taking part, Go first then the Python ones, in the plan's order. */
-static size_t cpu_images(struct ap_bench *b, const cJSON *python_only,
-                         struct ap_bench_image **out)
+static size_t cpu_images(struct ap_bench *b, const cJSON *python_only, struct ap_bench_image **out)
 {
     size_t n = 0;
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
@@ -244,7 +243,8 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
             size_t i = (k + (size_t)(r < 0 ? 0 : r)) % ni;
             cJSON *m = mcpu[i] ? mcpu[i] : mmem[i];
             const char *metric = mcpu[i] ? "wall_s" : "peak_bytes";
-            if (r >= 0 && ap_bench_count(m, metric) > r)
+            /* Resumed: an image whose samples are all kept needs no warmup either. */
+            if (ap_bench_count(m, metric) >= b->repeat || (r >= 0 && ap_bench_count(m, metric) > r))
                 continue;
             char label[160], what[160];
             snprintf(label, sizeof(label), "%s %s on %s", task, nbuf, imgs[i]->name);

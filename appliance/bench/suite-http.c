@@ -73,8 +73,8 @@ static void add_arg(struct server *s, int *n, const char *v)
     s->argv[*n] = NULL;
 }
 
-static int load_server(struct ap_bench *b, const char *lang, const char *dir_name,
-                       struct server *s, ap_error **err)
+static int load_server(struct ap_bench *b, const char *lang, const char *dir_name, struct server *s,
+                       ap_error **err)
 {
     char rel[300];
     snprintf(rel, sizeof(rel), "servers/%s/%s", lang, dir_name);
@@ -84,8 +84,8 @@ static int load_server(struct ap_bench *b, const char *lang, const char *dir_nam
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "available")))
         return 0;
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
-    const cJSON *iname = cJSON_GetObjectItemCaseSensitive(
-        imgs, strcmp(lang, "go") == 0 ? "go" : "python_web");
+    const cJSON *iname =
+        cJSON_GetObjectItemCaseSensitive(imgs, strcmp(lang, "go") == 0 ? "go" : "python_web");
     s->img = cJSON_IsString(iname) ? ap_bench_image(b, iname->valuestring) : NULL;
     if (s->img == NULL)
         return 0;
@@ -151,8 +151,8 @@ static int load_server(struct ap_bench *b, const char *lang, const char *dir_nam
         }
     }
     s->env[ne] = NULL;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
-                               cJSON_GetObjectItemCaseSensitive(m, "run"), "binds"))
+    cJSON_ArrayForEach(
+        it, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "run"), "binds"))
     {
         const cJSON *src = cJSON_GetObjectItemCaseSensitive(it, "src");
         const cJSON *dst = cJSON_GetObjectItemCaseSensitive(it, "dst");
@@ -165,14 +165,14 @@ static int load_server(struct ap_bench *b, const char *lang, const char *dir_nam
                                ? src->valuestring + strlen(prefix)
                                : NULL;
         if (rest != NULL)
-            snprintf(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s%s",
-                     b->o->workloads_dir, rest);
+            snprintf(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s%s", b->o->workloads_dir,
+                     rest);
         else
             snprintf(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s", src->valuestring);
         snprintf(s->bind_dst[s->n_binds], sizeof(s->bind_dst[0]), "%s", dst->valuestring);
-        s->binds[s->n_binds] = (struct ap_bind){s->bind_src[s->n_binds], s->bind_dst[s->n_binds],
-                                                !cJSON_IsString(mode) ||
-                                                    strcmp(mode->valuestring, "rw") != 0};
+        s->binds[s->n_binds] =
+            (struct ap_bind){s->bind_src[s->n_binds], s->bind_dst[s->n_binds],
+                             !cJSON_IsString(mode) || strcmp(mode->valuestring, "rw") != 0};
         s->n_binds++;
     }
     return 1;
@@ -426,8 +426,9 @@ static int service_start(struct ap_bench *b, struct server *sv, size_t n, ap_err
         char id[160];
         snprintf(id, sizeof(id), "startup/service/%s", sv[i].name);
         cJSON *p = server_params(&sv[i], b);
-        cJSON_AddStringToObject(p, "how", "ready_s: the server's exec to its first valid HTTP "
-                                          "200; container_ready_s: from the sandbox's creation");
+        cJSON_AddStringToObject(p, "how",
+                                "ready_s: the server's exec to its first valid HTTP "
+                                "200; container_ready_s: from the sandbox's creation");
         ms[i] = ap_bench_measurement(b, id, "startup", sv[i].name, sv[i].img->name, p);
     }
     for (int r = 0; r < repeat; r++) {
@@ -470,8 +471,8 @@ static void add_latency(cJSON *m, const struct ap_hist *h)
     static const struct {
         const char *name;
         double p;
-    } ps[] = {{"p50_ms", 50}, {"p90_ms", 90}, {"p95_ms", 95}, {"p99_ms", 99},
-              {"p999_ms", 99.9}, {"max_ms", 100}};
+    } ps[] = {{"p50_ms", 50}, {"p90_ms", 90},    {"p95_ms", 95},
+              {"p99_ms", 99}, {"p999_ms", 99.9}, {"max_ms", 100}};
     for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++)
         ap_bench_add(m, ps[k].name, "ms", (double)ap_hist_percentile(h, ps[k].p) / 1e6);
 }
@@ -516,9 +517,8 @@ static cJSON *load_json(const struct ap_load_result *r)
 }
 
 /* One load against s; the server's CPU over it from its cgroup. */
-static int load_once(struct ap_bench *b, struct server *s, int conns, double seconds,
-                     double warmup, double rate, struct ap_load_result *r, double *server_cores,
-                     ap_error **err)
+static int load_once(struct ap_bench *b, struct server *s, int conns, double seconds, double warmup,
+                     double rate, struct ap_load_result *r, double *server_cores, ap_error **err)
 {
     int cpus[64];
     size_t n_cpus = 0;
@@ -564,7 +564,8 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
 {
     const cJSON *levels = cJSON_GetObjectItemCaseSensitive(b->profile, "http_connections");
     int repeat = (int)ap_bench_num(b, "http_repeat", 1);
-    double secs = ap_bench_num(b, "http_seconds", 1), warm = ap_bench_num(b, "http_warmup_seconds", 0.3);
+    double secs = ap_bench_num(b, "http_seconds", 1),
+           warm = ap_bench_num(b, "http_warmup_seconds", 0.3);
     const cJSON *lv;
     cJSON_ArrayForEach(lv, levels)
     {
@@ -604,23 +605,24 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
                     ap_bench_add(ms[i], "server_cpu_cores", "CPUs", cores);
                     ap_bench_add(ms[i], "errors", "count",
                                  (double)(res->connect_errors + res->read_errors +
-                                          res->write_errors + res->timeouts +
-                                          res->invalid_status + res->invalid_headers +
-                                          res->invalid_body));
+                                          res->write_errors + res->timeouts + res->invalid_status +
+                                          res->invalid_headers + res->invalid_body));
                     ap_bench_add_run(ms[i], load_json(res));
                     if (res->saturated)
-                        ap_bench_warn(b, ms[i], "the load generator used %.0f%% of its CPU: "
-                                                "the figure may measure the client, not the "
-                                                "server",
+                        ap_bench_warn(b, ms[i],
+                                      "the load generator used %.0f%% of its CPU: "
+                                      "the figure may measure the client, not the "
+                                      "server",
                                       res->cpu_share * 100);
                     uint64_t bad = res->invalid_status + res->invalid_headers + res->invalid_body;
-                    uint64_t errs = res->connect_errors + res->read_errors + res->write_errors +
-                                    res->timeouts;
+                    uint64_t errs =
+                        res->connect_errors + res->read_errors + res->write_errors + res->timeouts;
                     if (res->requests == 0)
                         ap_bench_warn(b, ms[i], "no valid response in the %.1f s window", secs);
                     else if (bad + errs > 0)
-                        ap_bench_warn(b, ms[i], "%llu invalid responses and %llu errors or "
-                                                "timeouts were counted (see runs)",
+                        ap_bench_warn(b, ms[i],
+                                      "%llu invalid responses and %llu errors or "
+                                      "timeouts were counted (see runs)",
                                       (unsigned long long)bad, (unsigned long long)errs);
                 }
                 free(res);
@@ -653,8 +655,9 @@ static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_err
             cJSON_AddNumberToObject(p, "rate", rate);
             cJSON_AddNumberToObject(p, "connections", conns);
             cJSON_AddNumberToObject(p, "seconds", secs);
-            cJSON_AddStringToObject(p, "mode", "open loop at a constant rate; latency from each "
-                                               "request's intended send time");
+            cJSON_AddStringToObject(p, "mode",
+                                    "open loop at a constant rate; latency from each "
+                                    "request's intended send time");
             cJSON *m = ap_bench_measurement(b, id, "latency", sv[i].name, sv[i].img->name, p);
             if (ap_bench_count(m, "p99_ms") > 0)
                 continue;
@@ -677,8 +680,9 @@ static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_err
                 ap_bench_add(m, "sustained", "bool", res->sustained ? 1 : 0);
                 ap_bench_add_run(m, load_json(res));
                 if (!res->sustained)
-                    ap_bench_warn(b, m, "the server did not sustain %.0f req/s (achieved %.0f): "
-                                        "its latency figures are those of an overloaded server",
+                    ap_bench_warn(b, m,
+                                  "the server did not sustain %.0f req/s (achieved %.0f): "
+                                  "its latency figures are those of an overloaded server",
                                   rate, res->achieved_rate);
             }
             free(res);
@@ -727,10 +731,11 @@ static cJSON *memory_measurement(struct ap_bench *b, struct server *s, int conns
     cJSON *p = server_params(s, b);
     cJSON_AddNumberToObject(p, "connections", conns);
     cJSON_AddNumberToObject(p, "seconds", secs);
-    cJSON_AddStringToObject(p, "how", "cgroup memory (current, page cache included; working "
-                                      "set = current - inactive file): idle once ready and "
-                                      "settled, before any load; then sampled every 50 ms "
-                                      "under the load, which runs after the other suites'");
+    cJSON_AddStringToObject(p, "how",
+                            "cgroup memory (current, page cache included; working "
+                            "set = current - inactive file): idle once ready and "
+                            "settled, before any load; then sampled every 50 ms "
+                            "under the load, which runs after the other suites'");
     return ap_bench_measurement(b, id, "memory", s->name, s->img->name, p);
 }
 
@@ -827,8 +832,8 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
     }
     size_t n = 0;
     int rc = list_servers(b, sv, &n, err);
-    if (rc == 0 && n > 0 && (suites & (AP_SUITE_STARTUP | AP_SUITE_HTTP | AP_SUITE_LATENCY |
-                                       AP_SUITE_MEMORY)))
+    if (rc == 0 && n > 0 &&
+        (suites & (AP_SUITE_STARTUP | AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)))
         rc = ap_bench_quiet_check(b, "the servers", err);
     if (rc == 0 && n > 0 && (suites & AP_SUITE_STARTUP))
         rc = service_start(b, sv, n, err);
