@@ -35,8 +35,8 @@ static const struct {
     const char *name;
     unsigned bit;
 } suite_names[] = {
-    {"size", AP_SUITE_SIZE},   {"startup", AP_SUITE_STARTUP}, {"memory", AP_SUITE_MEMORY},
-    {"cpu", AP_SUITE_CPU},     {"http", AP_SUITE_HTTP},       {"latency", AP_SUITE_LATENCY},
+    {"size", AP_SUITE_SIZE},       {"startup", AP_SUITE_STARTUP}, {"memory", AP_SUITE_MEMORY},
+    {"cpu", AP_SUITE_CPU},         {"http", AP_SUITE_HTTP},       {"latency", AP_SUITE_LATENCY},
     {"threads", AP_SUITE_THREADS},
 };
 
@@ -111,8 +111,9 @@ static int load_image(struct ap_bench *b, const char *name, ap_error **err)
     struct ap_oci_info info;
     if (ap_oci_read(img->layout, &info, err) < 0) {
         ap_error_wrap(err, "image %s is not built", name);
-        ap_error_hint(err, "build it first: appliance image build %s (make reproduce builds "
-                           "every image)",
+        ap_error_hint(err,
+                      "build it first: appliance image build %s (make reproduce builds "
+                      "every image)",
                       name);
         return -1;
     }
@@ -134,9 +135,8 @@ static int load_image(struct ap_bench *b, const char *name, ap_error **err)
         if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL)
             ap_sandbox_env_set(img->env, &img->n_env, AP_BENCH_MAX_ENV, it->valuestring);
     }
-    const cJSON *ep = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(img->config,
-                                                                          "Entrypoint"),
-                                         0);
+    const cJSON *ep =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(img->config, "Entrypoint"), 0);
     if (strcmp(img->language, "python") == 0 && cJSON_IsString(ep))
         img->interpreter = ep->valuestring;
     b->n_images++;
@@ -182,41 +182,41 @@ static int load_images(struct ap_bench *b, ap_error **err)
  * lower half; one CPU: both share it (recorded). */
 static int choose_cpus(struct ap_bench *b, ap_error **err)
 {
-    struct ap_noise_cpus online, wl, load;
+    struct ap_cpuset online, wl, load;
     memset(&wl, 0, sizeof(wl));
     memset(&load, 0, sizeof(load));
     cpu_set_t mine;
     CPU_ZERO(&mine);
-    if (ap_noise_cpus_online(&online, err) < 0)
+    if (ap_cpuset_online(&online, err) < 0)
         return -1;
     if (sched_getaffinity(0, sizeof(mine), &mine) == 0)
-        for (int c = 0; c < AP_NOISE_MAX_CPUS && c < CPU_SETSIZE; c++)
-            if (ap_noise_cpus_has(&online, c) && !CPU_ISSET(c, &mine))
+        for (int c = 0; c < AP_CPUSET_MAX && c < CPU_SETSIZE; c++)
+            if (ap_cpuset_has(&online, c) && !CPU_ISSET(c, &mine))
                 online.bits[c / 64] &= ~(1ull << (c % 64));
-    int n = ap_noise_cpus_count(&online), seen = 0;
-    for (int c = 0; c < AP_NOISE_MAX_CPUS; c++) {
-        if (!ap_noise_cpus_has(&online, c))
+    int n = ap_cpuset_count(&online), seen = 0;
+    for (int c = 0; c < AP_CPUSET_MAX; c++) {
+        if (!ap_cpuset_has(&online, c))
             continue;
         if (n == 1 || seen >= n / 2)
-            ap_noise_cpus_add(&wl, c);
+            ap_cpuset_add(&wl, c);
         if (n == 1 || seen < n / 2)
-            ap_noise_cpus_add(&load, c);
+            ap_cpuset_add(&load, c);
         seen++;
     }
-    if (b->o->workload_cpus != NULL && ap_noise_cpus_parse(b->o->workload_cpus, &wl, err) < 0) {
+    if (b->o->workload_cpus != NULL && ap_cpuset_parse(b->o->workload_cpus, &wl, err) < 0) {
         ap_error_wrap(err, "--workload-cpus");
         return -1;
     }
-    if (b->o->load_cpus != NULL && ap_noise_cpus_parse(b->o->load_cpus, &load, err) < 0) {
+    if (b->o->load_cpus != NULL && ap_cpuset_parse(b->o->load_cpus, &load, err) < 0) {
         ap_error_wrap(err, "--load-cpus");
         return -1;
     }
-    if (ap_noise_cpus_format(&wl, b->wl_cpus, sizeof(b->wl_cpus), err) < 0 ||
-        ap_noise_cpus_format(&load, b->load_cpus, sizeof(b->load_cpus), err) < 0 ||
-        ap_noise_cpus_format(&online, b->all_cpus, sizeof(b->all_cpus), err) < 0)
+    if (ap_cpuset_format(&wl, b->wl_cpus, sizeof(b->wl_cpus), err) < 0 ||
+        ap_cpuset_format(&load, b->load_cpus, sizeof(b->load_cpus), err) < 0 ||
+        ap_cpuset_format(&online, b->all_cpus, sizeof(b->all_cpus), err) < 0)
         return -1;
-    b->n_wl_cpus = ap_noise_cpus_count(&wl);
-    if (b->n_wl_cpus == 0 || ap_noise_cpus_count(&load) == 0) {
+    b->n_wl_cpus = ap_cpuset_count(&wl);
+    if (b->n_wl_cpus == 0 || ap_cpuset_count(&load) == 0) {
         ap_error_make(err, EINVAL, "empty CPU set (workload %s, load %s)", b->wl_cpus,
                       b->load_cpus);
         return -1;
@@ -225,7 +225,7 @@ static int choose_cpus(struct ap_bench *b, ap_error **err)
     cpu_set_t set;
     CPU_ZERO(&set);
     for (int c = 0; c < CPU_SETSIZE; c++)
-        if (ap_noise_cpus_has(&load, c))
+        if (ap_cpuset_has(&load, c))
             CPU_SET(c, &set);
     if (sched_setaffinity(0, sizeof(set), &set) < 0) {
         ap_error_make(err, errno, "pinning the appliance to CPUs %s", b->load_cpus);
@@ -399,8 +399,7 @@ static int resume_doc(struct ap_bench *b, ap_error **err)
     }
     char now[32];
     iso_now(now, sizeof(now));
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(run, "resumed"),
-                         cJSON_CreateString(now));
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(run, "resumed"), cJSON_CreateString(now));
     cJSON_ReplaceItemInObjectCaseSensitive(run, "complete", cJSON_CreateFalse());
     b->doc = doc;
     b->measurements = cJSON_GetObjectItemCaseSensitive(doc, "measurements");
@@ -419,19 +418,19 @@ static int write_csv(struct ap_bench *b, ap_error **err)
         ap_error_make(err, ENOMEM, "CSV");
         return -1;
     }
-#define EMIT(...)                                                                             \
-    do {                                                                                      \
-        int need = snprintf(NULL, 0, __VA_ARGS__);                                            \
-        while (len + (size_t)need + 1 > cap) {                                                \
-            char *grown = realloc(out, cap * 2);                                              \
-            if (grown == NULL) {                                                              \
-                ap_error_make(err, ENOMEM, "CSV");                                            \
-                return -1;                                                                    \
-            }                                                                                 \
-            out = grown;                                                                      \
-            cap *= 2;                                                                         \
-        }                                                                                     \
-        len += (size_t)snprintf(out + len, cap - len, __VA_ARGS__);                           \
+#define EMIT(...)                                                                                  \
+    do {                                                                                           \
+        int need = snprintf(NULL, 0, __VA_ARGS__);                                                 \
+        while (len + (size_t)need + 1 > cap) {                                                     \
+            char *grown = realloc(out, cap * 2);                                                   \
+            if (grown == NULL) {                                                                   \
+                ap_error_make(err, ENOMEM, "CSV");                                                 \
+                return -1;                                                                         \
+            }                                                                                      \
+            out = grown;                                                                           \
+            cap *= 2;                                                                              \
+        }                                                                                          \
+        len += (size_t)snprintf(out + len, cap - len, __VA_ARGS__);                                \
     } while (0)
     EMIT("id,suite,workload,image,language,metric,unit,n,median,min,max,mad,cv,ci95_lo,"
          "ci95_hi,unstable\n");
@@ -448,9 +447,9 @@ static int write_csv(struct ap_bench *b, ap_error **err)
 #define N(k) cJSON_GetObjectItemCaseSensitive(st, k)->valuedouble
             EMIT("%s,%s,%s,%s,%s,%s,%s,%.0f,%.9g,%.9g,%.9g,%.9g,%.6g,%.9g,%.9g,%d\n", S("id"),
                  S("suite"), S("workload"), S("image"), S("language"), metric->string,
-                 cJSON_GetObjectItemCaseSensitive(metric, "unit")->valuestring, N("n"),
-                 N("median"), N("min"), N("max"), N("mad"), N("cv"), N("ci95_lo"),
-                 N("ci95_hi"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable")));
+                 cJSON_GetObjectItemCaseSensitive(metric, "unit")->valuestring, N("n"), N("median"),
+                 N("min"), N("max"), N("mad"), N("cv"), N("ci95_lo"), N("ci95_hi"),
+                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable")));
 #undef S
 #undef N
         }
@@ -491,8 +490,7 @@ static double median_of(const struct ap_bench *b, const char *id, const char *na
         if (!cJSON_IsString(mid) || strcmp(mid->valuestring, id) != 0)
             continue;
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"),
-                                             name),
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), name),
             "stats");
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, "median");
         return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -503,8 +501,8 @@ static double median_of(const struct ap_bench *b, const char *id, const char *na
 /* The id of the Go measurement matching m (its image replaced by the Go image), if any. */
 static int go_twin(const struct ap_bench *b, const cJSON *m, char *out, size_t len)
 {
-    const cJSON *go = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "go");
+    const cJSON *go =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "go");
     const char *id = cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring;
     const char *img = cJSON_GetObjectItemCaseSensitive(m, "image")->valuestring;
     char pat[80];
@@ -520,8 +518,12 @@ static int go_twin(const struct ap_bench *b, const cJSON *m, char *out, size_t l
 static const char *num(double v, char *buf, size_t len)
 {
     double a = fabs(v);
-    snprintf(buf, len, a >= 1000 ? "%.0f" : a >= 100 ? "%.1f" : a >= 10 ? "%.2f" : a >= 1 ? "%.3f"
-                                                                                : "%.4g",
+    snprintf(buf, len,
+             a >= 1000  ? "%.0f"
+             : a >= 100 ? "%.1f"
+             : a >= 10  ? "%.2f"
+             : a >= 1   ? "%.3f"
+                        : "%.4g",
              v);
     return buf;
 }
@@ -541,8 +543,8 @@ static void print_summary(struct ap_bench *b)
                 if (strcmp(shown[k].suite, suite) != 0)
                     continue;
                 const cJSON *st = cJSON_GetObjectItemCaseSensitive(
-                    cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(m, "metrics"), shown[k].metric),
+                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"),
+                                                     shown[k].metric),
                     "stats");
                 if (st == NULL)
                     continue;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../core/cpuset.h"
 #include "http.h"
 #include "loadgen.h"
 
@@ -152,33 +153,17 @@ int ap_load_parse_url(const char *url, struct ap_load_url *out, ap_error **err)
 
 int ap_load_parse_cpus(const char *list, int *cpus, size_t max, size_t *n, ap_error **err)
 {
+    struct ap_cpuset set;
     *n = 0;
-    const char *p = list;
-    while (*p) {
-        char *end = NULL;
-        long a = strtol(p, &end, 10), b;
-        if (end == p || a < 0 || a >= CPU_SETSIZE)
-            return ap_error_make(err, EINVAL, "bad CPU list '%s'", list);
-        b = a;
-        p = end;
-        if (*p == '-') {
-            b = strtol(p + 1, &end, 10);
-            if (end == p + 1 || b < a || b >= CPU_SETSIZE)
-                return ap_error_make(err, EINVAL, "bad CPU list '%s'", list);
-            p = end;
-        }
-        for (long c = a; c <= b; c++) {
-            if (*n >= max)
-                return ap_error_make(err, E2BIG, "CPU list '%s' too long", list);
-            cpus[(*n)++] = (int)c;
-        }
-        if (*p == ',')
-            p++;
-        else if (*p != '\0')
-            return ap_error_make(err, EINVAL, "bad CPU list '%s'", list);
+    if (ap_cpuset_parse(list, &set, err) < 0)
+        return -1;
+    for (int c = 0; c < AP_CPUSET_MAX; c++) {
+        if (!ap_cpuset_has(&set, c))
+            continue;
+        if (*n >= max)
+            return ap_error_make(err, E2BIG, "CPU list '%s' names more than %zu CPUs", list, max);
+        cpus[(*n)++] = c;
     }
-    if (*n == 0)
-        return ap_error_make(err, EINVAL, "empty CPU list");
     return 0;
 }
 

@@ -21,149 +21,6 @@
 #define SMALL_FILE_MAX 4096
 #define CPULIST_EXAMPLE "want e.g. \"0\", \"0-3\" or \"0,2-3\""
 
-/* ---- CPU lists ------------------------------------------------------------------------- */
-
-void ap_noise_cpus_add(struct ap_noise_cpus *set, int cpu)
-{
-    if (cpu >= 0 && cpu < AP_NOISE_MAX_CPUS)
-        set->bits[cpu / 64] |= UINT64_C(1) << (cpu % 64);
-}
-
-int ap_noise_cpus_has(const struct ap_noise_cpus *set, int cpu)
-{
-    if (cpu < 0 || cpu >= AP_NOISE_MAX_CPUS)
-        return 0;
-    return (set->bits[cpu / 64] >> (cpu % 64)) & 1;
-}
-
-int ap_noise_cpus_count(const struct ap_noise_cpus *set)
-{
-    int n = 0;
-    for (size_t i = 0; i < AP_ARRAY_SIZE(set->bits); i++)
-        n += __builtin_popcountll(set->bits[i]);
-    return n;
-}
-
-/* Reads a decimal CPU number at *p. Returns 0, or -1 when there is no digit there; values
- * too large for any CPU saturate at AP_NOISE_MAX_CPUS, which the caller refuses. */
-static int cpu_number(const char **p, long *out)
-{
-    if (!isdigit((unsigned char)**p))
-        return -1;
-    long v = 0;
-    while (isdigit((unsigned char)**p)) {
-        if (v < AP_NOISE_MAX_CPUS)
-            v = v * 10 + (**p - '0');
-        (*p)++;
-    }
-    *out = v < AP_NOISE_MAX_CPUS ? v : AP_NOISE_MAX_CPUS;
-    return 0;
-}
-
-/* What is at p, for an error message. */
-static void describe_at(const char *p, char *buf, size_t len)
-{
-    if (*p == '\0')
-        snprintf(buf, len, "the end of the list");
-    else if (isprint((unsigned char)*p))
-        snprintf(buf, len, "'%c'", *p);
-    else
-        snprintf(buf, len, "byte 0x%02x", (unsigned char)*p);
-}
-
-/* The list as an error message quotes it: at most 64 bytes, unprintable ones as '?'. */
-static void quote_list(const char *text, char *buf, size_t len)
-{
-    size_t i = 0;
-    for (; text[i] != '\0' && i < 64 && i + 1 < len; i++)
-        buf[i] = isprint((unsigned char)text[i]) ? text[i] : '?';
-    buf[i] = '\0';
-}
-
-int ap_noise_cpus_parse(const char *text, struct ap_noise_cpus *out, ap_error **err)
-{
-    if (text == NULL || *text == '\0' || strcmp(text, "\n") == 0)
-        return ap_error_make(err, 0, "the CPU list is empty; " CPULIST_EXAMPLE);
-    struct ap_noise_cpus set = {{0}};
-    const char *p = text;
-    char what[32], quoted[72];
-    quote_list(text, quoted, sizeof(quoted));
-    for (;;) {
-        long a, b;
-        size_t at = (size_t)(p - text);
-        if (cpu_number(&p, &a) < 0) {
-            describe_at(p, what, sizeof(what));
-            return ap_error_make(err, 0,
-                                 "CPU list \"%s\": expected a CPU number at offset %zu, found "
-                                 "%s; " CPULIST_EXAMPLE,
-                                 quoted, at, what);
-        }
-        b = a;
-        if (*p == '-') {
-            p++;
-            if (cpu_number(&p, &b) < 0) {
-                describe_at(p, what, sizeof(what));
-                return ap_error_make(err, 0,
-                                     "CPU list \"%s\": the range at offset %zu has no end (found "
-                                     "%s); " CPULIST_EXAMPLE,
-                                     quoted, at, what);
-            }
-        }
-        if (a >= AP_NOISE_MAX_CPUS || b >= AP_NOISE_MAX_CPUS)
-            return ap_error_make(err, 0,
-                                 "CPU list \"%s\": the CPU number at offset %zu is beyond the "
-                                 "%d CPUs supported (0-%d)",
-                                 quoted, at, AP_NOISE_MAX_CPUS, AP_NOISE_MAX_CPUS - 1);
-        if (b < a)
-            return ap_error_make(err, 0,
-                                 "CPU list \"%s\": the range %ld-%ld at offset %zu runs "
-                                 "backwards; write %ld-%ld",
-                                 quoted, a, b, at, b, a);
-        for (long c = a; c <= b; c++)
-            ap_noise_cpus_add(&set, (int)c);
-        if (*p == ',') {
-            p++;
-            continue;
-        }
-        if (*p == '\0' || (*p == '\n' && p[1] == '\0'))
-            break;
-        describe_at(p, what, sizeof(what));
-        return ap_error_make(err, 0,
-                             "CPU list \"%s\": unexpected %s at offset %zu; " CPULIST_EXAMPLE,
-                             quoted, what, (size_t)(p - text));
-    }
-    *out = set;
-    return 0;
-}
-
-int ap_noise_cpus_format(const struct ap_noise_cpus *set, char *buf, size_t len, ap_error **err)
-{
-    if (len == 0)
-        return ap_error_make(err, 0, "formatting a CPU list: no room at all");
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int c = 0; c < AP_NOISE_MAX_CPUS; c++) {
-        if (!ap_noise_cpus_has(set, c))
-            continue;
-        int end = c;
-        while (end + 1 < AP_NOISE_MAX_CPUS && ap_noise_cpus_has(set, end + 1))
-            end++;
-        int n;
-        const char *sep = used > 0 ? "," : "";
-        if (end == c)
-            n = snprintf(buf + used, len - used, "%s%d", sep, c);
-        else
-            n = snprintf(buf + used, len - used, "%s%d-%d", sep, c, end);
-        if (n < 0 || (size_t)n >= len - used) {
-            buf[0] = '\0';
-            return ap_error_make(err, 0, "formatting a CPU list: more than %zu bytes", len - 1);
-        }
-        used += (size_t)n;
-        c = end;
-    }
-    return (int)used;
-}
-
 /* Reads a file of the kernel's (size 0 in stat, so read to EOF) into buf, NUL-terminated.
  * More than len - 1 bytes is an error. */
 static int read_proc_file(const char *path, char *buf, size_t len, ap_error **err)
@@ -172,16 +29,6 @@ static int read_proc_file(const char *path, char *buf, size_t len, ap_error **er
     if (fd < 0)
         return ap_error_make(err, errno, "opening %s", path);
     return ap_fs_read_to_end(fd, path, buf, len, 1, err) < 0 ? -1 : 0;
-}
-
-int ap_noise_cpus_online(struct ap_noise_cpus *out, ap_error **err)
-{
-    char buf[SMALL_FILE_MAX];
-    if (read_proc_file(ONLINE_PATH, buf, sizeof(buf), err) < 0)
-        return -1;
-    if (ap_noise_cpus_parse(buf, out, err) < 0)
-        return ap_error_wrap(err, "reading %s", ONLINE_PATH);
-    return 0;
 }
 
 /* ---- /proc/stat and /proc/loadavg -------------------------------------------------------- */
@@ -210,12 +57,12 @@ static int stat_field(const char **p, uint64_t *out)
     return 1;
 }
 
-int ap_noise_parse_stat(const char *text, const struct ap_noise_cpus *cpus,
-                        struct ap_noise_times *out, ap_error **err)
+int ap_noise_parse_stat(const char *text, const struct ap_cpuset *cpus, struct ap_noise_times *out,
+                        ap_error **err)
 {
-    if (ap_noise_cpus_count(cpus) == 0)
+    if (ap_cpuset_count(cpus) == 0)
         return ap_error_make(err, 0, "reading CPU times: the CPU list is empty");
-    struct ap_noise_cpus seen = {{0}};
+    struct ap_cpuset seen = {{0}};
     struct ap_noise_times sum = {0};
     unsigned line = 0;
     for (const char *p = text; *p != '\0';) {
@@ -229,15 +76,15 @@ int ap_noise_parse_stat(const char *text, const struct ap_noise_cpus *cpus,
         }
         const char *q = p + 3;
         long cpu;
-        cpu_number(&q, &cpu);
-        if (cpu >= AP_NOISE_MAX_CPUS) {
+        ap_cpuset_read_number(&q, &cpu);
+        if (cpu >= AP_CPUSET_MAX) {
             p = next;
             continue; /* beyond any set we accept, so never asked for */
         }
-        if (ap_noise_cpus_has(&seen, (int)cpu))
+        if (ap_cpuset_has(&seen, (int)cpu))
             return ap_error_make(err, 0, "line %u of /proc/stat: a second line for CPU %ld", line,
                                  cpu);
-        ap_noise_cpus_add(&seen, (int)cpu);
+        ap_cpuset_add(&seen, (int)cpu);
         uint64_t v[8] = {0};
         size_t nf = 0;
         for (;;) {
@@ -259,7 +106,7 @@ int ap_noise_parse_stat(const char *text, const struct ap_noise_cpus *cpus,
                                  "line %u of /proc/stat (CPU %ld): %zu fields, want at least 4 "
                                  "(user nice system idle)",
                                  line, cpu, nf);
-        if (ap_noise_cpus_has(cpus, (int)cpu)) {
+        if (ap_cpuset_has(cpus, (int)cpu)) {
             sum.user += v[0];
             sum.nice += v[1];
             sum.system += v[2];
@@ -271,8 +118,8 @@ int ap_noise_parse_stat(const char *text, const struct ap_noise_cpus *cpus,
         }
         p = next;
     }
-    for (int c = 0; c < AP_NOISE_MAX_CPUS; c++) {
-        if (ap_noise_cpus_has(cpus, c) && !ap_noise_cpus_has(&seen, c)) {
+    for (int c = 0; c < AP_CPUSET_MAX; c++) {
+        if (ap_cpuset_has(cpus, c) && !ap_cpuset_has(&seen, c)) {
             ap_error_make(err, 0, "CPU %d has no line in /proc/stat", c);
             return ap_error_hint(err, "is CPU %d offline? %s lists the CPUs online", c,
                                  ONLINE_PATH);
@@ -282,7 +129,7 @@ int ap_noise_parse_stat(const char *text, const struct ap_noise_cpus *cpus,
     return 0;
 }
 
-int ap_noise_read_stat(const struct ap_noise_cpus *cpus, struct ap_noise_times *out, ap_error **err)
+int ap_noise_read_stat(const struct ap_cpuset *cpus, struct ap_noise_times *out, ap_error **err)
 {
     cleanup_free char *buf = malloc(STAT_MAX);
     if (buf == NULL)
@@ -333,12 +180,12 @@ static int64_t ticks_to_ns(uint64_t ticks, long user_hz)
     return (int64_t)((unsigned __int128)ticks * 1000000000u / (unsigned long)user_hz);
 }
 
-int ap_noise_compute(const struct ap_noise_cpus *cpus, const struct ap_noise_times *t0,
+int ap_noise_compute(const struct ap_cpuset *cpus, const struct ap_noise_times *t0,
                      const struct ap_noise_times *t1, int64_t wall_ns, long user_hz,
                      int64_t own_cpu_ns, double load1, int online_cpus,
                      struct ap_noise_report *report, ap_error **err)
 {
-    int ncpus = ap_noise_cpus_count(cpus);
+    int ncpus = ap_cpuset_count(cpus);
     if (ncpus == 0)
         return ap_error_make(err, 0, "measuring noise: the CPU list is empty");
     if (wall_ns <= 0 || user_hz <= 0 || own_cpu_ns < 0)
@@ -347,7 +194,7 @@ int ap_noise_compute(const struct ap_noise_cpus *cpus, const struct ap_noise_tim
                              "with %lld ns of own CPU time cannot be measured",
                              (long long)wall_ns, user_hz, (long long)own_cpu_ns);
     struct ap_noise_report r = {.ncpus = ncpus, .online_cpus = online_cpus, .load1 = load1};
-    if (ap_noise_cpus_format(cpus, r.cpus, sizeof(r.cpus), err) < 0)
+    if (ap_cpuset_format(cpus, r.cpus, sizeof(r.cpus), err) < 0)
         return -1;
     uint64_t busy = delta(t0->user, t1->user) + delta(t0->nice, t1->nice) +
                     delta(t0->system, t1->system) + delta(t0->irq, t1->irq) +
@@ -371,7 +218,7 @@ int ap_noise_compute(const struct ap_noise_cpus *cpus, const struct ap_noise_tim
 int ap_noise_begin(const char *cpus, struct ap_noise_snapshot *snap, ap_error **err)
 {
     struct ap_noise_snapshot s;
-    if (ap_noise_cpus_parse(cpus, &s.cpus, err) < 0 || ap_noise_read_stat(&s.cpus, &s.t0, err) < 0)
+    if (ap_cpuset_parse(cpus, &s.cpus, err) < 0 || ap_noise_read_stat(&s.cpus, &s.t0, err) < 0)
         return ap_error_wrap(err, "starting the noise measurement");
     s.start_ns = monotonic_ns();
     *snap = s;

@@ -19,39 +19,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "../core/cpuset.h"
 #include "../core/error.h"
-
-/* ---- CPU lists ------------------------------------------------------------------------- */
-
-#define AP_NOISE_MAX_CPUS 1024
-
-/* A set of CPU numbers below AP_NOISE_MAX_CPUS. Zero-initialise for the empty set. */
-struct ap_noise_cpus {
-    uint64_t bits[AP_NOISE_MAX_CPUS / 64];
-};
-
-/* Room for any set's list: the longest, pairs "a-b" with one-CPU gaps, is 2673 bytes. */
-#define AP_NOISE_CPUS_STRLEN 4096
-
-/* Parses a CPU list in the kernel's format ("0", "0-1", "0,2-3"; the forms of cpuset.cpus and
- * /sys/devices/system/cpu/online) into *out. A trailing newline is allowed; anything else
- * that is not a number, a range a-b with a <= b, or a comma between two such is an error
- * that quotes the list and says what is wrong, as are numbers at or above
- * AP_NOISE_MAX_CPUS and the empty list. *out is written only on success. */
-int ap_noise_cpus_parse(const char *text, struct ap_noise_cpus *out, ap_error **err);
-
-/* Writes the set in canonical form (ascending, runs as ranges: "0-1,4") into buf of len
- * bytes; "" for the empty set. Returns the length, or -1 with an error (and buf "" when
- * len > 0) when it does not fit. len >= AP_NOISE_CPUS_STRLEN always fits. */
-int ap_noise_cpus_format(const struct ap_noise_cpus *set, char *buf, size_t len, ap_error **err);
-
-/* Set operations. Numbers outside [0, AP_NOISE_MAX_CPUS) are ignored / never members. */
-void ap_noise_cpus_add(struct ap_noise_cpus *set, int cpu);
-int ap_noise_cpus_has(const struct ap_noise_cpus *set, int cpu);
-int ap_noise_cpus_count(const struct ap_noise_cpus *set);
-
-/* The CPUs online now, from /sys/devices/system/cpu/online. */
-int ap_noise_cpus_online(struct ap_noise_cpus *out, ap_error **err);
 
 /* ---- /proc/stat and /proc/loadavg -------------------------------------------------------- */
 
@@ -66,13 +35,12 @@ struct ap_noise_times {
  * lines other than "cpuN" are skipped, but a "cpuN" line that does not parse is an error
  * naming its line number. Every CPU in *cpus must have a line: a missing one (an offline CPU)
  * is an error naming it. An empty *cpus is an error. */
-int ap_noise_parse_stat(const char *text, const struct ap_noise_cpus *cpus,
-                        struct ap_noise_times *out, ap_error **err);
+int ap_noise_parse_stat(const char *text, const struct ap_cpuset *cpus, struct ap_noise_times *out,
+                        ap_error **err);
 
-/* Reads /proc/stat (at most 1 MiB: its "cpuN" lines for AP_NOISE_MAX_CPUS CPUs fit many times
+/* Reads /proc/stat (at most 1 MiB: its "cpuN" lines for AP_CPUSET_MAX CPUs fit many times
  * over) and sums it as ap_noise_parse_stat does. */
-int ap_noise_read_stat(const struct ap_noise_cpus *cpus, struct ap_noise_times *out,
-                       ap_error **err);
+int ap_noise_read_stat(const struct ap_cpuset *cpus, struct ap_noise_times *out, ap_error **err);
 
 /* The 1-minute load average: the first field of /proc/loadavg text ("0.52 0.58 0.59 1/123
  * 4567"). */
@@ -83,7 +51,7 @@ int ap_noise_read_loadavg(double *load1, ap_error **err);
 
 /* The state at the start of an interval. Plain data; nothing to release. */
 struct ap_noise_snapshot {
-    struct ap_noise_cpus cpus;
+    struct ap_cpuset cpus;
     int64_t start_ns; /* CLOCK_MONOTONIC */
     struct ap_noise_times t0;
 };
@@ -92,10 +60,10 @@ struct ap_noise_snapshot {
  * nanoseconds; percentages (0-100, of wall_ns x ncpus, the time the CPUs had) may pass 100 by
  * a tick's worth of rounding. */
 struct ap_noise_report {
-    char cpus[AP_NOISE_CPUS_STRLEN]; /* the CPU list, canonical ("1", "0-1") */
-    int ncpus;                       /* CPUs in the list */
-    int online_cpus;                 /* CPUs online at the end, for the load judgement */
-    double interval_s;               /* wall time of the interval */
+    char cpus[AP_CPUSET_STRLEN]; /* the CPU list, canonical ("1", "0-1") */
+    int ncpus;                   /* CPUs in the list */
+    int online_cpus;             /* CPUs online at the end, for the load judgement */
+    double interval_s;           /* wall time of the interval */
     int64_t wall_ns;
     int64_t busy_ns;   /* user + nice + system + irq + softirq of the listed CPUs */
     int64_t steal_ns;  /* time the hypervisor ran something else on those CPUs */
@@ -119,7 +87,7 @@ int ap_noise_end(const struct ap_noise_snapshot *snap, int64_t own_cpu_ns,
 /* The arithmetic of ap_noise_end, on given counters (no I/O): the report for an interval of
  * wall_ns between t0 and t1 on the CPUs in *cpus, with user_hz ticks per second (sysconf
  * _SC_CLK_TCK, 100 on Linux). Counters that went backwards (iowait may) count as 0. */
-int ap_noise_compute(const struct ap_noise_cpus *cpus, const struct ap_noise_times *t0,
+int ap_noise_compute(const struct ap_cpuset *cpus, const struct ap_noise_times *t0,
                      const struct ap_noise_times *t1, int64_t wall_ns, long user_hz,
                      int64_t own_cpu_ns, double load1, int online_cpus,
                      struct ap_noise_report *report, ap_error **err);

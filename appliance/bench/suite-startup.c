@@ -24,8 +24,8 @@ static int wanted(const struct ap_bench *b, const char *name)
     return b->o->only == NULL || strstr(name, b->o->only) != NULL;
 }
 
-static void size_entry(struct ap_bench *b, const char *id, const char *workload,
-                       const char *image, const char *metric, double value, cJSON *params)
+static void size_entry(struct ap_bench *b, const char *id, const char *workload, const char *image,
+                       const char *metric, double value, cJSON *params)
 {
     cJSON *m = ap_bench_measurement(b, id, "size", workload, image, params);
     if (ap_bench_count(m, metric) == 0)
@@ -39,8 +39,7 @@ int ap_bench_suite_size(struct ap_bench *b, ap_error **err)
     const cJSON *it;
     cJSON_ArrayForEach(it, list)
     {
-        struct ap_bench_image *img = cJSON_IsString(it) ? ap_bench_image(b, it->valuestring)
-                                                        : NULL;
+        struct ap_bench_image *img = cJSON_IsString(it) ? ap_bench_image(b, it->valuestring) : NULL;
         if (img == NULL)
             continue;
         char id[160];
@@ -55,8 +54,8 @@ int ap_bench_suite_size(struct ap_bench *b, ap_error **err)
         }
     }
     /* The Go programs as files: what a scratch or distroless image of one of them holds. */
-    const cJSON *go = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "go");
+    const cJSON *go =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "go");
     struct ap_bench_image *g = cJSON_IsString(go) ? ap_bench_image(b, go->valuestring) : NULL;
     if (g == NULL)
         return 0;
@@ -143,14 +142,14 @@ static pid_t spawn_chrooted(const struct spawn_args *a)
 static int bare_run(struct ap_bench *b, const struct ap_bench_image *img, char *const *argv,
                     int in_fd, int out_fd, int64_t *wall_ns, ap_error **err)
 {
-    struct ap_noise_cpus cpus;
+    struct ap_cpuset cpus;
     struct spawn_args a;
     memset(&a, 0, sizeof(a));
     CPU_ZERO(&a.set);
-    if (ap_noise_cpus_parse(b->wl_cpus, &cpus, err) < 0)
+    if (ap_cpuset_parse(b->wl_cpus, &cpus, err) < 0)
         return -1;
     for (int c = 0; c < CPU_SETSIZE; c++)
-        if (ap_noise_cpus_has(&cpus, c))
+        if (ap_cpuset_has(&cpus, c))
             CPU_SET(c, &a.set);
     cleanup_close int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     char path[1200];
@@ -213,10 +212,12 @@ static int run_startup(struct ap_bench *b, struct ap_bench_image *img, struct st
     cJSON_AddBoolToObject(params, "script_on_stdin", p->stdin_script);
     cJSON_AddStringToObject(params, "cpuset", b->wl_cpus);
     cJSON *cparams = cJSON_Duplicate(params, 1);
-    cJSON_AddStringToObject(params, "how", "fork, chroot, exec, wait: no namespaces, cgroup or "
-                                           "seccomp");
-    cJSON_AddStringToObject(cparams, "how", "a fresh sandbox: namespaces, read-only root, "
-                                            "cgroup, seccomp, exec, reap");
+    cJSON_AddStringToObject(params, "how",
+                            "fork, chroot, exec, wait: no namespaces, cgroup or "
+                            "seccomp");
+    cJSON_AddStringToObject(cparams, "how",
+                            "a fresh sandbox: namespaces, read-only root, "
+                            "cgroup, seccomp, exec, reap");
     snprintf(id, sizeof(id), "startup/process/%s/%s", img->name, p->name);
     cJSON *mp = ap_bench_measurement(b, id, "startup", p->name, img->name, params);
     snprintf(id, sizeof(id), "startup/container/%s/%s", img->name, p->name);
@@ -236,8 +237,7 @@ static int run_startup(struct ap_bench *b, struct ap_bench_image *img, struct st
         if (ap_bench_interrupted)
             return -2;
         char what[160];
-        snprintf(what, sizeof(what), "startup %s on %s %d/%d", p->name, img->name, r + 1,
-                 repeat);
+        snprintf(what, sizeof(what), "startup %s on %s %d/%d", p->name, img->name, r + 1, repeat);
         ap_bench_progress(b, 0.1, what);
         if (need_p) {
             cleanup_close int in = p->stdin_script ? open(script, O_RDONLY | O_CLOEXEC) : -1;
@@ -333,16 +333,14 @@ int ap_bench_suite_startup(struct ap_bench *b, ap_error **err)
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(imgs, "python"))
     {
-        struct ap_bench_image *img = cJSON_IsString(it) ? ap_bench_image(b, it->valuestring)
-                                                        : NULL;
+        struct ap_bench_image *img = cJSON_IsString(it) ? ap_bench_image(b, it->valuestring) : NULL;
         if (img == NULL || img->interpreter == NULL)
             continue;
         /* The script comes on standard input so the same command runs with and without the
          * sandbox (a chroot has no bind mounts). */
         static char dash[] = "-", dash_c[] = "-c", pass_src[] = "pass";
         struct startup_prog hello = {"hello", {img->interpreter, dash, NULL}, 1, expected};
-        struct startup_prog pass = {"pass", {img->interpreter, dash_c, pass_src, NULL}, 0,
-                                    empty};
+        struct startup_prog pass = {"pass", {img->interpreter, dash_c, pass_src, NULL}, 0, empty};
         if (wanted(b, "hello") && (rc = run_startup(b, img, &hello, script, hello_dir, err)) < 0)
             return rc;
         if (wanted(b, "pass") && (rc = run_startup(b, img, &pass, script, hello_dir, err)) < 0)

@@ -25,18 +25,18 @@
 static void parses_to(const char *in, const char *want, int count, int line)
 {
     ap_error *err = NULL;
-    struct ap_noise_cpus set;
-    if (!CHECK_MSG(ap_noise_cpus_parse(in, &set, &err) == 0, "line %d: \"%s\": %s", line, in,
+    struct ap_cpuset set;
+    if (!CHECK_MSG(ap_cpuset_parse(in, &set, &err) == 0, "line %d: \"%s\": %s", line, in,
                    err ? err->msg : "?")) {
         ap_error_release(&err);
         return;
     }
-    char out[AP_NOISE_CPUS_STRLEN];
-    int n = ap_noise_cpus_format(&set, out, sizeof(out), &err);
+    char out[AP_CPUSET_STRLEN];
+    int n = ap_cpuset_format(&set, out, sizeof(out), &err);
     CHECK_MSG(n >= 0 && strcmp(out, want) == 0 && (size_t)n == strlen(want),
               "line %d: \"%s\" formats as \"%s\", want \"%s\"", line, in, out, want);
-    CHECK_MSG(ap_noise_cpus_count(&set) == count, "line %d: %d CPUs, want %d", line,
-              ap_noise_cpus_count(&set), count);
+    CHECK_MSG(ap_cpuset_count(&set) == count, "line %d: %d CPUs, want %d", line,
+              ap_cpuset_count(&set), count);
     ap_error_release(&err);
 }
 
@@ -44,13 +44,13 @@ static void parses_to(const char *in, const char *want, int count, int line)
 static void refused(const char *in, const char *reason, int line)
 {
     ap_error *err = NULL;
-    struct ap_noise_cpus set = {{0}};
-    ap_noise_cpus_add(&set, 7);
-    int r = ap_noise_cpus_parse(in, &set, &err);
+    struct ap_cpuset set = {{0}};
+    ap_cpuset_add(&set, 7);
+    int r = ap_cpuset_parse(in, &set, &err);
     if (CHECK_MSG(r == -1 && err != NULL, "line %d: \"%s\" accepted", line, in))
         CHECK_MSG(test_contains(err->msg, reason), "line %d: \"%s\": \"%s\", want \"%s\"", line, in,
                   err->msg, reason);
-    CHECK_MSG(ap_noise_cpus_count(&set) == 1 && ap_noise_cpus_has(&set, 7),
+    CHECK_MSG(ap_cpuset_count(&set) == 1 && ap_cpuset_has(&set, 7),
               "line %d: the set changed on failure", line);
     ap_error_release(&err);
 }
@@ -93,30 +93,30 @@ TEST(cpu_list_errors_say_what_is_wrong)
 
 TEST(cpu_list_format_refuses_a_short_buffer)
 {
-    struct ap_noise_cpus set = {{0}};
+    struct ap_cpuset set = {{0}};
     for (int c = 0; c < 40; c += 2)
-        ap_noise_cpus_add(&set, c);
+        ap_cpuset_add(&set, c);
     ap_error *err = NULL;
     char small[8];
-    CHECK(ap_noise_cpus_format(&set, small, sizeof(small), &err) == -1);
+    CHECK(ap_cpuset_format(&set, small, sizeof(small), &err) == -1);
     CHECK(err != NULL && test_contains(err->msg, "CPU list"));
     CHECK(small[0] == '\0');
     ap_error_release(&err);
 
     /* Near the worst case (pairs with one-CPU gaps: 2668 bytes; the longest is 2673). */
-    struct ap_noise_cpus worst = {{0}};
-    for (int c = 0; c + 1 < AP_NOISE_MAX_CPUS; c += 3) {
-        ap_noise_cpus_add(&worst, c);
-        ap_noise_cpus_add(&worst, c + 1);
+    struct ap_cpuset worst = {{0}};
+    for (int c = 0; c + 1 < AP_CPUSET_MAX; c += 3) {
+        ap_cpuset_add(&worst, c);
+        ap_cpuset_add(&worst, c + 1);
     }
-    char out[AP_NOISE_CPUS_STRLEN];
-    int n = ap_noise_cpus_format(&worst, out, sizeof(out), &err);
+    char out[AP_CPUSET_STRLEN];
+    int n = ap_cpuset_format(&worst, out, sizeof(out), &err);
     CHECK_MSG(n == 2668, "n %d", n);
     ap_error_release(&err);
 
-    struct ap_noise_cpus none = {{0}};
-    CHECK(ap_noise_cpus_format(&none, out, sizeof(out), &err) == 0 && out[0] == '\0');
-    CHECK(ap_noise_cpus_has(&none, -1) == 0 && ap_noise_cpus_has(&none, AP_NOISE_MAX_CPUS) == 0);
+    struct ap_cpuset none = {{0}};
+    CHECK(ap_cpuset_format(&none, out, sizeof(out), &err) == 0 && out[0] == '\0');
+    CHECK(ap_cpuset_has(&none, -1) == 0 && ap_cpuset_has(&none, AP_CPUSET_MAX) == 0);
 }
 
 /* ---- /proc/stat ------------------------------------------------------------------------ */
@@ -138,10 +138,10 @@ static const char stat_b[] = "cpu  1050 20 320 5110 58 9 12 17 0 0\n"
 TEST(stat_parsing_sums_the_requested_cpus)
 {
     ap_error *err = NULL;
-    struct ap_noise_cpus one = {{0}}, both = {{0}};
-    ap_noise_cpus_add(&one, 1);
-    ap_noise_cpus_add(&both, 0);
-    ap_noise_cpus_add(&both, 1);
+    struct ap_cpuset one = {{0}}, both = {{0}};
+    ap_cpuset_add(&one, 1);
+    ap_cpuset_add(&both, 0);
+    ap_cpuset_add(&both, 1);
     struct ap_noise_times t;
     if (!CHECK_MSG(ap_noise_parse_stat(stat_a, &one, &t, &err) == 0, "%s", err ? err->msg : ""))
         goto out;
@@ -163,8 +163,8 @@ out:
 static void stat_refused(const char *text, const char *cpus, const char *reason, int line)
 {
     ap_error *err = NULL;
-    struct ap_noise_cpus set = {{0}};
-    if (cpus[0] != '\0' && ap_noise_cpus_parse(cpus, &set, &err) < 0) {
+    struct ap_cpuset set = {{0}};
+    if (cpus[0] != '\0' && ap_cpuset_parse(cpus, &set, &err) < 0) {
         CHECK_MSG(0, "line %d: bad CPU list in the test", line);
         ap_error_release(&err);
         return;
@@ -197,10 +197,10 @@ TEST(stat_parsing_errors)
 TEST(interval_arithmetic_on_synthetic_snapshots)
 {
     ap_error *err = NULL;
-    struct ap_noise_cpus one = {{0}}, both = {{0}};
-    ap_noise_cpus_add(&one, 1);
-    ap_noise_cpus_add(&both, 0);
-    ap_noise_cpus_add(&both, 1);
+    struct ap_cpuset one = {{0}}, both = {{0}};
+    ap_cpuset_add(&one, 1);
+    ap_cpuset_add(&both, 0);
+    ap_cpuset_add(&both, 1);
     struct ap_noise_times a, b;
     if (!CHECK(ap_noise_parse_stat(stat_a, &one, &a, &err) == 0) ||
         !CHECK(ap_noise_parse_stat(stat_b, &one, &b, &err) == 0))
@@ -241,7 +241,7 @@ TEST(interval_arithmetic_on_synthetic_snapshots)
         CHECK(r.busy_ns == 320000000);
 
     /* Nonsense is refused. */
-    struct ap_noise_cpus none = {{0}};
+    struct ap_cpuset none = {{0}};
     CHECK(ap_noise_compute(&none, &a, &b, 1000000000, 100, 0, 0, 2, &r, &err) == -1);
     ap_error_release(&err);
     CHECK(ap_noise_compute(&one, &a, &b, 0, 100, 0, 0, 2, &r, &err) == -1);
@@ -335,19 +335,19 @@ TEST(judge_names_the_cpus_and_the_figures)
 TEST(real_proc_files_read)
 {
     ap_error *err = NULL;
-    struct ap_noise_cpus online;
-    if (!CHECK_MSG(ap_noise_cpus_online(&online, &err) == 0, "%s", err ? err->msg : ""))
+    struct ap_cpuset online;
+    if (!CHECK_MSG(ap_cpuset_online(&online, &err) == 0, "%s", err ? err->msg : ""))
         goto out;
-    CHECK_MSG(ap_noise_cpus_count(&online) == sysconf(_SC_NPROCESSORS_ONLN), "%d online",
-              ap_noise_cpus_count(&online));
+    CHECK_MSG(ap_cpuset_count(&online) == sysconf(_SC_NPROCESSORS_ONLN), "%d online",
+              ap_cpuset_count(&online));
     struct ap_noise_times t;
     CHECK_MSG(ap_noise_read_stat(&online, &t, &err) == 0 && t.user + t.system + t.idle > 0, "%s",
               err ? err->msg : "");
     double l = -1;
     CHECK(ap_noise_read_loadavg(&l, &err) == 0 && l >= 0);
 
-    char list[AP_NOISE_CPUS_STRLEN];
-    if (!CHECK(ap_noise_cpus_format(&online, list, sizeof(list), &err) > 0))
+    char list[AP_CPUSET_STRLEN];
+    if (!CHECK(ap_cpuset_format(&online, list, sizeof(list), &err) > 0))
         goto out;
     struct ap_noise_report r;
     CHECK(ap_noise_quiet_check(list, 0, &r, &err) == -1);
@@ -368,7 +368,7 @@ TEST(real_proc_files_read)
     if (!CHECK_MSG(ap_noise_quiet_check(list, 0.05, &r, &err) == 0, "%s", err ? err->msg : ""))
         goto out;
     CHECK(r.wall_ns >= 50000000 && r.wall_ns < 5000000000);
-    CHECK(r.ncpus == ap_noise_cpus_count(&online) && r.online_cpus == r.ncpus);
+    CHECK(r.ncpus == ap_cpuset_count(&online) && r.online_cpus == r.ncpus);
     CHECK(r.busy_pct >= 0 && r.others_pct >= 0 && r.steal_pct >= 0 && r.own_ns == 0);
     CHECK(r.others_ns == r.busy_ns);
     CHECK(strcmp(r.cpus, list) == 0);
@@ -469,7 +469,7 @@ static int quietest_cpu(double *others_pct)
     int best = -1;
     *others_pct = 1e9;
     for (int round = 0; round < 5 && *others_pct >= 5; round++) {
-        for (int c = CPU_SETSIZE - 1; c >= 0 && c < AP_NOISE_MAX_CPUS; c--) {
+        for (int c = CPU_SETSIZE - 1; c >= 0 && c < AP_CPUSET_MAX; c--) {
             if (!CPU_ISSET(c, &set))
                 continue;
             char list[16];
