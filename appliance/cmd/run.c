@@ -57,25 +57,54 @@ static void run_usage(FILE *out)
 }
 
 enum {
-    O_MEMORY = 256, O_CPUS, O_CPUSET, O_PIDS, O_TIMEOUT, O_NET, O_USERNS, O_USER, O_WORKDIR,
-    O_ENV, O_BIND, O_HOSTNAME, O_TMPSIZE, O_NOFILE, O_SECCOMP, O_STDIN, O_STDOUT, O_STDERR,
-    O_JSON, O_OUT, O_CACHE, O_PIDFILE
+    O_MEMORY = 256,
+    O_CPUS,
+    O_CPUSET,
+    O_PIDS,
+    O_TIMEOUT,
+    O_NET,
+    O_USERNS,
+    O_USER,
+    O_WORKDIR,
+    O_ENV,
+    O_BIND,
+    O_HOSTNAME,
+    O_TMPSIZE,
+    O_NOFILE,
+    O_SECCOMP,
+    O_STDIN,
+    O_STDOUT,
+    O_STDERR,
+    O_JSON,
+    O_OUT,
+    O_CACHE,
+    O_PIDFILE
 };
 
-static const struct option opts[] = {
-    {"memory", required_argument, NULL, O_MEMORY},   {"cpus", required_argument, NULL, O_CPUS},
-    {"cpuset", required_argument, NULL, O_CPUSET},   {"pids", required_argument, NULL, O_PIDS},
-    {"timeout", required_argument, NULL, O_TIMEOUT}, {"net", required_argument, NULL, O_NET},
-    {"userns", no_argument, NULL, O_USERNS},         {"user", required_argument, NULL, O_USER},
-    {"workdir", required_argument, NULL, O_WORKDIR}, {"env", required_argument, NULL, O_ENV},
-    {"bind", required_argument, NULL, O_BIND},       {"hostname", required_argument, NULL, O_HOSTNAME},
-    {"tmp-size", required_argument, NULL, O_TMPSIZE}, {"nofile", required_argument, NULL, O_NOFILE},
-    {"seccomp", required_argument, NULL, O_SECCOMP}, {"stdin", required_argument, NULL, O_STDIN},
-    {"stdout", required_argument, NULL, O_STDOUT},   {"stderr", required_argument, NULL, O_STDERR},
-    {"json", no_argument, NULL, O_JSON},             {"out", required_argument, NULL, O_OUT},
-    {"cache", required_argument, NULL, O_CACHE},     {"pid-file", required_argument, NULL, O_PIDFILE},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+static const struct option opts[] = {{"memory", required_argument, NULL, O_MEMORY},
+                                     {"cpus", required_argument, NULL, O_CPUS},
+                                     {"cpuset", required_argument, NULL, O_CPUSET},
+                                     {"pids", required_argument, NULL, O_PIDS},
+                                     {"timeout", required_argument, NULL, O_TIMEOUT},
+                                     {"net", required_argument, NULL, O_NET},
+                                     {"userns", no_argument, NULL, O_USERNS},
+                                     {"user", required_argument, NULL, O_USER},
+                                     {"workdir", required_argument, NULL, O_WORKDIR},
+                                     {"env", required_argument, NULL, O_ENV},
+                                     {"bind", required_argument, NULL, O_BIND},
+                                     {"hostname", required_argument, NULL, O_HOSTNAME},
+                                     {"tmp-size", required_argument, NULL, O_TMPSIZE},
+                                     {"nofile", required_argument, NULL, O_NOFILE},
+                                     {"seccomp", required_argument, NULL, O_SECCOMP},
+                                     {"stdin", required_argument, NULL, O_STDIN},
+                                     {"stdout", required_argument, NULL, O_STDOUT},
+                                     {"stderr", required_argument, NULL, O_STDERR},
+                                     {"json", no_argument, NULL, O_JSON},
+                                     {"out", required_argument, NULL, O_OUT},
+                                     {"cache", required_argument, NULL, O_CACHE},
+                                     {"pid-file", required_argument, NULL, O_PIDFILE},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
 
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -118,9 +147,9 @@ static void print_record(const struct ap_run_record *r, int json)
                 "run: %s, wall %.3f ms, start %.3f ms, cpu user %.3f ms sys %.3f ms, "
                 "memory peak %lld B, maxrss %lld B, pids peak %lld%s%s\n",
                 how, r->wall_ns / 1e6, r->start_ns / 1e6, r->cpu_user_ns / 1e6,
-                r->cpu_system_ns / 1e6, (long long)r->memory_peak_bytes,
-                (long long)r->maxrss_bytes, (long long)r->pids_peak,
-                r->oom_killed ? ", OOM killed" : "", r->timed_out ? ", timed out" : "");
+                r->cpu_system_ns / 1e6, (long long)r->memory_peak_bytes, (long long)r->maxrss_bytes,
+                (long long)r->pids_peak, r->oom_killed ? ", OOM killed" : "",
+                r->timed_out ? ", timed out" : "");
         return;
     }
     cJSON *j = cJSON_CreateObject();
@@ -177,14 +206,20 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
         case O_MEMORY:
-            if (ap_sandbox_parse_bytes(optarg, &spec.limits.memory_bytes) < 0)
-                return ap_cmd_usage("run", "--memory takes a size such as 64M, not '%s'", optarg);
+            if (ap_sandbox_parse_bytes(optarg, &spec.limits.memory_bytes) < 0 ||
+                spec.limits.memory_bytes < AP_SANDBOX_MIN_MEMORY)
+                return ap_cmd_usage("run",
+                                    "--memory takes a size of at least %dM (e.g. 64M, 1G), not "
+                                    "'%s'",
+                                    AP_SANDBOX_MIN_MEMORY >> 20, optarg);
             break;
         case O_CPUS: {
             char *end = NULL;
             double v = strtod(optarg, &end);
-            if (end == optarg || *end || v <= 0 || v > 4096)
-                return ap_cmd_usage("run", "--cpus takes a positive number, not '%s'", optarg);
+            /* Written to hold for NaN too. */
+            if (end == optarg || *end || !(v >= AP_SANDBOX_MIN_CPUS && v <= AP_SANDBOX_MAX_CPUS))
+                return ap_cmd_usage("run", "--cpus takes a number from %.2f to %d, not '%s'",
+                                    AP_SANDBOX_MIN_CPUS, AP_SANDBOX_MAX_CPUS, optarg);
             spec.limits.cpu_period_us = 100000;
             spec.limits.cpu_quota_us = (int64_t)llround(v * 100000);
             break;
@@ -194,15 +229,21 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
             break;
         case O_PIDS: {
             uint64_t v;
-            if (parse_u64(optarg, &v) < 0 || v == 0)
-                return ap_cmd_usage("run", "--pids takes a positive number, not '%s'", optarg);
+            if (parse_u64(optarg, &v) < 0 || v < 2 || v > INT64_MAX)
+                return ap_cmd_usage("run",
+                                    "--pids takes a number of at least 2 (the sandbox's init and "
+                                    "the command), not '%s'",
+                                    optarg);
             spec.limits.pids_max = (int64_t)v;
             break;
         }
         case O_TIMEOUT:
-            if (ap_cmd_parse_seconds(optarg, &spec.timeout_s) < 0)
-                return ap_cmd_usage("run", "--timeout takes seconds (2, 2s, 500ms), not '%s'",
-                                    optarg);
+            if (ap_cmd_parse_seconds(optarg, &spec.timeout_s) < 0 ||
+                spec.timeout_s > AP_SANDBOX_MAX_TIMEOUT_S)
+                return ap_cmd_usage("run",
+                                    "--timeout takes seconds from 0 to %.0f (2, 2s, 500ms), not "
+                                    "'%s'",
+                                    AP_SANDBOX_MAX_TIMEOUT_S, optarg);
             break;
         case O_NET:
             if (strcmp(optarg, "none") == 0)
@@ -314,15 +355,25 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
     if (optind >= argc)
         return ap_cmd_usage("run", "expected IMAGE");
     const char *image = argv[optind++];
-    if (optind < argc && strcmp(argv[optind], "--") == 0)
-        optind++;
+    if (image[0] == '\0')
+        return ap_cmd_usage("run", "IMAGE is empty: give a built image's name or a directory");
     spec.binds = binds;
     spec.n_binds = n_binds;
+    /* Every option is checked before an image is read or anything created. */
+    ap_error *verr = NULL;
+    if (ap_sandbox_validate(&spec, &verr) < 0) {
+        ap_cmd_usage("run", "%s", verr->msg);
+        ap_error_release(&verr);
+        return AP_EXIT_USAGE;
+    }
+    if (optind < argc && strcmp(argv[optind], "--") == 0)
+        optind++;
 
     ap_error *err = NULL;
     char rootfs[4096];
     char *env[MAX_LIST] = {NULL};
-    static char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    static char default_path[] =
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     size_t n_env = 0;
     char *cmdv[MAX_LIST] = {NULL};
     size_t n_cmd = 0;

@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,7 +34,7 @@
 #endif
 
 static __attribute__((noreturn, format(printf, 3, 4))) void fail(int fd, int e, const char *fmt,
-                                                                  ...)
+                                                                 ...)
 {
     struct ap_child_report r;
     memset(&r, 0, sizeof(r));
@@ -146,36 +147,14 @@ static void fd_path(int fd, char *buf, size_t len)
     snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
-/* Mount flags that a bind remount must keep (they are locked in a user namespace). */
-static unsigned long kept_flags(const char *path)
-{
-    struct statvfs sv;
-    unsigned long f = 0;
-    if (statvfs(path, &sv) < 0)
-        return 0;
-    if (sv.f_flag & ST_NOSUID)
-        f |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV)
-        f |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC)
-        f |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME)
-        f |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME)
-        f |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME)
-        f |= MS_RELATIME;
-    return f;
-}
-
 /* As uid 0 (without a user namespace) the command could write the host-wide files of /proc
  * that only ownership protects: make those read-only and hide the ones that leak host
  * state (Docker's list). Any other uid is kept out of them by their modes already. */
 static void harden_proc(int sfd, const char *root)
 {
     static const char *const readonly[] = {"sys", "bus", "irq", "fs", "sysrq-trigger"};
-    static const char *const hidden[] = {"kcore", "keys", "timer_list", "acpi", "scsi",
-                                         "latency_stats", "sched_debug"};
+    static const char *const hidden[] = {"kcore", "keys",          "timer_list", "acpi",
+                                         "scsi",  "latency_stats", "sched_debug"};
     char p[1100];
     for (size_t i = 0; i < sizeof(readonly) / sizeof(readonly[0]); i++) {
         snprintf(p, sizeof(p), "%s/proc/%s", root, readonly[i]);
@@ -192,13 +171,30 @@ static void harden_proc(int sfd, const char *root)
         snprintf(p, sizeof(p), "%s/proc/%s", root, hidden[i]);
         if (stat(p, &st) < 0)
             continue;
-        if (S_ISDIR(st.st_mode))
-            CHECK(sfd, mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                             "size=0"),
-                  "hiding /proc/%s", hidden[i]);
-        else
+        if (S_ISDIR(st.st_mode)) {
+            CHECK(
+                sfd,
+                mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"),
+                "hiding /proc/%s", hidden[i]);
+        } else {
+            /* nodev: the file cannot even be opened. */
             CHECK(sfd, mount("/dev/null", p, NULL, MS_BIND, NULL), "hiding /proc/%s", hidden[i]);
+            CHECK(sfd,
+                  mount(NULL, p, NULL,
+                        MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+                  "hiding /proc/%s", hidden[i]);
+        }
     }
+}
+
+/* Makes the mount at fd (an O_PATH descriptor of its root) and every mount below it nosuid
+ * and nodev, and read-only when ro: a bind of "/" brings the host's /proc, /sys and /dev
+ * along, and each would keep its own flags otherwise. */
+static int restrict_tree(int fd, int ro)
+{
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                          (ro ? MOUNT_ATTR_RDONLY : 0)};
+    return mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
 }
 
 static void setup_dev(const struct ap_child_args *a, const char *root)
@@ -207,11 +203,11 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
     static const struct {
         const char *name;
         unsigned maj, min;
-    } nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+    } nodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                  {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
     char dev[1100], p[1200];
     snprintf(dev, sizeof(dev), "%s/dev", root);
-    CHECK(sfd, mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=67108864"),
+    CHECK(sfd, mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536"),
           "mounting a tmpfs on /dev");
     for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
         snprintf(p, sizeof(p), "%s/%s", dev, nodes[i].name);
@@ -226,6 +222,10 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
             CHECK(sfd, fd, "creating /dev/%s", nodes[i].name);
             close(fd);
             CHECK(sfd, mount(host, p, NULL, MS_BIND, NULL), "binding /dev/%s", nodes[i].name);
+            CHECK(sfd,
+                  mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
+                        NULL),
+                  "restricting /dev/%s", nodes[i].name);
         }
     }
     static const char *const links[][2] = {{"fd", "/proc/self/fd"},
@@ -237,46 +237,108 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
         snprintf(p, sizeof(p), "%s/%s", dev, links[i][0]);
         CHECK(sfd, symlink(links[i][1], p), "creating /dev/%s", links[i][0]);
     }
-    /* /dev/shm is a sticky directory of the same tmpfs, which is why /dev stays writable (as
-     * in Docker); it is noexec and holds no device the command could make. */
     snprintf(p, sizeof(p), "%s/shm", dev);
     CHECK(sfd, mkdir(p, 01777), "creating /dev/shm");
+    /* Populated: nothing more may be created in /dev (the nodes stay usable, a read-only
+     * mount does not stop writes to a device). */
+    CHECK(sfd, mount(NULL, dev, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL),
+          "making /dev read-only");
+    /* Shared memory is a tmpfs of its own, sized as /tmp is: the command's other writable
+     * place in memory, never a part of /dev. */
+    char opts[64];
+    snprintf(opts, sizeof(opts), "mode=1777,size=%llu",
+             (unsigned long long)(a->spec->tmp_bytes ? a->spec->tmp_bytes : 64ull << 20));
+    CHECK(sfd, mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts),
+          "mounting a tmpfs on /dev/shm");
 }
 
-static void setup_binds(const struct ap_child_args *a, int rootfd)
+static int under_tmp(const char *dst)
+{
+    return strncmp(dst, "/tmp", 4) == 0 && (dst[4] == '/' || dst[4] == '\0');
+}
+
+/* The mount point of a bind inside the root, made when missing (a directory for a directory,
+ * an empty file for anything else); an O_PATH descriptor of it. */
+static int bind_target(int rootfd, const struct ap_bind *b, int src_is_dir)
+{
+    if (src_is_dir)
+        return mkdirs_in_root(rootfd, b->dst);
+    int fd = open_in_root(rootfd, b->dst, O_PATH);
+    if (fd < 0 && errno == ENOENT)
+        fd = make_file_in_root(rootfd, b->dst);
+    return fd;
+}
+
+/* Mount points of binds outside /tmp are made in the image's tree before it turns read-only;
+ * those under /tmp are made later in the sandbox's own tmpfs. */
+static void make_bind_targets(const struct ap_child_args *a, int rootfd)
+{
+    const int sfd = a->status_fd;
+    for (size_t i = 0; i < a->spec->n_binds; i++) {
+        const struct ap_bind *b = &a->spec->binds[i];
+        if (under_tmp(b->dst))
+            continue;
+        struct stat st;
+        CHECK(sfd, stat(b->src, &st), "bind source %s", b->src);
+        int fd = bind_target(rootfd, b, S_ISDIR(st.st_mode));
+        CHECK(sfd, fd, "bind target %s", b->dst);
+        close(fd);
+    }
+}
+
+/* True when path is at or below dir (both canonical). */
+static int path_within(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* A symbolic link in the image could lead a bind target that passed the checks on its name
+ * to /proc, /sys, /dev or the root itself: check where the descriptor really is. */
+static void check_resolved_target(const struct ap_child_args *a, const char *real_root, int fd,
+                                  const char *dst)
+{
+    static const char *const refused[] = {"/proc", "/sys", "/dev"};
+    char link[64], at[1100], bad[1200];
+    fd_path(fd, link, sizeof(link));
+    ssize_t n = readlink(link, at, sizeof(at) - 1);
+    if (n < 0)
+        fail(a->status_fd, errno, "bind target %s: resolving it", dst);
+    at[n] = '\0';
+    int reject = !path_within(at, real_root) || strcmp(at, real_root) == 0;
+    for (size_t i = 0; !reject && i < sizeof(refused) / sizeof(refused[0]); i++) {
+        snprintf(bad, sizeof(bad), "%s%s", real_root, refused[i]);
+        reject = path_within(at, bad);
+    }
+    if (reject)
+        fail(a->status_fd, EPERM,
+             "bind target %s resolves to %s inside the image, at or below /, /proc, /sys or "
+             "/dev, which binds may not cover",
+             dst, at + (path_within(at, real_root) ? strlen(real_root) : 0));
+}
+
+static void setup_binds(const struct ap_child_args *a, int rootfd, const char *real_root)
 {
     const int sfd = a->status_fd;
     for (size_t i = 0; i < a->spec->n_binds; i++) {
         const struct ap_bind *b = &a->spec->binds[i];
         struct stat st;
         CHECK(sfd, stat(b->src, &st), "bind source %s", b->src);
-        int dfd;
-        if (S_ISDIR(st.st_mode)) {
-            dfd = mkdirs_in_root(rootfd, b->dst);
-        } else {
-            dfd = open_in_root(rootfd, b->dst, O_PATH);
-            if (dfd < 0 && errno == ENOENT)
-                dfd = make_file_in_root(rootfd, b->dst);
-        }
+        int dfd = bind_target(rootfd, b, S_ISDIR(st.st_mode));
         CHECK(sfd, dfd, "bind target %s", b->dst);
+        check_resolved_target(a, real_root, dfd, b->dst);
         char target[64];
         fd_path(dfd, target, sizeof(target));
-        CHECK(sfd, mount(b->src, target, NULL, MS_BIND | MS_REC, NULL), "binding %s to %s",
-              b->src, b->dst);
+        CHECK(sfd, mount(b->src, target, NULL, MS_BIND | MS_REC, NULL), "binding %s to %s", b->src,
+              b->dst);
         close(dfd);
-        if (b->readonly) {
-            /* The fresh mount sits on top: reopen to reach it rather than what it covers. */
-            dfd = open_in_root(rootfd, b->dst, O_PATH);
-            CHECK(sfd, dfd, "bind target %s", b->dst);
-            fd_path(dfd, target, sizeof(target));
-            CHECK(sfd,
-                  mount(NULL, target, NULL,
-                        MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
-                            kept_flags(target),
-                        NULL),
-                  "making %s read-only", b->dst);
-            close(dfd);
-        }
+        /* The fresh mount sits on top: reopen to reach it rather than what it covers. */
+        dfd = open_in_root(rootfd, b->dst, O_PATH);
+        CHECK(sfd, dfd, "bind target %s", b->dst);
+        CHECK(sfd, restrict_tree(dfd, b->readonly), "making %s %s", b->dst,
+              b->readonly ? "read-only (with every mount below it)"
+                          : "nosuid and nodev (with every mount below it)");
+        close(dfd);
     }
 }
 
@@ -305,8 +367,8 @@ static void hand_over_mount_ns(const struct ap_child_args *a)
     memset(cbuf, 0, sizeof(cbuf));
     char byte = 'm';
     struct iovec iov = {&byte, 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                         .msg_controllen = sizeof(cbuf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -416,15 +478,24 @@ static __attribute__((noreturn)) void exec_command(const struct ap_child_args *a
             signal(sig, SIG_DFL);
     /* Nothing of the appliance's leaks into the command. */
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-    if (s->seccomp != NULL) {
-        int r = ap_seccomp_load(s->seccomp);
-        if (r < 0)
-            fail(a->status_fd, -r, "loading the seccomp filter");
-    } else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    /* The filter itself is loaded by ap-exec in the command's process, just before its
+     * execve: a profile then governs the command alone, and whatever it denies, the sandbox
+     * still reports its own failures. */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail(a->status_fd, errno, "setting no_new_privs");
-    }
+    /* Nothing outlives the appliance: when the thread that started the sandbox ends (the
+     * appliance killed, even by SIGKILL), the kernel kills pid 1 and with it the whole pid
+     * namespace. Set last, as changing credentials clears it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        fail(a->status_fd, errno, "setting the parent-death signal");
+    /* The appliance may have died before that: its end of the status pipe is then gone
+     * (ours is closed here; the one left open would be its own). */
+    close(a->status_rd);
+    struct pollfd alive = {a->status_fd, POLLOUT, 0};
+    if (poll(&alive, 1, 0) == 1 && (alive.revents & (POLLERR | POLLHUP)))
+        _exit(127);
     /* ap-exec forks the command from its own small address space and reaps. */
-    char path[4096], sfd_s[16], efd_s[16];
+    char path[4096], sfd_s[16], efd_s[16], ffd_s[16];
     e = resolve_in_path(s->argv[0], s->envp, path, sizeof(path));
     if (e == 0) {
         enum { MAX_ARGS = 8192 };
@@ -432,17 +503,21 @@ static __attribute__((noreturn)) void exec_command(const struct ap_child_args *a
         size_t n = 0;
         snprintf(sfd_s, sizeof(sfd_s), "%d", a->status_fd);
         snprintf(efd_s, sizeof(efd_s), "%d", efd);
+        snprintf(ffd_s, sizeof(ffd_s), "%d", a->filter_fd);
         static char name[] = "ap-exec";
         args[n++] = name;
         args[n++] = sfd_s;
         args[n++] = efd_s;
+        args[n++] = ffd_s;
         args[n++] = path;
         for (char *const *v = s->argv; *v != NULL && n + 1 < MAX_ARGS; v++)
             args[n++] = *v;
         args[n] = NULL;
-        /* close_range marked everything close-on-exec: these two go on to ap-exec. */
+        /* close_range marked everything close-on-exec: these go on to ap-exec. */
         fcntl(a->status_fd, F_SETFD, 0);
         fcntl(efd, F_SETFD, 0);
+        if (a->filter_fd >= 0)
+            fcntl(a->filter_fd, F_SETFD, 0);
         syscall(SYS_execveat, a->exec_memfd, "", args, s->envp, AT_EMPTY_PATH);
         e = errno;
     }
@@ -496,6 +571,19 @@ void ap_child_main(const struct ap_child_args *a)
                  root);
         fail(sfd, errno, "binding the root %s", root);
     }
+    /* Our own descriptor of the root and its real path (the spec's may hold symbolic links or
+     * a trailing slash), to check where bind targets lead. */
+    int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    CHECK(sfd, rootfd, "opening the root %s", root);
+    char real_root[1024], link[64];
+    fd_path(rootfd, link, sizeof(link));
+    ssize_t rn = readlink(link, real_root, sizeof(real_root) - 1);
+    CHECK(sfd, rn, "resolving the root %s", root);
+    real_root[rn] = '\0';
+    make_bind_targets(a, rootfd);
+    /* Read-only all the way down: a root directory with mounts below it keeps none of them
+     * writable. What is mounted from here on (/proc, /dev, /tmp, binds) sets its own flags. */
+    CHECK(sfd, restrict_tree(rootfd, 1), "making the root read-only");
     char p[1100];
     snprintf(p, sizeof(p), "%s/proc", root);
     /* Before the old root goes: in a user namespace proc may only be mounted while a
@@ -510,23 +598,12 @@ void ap_child_main(const struct ap_child_args *a)
     snprintf(opts, sizeof(opts), "mode=1777,size=%llu",
              (unsigned long long)(s->tmp_bytes ? s->tmp_bytes : 64ull << 20));
     CHECK(sfd, mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, opts), "mounting /tmp");
-    if (s->n_binds > 0) {
-        /* A descriptor from before the clone points into the parent's mount namespace, where
-         * mounting is refused: reopen the root through our own bind of it. */
-        int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        CHECK(sfd, rootfd, "opening the root %s", root);
-        setup_binds(a, rootfd);
-        close(rootfd);
-    }
+    setup_binds(a, rootfd, real_root);
+    close(rootfd);
     CHECK(sfd, chdir(root), "entering the root");
     CHECK(sfd, syscall(SYS_pivot_root, ".", "."), "pivot_root");
     CHECK(sfd, umount2(".", MNT_DETACH), "detaching the old root");
     CHECK(sfd, chdir("/"), "entering the new root");
-    CHECK(sfd,
-          mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
-                                     kept_flags("/"),
-                NULL),
-          "making the root read-only");
     if (a->hold_fd >= 0)
         hand_over_mount_ns(a);
     const char *host = s->hostname ? s->hostname : "sandbox";

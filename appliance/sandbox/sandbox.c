@@ -37,48 +37,6 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int ap_sandbox_env_set(char **env, size_t *n, size_t max, char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    size_t klen = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
-    for (size_t i = 0; i < *n; i++) {
-        if (strncmp(env[i], kv, klen) == 0 && env[i][klen] == '=') {
-            env[i] = kv;
-            return 0;
-        }
-    }
-    if (*n + 1 >= max)
-        return -1;
-    env[(*n)++] = kv;
-    env[*n] = NULL;
-    return 0;
-}
-
-int ap_sandbox_parse_bytes(const char *s, int64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno != 0 || v < 0)
-        return -1;
-    double mult = 1;
-    switch (*end) {
-    case 'k': case 'K': mult = 1024.0; end++; break;
-    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
-    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
-    case '\0': break;
-    default: return -1;
-    }
-    if (*end == 'i' || *end == 'B')
-        end++;
-    if (*end == 'B')
-        end++;
-    if (*end != '\0' || v * mult > 9.0e18)
-        return -1;
-    *out = (int64_t)(v * mult);
-    return 0;
-}
-
 /* A unique cgroup name: the prefix lets a later run recognise groups of dead appliances. */
 static void cgroup_name(char *buf, size_t len)
 {
@@ -166,8 +124,8 @@ static pid_t clone_sandbox(const struct ap_sandbox_spec *s, struct ap_cgroup *cg
     if (stack == NULL)
         return -1;
     uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
-                     (a->netns_fd >= 0 ? 0 : CLONE_NEWNET) |
-                     CLONE_NEWIPC | (s->userns ? CLONE_NEWUSER : CLONE_VM | CLONE_VFORK);
+                     (a->netns_fd >= 0 ? 0 : CLONE_NEWNET) | CLONE_NEWIPC |
+                     (s->userns ? CLONE_NEWUSER : CLONE_VM | CLONE_VFORK);
     struct clone_args args;
     memset(&args, 0, sizeof(args));
     args.pidfd = (uint64_t)(uintptr_t)pidfd;
@@ -203,8 +161,7 @@ struct ap_sandbox_live {
     struct ap_cgroup *cg;
 };
 
-int ap_sandbox_live_stats(struct ap_sandbox_live *live, struct ap_cgroup_stats *out,
-                          ap_error **err)
+int ap_sandbox_live_stats(struct ap_sandbox_live *live, struct ap_cgroup_stats *out, ap_error **err)
 {
     return live->cg->mgr->stats(live->cg, out, err);
 }
@@ -265,8 +222,8 @@ static int receive_fd(int fd)
 {
     char cbuf[CMSG_SPACE(sizeof(int))], byte;
     struct iovec iov = {&byte, 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                         .msg_controllen = sizeof(cbuf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     if (recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
         return -1;
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -293,9 +250,8 @@ static int read_report(int fd, struct ap_child_report *r)
 }
 
 /* Waits for pid 1 to exit, honouring the timeout and SIGINT/SIGTERM. */
-static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st,
-                        struct ap_cgroup *cg, int64_t t0, struct ap_run_record *rec,
-                        int64_t *t_exec)
+static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st, struct ap_cgroup *cg,
+                        int64_t t0, struct ap_run_record *rec, int64_t *t_exec)
 {
     int64_t deadline = s->timeout_s > 0 ? t0 + (int64_t)(s->timeout_s * 1e9) : 0;
     int exec_open = 1, killed = 0;
@@ -315,18 +271,21 @@ static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st,
         if (n < 0)
             return -1;
         if (p[2].revents) {
-            int code = 0;
+            /* ap-exec writes 0 once the command exec'd, or the errno of its failed exec; EOF
+             * alone means the sandbox ended before either. */
+            int code = -1;
             ssize_t r = read(st->exec_rd, &code, sizeof(code));
-            if (r <= 0 || r == (ssize_t)sizeof(code)) {
-                if (r == 0 && *t_exec == 0)
-                    *t_exec = now_ns();
-                if (r == (ssize_t)sizeof(code))
-                    *t_exec = -code; /* exec failed with errno `code` */
-                exec_open = 0;
-                if (r == 0 && s->on_exec != NULL) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            exec_open = 0;
+            if (r == (ssize_t)sizeof(code) && code == 0) {
+                *t_exec = now_ns();
+                if (s->on_exec != NULL) {
                     st->live.cg = cg;
                     s->on_exec(s->ctx, st->pid, &st->live);
                 }
+            } else if (r == (ssize_t)sizeof(code) && code > 0) {
+                *t_exec = -code;
             }
         }
         if (p[1].revents) {
@@ -352,10 +311,60 @@ static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st,
     }
 }
 
-int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
-                   ap_error **err)
+/* A sealed memfd holding the filter's BPF program, for ap-exec to load in the command's
+ * process. */
+static int filter_memfd(const struct ap_seccomp *f, ap_error **err)
+{
+    int fd = memfd_create("ap-seccomp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return ap_error_make(err, errno, "memfd_create for the seccomp filter");
+    size_t len = (size_t)f->len * sizeof(*f->insns), off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, (const char *)f->insns + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            return ap_error_make(err, errno, "writing the seccomp filter");
+        }
+        off += (size_t)n;
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+        close(fd);
+        return ap_error_make(err, errno, "sealing the seccomp filter");
+    }
+    return fd;
+}
+
+/* The sandbox's init ended before the command started, without a report: a limit killed it
+ * during set-up. That is the sandbox's failure, never the command's status. */
+static void died_before_exec(const struct ap_sandbox_spec *s, const siginfo_t *si,
+                             const struct ap_cgroup_stats *cs, ap_error **err)
+{
+    char how[48];
+    if (si->si_code == CLD_EXITED)
+        snprintf(how, sizeof(how), "exited with status %d", si->si_status);
+    else
+        snprintf(how, sizeof(how), "was killed by signal %d", si->si_status);
+    ap_error_make(err, 0, "the sandbox's init %s before %s started", how, s->argv[0]);
+    if (cs->oom_kills > 0 ||
+        (si->si_code != CLD_EXITED && si->si_status == SIGKILL && s->limits.memory_bytes > 0))
+        ap_error_hint(err,
+                      "the memory limit (%lld bytes) is too small for the sandbox and "
+                      "the command's start; raise it",
+                      (long long)s->limits.memory_bytes);
+    else if (s->limits.pids_max > 0 && s->limits.pids_max < 8)
+        ap_error_hint(err, "the process limit (%lld) may be too small; raise it",
+                      (long long)s->limits.pids_max);
+}
+
+int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, ap_error **err)
 {
     memset(rec, 0, sizeof(*rec));
+    if (s->rootfs == NULL || s->argv == NULL)
+        return ap_error_make(err, EINVAL, "no root filesystem or no command given");
+    if (ap_sandbox_validate(s, err) < 0)
+        return -1;
     const struct ap_cgroup_manager *mgr = s->cgroups;
     if (mgr == NULL && ap_cgroup_detect(&mgr, err) < 0)
         return -1;
@@ -373,6 +382,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
     int status_p[2] = {-1, -1}, exec_p[2] = {-1, -1}, sync_p[2] = {-1, -1}, hold_p[2] = {-1, -1};
     int netns_fd = -1;
     cleanup_close int rootfd = -1;
+    cleanup_close int filter_fd = -1;
     int rc = -1;
     if (mgr->create(&cg, name, &s->limits, err) < 0) {
         ap_error_wrap(err, "setting up cgroup %s (%s)", name, mgr->name);
@@ -386,6 +396,8 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
         ap_error_make(err, errno, "opening the root filesystem %s", s->rootfs);
         goto out;
     }
+    if (s->seccomp != NULL && (filter_fd = filter_memfd(s->seccomp, err)) < 0)
+        goto out;
     if (pipe2(status_p, O_CLOEXEC) < 0 || pipe2(exec_p, O_CLOEXEC) < 0 ||
         socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, hold_p) < 0 ||
         (s->userns && pipe2(sync_p, O_CLOEXEC) < 0)) {
@@ -405,7 +417,9 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
     }
     struct ap_child_args a = {.spec = s,
                               .status_fd = status_p[1],
+                              .status_rd = status_p[0],
                               .exec_fd = exec_p[1],
+                              .filter_fd = filter_fd,
                               .sync_fd = sync_p[0],
                               .sync_wr = sync_p[1],
                               .join_fds = cg.join_fds,
@@ -482,6 +496,10 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
         ap_error_hint(err, "check the command exists in the image and is executable");
         goto out;
     }
+    if (t_exec == 0 && !rec->timed_out && !rec->interrupted && !rec->stopped) {
+        died_before_exec(s, &si, &cs, err);
+        goto out;
+    }
     if (have && r.kind == 'S') {
         rec->exited = WIFEXITED(r.status);
         rec->exit_code = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 0;
@@ -492,21 +510,20 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
     } else {
         /* pid 1 was killed (timeout, interrupt, or the OOM killer chose it). */
         rec->exited = 0;
-        rec->term_signal = si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status
-                                                                                 : SIGKILL;
+        rec->term_signal =
+            si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status : SIGKILL;
     }
     rc = 0;
-out:
-    {
-        ap_error *e = NULL;
-        if (cg.n_dirs > 0 && mgr->destroy(&cg, &e) < 0 && rc == 0) {
-            ap_log_warn("%s", e->msg);
-        }
-        ap_error_release(&e);
-        ap_cgroup_close_fds(&cg);
+out : {
+    ap_error *e = NULL;
+    if (cg.n_dirs > 0 && mgr->destroy(&cg, &e) < 0 && rc == 0) {
+        ap_log_warn("%s", e->msg);
     }
-    int fds[] = {status_p[0], status_p[1], exec_p[0], exec_p[1], sync_p[0], sync_p[1],
-                 hold_p[0],    hold_p[1],    netns_fd};
+    ap_error_release(&e);
+    ap_cgroup_close_fds(&cg);
+}
+    int fds[] = {status_p[0], status_p[1], exec_p[0], exec_p[1], sync_p[0],
+                 sync_p[1],   hold_p[0],   hold_p[1], netns_fd};
     for (size_t i = 0; i < AP_ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
             close(fds[i]);

@@ -36,6 +36,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -254,9 +255,8 @@ static int t_write_sys(void)
 
 static int t_write_proc_sys(void)
 {
-    static const char *const files[] = {"/proc/sys/kernel/hostname",
-                                        "/proc/sys/kernel/core_pattern",
-                                        "/proc/sys/vm/drop_caches"};
+    static const char *const files[] = {
+        "/proc/sys/kernel/hostname", "/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches"};
     char d[192] = "";
     size_t len = 0;
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -456,9 +456,8 @@ static int t_unshare_other(void)
     static const struct {
         int flag;
         const char *name;
-    } f[] = {{CLONE_NEWNET, "NEWNET"},       {CLONE_NEWUTS, "NEWUTS"},
-             {CLONE_NEWIPC, "NEWIPC"},       {CLONE_NEWPID, "NEWPID"},
-             {CLONE_NEWCGROUP, "NEWCGROUP"}, {CLONE_NEWTIME, "NEWTIME"}};
+    } f[] = {{CLONE_NEWNET, "NEWNET"}, {CLONE_NEWUTS, "NEWUTS"},       {CLONE_NEWIPC, "NEWIPC"},
+             {CLONE_NEWPID, "NEWPID"}, {CLONE_NEWCGROUP, "NEWCGROUP"}, {CLONE_NEWTIME, "NEWTIME"}};
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
         errno = 0;
         long r = unshare(f[i].flag);
@@ -546,7 +545,10 @@ static int t_clone3(void)
 static long int80_1(long nr, long a1)
 {
     long ret;
-    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a1) : "memory", "r8", "r9", "r10", "r11");
+    __asm__ volatile("int $0x80"
+                     : "=a"(ret)
+                     : "a"(nr), "b"(a1)
+                     : "memory", "r8", "r9", "r10", "r11");
     return ret;
 }
 
@@ -913,9 +915,9 @@ static int t_host_read(int argc, char **argv)
         return 1;
     }
     close(fd);
-    static const char *const prefixes[] = {"/proc/1/root/tmp/",     "/proc/self/root/../../tmp/",
-                                           "/tmp/",                 "/proc/1/cwd/../tmp/",
-                                           "/proc/self/cwd/../../../tmp/", "/../../../tmp/"};
+    static const char *const prefixes[] = {
+        "/proc/1/root/tmp/",   "/proc/self/root/../../tmp/",   "/tmp/",
+        "/proc/1/cwd/../tmp/", "/proc/self/cwd/../../../tmp/", "/../../../tmp/"};
     char d[256] = "";
     size_t len = 0;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -1060,7 +1062,8 @@ static int t_tiocsti(void)
         errno = 0;
         r = ioctl(fd, TIOCSTI, &c);
         if (r == 0)
-            return escaped("inject terminal input (TIOCSTI)", "took the terminal, pushed a character");
+            return escaped("inject terminal input (TIOCSTI)",
+                           "took the terminal, pushed a character");
         return escaped("take the terminal (TIOCSCTTY)", "became its controlling process");
     }
     char d[96];
@@ -1201,6 +1204,208 @@ static int t_doublefork(int argc, char **argv)
     return 0;
 }
 
+/* ---- mounts: read-only all the way down ---- */
+
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_mountinfo(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r;) {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
+            r[3] >= '0' && r[3] <= '7') {
+            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+            r += 4;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+}
+
+static int has_opt(const char *opts, const char *o)
+{
+    size_t n = strlen(o);
+    for (const char *p = opts; (p = strstr(p, o)) != NULL; p += n)
+        if ((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+static int path_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* mount-audit [--rw-ok DIR]...: every mount of the sandbox, from /proc/self/mountinfo's
+ * per-mount flags and statvfs where the mount point can be reached: each must be nosuid,
+ * each but /dev (device nodes) nodev, and read-only unless at or below a --rw-ok DIR.
+ * Reads flags only; writes nothing. */
+static int t_mount_audit(int argc, char **argv)
+{
+    const char *ok[16];
+    int n_ok = 0;
+    for (int i = 2; i + 1 < argc && n_ok < 16; i += 2)
+        if (strcmp(argv[i], "--rw-ok") == 0)
+            ok[n_ok++] = argv[i + 1];
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL) {
+        printf("BROKEN mount audit (mountinfo: %s)\n", errname(errno));
+        return 1;
+    }
+    char line[8192], bad[4096] = "";
+    size_t used = 0;
+    int mounts = 0, problems = 0, by_statvfs = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        /* id parent major:minor root mountpoint options ... */
+        char *field[6];
+        char *save = NULL, *tok = strtok_r(line, " ", &save);
+        int k = 0;
+        for (; tok != NULL && k < 6; tok = strtok_r(NULL, " ", &save))
+            field[k++] = tok;
+        if (k < 6)
+            continue;
+        char *mp = field[4], *opts = field[5];
+        unescape_mountinfo(mp);
+        mounts++;
+        int ro = has_opt(opts, "ro"), nosuid = has_opt(opts, "nosuid"),
+            nodev = has_opt(opts, "nodev");
+        struct statvfs sv;
+        if (statvfs(mp, &sv) == 0) {
+            /* statvfs shows the flags of whatever is mounted on top at that path. */
+            by_statvfs++;
+        }
+        int dev_ok = path_under(mp, "/dev") && !path_under(mp, "/dev/shm");
+        int rw_ok = 0;
+        for (int i = 0; i < n_ok; i++)
+            rw_ok |= path_under(mp, ok[i]);
+        const char *why = NULL;
+        if (!ro && !rw_ok)
+            why = "writable";
+        else if (!nosuid)
+            why = "suid";
+        else if (!nodev && !dev_ok)
+            why = "dev";
+        if (why != NULL) {
+            problems++;
+            int w = snprintf(bad + used, sizeof(bad) - used, "%s%s:%s", used ? " " : "", mp, why);
+            if (w > 0 && (size_t)w < sizeof(bad) - used)
+                used += (size_t)w;
+        }
+    }
+    fclose(f);
+    char d[4200];
+    if (problems > 0) {
+        snprintf(d, sizeof(d), "%d of %d mounts: %s", problems, mounts, bad);
+        return escaped("mounts beyond the allowed writable ones", d);
+    }
+    snprintf(d, sizeof(d),
+             "%d mounts, %d reached by statvfs: all nosuid, nodev but /dev, "
+             "read-only but the allowed",
+             mounts, by_statvfs);
+    return denied("mounts beyond the allowed writable ones", d);
+}
+
+/* statvfs-ro PATH...: each path must sit on a read-only, nosuid, nodev mount (statvfs). */
+static int t_statvfs_ro(int argc, char **argv)
+{
+    char d[2048] = "";
+    size_t used = 0;
+    int bad = 0;
+    for (int i = 2; i < argc; i++) {
+        struct statvfs sv;
+        const char *state;
+        if (statvfs(argv[i], &sv) < 0)
+            state = errname(errno);
+        else if ((sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV)) ==
+                 (ST_RDONLY | ST_NOSUID | ST_NODEV))
+            state = "ro,nosuid,nodev";
+        else {
+            state = (sv.f_flag & ST_RDONLY) ? "ro but suid or dev" : "rw";
+            bad++;
+        }
+        int w = snprintf(d + used, sizeof(d) - used, "%s%s %s", used ? ", " : "", argv[i], state);
+        if (w > 0 && (size_t)w < sizeof(d) - used)
+            used += (size_t)w;
+    }
+    return bad ? escaped("statvfs of host mounts under a bind", d)
+               : denied("statvfs of host mounts under a bind", d);
+}
+
+/* dev-audit SHM_BYTES: /dev is read-only once populated (nothing can be created in it),
+ * its nodes still work, and /dev/shm is a tmpfs of its own of SHM_BYTES that fills up. */
+static int t_dev_audit(int argc, char **argv)
+{
+    if (argc < 3) {
+        printf("BROKEN dev audit (usage: dev-audit SHM_BYTES)\n");
+        return 1;
+    }
+    unsigned long long want = strtoull(argv[2], NULL, 10);
+    char d[512];
+    int fd = open("/dev/escape-file", O_WRONLY | O_CREAT | O_EXCL, 0644);
+    int e = errno;
+    if (fd >= 0) {
+        close(fd);
+        return escaped("/dev", "a file was created in /dev");
+    }
+    if (mkdir("/dev/escape-dir", 0755) == 0)
+        return escaped("/dev", "a directory was created in /dev");
+    int e2 = errno;
+    if (e != EROFS || e2 != EROFS) {
+        snprintf(d, sizeof(d), "create %s, mkdir %s: expected EROFS", errname(e), errname(e2));
+        return escaped("/dev", d);
+    }
+    fd = open("/dev/null", O_WRONLY);
+    if (fd < 0 || write(fd, "x", 1) != 1) {
+        printf("BROKEN /dev/null unusable (%s)\n", errname(errno));
+        return 1;
+    }
+    close(fd);
+    struct statvfs sv;
+    if (statvfs("/dev/shm", &sv) < 0) {
+        printf("BROKEN statvfs /dev/shm (%s)\n", errname(errno));
+        return 1;
+    }
+    unsigned long long size = (unsigned long long)sv.f_blocks * sv.f_frsize;
+    struct stat shm, dev;
+    if (stat("/dev/shm", &shm) < 0 || stat("/dev", &dev) < 0 || shm.st_dev == dev.st_dev)
+        return escaped("/dev/shm", "not a file system of its own");
+    if (size != want) {
+        snprintf(d, sizeof(d), "size %llu, expected %llu", size, want);
+        return escaped("/dev/shm", d);
+    }
+    /* Fill it: one more byte than its size must fail with ENOSPC. */
+    fd = open("/dev/shm/fill", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        printf("BROKEN /dev/shm not writable (%s)\n", errname(errno));
+        return 1;
+    }
+    static char buf[1 << 16];
+    memset(buf, 'x', sizeof(buf));
+    unsigned long long written = 0;
+    int fill_err = 0;
+    while (written <= want) {
+        ssize_t n = write(fd, buf, sizeof(buf));
+        if (n <= 0) {
+            fill_err = n < 0 ? errno : 0;
+            break;
+        }
+        written += (unsigned long long)n;
+    }
+    close(fd);
+    unlink("/dev/shm/fill");
+    if (written > want || fill_err != ENOSPC) {
+        snprintf(d, sizeof(d), "wrote %llu of %llu bytes (%s)", written, want,
+                 fill_err ? errname(fill_err) : "no error");
+        return escaped("/dev/shm", d);
+    }
+    snprintf(d, sizeof(d),
+             "/dev EROFS for create and mkdir, /dev/null works; /dev/shm %llu "
+             "bytes, full (ENOSPC) after %llu",
+             size, written);
+    return denied("/dev and /dev/shm", d);
+}
+
 static int t_true(void)
 {
     return 0;
@@ -1273,6 +1478,9 @@ static const struct attempt attempts[] = {
     {"ignore-term", t_ignore_term, NULL},
     {"sleep", NULL, t_sleep},
     {"doublefork", NULL, t_doublefork},
+    {"mount-audit", NULL, t_mount_audit},
+    {"statvfs-ro", NULL, t_statvfs_ro},
+    {"dev-audit", NULL, t_dev_audit},
     {"true", t_true, NULL},
 };
 
