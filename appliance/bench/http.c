@@ -18,8 +18,8 @@ enum {
     S_ERROR,
 };
 
-/* Largest Content-Length or chunk size parsed, far above any max_body. */
-#define SIZE_DIGITS_MAX 15
+_Static_assert(AP_HTTP_CHUNK_LINE_MAX >= AP_HTTP_LINE_MAX, "line[] holds either kind of line");
+_Static_assert(AP_HTTP_CHUNK_END_MAX <= AP_HTTP_LINE_MAX, "line[] holds the line after chunk data");
 
 static void reset_message(struct ap_http_parser *p)
 {
@@ -148,7 +148,7 @@ static int parse_status_line(struct ap_http_parser *p, const char *s, size_t n)
 
 static int parse_content_length(struct ap_http_parser *p, const char *v, size_t n)
 {
-    if (n == 0 || n > SIZE_DIGITS_MAX)
+    if (n == 0 || n > AP_HTTP_SIZE_DIGITS_MAX)
         return fail(p, AP_HTTP_BAD_HEAD, "bad Content-Length");
     int64_t cl = 0;
     for (size_t i = 0; i < n; i++) {
@@ -281,13 +281,12 @@ static int end_of_head(struct ap_http_parser *p, struct ap_http_response *out)
     return 0;
 }
 
+/* The whole line is in s: a chunk-size line is never longer than line[] (see line_cap). */
 static int parse_chunk_size(struct ap_http_parser *p, const char *s, size_t n)
 {
-    if (p->overflow)
-        return fail(p, AP_HTTP_BAD_BODY, "chunk-size line too long");
     size_t i = 0;
     uint64_t size = 0;
-    for (; i < n && i <= SIZE_DIGITS_MAX; i++) {
+    for (; i < n && i <= AP_HTTP_SIZE_DIGITS_MAX; i++) {
         int c = lower((unsigned char)s[i]), d;
         if (c >= '0' && c <= '9')
             d = c - '0';
@@ -297,7 +296,7 @@ static int parse_chunk_size(struct ap_http_parser *p, const char *s, size_t n)
             break;
         size = size * 16 + (uint64_t)d;
     }
-    if (i == 0 || i > SIZE_DIGITS_MAX)
+    if (i == 0 || i > AP_HTTP_SIZE_DIGITS_MAX)
         return fail(p, AP_HTTP_BAD_BODY, "bad chunk size");
     while (i < n && is_ows(s[i]))
         i++;
@@ -353,6 +352,17 @@ static int is_head_state(int state)
     return state == S_STATUS || state == S_HEADER || state == S_TRAILER;
 }
 
+/* Longest line of a state of the chunked framing, its line end included; 0 for the lines the
+ * head limit bounds instead (status, headers, trailers). Such a line is kept whole in line[]. */
+static size_t line_cap(int state)
+{
+    if (state == S_CHUNK_SIZE)
+        return AP_HTTP_CHUNK_LINE_MAX;
+    if (state == S_CHUNK_END)
+        return AP_HTTP_CHUNK_END_MAX;
+    return 0;
+}
+
 int ap_http_parse(struct ap_http_parser *p, const char *buf, size_t len, size_t *used,
                   struct ap_http_response *out)
 {
@@ -367,19 +377,33 @@ int ap_http_parse(struct ap_http_parser *p, const char *buf, size_t len, size_t 
         case S_CHUNK_SIZE:
         case S_CHUNK_END:
         case S_TRAILER: {
-            const char *nl = memchr(buf + i, '\n', len - i);
-            size_t take = nl != NULL ? (size_t)(nl - (buf + i)) + 1 : len - i;
-            int head = is_head_state(p->state);
-            if (head) {
-                if (take > p->max_head - p->head_bytes || p->head_bytes > p->max_head) {
-                    *used = i;
+            /* A capped line is kept whole, so line_len is what it has consumed so far: look
+             * for its end only where it may be, and fail on the first byte past the cap. */
+            size_t cap = line_cap(p->state);
+            size_t scan = len - i;
+            if (cap > 0 && scan > cap - p->line_len)
+                scan = cap - p->line_len;
+            const char *nl = memchr(buf + i, '\n', scan);
+            if (nl == NULL && scan < len - i) {
+                *used = i + scan + 1;
+                return fail(p, AP_HTTP_BAD_BODY,
+                            p->state == S_CHUNK_SIZE ? "chunk-size line too long"
+                                                     : "no CRLF after chunk data");
+            }
+            size_t take = nl != NULL ? (size_t)(nl - (buf + i)) + 1 : scan;
+            if (is_head_state(p->state)) {
+                size_t left = p->max_head - p->head_bytes;
+                if (take > left) {
+                    *used = i + left + 1;
+                    if (p->state == S_TRAILER)
+                        return fail(p, AP_HTTP_BAD_BODY, "trailers over the head limit");
                     return fail(p, AP_HTTP_BAD_HEAD, "response head over the limit");
                 }
                 p->head_bytes += take;
             }
             p->started = 1;
             size_t keep = nl != NULL ? take - 1 : take;
-            size_t room = AP_HTTP_LINE_MAX - p->line_len;
+            size_t room = (cap > 0 ? cap : AP_HTTP_LINE_MAX) - p->line_len;
             if (keep > room) {
                 p->overflow = 1;
                 keep = room;
@@ -425,7 +449,7 @@ int ap_http_parse(struct ap_http_parser *p, const char *buf, size_t len, size_t 
         case S_BODY_CLOSE: {
             size_t n = len - i;
             if (n > p->max_body - p->body_len) {
-                *used = i;
+                *used = i + (p->max_body - p->body_len) + 1;
                 return fail(p, AP_HTTP_BAD_BODY, "body over the body limit");
             }
             memcpy(p->body_buf + p->body_len, buf + i, n);

@@ -3,25 +3,47 @@
  *
  * The parser is fed bytes as they arrive, split anywhere, several responses in one buffer.
  * It frames bodies by Content-Length, chunked transfer coding or the connection's close, skips
- * interim 1xx responses, and holds fixed limits: the status line, headers and trailers of one
- * response together (max_head), the decoded body (max_body), each line it keeps
- * (AP_HTTP_LINE_MAX; longer lines are allowed only for headers it does not interpret). It never
- * allocates and never reads outside the bytes it is given. Responses to HEAD requests are not
- * supported (the load generator only sends GET). */
+ * interim 1xx responses, and bounds every part of a response, so that a hostile server can
+ * make it consume only a bounded number of bytes before it answers AP_HTTP_DONE or fails:
+ * - the status line, the headers and the chunked trailers of one response (interim responses
+ *   included) together: max_head bytes, given at init; over it, AP_HTTP_BAD_HEAD (in the
+ *   trailers: AP_HTTP_BAD_BODY);
+ * - each status, header or trailer line it keeps: AP_HTTP_LINE_MAX (the rest of a longer line
+ *   is ignored, except that a header the parser interprets, or a header line without ':' in
+ *   what was kept, is refused);
+ * - each chunk-size line: AP_HTTP_CHUNK_LINE_MAX; the line end after chunk data:
+ *   AP_HTTP_CHUNK_END_MAX; the digits of a size: AP_HTTP_SIZE_DIGITS_MAX; over them,
+ *   AP_HTTP_BAD_BODY;
+ * - the decoded body: max_body bytes, given at init; over it, AP_HTTP_BAD_BODY.
+ * It never allocates and never reads outside the bytes it is given. Responses to HEAD requests
+ * are not supported (the load generator only sends GET). */
 #ifndef AP_BENCH_HTTP_H
 #define AP_BENCH_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* Longest status, header or trailer line kept, its line end excluded. */
 #define AP_HTTP_LINE_MAX 512
+/* Longest chunk-size line: the size, any chunk extensions and the line end (CRLF or a bare LF)
+ * together. A line of up to AP_HTTP_CHUNK_LINE_MAX bytes is accepted; byte
+ * AP_HTTP_CHUNK_LINE_MAX + 1 of a line fails the response as an invalid body as soon as it
+ * arrives, whatever it is, so a server cannot make the parser consume more of such a line.
+ * Extensions are skipped, not interpreted. */
+#define AP_HTTP_CHUNK_LINE_MAX 1024
+/* Longest line end after chunk data: CRLF (or a bare LF), nothing before it. */
+#define AP_HTTP_CHUNK_END_MAX 2
+/* Most digits of a Content-Length (decimal) or of a chunk size (hexadecimal, leading zeros
+ * included): far above any max_body, far below an overflow of 64 bits. */
+#define AP_HTTP_SIZE_DIGITS_MAX 15
 
 /* Return values of ap_http_parse and ap_http_parse_eof. */
 enum {
     AP_HTTP_MORE = 0,      /* every byte consumed; no response complete yet */
     AP_HTTP_DONE = 1,      /* one response complete: *out filled, *used bytes consumed */
     AP_HTTP_BAD_HEAD = -1, /* malformed or over-limit status line or headers */
-    AP_HTTP_BAD_BODY = -2, /* malformed chunked framing, body over max_body, or cut short */
+    AP_HTTP_BAD_BODY = -2, /* malformed or over-limit chunked framing or trailers, body over
+                              max_body, or cut short */
 };
 
 /* One complete response. body points either into the caller's buffer or into the parser's
@@ -52,7 +74,7 @@ struct ap_http_parser {
     uint64_t remaining; /* bytes left of the Content-Length body or of the current chunk */
     int64_t content_length;
     int status, minor, json, has_server, has_date, conn_close, conn_keep_alive, te, te_chunked;
-    char line[AP_HTTP_LINE_MAX + 1];
+    char line[AP_HTTP_CHUNK_LINE_MAX + 1]; /* a chunk-size line is kept whole */
 };
 
 /* Prepares p. body_buf (max_body bytes, owned by the caller, outliving p) receives bodies that
@@ -66,7 +88,9 @@ void ap_http_parser_reset(struct ap_http_parser *p);
 /* Feeds len bytes. Returns AP_HTTP_DONE with *out filled and *used the bytes consumed (call
  * again with the rest for the next response), AP_HTTP_MORE with *used == len, or a negative
  * AP_HTTP_BAD_* after which the parser keeps failing until reset (ap_http_parser_error says
- * why; the connection's framing is lost: close it). */
+ * why; the connection's framing is lost: close it). On the first failure *used counts the
+ * bytes up to the one found wrong: the end of a bad line, or the first byte over a limit;
+ * wherever the input was split, a failure comes at the same byte of the stream. */
 int ap_http_parse(struct ap_http_parser *p, const char *buf, size_t len, size_t *used,
                   struct ap_http_response *out);
 

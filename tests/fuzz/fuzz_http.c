@@ -2,8 +2,10 @@
  *
  * The input is parsed three ways: whole, one byte at a time, and in two pieces split where its
  * first byte says, each piece in a buffer of its own size (so ASan sees any read past it); the
- * three must give the same responses. Any body the hand-written check accepts must also parse
- * with cJSON to exactly {"message": "Hello, World!"}. */
+ * three must give the same responses, and fail (if they do) at the same byte of the input: every
+ * limit, such as a chunk-size line's AP_HTTP_CHUNK_LINE_MAX, holds wherever the input is split.
+ * Any body the hand-written check accepts must also parse with cJSON to exactly
+ * {"message": "Hello, World!"}. */
 #include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct result {
     int rc, status, json, server, date, close;
+    size_t at; /* offset in the input after the bytes consumed (for a failure, the bad byte) */
     size_t body_len;
     uint64_t body_hash;
 };
@@ -85,6 +88,7 @@ static void parse(const uint8_t *data, size_t size, size_t first, size_t step, s
             struct result *x = &out->r[out->n++];
             memset(x, 0, sizeof(*x));
             x->rc = rc;
+            x->at = off + pos;
             if (rc < 0) {
                 if (ap_http_parser_error(&p) == NULL)
                     abort();
@@ -115,6 +119,7 @@ static void parse(const uint8_t *data, size_t size, size_t first, size_t step, s
             struct result *x = &out->r[out->n++];
             memset(x, 0, sizeof(*x));
             x->rc = rc;
+            x->at = size;
             if (rc == AP_HTTP_DONE) {
                 x->status = r.status;
                 x->close = r.must_close;

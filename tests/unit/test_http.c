@@ -9,10 +9,12 @@
 #define BODY_MAX 4096
 #define HEAD_MAX 8192
 
-/* What one parse produced, copied out of the parser. */
+/* What one parse produced, copied out of the parser; at is the offset in the stream after the
+ * bytes it consumed (for a failure, the byte found wrong). */
 struct result {
     int rc;
     int status, json, server, date, close;
+    size_t at;
     size_t body_len;
     char body[BODY_MAX + 1];
 };
@@ -24,13 +26,14 @@ struct run {
 
 static char body_buf[BODY_MAX];
 
-static void record(struct run *out, int rc, const struct ap_http_response *resp)
+static void record(struct run *out, int rc, const struct ap_http_response *resp, size_t at)
 {
     if (out->n == 16)
         return;
     struct result *r = &out->r[out->n++];
     memset(r, 0, sizeof(*r));
     r->rc = rc;
+    r->at = at;
     if (rc == AP_HTTP_DONE) {
         r->status = resp->status;
         r->json = resp->json;
@@ -65,7 +68,7 @@ static void feed(const char *data, size_t len, size_t step, int eof, size_t max_
             pos += used;
             if (rc == AP_HTTP_MORE)
                 break;
-            record(out, rc, &resp);
+            record(out, rc, &resp, off + pos);
             if (rc < 0) {
                 failed = 1;
                 break;
@@ -78,7 +81,7 @@ static void feed(const char *data, size_t len, size_t step, int eof, size_t max_
         struct ap_http_response resp;
         int rc = ap_http_parse_eof(&p, &resp);
         if (rc != AP_HTTP_MORE)
-            record(out, rc, &resp);
+            record(out, rc, &resp, len);
     }
 }
 
@@ -88,7 +91,7 @@ static int same_run(const struct run *a, const struct run *b)
         return 0;
     for (size_t i = 0; i < a->n; i++) {
         const struct result *x = &a->r[i], *y = &b->r[i];
-        if (x->rc != y->rc || x->status != y->status || x->json != y->json ||
+        if (x->rc != y->rc || x->at != y->at || x->status != y->status || x->json != y->json ||
             x->server != y->server || x->date != y->date || x->close != y->close ||
             x->body_len != y->body_len || memcmp(x->body, y->body, x->body_len) != 0)
             return 0;
@@ -123,7 +126,7 @@ static int split_everywhere(const char *text, int eof, struct run *whole)
                 pos += used;
                 if (rc == AP_HTTP_MORE)
                     break;
-                record(&other, rc, &resp);
+                record(&other, rc, &resp, (size_t)(parts[k] - text) + pos);
                 if (rc < 0) {
                     failed = 1;
                     break;
@@ -135,7 +138,7 @@ static int split_everywhere(const char *text, int eof, struct run *whole)
             struct ap_http_response resp;
             int rc = ap_http_parse_eof(&p, &resp);
             if (rc != AP_HTTP_MORE)
-                record(&other, rc, &resp);
+                record(&other, rc, &resp, len);
         }
         if (!same_run(whole, &other)) {
             test_note("differs when split at %zu", cut);
@@ -404,6 +407,127 @@ TEST(limits_on_head_and_body)
     n += 2000;
     snprintf(text + n, sizeof(text) - n, "\r\n\r\n");
     CHECK(fails_with(text, 0, AP_HTTP_BAD_HEAD, BODY_MAX));
+}
+
+static const char CHUNKED_HEAD[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+/* Writes a chunked response whose first chunk-size line, "1;" and an extension of 'a', is
+ * line_len bytes long with its line end (CRLF, or a bare LF when bare_lf), then the chunk data
+ * "x" and the last chunk. */
+static void chunk_line_response(char *text, size_t size, size_t line_len, int bare_lf)
+{
+    const char *end = bare_lf ? "\n" : "\r\n";
+    size_t ext = line_len - 2 - strlen(end);
+    size_t n = (size_t)snprintf(text, size, "%s1;", CHUNKED_HEAD);
+    memset(text + n, 'a', ext);
+    n += ext;
+    snprintf(text + n, size - n, "%sx\r\n0\r\n\r\n", end);
+}
+
+TEST(chunk_size_line_capped)
+{
+    static char text[AP_HTTP_CHUNK_LINE_MAX + 256];
+    size_t head = strlen(CHUNKED_HEAD);
+    for (int lf = 0; lf <= 1; lf++) {
+        /* The cap counts the size, the extensions and the line end: a line of exactly
+         * AP_HTTP_CHUNK_LINE_MAX bytes is accepted, split anywhere. */
+        chunk_line_response(text, sizeof(text), AP_HTTP_CHUNK_LINE_MAX, lf);
+        CHECK_MSG(split_everywhere(text, 0, &res), "%s line of the cap", lf ? "LF" : "CRLF");
+        CHECK_MSG(res.n == 1 && res.r[0].rc == AP_HTTP_DONE && res.r[0].body_len == 1 &&
+                      res.r[0].body[0] == 'x',
+                  "%s line of %d bytes: %zu results, rc %d", lf ? "LF" : "CRLF",
+                  AP_HTTP_CHUNK_LINE_MAX, res.n, res.n > 0 ? res.r[0].rc : 0);
+        /* One byte more is an invalid body, found at that byte (the LF ending the line). */
+        chunk_line_response(text, sizeof(text), AP_HTTP_CHUNK_LINE_MAX + 1, lf);
+        CHECK_MSG(split_everywhere(text, 0, &res), "%s line over the cap", lf ? "LF" : "CRLF");
+        CHECK_MSG(res.n == 1 && res.r[0].rc == AP_HTTP_BAD_BODY &&
+                      res.r[0].at == head + AP_HTTP_CHUNK_LINE_MAX + 1,
+                  "%s line of %d bytes: %zu results, rc %d at %zu", lf ? "LF" : "CRLF",
+                  AP_HTTP_CHUNK_LINE_MAX + 1, res.n, res.n > 0 ? res.r[0].rc : 0,
+                  res.n > 0 ? res.r[0].at : 0);
+    }
+    /* Far over the cap, line end included: refused at the same byte. */
+    chunk_line_response(text, sizeof(text), AP_HTTP_CHUNK_LINE_MAX + 200, 0);
+    CHECK(split_everywhere(text, 0, &res));
+    CHECK(res.n == 1 && res.r[0].rc == AP_HTTP_BAD_BODY &&
+          res.r[0].at == head + AP_HTTP_CHUNK_LINE_MAX + 1);
+}
+
+TEST(line_end_after_chunk_data)
+{
+    /* A bare LF is fine; anything else fails at the byte past AP_HTTP_CHUNK_END_MAX. */
+    CHECK(split_everywhere("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\n0\r\n\r\n",
+                           0, &res));
+    CHECK(res.n == 1 && res.r[0].rc == AP_HTTP_DONE && res.r[0].body_len == 1);
+    const char *text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\r\n0\r\n\r\n";
+    CHECK(split_everywhere(text, 0, &res));
+    CHECK(res.n == 1 && res.r[0].rc == AP_HTTP_BAD_BODY &&
+          res.r[0].at == strlen(CHUNKED_HEAD) + strlen("1\r\nx\r\r\n"));
+}
+
+TEST(trailers_over_the_head_limit)
+{
+    static char text[HEAD_MAX * 2];
+    size_t n = (size_t)snprintf(text, sizeof(text), "%s0\r\n", CHUNKED_HEAD);
+    while (n < HEAD_MAX + 100)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "X-Trailer: 0123456789abcdef\r\n");
+    snprintf(text + n, sizeof(text) - n, "\r\n");
+    CHECK(fails_with(text, 0, AP_HTTP_BAD_BODY, BODY_MAX));
+    /* Found at the first byte over the limit; the chunk-size line "0" is not part of it. */
+    CHECK(res.r[res.n - 1].at == HEAD_MAX + 1 + strlen("0\r\n"));
+}
+
+/* Feeds prefix, then the byte c again and again in pieces of step bytes, until the parser
+ * answers something else than AP_HTTP_MORE or limit bytes were fed. Returns that answer, with
+ * *consumed the bytes the parser consumed in all. */
+static int endless(const char *prefix, char c, size_t step, size_t limit, size_t *consumed)
+{
+    struct ap_http_parser p;
+    ap_http_parser_init(&p, body_buf, BODY_MAX, HEAD_MAX);
+    struct ap_http_response r;
+    size_t used = 0;
+    int rc = ap_http_parse(&p, prefix, strlen(prefix), &used, &r);
+    *consumed = used;
+    char *piece = malloc(step);
+    memset(piece, c, step);
+    while (rc == AP_HTTP_MORE && *consumed < limit) {
+        rc = ap_http_parse(&p, piece, step, &used, &r);
+        *consumed += used;
+    }
+    free(piece);
+    return rc;
+}
+
+TEST(endless_streams_stop_at_a_limit)
+{
+    struct {
+        const char *prefix;
+        int rc;
+        size_t at; /* where the parser must fail */
+    } cases[] = {
+        /* A chunk extension that never ends: the chunk-size line's cap. */
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;", AP_HTTP_BAD_BODY,
+         sizeof(CHUNKED_HEAD) - 1 + AP_HTTP_CHUNK_LINE_MAX + 1},
+        /* Chunk data followed by anything but its line end. */
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx", AP_HTTP_BAD_BODY,
+         sizeof(CHUNKED_HEAD) - 1 + 4 + AP_HTTP_CHUNK_END_MAX + 1},
+        /* A trailer line that never ends: the head limit, the chunk-size line not counted. */
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: ", AP_HTTP_BAD_BODY,
+         HEAD_MAX + 1 + 3},
+        /* A header line that never ends. */
+        {"HTTP/1.1 200 OK\r\nX: ", AP_HTTP_BAD_HEAD, HEAD_MAX + 1},
+        /* A body until the close that never closes. */
+        {"HTTP/1.1 200 OK\r\n\r\n", AP_HTTP_BAD_BODY, 19 + BODY_MAX + 1},
+    };
+    size_t steps[] = {1, 3, 511, 1024, 1025, 4096, 16384};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+            size_t consumed = 0;
+            int rc = endless(cases[i].prefix, 'a', steps[k], 1 << 20, &consumed);
+            CHECK_MSG(rc == cases[i].rc && consumed == cases[i].at,
+                      "case %zu in pieces of %zu: rc %d after %zu bytes, expected %d after %zu", i,
+                      steps[k], rc, consumed, cases[i].rc, cases[i].at);
+        }
 }
 
 TEST(json_answer_check)
