@@ -1,4 +1,5 @@
 /* appliance run [options] IMAGE -- CMD [ARG...] */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -216,8 +217,11 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
         case O_CPUS: {
             char *end = NULL;
             double v = strtod(optarg, &end);
-            /* Written to hold for NaN too. */
-            if (end == optarg || *end || !(v >= AP_SANDBOX_MIN_CPUS && v <= AP_SANDBOX_MAX_CPUS))
+            /* A plain decimal: strtod also reads "nan", "inf" and hex. The bounds are
+             * written to hold for NaN too. */
+            if (end == optarg || *end || !(isdigit((unsigned char)optarg[0]) || optarg[0] == '.') ||
+                strpbrk(optarg, "xX") != NULL ||
+                !(v >= AP_SANDBOX_MIN_CPUS && v <= AP_SANDBOX_MAX_CPUS))
                 return ap_cmd_usage("run", "--cpus takes a number from %.2f to %d, not '%s'",
                                     AP_SANDBOX_MIN_CPUS, AP_SANDBOX_MAX_CPUS, optarg);
             spec.limits.cpu_period_us = 100000;

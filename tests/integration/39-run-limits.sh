@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# appliance run checks every limit before it creates anything: what does not fit the kernel
+# or the sandbox is a usage error (exit 2) naming the smallest or largest accepted value, and
+# a failure before the command's exec is the sandbox's (exit 125 with the reason), never a
+# signal of the command's. Each case sits beside a control that runs.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+
+ESCAPE=$ROOT/build/static/security/escape
+require_root_and "$APPLIANCE" "$ESCAPE"
+RFS=$TMP/root
+mkdir -p "$RFS"/{proc,dev,tmp,etc,usr/bin}
+chmod 755 "$TMP" "$RFS"
+install -m 0755 "$ESCAPE" "$RFS/usr/bin/escape"
+printf 'not a program\n' >"$RFS/usr/bin/data"
+chmod 0644 "$RFS/usr/bin/data"
+
+# usage DESCRIPTION WANTED-TEXT OPTIONS...: exit 2, a message holding WANTED-TEXT, and no
+# cgroup or run created (the run would print its record).
+usage() {
+    local desc=$1 want=$2
+    shift 2
+    run timeout 20 "$APPLIANCE" run "$@" "$RFS/" -- /usr/bin/escape true
+    if [ "$RC" -eq 2 ] && err_has "$want" && ! err_has "run: exit"; then
+        pass "$desc: exit 2 ($(head -n 1 "$TMP/stderr" | cut -c1-110))"
+    else
+        fail "$desc: exit $RC: $(head -n 3 "$TMP/stderr" | tr '\n' ' ')"
+    fi
+}
+# works DESCRIPTION OPTIONS...: the same command runs (exit 0).
+works() {
+    local desc=$1
+    shift
+    run timeout 20 "$APPLIANCE" run "$@" "$RFS/" -- /usr/bin/escape true
+    if [ "$RC" -eq 0 ]; then pass "control: $desc"; else
+        fail "control: $desc: exit $RC: $(head -n 3 "$TMP/stderr" | tr '\n' ' ')"; fi
+}
+
+# ---- time -----------------------------------------------------------------------------------
+usage "--timeout 1e10 (beyond what fits)" "from 0 to 100000000" --timeout 1e10
+usage "--timeout 9.3e9" "from 0 to" --timeout 9.3e9
+usage "--timeout nan" "--timeout" --timeout nan
+usage "--timeout -1" "--timeout" --timeout -1
+works "--timeout 1e8 (the largest) runs" --timeout 1e8
+works "--timeout 30s runs" --timeout 30s
+
+# ---- CPU ------------------------------------------------------------------------------------
+for v in nan inf 1e-300 0.0000001 0.001 0 -1 5000 0x10; do
+    usage "--cpus $v" "from 0.01 to 4096" --cpus "$v"
+done
+works "--cpus 0.01 (the smallest) runs" --cpus 0.01
+works "--cpus 1.5 runs" --cpus 1.5
+usage "--cpuset ''" "the CPU list is empty" --cpuset ''
+usage "--cpuset ," "expected a CPU number" --cpuset ,
+usage "--cpuset 0,,1" "expected a CPU number" --cpuset 0,,1
+usage "--cpuset 0-" "has no end" --cpuset 0-
+usage "--cpuset 1-0" "runs backwards" --cpuset 1-0
+usage "--cpuset 1000 (not online)" "is not online here" --cpuset 1000
+usage "--cpuset 99999 (beyond any machine)" "beyond the" --cpuset 99999
+works "--cpuset 0 runs" --cpuset 0
+
+# ---- memory and processes -----------------------------------------------------------------------
+for v in 0 1K 1 3M 3.9M nan -5M 1e30G 12Q ""; do
+    usage "--memory '$v'" "at least 4M" --memory "$v"
+done
+works "--memory 4M (the smallest) runs" --memory 4M
+works "--memory 1.5G runs" --memory 1.5G
+usage "--pids 1" "at least 2" --pids 1
+usage "--pids 0" "at least 2" --pids 0
+usage "--pids 99999999999999999999" "at least 2" --pids 99999999999999999999
+works "--pids 2 (the smallest: init and the command) runs" --pids 2
+
+# ---- names ----------------------------------------------------------------------------------
+usage "--hostname ''" "hostname must be 1 to 64" --hostname ''
+usage "--hostname of 65 characters" "hostname must be 1 to 64" --hostname "$(printf 'h%.0s' $(seq 65))"
+usage "--hostname with a space" "is not a letter" --hostname 'a b'
+usage "--hostname starting with -" "is not a letter" --hostname -x
+works "--hostname box-1.example runs" --hostname box-1.example
+run timeout 20 "$APPLIANCE" run ''
+if [ "$RC" -eq 2 ] && err_has "IMAGE is empty" && ! err_has "index.json"; then
+    pass "appliance run '': exit 2, IMAGE is empty"
+else
+    fail "appliance run '': exit $RC: $(head -n 2 "$TMP/stderr" | tr '\n' ' ')"
+fi
+
+# ---- failures before the command's exec are the sandbox's -------------------------------------------
+run timeout 20 "$APPLIANCE" run "$RFS/" -- /usr/bin/data
+check "a file that is not executable: exit 125 naming it ($(tail -n 2 "$TMP/stderr" | head -n 1 | cut -c1-80))" \
+    sh -c "[ $RC -eq 125 ] && grep -q '/usr/bin/data' '$TMP/stderr'"
+run timeout 20 "$APPLIANCE" run "$RFS/" -- /dev/shm/nothing
+check "a command on a noexec or missing path: exit 125" [ "$RC" -eq 125 ]
+# --pids 2 leaves the command no room to fork: its own failure, after its exec (exit 0 with
+# the fork bomb's verdict), not the sandbox's.
+run timeout 20 "$APPLIANCE" run --pids 2 --json "$RFS/" -- /usr/bin/escape forkbomb
+check "--pids 2: the command runs and its forks fail (exit $RC)" \
+    sh -c "[ $RC -eq 0 ] && grep -q 'EAGAIN' '$TMP/stdout'"
+finish
