@@ -155,8 +155,8 @@ expect "--userns --memory 32M, allocating 128 MiB: oom_killed is true (joined th
 
 # Set-up failures leave nothing behind and say why.
 sbx badcpuset --cpuset 7 $R -- /probe cpus
-expect "--cpuset 7 on a 2-CPU machine: exit 125 naming cpuset.cpus" \
-    '[ "$RC" -eq 125 ] && grep -q cpuset.cpus /tmp/badcpuset.log'
+expect "--cpuset 7 on a 2-CPU machine: refused before any cgroup is made (exit 2, not online)" \
+    '[ "$RC" -eq 2 ] && grep -q "CPU 7 is not online" /tmp/badcpuset.log'
 expect "--cpuset 7: its group is removed" '[ -z "$(ls -d $CG/appliance/appliance-* 2>/dev/null)" ]'
 APPLIANCE_CGROUP=v1 sbx forcev1 $R -- /probe hello
 expect "APPLIANCE_CGROUP=v1 on a pure v2 machine: exit 125 naming the missing v1 controller" \
