@@ -64,7 +64,7 @@ killed() {
 # ---- appliance run -------------------------------------------------------------------------
 "$APPLIANCE" run "$RFS/" -- /usr/bin/escape sleep "$RUN_ID-run" 60 >/dev/null 2>&1 &
 APID=$!
-check "run: control: the command runs in the sandbox" wait_for 5 pgrep -f "^/usr/bin/escape sleep $RUN_ID-run"
+check "run: control: the command runs in the sandbox" wait_for 5 sh -c "pgrep -f '^/usr/bin/escape sleep $RUN_ID-run' >/dev/null"
 check "run: control: its cgroup holds it" has_members "$APID"
 kill -KILL "$APID"
 killed "run" "$APID" "$RFS"
