@@ -175,10 +175,11 @@ TEST(docker_includes_excludes_and_unknown_names)
         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\"],"
         "\"syscalls\":[{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_ALLOW\","
         "\"includes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}},"
-        "{\"names\":[\"read\",\"no_such_syscall_xyz\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+        "{\"names\":[\"read\",\"execve\",\"no_such_syscall_xyz\"],"
+        "\"action\":\"SCMP_ACT_ALLOW\"}]}";
     if (!CHECK_MSG(compile(json, &f, &err) == 0, "%s", err ? err->msg : ""))
         return;
-    CHECK_MSG(f.rules == 1, "rules %zu", f.rules);
+    CHECK_MSG(f.rules == 2, "rules %zu", f.rules);
     CHECK_MSG(f.skipped == 2, "skipped %zu", f.skipped);
     ap_seccomp_free(&f);
 }
