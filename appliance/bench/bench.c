@@ -470,14 +470,14 @@ static const struct {
     {"startup", "wall_s", "start to exit", 1000, "ms"},
     {"startup", "ready_s", "exec to first 200", 1000, "ms"},
     {"startup", "container_ready_s", "sandbox to first 200", 1000, "ms"},
-    {"cpu", "wall_s", "wall", 1, "s"},
-    {"cpu", "cpu_s", "cpu", 1, "s"},
+    {"cpu", "wall_s", "wall (exec to exit)", 1, "s"},
+    {"cpu", "cpu_s", "cpu (cgroup)", 1, "s"},
     {"memory", "peak_bytes", "peak", 1.0 / (1 << 20), "MiB"},
     {"memory", "idle_bytes", "idle", 1.0 / (1 << 20), "MiB"},
     {"memory", "steady_bytes", "steady under load", 1.0 / (1 << 20), "MiB"},
     {"http", "rps", "req/s", 1, ""},
     {"latency", "p99_ms", "p99", 1, "ms"},
-    {"threads", "wall_s", "wall", 1, "s"},
+    {"threads", "wall_s", "wall (exec to exit)", 1, "s"},
 };
 
 /* The median of metric `name` of the measurement `id`, or NAN. */

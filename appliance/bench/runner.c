@@ -283,6 +283,7 @@ static cJSON *record_json(const struct ap_run_record *r)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "wall_ns", (double)r->wall_ns);
     cJSON_AddNumberToObject(j, "start_ns", (double)r->start_ns);
+    cJSON_AddNumberToObject(j, "run_ns", (double)r->run_ns);
     cJSON_AddNumberToObject(j, "cpu_user_ns", (double)r->cpu_user_ns);
     cJSON_AddNumberToObject(j, "cpu_system_ns", (double)r->cpu_system_ns);
     cJSON_AddNumberToObject(j, "cpu_total_ns", (double)r->cpu_total_ns);

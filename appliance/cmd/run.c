@@ -145,9 +145,10 @@ static void print_record(const struct ap_run_record *r, int json)
         snprintf(how, sizeof(how), r->exited ? "exit %d" : "signal %d",
                  r->exited ? r->exit_code : r->term_signal);
         fprintf(stderr,
-                "run: %s, wall %.3f ms, start %.3f ms, cpu user %.3f ms sys %.3f ms, "
+                "run: %s, wall %.3f ms, start %.3f ms, exec to exit %.3f ms, cpu user %.3f ms sys "
+                "%.3f ms, "
                 "memory peak %lld B, maxrss %lld B, pids peak %lld%s%s\n",
-                how, r->wall_ns / 1e6, r->start_ns / 1e6, r->cpu_user_ns / 1e6,
+                how, r->wall_ns / 1e6, r->start_ns / 1e6, r->run_ns / 1e6, r->cpu_user_ns / 1e6,
                 r->cpu_system_ns / 1e6, (long long)r->memory_peak_bytes, (long long)r->maxrss_bytes,
                 (long long)r->pids_peak, r->oom_killed ? ", OOM killed" : "",
                 r->timed_out ? ", timed out" : "");
@@ -165,6 +166,7 @@ static void print_record(const struct ap_run_record *r, int json)
     cJSON_AddBoolToObject(j, "interrupted", r->interrupted);
     cJSON_AddNumberToObject(j, "wall_ns", (double)r->wall_ns);
     cJSON_AddNumberToObject(j, "start_ns", (double)r->start_ns);
+    cJSON_AddNumberToObject(j, "run_ns", (double)r->run_ns);
     cJSON_AddNumberToObject(j, "cpu_user_ns", (double)r->cpu_user_ns);
     cJSON_AddNumberToObject(j, "cpu_system_ns", (double)r->cpu_system_ns);
     cJSON_AddNumberToObject(j, "cpu_total_ns", (double)r->cpu_total_ns);

@@ -8,6 +8,7 @@ struct ap_child_report {
     int status;
     int err;
     long ru_utime_us, ru_stime_us, ru_maxrss_kb;
+    long exec_ns, exit_ns; /* CLOCK_MONOTONIC, taken by pid 1: the command exec'd, was reaped */
     char msg[400];
 };
 

@@ -507,6 +507,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, a
         rec->ru_user_ns = (int64_t)r.ru_utime_us * 1000;
         rec->ru_system_ns = (int64_t)r.ru_stime_us * 1000;
         rec->maxrss_bytes = (int64_t)r.ru_maxrss_kb * 1024;
+        rec->run_ns = r.exit_ns > r.exec_ns && r.exec_ns > 0 ? r.exit_ns - r.exec_ns : 0;
     } else {
         /* pid 1 was killed (timeout, interrupt, or the OOM killer chose it). */
         rec->exited = 0;

@@ -59,8 +59,12 @@ struct ap_sandbox_spec {
 };
 
 struct ap_run_record {
-    int64_t wall_ns;                                  /* clone to reap of the sandbox's pid 1 */
-    int64_t start_ns;                                 /* clone to the command's exec */
+    int64_t wall_ns;  /* clone to reap of the sandbox's pid 1 */
+    int64_t start_ns; /* clone to the command's exec */
+    /* The command's exec to its reap, timed inside the sandbox by its pid 1: the command
+     * alone, without the sandbox's set-up and teardown (wall_ns - run_ns is what the sandbox
+     * cost). */
+    int64_t run_ns;
     int64_t cpu_user_ns, cpu_system_ns, cpu_total_ns; /* cgroup accounting */
     int64_t ru_user_ns, ru_system_ns;                 /* rusage of the command's tree */
     int64_t memory_peak_bytes;                        /* cgroup peak */

@@ -25,6 +25,7 @@
 #define CLONE_VFORK 0x00004000
 #define SECCOMP_SET_MODE_FILTER 1
 #define BPF_MAXINSNS 4096
+#define CLOCK_MONOTONIC 1
 #define PR_SET_DUMPABLE 4
 #define __WALL_FLAG 0x40000000
 #define FD_CLOEXEC 1
@@ -172,6 +173,18 @@ static int read_filter(int fd)
     return 0;
 }
 
+struct timespec_k {
+    long sec, nsec;
+};
+
+/* CLOCK_MONOTONIC in nanoseconds, the clock the appliance times runs with. */
+static long now_ns(void)
+{
+    struct timespec_k ts = {0, 0};
+    SYS(__NR_clock_gettime, CLOCK_MONOTONIC, &ts, 0);
+    return ts.sec * 1000000000L + ts.nsec;
+}
+
 __attribute__((used)) void ap_exec_main(long *sp);
 
 void ap_exec_main(long *sp)
@@ -203,6 +216,7 @@ void ap_exec_main(long *sp)
         refuse(status_fd, (int)-pid,
                "ap-exec: creating the command's process (a process limit below 2?)");
     /* The command's process has exec'd or ended: say which. */
+    long exec_ns = now_ns();
     if (job.filter_err != 0)
         refuse(status_fd, job.filter_err, "ap-exec: loading the seccomp filter");
     int code = job.exec_err;
@@ -217,11 +231,14 @@ void ap_exec_main(long *sp)
         if (w < 0 && w != -EINTR)
             quit(125);
     }
+    long exit_ns = now_ns();
     struct ap_child_report rep;
     char *p = (char *)&rep;
     for (unsigned long i = 0; i < sizeof(rep); i++)
         p[i] = 0;
     rep.kind = 'S';
+    rep.exec_ns = exec_ns;
+    rep.exit_ns = exit_ns;
     rep.status = status;
     rep.ru_utime_us = ru.utime_s * 1000000L + ru.utime_us;
     rep.ru_stime_us = ru.stime_s * 1000000L + ru.stime_us;
