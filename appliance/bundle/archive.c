@@ -1,4 +1,6 @@
-/* Reading result archives: every member checked before use, the decompressed stream bounded. */
+/* Reading result archives: one walk over the members, every member checked before use, the
+ * decompressed stream bounded. verify, compare and rerun all read archives through it, so they
+ * refuse the same archives with the same words. */
 #include "archive.h"
 
 #include <archive.h>
@@ -21,8 +23,8 @@ void ap_archive_default_limits(struct ap_archive_limits *l)
     l->max_members = 1000000;
     /* Every member costs at most a header, a pax header and padding besides its data. */
     l->max_stream = l->max_total + l->max_members * 4096 + (UINT64_C(1) << 20);
-    l->max_meta = UINT64_C(64) << 20;
-    l->max_results = UINT64_C(512) << 20;
+    l->max_meta = AP_BUNDLE_META_MAX;
+    l->max_results = AP_BUNDLE_RESULTS_MAX;
 }
 
 /* Two libarchive readers in a chain: `raw` undoes the zstd compression of the file (the raw
@@ -347,9 +349,15 @@ fail:
 int ap_archive_scan_file(const char *path, const struct ap_archive_limits *l,
                          struct ap_archive_scan *out, ap_error **err)
 {
+    struct ap_archive_limits def;
     struct reader r;
     int rc = -1;
     cleanup_close int fd = -1;
+    memset(out, 0, sizeof(*out));
+    if (l == NULL) {
+        ap_archive_default_limits(&def);
+        l = &def;
+    }
     if (reader_new(&r, path, l, err) < 0)
         goto out;
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -370,8 +378,14 @@ out:
 int ap_archive_scan_memory(const void *buf, size_t len, const struct ap_archive_limits *l,
                            struct ap_archive_scan *out, ap_error **err)
 {
+    struct ap_archive_limits def;
     struct reader r;
     int rc = -1;
+    memset(out, 0, sizeof(*out));
+    if (l == NULL) {
+        ap_archive_default_limits(&def);
+        l = &def;
+    }
     if (reader_new(&r, "(memory)", l, err) < 0)
         goto out;
     if (archive_read_open_memory(r.raw, buf, len) != ARCHIVE_OK) {
@@ -392,66 +406,4 @@ void ap_archive_scan_free(struct ap_archive_scan *s)
     free(s->provenance);
     free(s->results);
     memset(s, 0, sizeof(*s));
-}
-
-int ap_archive_read_member(const char *archive, const char *name, size_t max, char **out,
-                           size_t *len, ap_error **err)
-{
-    struct ap_archive_limits l;
-    ap_archive_default_limits(&l);
-    struct reader r;
-    int rc = -1;
-    cleanup_free char *prev = calloc(1, AP_BUNDLE_NAME_MAX + 1);
-    cleanup_close int fd = -1;
-    if (prev == NULL) {
-        ap_error_make(err, ENOMEM, "reading %s", archive);
-        return -1;
-    }
-    if (reader_new(&r, archive, &l, err) < 0)
-        goto out;
-    fd = open(archive, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        ap_error_make(err, errno, "opening %s", archive);
-        goto out;
-    }
-    if (archive_read_open_fd(r.raw, fd, 1 << 16) != ARCHIVE_OK) {
-        ap_error_make(err, 0, "archive check failed: %s: %s", archive, archive_error_string(r.raw));
-        goto out;
-    }
-    if (reader_start(&r, err) < 0)
-        goto out;
-    uint64_t count = 0, total = 0;
-    for (;;) {
-        const char *member = NULL;
-        uint64_t size = 0;
-        int n = reader_next(&r, prev, &count, &total, &member, &size, err);
-        if (n < 0)
-            goto out;
-        if (n == 0) {
-            ap_error_make(err, ENOENT, "%s has no member \"%s\"", archive, name);
-            goto out;
-        }
-        int c = strcmp(member, name);
-        if (c > 0) {
-            /* Members are sorted: it cannot come later. */
-            ap_error_make(err, ENOENT, "%s has no member \"%s\"", archive, name);
-            goto out;
-        }
-        if (c < 0)
-            continue;
-        if (size > max) {
-            ap_error_make(err, 0, "%s: member \"%s\" is %llu bytes, more than the %zu allowed",
-                          archive, name, (unsigned long long)size, max);
-            goto out;
-        }
-        if (reader_data(&r, member, size, NULL, out, err) < 0)
-            goto out;
-        if (len != NULL)
-            *len = (size_t)size;
-        rc = 0;
-        goto out;
-    }
-out:
-    reader_free(&r);
-    return rc;
 }

@@ -16,14 +16,14 @@
 #define AP_ARCHIVE_UNTRUSTED_COMMENT "signature from appliance secret key"
 
 struct ap_pack_opts {
-    const char *run_dir;     /* what the run wrote (results.json, logs, reports...) */
-    const char *out_dir;     /* where <run-id>.tar.zst and its .minisig go (default results) */
+    const char *run_dir; /* what the run wrote (results.json, logs, reports...) */
+    const char *out_dir; /* where <run-id>.tar.zst and its .minisig go (default results) */
     const struct ap_minisign_sk *sk; /* NULL: pack without signing */
-    int with_inputs;         /* also the images' OCI blobs and every pinned input */
-    const char *images_dir;  /* recipes and lock files (images/) */
-    const char *layouts_dir; /* built layouts (build/images) */
-    const char *cache_dir;   /* downloads (blobs/sha256/...) */
-    const char *claims_path; /* a claims file used by the run, or NULL */
+    int with_inputs;                 /* also the images' OCI blobs and every pinned input */
+    const char *images_dir;          /* recipes and lock files (images/) */
+    const char *layouts_dir;         /* built layouts (build/images) */
+    const char *cache_dir;           /* downloads (blobs/sha256/...) */
+    const char *claims_path;         /* a claims file used by the run, or NULL */
 };
 
 /* What ap_pack_run made. */
@@ -76,8 +76,8 @@ struct ap_archive_limits {
     uint64_t max_results; /* bytes of results.json */
 };
 
-/* The bounds ap_verify and ap_archive_read_member use: 8 GiB a member, 64 GiB in all, a
- * million members, 64 MiB of metadata, 512 MiB of results. */
+/* The bounds every reader of archives uses (verify, compare, rerun): 8 GiB a member, 64 GiB in
+ * all, a million members, AP_BUNDLE_META_MAX of metadata, AP_BUNDLE_RESULTS_MAX of results. */
 void ap_archive_default_limits(struct ap_archive_limits *l);
 
 /* One pass over an archive: every member (in archive order, which the pass checks is strictly
@@ -90,12 +90,16 @@ struct ap_archive_scan {
     uint64_t total; /* sum of member sizes */
 };
 
-/* Reads a whole archive (a zstd-compressed tar) from a file or from memory, refusing, with an
- * error that names the member: a stream that is not zstd or not tar; member names that fail
- * ap_bundle_check_name; anything but a regular file (links, directories, devices, sparse
- * files); members out of order or repeated; sizes or counts beyond the limits; a stream that
- * decompresses to more than max_stream bytes; non-zero data after the end of the tar that the
- * tar reader left unread. */
+/* The one walk over an archive's members, for every verb that reads an archive (verify,
+ * compare, rerun): reads a whole archive (a zstd-compressed tar) from a file or from memory in
+ * one pass, refusing, with an error that names the member (and starts "archive check failed:
+ * <path>: " unless the file cannot be opened): a stream that is not zstd or not tar; member
+ * names that fail ap_bundle_check_name; anything but a regular file (links, directories,
+ * devices, FIFOs, sockets, sparse files); members out of order or repeated; sizes or counts
+ * beyond the limits; a stream that decompresses to more than max_stream bytes; non-zero data
+ * after the end of the tar that the tar reader left unread. No signature check: verify first
+ * when the source is not trusted. l NULL: ap_archive_default_limits. *out is all zero on
+ * failure, so ap_archive_scan_free is always safe. */
 int ap_archive_scan_file(const char *path, const struct ap_archive_limits *l,
                          struct ap_archive_scan *out, ap_error **err);
 int ap_archive_scan_memory(const void *buf, size_t len, const struct ap_archive_limits *l,
@@ -108,12 +112,5 @@ void ap_archive_scan_free(struct ap_archive_scan *s);
  * names: the manifest must name the same. On success fills info. */
 int ap_archive_check(const struct ap_archive_scan *s, const char *signed_id,
                      struct ap_manifest_info *info, ap_error **err);
-
-/* Reads one member (e.g. "results.json", "manifest.json") of an archive into a new buffer of
- * at most max bytes (NUL-terminated; the caller frees it). No signature check: verify first
- * when the source is not trusted. The archive is read with the checks of ap_archive_scan_file
- * up to the member; a missing member is an error whose status is ENOENT. */
-int ap_archive_read_member(const char *archive, const char *name, size_t max, char **out,
-                           size_t *len, ap_error **err);
 
 #endif

@@ -1006,10 +1006,34 @@ void ap_compare_print(FILE *out, const struct ap_compare *c, int all)
 
 static const unsigned char zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
 
-int ap_compare_load(const char *path, cJSON **out, int *is_archive, ap_error **err)
+/* The results document of a result archive, read by the walk verify makes. */
+static int load_archive(const char *file, cJSON **doc, struct ap_archive_scan *keep, ap_error **err)
+{
+    struct ap_archive_scan s;
+    if (ap_archive_scan_file(file, NULL, &s, err) < 0)
+        return -1;
+    int rc = 0;
+    if (s.results == NULL) {
+        rc = ap_error_make(err, ENOENT, "result archive %s has no member \"%s\"", file,
+                           AP_BUNDLE_RESULTS);
+    } else {
+        char what[4200];
+        snprintf(what, sizeof(what), "%s:%s", file, AP_BUNDLE_RESULTS);
+        rc = ap_json_parse(s.results, s.results_len, what, doc, err);
+    }
+    if (rc == 0 && keep != NULL)
+        *keep = s;
+    else
+        ap_archive_scan_free(&s);
+    return rc;
+}
+
+int ap_compare_load(const char *path, cJSON **out, struct ap_archive_scan *archive, ap_error **err)
 {
     char file[4096];
     struct stat st;
+    if (archive != NULL)
+        memset(archive, 0, sizeof(*archive));
     if (stat(path, &st) < 0)
         return ap_error_make(err, errno, "%s", path);
     if (S_ISDIR(st.st_mode)) {
@@ -1031,16 +1055,8 @@ int ap_compare_load(const char *path, cJSON **out, int *is_archive, ap_error **e
             return ap_error_make(err, errno, "reading %s", file);
     }
     cJSON *doc = NULL;
-    int archive = got >= 4 && memcmp(head, zstd_magic, 4) == 0;
-    if (archive) {
-        cleanup_free char *buf = NULL;
-        size_t len = 0;
-        char what[4200];
-        if (ap_archive_read_member(file, "results.json", AP_COMPARE_MAX_RESULTS_BYTES, &buf, &len,
-                                   err) < 0)
-            return ap_error_wrap(err, "reading the results of archive %s", file);
-        snprintf(what, sizeof(what), "%s:results.json", file);
-        if (ap_json_parse(buf, len, what, &doc, err) < 0)
+    if (got >= 4 && memcmp(head, zstd_magic, 4) == 0) {
+        if (load_archive(file, &doc, archive, err) < 0)
             return -1;
     } else {
         ssize_t i = 0;
@@ -1056,22 +1072,21 @@ int ap_compare_load(const char *path, cJSON **out, int *is_archive, ap_error **e
             return ap_error_hint(err, "give the results.json that 'appliance bench' wrote, or "
                                       "an archive that 'appliance pack' made");
         }
-        if (ap_json_read_file(file, AP_COMPARE_MAX_RESULTS_BYTES, &doc, err) < 0)
+        if (ap_json_read_file(file, (size_t)AP_BUNDLE_RESULTS_MAX, &doc, err) < 0)
             return -1;
     }
     if (check_doc(doc, file, err) < 0) {
         cJSON_Delete(doc);
+        if (archive != NULL)
+            ap_archive_scan_free(archive);
         return -1;
     }
-    if (is_archive != NULL)
-        *is_archive = archive;
     *out = doc;
     return 0;
 }
 
-int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a,
-                          const char *a_path, const cJSON *b, const char *b_path,
-                          ap_error **err)
+int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a, const char *a_path,
+                          const cJSON *b, const char *b_path, ap_error **err)
 {
     cJSON *j = ap_compare_to_json(c, a, a_path, b, b_path);
     char *s = j != NULL ? cJSON_Print(j) : NULL;

@@ -26,11 +26,11 @@
 
 #include "../core/error.h"
 
+struct ap_archive_scan;
+
 #define AP_COMPARE_MWU_MIN_N 5
 #define AP_COMPARE_EXACT_MAX_N 50
 #define AP_COMPARE_ALPHA_DEFAULT 0.05
-/* The largest results.json read, from a file or an archive. */
-#define AP_COMPARE_MAX_RESULTS_BYTES ((size_t)256 << 20)
 
 /* ---- the tests: pure computation, no I/O --------------------------------------------------- */
 
@@ -157,14 +157,18 @@ void ap_compare_print(FILE *out, const struct ap_compare *c, int all);
 
 /* Prints ap_compare_to_json's object, indented, with a newline. -1 with err when it cannot
  * be built (out of memory). */
-int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a,
-                          const char *a_path, const cJSON *b, const char *b_path,
-                          ap_error **err);
+int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a, const char *a_path,
+                          const cJSON *b, const char *b_path, ap_error **err);
 
-/* Reads a results document from path: a results.json, a result archive (.tar.zst, whose
- * results.json member is read; no signature check) or a run directory holding results.json;
- * told apart by content (zstd magic, or JSON), not by name. Checks the schema and the shape
- * comparing needs. *is_archive (when not NULL) tells which it was. The caller owns *out. */
-int ap_compare_load(const char *path, cJSON **out, int *is_archive, ap_error **err);
+/* Reads a results document from path: a results.json, a run directory holding one, or a
+ * result archive (.tar.zst; no signature check), told apart by content (zstd magic, or JSON),
+ * not by name. An archive is read whole by ap_archive_scan_file, the walk appliance verify
+ * makes: an archive whose members verify refuses is refused with verify's error; its
+ * results.json member is the document. results.json is at most AP_BUNDLE_RESULTS_MAX bytes
+ * either way. Checks the schema and the shape comparing needs. The caller owns *out.
+ * archive, when not NULL, receives what the walk of an archive kept (members, metadata
+ * members' bytes; free it with ap_archive_scan_free); it is all zero (members.n == 0) when path
+ * was no archive, and on failure. */
+int ap_compare_load(const char *path, cJSON **out, struct ap_archive_scan *archive, ap_error **err);
 
 #endif

@@ -27,6 +27,11 @@
 #define AP_RUN_ID_MAX 128       /* characters in a run id */
 /* "sha256:" and 64 hex digits, with the NUL. */
 #define AP_DIGEST_STR_LEN (7 + AP_SHA256_HEX_LEN + 1)
+/* The largest results.json: pack packs, and verify, compare and rerun read, at most this many
+ * bytes of it, from a run directory or an archive. */
+#define AP_BUNDLE_RESULTS_MAX (UINT64_C(512) << 20)
+/* The largest SHA256SUMS, manifest.json or provenance.json an archive may hold. */
+#define AP_BUNDLE_META_MAX (UINT64_C(64) << 20)
 
 /* Checks a member name as the archive holds it: 1 to AP_BUNDLE_NAME_MAX bytes of UTF-8,
  * relative (no leading '/'), no empty, "." or ".." component, no trailing '/', no control

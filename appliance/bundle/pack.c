@@ -33,7 +33,6 @@
  * time of packing. */
 #define DEFAULT_MTIME 0
 #define ZSTD_LEVEL "9"
-#define RESULTS_MAX (UINT64_C(512) << 20)
 #define RECIPE_MAX (16u << 20)
 #define MAX_IMAGES 256
 #define MAX_SOURCES 1024
@@ -464,7 +463,7 @@ static int read_results(const char *run_dir, int runfd, struct run *r, ap_error 
     }
     if (!S_ISREG(st.st_mode))
         return ap_error_make(err, 0, "%s/results.json is not a regular file", run_dir);
-    if (ap_fs_read_file(runfd, AP_BUNDLE_RESULTS, RESULTS_MAX, &buf, &len, err) < 0)
+    if (ap_fs_read_file(runfd, AP_BUNDLE_RESULTS, AP_BUNDLE_RESULTS_MAX, &buf, &len, err) < 0)
         return ap_error_wrap(err, "%s", run_dir);
     char what[4200];
     snprintf(what, sizeof(what), "%s/results.json", run_dir);
@@ -710,7 +709,6 @@ static int add_recipe(const struct ap_pack_opts *o, struct inputs *in, struct it
     }
     return 0;
 }
-
 
 /* A stage source (a file, or a directory walked whole) under inputs/sources/. */
 static int add_source(const struct ap_pack_opts *o, struct items *items, const char *rel,

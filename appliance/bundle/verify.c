@@ -209,10 +209,8 @@ int ap_verify_archive(const char *archive, const char *sig_path, const struct ap
         failed(err, "signature");
         return ap_error_wrap(err, "%s", archive);
     }
-    struct ap_archive_limits l;
-    ap_archive_default_limits(&l);
     struct ap_archive_scan s;
-    if (ap_archive_scan_file(archive, &l, &s, err) < 0)
+    if (ap_archive_scan_file(archive, NULL, &s, err) < 0)
         return -1;
     struct ap_manifest_info info;
     int rc = ap_archive_check(&s, res->run_id, &info, err);

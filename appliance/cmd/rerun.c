@@ -18,7 +18,6 @@
 #include "cmd.h"
 
 #define AP_EXIT_INTERRUPTED 130
-#define MANIFEST_MAX ((size_t)64 << 20)
 
 static void rerun_usage(FILE *out)
 {
@@ -164,21 +163,16 @@ static void check_images(const struct ap_bench_opts *o, const cJSON *manifest, c
     }
 }
 
-/* Reads manifest.json when the archive has one; NULL (nothing said) when it has none. */
-static cJSON *read_manifest(const char *archive, const cJSON *doc)
+/* Parses the manifest.json the walk of the archive kept; NULL (nothing said) when the archive
+ * has none. */
+static cJSON *read_manifest(const char *archive, const struct ap_archive_scan *s, const cJSON *doc)
 {
-    cleanup_free char *buf = NULL;
-    size_t len = 0;
-    ap_error *e = NULL;
-    if (ap_archive_read_member(archive, "manifest.json", MANIFEST_MAX, &buf, &len, &e) < 0) {
-        if (e != NULL && e->status != ENOENT)
-            ap_log_warn("%s: manifest.json: %s; using the digests in results.json", archive,
-                        e->msg);
-        ap_error_release(&e);
+    if (s->manifest == NULL)
         return NULL;
-    }
+    ap_error *e = NULL;
     cJSON *m = NULL;
-    if (ap_json_parse(buf, len, "manifest.json", &m, &e) < 0 || !cJSON_IsObject(m)) {
+    if (ap_json_parse(s->manifest, s->manifest_len, "manifest.json", &m, &e) < 0 ||
+        !cJSON_IsObject(m)) {
         ap_log_warn("%s: %s; using the digests in results.json", archive,
                     e != NULL ? e->msg : "manifest.json is not an object");
         ap_error_release(&e);
@@ -268,9 +262,12 @@ int ap_cmd_rerun(struct ap_settings *set, int argc, char **argv)
         ap_log_info("rerun: %s verified against %s", archive, pubkey);
     }
     cleanup_cjson cJSON *old = NULL;
-    int is_archive = 0;
-    if (ap_compare_load(archive, &old, &is_archive, &err) < 0)
+    struct ap_archive_scan scan;
+    if (ap_compare_load(archive, &old, &scan, &err) < 0)
         return ap_cmd_fail(&err);
+    /* An archive read has members (results.json at least); a results file has none, and
+     * nothing to free. */
+    int is_archive = scan.members.n > 0;
     if (pubkey != NULL && !is_archive) {
         ap_error_make(&err, EINVAL, "%s is not a result archive", archive);
         return ap_cmd_fail(&err);
@@ -279,7 +276,9 @@ int ap_cmd_rerun(struct ap_settings *set, int argc, char **argv)
         ap_log_warn("%s is read without verifying it (give -p PUBKEY to check its signature "
                     "first)",
                     archive);
-    cleanup_cjson cJSON *manifest = is_archive ? read_manifest(archive, old) : NULL;
+    /* The walk that read the results kept the manifest too: no second pass for it. */
+    cleanup_cjson cJSON *manifest = is_archive ? read_manifest(archive, &scan, old) : NULL;
+    ap_archive_scan_free(&scan);
 
     struct ap_bench_opts o;
     memset(&o, 0, sizeof(o));

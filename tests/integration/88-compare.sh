@@ -160,6 +160,80 @@ expect_rc 0 "compare an archive (named .json) with its own results"
 check "... reads the archive's results: nothing changed" jqe '
     (.comparisons | length) > 0 and ([.comparisons[].significant] | any | not)' "$TMP/stdout"
 
+# Archives that verify refuses for their members, compare refuses with verify's own words: one
+# walk over the members serves both. Each is the packed run's members written again by Python's
+# tarfile, then one more after results.json (a second results.json, a FIFO, a character device,
+# a header claiming 8 GiB + 1 bytes with no data behind it), or results.json's header claiming
+# 512 MiB + 1; compressed with zstd and signed with the run's key, so that verify gets past the
+# signature to the members.
+if command -v minisign >/dev/null; then
+    ID=$(jq -r .run.id "$R1")
+    zstd -q -d -c "$ARCHIVE" >"$TMP/packed.tar"
+    cat >"$TMP/craft.py" <<'PY'
+import io, sys, tarfile
+src, out, case = sys.argv[1:4]
+with tarfile.open(src) as t:
+    members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+def claim(f, name, size):
+    # The header alone: the walk must refuse it before it looks for the data.
+    ti = tarfile.TarInfo(name)
+    ti.size = size
+    f.write(ti.tobuf(tarfile.PAX_FORMAT))
+with open(out, "wb") as f:
+    w = tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT)
+    for m, data in members:
+        if case == "big-results" and m.name == "results.json":
+            claim(f, m.name, (512 << 20) + 1)
+            sys.exit(0)
+        w.addfile(m, io.BytesIO(data))
+    if case == "second-results":
+        m, data = members[-1]
+        w.addfile(m, io.BytesIO(data))
+    elif case in ("fifo", "chardev"):
+        ti = tarfile.TarInfo("zz-" + case)
+        ti.type = tarfile.FIFOTYPE if case == "fifo" else tarfile.CHRTYPE
+        ti.devmajor, ti.devminor = (0, 0) if case == "fifo" else (1, 3)
+        w.addfile(ti)
+    elif case == "big-member":
+        claim(f, "zz-big", (8 << 30) + 1)
+        sys.exit(0)
+    w.close()
+PY
+    # craft CASE: $TMP/craft-CASE.tar.zst, signed as appliance pack signs.
+    craft() {
+        local a=$TMP/craft-$1.tar.zst
+        python3 "$TMP/craft.py" "$TMP/packed.tar" "$TMP/craft-$1.tar" "$1" &&
+            zstd -q -f --rm "$TMP/craft-$1.tar" -o "$a" &&
+            minisign -S -s "$TMP/k.key" -m "$a" -x "$a.minisig" \
+                -c "signature from appliance secret key" \
+                -t "appliance run $ID sha256:$(sha256sum "$a" | cut -d' ' -f1)" \
+                >/dev/null 2>&1 </dev/null
+    }
+    check "the packed run written again by Python's tarfile and signed (control)" craft control
+    run "$APPLIANCE" verify "$TMP/craft-control.tar.zst" -p "$TMP/k.pub"
+    expect_rc 0 "... verifies"
+    run "$APPLIANCE" compare "$TMP/craft-control.tar.zst" "$R1"
+    expect_rc 0 "... and compares"
+    for c in "second-results:member \"results.json\" is out of order or repeated" \
+        "fifo:refusing member \"zz-fifo\": it is a FIFO" \
+        "chardev:refusing member \"zz-chardev\": it is a character device" \
+        "big-member:member \"zz-big\" is 8589934593 bytes, more than the 8589934592 allowed" \
+        "big-results:member \"results.json\" is 536870913 bytes, more than the 536870912 allowed"; do
+        kind=${c%%:*} why=${c#*:}
+        check "$kind: crafted and signed" craft "$kind"
+        run "$APPLIANCE" verify "$TMP/craft-$kind.tar.zst" -p "$TMP/k.pub"
+        expect_rc 1 "$kind: verify refuses it"
+        check "... at the archive check: $why" sh -c \
+            "grep -qF 'archive check failed' '$TMP/stderr' && grep -qF -- '$why' '$TMP/stderr'"
+        cp "$TMP/stderr" "$TMP/verify.err"
+        run "$APPLIANCE" compare "$TMP/craft-$kind.tar.zst" "$R1"
+        expect_rc 1 "$kind: compare refuses it too"
+        check "... with the message verify gives" cmp -s "$TMP/verify.err" "$TMP/stderr"
+    done
+else
+    skip "compare refusing what verify refuses" "stock minisign (to sign crafted archives) is missing"
+fi
+
 run "$APPLIANCE" rerun "$ARCHIVE" -p "$TMP/k.pub" --out "$TMP/rerun" --allow-noisy
 expect_rc 0 "rerun a verified archive"
 NEW=$TMP/rerun/results.json

@@ -11,6 +11,7 @@
 #include <archive_entry.h>
 
 #include "bundle/archive.h"
+#include "bundle/compare.h"
 #include "bundle/manifest.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -445,13 +446,45 @@ struct entry {
     size_t size;
     unsigned type; /* AE_IFREG unless set */
     const char *link;
+    uint64_t claim; /* not 0: a regular file whose header claims this size, and no data */
 };
 
+/* A ustar header of a regular file `name` that claims `size` bytes (in base-256 where octal
+ * cannot say it, as GNU tar writes it), written by hand: a writer that lies about a size
+ * needs no data behind the claim, so a member over any bound costs 512 bytes. */
+static void claim_header(unsigned char h[512], const char *name, uint64_t size)
+{
+    memset(h, 0, 512);
+    snprintf((char *)h, 100, "%s", name);
+    memcpy(h + 100, "0000644", 8);
+    memcpy(h + 108, "0000000", 8);
+    memcpy(h + 116, "0000000", 8);
+    if (size < UINT64_C(1) << 33) {
+        snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)size);
+    } else {
+        h[124] = 0x80;
+        for (int i = 11; i >= 1; i--, size >>= 8)
+            h[124 + i] = (unsigned char)(size & 0xff);
+    }
+    memcpy(h + 136, "00000000000", 12);
+    h[156] = '0';
+    memcpy(h + 257, "ustar", 6);
+    memcpy(h + 263, "00", 2);
+    memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    h[155] = ' ';
+}
+
 /* A tar (pax) of the entries, compressed with filter ("zstd", "gzip" or "none"), with
- * `trailer` bytes appended to the tar stream before compression. */
+ * `trailer` bytes appended to the tar stream before compression. An entry with a claim must
+ * be the last: its hand-made header goes where the end marker was, and nothing follows it. */
 static void make_archive(struct test_buf *out, const struct entry *e, size_t n, const char *filter,
                          const char *trailer)
 {
+    const struct entry *claim = n > 0 && e[n - 1].claim != 0 ? &e[--n] : NULL;
     struct test_buf tar = {0};
     size_t cap = 1 << 20;
     for (size_t i = 0; i < n; i++)
@@ -484,6 +517,16 @@ static void make_archive(struct test_buf *out, const struct entry *e, size_t n, 
     }
     archive_write_close(a);
     archive_write_free(a);
+    if (claim != NULL) {
+        /* One byte a block: the writer pads nothing, and the stream ends with the end
+         * marker's two zero blocks, which the claim replaces. */
+        for (size_t i = used - 1024; i < used; i++)
+            if (buf[i] != 0)
+                abort();
+        used -= 1024;
+        claim_header(buf + used, claim->name, claim->claim);
+        used += 512;
+    }
     test_buf_append(&tar, buf, used);
     if (trailer != NULL)
         test_buf_append(&tar, trailer, strlen(trailer));
@@ -759,22 +802,145 @@ TEST(packs_a_run_directory)
                   archive_entry_perm(ae));
     }
     archive_read_free(r);
+}
 
-    /* One member read back; a missing one is ENOENT. */
-    char *buf = NULL;
-    size_t len = 0;
-    CHECK(ap_archive_read_member(a.archive, "results.csv", 100, &buf, &len, &err) == 0 &&
-          len == 9 && strcmp(buf, "id,value\n") == 0);
-    free(buf);
-    CHECK(ap_archive_read_member(a.archive, "results.json", 10, &buf, &len, &err) < 0 &&
-          test_contains(err->msg, "more than the 10 allowed"));
+/* ---- compare reads archives through verify's walk ---- */
+
+/* The members of an archive file in order, with their data, as entries for make_archive. */
+struct members {
+    struct entry e[16];
+    char name[16][256];
+    char *data[16];
+    size_t n;
+};
+
+static void read_members(const char *path, struct members *m)
+{
+    memset(m, 0, sizeof(*m));
+    struct archive *r = archive_read_new();
+    archive_read_support_filter_zstd(r);
+    archive_read_support_format_tar(r);
+    struct archive_entry *ae;
+    if (archive_read_open_filename(r, path, 1 << 16) == ARCHIVE_OK)
+        while (m->n < AP_ARRAY_SIZE(m->e) && archive_read_next_header(r, &ae) == ARCHIVE_OK) {
+            size_t size = (size_t)archive_entry_size(ae);
+            snprintf(m->name[m->n], sizeof(m->name[0]), "%s", archive_entry_pathname(ae));
+            m->data[m->n] = malloc(size + 1);
+            if (archive_read_data(r, m->data[m->n], size) != (la_ssize_t)size)
+                abort();
+            m->e[m->n] = (struct entry){m->name[m->n], m->data[m->n], size, 0, NULL, 0};
+            m->n++;
+        }
+    archive_read_free(r);
+}
+
+static void free_members(struct members *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->data[i]);
+}
+
+/* Writes the entries as an archive at path, signed (path.minisig) as appliance pack signs. */
+static void write_signed(const char *path, const struct entry *e, size_t n,
+                         const struct ap_minisign_sk *sk, const char *id)
+{
+    struct test_buf b = {0};
+    make_archive(&b, e, n, "zstd", NULL);
+    char hex[AP_SHA256_HEX_LEN + 1], comment[300], sig[4200];
+    ap_error *err = NULL;
+    ap_sha256_hex(b.data, b.len, hex);
+    snprintf(comment, sizeof(comment), "appliance run %s sha256:%s", id, hex);
+    snprintf(sig, sizeof(sig), "%s.minisig", path);
+    if (ap_fs_write_atomic(path, b.data, b.len, 0644, &err) < 0 ||
+        ap_minisign_sign(sk, path, comment, NULL, sig, &err) < 0) {
+        fprintf(stderr, "%s\n", err->msg);
+        abort();
+    }
+    test_buf_free(&b);
+}
+
+TEST(compare_refuses_what_verify_refuses)
+{
+    static const char id[] = "20250101T000000Z-0123abcd";
+    put_file("cmp/results.json", results_text, 0644);
+    put_file("cmp/logs/bench.log", "started\n", 0644);
+    struct ap_pack_result packed;
+    ap_error *err = NULL;
+    char pub[4096], sec[4096];
+    snprintf(pub, sizeof(pub), "%s/cmp.pub", tmpdir);
+    snprintf(sec, sizeof(sec), "%s/cmp.key", tmpdir);
+    struct ap_minisign_sk sk;
+    struct ap_minisign_pk pk;
+    if (!CHECK_MSG(pack_dir("cmp", "cmpout", &packed, &err) == 0 &&
+                       ap_minisign_keygen(pub, sec, NULL, 0, &err) == 0 &&
+                       ap_minisign_read_sk(sec, NULL, &sk, &err) == 0 &&
+                       ap_minisign_read_pk(pub, &pk, &err) == 0,
+                   "%s", err ? err->msg : ""))
+        return;
+    struct members m;
+    read_members(packed.archive, &m);
+    /* SHA256SUMS, logs/bench.log, manifest.json, provenance.json, results.json: the last. */
+    if (!CHECK(m.n == 5 && strcmp(m.name[4], "results.json") == 0))
+        return;
+    /* Each case: the packed members, then one more after results.json. */
+    static const struct {
+        const char *what, *why;
+        struct entry extra;
+    } cases[] = {
+        {"a second results.json",
+         "\"results.json\" is out of order or repeated",
+         {"results.json", "{}", 2, 0, NULL, 0}},
+        {"a FIFO", "it is a FIFO", {"zz-fifo", NULL, 0, AE_IFIFO, NULL, 0}},
+        {"a character device", "it is a character device", {"zz-tty", NULL, 0, AE_IFCHR, NULL, 0}},
+        {"a member over 8 GiB",
+         "is 8589934593 bytes, more than the 8589934592 allowed",
+         {"zz-big", NULL, 0, 0, NULL, (UINT64_C(8) << 30) + 1}},
+        /* In place of the real one: results.json over AP_BUNDLE_RESULTS_MAX. */
+        {"results.json over its bound",
+         "is 536870913 bytes, more than the 536870912 allowed",
+         {"results.json", NULL, 0, 0, NULL, AP_BUNDLE_RESULTS_MAX + 1}},
+    };
+    char path[4096];
+    struct entry e[AP_ARRAY_SIZE(m.e) + 1];
+    memcpy(e, m.e, m.n * sizeof(e[0]));
+    /* The control: the same members written again (not by pack) and signed. */
+    snprintf(path, sizeof(path), "%s/cmpout/control.tar.zst", tmpdir);
+    write_signed(path, e, m.n, &sk, id);
+    struct ap_verify_result res;
+    cJSON *doc = NULL;
+    CHECK_MSG(ap_verify_archive(path, NULL, &pk, &res, &err) == 0, "control: verify: %s",
+              err ? err->msg : "");
     ap_error_release(&err);
-    CHECK(ap_archive_read_member(a.archive, "nope.json", 100, &buf, &len, &err) < 0 &&
-          err->status == ENOENT);
+    CHECK_MSG(ap_compare_load(path, &doc, NULL, &err) == 0 && doc != NULL, "control: %s",
+              err ? err->msg : "");
     ap_error_release(&err);
-    CHECK(ap_archive_read_member(a.archive, "zzz", 100, &buf, &len, &err) < 0 &&
-          err->status == ENOENT);
-    ap_error_release(&err);
+    cJSON_Delete(doc);
+    for (size_t i = 0; i < AP_ARRAY_SIZE(cases); i++) {
+        size_t n = m.n;
+        if (cases[i].extra.claim != 0 && strcmp(cases[i].extra.name, "results.json") == 0)
+            n--;
+        e[n++] = cases[i].extra;
+        snprintf(path, sizeof(path), "%s/cmpout/case%zu.tar.zst", tmpdir, i);
+        write_signed(path, e, n, &sk, id);
+        ap_error *verr = NULL, *cerr = NULL;
+        doc = NULL;
+        CHECK_MSG(ap_verify_archive(path, NULL, &pk, &res, &verr) < 0 &&
+                      test_contains(verr->msg, "archive check failed") &&
+                      test_contains(verr->msg, cases[i].why),
+                  "%s: verify says: %s", cases[i].what, verr ? verr->msg : "verified");
+        CHECK_MSG(ap_compare_load(path, &doc, NULL, &cerr) < 0 && doc == NULL,
+                  "%s: compare accepts it", cases[i].what);
+        CHECK_MSG(verr != NULL && cerr != NULL && strcmp(verr->msg, cerr->msg) == 0,
+                  "%s:\n      verify:  %s\n      compare: %s", cases[i].what,
+                  verr ? verr->msg : "(none)", cerr ? cerr->msg : "(none)");
+        ap_error_release(&verr);
+        ap_error_release(&cerr);
+        cJSON_Delete(doc);
+        unlink(path);
+        e[m.n - 1] = m.e[m.n - 1];
+    }
+    ap_minisign_sk_wipe(&sk);
+    free_members(&m);
 }
 
 TEST(pack_refuses)
