@@ -1155,7 +1155,7 @@ static int probe_once(struct probe *pr)
 static void probe_run(struct probe *pr)
 {
     const struct ap_load_probe_spec *s = pr->spec;
-    int64_t interval = s->interval_ns > 0 ? s->interval_ns : 1000000;
+    int64_t interval = s->interval_ns > 0 ? s->interval_ns : AP_LOAD_PROBE_INTERVAL_NS;
     int64_t start = ap_load_now_ns();
     uint64_t max_attempts =
         s->deadline_ns > start ? (uint64_t)((s->deadline_ns - start) / interval) + 2 : 1;

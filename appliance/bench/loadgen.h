@@ -116,6 +116,10 @@ int ap_load_parse_url(const char *url, struct ap_load_url *out, ap_error **err);
 /* Parses a CPU list ("1", "0-3", "0,2-3") into cpus (room for max). */
 int ap_load_parse_cpus(const char *list, int *cpus, size_t max, size_t *n, ap_error **err);
 
+/* How often the readiness probe tries a server that is not up yet: a service start is known
+ * to this resolution, so it is kept well below the starts it measures (~1 ms for Go). */
+#define AP_LOAD_PROBE_INTERVAL_NS 100000
+
 /* Readiness probe: one connection and one GET every interval_ns until a response passes the
  * same check as the load (a valid 200), bounded by deadline_ns and by the server's life.
  * netns_fd and pidfd take -1 for "none" (set them: 0 is stdin). */
@@ -126,7 +130,7 @@ struct ap_load_probe_spec {
     int netns_fd;            /* -1: the caller's namespace; else the probe runs on a
                                 short-lived thread that joins it (the caller's is untouched) */
     int64_t deadline_ns;     /* CLOCK_MONOTONIC time to give up at */
-    int64_t interval_ns;     /* between attempts; 0: 1 ms */
+    int64_t interval_ns;     /* between attempts; 0: 100 us (the resolution of a start time) */
     int pidfd;               /* -1, or a pidfd of the server: readable once it has exited */
     int (*alive)(void *ctx); /* NULL, or returns 0 once the server is gone */
     void *ctx;

@@ -311,7 +311,7 @@ static int server_start(struct server *s, ap_error **err)
         .path = s->path,
         .netns_fd = s->netns_fd,
         .deadline_ns = ap_load_now_ns() + (int64_t)(READY_TIMEOUT_S * 1e9),
-        .interval_ns = 1000000,
+        .interval_ns = AP_LOAD_PROBE_INTERVAL_NS,
         .pidfd = s->pidfd,
     };
     struct ap_load_probe_result pr;

@@ -50,7 +50,7 @@ static void load_usage(FILE *out)
             "                      --cpuset, else 0); counted as idle in the CPU share\n"
             "  --timeout S         per request (default 2)\n"
             "  -n, --requests N    send at most N requests in all\n"
-            "  --wait S            first wait up to S seconds for a valid answer (1 ms probes)\n"
+            "  --wait S            first wait up to S seconds for a valid answer (probes every 100 us)\n"
             "  --json              print the result as one JSON object on stdout\n"
             "\n"
             "A load thread on CPU 90 %% of the time or more is flagged: the figures then measure\n"
