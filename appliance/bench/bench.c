@@ -215,6 +215,20 @@ static int choose_cpus(struct ap_bench *b, ap_error **err)
         ap_cpuset_format(&load, b->load_cpus, sizeof(b->load_cpus), err) < 0 ||
         ap_cpuset_format(&online, b->all_cpus, sizeof(b->all_cpus), err) < 0)
         return -1;
+    for (int c = 0; c < AP_CPUSET_MAX; c++) {
+        if ((ap_cpuset_has(&wl, c) || ap_cpuset_has(&load, c)) && !ap_cpuset_has(&online, c)) {
+            ap_error_make(err, 0, "CPU %d is not one this run may use (online and allowed: %s)", c,
+                          b->all_cpus);
+            return ap_error_hint(err, "choose --workload-cpus and --load-cpus among those");
+        }
+        /* The load generator on a CPU of the server's would measure itself; only a machine
+         * with one CPU has no choice (and its results say so). */
+        if (n > 1 && ap_cpuset_has(&wl, c) && ap_cpuset_has(&load, c)) {
+            ap_error_make(err, 0, "CPU %d is in both the workload's CPUs (%s) and the load's (%s)",
+                          c, b->wl_cpus, b->load_cpus);
+            return ap_error_hint(err, "give --workload-cpus and --load-cpus disjoint sets");
+        }
+    }
     b->n_wl_cpus = ap_cpuset_count(&wl);
     if (b->n_wl_cpus == 0 || ap_cpuset_count(&load) == 0) {
         ap_error_make(err, EINVAL, "empty CPU set (workload %s, load %s)", b->wl_cpus,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../bench/bench.h"
 #include "../bundle/archive.h"
@@ -239,9 +240,11 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
     }
     if (rc < 0) {
         ap_cmd_fail(&err);
-        fprintf(stderr, "appliance bench: the finished samples are in %s (continue with "
-                        "--resume)\n",
-                o.results_path);
+        /* A run that failed before its first sample has written no results file. */
+        if (access(o.results_path, F_OK) == 0)
+            fprintf(stderr, "appliance bench: the finished samples are in %s (continue with "
+                            "--resume)\n",
+                    o.results_path);
         return AP_EXIT_FAIL;
     }
     return AP_EXIT_OK;

@@ -26,6 +26,13 @@ trap 'exit 130' INT TERM
 VALIDATE=$ROOT/tests/bench/validate-results
 
 # ---- usage errors ----------------------------------------------------------------------------
+# The load generator never shares a CPU with the workload when the machine has a choice.
+run "$APPLIANCE" bench --suite size --workload-cpus 0-1 --load-cpus 0 --out "$TMP/overlap/results.json"
+check "overlapping --workload-cpus and --load-cpus are refused, naming the CPU" \
+    sh -c "[ $RC -ne 0 ] && grep -q 'CPU 0 is in both' '$TMP/stderr' && [ ! -e '$TMP/overlap/results.json' ]"
+run "$APPLIANCE" bench --suite size --workload-cpus 1 --load-cpus 1000 --out "$TMP/overlap/results.json"
+check "a CPU this run may not use is refused" sh -c "[ $RC -ne 0 ] && grep -q 'CPU 1000 is not one' '$TMP/stderr'"
+
 run "$APPLIANCE" bench --suite cpu,nonsense
 expect_rc 2 "an unknown suite is a usage error"
 check "... naming the suite" err_has "nonsense"
