@@ -271,9 +271,10 @@ static void read_first(const char *path, const char *key, char *out, size_t len)
     }
 }
 
-static cJSON *environment(struct ap_bench *b)
+/* The facts of the machine and of the appliance that a run's figures depend on: environment()
+ * records them, and --resume refuses a file whose facts differ. */
+static void machine_facts(const struct ap_bench *b, cJSON *env)
 {
-    cJSON *env = cJSON_CreateObject();
     struct utsname u;
     if (uname(&u) == 0) {
         char k[600];
@@ -297,6 +298,17 @@ static cJSON *environment(struct ap_bench *b)
     cJSON *app = cJSON_AddObjectToObject(env, "appliance");
     cJSON_AddStringToObject(app, "version", AP_VERSION);
     cJSON_AddStringToObject(app, "commit", AP_COMMIT);
+    cJSON *cpus = cJSON_AddObjectToObject(env, "cpus");
+    cJSON_AddStringToObject(cpus, "workload", b->wl_cpus);
+    cJSON_AddStringToObject(cpus, "load_and_orchestrator", b->load_cpus);
+    cJSON_AddStringToObject(cpus, "threads_suite", b->all_cpus);
+}
+
+static cJSON *environment(struct ap_bench *b)
+{
+    cJSON *env = cJSON_CreateObject();
+    ap_error *e = NULL;
+    machine_facts(b, env);
     cJSON *imgs = cJSON_AddObjectToObject(env, "images");
     for (size_t i = 0; i < b->n_images; i++) {
         const struct ap_bench_image *img = &b->images[i];
@@ -321,10 +333,6 @@ static cJSON *environment(struct ap_bench *b)
     cJSON_AddStringToObject(sc, "profile", "default");
     cJSON_AddStringToObject(sc, "sha256", b->seccomp_sha256);
     cJSON_AddNumberToObject(sc, "rules", (double)b->seccomp.rules);
-    cJSON *cpus = cJSON_AddObjectToObject(env, "cpus");
-    cJSON_AddStringToObject(cpus, "workload", b->wl_cpus);
-    cJSON_AddStringToObject(cpus, "load_and_orchestrator", b->load_cpus);
-    cJSON_AddStringToObject(cpus, "threads_suite", b->all_cpus);
     cJSON *nt = cJSON_AddObjectToObject(env, "noise_thresholds");
     cJSON_AddNumberToObject(nt, "others_pct", b->noise.others_pct);
     cJSON_AddNumberToObject(nt, "steal_pct", b->noise.steal_pct);
@@ -379,8 +387,10 @@ static int new_doc(struct ap_bench *b, ap_error **err)
     return 0;
 }
 
-/* --resume: the kept document must be ours, of the same profile and suites, and its images
- * the same builds; its measurements are kept and the run goes on. */
+/* --resume: the kept document must be ours, of the same profile and suites, made on this
+ * machine (kernel, CPU model and count, memory, clock source, cgroup version, CPU assignment)
+ * by this build of the appliance, and its images the same builds; its measurements are kept
+ * and the run goes on. */
 static int resume_doc(struct ap_bench *b, ap_error **err)
 {
     cJSON *doc = NULL;
@@ -397,8 +407,41 @@ static int resume_doc(struct ap_bench *b, ap_error **err)
         why = "it is not a results file of this version";
     else if (!cJSON_IsString(profile) || strcmp(profile->valuestring, b->profile_name) != 0)
         why = "it was made with another profile";
-    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(doc, "environment"), "images");
+    /* Samples from another machine, kernel, CPU assignment or build of the appliance would
+     * be mixed into one figure: refuse, naming what differs. */
+    static const char *const facts[][2] = {{"kernel", NULL},
+                                           {"arch", NULL},
+                                           {"cpu_model", NULL},
+                                           {"cpus_online", NULL},
+                                           {"memory_bytes", NULL},
+                                           {"clocksource", NULL},
+                                           {"cgroup", NULL},
+                                           {"appliance", "version"},
+                                           {"appliance", "commit"},
+                                           {"cpus", "workload"},
+                                           {"cpus", "load_and_orchestrator"}};
+    cJSON *here = cJSON_CreateObject();
+    machine_facts(b, here);
+    const cJSON *was_env = cJSON_GetObjectItemCaseSensitive(doc, "environment");
+    char differs[1024] = "";
+    for (size_t i = 0; why == NULL && i < AP_ARRAY_SIZE(facts); i++) {
+        const cJSON *was = cJSON_GetObjectItemCaseSensitive(was_env, facts[i][0]);
+        const cJSON *now = cJSON_GetObjectItemCaseSensitive(here, facts[i][0]);
+        if (facts[i][1] != NULL) {
+            was = cJSON_GetObjectItemCaseSensitive(was, facts[i][1]);
+            now = cJSON_GetObjectItemCaseSensitive(now, facts[i][1]);
+        }
+        if (cJSON_Compare(was, now, 1))
+            continue;
+        cleanup_free char *a = was != NULL ? cJSON_PrintUnformatted(was) : NULL;
+        cleanup_free char *c = now != NULL ? cJSON_PrintUnformatted(now) : NULL;
+        snprintf(differs, sizeof(differs), "its %s%s%s was %.200s, here it is %.200s", facts[i][0],
+                 facts[i][1] ? "." : "", facts[i][1] ? facts[i][1] : "", a ? a : "missing",
+                 c ? c : "missing");
+        why = differs;
+    }
+    cJSON_Delete(here);
+    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(was_env, "images");
     for (size_t i = 0; why == NULL && i < b->n_images; i++) {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(imgs, b->images[i].name), "digest");
@@ -406,7 +449,7 @@ static int resume_doc(struct ap_bench *b, ap_error **err)
             why = "an image has been rebuilt differently since";
     }
     if (why != NULL) {
-        ap_error_make(err, EINVAL, "cannot resume %s: %s", b->o->results_path, why);
+        ap_error_make(err, 0, "cannot resume %s: %s", b->o->results_path, why);
         ap_error_hint(err, "start afresh with another --out, or without --resume");
         cJSON_Delete(doc);
         return -1;

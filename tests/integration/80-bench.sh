@@ -185,4 +185,14 @@ check "... every sample kept from before is still there, first" jq -e --argjson 
 check "... with 5 samples everywhere" jqe '[.measurements[] | select(.suite == "cpu") | .metrics.wall_s.samples | length == 5] | all' "$I"
 run "$APPLIANCE" bench --profile standard --suite cpu --allow-noisy --out "$I" --resume
 expect_rc 1 "--resume refuses a results file of another profile"
+# Samples of another machine or build are never mixed in: each fact that differs is named.
+for f in '.environment.kernel = "Linux 0.0.1"' '.environment.cpu_model = "another CPU"' \
+    '.environment.appliance.commit = "0123456789ab"' '.environment.cpus.workload = "0"'; do
+    jq "$f | .run.complete = false" "$I" >"$TMP/other.json"
+    run "$APPLIANCE" bench --profile quick --suite cpu --only fannkuch --images go-1.23-static,python-3.13 \
+        --repeat 5 --allow-noisy --out "$TMP/other.json" --resume
+    key=$(printf '%s' "$f" | sed -E 's/^\.environment\.([a-z_.]+) =.*/\1/')
+    check "--resume refuses a file whose $key differs, naming it" \
+        sh -c "[ $RC -eq 1 ] && grep -q 'its $key was' '$TMP/stderr'"
+done
 finish
