@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../core/cpuset.h"
 #include "hist.h"
 #include "loadgen.h"
 #include "runner.h"
@@ -516,6 +517,15 @@ static cJSON *load_json(const struct ap_load_result *r)
     return j;
 }
 
+/* How many load threads a load of conns connections gets: one per load CPU, at most one per
+ * connection. */
+static int load_threads(const struct ap_bench *b, int conns)
+{
+    struct ap_cpuset set;
+    int n = ap_cpuset_parse(b->load_cpus, &set, NULL) == 0 ? ap_cpuset_count(&set) : 1;
+    return n < 1 ? 1 : n > conns ? conns : n;
+}
+
 /* One load against s; the server's CPU over it from its cgroup. */
 static int load_once(struct ap_bench *b, struct server *s, int conns, double seconds, double warmup,
                      double rate, struct ap_load_result *r, double *server_cores, ap_error **err)
@@ -529,9 +539,11 @@ static int load_once(struct ap_bench *b, struct server *s, int conns, double sec
         .port = (uint16_t)s->port,
         .path = s->path,
         .netns_fd = s->netns_fd,
-        .threads = 1,
+        /* One load thread per load CPU, each pinned to its own: on a larger machine one
+         * thread would saturate before the server does. */
+        .threads = (unsigned)load_threads(b, conns),
         .cpus = cpus,
-        .n_cpus = 1,
+        .n_cpus = n_cpus,
         .connections = (unsigned)conns,
         .duration_s = seconds,
         .warmup_s = warmup,
@@ -576,7 +588,7 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
             snprintf(id, sizeof(id), "http/%s/c%d", sv[i].name, c);
             cJSON *p = server_params(&sv[i], b);
             cJSON_AddNumberToObject(p, "connections", c);
-            cJSON_AddNumberToObject(p, "load_threads", 1);
+            cJSON_AddNumberToObject(p, "load_threads", load_threads(b, c));
             cJSON_AddNumberToObject(p, "seconds", secs);
             cJSON_AddNumberToObject(p, "warmup_seconds", warm);
             cJSON_AddStringToObject(p, "mode", "closed loop, keep-alive HTTP/1.1");
