@@ -21,6 +21,7 @@
 #include "../image/oci.h"
 #include "../sandbox/cgroup.h"
 #include "runner.h"
+#include "stats.h"
 
 #ifndef AP_VERSION
 #define AP_VERSION "0"
@@ -28,8 +29,6 @@
 #ifndef AP_COMMIT
 #define AP_COMMIT "unknown"
 #endif
-
-#define RESULTS_SCHEMA "appliance-results-1"
 
 static const struct {
     const char *name;
@@ -39,6 +38,12 @@ static const struct {
     {"cpu", AP_SUITE_CPU},         {"http", AP_SUITE_HTTP},       {"latency", AP_SUITE_LATENCY},
     {"threads", AP_SUITE_THREADS},
 };
+
+int ap_bench_results_schema_known(const char *id)
+{
+    return id != NULL &&
+           (strcmp(id, AP_RESULTS_SCHEMA) == 0 || strcmp(id, AP_RESULTS_SCHEMA_1) == 0);
+}
 
 int ap_bench_parse_suites(const char *list, unsigned *out, ap_error **err)
 {
@@ -352,7 +357,7 @@ static int new_doc(struct ap_bench *b, ap_error **err)
 {
     (void)err;
     b->doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(b->doc, "schema", RESULTS_SCHEMA);
+    cJSON_AddStringToObject(b->doc, "schema", AP_RESULTS_SCHEMA);
     cJSON *run = cJSON_AddObjectToObject(b->doc, "run");
     unsigned char rnd[4] = {0};
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
@@ -403,7 +408,8 @@ static int resume_doc(struct ap_bench *b, ap_error **err)
     cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run");
     const cJSON *profile = cJSON_GetObjectItemCaseSensitive(run, "profile");
     const char *why = NULL;
-    if (!cJSON_IsString(schema) || strcmp(schema->valuestring, RESULTS_SCHEMA) != 0)
+    /* Not AP_RESULTS_SCHEMA_1 either: one file records the samples of one appliance. */
+    if (!cJSON_IsString(schema) || strcmp(schema->valuestring, AP_RESULTS_SCHEMA) != 0)
         why = "it is not a results file of this version";
     else if (!cJSON_IsString(profile) || strcmp(profile->valuestring, b->profile_name) != 0)
         why = "it was made with another profile";
@@ -467,6 +473,17 @@ static int resume_doc(struct ap_bench *b, ap_error **err)
 
 /* ---- CSV and the summary --------------------------------------------------------------------- */
 
+/* A statistic as text: `prec` significant digits, or "" where it is null (undefined: the spread
+ * at n = 1, the interval below AP_STATS_CI_MIN_N). */
+static const char *stat_text(const cJSON *st, const char *key, int prec, char *buf, size_t len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, key);
+    if (!cJSON_IsNumber(v))
+        return "";
+    snprintf(buf, len, "%.*g", prec, v->valuedouble);
+    return buf;
+}
+
 static int write_csv(struct ap_bench *b, ap_error **err)
 {
     size_t cap = 1 << 16, len = 0;
@@ -489,8 +506,9 @@ static int write_csv(struct ap_bench *b, ap_error **err)
         }                                                                                          \
         len += (size_t)snprintf(out + len, cap - len, __VA_ARGS__);                                \
     } while (0)
+    /* Undefined statistics are empty fields; ci95_status says why the interval's are. */
     EMIT("id,suite,workload,image,language,metric,unit,n,median,min,max,mad,cv,ci95_lo,"
-         "ci95_hi,unstable\n");
+         "ci95_hi,unstable,ci95_coverage,ci95_status\n");
     const cJSON *m;
     cJSON_ArrayForEach(m, b->measurements)
     {
@@ -502,11 +520,18 @@ static int write_csv(struct ap_bench *b, ap_error **err)
                 continue;
 #define S(k) cJSON_GetObjectItemCaseSensitive(m, k)->valuestring
 #define N(k) cJSON_GetObjectItemCaseSensitive(st, k)->valuedouble
-            EMIT("%s,%s,%s,%s,%s,%s,%s,%.0f,%.9g,%.9g,%.9g,%.9g,%.6g,%.9g,%.9g,%d\n", S("id"),
+            char mad[40], cv[40], lo[40], hi[40], cov[40];
+            EMIT("%s,%s,%s,%s,%s,%s,%s,%.0f,%.9g,%.9g,%.9g,%s,%s,%s,%s,%d,%s,%s\n", S("id"),
                  S("suite"), S("workload"), S("image"), S("language"), metric->string,
                  cJSON_GetObjectItemCaseSensitive(metric, "unit")->valuestring, N("n"), N("median"),
-                 N("min"), N("max"), N("mad"), N("cv"), N("ci95_lo"), N("ci95_hi"),
-                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable")));
+                 N("min"), N("max"), stat_text(st, "mad", 9, mad, sizeof(mad)),
+                 stat_text(st, "cv", 6, cv, sizeof(cv)),
+                 stat_text(st, "ci95_lo", 9, lo, sizeof(lo)),
+                 stat_text(st, "ci95_hi", 9, hi, sizeof(hi)),
+                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable")),
+                 stat_text(st, "ci95_coverage", 9, cov, sizeof(cov)),
+                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "n_too_small")) ? "n-too-small"
+                                                                                   : "ok");
 #undef S
 #undef N
         }
@@ -585,6 +610,33 @@ static const char *num(double v, char *buf, size_t len)
     return buf;
 }
 
+/* One line of the summary: a metric's median, its interval or "n too small", cv and n. A
+ * single sample is marked as such (its spread is unknown), a cv over 10 % as unstable. */
+static void summary_row(const char *id, const char *label, double scale, const char *unit,
+                        const cJSON *st, const char *ratio)
+{
+    const cJSON *lo = cJSON_GetObjectItemCaseSensitive(st, "ci95_lo");
+    const cJSON *hi = cJSON_GetObjectItemCaseSensitive(st, "ci95_hi");
+    const cJSON *cov = cJSON_GetObjectItemCaseSensitive(st, "ci95_coverage");
+    const cJSON *cv = cJSON_GetObjectItemCaseSensitive(st, "cv");
+    int n = (int)cJSON_GetObjectItemCaseSensitive(st, "n")->valuedouble;
+    char a[32], l[32], h[32], interval[100] = "n too small", cvs[16] = "-";
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "n_too_small")) && cJSON_IsNumber(lo) &&
+        cJSON_IsNumber(hi) && cJSON_IsNumber(cov))
+        snprintf(interval, sizeof(interval), "[%s, %s] %.1f%%",
+                 num(lo->valuedouble * scale, l, sizeof(l)),
+                 num(hi->valuedouble * scale, h, sizeof(h)), cov->valuedouble * 100);
+    if (cJSON_IsNumber(cv))
+        snprintf(cvs, sizeof(cvs), "%.1f%%", cv->valuedouble * 100);
+    const char *flag = n == 1 ? "  ONE SAMPLE"
+                       : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable"))
+                           ? "  UNSTABLE"
+                           : "";
+    printf("  %-48s %-20s %10s %-5s %-30s cv %6s n %-3d%s%s\n", id, label,
+           num(cJSON_GetObjectItemCaseSensitive(st, "median")->valuedouble * scale, a, sizeof(a)),
+           unit, interval, cvs, n, ratio, flag);
+}
+
 static void print_summary(struct ap_bench *b)
 {
     for (size_t si = 0; si < sizeof(suite_names) / sizeof(suite_names[0]); si++) {
@@ -606,29 +658,19 @@ static void print_summary(struct ap_bench *b)
                 if (st == NULL)
                     continue;
                 if (!header) {
-                    printf("\n%s: median [min, max] of the raw samples, cv, n; x: ratio to "
-                           "Go\n",
-                           suite);
+                    printf("\n%s: median, its 95 %% interval [order statistics] with the exact "
+                           "coverage (\"n too small\" below n = %d), cv, n; x: ratio to Go\n",
+                           suite, AP_STATS_CI_MIN_N);
                     header = 1;
                 }
                 double med = cJSON_GetObjectItemCaseSensitive(st, "median")->valuedouble;
-                double lo = cJSON_GetObjectItemCaseSensitive(st, "min")->valuedouble;
-                double hi = cJSON_GetObjectItemCaseSensitive(st, "max")->valuedouble;
-                double cv = cJSON_GetObjectItemCaseSensitive(st, "cv")->valuedouble;
-                int n = (int)cJSON_GetObjectItemCaseSensitive(st, "n")->valuedouble;
-                int unstable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable"));
-                double s = shown[k].scale;
                 char twin[300], ratio[32] = "";
                 double g = go_twin(b, m, twin, sizeof(twin)) == 0
                                ? median_of(b, twin, shown[k].metric)
                                : NAN;
                 if (isfinite(g) && g > 0)
                     snprintf(ratio, sizeof(ratio), "%8.2fx", med / g);
-                char a[32], l[32], h[32];
-                printf("  %-48s %-20s %10s %-5s [%s, %s] cv %4.1f%% n %-3d%s%s\n", id,
-                       shown[k].label, num(med * s, a, sizeof(a)), shown[k].unit,
-                       num(lo * s, l, sizeof(l)), num(hi * s, h, sizeof(h)), cv * 100, n, ratio,
-                       unstable ? "  UNSTABLE" : "");
+                summary_row(id, shown[k].label, shown[k].scale, shown[k].unit, st, ratio);
             }
         }
     }

@@ -606,6 +606,14 @@ void ap_bench_warn(struct ap_bench *b, cJSON *m, const char *fmt, ...)
                      cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring, text);
 }
 
+static void add_number_or_null(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
 static void metric_stats(cJSON *metric)
 {
     const cJSON *samples = cJSON_GetObjectItemCaseSensitive(metric, "samples");
@@ -628,11 +636,16 @@ static void metric_stats(cJSON *metric)
         cJSON_AddNumberToObject(j, "min", s.min);
         cJSON_AddNumberToObject(j, "max", s.max);
         cJSON_AddNumberToObject(j, "mean", s.mean);
-        cJSON_AddNumberToObject(j, "stddev", s.stddev);
-        cJSON_AddNumberToObject(j, "mad", s.mad);
-        cJSON_AddNumberToObject(j, "cv", isfinite(s.cv) ? s.cv : 0);
-        cJSON_AddNumberToObject(j, "ci95_lo", s.ci95_lo);
-        cJSON_AddNumberToObject(j, "ci95_hi", s.ci95_hi);
+        /* Undefined figures (the spread at n = 1, cv about a mean of 0, the interval below
+         * AP_STATS_CI_MIN_N) are null, never a number that could be read as a measurement. */
+        add_number_or_null(j, "stddev", s.stddev);
+        add_number_or_null(j, "mad", s.mad);
+        add_number_or_null(j, "cv", s.cv);
+        add_number_or_null(j, "ci95_lo", s.ci95_lo);
+        add_number_or_null(j, "ci95_hi", s.ci95_hi);
+        add_number_or_null(j, "ci95_coverage", s.ci95_coverage);
+        cJSON_AddBoolToObject(j, "n_too_small", s.n_too_small);
+        cJSON_AddNumberToObject(j, "range_coverage", s.range_coverage);
         cJSON_AddBoolToObject(j, "unstable", s.unstable);
         if (s.unstable) {
             char why[256];

@@ -1,6 +1,7 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,29 +10,10 @@
 
 #include "../core/cleanup.h"
 
-/* The interval must not depend on the machine, the run or the time of day: one fixed seed. */
-#define BOOTSTRAP_SEED UINT64_C(0x6170706c69616e63)
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-/* splitmix64 (Steele, Lea and Flood): tiny, well mixed, and the same everywhere. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-/* A uniform index below n by multiply-shift (Lemire); the bias, below n / 2^64, is far below
- * anything a bootstrap of measurements can see. */
-static size_t random_index(uint64_t *state, size_t n)
-{
-    return (size_t)(((unsigned __int128)splitmix64(state) * n) >> 64);
 }
 
 double ap_stats_quantile(const double *sorted, size_t n, double q)
@@ -50,31 +32,46 @@ double ap_stats_quantile(const double *sorted, size_t n, double q)
     return sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]);
 }
 
-/* The value of rank r (0-based) in the resample that holds sorted[i] counts[i] times. */
-static double value_at_rank(const double *sorted, const size_t *counts, size_t n, size_t r,
-                            size_t *from, size_t *cum)
+/* 2^e as a double: +inf above the range (a bound that far compares as it should), 0 below. */
+static double pow2(long long e)
 {
-    /* Ranks are asked in ascending order, so the scan resumes where the last one stopped. */
-    while (*from < n && *cum + counts[*from] <= r) {
-        *cum += counts[*from];
-        (*from)++;
-    }
-    return sorted[*from < n ? *from : n - 1];
+    if (e > DBL_MAX_EXP)
+        return INFINITY;
+    if (e < DBL_MIN_EXP - DBL_MANT_DIG)
+        return 0;
+    return ldexp(1.0, (int)e);
 }
 
-/* Median of one resample of `sorted`, drawn with replacement. Since the sample is sorted, the
- * resample's order statistics follow from how often each index was drawn: no sort needed. */
-static double resample_median(const double *sorted, size_t *counts, size_t n, uint64_t *state)
+size_t ap_stats_median_ci_rank(size_t n, double *coverage)
 {
-    memset(counts, 0, n * sizeof(*counts));
-    for (size_t i = 0; i < n; i++)
-        counts[random_index(state, n)]++;
-    size_t from = 0, cum = 0;
-    if (n % 2 == 1)
-        return value_at_rank(sorted, counts, n, n / 2, &from, &cum);
-    double a = value_at_rank(sorted, counts, n, n / 2 - 1, &from, &cum);
-    double b = value_at_rank(sorted, counts, n, n / 2, &from, &cum);
-    return a + (b - a) / 2;
+    if (coverage != NULL)
+        *coverage = NAN;
+    /* P(B <= i) = sum_{j <= i} C(n, j) / 2^n. Walk up the lower tail while it stays within
+     * 2.5 %, that is while 40 sum C(n, j) <= 2^n. The coefficients go by
+     * C(n, j + 1) = C(n, j) (n - j) / (j + 1), exact in doubles while they are below 2^53.
+     * They outgrow a double long before n does, so term and sum are kept as value * 2^scale
+     * and scaled down together as they grow. */
+    double term = 1, sum = 0;
+    long long scale = 0;
+    size_t i = 0;
+    for (; i <= n / 2; i++) {
+        if (40 * (sum + term) > pow2((long long)n - scale))
+            break;
+        sum += term;
+        term = term * (double)(n - i) / (double)(i + 1);
+        if (term > 0x1p600) {
+            term = ldexp(term, -600);
+            sum = ldexp(sum, -600);
+            scale += 600;
+        }
+    }
+    /* The tail up to the median is at least 1/2, so the walk stops before n / 2; at i = 0
+     * n < AP_STATS_CI_MIN_N, where even [min, max] misses 95 %. */
+    if (i == 0)
+        return 0;
+    if (coverage != NULL)
+        *coverage = 1 - sum * pow2(scale + 1 - (long long)n);
+    return i;
 }
 
 int ap_stats_compute(const double *x, size_t n, struct ap_stats *out)
@@ -89,15 +86,13 @@ int ap_stats_compute(const double *x, size_t n, struct ap_stats *out)
             return -1;
         }
     }
-    if (n > SIZE_MAX / sizeof(double) / 2) {
+    if (n > SIZE_MAX / sizeof(double)) {
         errno = ENOMEM;
         return -1;
     }
     cleanup_free double *sorted = malloc(n * sizeof(*sorted));
     cleanup_free double *dev = malloc(n * sizeof(*dev));
-    cleanup_free size_t *counts = malloc(n * sizeof(*counts));
-    cleanup_free double *medians = malloc(AP_STATS_BOOTSTRAP_B * sizeof(*medians));
-    if (sorted == NULL || dev == NULL || counts == NULL || medians == NULL) {
+    if (sorted == NULL || dev == NULL) {
         errno = ENOMEM;
         return -1;
     }
@@ -118,7 +113,7 @@ int ap_stats_compute(const double *x, size_t n, struct ap_stats *out)
         double ss = 0;
         for (size_t i = 0; i < n; i++)
             ss += (sorted[i] - s.mean) * (sorted[i] - s.mean);
-        s.stddev = n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0;
+        s.stddev = sqrt(ss / (double)(n - 1)); /* n > 1: the values differ */
     }
     if (s.stddev == 0)
         s.cv = 0;
@@ -126,19 +121,30 @@ int ap_stats_compute(const double *x, size_t n, struct ap_stats *out)
         s.cv = INFINITY;
     else
         s.cv = s.stddev / fabs(s.mean);
-    s.unstable = s.cv > AP_STATS_UNSTABLE_CV;
 
     for (size_t i = 0; i < n; i++)
         dev[i] = fabs(sorted[i] - s.median);
     qsort(dev, n, sizeof(*dev), cmp_double);
     s.mad = ap_stats_quantile(dev, n, 0.5);
 
-    uint64_t state = BOOTSTRAP_SEED;
-    for (size_t b = 0; b < AP_STATS_BOOTSTRAP_B; b++)
-        medians[b] = resample_median(sorted, counts, n, &state);
-    qsort(medians, AP_STATS_BOOTSTRAP_B, sizeof(*medians), cmp_double);
-    s.ci95_lo = ap_stats_quantile(medians, AP_STATS_BOOTSTRAP_B, 0.025);
-    s.ci95_hi = ap_stats_quantile(medians, AP_STATS_BOOTSTRAP_B, 0.975);
+    if (n == 1) {
+        /* One value shows no spread, which is not the same as showing that there is none: the
+         * spread is unknown, so the figure is never called stable. */
+        s.stddev = s.mad = s.cv = NAN;
+        s.unstable = 1;
+    } else {
+        s.unstable = s.cv > AP_STATS_UNSTABLE_CV;
+    }
+
+    s.range_coverage = 1 - pow2(1 - (long long)n);
+    s.ci95_k = ap_stats_median_ci_rank(n, &s.ci95_coverage);
+    s.n_too_small = s.ci95_k == 0;
+    if (s.n_too_small) {
+        s.ci95_lo = s.ci95_hi = NAN;
+    } else {
+        s.ci95_lo = sorted[s.ci95_k - 1];
+        s.ci95_hi = sorted[n - s.ci95_k];
+    }
 
     *out = s;
     return 0;
@@ -150,7 +156,10 @@ const char *ap_stats_unstable_reason(const struct ap_stats *s, char *buf, size_t
         return NULL;
     static const char advice[] = "results may be unreliable: quiet the machine or use more "
                                  "repeats";
-    if (isinf(s->cv))
+    if (s->n == 1)
+        snprintf(buf, len,
+                 "a single sample (n = 1): its spread is unknown, so it is not called stable");
+    else if (isinf(s->cv))
         snprintf(buf, len,
                  "the values vary (standard deviation %g) around a mean of 0 (n = %zu); %s",
                  s->stddev, s->n, advice);

@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../bench/bench.h"
 #include "../bench/stats.h"
 #include "../core/cleanup.h"
 #include "../core/fs.h"
 #include "../core/json.h"
 #include "archive.h"
 
-#define RESULTS_SCHEMA "appliance-results-1"
 #define COMPARE_SCHEMA "appliance-compare-1"
 
 /* ---- special functions ----------------------------------------------------------------------- */
@@ -302,11 +302,12 @@ static const char *get_str(const cJSON *o, const char *key)
 static int check_doc(const cJSON *doc, const char *what, ap_error **err)
 {
     const char *schema = get_str(doc, "schema");
-    if (!cJSON_IsObject(doc) || schema == NULL || strcmp(schema, RESULTS_SCHEMA) != 0) {
+    /* Version 1 files compare as well: only their samples are read, never their statistics. */
+    if (!cJSON_IsObject(doc) || !ap_bench_results_schema_known(schema)) {
         ap_error_make(err, EINVAL,
-                      "%s is not a results file of appliance bench (schema %s "
+                      "%s is not a results file of appliance bench (schema %s or %s "
                       "expected)",
-                      what, RESULTS_SCHEMA);
+                      what, AP_RESULTS_SCHEMA, AP_RESULTS_SCHEMA_1);
         return ap_error_hint(err, "compare takes what 'appliance bench --out' writes, or a "
                                   "result archive holding it");
     }

@@ -133,7 +133,7 @@ struct ap_compare_opts {
 };
 
 /* Compares run a (the baseline) with run b, both parsed results documents
- * (appliance-results-1). On success *out (free with ap_compare_free) borrows strings from
+ * (appliance-results-2 or -1). On success *out (free with ap_compare_free) borrows strings from
  * both documents: keep them alive as long as it. Returns 0, or -1 with err naming the
  * document part that is malformed. */
 int ap_compare_results(const cJSON *a, const cJSON *b, const struct ap_compare_opts *o,

@@ -353,9 +353,9 @@ int ap_bundle_results_check(const cJSON *results, char *run_id, ap_error **err)
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(results, "schema");
     if (!cJSON_IsString(schema))
         return ap_error_make(err, 0, "results.json has no \"schema\" string");
-    if (strcmp(schema->valuestring, AP_RESULTS_SCHEMA) != 0)
-        return ap_error_make(err, 0, "results.json: schema \"%s\" is not \"%s\"",
-                             shown(schema->valuestring), AP_RESULTS_SCHEMA);
+    if (!ap_bench_results_schema_known(schema->valuestring))
+        return ap_error_make(err, 0, "results.json: schema \"%s\" is neither \"%s\" nor \"%s\"",
+                             shown(schema->valuestring), AP_RESULTS_SCHEMA, AP_RESULTS_SCHEMA_1);
     static const char *const objects[] = {"run", "plan", "environment"};
     static const char *const arrays[] = {"warnings", "measurements"};
     for (size_t i = 0; i < AP_ARRAY_SIZE(objects); i++)
@@ -660,9 +660,9 @@ int ap_bundle_manifest_check(const char *buf, size_t len, struct ap_manifest_inf
                              "%s: \"inputs\" must be an object exactly when "
                              "\"with_inputs\" is true",
                              what);
-    if (rs != NULL && strcmp(rs->valuestring, AP_RESULTS_SCHEMA) != 0)
-        return ap_error_make(err, 0, "%s: results_schema \"%s\" is not \"%s\"", what,
-                             shown(rs->valuestring), AP_RESULTS_SCHEMA);
+    if (rs != NULL && !ap_bench_results_schema_known(rs->valuestring))
+        return ap_error_make(err, 0, "%s: results_schema \"%s\" is neither \"%s\" nor \"%s\"", what,
+                             shown(rs->valuestring), AP_RESULTS_SCHEMA, AP_RESULTS_SCHEMA_1);
     return 0;
 }
 

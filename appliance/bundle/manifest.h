@@ -8,11 +8,11 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "../bench/bench.h"
 #include "../core/error.h"
 #include "../core/hash.h"
 
 #define AP_MANIFEST_SCHEMA "appliance-archive-manifest-1"
-#define AP_RESULTS_SCHEMA "appliance-results-1"
 #define AP_INTOTO_STATEMENT "https://in-toto.io/Statement/v1"
 #define AP_PROVENANCE_PREDICATE "urn:appliance:benchmark-results:v1"
 
@@ -98,10 +98,10 @@ int ap_bundle_sums_format(const struct ap_bundle_files *f, char **out, size_t *l
 int ap_bundle_sums_parse(const char *buf, size_t len, size_t max_lines, struct ap_bundle_files *out,
                          ap_error **err);
 
-/* Checks results.json's structure: an object with "schema" equal to AP_RESULTS_SCHEMA and
- * the required top-level members ("run", "plan", "environment" objects; "warnings",
- * "measurements" arrays); run.id, when present, a valid run id (copied into run_id, else
- * run_id gets ""). run_id holds AP_RUN_ID_MAX + 1 bytes. */
+/* Checks results.json's structure: an object with "schema" AP_RESULTS_SCHEMA or
+ * AP_RESULTS_SCHEMA_1 (bench/bench.h) and the required top-level members ("run", "plan",
+ * "environment" objects; "warnings", "measurements" arrays); run.id, when present, a valid run id
+ * (copied into run_id, else run_id gets ""). run_id holds AP_RUN_ID_MAX + 1 bytes. */
 int ap_bundle_results_check(const cJSON *results, char *run_id, ap_error **err);
 
 /* An image a run measured, as the manifest records it. */

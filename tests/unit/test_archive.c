@@ -230,6 +230,10 @@ TEST(results_checks)
     CHECK(ap_json_parse(results_text, strlen(results_text), "r", &j, &err) == 0);
     CHECK(ap_bundle_results_check(j, id, &err) == 0 &&
           strcmp(id, "20250101T000000Z-0123abcd") == 0);
+    /* results_text is a version 1 file, which archives made before version 2 hold; the
+     * current version passes as well. */
+    cJSON_ReplaceItemInObjectCaseSensitive(j, "schema", cJSON_CreateString(AP_RESULTS_SCHEMA));
+    CHECK(ap_bundle_results_check(j, id, &err) == 0);
     static const struct {
         const char *key, *value, *why;
     } muts[] = {
@@ -333,6 +337,14 @@ TEST(manifest_round_trip)
         free(t);
         cJSON_Delete(c);
     }
+    /* An archive of a version 1 results file still checks. */
+    cJSON *old = cJSON_Duplicate(m, 1);
+    cJSON_ReplaceItemInObjectCaseSensitive(old, "results_schema",
+                                           cJSON_CreateString(AP_RESULTS_SCHEMA_1));
+    char *t = cJSON_PrintUnformatted(old);
+    CHECK_MSG(ap_bundle_manifest_check(t, strlen(t), &info, &err) == 0, "%s", err ? err->msg : "");
+    free(t);
+    cJSON_Delete(old);
     CHECK(ap_bundle_manifest_check("[1]", 3, &info, &err) < 0);
     ap_error_release(&err);
     CHECK(ap_bundle_manifest_check("{\"schema\":", 10, &info, &err) < 0 &&

@@ -338,7 +338,7 @@ TEST(mann_whitney_bad_input)
 static cJSON *doc_new(const char *profile, const char *kernel, const char *digest)
 {
     cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "schema", "appliance-results-1");
+    cJSON_AddStringToObject(d, "schema", "appliance-results-2");
     cJSON *run = cJSON_AddObjectToObject(d, "run");
     cJSON_AddStringToObject(run, "id", "20260101T000000Z-0000abcd");
     cJSON_AddStringToObject(run, "profile", profile);
@@ -636,6 +636,26 @@ TEST(malformed_documents_are_errors)
     CHECK(ap_compare_results(a, b, NULL, &c, &err) == -1);
     CHECK_MSG(err != NULL && test_contains(err->msg, "cpu/nbody/go: metric wall_s"), "%s",
               err ? err->msg : "");
+    ap_error_release(&err);
+}
+
+TEST(version_1_results_compare_with_version_2)
+{
+    /* Version 1 differs only in the statistics, which compare never reads: an older run is
+     * still a baseline. */
+    cleanup_cjson cJSON *a = make_run(1, "quick", "Linux 6.1", DIGEST_A, 1000);
+    cleanup_cjson cJSON *b = make_run(2, "quick", "Linux 6.1", DIGEST_A, 1000);
+    cJSON_ReplaceItemInObjectCaseSensitive(a, "schema", cJSON_CreateString("appliance-results-1"));
+    struct ap_compare *c = NULL;
+    ap_error *err = NULL;
+    if (!CHECK_MSG(ap_compare_results(a, b, NULL, &c, &err) == 0, "%s", err ? err->msg : ""))
+        return;
+    CHECK(c->n_rows == 7 && c->n_significant > 0);
+    ap_compare_free(c);
+    cJSON_ReplaceItemInObjectCaseSensitive(a, "schema", cJSON_CreateString("appliance-results-3"));
+    CHECK(ap_compare_results(a, b, NULL, &c, &err) == -1);
+    CHECK_MSG(err != NULL && test_contains(err->msg, "appliance-results-2 or appliance-results-1"),
+              "%s", err ? err->msg : "");
     ap_error_release(&err);
 }
 

@@ -1,5 +1,7 @@
-/* Summary statistics (bench/stats.c): known samples give known values; the bootstrap interval
- * is deterministic and sensible; the instability verdict follows the 10 % rule. */
+/* Summary statistics (bench/stats.c): known samples give known values; the interval of the
+ * median is the order-statistic one, with its exact coverage, and none below n = 6; a single
+ * sample has no known spread and is never stable; the instability verdict follows the 10 %
+ * rule. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -11,6 +13,45 @@
 static int near(double a, double b, double tol)
 {
     return fabs(a - b) <= tol;
+}
+
+/* The reference the interval is checked against, by other means than stats.c's: exact
+ * integers. P(B <= j) = tail(j) / 2^n for B ~ Binomial(n, 1/2), tail(j) = sum_{i <= j} C(n, i),
+ * with C(n, i) from Pascal's triangle (no division), for n <= 120. */
+static unsigned __int128 binomial_tail(unsigned n, unsigned j)
+{
+    unsigned __int128 row[121] = {1};
+    for (unsigned r = 1; r <= n; r++)
+        for (unsigned i = r; i > 0; i--)
+            row[i] += row[i - 1];
+    unsigned __int128 sum = 0;
+    for (unsigned i = 0; i <= j && i <= n; i++)
+        sum += row[i];
+    return sum;
+}
+
+/* The largest k with 2 P(B <= k - 1) <= 0.05, i.e. 40 tail(k - 1) <= 2^n; 0 when none. */
+static unsigned reference_k(unsigned n)
+{
+    unsigned k = 0;
+    while (k < n && 40 * binomial_tail(n, k) <= ((unsigned __int128)1 << n))
+        k++;
+    return k;
+}
+
+/* 1 - 2 tail(k - 1) / 2^n, in long double from exact integers. */
+static long double reference_coverage(unsigned n, unsigned k)
+{
+    unsigned __int128 half = (unsigned __int128)1 << (n - 1);
+    return (long double)(half - binomial_tail(n, k - 1)) / (long double)half;
+}
+
+/* The values 1..n in a scrambled order (i * 7919 mod n, 7919 a prime that divides no n used
+ * here), so that the value of rank r is r. */
+static void ranks_scrambled(double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (double)(i * 7919 % n + 1);
 }
 
 TEST(known_sample_with_an_outlier)
@@ -33,12 +74,141 @@ TEST(known_sample_with_an_outlier)
     CHECK_MSG(near(s.stddev, sqrt(1902.5), 1e-12), "stddev %.15g", s.stddev);
     CHECK_MSG(near(s.cv, sqrt(1902.5) / 22, 1e-12), "cv %.15g", s.cv);
     CHECK(s.unstable == 1);
-    CHECK_MSG(s.ci95_lo <= s.median && s.median <= s.ci95_hi, "CI [%g, %g]", s.ci95_lo, s.ci95_hi);
-    CHECK(s.ci95_lo >= s.min && s.ci95_hi <= s.max);
-    /* A resample of 5 has median 100 when at least 3 draws are the outlier: 5.8 % of
-     * resamples, more than 2.5 %, so the upper end is 100; likewise the lower end is 1. With 5
-     * values the interval is the whole range, as it should be. */
-    CHECK_MSG(s.ci95_lo == 1 && s.ci95_hi == 100, "CI [%g, %g]", s.ci95_lo, s.ci95_hi);
+}
+
+TEST(n_5_has_no_95_percent_interval)
+{
+    /* [min, max] is the widest interval there is; with 5 values it misses the median when all
+     * 5 fall on one side of it: 2 / 2^5, so it covers 93.75 %, short of 95 %. */
+    const double x[] = {5, 1, 4, 2, 3};
+    struct ap_stats s;
+    if (!CHECK(ap_stats_compute(x, 5, &s) == 0))
+        return;
+    CHECK(s.n_too_small == 1);
+    CHECK(s.ci95_k == 0);
+    CHECK_MSG(isnan(s.ci95_lo) && isnan(s.ci95_hi) && isnan(s.ci95_coverage), "[%g, %g] %g",
+              s.ci95_lo, s.ci95_hi, s.ci95_coverage);
+    CHECK_MSG(s.range_coverage == 0.9375, "range coverage %.17g", s.range_coverage);
+    CHECK(s.min == 1 && s.max == 5 && s.median == 3);
+    /* The spread is known at n = 5: 1..5 has cv sqrt(2.5) / 3 > 10 %. */
+    CHECK(!isnan(s.cv) && s.unstable == 1);
+    for (size_t n = 1; n < AP_STATS_CI_MIN_N; n++) {
+        double c = 0;
+        CHECK_MSG(ap_stats_median_ci_rank(n, &c) == 0 && isnan(c), "n = %zu", n);
+    }
+}
+
+TEST(n_6_is_min_to_max_at_96_875_percent)
+{
+    const double x[] = {6, 2, 5, 1, 4, 3};
+    struct ap_stats s;
+    if (!CHECK(ap_stats_compute(x, 6, &s) == 0))
+        return;
+    CHECK(s.n_too_small == 0);
+    CHECK(s.ci95_k == 1);
+    CHECK_MSG(s.ci95_lo == 1 && s.ci95_hi == 6, "[%g, %g]", s.ci95_lo, s.ci95_hi);
+    /* 1 - 2 / 64. */
+    CHECK_MSG(s.ci95_coverage == 0.96875, "coverage %.17g", s.ci95_coverage);
+    CHECK(s.range_coverage == 0.96875);
+}
+
+TEST(n_10_is_x2_to_x9)
+{
+    double x[10];
+    ranks_scrambled(x, 10);
+    struct ap_stats s;
+    if (!CHECK(ap_stats_compute(x, 10, &s) == 0))
+        return;
+    CHECK(s.ci95_k == 2);
+    CHECK_MSG(s.ci95_lo == 2 && s.ci95_hi == 9, "[%g, %g]", s.ci95_lo, s.ci95_hi);
+    /* P(B <= 1) = (1 + 10) / 1024: 1 - 22 / 1024. */
+    CHECK_MSG(s.ci95_coverage == 0.978515625, "coverage %.17g", s.ci95_coverage);
+    CHECK(s.ci95_coverage == 1 - 2.0 * 11 / 1024);
+    /* k = 3 would cover 1 - 2 (1 + 10 + 45) / 1024 = 89.1 %: 2 is the largest. */
+    CHECK(40 * binomial_tail(10, 2) > 1024);
+}
+
+TEST(n_20_is_x6_to_x15)
+{
+    double x[20];
+    ranks_scrambled(x, 20);
+    struct ap_stats s;
+    if (!CHECK(ap_stats_compute(x, 20, &s) == 0))
+        return;
+    /* P(B <= 5) = 21700 / 2^20 = 2.07 % <= 2.5 % < P(B <= 6) = 60460 / 2^20 = 5.77 %. */
+    CHECK(binomial_tail(20, 5) == 21700 && binomial_tail(20, 6) == 60460);
+    CHECK(s.ci95_k == 6);
+    CHECK_MSG(s.ci95_lo == 6 && s.ci95_hi == 15, "[%g, %g]", s.ci95_lo, s.ci95_hi);
+    CHECK_MSG(s.ci95_coverage == 1 - 2.0 * 21700 / 1048576, "coverage %.17g", s.ci95_coverage);
+    CHECK_MSG(s.ci95_coverage == 0.95861053466796875, "coverage %.17g", s.ci95_coverage);
+}
+
+TEST(rank_and_coverage_agree_with_exact_integers_up_to_120)
+{
+    for (unsigned n = 1; n <= 120; n++) {
+        double c;
+        size_t k = ap_stats_median_ci_rank(n, &c);
+        unsigned want = reference_k(n);
+        if (!CHECK_MSG(k == want, "n = %u: k %zu, exact %u", n, k, want))
+            continue;
+        if (want == 0) {
+            CHECK_MSG(n < AP_STATS_CI_MIN_N && isnan(c), "n = %u", n);
+            continue;
+        }
+        long double ref = reference_coverage(n, want);
+        /* Up to n = 50 every sum is an integer below 2^53: the coverage is exact. */
+        CHECK_MSG(n > 50 ? fabsl((long double)c - ref) <= 1e-15L : (long double)c == ref,
+                  "n = %u: coverage %.17g, exact %.20Lg", n, c, ref);
+        CHECK_MSG(c >= 0.95, "n = %u: coverage %.17g", n, c);
+    }
+    CHECK(ap_stats_median_ci_rank(0, NULL) == 0);
+    CHECK(ap_stats_median_ci_rank(10, NULL) == 2);
+}
+
+TEST(large_n_agrees_with_the_normal_approximation)
+{
+    /* For large n, B is nearly normal (mean n/2, sd sqrt(n)/2): the lower rank is close to
+     * n/2 - 1.96 sqrt(n)/2 (469.0 at n = 1000). */
+    static const size_t ns[] = {200, 1000, 10000, 100000};
+    for (size_t t = 0; t < sizeof(ns) / sizeof(ns[0]); t++) {
+        size_t n = ns[t];
+        double c;
+        size_t k = ap_stats_median_ci_rank(n, &c);
+        double approx = (double)n / 2 - 1.959964 * sqrt((double)n) / 2;
+        CHECK_MSG(fabs((double)k - approx) <= 1, "n = %zu: k %zu, normal %.2f", n, k, approx);
+        /* The steps are fine by now: the coverage is just above 95 %. */
+        CHECK_MSG(c >= 0.95 && c < 0.96, "n = %zu: coverage %.17g", n, c);
+    }
+    static double x[1000];
+    ranks_scrambled(x, 1000);
+    struct ap_stats s;
+    if (!CHECK(ap_stats_compute(x, 1000, &s) == 0))
+        return;
+    CHECK_MSG(s.ci95_k == 469, "k %zu", s.ci95_k);
+    CHECK_MSG(s.ci95_lo == 469 && s.ci95_hi == 532, "[%g, %g]", s.ci95_lo, s.ci95_hi);
+    CHECK_MSG(near(s.ci95_coverage, 0.9537088026395, 1e-12), "coverage %.17g", s.ci95_coverage);
+}
+
+TEST(ties_and_order_do_not_matter)
+{
+    /* Sorted: 1 1 2 2 2 2 2 3 4 5; k = 2: [x(2), x(9)] = [1, 4]. */
+    const double x[] = {3, 1, 2, 2, 2, 5, 2, 4, 2, 1};
+    struct ap_stats s;
+    if (!CHECK(ap_stats_compute(x, 10, &s) == 0))
+        return;
+    CHECK_MSG(s.ci95_lo == 1 && s.ci95_hi == 4, "[%g, %g]", s.ci95_lo, s.ci95_hi);
+    CHECK(s.median == 2);
+    double rev[10];
+    for (size_t i = 0; i < 10; i++)
+        rev[i] = x[9 - i];
+    struct ap_stats r;
+    if (CHECK(ap_stats_compute(rev, 10, &r) == 0))
+        CHECK(r.ci95_lo == s.ci95_lo && r.ci95_hi == s.ci95_hi && r.median == s.median &&
+              r.ci95_coverage == s.ci95_coverage);
+    /* All but the ends tied: the interval collapses onto the tied value. */
+    const double t[] = {7, 7, 9, 7, 7, 7, 7, 0, 7, 7};
+    if (CHECK(ap_stats_compute(t, 10, &s) == 0))
+        CHECK_MSG(s.ci95_lo == 7 && s.ci95_hi == 7, "[%g, %g]", s.ci95_lo, s.ci95_hi);
 }
 
 TEST(even_n_median_is_mean_of_the_middle_two)
@@ -53,9 +223,10 @@ TEST(even_n_median_is_mean_of_the_middle_two)
     CHECK_MSG(s.mad == 3, "mad %g", s.mad);
     /* Squares about 5.25: 22.5625 + 18.0625 + 3.0625 + 5.0625 = 48.75; / 3 = 16.25. */
     CHECK_MSG(near(s.stddev, sqrt(16.25), 1e-12), "stddev %.15g", s.stddev);
+    CHECK(s.n_too_small == 1);
 }
 
-TEST(single_value_collapses)
+TEST(a_single_value_is_never_stable)
 {
     const double x[] = {0.123};
     struct ap_stats s;
@@ -63,11 +234,20 @@ TEST(single_value_collapses)
         return;
     CHECK(s.n == 1);
     CHECK(s.min == 0.123 && s.max == 0.123 && s.mean == 0.123 && s.median == 0.123);
-    CHECK(s.stddev == 0 && s.mad == 0 && s.cv == 0);
-    CHECK(s.ci95_lo == 0.123 && s.ci95_hi == 0.123);
-    CHECK(s.unstable == 0);
+    /* No spread can be known from one value: undefined, not 0. */
+    CHECK_MSG(isnan(s.stddev) && isnan(s.mad) && isnan(s.cv), "stddev %g mad %g cv %g", s.stddev,
+              s.mad, s.cv);
+    CHECK(s.unstable == 1);
+    CHECK(s.n_too_small == 1 && isnan(s.ci95_lo) && isnan(s.ci95_hi));
+    CHECK(s.range_coverage == 0);
     char buf[200];
-    CHECK(ap_stats_unstable_reason(&s, buf, sizeof(buf)) == NULL);
+    const char *why = ap_stats_unstable_reason(&s, buf, sizeof(buf));
+    CHECK_MSG(why == buf && test_contains(buf, "n = 1") && test_contains(buf, "not called stable"),
+              "%s", why ? why : "(stable)");
+    /* Two equal values do show a spread of 0. */
+    const double two[] = {0.123, 0.123};
+    if (CHECK(ap_stats_compute(two, 2, &s) == 0))
+        CHECK(s.cv == 0 && s.stddev == 0 && s.unstable == 0);
 }
 
 TEST(constant_sample_is_stable)
@@ -127,30 +307,19 @@ static void make_sample(double *x, size_t n, double centre, double spread)
     }
 }
 
-TEST(bootstrap_interval_is_deterministic_and_brackets_the_median)
+TEST(interval_brackets_the_median_and_has_a_sensible_width)
 {
     double x[101];
     make_sample(x, 101, 50, 5);
-    struct ap_stats a, b;
-    if (!CHECK(ap_stats_compute(x, 101, &a) == 0) || !CHECK(ap_stats_compute(x, 101, &b) == 0))
+    struct ap_stats a;
+    if (!CHECK(ap_stats_compute(x, 101, &a) == 0))
         return;
-    CHECK_MSG(memcmp(&a.ci95_lo, &b.ci95_lo, sizeof(double)) == 0 &&
-                  memcmp(&a.ci95_hi, &b.ci95_hi, sizeof(double)) == 0,
-              "[%.17g, %.17g] then [%.17g, %.17g]", a.ci95_lo, a.ci95_hi, b.ci95_lo, b.ci95_hi);
     CHECK(a.ci95_lo < a.median && a.median < a.ci95_hi);
     CHECK(a.ci95_lo >= a.min && a.ci95_hi <= a.max);
     /* Uniform on [45, 55] (density 0.1): the median's standard error is 1 / (2 * 0.1 *
      * sqrt(101)) ~ 0.5, so the interval is about 2 wide: neither a point nor the range. */
     double width = a.ci95_hi - a.ci95_lo;
     CHECK_MSG(width > 0.8 && width < 4, "width %g", width);
-
-    /* The order of the input does not matter. */
-    double rev[101];
-    for (size_t i = 0; i < 101; i++)
-        rev[i] = x[100 - i];
-    struct ap_stats c;
-    if (CHECK(ap_stats_compute(rev, 101, &c) == 0))
-        CHECK(c.ci95_lo == a.ci95_lo && c.ci95_hi == a.ci95_hi && c.median == a.median);
 }
 
 TEST(more_data_narrows_the_interval)
