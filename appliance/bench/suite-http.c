@@ -18,6 +18,7 @@
 #include "../core/cpuset.h"
 #include "hist.h"
 #include "loadgen.h"
+#include "procmem.h"
 #include "runner.h"
 
 #define MAX_SERVERS 16
@@ -391,6 +392,21 @@ static int64_t server_memory(struct server *s, int64_t *working_set)
     return st.memory_current_bytes;
 }
 
+/* PSS, USS and RSS summed over the server's processes (its sandbox's init left out). */
+static int server_procmem(struct server *s, struct ap_procmem *pm)
+{
+    pid_t pids[256];
+    size_t n = 0;
+    ap_error *e = NULL;
+    if (s->live == NULL || ap_sandbox_live_pids(s->live, pids, AP_ARRAY_SIZE(pids), &n, &e) < 0 ||
+        ap_procmem_sum(pids, n < AP_ARRAY_SIZE(pids) ? n : AP_ARRAY_SIZE(pids), s->init_pid, pm,
+                       &e) < 0) {
+        ap_error_release(&e);
+        return -1;
+    }
+    return 0;
+}
+
 static int64_t server_cpu_ns(struct server *s)
 {
     struct ap_cgroup_stats st;
@@ -711,7 +727,7 @@ static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_err
 struct sampler {
     struct server *s;
     volatile int stop;
-    int64_t samples[MEM_SAMPLES], ws[MEM_SAMPLES];
+    int64_t samples[MEM_SAMPLES], ws[MEM_SAMPLES], pss[MEM_SAMPLES];
     size_t n;
 };
 
@@ -720,9 +736,11 @@ static void *sampler_main(void *arg)
     struct sampler *sp = arg;
     for (int i = 0; i < MEM_SAMPLES && !__atomic_load_n(&sp->stop, __ATOMIC_ACQUIRE); i++) {
         int64_t ws = 0, v = server_memory(sp->s, &ws);
-        if (v >= 0 && sp->n < MEM_SAMPLES) {
+        struct ap_procmem pm;
+        if (v >= 0 && server_procmem(sp->s, &pm) == 0 && sp->n < MEM_SAMPLES) {
             sp->samples[sp->n] = v;
             sp->ws[sp->n] = ws;
+            sp->pss[sp->n] = pm.pss_bytes;
             sp->n++;
         }
         usleep(50000);
@@ -758,9 +776,15 @@ static int memory_idle(struct ap_bench *b, struct server *sv, size_t n, ap_error
     double secs = ap_bench_num(b, "memory_seconds", 2);
     for (size_t i = 0; i < n; i++) {
         cJSON *m = memory_measurement(b, &sv[i], conns, secs);
-        if (ap_bench_count(m, "idle_bytes") > 0)
+        if (ap_bench_count(m, "idle_pss_bytes") > 0)
             continue;
         int64_t ws = 0, idle = server_memory(&sv[i], &ws);
+        struct ap_procmem pm;
+        if (server_procmem(&sv[i], &pm) == 0) {
+            ap_bench_add(m, "idle_pss_bytes", "B", (double)pm.pss_bytes);
+            ap_bench_add(m, "idle_uss_bytes", "B", (double)pm.uss_bytes);
+            ap_bench_add(m, "idle_rss_bytes", "B", (double)pm.rss_bytes);
+        }
         if (idle >= 0) {
             ap_bench_add(m, "idle_bytes", "B", (double)idle);
             ap_bench_add(m, "idle_working_set_bytes", "B", (double)ws);
@@ -778,7 +802,7 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
     double secs = ap_bench_num(b, "memory_seconds", 2);
     for (size_t i = 0; i < n; i++) {
         cJSON *m = memory_measurement(b, &sv[i], conns, secs);
-        if (ap_bench_count(m, "steady_bytes") > 0)
+        if (ap_bench_count(m, "steady_pss_bytes") > 0)
             continue;
         if (ap_bench_interrupted)
             return -2;
@@ -803,14 +827,18 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
         if (have_thread)
             pthread_join(th, NULL);
         if (rc == 0 && sp->n > 0) {
-            int64_t peak = 0, peak_ws = 0;
+            int64_t peak = 0, peak_ws = 0, peak_pss = 0;
             for (size_t k = 0; k < sp->n; k++) {
                 peak = sp->samples[k] > peak ? sp->samples[k] : peak;
                 peak_ws = sp->ws[k] > peak_ws ? sp->ws[k] : peak_ws;
+                peak_pss = sp->pss[k] > peak_pss ? sp->pss[k] : peak_pss;
             }
             size_t half = sp->n / 2;
             qsort(sp->samples + half, sp->n - half, sizeof(int64_t), cmp_i64);
             qsort(sp->ws + half, sp->n - half, sizeof(int64_t), cmp_i64);
+            qsort(sp->pss + half, sp->n - half, sizeof(int64_t), cmp_i64);
+            ap_bench_add(m, "steady_pss_bytes", "B", (double)sp->pss[half + (sp->n - half) / 2]);
+            ap_bench_add(m, "loaded_peak_pss_bytes", "B", (double)peak_pss);
             ap_bench_add(m, "loaded_peak_bytes", "B", (double)peak);
             ap_bench_add(m, "steady_bytes", "B", (double)sp->samples[half + (sp->n - half) / 2]);
             ap_bench_add(m, "steady_working_set_bytes", "B",

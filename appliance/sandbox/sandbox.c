@@ -166,6 +166,32 @@ int ap_sandbox_live_stats(struct ap_sandbox_live *live, struct ap_cgroup_stats *
     return live->cg->mgr->stats(live->cg, out, err);
 }
 
+int ap_sandbox_live_pids(struct ap_sandbox_live *live, pid_t *out, size_t max, size_t *n,
+                         ap_error **err)
+{
+    /* Every controller's group holds the same members (v1), or there is one group (v2). */
+    char buf[65536];
+    *n = 0;
+    if (live->cg->n_dirs < 1 ||
+        ap_cgroup_read(live->cg->dirs[0], "cgroup.procs", buf, sizeof(buf), err) < 0)
+        return -1;
+    for (char *p = buf; *p;) {
+        char *end = NULL;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid > 0) {
+            if (*n < max)
+                out[*n] = (pid_t)pid;
+            (*n)++;
+        }
+        p = end;
+        while (*p == '\n')
+            p++;
+    }
+    return 0;
+}
+
 struct run_state {
     int status_rd, exec_rd, sync_wr, pidfd, sigfd;
     pid_t pid;

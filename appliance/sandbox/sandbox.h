@@ -108,6 +108,12 @@ int ap_sandbox_run(const struct ap_sandbox_spec *spec, struct ap_run_record *rec
 int ap_sandbox_live_stats(struct ap_sandbox_live *live, struct ap_cgroup_stats *out,
                           ap_error **err);
 
+/* Lists the processes of the running sandbox (its cgroup's members, the sandbox's pid 1
+ * among them) as host pids into out (room for max); *n is how many there were, which may
+ * exceed max. Returns -1 with err when the cgroup cannot be read. */
+int ap_sandbox_live_pids(struct ap_sandbox_live *live, pid_t *out, size_t max, size_t *n,
+                         ap_error **err);
+
 /* Sets NAME=VALUE in the NULL-terminated environment env of *n entries (room for max,
  * terminator included): replaces an entry with the same NAME, else appends. kv is borrowed.
  * Returns -1 when full. */

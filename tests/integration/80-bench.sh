@@ -125,7 +125,13 @@ same "memory: each server idle and under 1,000 connections" "$(count '^memory/se
 check "memory: under load above idle, with 1,000 connections made" jqe '
     [.measurements[] | select(.id | test("^memory/server/")) |
      (.metrics.loaded_peak_bytes.samples[0] >= .metrics.idle_bytes.samples[0]) and
+     (.metrics.loaded_peak_pss_bytes.samples[0] >= .metrics.idle_pss_bytes.samples[0]) and
      (.runs[0].connects >= 1000)] | all' "$R"
+check "memory: each server's idle PSS, USS and RSS, USS <= PSS <= RSS, PSS over 1 MiB" jqe '
+    [.measurements[] | select(.id | test("^memory/server/")) | .metrics as $m |
+     ($m.idle_uss_bytes.samples[0] <= $m.idle_pss_bytes.samples[0]) and
+     ($m.idle_pss_bytes.samples[0] <= $m.idle_rss_bytes.samples[0]) and
+     ($m.idle_pss_bytes.samples[0] > 1048576)] | all' "$R"
 check "threads: 1, 2, 4, 8 workers on Go and every Python image" jqe '
     ([.measurements[] | select(.suite == "threads")] | length) == 20' "$R"
 check "the CSV has a header and a row per metric" sh -c \
