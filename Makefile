@@ -29,7 +29,7 @@ ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 # Static helper programs that run inside sandboxes (no libc in the root they run in).
-STATIC_SRC := $(sort $(wildcard tests/security/*.c $(filter-out tests/bench/startbench.c,$(wildcard tests/bench/*.c))))
+STATIC_SRC := $(sort $(wildcard tests/security/*.c $(filter-out tests/bench/startbench.c tests/bench/procmem-probe.c,$(wildcard tests/bench/*.c))))
 STATIC_BIN := $(patsubst tests/%.c,build/static/%,$(STATIC_SRC))
 HEADERS := $(wildcard appliance/*/*.h) appliance/sandbox/seccomp-default.json
 
@@ -84,7 +84,12 @@ build/fuzz/%: tests/fuzz/%.c $(SRC) $(HEADERS)
 	clang $(BASE_CFLAGS) -Wno-unused-command-line-argument -O1 -g -fsanitize=fuzzer,address,undefined \
 	    $(PC_CFLAGS) -Iappliance -o $@ $< $(SRC) $(PC_LIBS)
 
-# The start benchmark calls the sandbox as a library, as the appliance's benchmarks do.
+# The start benchmark calls the sandbox as a library, as the appliance's benchmarks do; the
+# memory probe calls the bench's own reader.
+build/bench/procmem-probe: tests/bench/procmem-probe.c $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(PC_LIBS)
+
 build/bench/startbench: tests/bench/startbench.c $(OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(PC_LIBS)
@@ -160,7 +165,7 @@ bench-loadgen: build/appliance
 	tests/bench/loadgen-vs-wrk
 
 # Our process start and peak memory against hyperfine -N and /usr/bin/time -v.
-bench-cross-check: build/appliance
+bench-cross-check: build/appliance build/bench/procmem-probe
 	tests/bench/cross-check
 
 format:
