@@ -15,8 +15,7 @@
 #include "../core/cleanup.h"
 #include "cgroup.h"
 
-static const char *const controllers[] = {"memory", "cpu", "cpuacct", "cpuset", "pids",
-                                          "freezer"};
+static const char *const controllers[] = {"memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"};
 
 static int parent_dir(const char *ctrl, char *out, size_t len)
 {
@@ -95,9 +94,11 @@ static int v1_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
     const char *mem = dir_of(cg, "memory"), *cpu = dir_of(cg, "cpu"),
                *cpuset = dir_of(cg, "cpuset"), *pids = dir_of(cg, "pids");
     char v[64];
-    if (mem == NULL || cpu == NULL || cpuset == NULL || pids == NULL || dir_of(cg, "cpuacct") == NULL)
-        return ap_error_make(err, 0, "cgroup v1 needs the memory, cpu, cpuacct, cpuset and pids "
-                                     "controllers");
+    if (mem == NULL || cpu == NULL || cpuset == NULL || pids == NULL ||
+        dir_of(cg, "cpuacct") == NULL)
+        return ap_error_make(err, 0,
+                             "cgroup v1 needs the memory, cpu, cpuacct, cpuset and pids "
+                             "controllers");
     if (lim->memory_bytes > 0) {
         snprintf(v, sizeof(v), "%lld", (long long)lim->memory_bytes);
         if (ap_cgroup_write(mem, "memory.limit_in_bytes", v, err) < 0)
@@ -107,8 +108,8 @@ static int v1_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
         ap_error_release(&ignored);
     }
     if (lim->cpu_quota_us > 0) {
-        snprintf(v, sizeof(v), "%lld", (long long)(lim->cpu_period_us > 0 ? lim->cpu_period_us
-                                                                         : 100000));
+        snprintf(v, sizeof(v), "%lld",
+                 (long long)(lim->cpu_period_us > 0 ? lim->cpu_period_us : 100000));
         if (ap_cgroup_write(cpu, "cpu.cfs_period_us", v, err) < 0)
             return -1;
         snprintf(v, sizeof(v), "%lld", (long long)lim->cpu_quota_us);
@@ -140,8 +141,8 @@ static int v1_stats(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error *
 {
     (void)err;
     memset(st, 0, sizeof(*st));
-    const char *acct = dir_of(cg, "cpuacct"), *mem = dir_of(cg, "memory"),
-               *cpu = dir_of(cg, "cpu"), *pids = dir_of(cg, "pids");
+    const char *acct = dir_of(cg, "cpuacct"), *mem = dir_of(cg, "memory"), *cpu = dir_of(cg, "cpu"),
+               *pids = dir_of(cg, "pids");
     if (acct != NULL) {
         ap_cgroup_read_int(acct, "cpuacct.usage", &st->cpu_usage_ns);
         ap_cgroup_read_int(acct, "cpuacct.usage_user", &st->cpu_user_ns);
@@ -169,27 +170,16 @@ static int v1_stats(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error *
 /* Sends SIGKILL to every task listed in dir/cgroup.procs; returns how many were listed. */
 static int kill_listed(const char *dir)
 {
-    char buf[65536];
+    pid_t pids[4096];
+    size_t n = 0;
     ap_error *e = NULL;
-    if (ap_cgroup_read(dir, "cgroup.procs", buf, sizeof(buf), &e) < 0) {
+    if (ap_cgroup_read_pids(dir, pids, AP_ARRAY_SIZE(pids), &n, &e) < 0) {
         ap_error_release(&e);
         return 0;
     }
-    int n = 0;
-    for (char *p = buf; *p;) {
-        char *end = NULL;
-        long pid = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        if (pid > 0) {
-            kill((pid_t)pid, SIGKILL);
-            n++;
-        }
-        p = end;
-        while (*p == '\n')
-            p++;
-    }
-    return n;
+    for (size_t i = 0; i < n && i < AP_ARRAY_SIZE(pids); i++)
+        kill(pids[i], SIGKILL);
+    return (int)n;
 }
 
 static int kill_dir(const char *procs_dir, const char *freezer)

@@ -54,8 +54,9 @@ int ap_cgroup_detect(const struct ap_cgroup_manager **out, ap_error **err)
         return 0;
     }
     ap_error_make(err, 0, "no usable cgroup hierarchy under %s", cgroup_root);
-    return ap_error_hint(err, "mount cgroup2 on %s, or the v1 memory, cpu, cpuacct, cpuset and "
-                              "pids controllers under it",
+    return ap_error_hint(err,
+                         "mount cgroup2 on %s, or the v1 memory, cpu, cpuacct, cpuset and "
+                         "pids controllers under it",
                          cgroup_root);
 }
 
@@ -137,6 +138,29 @@ int ap_cgroup_read_key(const char *dir, const char *file, const char *key, int64
         line = nl != NULL ? nl + 1 : NULL;
     }
     return -1;
+}
+
+int ap_cgroup_read_pids(const char *dir, pid_t *out, size_t max, size_t *n, ap_error **err)
+{
+    char buf[65536];
+    *n = 0;
+    if (ap_cgroup_read(dir, "cgroup.procs", buf, sizeof(buf), err) < 0)
+        return -1;
+    for (char *p = buf; *p;) {
+        char *end = NULL;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid > 0) {
+            if (*n < max)
+                out[*n] = (pid_t)pid;
+            (*n)++;
+        }
+        p = end;
+        while (*p == '\n')
+            p++;
+    }
+    return 0;
 }
 
 int ap_cgroup_rmdir(const char *dir, ap_error **err)

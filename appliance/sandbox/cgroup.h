@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../core/error.h"
 
@@ -78,6 +79,9 @@ int ap_cgroup_read(const char *dir, const char *file, char *buf, size_t len, ap_
 /* Value of "key N" in a flat-keyed file (cpu.stat, memory.events, memory.oom_control). */
 int ap_cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *out);
 int ap_cgroup_read_int(const char *dir, const char *file, int64_t *out);
+/* The processes in dir/cgroup.procs into out (room for max); *n is how many were listed,
+ * which may exceed max. */
+int ap_cgroup_read_pids(const char *dir, pid_t *out, size_t max, size_t *n, ap_error **err);
 /* Removes dir, retrying while the kernel still tears down exiting tasks. */
 int ap_cgroup_rmdir(const char *dir, ap_error **err);
 /* True when a group name "appliance-<pid>-<n>" belongs to a process that no longer runs. */

@@ -170,26 +170,10 @@ int ap_sandbox_live_pids(struct ap_sandbox_live *live, pid_t *out, size_t max, s
                          ap_error **err)
 {
     /* Every controller's group holds the same members (v1), or there is one group (v2). */
-    char buf[65536];
     *n = 0;
-    if (live->cg->n_dirs < 1 ||
-        ap_cgroup_read(live->cg->dirs[0], "cgroup.procs", buf, sizeof(buf), err) < 0)
-        return -1;
-    for (char *p = buf; *p;) {
-        char *end = NULL;
-        long pid = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        if (pid > 0) {
-            if (*n < max)
-                out[*n] = (pid_t)pid;
-            (*n)++;
-        }
-        p = end;
-        while (*p == '\n')
-            p++;
-    }
-    return 0;
+    if (live->cg->n_dirs < 1)
+        return ap_error_make(err, 0, "the sandbox has no cgroup");
+    return ap_cgroup_read_pids(live->cg->dirs[0], out, max, n, err);
 }
 
 struct run_state {

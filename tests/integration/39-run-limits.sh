@@ -9,9 +9,7 @@ cd "$ROOT" || exit 1
 ESCAPE=$ROOT/build/static/security/escape
 require_root_and "$APPLIANCE" "$ESCAPE"
 RFS=$TMP/root
-mkdir -p "$RFS"/{proc,dev,tmp,etc,usr/bin}
-chmod 755 "$TMP" "$RFS"
-install -m 0755 "$ESCAPE" "$RFS/usr/bin/escape"
+scratch_root "$RFS"
 printf 'not a program\n' >"$RFS/usr/bin/data"
 chmod 0644 "$RFS/usr/bin/data"
 

@@ -46,6 +46,25 @@ require_root_and() {
         fi
     done
 }
+# scratch_root DIR: a root filesystem for the sandbox with the static escape program at
+# /usr/bin/escape and the empty mount points it needs, readable by the sandbox's user.
+scratch_root() {
+    mkdir -p "$1"/{proc,dev,tmp,sys,etc,usr/bin}
+    chmod 755 "$(dirname "$1")" "$1"
+    install -m 0755 -o root -g root "$ROOT/build/static/security/escape" "$1/usr/bin/escape"
+}
+# cgroup_leftovers: the appliance-* cgroups named after appliances that no longer run (leaks).
+cgroup_leftovers() {
+    local d name pid
+    while IFS= read -r d; do
+        name=$(basename "$d")
+        pid=${name#appliance-}
+        pid=${pid%%-*}
+        if ! [[ $pid =~ ^[0-9]+$ ]] || [ ! -d "/proc/$pid" ]; then
+            echo "$d"
+        fi
+    done < <(find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -type d -name 'appliance-*' 2>/dev/null)
+}
 finish() {
     echo "$PASSED passed, $FAILED failed ($(basename "$0" .sh))"
     [ "$FAILED" -eq 0 ]

@@ -33,9 +33,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- the scratch root ------------------------------------------------------------------
-mkdir -p "$RFS"/{proc,dev,tmp,sys,etc,usr/bin}
-chmod 755 "$TMP" "$RFS"
-install -m 0755 -o root -g root "$ESCAPE" "$RFS/usr/bin/escape"
+scratch_root "$RFS"
 install -m 4755 -o root -g root "$ESCAPE" "$RFS/usr/bin/escape-suid"
 echo "a file of the image" >"$RFS/etc/visible"
 chmod 644 "$RFS/etc/visible"
@@ -47,18 +45,6 @@ echo "host secret $RUN_ID" >"$HOST_MARKER"
 chmod 644 "$HOST_MARKER"
 MARKER_NAME=$(basename "$HOST_MARKER")
 
-# Cgroups of ours found later are leaks; groups of appliances still running belong to others.
-cgroup_leftovers() {
-    local d name pid
-    while IFS= read -r d; do
-        name=$(basename "$d")
-        pid=${name#appliance-}
-        pid=${pid%%-*}
-        if ! [[ $pid =~ ^[0-9]+$ ]] || [ ! -d "/proc/$pid" ]; then
-            echo "$d"
-        fi
-    done < <(find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -type d -name 'appliance-*' 2>/dev/null)
-}
 
 LAST_OUT= LAST_RC= LAST_JSON=
 # run [APPLIANCE OPTIONS...] -- ESCAPE ARGS...: one run; sets LAST_OUT (the command's

@@ -11,9 +11,7 @@ require_root_and "$APPLIANCE" "$ESCAPE"
 
 RUN_ID=apkill$$x$RANDOM
 RFS=$TMP/root
-mkdir -p "$RFS"/{proc,dev,tmp,sys,etc,usr/bin}
-chmod 755 "$TMP" "$RFS"
-install -m 0755 -o root -g root "$ESCAPE" "$RFS/usr/bin/escape"
+scratch_root "$RFS"
 
 APID=
 cleanup() {

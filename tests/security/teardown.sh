@@ -9,9 +9,7 @@ require_root_and "$APPLIANCE" "$ESCAPE"
 
 RUN_ID=aptear$$x$RANDOM
 RFS=$TMP/root
-mkdir -p "$RFS"/{proc,dev,tmp,sys,etc,usr/bin}
-chmod 755 "$TMP" "$RFS"
-install -m 0755 -o root -g root "$ESCAPE" "$RFS/usr/bin/escape"
+scratch_root "$RFS"
 echo "a file of the image" >"$RFS/etc/visible"
 
 APID=
@@ -22,18 +20,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Cgroups named after appliances that no longer run are leaks (ours or never cleaned).
-cgroup_leftovers() {
-    local d name pid
-    while IFS= read -r d; do
-        name=$(basename "$d")
-        pid=${name#appliance-}
-        pid=${pid%%-*}
-        if ! [[ $pid =~ ^[0-9]+$ ]] || [ ! -d "/proc/$pid" ]; then
-            echo "$d"
-        fi
-    done < <(find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -type d -name 'appliance-*' 2>/dev/null)
-}
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 

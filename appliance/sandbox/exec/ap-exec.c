@@ -134,14 +134,20 @@ __asm__(".text\n"
         "  syscall\n"
         "  ud2\n");
 
+/* A zeroed report of the given kind (no memset without libc). */
+static void report_begin(struct ap_child_report *rep, char kind)
+{
+    char *p = (char *)rep;
+    for (unsigned long i = 0; i < sizeof(*rep); i++)
+        p[i] = 0;
+    rep->kind = kind;
+}
+
 /* Reports a failure to start the command on the status channel and ends the sandbox. */
 static __attribute__((noreturn)) void refuse(int status_fd, int err, const char *msg)
 {
     struct ap_child_report rep;
-    char *p = (char *)&rep;
-    for (unsigned long i = 0; i < sizeof(rep); i++)
-        p[i] = 0;
-    rep.kind = 'E';
+    report_begin(&rep, 'E');
     rep.err = err;
     for (unsigned long i = 0; msg[i] != 0 && i + 1 < sizeof(rep.msg); i++)
         rep.msg[i] = msg[i];
@@ -233,10 +239,7 @@ void ap_exec_main(long *sp)
     }
     long exit_ns = now_ns();
     struct ap_child_report rep;
-    char *p = (char *)&rep;
-    for (unsigned long i = 0; i < sizeof(rep); i++)
-        p[i] = 0;
-    rep.kind = 'S';
+    report_begin(&rep, 'S');
     rep.exec_ns = exec_ns;
     rep.exit_ns = exit_ns;
     rep.status = status;
