@@ -183,74 +183,73 @@ static int load_images(struct ap_bench *b, ap_error **err)
 
 /* ---- CPUs ------------------------------------------------------------------------------------ */
 
-/* Workload on the upper half of the CPUs we may use, load generator and orchestrator on the
- * lower half; one CPU: both share it (recorded). */
+/* The CPUs we may use (online and in our affinity), placed by bench/topology.c: workload
+ * and load generator on different physical cores, the threads suite on one CPU per core. A
+ * topology sysfs does not give is assumed flat (each CPU a core), which the warnings say. */
 static int choose_cpus(struct ap_bench *b, ap_error **err)
 {
-    struct ap_cpuset online, wl, load;
-    memset(&wl, 0, sizeof(wl));
-    memset(&load, 0, sizeof(load));
+    struct ap_cpuset allowed, wl, load;
     cpu_set_t mine;
     CPU_ZERO(&mine);
-    if (ap_cpuset_online(&online, err) < 0)
+    if (ap_cpuset_online(&allowed, err) < 0)
         return -1;
     if (sched_getaffinity(0, sizeof(mine), &mine) == 0)
         for (int c = 0; c < AP_CPUSET_MAX && c < CPU_SETSIZE; c++)
-            if (ap_cpuset_has(&online, c) && !CPU_ISSET(c, &mine))
-                online.bits[c / 64] &= ~(1ull << (c % 64));
-    int n = ap_cpuset_count(&online), seen = 0;
-    for (int c = 0; c < AP_CPUSET_MAX; c++) {
-        if (!ap_cpuset_has(&online, c))
-            continue;
-        if (n == 1 || seen >= n / 2)
-            ap_cpuset_add(&wl, c);
-        if (n == 1 || seen < n / 2)
-            ap_cpuset_add(&load, c);
-        seen++;
-    }
-    if (b->o->workload_cpus != NULL && ap_cpuset_parse(b->o->workload_cpus, &wl, err) < 0) {
-        ap_error_wrap(err, "--workload-cpus");
+            if (ap_cpuset_has(&allowed, c) && !CPU_ISSET(c, &mine))
+                allowed.bits[c / 64] &= ~(1ull << (c % 64));
+    if (b->o->workload_cpus != NULL && ap_cpuset_parse(b->o->workload_cpus, &wl, err) < 0)
+        return ap_error_wrap(err, "--workload-cpus");
+    if (b->o->load_cpus != NULL && ap_cpuset_parse(b->o->load_cpus, &load, err) < 0)
+        return ap_error_wrap(err, "--load-cpus");
+    b->topo = malloc(sizeof(*b->topo));
+    if (b->topo == NULL)
+        return ap_error_make(err, ENOMEM, "reading the CPU topology");
+    ap_error *e = NULL;
+    if (ap_topology_read(AP_TOPOLOGY_SYSFS, &allowed, b->topo, &e) < 0)
+        ap_topology_assume_flat(&allowed, e != NULL ? e->msg : "not read", b->topo);
+    ap_error_release(&e);
+    struct ap_placement *p = &b->placement;
+    if (ap_topology_place(b->topo, &allowed, b->o->workload_cpus ? &wl : NULL,
+                          b->o->load_cpus ? &load : NULL, p, err) < 0)
         return -1;
-    }
-    if (b->o->load_cpus != NULL && ap_cpuset_parse(b->o->load_cpus, &load, err) < 0) {
-        ap_error_wrap(err, "--load-cpus");
+    if (ap_cpuset_format(&p->workload, b->wl_cpus, sizeof(b->wl_cpus), err) < 0 ||
+        ap_cpuset_format(&p->load, b->load_cpus, sizeof(b->load_cpus), err) < 0 ||
+        ap_cpuset_format(&allowed, b->all_cpus, sizeof(b->all_cpus), err) < 0 ||
+        ap_cpuset_format(&p->threads, b->threads_cpus, sizeof(b->threads_cpus), err) < 0)
         return -1;
-    }
-    if (ap_cpuset_format(&wl, b->wl_cpus, sizeof(b->wl_cpus), err) < 0 ||
-        ap_cpuset_format(&load, b->load_cpus, sizeof(b->load_cpus), err) < 0 ||
-        ap_cpuset_format(&online, b->all_cpus, sizeof(b->all_cpus), err) < 0)
-        return -1;
-    for (int c = 0; c < AP_CPUSET_MAX; c++) {
-        if ((ap_cpuset_has(&wl, c) || ap_cpuset_has(&load, c)) && !ap_cpuset_has(&online, c)) {
-            ap_error_make(err, 0, "CPU %d is not one this run may use (online and allowed: %s)", c,
-                          b->all_cpus);
-            return ap_error_hint(err, "choose --workload-cpus and --load-cpus among those");
-        }
-        /* The load generator on a CPU of the server's would measure itself; only a machine
-         * with one CPU has no choice (and its results say so). */
-        if (n > 1 && ap_cpuset_has(&wl, c) && ap_cpuset_has(&load, c)) {
-            ap_error_make(err, 0, "CPU %d is in both the workload's CPUs (%s) and the load's (%s)",
-                          c, b->wl_cpus, b->load_cpus);
-            return ap_error_hint(err, "give --workload-cpus and --load-cpus disjoint sets");
-        }
-    }
-    b->n_wl_cpus = ap_cpuset_count(&wl);
-    if (b->n_wl_cpus == 0 || ap_cpuset_count(&load) == 0) {
-        ap_error_make(err, EINVAL, "empty CPU set (workload %s, load %s)", b->wl_cpus,
-                      b->load_cpus);
-        return -1;
-    }
+    b->n_wl_cpus = ap_cpuset_count(&p->workload);
     /* The orchestrator (and every thread it starts) stays off the workload's CPUs. */
     cpu_set_t set;
     CPU_ZERO(&set);
     for (int c = 0; c < CPU_SETSIZE; c++)
-        if (ap_cpuset_has(&load, c))
+        if (ap_cpuset_has(&p->load, c))
             CPU_SET(c, &set);
     if (sched_setaffinity(0, sizeof(set), &set) < 0) {
         ap_error_make(err, errno, "pinning the appliance to CPUs %s", b->load_cpus);
         return -1;
     }
     return 0;
+}
+
+/* The placement's warnings, once each, in the run's warnings (on the terminal too); the
+ * measurements get theirs from ap_bench_measurement. */
+static void placement_warnings(struct ap_bench *b)
+{
+    cJSON *w = cJSON_GetObjectItemCaseSensitive(b->doc, "warnings");
+    const char *texts[] = {b->placement.warning, b->placement.threads_warning};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(texts); i++) {
+        if (texts[i][0] == '\0' || (i == 1 && !(b->o->suites & AP_SUITE_THREADS)))
+            continue;
+        int have = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, w)
+        {
+            have |= cJSON_IsString(it) && strcmp(it->valuestring, texts[i]) == 0;
+        }
+        if (!have)
+            cJSON_AddItemToArray(w, cJSON_CreateString(texts[i]));
+        ap_progress_line(&b->progress, "warning: %s", texts[i]);
+    }
 }
 
 /* ---- environment ----------------------------------------------------------------------------- */
@@ -306,7 +305,9 @@ static void machine_facts(const struct ap_bench *b, cJSON *env)
     cJSON *cpus = cJSON_AddObjectToObject(env, "cpus");
     cJSON_AddStringToObject(cpus, "workload", b->wl_cpus);
     cJSON_AddStringToObject(cpus, "load_and_orchestrator", b->load_cpus);
-    cJSON_AddStringToObject(cpus, "threads_suite", b->all_cpus);
+    cJSON_AddStringToObject(cpus, "threads_suite", b->threads_cpus);
+    if (b->topo != NULL)
+        cJSON_AddItemToObject(env, "topology", ap_topology_json(b->topo, &b->placement));
 }
 
 static cJSON *environment(struct ap_bench *b)
@@ -694,6 +695,7 @@ static void bench_free(struct ap_bench *b)
     cJSON_Delete(b->plan);
     cJSON_Delete(b->doc);
     ap_seccomp_free(&b->seccomp);
+    free(b->topo);
 }
 
 static int limit_bytes(const cJSON *lim, const char *key, int64_t dflt, int64_t *out,
@@ -776,6 +778,7 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
     } else if (new_doc(&b, err) < 0) {
         goto out;
     }
+    placement_warnings(&b);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;

@@ -46,8 +46,8 @@ struct ap_bench_opts {
     const char *csv_path;      /* NULL: no CSV */
     int resume;                /* keep the samples already in results_path */
     int allow_noisy;           /* record noise and go on instead of refusing */
-    const char *workload_cpus; /* NULL: the upper half of the CPUs we may use */
-    const char *load_cpus;     /* NULL: the lower half */
+    const char *workload_cpus; /* NULL: the upper half of the cores we may use */
+    const char *load_cpus;     /* NULL: the lower half (bench/topology.h) */
     const char *commandline;   /* recorded in the results */
     int quiet;
 };

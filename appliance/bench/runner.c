@@ -524,6 +524,24 @@ int ap_bench_quiet_check(struct ap_bench *b, const char *what, ap_error **err)
 
 /* ---- measurements --------------------------------------------------------------------------- */
 
+/* The placement's warning that applies to m's figures, added once (the run's warnings and the
+ * terminal have it already): a size is placed nowhere, the threads suite has its own CPUs. */
+static void placement_warning(const struct ap_bench *b, cJSON *m, const char *suite)
+{
+    const char *text = strcmp(suite, "threads") == 0 ? b->placement.threads_warning
+                       : strcmp(suite, "size") == 0  ? ""
+                                                     : b->placement.warning;
+    cJSON *w = cJSON_GetObjectItemCaseSensitive(m, "warnings");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, w)
+    {
+        if (cJSON_IsString(it) && strcmp(it->valuestring, text) == 0)
+            return;
+    }
+    if (text[0] != '\0')
+        cJSON_AddItemToArray(w, cJSON_CreateString(text));
+}
+
 cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suite,
                             const char *workload, const char *image, cJSON *params)
 {
@@ -536,6 +554,7 @@ cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suit
         const cJSON *kept = cJSON_GetObjectItemCaseSensitive(m, "params");
         if (cJSON_Compare(kept, params, 1)) {
             cJSON_Delete(params);
+            placement_warning(b, m, suite);
             return m;
         }
         /* A resumed run with other parameters: its samples measure something else. */
@@ -546,6 +565,7 @@ cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suit
         cJSON_AddObjectToObject(m, "metrics");
         cJSON_AddArrayToObject(m, "runs");
         cJSON_AddArrayToObject(m, "warnings");
+        placement_warning(b, m, suite);
         return m;
     }
     m = cJSON_CreateObject();
@@ -559,6 +579,7 @@ cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suit
     cJSON_AddObjectToObject(m, "metrics");
     cJSON_AddArrayToObject(m, "runs");
     cJSON_AddArrayToObject(m, "warnings");
+    placement_warning(b, m, suite);
     cJSON_AddItemToArray(b->measurements, m);
     return m;
 }

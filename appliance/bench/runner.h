@@ -14,6 +14,7 @@
 #include "../sandbox/sandbox.h"
 #include "bench.h"
 #include "noise.h"
+#include "topology.h"
 
 #define AP_BENCH_MAX_ENV 64
 
@@ -42,8 +43,13 @@ struct ap_bench {
     size_t n_images;
     struct ap_seccomp seccomp;
     char seccomp_sha256[80];
-    char wl_cpus[64], load_cpus[64], all_cpus[64];
+    /* CPU lists: the workload's, the load generator's and orchestrator's, every CPU we may use,
+     * the threads suite's (one per core); placement says why (bench/topology.h). */
+    char wl_cpus[AP_CPUSET_STRLEN], load_cpus[AP_CPUSET_STRLEN], all_cpus[AP_CPUSET_STRLEN];
+    char threads_cpus[AP_CPUSET_STRLEN];
     int n_wl_cpus;
+    struct ap_topology *topo; /* owned */
+    struct ap_placement placement;
     int64_t memory_limit, server_memory_limit, tmp_bytes, pids_max, nofile;
     cJSON *doc;           /* the results document (owned) */
     cJSON *measurements;  /* doc.measurements */

@@ -366,7 +366,7 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
             cJSON *params = cJSON_CreateObject();
             cJSON_AddNumberToObject(params, "n", n->valuedouble);
             cJSON_AddNumberToObject(params, "workers", w->valueint);
-            cJSON_AddStringToObject(params, "cpuset", b->all_cpus);
+            cJSON_AddStringToObject(params, "cpuset", b->threads_cpus);
             cJSON_AddNumberToObject(params, "repeat", b->repeat);
             cJSON_AddStringToObject(params, "profile", b->profile_name);
             ms[i] = ap_bench_measurement(b, id, "threads", "threads", imgs[i]->name, params);
@@ -388,7 +388,7 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
                     .binds = py ? &bind : NULL,
                     .n_binds = py ? 1 : 0,
                     .expected = expected,
-                    .cpus = b->all_cpus,
+                    .cpus = b->threads_cpus,
                     .timeout_s = ap_bench_num(b, "cpu_timeout_s", 600),
                     .net = AP_NET_NONE,
                     .noise_check = r >= 0,

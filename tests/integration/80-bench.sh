@@ -89,6 +89,10 @@ check "environment: kernel, CPU, cgroup, commit, image digests and locks, seccom
     and (.environment.appliance.commit | length > 0)
     and ([.environment.images[] | .digest, .lock_sha256] | all(startswith("sha256:")))
     and (.environment.seccomp.sha256 | startswith("sha256:"))' "$R"
+check "environment: the CPU topology from sysfs, and the load kept off the workload's cores unless the warnings say so" jqe '
+    .environment.topology.source == "sysfs" and
+    (.environment.topology.placement.workload_load_share_core == false or
+     (.warnings | any(test("SMT siblings|share CPU"))))' "$R"
 count() { jq "[.measurements[] | select(.id | test(\"$1\"))] | length" "$R"; }
 same "cpu: ten tasks x five images" "$(count '^cpu/')" 50
 same "memory: a peak for each CPU task" "$(count '^memory/task/')" 50
