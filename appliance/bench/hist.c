@@ -59,6 +59,85 @@ void ap_hist_record(struct ap_hist *h, int64_t v)
     ap_hist_record_n(h, v, 1);
 }
 
+/* Adds n values that all fall in bucket b, the smallest lo and the largest hi (clamped of them
+ * clamped), with their sum and sum of squares. */
+static void add_block(struct ap_hist *h, size_t b, int64_t lo, int64_t hi, uint64_t n, double sum,
+                      double sum_sq, uint64_t clamped)
+{
+    if (h->count == 0 || lo < h->min)
+        h->min = lo;
+    if (h->count == 0 || hi > h->max)
+        h->max = hi;
+    h->count += n;
+    h->clamped += clamped;
+    h->sum += sum;
+    h->sum_sq += sum_sq;
+    h->counts[b] += n;
+}
+
+/* Value i of a series; first <= AP_HIST_MAX_VALUE, and anything past the range reads as
+ * AP_HIST_MAX_VALUE + 1 (no overflow). */
+static int64_t series_at(int64_t first, double step, uint64_t i)
+{
+    double d = (double)i * step;
+    if (d > (double)(AP_HIST_MAX_VALUE - first))
+        return AP_HIST_MAX_VALUE + 1;
+    return first + (int64_t)d;
+}
+
+void ap_hist_record_series(struct ap_hist *h, int64_t first, double step, uint64_t n)
+{
+    if (n == 0)
+        return;
+    /* (A first that far below 0 is no schedule's: its values are clamped as one.) */
+    if (!(step > 0) || first > AP_HIST_MAX_VALUE || first < -AP_HIST_MAX_VALUE) {
+        ap_hist_record_n(h, first, n);
+        return;
+    }
+    uint64_t i = 0;
+    /* Each pass takes every value of one bucket (or every value below 0), so the buckets bound
+     * the passes; the values never decrease, so once one is past the range all the rest are. */
+    for (size_t pass = 0; i < n && pass < 2 * AP_HIST_BUCKETS + 2; pass++) {
+        int64_t v = series_at(first, step, i);
+        if (v > AP_HIST_MAX_VALUE) {
+            ap_hist_record_n(h, v, n - i);
+            return;
+        }
+        size_t b = 0;
+        int64_t top = -1;
+        if (v >= 0) {
+            int64_t lo, width;
+            b = bucket_of(v);
+            bucket_range(b, &lo, &width);
+            top = lo + width - 1;
+        }
+        /* The last j with first + (int64_t)(j * step) <= top: j * step < top - first + 1. The
+         * estimate is off by a rounding at most; the steps below settle it. */
+        double e = ceil((double)(top - first + 1) / step) - 1;
+        uint64_t j = e <= (double)i ? i : e >= (double)(n - 1) ? n - 1 : (uint64_t)e;
+        for (int k = 0; k < 4 && j + 1 < n && series_at(first, step, j + 1) <= top; k++)
+            j++;
+        for (int k = 0; k < 4 && j > i && series_at(first, step, j) > top; k++)
+            j--;
+        if (series_at(first, step, j) > top)
+            j = i;
+        uint64_t c = j - i + 1;
+        if (v < 0) {
+            add_block(h, 0, 0, 0, c, 0, 0, c);
+        } else {
+            /* An arithmetic series of c terms: mean halfway, variance step^2 (c^2 - 1) / 12. */
+            double a = (double)first + (double)i * step, z = (double)first + (double)j * step;
+            double mean = (a + z) / 2, cd = (double)c;
+            add_block(h, b, v, series_at(first, step, j), c, cd * mean,
+                      cd * (mean * mean + step * step * (cd * cd - 1) / 12), 0);
+        }
+        i = j + 1;
+    }
+    /* Unreachable but for rounding the steps above could not settle: the rest, at its start. */
+    if (i < n)
+        ap_hist_record_n(h, series_at(first, step, i), n - i);
+}
+
 void ap_hist_merge(struct ap_hist *dst, const struct ap_hist *src)
 {
     if (src->count == 0)

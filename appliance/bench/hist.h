@@ -44,6 +44,13 @@ void ap_hist_init(struct ap_hist *h);
 void ap_hist_record(struct ap_hist *h, int64_t v);
 void ap_hist_record_n(struct ap_hist *h, int64_t v, uint64_t n);
 
+/* Records the n values first + (int64_t)(i * step) for i = 0 .. n - 1 (step >= 0; a step that
+ * is not, or is NaN, records first n times), as n calls of ap_hist_record would: the same
+ * buckets, count, min, max and clamping; the sum and sum of squares are those of the values
+ * before truncation (the mean within 1 ns). O(buckets the values span) time, however large
+ * n: for a schedule's worth of values (every request an open loop never sent). */
+void ap_hist_record_series(struct ap_hist *h, int64_t first, double step, uint64_t n);
+
 /* Adds every value of src to dst. */
 void ap_hist_merge(struct ap_hist *dst, const struct ap_hist *src);
 
