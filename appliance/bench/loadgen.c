@@ -807,6 +807,37 @@ static int ensure_nofile(unsigned connections, unsigned threads, ap_error **err)
     return 0;
 }
 
+/* The end of a thread's window: requests unanswered then count as latencies of the time they
+ * had waited, from their intended send time to the window's end, so that no percentile leaves
+ * out the slowest requests (a server that stops answering would otherwise show the latency of
+ * the answers it gave before). In flight: the request outstanding on a busy connection (from
+ * its send in closed loop). Unsent, in open loop: each request of a connection's schedule due
+ * by the end and never sent, request j intended at sched0 + j * interval; they are the
+ * backlog. Each value is a lower bound of that request's latency, so every percentile stays a
+ * lower bound of the true one. Only a thread that reached its window records them. */
+static void censor(struct worker *w, const struct shared *sh, struct ap_load_result *res)
+{
+    int64_t end = w->t_end < sh->end_ns ? w->t_end : sh->end_ns;
+    int record = w->measuring && end >= sh->measure_ns;
+    for (unsigned i = 0; i < w->n_conns; i++) {
+        const struct conn *c = &w->conns[i];
+        if (record && c->state == C_BUSY && c->t_origin <= end) {
+            ap_hist_record(&w->hist, end - c->t_origin);
+            res->in_flight++;
+        }
+        if (sh->spec->mode != AP_LOAD_OPEN || end < c->sched0)
+            continue;
+        uint64_t due = (uint64_t)floor((double)(end - c->sched0) / sh->interval_ns) + 1;
+        if (due <= c->k)
+            continue;
+        res->backlog += due - c->k;
+        /* The last one due waited least; each one before it an interval more. */
+        int64_t least = end - c->sched0 - (int64_t)((double)(due - 1) * sh->interval_ns);
+        if (record)
+            ap_hist_record_series(&w->hist, least, sh->interval_ns, due - c->k);
+    }
+}
+
 static void merge(struct ap_load_result *res, struct worker *ws, unsigned n,
                   const struct shared *sh)
 {
@@ -826,6 +857,7 @@ static void merge(struct ap_load_result *res, struct worker *ws, unsigned n,
         res->connects += w->c.connects;
         res->bytes_read += w->c.bytes_read;
         res->stopped |= w->stopped;
+        censor(w, sh, res);
         ap_hist_merge(&res->latency, &w->hist);
         if (w->measuring) {
             int64_t wall = w->t_end - w->t_measure, cpu = w->cpu1 - w->cpu0;
@@ -840,18 +872,6 @@ static void merge(struct ap_load_result *res, struct worker *ws, unsigned n,
         }
         if (w->max_lag > res->max_lag_ns)
             res->max_lag_ns = w->max_lag;
-        if (spec->mode == AP_LOAD_OPEN) {
-            /* Requests of the schedule due before the end that never went out. */
-            int64_t end = w->t_end < sh->end_ns ? w->t_end : sh->end_ns;
-            for (unsigned i = 0; i < w->n_conns; i++) {
-                const struct conn *c = &w->conns[i];
-                if (end < c->sched0)
-                    continue;
-                uint64_t due = (uint64_t)floor((double)(end - c->sched0) / sh->interval_ns) + 1;
-                if (due > c->k)
-                    res->backlog += due - c->k;
-            }
-        }
     }
     if (last > sh->end_ns)
         last = sh->end_ns;

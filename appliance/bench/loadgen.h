@@ -13,6 +13,8 @@
  * latency runs from the intended time, so a server that falls behind shows it in the latency
  * and no omission is coordinated. A rate not sustained (achieved below 95 % of the target, or
  * more than 5 % of the window's requests still unsent at its end) is reported as such.
+ * Requests unanswered when the window closes, in flight or (open loop) never sent, count in the
+ * latency as the time they had waited by then: no percentile leaves out the slowest requests.
  *
  * Only literal IPv4 and IPv6 addresses: no name is ever resolved. */
 #ifndef AP_BENCH_LOADGEN_H
@@ -82,7 +84,12 @@ struct ap_load_result {
     uint64_t bytes_read;
     double duration_s;      /* the window as it ran (shorter when stopped or bounded) */
     double requests_per_s;  /* requests / duration_s */
-    struct ap_hist latency; /* of the valid responses, ns */
+    /* Latency in ns: of each valid response in the window, and of each request unanswered at
+     * the window's end (in_flight, and backlog in open loop), as the time it had waited by then
+     * from its intended send time: a lower bound of its latency, so every percentile is a lower
+     * bound of the true one. Its count is requests + in_flight + backlog. */
+    struct ap_hist latency;
+    uint64_t in_flight;     /* requests sent and unanswered at the window's end */
     int64_t cpu_ns;         /* CPU time of all load threads in the window */
     int64_t spin_ns;        /* of it, polling an empty event queue (idle time, see spin_ns) */
     double cpu_share;       /* highest share of the window one load thread spent on CPU */
@@ -91,7 +98,8 @@ struct ap_load_result {
     /* Open loop only (zero in closed loop). */
     double target_rate;   /* spec.rate */
     double achieved_rate; /* responses / duration_s */
-    uint64_t backlog;     /* requests due by the window's end that were never sent */
+    uint64_t backlog;     /* requests due by the window's end that were never sent (their
+                             wait is in latency) */
     int64_t max_lag_ns;   /* longest a request in the window went out after its time */
     int sustained;        /* achieved >= 95 % of target and backlog <= 5 % of the window */
 };
