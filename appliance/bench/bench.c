@@ -22,6 +22,7 @@
 #include "../sandbox/cgroup.h"
 #include "runner.h"
 #include "stats.h"
+#include "status.h"
 
 #ifndef AP_VERSION
 #define AP_VERSION "0"
@@ -507,9 +508,11 @@ static int write_csv(struct ap_bench *b, ap_error **err)
         }                                                                                          \
         len += (size_t)snprintf(out + len, cap - len, __VA_ARGS__);                                \
     } while (0)
-    /* Undefined statistics are empty fields; ci95_status says why the interval's are. */
+    /* Undefined statistics are empty fields; ci95_status says why the interval's are, status
+     * what the figure is worth (status.h). A metric whose every sample was left out (noisy)
+     * has n 0 and no statistics. */
     EMIT("id,suite,workload,image,language,metric,unit,n,median,min,max,mad,cv,ci95_lo,"
-         "ci95_hi,unstable,ci95_coverage,ci95_status\n");
+         "ci95_hi,unstable,ci95_coverage,ci95_status,status\n");
     const cJSON *m;
     cJSON_ArrayForEach(m, b->measurements)
     {
@@ -517,68 +520,103 @@ static int write_csv(struct ap_bench *b, ap_error **err)
         cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
         {
             const cJSON *st = cJSON_GetObjectItemCaseSensitive(metric, "stats");
+            const cJSON *status = cJSON_GetObjectItemCaseSensitive(metric, "status");
             if (st == NULL)
                 continue;
 #define S(k) cJSON_GetObjectItemCaseSensitive(m, k)->valuestring
-#define N(k) cJSON_GetObjectItemCaseSensitive(st, k)->valuedouble
-            char mad[40], cv[40], lo[40], hi[40], cov[40];
-            EMIT("%s,%s,%s,%s,%s,%s,%s,%.0f,%.9g,%.9g,%.9g,%s,%s,%s,%s,%d,%s,%s\n", S("id"),
-                 S("suite"), S("workload"), S("image"), S("language"), metric->string,
-                 cJSON_GetObjectItemCaseSensitive(metric, "unit")->valuestring, N("n"), N("median"),
-                 N("min"), N("max"), stat_text(st, "mad", 9, mad, sizeof(mad)),
-                 stat_text(st, "cv", 6, cv, sizeof(cv)),
+            char n[40], med[40], min[40], max[40], mad[40], cv[40], lo[40], hi[40], cov[40];
+            EMIT("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s\n", S("id"), S("suite"),
+                 S("workload"), S("image"), S("language"), metric->string,
+                 cJSON_GetObjectItemCaseSensitive(metric, "unit")->valuestring,
+                 cJSON_IsObject(st) ? stat_text(st, "n", 9, n, sizeof(n)) : "0",
+                 stat_text(st, "median", 9, med, sizeof(med)),
+                 stat_text(st, "min", 9, min, sizeof(min)),
+                 stat_text(st, "max", 9, max, sizeof(max)),
+                 stat_text(st, "mad", 9, mad, sizeof(mad)), stat_text(st, "cv", 6, cv, sizeof(cv)),
                  stat_text(st, "ci95_lo", 9, lo, sizeof(lo)),
                  stat_text(st, "ci95_hi", 9, hi, sizeof(hi)),
                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable")),
                  stat_text(st, "ci95_coverage", 9, cov, sizeof(cov)),
-                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "n_too_small")) ? "n-too-small"
-                                                                                   : "ok");
+                 cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "n_too_small")) ? "ok"
+                                                                                    : "n-too-small",
+                 cJSON_IsString(status) ? status->valuestring : "");
 #undef S
-#undef N
         }
     }
 #undef EMIT
     return ap_fs_write_atomic(b->o->csv_path, out, len, 0644, err);
 }
 
-/* The metric a suite's summary shows, and how. */
+/* The metric a suite's summary shows, and how. A `withheld` metric may be missing from a
+ * measurement on purpose (latency percentiles of a load without a latency figure): its row
+ * then shows the measurement's status instead of a number. */
 static const struct {
     const char *suite, *metric, *label;
     double scale;
     const char *unit;
+    int withheld;
 } shown[] = {
-    {"size", "compressed_bytes", "compressed", 1.0 / (1 << 20), "MiB"},
-    {"size", "unpacked_bytes", "unpacked", 1.0 / (1 << 20), "MiB"},
-    {"size", "bytes", "file", 1.0 / (1 << 20), "MiB"},
-    {"startup", "wall_s", "start to exit", 1000, "ms"},
-    {"startup", "ready_s", "exec to first 200", 1000, "ms"},
-    {"startup", "container_ready_s", "sandbox to first 200", 1000, "ms"},
-    {"cpu", "wall_s", "wall (exec to exit)", 1, "s"},
-    {"cpu", "cpu_s", "cpu (cgroup)", 1, "s"},
-    {"memory", "maxrss_bytes", "peak RSS", 1.0 / (1 << 20), "MiB"},
-    {"memory", "idle_pss_bytes", "idle PSS", 1.0 / (1 << 20), "MiB"},
-    {"memory", "steady_pss_bytes", "PSS under load", 1.0 / (1 << 20), "MiB"},
-    {"http", "rps", "req/s", 1, ""},
-    {"latency", "p99_ms", "p99", 1, "ms"},
-    {"threads", "wall_s", "wall (exec to exit)", 1, "s"},
+    {"size", "compressed_bytes", "compressed", 1.0 / (1 << 20), "MiB", 0},
+    {"size", "unpacked_bytes", "unpacked", 1.0 / (1 << 20), "MiB", 0},
+    {"size", "bytes", "file", 1.0 / (1 << 20), "MiB", 0},
+    {"startup", "wall_s", "start to exit", 1000, "ms", 0},
+    {"startup", "ready_s", "exec to first 200", 1000, "ms", 0},
+    {"startup", "container_ready_s", "sandbox to first 200", 1000, "ms", 0},
+    {"cpu", "wall_s", "wall (exec to exit)", 1, "s", 0},
+    {"cpu", "cpu_s", "cpu (cgroup)", 1, "s", 0},
+    {"memory", "maxrss_bytes", "peak RSS", 1.0 / (1 << 20), "MiB", 0},
+    {"memory", "idle_pss_bytes", "idle PSS", 1.0 / (1 << 20), "MiB", 0},
+    {"memory", "steady_pss_bytes", "PSS under load", 1.0 / (1 << 20), "MiB", 0},
+    {"http", "rps", "req/s", 1, "", 0},
+    {"latency", "achieved_rps", "achieved", 1, "req/s", 0},
+    {"latency", "p99_ms", "p99", 1, "ms", 1},
+    {"threads", "wall_s", "wall (exec to exit)", 1, "s", 0},
 };
 
-/* The median of metric `name` of the measurement `id`, or NAN. */
-static double median_of(const struct ap_bench *b, const char *id, const char *name)
+static const cJSON *find_measurement(const struct ap_bench *b, const char *id)
 {
     const cJSON *m;
     cJSON_ArrayForEach(m, b->measurements)
     {
         const cJSON *mid = cJSON_GetObjectItemCaseSensitive(m, "id");
-        if (!cJSON_IsString(mid) || strcmp(mid->valuestring, id) != 0)
-            continue;
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), name),
-            "stats");
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, "median");
-        return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        if (cJSON_IsString(mid) && strcmp(mid->valuestring, id) == 0)
+            return m;
     }
-    return NAN;
+    return NULL;
+}
+
+static const cJSON *metric_of(const cJSON *m, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), name);
+}
+
+/* A metric's status; ok for a file written before statuses were (none then). */
+static enum ap_status status_of(const cJSON *metric)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(metric, "status");
+    enum ap_status s = AP_STATUS_OK;
+    if (cJSON_IsString(v))
+        ap_status_parse(v->valuestring, &s);
+    return s;
+}
+
+/* The worst status among a measurement's metrics: what a metric it withheld would have had. */
+static enum ap_status measurement_status(const cJSON *m)
+{
+    unsigned bits = 0;
+    const cJSON *metric;
+    cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
+    {
+        bits |= AP_STATUS_BIT(status_of(metric));
+    }
+    return ap_status_pick(bits);
+}
+
+/* The status of the metric `name` of m, or of m when it withheld it. */
+static enum ap_status shown_status(const cJSON *m, const char *name)
+{
+    const cJSON *metric = metric_of(m, name);
+    return metric != NULL ? status_of(metric) : measurement_status(m);
 }
 
 /* The id of the Go measurement matching m (its image replaced by the Go image), if any. */
@@ -611,31 +649,65 @@ static const char *num(double v, char *buf, size_t len)
     return buf;
 }
 
-/* One line of the summary: a metric's median, its interval or "n too small", cv and n. A
- * single sample is marked as such (its spread is unknown), a cv over 10 % as unstable. */
-static void summary_row(const char *id, const char *label, double scale, const char *unit,
-                        const cJSON *st, const char *ratio)
+/* The ratio of m's shown metric to its Go twin's, into buf: "1.23x" between two ok figures,
+ * else why not ("no ratio: unstable", "no ratio: Go errors"); "" without a Go twin. */
+static const char *ratio_text(const struct ap_bench *b, const cJSON *m, size_t k, char *buf,
+                              size_t len)
 {
+    char twin[300], why[80];
+    const cJSON *gm = go_twin(b, m, twin, sizeof(twin)) == 0 ? find_measurement(b, twin) : NULL;
+    buf[0] = '\0';
+    if (gm == NULL || (metric_of(gm, shown[k].metric) == NULL && !shown[k].withheld))
+        return buf;
+    const char *refused =
+        ap_status_ratio_refused(shown_status(m, shown[k].metric), shown_status(gm, shown[k].metric),
+                                "Go", why, sizeof(why));
+    if (refused != NULL) {
+        snprintf(buf, len, "no ratio: %s", refused);
+        return buf;
+    }
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(metric_of(m, shown[k].metric), "stats"), "median");
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(metric_of(gm, shown[k].metric), "stats"), "median");
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(g) && isfinite(g->valuedouble) && g->valuedouble > 0)
+        snprintf(buf, len, "%.2fx", a->valuedouble / g->valuedouble);
+    return buf;
+}
+
+/* One line of the summary: a metric's median with its status beside it, its interval or "n too
+ * small", cv, n, and the ratio to Go or why there is none. A metric with no statistics (every
+ * sample left out as noisy) or withheld shows "-" and its status. */
+static void summary_row(const cJSON *m, size_t k, enum ap_status status, const char *ratio)
+{
+    const char *id = cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring;
+    const cJSON *metric = metric_of(m, shown[k].metric);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(metric, "stats");
     const cJSON *lo = cJSON_GetObjectItemCaseSensitive(st, "ci95_lo");
     const cJSON *hi = cJSON_GetObjectItemCaseSensitive(st, "ci95_hi");
     const cJSON *cov = cJSON_GetObjectItemCaseSensitive(st, "ci95_coverage");
     const cJSON *cv = cJSON_GetObjectItemCaseSensitive(st, "cv");
-    int n = (int)cJSON_GetObjectItemCaseSensitive(st, "n")->valuedouble;
-    char a[32], l[32], h[32], interval[100] = "n too small", cvs[16] = "-";
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "n_too_small")) && cJSON_IsNumber(lo) &&
-        cJSON_IsNumber(hi) && cJSON_IsNumber(cov))
+    const cJSON *med = cJSON_GetObjectItemCaseSensitive(st, "median");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(st, "n");
+    double scale = shown[k].scale;
+    char a[32] = "-", l[32], h[32], interval[100] = "n too small", cvs[16] = "-";
+    if (metric == NULL)
+        snprintf(interval, sizeof(interval), "no figure (see warnings)");
+    else if (!cJSON_IsObject(st))
+        snprintf(interval, sizeof(interval), "none: all %d samples noisy",
+                 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(metric, "samples")));
+    else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "n_too_small")) &&
+             cJSON_IsNumber(lo) && cJSON_IsNumber(hi) && cJSON_IsNumber(cov))
         snprintf(interval, sizeof(interval), "[%s, %s] %.1f%%",
                  num(lo->valuedouble * scale, l, sizeof(l)),
                  num(hi->valuedouble * scale, h, sizeof(h)), cov->valuedouble * 100);
     if (cJSON_IsNumber(cv))
         snprintf(cvs, sizeof(cvs), "%.1f%%", cv->valuedouble * 100);
-    const char *flag = n == 1 ? "  ONE SAMPLE"
-                       : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable"))
-                           ? "  UNSTABLE"
-                           : "";
-    printf("  %-48s %-20s %10s %-5s %-30s cv %6s n %-3d%s%s\n", id, label,
-           num(cJSON_GetObjectItemCaseSensitive(st, "median")->valuedouble * scale, a, sizeof(a)),
-           unit, interval, cvs, n, ratio, flag);
+    if (cJSON_IsNumber(med))
+        num(med->valuedouble * scale, a, sizeof(a));
+    printf("  %-48s %-20s %10s %-5s %-17s %-30s cv %6s n %-3d %s\n", id, shown[k].label, a,
+           shown[k].unit, ap_status_name(status), interval, cvs,
+           cJSON_IsNumber(n) ? (int)n->valuedouble : 0, ratio);
 }
 
 static void print_summary(struct ap_bench *b)
@@ -648,30 +720,25 @@ static void print_summary(struct ap_bench *b)
         {
             if (strcmp(cJSON_GetObjectItemCaseSensitive(m, "suite")->valuestring, suite) != 0)
                 continue;
-            const char *id = cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring;
             for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
                 if (strcmp(shown[k].suite, suite) != 0)
                     continue;
-                const cJSON *st = cJSON_GetObjectItemCaseSensitive(
-                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"),
-                                                     shown[k].metric),
-                    "stats");
-                if (st == NULL)
+                const cJSON *metric = metric_of(m, shown[k].metric);
+                /* A measurement with no metric at all has not run yet. */
+                if (cJSON_GetObjectItemCaseSensitive(metric, "stats") == NULL &&
+                    !(metric == NULL && shown[k].withheld &&
+                      cJSON_GetObjectItemCaseSensitive(m, "metrics")->child != NULL))
                     continue;
                 if (!header) {
-                    printf("\n%s: median, its 95 %% interval [order statistics] with the exact "
-                           "coverage (\"n too small\" below n = %d), cv, n; x: ratio to Go\n",
+                    printf("\n%s: median, status, its 95 %% interval [order statistics] with the "
+                           "exact coverage (\"n too small\" below n = %d), cv, n; x: ratio to "
+                           "Go, made between ok figures only\n",
                            suite, AP_STATS_CI_MIN_N);
                     header = 1;
                 }
-                double med = cJSON_GetObjectItemCaseSensitive(st, "median")->valuedouble;
-                char twin[300], ratio[32] = "";
-                double g = go_twin(b, m, twin, sizeof(twin)) == 0
-                               ? median_of(b, twin, shown[k].metric)
-                               : NAN;
-                if (isfinite(g) && g > 0)
-                    snprintf(ratio, sizeof(ratio), "%8.2fx", med / g);
-                summary_row(id, shown[k].label, shown[k].scale, shown[k].unit, st, ratio);
+                char ratio[120];
+                summary_row(m, k, shown_status(m, shown[k].metric),
+                            ratio_text(b, m, k, ratio, sizeof(ratio)));
             }
         }
     }
@@ -682,8 +749,11 @@ static void print_summary(struct ap_bench *b)
     {
         cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(m, "warnings")) nw++;
     }
-    printf("\n%d measurements, %d warnings, %d noisy samples kept; results: %s\n",
-           cJSON_GetArraySize(b->measurements), nw, b->noisy_samples, b->o->results_path);
+    printf("\n%d measurements, %d warnings, %d noisy samples kept (%s); results: %s\n",
+           cJSON_GetArraySize(b->measurements), nw, b->noisy_samples,
+           b->o->include_noisy ? "in the statistics: --include-noisy"
+                               : "flagged, left out of the statistics",
+           b->o->results_path);
 }
 
 /* ---- the run --------------------------------------------------------------------------------- */

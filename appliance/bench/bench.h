@@ -24,7 +24,9 @@ enum ap_bench_suite {
  * (results-1.schema.json). The two differ only in a metric's statistics, which those readers
  * do not use: version 1 has a percentile-bootstrap interval of the median and numbers
  * throughout; version 2 the order-statistic interval with its coverage, and null where a
- * figure is undefined (the interval below n = 6, the spread at n = 1). */
+ * figure is undefined (the interval below n = 6, the spread at n = 1). Version 2 files written
+ * since every metric has a status carry it on each metric, with the flags of its samples and
+ * stats null when every sample was left out as noisy (status.h); older ones have none. */
 #define AP_RESULTS_SCHEMA "appliance-results-2"
 #define AP_RESULTS_SCHEMA_1 "appliance-results-1"
 
@@ -46,6 +48,7 @@ struct ap_bench_opts {
     const char *csv_path;      /* NULL: no CSV */
     int resume;                /* keep the samples already in results_path */
     int allow_noisy;           /* record noise and go on instead of refusing */
+    int include_noisy;         /* count the samples flagged noisy in the statistics */
     const char *workload_cpus; /* NULL: the upper half of the cores we may use */
     const char *load_cpus;     /* NULL: the lower half (bench/topology.h) */
     const char *commandline;   /* recorded in the results */

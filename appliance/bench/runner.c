@@ -18,6 +18,7 @@
 #include "../core/hash.h"
 #include "../core/log.h"
 #include "stats.h"
+#include "status.h"
 
 volatile sig_atomic_t ap_bench_interrupted;
 
@@ -591,7 +592,31 @@ int ap_bench_count(const cJSON *m, const char *metric)
     return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(x, "samples"));
 }
 
-void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value)
+/* A sample's flags as names, worst first. */
+static cJSON *flags_json(unsigned bits)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (unsigned s = AP_STATUS_COUNT; s-- > 1;)
+        if (bits & AP_STATUS_SAMPLE_BITS & AP_STATUS_BIT(s))
+            cJSON_AddItemToArray(a, cJSON_CreateString(ap_status_name((enum ap_status)s)));
+    return a;
+}
+
+static unsigned flags_bits(const cJSON *a)
+{
+    unsigned bits = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, a)
+    {
+        enum ap_status s;
+        if (cJSON_IsString(it) && ap_status_parse(it->valuestring, &s) == 0)
+            bits |= AP_STATUS_BIT(s);
+    }
+    return bits & AP_STATUS_SAMPLE_BITS;
+}
+
+void ap_bench_add_flagged(cJSON *m, const char *metric, const char *unit, double value,
+                          unsigned flags)
 {
     cJSON *metrics = cJSON_GetObjectItemCaseSensitive(m, "metrics");
     cJSON *x = cJSON_GetObjectItemCaseSensitive(metrics, metric);
@@ -600,7 +625,30 @@ void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value)
         cJSON_AddStringToObject(x, "unit", unit);
         cJSON_AddArrayToObject(x, "samples");
     }
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(x, "samples"), cJSON_CreateNumber(value));
+    cJSON *samples = cJSON_GetObjectItemCaseSensitive(x, "samples");
+    cJSON_AddItemToArray(samples, cJSON_CreateNumber(value));
+    /* "flags" runs beside "samples" once any sample has one; the samples before it had none. */
+    cJSON *fl = cJSON_GetObjectItemCaseSensitive(x, "flags");
+    flags &= AP_STATUS_SAMPLE_BITS;
+    if (fl == NULL && flags == 0)
+        return;
+    if (fl == NULL)
+        fl = cJSON_AddArrayToObject(x, "flags");
+    for (int i = cJSON_GetArraySize(fl), n = cJSON_GetArraySize(samples); i < n - 1; i++)
+        cJSON_AddItemToArray(fl, cJSON_CreateArray());
+    cJSON_AddItemToArray(fl, flags_json(flags));
+}
+
+void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value)
+{
+    ap_bench_add_flagged(m, metric, unit, value, 0);
+}
+
+unsigned ap_bench_run_flags(const cJSON *run)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "noisy"))
+               ? AP_STATUS_BIT(AP_STATUS_NOISY)
+               : 0;
 }
 
 void ap_bench_add_run(cJSON *m, cJSON *run)
@@ -635,56 +683,95 @@ static void add_number_or_null(cJSON *o, const char *key, double v)
         cJSON_AddNullToObject(o, key);
 }
 
-static void metric_stats(cJSON *metric)
+static void add_stats(cJSON *metric, const struct ap_stats *s)
+{
+    cJSON *j = cJSON_AddObjectToObject(metric, "stats");
+    cJSON_AddNumberToObject(j, "n", (double)s->n);
+    cJSON_AddNumberToObject(j, "median", s->median);
+    cJSON_AddNumberToObject(j, "min", s->min);
+    cJSON_AddNumberToObject(j, "max", s->max);
+    cJSON_AddNumberToObject(j, "mean", s->mean);
+    /* Undefined figures (the spread at n = 1, cv about a mean of 0, the interval below
+     * AP_STATS_CI_MIN_N) are null, never a number that could be read as a measurement. */
+    add_number_or_null(j, "stddev", s->stddev);
+    add_number_or_null(j, "mad", s->mad);
+    add_number_or_null(j, "cv", s->cv);
+    add_number_or_null(j, "ci95_lo", s->ci95_lo);
+    add_number_or_null(j, "ci95_hi", s->ci95_hi);
+    add_number_or_null(j, "ci95_coverage", s->ci95_coverage);
+    cJSON_AddBoolToObject(j, "n_too_small", s->n_too_small);
+    cJSON_AddNumberToObject(j, "range_coverage", s->range_coverage);
+    cJSON_AddBoolToObject(j, "unstable", s->unstable);
+}
+
+void ap_bench_metric_update(cJSON *metric, int include_noisy)
 {
     const cJSON *samples = cJSON_GetObjectItemCaseSensitive(metric, "samples");
+    const cJSON *fl = cJSON_GetObjectItemCaseSensitive(metric, "flags");
     int n = cJSON_GetArraySize(samples);
     cJSON_DeleteItemFromObjectCaseSensitive(metric, "stats");
+    cJSON_DeleteItemFromObjectCaseSensitive(metric, "status");
     cJSON_DeleteItemFromObjectCaseSensitive(metric, "warning");
     if (n == 0)
         return;
-    double *x = calloc((size_t)n, sizeof(*x));
+    cleanup_free double *x = calloc((size_t)n, sizeof(*x));
     if (x == NULL)
         return;
+    /* The statistics are those of the samples that count: every one but those taken on noisy
+     * CPUs, unless the user asked for them too. The status is that of what counts. */
+    unsigned counted = 0, all = 0;
+    size_t k = 0;
     int i = 0;
     const cJSON *it;
-    cJSON_ArrayForEach(it, samples) x[i++] = it->valuedouble;
-    struct ap_stats s;
-    if (ap_stats_compute(x, (size_t)n, &s) == 0) {
-        cJSON *j = cJSON_AddObjectToObject(metric, "stats");
-        cJSON_AddNumberToObject(j, "n", (double)s.n);
-        cJSON_AddNumberToObject(j, "median", s.median);
-        cJSON_AddNumberToObject(j, "min", s.min);
-        cJSON_AddNumberToObject(j, "max", s.max);
-        cJSON_AddNumberToObject(j, "mean", s.mean);
-        /* Undefined figures (the spread at n = 1, cv about a mean of 0, the interval below
-         * AP_STATS_CI_MIN_N) are null, never a number that could be read as a measurement. */
-        add_number_or_null(j, "stddev", s.stddev);
-        add_number_or_null(j, "mad", s.mad);
-        add_number_or_null(j, "cv", s.cv);
-        add_number_or_null(j, "ci95_lo", s.ci95_lo);
-        add_number_or_null(j, "ci95_hi", s.ci95_hi);
-        add_number_or_null(j, "ci95_coverage", s.ci95_coverage);
-        cJSON_AddBoolToObject(j, "n_too_small", s.n_too_small);
-        cJSON_AddNumberToObject(j, "range_coverage", s.range_coverage);
-        cJSON_AddBoolToObject(j, "unstable", s.unstable);
-        if (s.unstable) {
-            char why[256];
-            cJSON_AddStringToObject(metric, "warning",
-                                    ap_stats_unstable_reason(&s, why, sizeof(why)));
-        }
+    cJSON_ArrayForEach(it, samples)
+    {
+        unsigned bits = flags_bits(cJSON_GetArrayItem(fl, i++));
+        all |= bits;
+        if ((bits & AP_STATUS_BIT(AP_STATUS_NOISY)) && !include_noisy)
+            continue;
+        counted |= bits;
+        x[k++] = it->valuedouble;
     }
-    free(x);
+    char why[256] = "", left[200] = "";
+    if (k < (size_t)n)
+        snprintf(left, sizeof(left),
+                 "%zu of %d samples, taken on noisy CPUs, are left out of the statistics "
+                 "(--include-noisy keeps them)",
+                 (size_t)n - k, n);
+    struct ap_stats s;
+    if (k == 0) {
+        /* Nothing left to say anything with: no statistics, and the status says why. */
+        cJSON_AddNullToObject(metric, "stats");
+        counted = all;
+    } else if (ap_stats_compute(x, k, &s) == 0) {
+        add_stats(metric, &s);
+        counted |= ap_status_of_stats(&s);
+        if (s.unstable)
+            ap_stats_unstable_reason(&s, why, sizeof(why));
+    } else {
+        return;
+    }
+    cJSON_AddStringToObject(metric, "status", ap_status_name(ap_status_pick(counted)));
+    if (why[0] != '\0' || left[0] != '\0') {
+        char text[480];
+        snprintf(text, sizeof(text), "%s%s%s", left, left[0] && why[0] ? "; " : "", why);
+        cJSON_AddStringToObject(metric, "warning", text);
+    }
 }
 
 int ap_bench_save(struct ap_bench *b, ap_error **err)
 {
+    /* Every statistic is recomputed under this invocation's --include-noisy, which the run
+     * records (a resumed run's too). */
+    cJSON *run = cJSON_GetObjectItemCaseSensitive(b->doc, "run");
+    cJSON_DeleteItemFromObjectCaseSensitive(run, "include_noisy");
+    cJSON_AddBoolToObject(run, "include_noisy", b->o->include_noisy);
     cJSON *m;
     cJSON_ArrayForEach(m, b->measurements)
     {
         cJSON *metric;
         cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
-            metric_stats(metric);
+            ap_bench_metric_update(metric, b->o->include_noisy);
     }
     if (ap_json_write_file(b->o->results_path, b->doc, err) < 0) {
         ap_error_wrap(err, "writing the results");

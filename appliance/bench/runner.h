@@ -112,13 +112,27 @@ cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suit
 int ap_bench_count(const cJSON *m, const char *metric);
 /* Appends one raw sample to m's metric (created with its unit on first use). */
 void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value);
+/* The same, the sample flagged with the conditions of the run it came from: flags is a set of
+ * AP_STATUS_SAMPLE_BITS (status.h), from ap_bench_run_flags or ap_status_of_load. The metric's
+ * "flags" array, parallel to "samples", is written once any sample has a flag. */
+void ap_bench_add_flagged(cJSON *m, const char *metric, const char *unit, double value,
+                          unsigned flags);
+/* The flags of a sample from a run ap_bench_sample returned: noisy when --allow-noisy kept it
+ * although the noise guard judged it noisy; else none. */
+unsigned ap_bench_run_flags(const cJSON *run);
+/* Recomputes a metric's "stats", "status" and "warning" from its "samples" and "flags": the
+ * statistics of every sample but those flagged noisy (all of them with include_noisy), null
+ * when none is left; the status the first by precedence (status.h) of the conditions of the
+ * samples counted and of their statistics (noisy alone when none is left). */
+void ap_bench_metric_update(cJSON *metric, int include_noisy);
 /* Appends a run record (owned by m from now on) to m's runs. */
 void ap_bench_add_run(cJSON *m, cJSON *run);
 /* Appends a warning text to m. */
 void ap_bench_warn(struct ap_bench *b, cJSON *m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Recomputes every metric's statistics and writes the results file atomically. */
+/* Recomputes every metric's statistics and status (ap_bench_metric_update, under
+ * --include-noisy, which it records in the run) and writes the results file atomically. */
 int ap_bench_save(struct ap_bench *b, ap_error **err);
 
 /* Progress: `est_s` estimated seconds just done; what runs next. */

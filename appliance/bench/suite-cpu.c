@@ -276,20 +276,24 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
                 cJSON_Delete(run);
                 continue;
             }
+            /* A noisy run kept with --allow-noisy: its samples are flagged. */
+            unsigned fl = ap_bench_run_flags(run);
             if (mcpu[i] != NULL) {
                 /* The task alone: its exec to its exit, timed inside the sandbox; what the
                  * sandbox's set-up and teardown took is a figure of its own. */
-                ap_bench_add(mcpu[i], "wall_s", "s", (double)rec.run_ns / 1e9);
-                ap_bench_add(mcpu[i], "sandbox_s", "s", (double)(rec.wall_ns - rec.run_ns) / 1e9);
-                ap_bench_add(mcpu[i], "cpu_s", "s", (double)rec.cpu_total_ns / 1e9);
-                ap_bench_add(mcpu[i], "cpu_user_s", "s", (double)rec.cpu_user_ns / 1e9);
-                ap_bench_add(mcpu[i], "cpu_system_s", "s", (double)rec.cpu_system_ns / 1e9);
-                ap_bench_add(mcpu[i], "peak_bytes", "B", (double)rec.memory_peak_bytes);
-                ap_bench_add(mcpu[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes);
+                ap_bench_add_flagged(mcpu[i], "wall_s", "s", (double)rec.run_ns / 1e9, fl);
+                ap_bench_add_flagged(mcpu[i], "sandbox_s", "s",
+                                     (double)(rec.wall_ns - rec.run_ns) / 1e9, fl);
+                ap_bench_add_flagged(mcpu[i], "cpu_s", "s", (double)rec.cpu_total_ns / 1e9, fl);
+                ap_bench_add_flagged(mcpu[i], "cpu_user_s", "s", (double)rec.cpu_user_ns / 1e9, fl);
+                ap_bench_add_flagged(mcpu[i], "cpu_system_s", "s", (double)rec.cpu_system_ns / 1e9,
+                                     fl);
+                ap_bench_add_flagged(mcpu[i], "peak_bytes", "B", (double)rec.memory_peak_bytes, fl);
+                ap_bench_add_flagged(mcpu[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes, fl);
             }
             if (mmem[i] != NULL) {
-                ap_bench_add(mmem[i], "peak_bytes", "B", (double)rec.memory_peak_bytes);
-                ap_bench_add(mmem[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes);
+                ap_bench_add_flagged(mmem[i], "peak_bytes", "B", (double)rec.memory_peak_bytes, fl);
+                ap_bench_add_flagged(mmem[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes, fl);
             }
             if (mcpu[i] != NULL && mmem[i] != NULL)
                 ap_bench_add_run(mmem[i], cJSON_Duplicate(run, 1));
@@ -404,10 +408,12 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
                     cJSON_Delete(run);
                     continue;
                 }
-                ap_bench_add(ms[i], "wall_s", "s", (double)rec.run_ns / 1e9);
-                ap_bench_add(ms[i], "sandbox_s", "s", (double)(rec.wall_ns - rec.run_ns) / 1e9);
-                ap_bench_add(ms[i], "cpu_s", "s", (double)rec.cpu_total_ns / 1e9);
-                ap_bench_add(ms[i], "peak_bytes", "B", (double)rec.memory_peak_bytes);
+                unsigned fl = ap_bench_run_flags(run);
+                ap_bench_add_flagged(ms[i], "wall_s", "s", (double)rec.run_ns / 1e9, fl);
+                ap_bench_add_flagged(ms[i], "sandbox_s", "s",
+                                     (double)(rec.wall_ns - rec.run_ns) / 1e9, fl);
+                ap_bench_add_flagged(ms[i], "cpu_s", "s", (double)rec.cpu_total_ns / 1e9, fl);
+                ap_bench_add_flagged(ms[i], "peak_bytes", "B", (double)rec.memory_peak_bytes, fl);
                 ap_bench_add_run(ms[i], run);
                 if ((rc = ap_bench_save(b, err)) < 0)
                     return rc;

@@ -20,6 +20,7 @@
 #include "loadgen.h"
 #include "procmem.h"
 #include "runner.h"
+#include "status.h"
 
 #define MAX_SERVERS 16
 #define MAX_ARGS 32
@@ -483,15 +484,45 @@ static int service_start(struct ap_bench *b, struct server *sv, size_t n, ap_err
 
 /* ---- load ------------------------------------------------------------------------------------ */
 
-static void add_latency(cJSON *m, const struct ap_hist *h)
+/* The latency percentiles of a load, flagged with its conditions; none when it has no latency
+ * figure (no valid response, or an open-loop rate not sustained): an empty histogram is never
+ * 0 ms, and a backlog's latency is not the server's. */
+static void add_latency(cJSON *m, const struct ap_load_result *r, unsigned flags)
 {
     static const struct {
         const char *name;
         double p;
     } ps[] = {{"p50_ms", 50}, {"p90_ms", 90},    {"p95_ms", 95},
               {"p99_ms", 99}, {"p999_ms", 99.9}, {"max_ms", 100}};
+    if (!ap_status_load_has_latency(r))
+        return;
     for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++)
-        ap_bench_add(m, ps[k].name, "ms", (double)ap_hist_percentile(h, ps[k].p) / 1e6);
+        ap_bench_add_flagged(m, ps[k].name, "ms",
+                             (double)ap_hist_percentile(&r->latency, ps[k].p) / 1e6, flags);
+}
+
+/* The warnings a load's conditions call for, in m. */
+static void load_warnings(struct ap_bench *b, cJSON *m, const struct ap_load_result *r, double secs)
+{
+    uint64_t bad = r->invalid_status + r->invalid_headers + r->invalid_body;
+    uint64_t errs = r->connect_errors + r->read_errors + r->write_errors + r->timeouts;
+    if (r->requests == 0)
+        ap_bench_warn(b, m, "no valid response in the %.1f s window: no latency figure", secs);
+    if (bad + errs > 0)
+        ap_bench_warn(b, m,
+                      "%llu invalid responses and %llu errors or timeouts were counted (see "
+                      "runs)",
+                      (unsigned long long)bad, (unsigned long long)errs);
+    if (r->target_rate > 0 && !r->sustained)
+        ap_bench_warn(b, m,
+                      "the server did not sustain %.0f req/s (achieved %.0f): no latency "
+                      "percentile, they would be those of the generator's backlog",
+                      r->target_rate, r->achieved_rate);
+    if (r->saturated)
+        ap_bench_warn(b, m,
+                      "the load generator used %.0f%% of its CPU: the figure may measure the "
+                      "client, not the server",
+                      r->cpu_share * 100);
 }
 
 static cJSON *load_json(const struct ap_load_result *r)
@@ -512,6 +543,9 @@ static cJSON *load_json(const struct ap_load_result *r)
     cJSON_AddNumberToObject(j, "client_cpu_ns", (double)r->cpu_ns);
     cJSON_AddNumberToObject(j, "client_cpu_share", r->cpu_share);
     cJSON_AddBoolToObject(j, "client_saturated", r->saturated);
+    cJSON_AddStringToObject(j, "status", ap_status_name(ap_status_pick(ap_status_of_load(r))));
+    /* Requests unanswered at the window's end, in the histogram as the time they had waited. */
+    cJSON_AddNumberToObject(j, "in_flight", (double)r->in_flight);
     if (r->target_rate > 0) {
         cJSON_AddNumberToObject(j, "target_rate", r->target_rate);
         cJSON_AddNumberToObject(j, "achieved_rate", r->achieved_rate);
@@ -628,30 +662,18 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
                 double cores = 0;
                 int rc = load_once(b, &sv[i], c, secs, warm, 0, res, &cores, err);
                 if (rc == 0) {
-                    ap_bench_add(ms[i], "rps", "req/s", res->requests_per_s);
-                    add_latency(ms[i], &res->latency);
-                    ap_bench_add(ms[i], "server_cpu_cores", "CPUs", cores);
-                    ap_bench_add(ms[i], "errors", "count",
-                                 (double)(res->connect_errors + res->read_errors +
-                                          res->write_errors + res->timeouts + res->invalid_status +
-                                          res->invalid_headers + res->invalid_body));
+                    unsigned fl = ap_status_of_load(res);
+                    ap_bench_add_flagged(ms[i], "rps", "req/s", res->requests_per_s, fl);
+                    add_latency(ms[i], res, fl);
+                    ap_bench_add_flagged(ms[i], "server_cpu_cores", "CPUs", cores, fl);
+                    ap_bench_add_flagged(ms[i], "errors", "count",
+                                         (double)(res->connect_errors + res->read_errors +
+                                                  res->write_errors + res->timeouts +
+                                                  res->invalid_status + res->invalid_headers +
+                                                  res->invalid_body),
+                                         fl);
                     ap_bench_add_run(ms[i], load_json(res));
-                    if (res->saturated)
-                        ap_bench_warn(b, ms[i],
-                                      "the load generator used %.0f%% of its CPU: "
-                                      "the figure may measure the client, not the "
-                                      "server",
-                                      res->cpu_share * 100);
-                    uint64_t bad = res->invalid_status + res->invalid_headers + res->invalid_body;
-                    uint64_t errs =
-                        res->connect_errors + res->read_errors + res->write_errors + res->timeouts;
-                    if (res->requests == 0)
-                        ap_bench_warn(b, ms[i], "no valid response in the %.1f s window", secs);
-                    else if (bad + errs > 0)
-                        ap_bench_warn(b, ms[i],
-                                      "%llu invalid responses and %llu errors or "
-                                      "timeouts were counted (see runs)",
-                                      (unsigned long long)bad, (unsigned long long)errs);
+                    load_warnings(b, ms[i], res, secs);
                 }
                 free(res);
                 ap_bench_progress(b, secs + warm, what);
@@ -687,7 +709,8 @@ static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_err
                                     "open loop at a constant rate; latency from each "
                                     "request's intended send time");
             cJSON *m = ap_bench_measurement(b, id, "latency", sv[i].name, sv[i].img->name, p);
-            if (ap_bench_count(m, "p99_ms") > 0)
+            /* Every run records its achieved rate; not every run has percentiles. */
+            if (ap_bench_count(m, "achieved_rps") > 0)
                 continue;
             if (ap_bench_interrupted)
                 return -2;
@@ -702,16 +725,13 @@ static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_err
             double cores = 0;
             int rc = load_once(b, &sv[i], conns, secs, 0.5, rate, res, &cores, err);
             if (rc == 0) {
-                add_latency(m, &res->latency);
-                ap_bench_add(m, "achieved_rps", "req/s", res->achieved_rate);
-                ap_bench_add(m, "server_cpu_cores", "CPUs", cores);
-                ap_bench_add(m, "sustained", "bool", res->sustained ? 1 : 0);
+                unsigned fl = ap_status_of_load(res);
+                add_latency(m, res, fl);
+                ap_bench_add_flagged(m, "achieved_rps", "req/s", res->achieved_rate, fl);
+                ap_bench_add_flagged(m, "server_cpu_cores", "CPUs", cores, fl);
+                ap_bench_add_flagged(m, "sustained", "bool", res->sustained ? 1 : 0, fl);
                 ap_bench_add_run(m, load_json(res));
-                if (!res->sustained)
-                    ap_bench_warn(b, m,
-                                  "the server did not sustain %.0f req/s (achieved %.0f): "
-                                  "its latency figures are those of an overloaded server",
-                                  rate, res->achieved_rate);
+                load_warnings(b, m, res, secs);
             }
             free(res);
             ap_bench_progress(b, secs + 0.5, what);
@@ -827,6 +847,8 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
         if (have_thread)
             pthread_join(th, NULL);
         if (rc == 0 && sp->n > 0) {
+            /* The figures under load carry the load's conditions (the idle ones none). */
+            unsigned fl = ap_status_of_load(res);
             int64_t peak = 0, peak_ws = 0, peak_pss = 0;
             for (size_t k = 0; k < sp->n; k++) {
                 peak = sp->samples[k] > peak ? sp->samples[k] : peak;
@@ -837,14 +859,16 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
             qsort(sp->samples + half, sp->n - half, sizeof(int64_t), cmp_i64);
             qsort(sp->ws + half, sp->n - half, sizeof(int64_t), cmp_i64);
             qsort(sp->pss + half, sp->n - half, sizeof(int64_t), cmp_i64);
-            ap_bench_add(m, "steady_pss_bytes", "B", (double)sp->pss[half + (sp->n - half) / 2]);
-            ap_bench_add(m, "loaded_peak_pss_bytes", "B", (double)peak_pss);
-            ap_bench_add(m, "loaded_peak_bytes", "B", (double)peak);
-            ap_bench_add(m, "steady_bytes", "B", (double)sp->samples[half + (sp->n - half) / 2]);
-            ap_bench_add(m, "steady_working_set_bytes", "B",
-                         (double)sp->ws[half + (sp->n - half) / 2]);
-            ap_bench_add(m, "loaded_peak_working_set_bytes", "B", (double)peak_ws);
-            ap_bench_add(m, "rps", "req/s", res->requests_per_s);
+            ap_bench_add_flagged(m, "steady_pss_bytes", "B",
+                                 (double)sp->pss[half + (sp->n - half) / 2], fl);
+            ap_bench_add_flagged(m, "loaded_peak_pss_bytes", "B", (double)peak_pss, fl);
+            ap_bench_add_flagged(m, "loaded_peak_bytes", "B", (double)peak, fl);
+            ap_bench_add_flagged(m, "steady_bytes", "B",
+                                 (double)sp->samples[half + (sp->n - half) / 2], fl);
+            ap_bench_add_flagged(m, "steady_working_set_bytes", "B",
+                                 (double)sp->ws[half + (sp->n - half) / 2], fl);
+            ap_bench_add_flagged(m, "loaded_peak_working_set_bytes", "B", (double)peak_ws, fl);
+            ap_bench_add_flagged(m, "rps", "req/s", res->requests_per_s, fl);
             cJSON *run = load_json(res);
             cJSON_AddNumberToObject(run, "memory_samples", (double)sp->n);
             ap_bench_add_run(m, run);

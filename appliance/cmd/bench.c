@@ -44,11 +44,18 @@ static void bench_usage(FILE *out)
             "  --password-file F   the key's password (first line of F)\n"
             "  --resume            keep the samples already in --out and go on\n"
             "  --allow-noisy       keep samples taken while other work shared the CPUs\n"
-            "                      (flagged) instead of refusing\n"
+            "                      instead of refusing: flagged noisy, and left out of the\n"
+            "                      statistics\n"
+            "  --include-noisy     count the samples flagged noisy in the statistics too\n"
+            "                      (their metrics' status is then noisy)\n"
             "  --workload-cpus L   CPUs for the workloads (default: upper half of the cores)\n"
             "  --load-cpus L       CPUs for the load generator and the appliance (lower half;\n"
             "                      never SMT siblings of the workload's while there is a choice)\n"
             "  --images-out DIR, --cache DIR  where built images and unpacked roots live\n"
+            "\n"
+            "Every metric has a status, shown beside its median and in the CSV: the first of\n"
+            "errors, no-valid-response, unsustained, client-saturated, noisy, n-too-small,\n"
+            "unstable that applies, else ok. A ratio to Go is made between ok figures only.\n"
             "\n"
             "Environment: NO_COLOR turns colour off; the progress bar shows on a terminal.\n"
             "Exit status: 0 done, 1 failed (the results file keeps every finished sample),\n"
@@ -57,7 +64,8 @@ static void bench_usage(FILE *out)
 
 enum {
     O_SUITE = 256, O_IMAGES, O_ONLY, O_PROFILE, O_REPEAT, O_WARMUP, O_OUT, O_CSV, O_RESUME,
-    O_NOISY, O_WLCPUS, O_LOADCPUS, O_IMGOUT, O_CACHE, O_SIGN, O_KEY, O_PASSWORD_FILE
+    O_NOISY, O_WLCPUS, O_LOADCPUS, O_IMGOUT, O_CACHE, O_SIGN, O_KEY, O_PASSWORD_FILE,
+    O_INCLUDE_NOISY
 };
 
 static const struct option opts[] = {
@@ -71,6 +79,7 @@ static const struct option opts[] = {
     {"csv", required_argument, NULL, O_CSV},
     {"resume", no_argument, NULL, O_RESUME},
     {"allow-noisy", no_argument, NULL, O_NOISY},
+    {"include-noisy", no_argument, NULL, O_INCLUDE_NOISY},
     {"workload-cpus", required_argument, NULL, O_WLCPUS},
     {"load-cpus", required_argument, NULL, O_LOADCPUS},
     {"images-out", required_argument, NULL, O_IMGOUT},
@@ -164,6 +173,9 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
             break;
         case O_NOISY:
             o.allow_noisy = 1;
+            break;
+        case O_INCLUDE_NOISY:
+            o.include_noisy = 1;
             break;
         case O_WLCPUS:
             o.workload_cpus = optarg;

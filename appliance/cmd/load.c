@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../bench/loadgen.h"
+#include "../bench/status.h"
 #include "../core/cleanup.h"
 #include "../core/json.h"
 #include "cmd.h"
@@ -59,7 +60,10 @@ static void load_usage(FILE *out)
             "\n"
             "Requests unanswered when the window closes (in flight, or due and never sent)\n"
             "count in the latency as the time they had waited from their intended send time,\n"
-            "so no percentile leaves out the slowest.\n"
+            "so no percentile leaves out the slowest. The status is the first of errors (any\n"
+            "timeout, invalid response, connect, read or write error), no-valid-response,\n"
+            "unsustained, client-saturated that applies, else ok; without a valid response or\n"
+            "with the rate not sustained there is no latency figure (null in --json).\n"
             "\n"
             "Exit status: 0 when the load ran (even with errors counted), 1 when it could not\n"
             "run, 2 for a usage error.\n");
@@ -128,18 +132,25 @@ static void print_text(const char *url, const struct ap_load_spec *spec,
                        const struct ap_load_result *r)
 {
     char a[32], b[32];
+    enum ap_status status = ap_status_pick(ap_status_of_load(r));
     printf("load: %s for %.2f s (warmup %.2f s), %s, %u thread%s, %u connection%s\n", url,
            spec->duration_s, spec->warmup_s,
            spec->mode == AP_LOAD_OPEN ? "open loop" : "closed loop", spec->threads,
            spec->threads == 1 ? "" : "s", spec->connections, spec->connections == 1 ? "" : "s");
-    printf("  latency ");
-    for (size_t i = 0; i < AP_ARRAY_SIZE(percentiles); i++)
-        printf("  %s %s", percentiles[i].name,
-               fmt_ns((double)ap_hist_percentile(&r->latency, percentiles[i].p), a, sizeof(a)));
-    printf("  (mean %s, stdev %s; %llu unanswered at the end counted as their wait)\n",
-           fmt_ns(ap_hist_mean(&r->latency), a, sizeof(a)),
-           fmt_ns(ap_hist_stddev(&r->latency), b, sizeof(b)),
-           (unsigned long long)(r->in_flight + r->backlog));
+    printf("  status    %s\n", ap_status_name(status));
+    if (ap_status_load_has_latency(r)) {
+        printf("  latency ");
+        for (size_t i = 0; i < AP_ARRAY_SIZE(percentiles); i++)
+            printf("  %s %s", percentiles[i].name,
+                   fmt_ns((double)ap_hist_percentile(&r->latency, percentiles[i].p), a, sizeof(a)));
+        printf("  (mean %s, stdev %s; %llu unanswered at the end counted as their wait)\n",
+               fmt_ns(ap_hist_mean(&r->latency), a, sizeof(a)),
+               fmt_ns(ap_hist_stddev(&r->latency), b, sizeof(b)),
+               (unsigned long long)(r->in_flight + r->backlog));
+    } else {
+        printf("  latency   none: %s\n",
+               r->requests == 0 ? "no valid response" : "the rate was not sustained");
+    }
     printf("  requests  %llu valid in %.3f s: %.1f req/s, %.1f MB read, %llu connects\n",
            (unsigned long long)r->requests, r->duration_s, r->requests_per_s,
            (double)r->bytes_read / 1e6, (unsigned long long)r->connects);
@@ -163,6 +174,14 @@ static void print_text(const char *url, const struct ap_load_spec *spec,
         printf("WARNING: a load thread was on CPU %.0f %% of the time: these figures measure "
                "the client, not the server (add threads or CPUs)\n",
                r->cpu_share * 100);
+}
+
+static void add_figure(cJSON *o, const char *key, int figures, double v)
+{
+    if (figures)
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
 }
 
 static void print_json(const char *url, const struct ap_load_spec *spec,
@@ -189,16 +208,20 @@ static void print_json(const char *url, const struct ap_load_spec *spec,
     cJSON_AddNumberToObject(inv, "status", (double)r->invalid_status);
     cJSON_AddNumberToObject(inv, "headers", (double)r->invalid_headers);
     cJSON_AddNumberToObject(inv, "body", (double)r->invalid_body);
+    cJSON_AddStringToObject(j, "status", ap_status_name(ap_status_pick(ap_status_of_load(r))));
     cJSON_AddNumberToObject(j, "in_flight", (double)r->in_flight);
+    /* The latency figures are null when there are none to give (no valid response, or an
+     * open-loop rate not sustained): never 0 ms. count and censored are there whatever. */
+    int figures = ap_status_load_has_latency(r);
     cJSON *lat = cJSON_AddObjectToObject(j, "latency_ns");
     cJSON_AddNumberToObject(lat, "count", (double)ap_hist_count(&r->latency));
     cJSON_AddNumberToObject(lat, "censored", (double)(r->in_flight + r->backlog));
-    cJSON_AddNumberToObject(lat, "min", (double)ap_hist_min(&r->latency));
-    cJSON_AddNumberToObject(lat, "mean", ap_hist_mean(&r->latency));
-    cJSON_AddNumberToObject(lat, "stdev", ap_hist_stddev(&r->latency));
+    add_figure(lat, "min", figures, (double)ap_hist_min(&r->latency));
+    add_figure(lat, "mean", figures, ap_hist_mean(&r->latency));
+    add_figure(lat, "stdev", figures, ap_hist_stddev(&r->latency));
     for (size_t i = 0; i < AP_ARRAY_SIZE(percentiles); i++)
-        cJSON_AddNumberToObject(lat, percentiles[i].json,
-                                (double)ap_hist_percentile(&r->latency, percentiles[i].p));
+        add_figure(lat, percentiles[i].json, figures,
+                   (double)ap_hist_percentile(&r->latency, percentiles[i].p));
     /* Nonzero buckets as [lowest ns, highest ns, count], the censored values included: enough
      * to recompute any percentile within the histogram's bound. */
     cJSON *hist = cJSON_AddObjectToObject(j, "histogram");

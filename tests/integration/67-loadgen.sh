@@ -85,6 +85,7 @@ else
         jqe '([.histogram.buckets[][2]] | add) == .latency_ns.count and
              .latency_ns.count == .requests + .latency_ns.censored and
              .latency_ns.censored == .in_flight and .in_flight <= 8' "$TMP/closed.json"
+    check "net/http: status ok" jqe '.status == "ok"' "$TMP/closed.json"
     check "net/http: 8 connections, each connected once" jqe '.connects == 8' "$TMP/closed.json"
     check "net/http: the window lasted 1 s" \
         jqe '.duration_s > 0.95 and .duration_s < 1.05' "$TMP/closed.json"
@@ -110,6 +111,9 @@ else
     check "net/http: 2M req/s reported as not sustained ($(jq -c \
         '.open_loop | {achieved_rate, backlog}' "$TMP/flood.json" 2>/dev/null))" \
         jqe '.open_loop.sustained == false and .open_loop.backlog > 0' "$TMP/flood.json"
+    check "net/http: 2M req/s: status unsustained (or errors, which ranks above), no percentile" \
+        jqe '(.status == "unsustained" or .status == "errors") and .latency_ns.p99 == null' \
+        "$TMP/flood.json"
 
     load notfound --pid "$PID1" --json -c 4 -d 0.5 http://127.0.0.1:8080/no-such-path
     expect_rc 0 "net/http: a 404 path exits 0"

@@ -123,6 +123,11 @@ check "latency: percentiles ordered, each rate sustained or flagged" jqe '
      ($m.p50_ms.samples[0] <= $m.p90_ms.samples[0]) and ($m.p90_ms.samples[0] <= $m.p99_ms.samples[0])
      and ($m.p99_ms.samples[0] <= $m.max_ms.samples[0]) and
      (($m.sustained.samples[0] == 1) or (.warnings | any(test("did not sustain"))))] | all' "$R"
+check "latency: a rate not sustained has its achieved rate and status, and no percentile" jqe '
+    [.measurements[] | select(.suite == "latency") | select(.metrics.sustained.samples[0] == 0) |
+     (.metrics.p99_ms == null) and (.metrics.achieved_rps.samples | length == 1) and
+     (.metrics.achieved_rps.status | IN("unsustained", "errors"))] | all' "$R"
+check "every metric has a status" jqe '[.measurements[].metrics[] | has("status")] | all' "$R"
 check "latency: Go net/http sustains 1,000 req/s" jqe '
     [.measurements[] | select(.id == "latency/go-nethttp-json/r1000")][0].metrics.sustained.samples[0] == 1' "$R"
 same "memory: each server idle and under 1,000 connections" "$(count '^memory/server/')" "$servers"
@@ -139,7 +144,7 @@ check "memory: each server's idle PSS, USS and RSS, USS <= PSS <= RSS, PSS over 
 check "threads: 1, 2, 4, 8 workers on Go and every Python image" jqe '
     ([.measurements[] | select(.suite == "threads")] | length) == 20' "$R"
 check "the CSV has a header and a row per metric" sh -c \
-    "head -n 1 '$TMP/quick/results.csv' | grep -q '^id,suite,workload,image' && [ \$(wc -l <'$TMP/quick/results.csv') -gt 300 ]"
+    "head -n 1 '$TMP/quick/results.csv' | grep -q '^id,suite,workload,image.*,status\$' && [ \$(wc -l <'$TMP/quick/results.csv') -gt 300 ]"
 
 # ---- a wrong answer is an error, never a number ----------------------------------------------
 cp -r images "$TMP/images"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench/loadgen.h"
+#include "bench/status.h"
 #include "test.h"
 
 #define NS 1000000000LL
@@ -97,7 +98,9 @@ TEST(closed_loop_in_flight_requests_count_as_their_wait)
     int64_t p50 = ap_hist_percentile(&r->latency, 50), mx = ap_hist_max(&r->latency);
     CHECK_MSG(p50 >= (int64_t)(0.25 * NS) && mx <= (int64_t)(0.31 * NS), "p50 %lld max %lld",
               (long long)p50, (long long)mx);
-    CHECK(r->requests == 0);
+    /* No valid response: that is the status, and there is no latency figure to give. */
+    CHECK(ap_status_pick(ap_status_of_load(r)) == AP_STATUS_NO_VALID_RESPONSE);
+    CHECK(!ap_status_load_has_latency(r));
     free(r);
 }
 
@@ -130,6 +133,8 @@ TEST(open_loop_unsent_and_in_flight_requests_count_from_their_intended_time)
               "min %lld max %lld", (long long)ap_hist_min(&r->latency),
               (long long)ap_hist_max(&r->latency));
     CHECK(fabs(ap_hist_mean(&r->latency) - ap_hist_mean(&want)) < 10);
-    CHECK(!r->sustained && r->requests == 0);
+    CHECK(!r->sustained);
+    CHECK(ap_status_pick(ap_status_of_load(r)) == AP_STATUS_NO_VALID_RESPONSE);
+    CHECK(ap_status_of_load(r) & AP_STATUS_BIT(AP_STATUS_UNSUSTAINED));
     free(r);
 }
