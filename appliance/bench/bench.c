@@ -691,8 +691,11 @@ static void summary_row(const cJSON *m, size_t k, enum ap_status status, const c
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(st, "n");
     double scale = shown[k].scale;
     char a[32] = "-", l[32], h[32], interval[100] = "n too small", cvs[16] = "-";
+    const cJSON *suite = cJSON_GetObjectItemCaseSensitive(m, "suite");
     if (metric == NULL)
         snprintf(interval, sizeof(interval), "no figure (see warnings)");
+    else if (cJSON_IsString(suite) && strcmp(suite->valuestring, "size") == 0)
+        snprintf(interval, sizeof(interval), "exact (counted)");
     else if (!cJSON_IsObject(st))
         snprintf(interval, sizeof(interval), "none: all %d samples noisy",
                  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(metric, "samples")));

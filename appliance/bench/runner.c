@@ -704,7 +704,7 @@ static void add_stats(cJSON *metric, const struct ap_stats *s)
     cJSON_AddBoolToObject(j, "unstable", s->unstable);
 }
 
-void ap_bench_metric_update(cJSON *metric, int include_noisy)
+void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact)
 {
     const cJSON *samples = cJSON_GetObjectItemCaseSensitive(metric, "samples");
     const cJSON *fl = cJSON_GetObjectItemCaseSensitive(metric, "flags");
@@ -745,9 +745,12 @@ void ap_bench_metric_update(cJSON *metric, int include_noisy)
         counted = all;
     } else if (ap_stats_compute(x, k, &s) == 0) {
         add_stats(metric, &s);
-        counted |= ap_status_of_stats(&s);
-        if (s.unstable)
-            ap_stats_unstable_reason(&s, why, sizeof(why));
+        /* A counted figure (a size in bytes) is exact at n = 1: no spread to estimate. */
+        if (!exact) {
+            counted |= ap_status_of_stats(&s);
+            if (s.unstable)
+                ap_stats_unstable_reason(&s, why, sizeof(why));
+        }
     } else {
         return;
     }
@@ -769,9 +772,11 @@ int ap_bench_save(struct ap_bench *b, ap_error **err)
     cJSON *m;
     cJSON_ArrayForEach(m, b->measurements)
     {
+        const cJSON *suite = cJSON_GetObjectItemCaseSensitive(m, "suite");
+        int exact = cJSON_IsString(suite) && strcmp(suite->valuestring, "size") == 0;
         cJSON *metric;
         cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
-            ap_bench_metric_update(metric, b->o->include_noisy);
+            ap_bench_metric_update(metric, b->o->include_noisy, exact);
     }
     if (ap_json_write_file(b->o->results_path, b->doc, err) < 0) {
         ap_error_wrap(err, "writing the results");

@@ -123,8 +123,9 @@ unsigned ap_bench_run_flags(const cJSON *run);
 /* Recomputes a metric's "stats", "status" and "warning" from its "samples" and "flags": the
  * statistics of every sample but those flagged noisy (all of them with include_noisy), null
  * when none is left; the status the first by precedence (status.h) of the conditions of the
- * samples counted and of their statistics (noisy alone when none is left). */
-void ap_bench_metric_update(cJSON *metric, int include_noisy);
+ * samples counted and of their statistics (noisy alone when none is left). With exact (the size
+ * suite's counted figures) the statistics add no condition: one sample is the exact figure. */
+void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact);
 /* Appends a run record (owned by m from now on) to m's runs. */
 void ap_bench_add_run(cJSON *m, cJSON *run);
 /* Appends a warning text to m. */
