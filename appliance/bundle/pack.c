@@ -699,7 +699,9 @@ static int add_recipe(const struct ap_pack_opts *o, struct inputs *in, struct it
                 return ap_error_make(err, ENOMEM, "listing inputs");
             in->n_sources++;
         }
-        if (st->builder != NULL && !have_name(in, st->builder)) {
+        /* "self" is this recipe, packed already. */
+        if (st->builder != NULL && strcmp(st->builder, AP_RECIPE_BUILDER_SELF) != 0 &&
+            !have_name(in, st->builder)) {
             if (in->n_names == MAX_IMAGES)
                 return ap_error_make(err, 0, "more than %d images behind the run's", MAX_IMAGES);
             if ((in->names[in->n_names] = strdup(st->builder)) == NULL)

@@ -391,11 +391,14 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
     for (size_t i = 0; i < ns; i++) {
         const struct ap_recipe_stage *st = &l.recipe->stages[i];
         int cached = 0;
-        if (ap_image_run_stage(o, l.recipe, st, stage_paths[i], sizeof(stage_paths[i]),
+        struct ap_stage_base base = {layers, i + 1, l.lock_sha, l.key, npkg};
+        if (ap_image_run_stage(o, l.recipe, st, &base, stage_paths[i], sizeof(stage_paths[i]),
                                &stage_stats[i], ann, &cached, err) < 0)
             goto out;
-        snprintf(stage_by[i], sizeof(stage_by[i]), "appliance %s stage %s in %s", AP_VERSION,
-                 st->name, st->builder);
+        int self = strcmp(st->builder, AP_RECIPE_BUILDER_SELF) == 0;
+        snprintf(stage_by[i], sizeof(stage_by[i]), "appliance %s stage %s in %s%s", AP_VERSION,
+                 st->name, self ? name : st->builder,
+                 self ? " (its layers before this stage)" : "");
         layers[i + 1] = (struct ap_oci_layer){stage_paths[i], &stage_stats[i], stage_by[i]};
     }
     r->layers = ns + 1;

@@ -183,7 +183,7 @@ static int parse_stage(const cJSON *st, size_t idx, const char *what, struct ap_
     return 0;
 }
 
-static int parse_stages(struct ap_recipe *r, const char *what, ap_error **err)
+static int parse_stages(struct ap_recipe *r, int packages_empty, const char *what, ap_error **err)
 {
     const cJSON *stages = cJSON_GetObjectItemCaseSensitive(r->root, "stages");
     if (stages == NULL)
@@ -201,9 +201,19 @@ static int parse_stages(struct ap_recipe *r, const char *what, ap_error **err)
             r->n_stages++;
             return -1;
         }
-        if (strcmp(r->stages[r->n_stages].builder, r->name) == 0)
-            return ap_error_make(err, 0, "%s: stage %s cannot be built in the image itself", what,
-                                 r->stages[r->n_stages].name);
+        const struct ap_recipe_stage *st = &r->stages[r->n_stages];
+        if (strcmp(st->builder, r->name) == 0)
+            return ap_error_make(err, 0,
+                                 "%s: stage %s cannot be built in the image itself; "
+                                 "\"builder\": \"" AP_RECIPE_BUILDER_SELF
+                                 "\" runs it on the layers before it",
+                                 what, st->name);
+        /* An image of stages alone has nothing but the empty skeleton before its first one. */
+        if (strcmp(st->builder, AP_RECIPE_BUILDER_SELF) == 0 && r->n_stages == 0 && packages_empty)
+            return ap_error_make(err, 0,
+                                 "%s: stage %s: builder \"" AP_RECIPE_BUILDER_SELF
+                                 "\" needs packages or an earlier stage to run on",
+                                 what, st->name);
         r->n_stages++;
     }
     return 0;
@@ -231,7 +241,7 @@ int ap_recipe_parse(const char *buf, size_t len, const char *what, struct ap_rec
         ap_json_get_string_array(r->root, "cmd", 0, what, &r->cmd, &r->n_cmd, err) < 0)
         goto fail;
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(r->root, "packages");
-    if (parse_stages(r, what, err) < 0)
+    if (parse_stages(r, cJSON_IsArray(p) && cJSON_GetArraySize(p) == 0, what, err) < 0)
         goto fail;
     /* An image is packages, stage outputs, or both. */
     if (!cJSON_IsArray(p) || (cJSON_GetArraySize(p) == 0 && r->n_stages == 0)) {
@@ -243,6 +253,13 @@ int ap_recipe_parse(const char *buf, size_t len, const char *what, struct ap_rec
     if (!name_ok(r->name)) {
         ap_error_make(err, 0, "%s: name \"%s\" must be lowercase letters, digits, '.', '-', '_'",
                       what, r->name);
+        goto fail;
+    }
+    if (strcmp(r->name, AP_RECIPE_BUILDER_SELF) == 0) {
+        ap_error_make(err, 0,
+                      "%s: name \"%s\" is reserved (a stage's builder \"%s\" means "
+                      "its own image)",
+                      what, r->name, AP_RECIPE_BUILDER_SELF);
         goto fail;
     }
     if (r->workdir[0] != '/') {

@@ -25,6 +25,11 @@ struct ap_stage_fetch {
     uint64_t size;
 };
 
+/* The builder that names no other image: the stage runs on this image as built so far (its
+ * packages' layer and the layers of the stages before it), e.g. to compile the bytecode of
+ * the image's own Python with that Python. No recipe may take this name. */
+#define AP_RECIPE_BUILDER_SELF "self"
+
 /* A build stage: a command run in a builder image, in the sandbox, network off, with the
  * sources read-only and /out writable; what it leaves in /out becomes a layer of this image
  * (at `install`, default "/"). */

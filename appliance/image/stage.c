@@ -86,19 +86,60 @@ static int place_output(const char *work, const char *install, char *root, size_
     return 0;
 }
 
-int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
-                       const struct ap_recipe_stage *st, char *layer_path, size_t len,
-                       struct ap_layer_stats *stats, cJSON *annotations, int *from_cache,
-                       ap_error **err)
+/* The stage's builder as a layout, with its manifest digest (hex) in digest. A named image is
+ * built first (from the caches when warm) into <out_dir>/<name>. "self" becomes a layout of
+ * the recipe's layers before the stage, written into a new temporary folder *tmp that the
+ * caller removes. */
+static int builder_layout(const struct ap_build_opts *o, const struct ap_recipe *r,
+                          const struct ap_recipe_stage *st, const struct ap_stage_base *base,
+                          char *layout, size_t len, char *digest, char **tmp, ap_error **err)
 {
-    *from_cache = 0;
-    /* The builder first: its digest is an input. */
-    struct ap_build_opts bo = *o;
-    bo.depth++;
-    bo.no_build_cache = 0;
-    struct ap_build_result br;
-    if (ap_image_build(&bo, st->builder, &br, err) < 0)
-        return ap_error_wrap(err, "stage %s: builder", st->name);
+    if (strcmp(st->builder, AP_RECIPE_BUILDER_SELF) != 0) {
+        struct ap_build_opts bo = *o;
+        bo.depth++;
+        bo.no_build_cache = 0;
+        struct ap_build_result br;
+        if (ap_image_build(&bo, st->builder, &br, err) < 0)
+            return ap_error_wrap(err, "stage %s: builder", st->name);
+        strcpy(digest, br.manifest_digest);
+        if (ap_fs_path(layout, len, "%s/%s", o->out_dir, st->builder) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "the layout of %s", st->builder);
+        return 0;
+    }
+    /* Only what the command sees: the layers, the environment and the working directory. The
+     * description, the entrypoint and the recipe's digest stay out, so that editing them (or
+     * the stage itself, which is an input of its own) does not make another builder. */
+    struct ap_recipe seen = *r;
+    seen.description = "";
+    seen.n_entrypoint = 0;
+    seen.n_cmd = 0;
+    struct ap_oci_spec spec = {.recipe = &seen,
+                               .layers = base->layers,
+                               .n_layers = base->n_layers,
+                               .lock_sha256 = base->lock_sha256,
+                               .recipe_sha256 = "",
+                               .build_key = base->build_key,
+                               .packages = base->packages};
+    char stages[4096];
+    if (ap_fs_path(stages, sizeof(stages), "%s/stages", o->cache_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the stage cache under %s", o->cache_dir);
+    if (ap_fs_mkdir_p(stages, 0755, err) < 0 || ap_fs_mkdtemp_in(stages, "self", tmp, err) < 0)
+        return -1;
+    if (ap_fs_path(layout, len, "%s/layout", *tmp) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "%s/layout", *tmp);
+    if (ap_oci_write_layout(layout, &spec, digest, err) < 0)
+        return ap_error_wrap(err, "stage %s: the image before it", st->name);
+    return 0;
+}
+
+/* The stage proper, once its builder is a layout: the cache key, the annotations, and the run
+ * when nothing is cached for that key. */
+static int run_in_builder(const struct ap_build_opts *o, const struct ap_recipe *r,
+                          const struct ap_recipe_stage *st, const char *builder_layout_dir,
+                          const char *builder_digest_hex, char *layer_path, size_t len,
+                          struct ap_layer_stats *stats, cJSON *annotations, int *from_cache,
+                          ap_error **err)
+{
     char root_dir[4096];
     if (ap_fs_dirname(o->images_dir, root_dir, sizeof(root_dir)) < 0)
         return ap_error_make(err, ENAMETOOLONG, "the images folder %s", o->images_dir);
@@ -106,7 +147,7 @@ int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
     struct ap_sha256 k;
     ap_sha256_init(&k);
     ap_sha256_update(&k, STAGE_FORMAT, sizeof(STAGE_FORMAT));
-    ap_sha256_update(&k, br.manifest_digest, sizeof(br.manifest_digest));
+    ap_sha256_update(&k, builder_digest_hex, AP_SHA256_HEX_LEN + 1);
     ap_sha256_update(&k, &r->source_date_epoch, sizeof(r->source_date_epoch));
     cleanup_free char *def = ap_json_compact(st->json);
     if (def == NULL)
@@ -130,7 +171,7 @@ int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
     char prefix[160];
     snprintf(prefix, sizeof(prefix), "appliance.stage.%s.", st->name);
     char ann_key[256], builder_digest[80];
-    snprintf(builder_digest, sizeof(builder_digest), "sha256:%s", br.manifest_digest);
+    snprintf(builder_digest, sizeof(builder_digest), "sha256:%s", builder_digest_hex);
     snprintf(ann_key, sizeof(ann_key), "%sbuilder", prefix);
     cJSON_AddStringToObject(annotations, ann_key, builder_digest);
     snprintf(ann_key, sizeof(ann_key), "%sinputs.sha256", prefix);
@@ -154,12 +195,11 @@ int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
         return -1;
 
     /* The builder's root, and everything bound into it. */
-    char builder_layout[4096], rootfs[4096];
-    ap_fs_path(builder_layout, sizeof(builder_layout), "%s/%s", o->out_dir, st->builder);
-    if (ap_oci_rootfs(o->cache_dir, builder_layout, rootfs, sizeof(rootfs), err) < 0)
+    char rootfs[4096];
+    if (ap_oci_rootfs(o->cache_dir, builder_layout_dir, rootfs, sizeof(rootfs), err) < 0)
         return ap_error_wrap(err, "stage %s", st->name);
     cleanup_cjson cJSON *cfg = NULL;
-    if (ap_oci_read_config(builder_layout, &cfg, err) < 0)
+    if (ap_oci_read_config(builder_layout_dir, &cfg, err) < 0)
         return ap_error_wrap(err, "stage %s", st->name);
 
     cleanup_free char *work = NULL;
@@ -239,8 +279,9 @@ int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
                                    .stdin_fd = -1,
                                    .stdout_fd = log_fd,
                                    .stderr_fd = log_fd};
-    ap_log_info("stage %s of %s: running %s in %s", st->name, r->name, st->command[0],
-                st->builder);
+    int self = strcmp(st->builder, AP_RECIPE_BUILDER_SELF) == 0;
+    ap_log_info("stage %s of %s: running %s in %s%s", st->name, r->name, st->command[0],
+                self ? r->name : st->builder, self ? " (its layers before this stage)" : "");
     struct ap_run_record rec;
     int run = ap_sandbox_run(&spec, &rec, err);
     ap_seccomp_free(&filter);
@@ -270,6 +311,27 @@ out:
     if (access(work, F_OK) == 0) {
         ap_error *ignored = NULL;
         ap_fs_remove_tree(work, &ignored);
+        ap_error_release(&ignored);
+    }
+    return rc;
+}
+
+int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
+                       const struct ap_recipe_stage *st, const struct ap_stage_base *base,
+                       char *layer_path, size_t len, struct ap_layer_stats *stats,
+                       cJSON *annotations, int *from_cache, ap_error **err)
+{
+    *from_cache = 0;
+    /* The builder first: its digest is an input. */
+    char layout[4096], digest[AP_SHA256_HEX_LEN + 1];
+    cleanup_free char *tmp = NULL;
+    int rc = builder_layout(o, r, st, base, layout, sizeof(layout), digest, &tmp, err);
+    if (rc == 0)
+        rc = run_in_builder(o, r, st, layout, digest, layer_path, len, stats, annotations,
+                            from_cache, err);
+    if (tmp != NULL) {
+        ap_error *ignored = NULL;
+        ap_fs_remove_tree(tmp, &ignored);
         ap_error_release(&ignored);
     }
     return rc;

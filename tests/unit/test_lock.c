@@ -317,3 +317,55 @@ TEST(recipe_refusals)
     recipe_refused("[\"python3.13\", \"libgcc-s1\"]", "[]", "packages", __LINE__);
     recipe_refused("\"trixie\"]", "\"trixie\"", "line", __LINE__);
 }
+
+/* Parses a recipe with the given name, "packages" and "stages" (raw JSON). */
+static int parse_with_stages(const char *name, const char *packages, const char *stages,
+                             struct ap_recipe **r, ap_error **err)
+{
+    char buf[2048];
+    snprintf(buf, sizeof(buf),
+             "{\"name\": \"%s\", \"source_date_epoch\": 1735689600, \"suites\": [\"trixie\"], "
+             "\"packages\": %s, \"stages\": %s}",
+             name, packages, stages);
+    return ap_recipe_parse(buf, strlen(buf), "images/t/image.json", r, err);
+}
+
+#define STAGE_SELF "{\"name\": \"bytecode\", \"builder\": \"self\", \"command\": [\"true\"]}"
+#define STAGE_GO "{\"name\": \"hello\", \"builder\": \"go-1.23\", \"command\": [\"true\"]}"
+
+/* Builder "self": the layers of the image before the stage, so it needs some. */
+TEST(self_builder)
+{
+    static const struct {
+        const char *name, *packages, *stages, *refusal; /* NULL: accepted */
+        size_t n_stages;
+    } cases[] = {
+        {"py", "[\"python3.13\"]", "[" STAGE_SELF "]", NULL, 1},
+        {"py", "[]", "[" STAGE_GO ", " STAGE_SELF "]", NULL, 2},
+        {"py", "[\"python3.13\"]", "[" STAGE_SELF ", " STAGE_SELF "]", NULL, 2},
+        {"py", "[]", "[" STAGE_SELF "]", "needs packages or an earlier stage", 0},
+        {"py", "[]", "[" STAGE_SELF ", " STAGE_GO "]", "needs packages or an earlier stage", 0},
+        {"self", "[\"python3.13\"]", "[" STAGE_GO "]", "is reserved", 0},
+        {"go-1.23", "[\"golang-1.23\"]", "[" STAGE_GO "]", "cannot be built in the image itself",
+         0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ap_recipe *r = NULL;
+        ap_error *err = NULL;
+        int rc = parse_with_stages(cases[i].name, cases[i].packages, cases[i].stages, &r, &err);
+        if (cases[i].refusal == NULL) {
+            if (CHECK_MSG(rc == 0, "case %zu: %s", i, err ? err->msg : "?")) {
+                CHECK_MSG(r->n_stages == cases[i].n_stages, "case %zu: %zu stages", i, r->n_stages);
+                CHECK(strcmp(r->stages[r->n_stages - 1].builder, AP_RECIPE_BUILDER_SELF) == 0);
+            }
+        } else {
+            CHECK_MSG(rc == -1, "case %zu: accepted", i);
+            CHECK_MSG(test_contains(err ? err->msg : NULL, cases[i].refusal),
+                      "case %zu: \"%s\" not in: %s", i, cases[i].refusal,
+                      err ? err->msg : "(none)");
+        }
+        if (rc == 0)
+            ap_recipe_free(r);
+        ap_error_release(&err);
+    }
+}
