@@ -61,4 +61,26 @@ expect_rc 0 "the edited tree builds"
 check "the edited source re-ran the stage" err_has "stage hello of go-1.23-static: running go"
 out=$("$APPLIANCE" run --out "$TMP/out" go-1.23-static 2>/dev/null)
 check "the rebuilt binary has the change ($out)" test "$out" = "$greeting"
+
+# Builder "self": python-3.13's bytecode stage runs in the image's own layers before it. Its
+# builder digest covers those layers and the recipe's env and workdir only: an edited
+# description runs nothing again, a changed packages' layer runs the stage again.
+run "$APPLIANCE" image build python-3.13 --json
+expect_rc 0 "python-3.13 (a stage with builder \"self\") builds"
+mkdir -p "$TMP/self"
+cp -r images "$TMP/self/images"
+jq --arg d "edited $(date +%s%N)" '.description = $d' images/python-3.13/image.json \
+    >"$TMP/self/images/python-3.13/image.json"
+run env APPLIANCE_IMAGES="$TMP/self/images" "$APPLIANCE" image build python-3.13 --json --out "$TMP/self-out"
+expect_rc 0 "python-3.13 with an edited description builds"
+check "an edited description does not run the self stage again" \
+    sh -c "! grep -q 'stage bytecode of python-3.13: running' '$TMP/stderr'"
+echo "an extra file $(date +%s%N)" >"$TMP/self/images/python-3.13/extra.txt"
+jq '.files = [{"src": "extra.txt", "dst": "/etc/appliance-extra.txt"}]' \
+    "$TMP/self/images/python-3.13/image.json" >"$TMP/recipe.json" &&
+    mv "$TMP/recipe.json" "$TMP/self/images/python-3.13/image.json"
+run env APPLIANCE_IMAGES="$TMP/self/images" "$APPLIANCE" image build python-3.13 --json --out "$TMP/self-out"
+expect_rc 0 "python-3.13 with an extra file builds"
+check "a changed packages' layer runs the self stage again" \
+    err_has "stage bytecode of python-3.13: running /usr/bin/python3.13 in python-3.13 (its layers before this stage)"
 finish
