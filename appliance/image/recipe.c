@@ -197,11 +197,11 @@ static int parse_stages(struct ap_recipe *r, int packages_empty, const char *wha
     const cJSON *it;
     cJSON_ArrayForEach(it, stages)
     {
-        if (parse_stage(it, r->n_stages, what, &r->stages[r->n_stages], err) < 0) {
-            r->n_stages++;
+        /* Counted at once, so that ap_recipe_free frees it whatever is refused below. */
+        size_t k = r->n_stages++;
+        if (parse_stage(it, k, what, &r->stages[k], err) < 0)
             return -1;
-        }
-        const struct ap_recipe_stage *st = &r->stages[r->n_stages];
+        const struct ap_recipe_stage *st = &r->stages[k];
         if (strcmp(st->builder, r->name) == 0)
             return ap_error_make(err, 0,
                                  "%s: stage %s cannot be built in the image itself; "
@@ -209,12 +209,11 @@ static int parse_stages(struct ap_recipe *r, int packages_empty, const char *wha
                                  "\" runs it on the layers before it",
                                  what, st->name);
         /* An image of stages alone has nothing but the empty skeleton before its first one. */
-        if (strcmp(st->builder, AP_RECIPE_BUILDER_SELF) == 0 && r->n_stages == 0 && packages_empty)
+        if (strcmp(st->builder, AP_RECIPE_BUILDER_SELF) == 0 && k == 0 && packages_empty)
             return ap_error_make(err, 0,
                                  "%s: stage %s: builder \"" AP_RECIPE_BUILDER_SELF
                                  "\" needs packages or an earlier stage to run on",
                                  what, st->name);
-        r->n_stages++;
     }
     return 0;
 }
