@@ -34,7 +34,7 @@ STATIC_BIN := $(patsubst tests/%.c,build/static/%,$(STATIC_SRC))
 HEADERS := $(wildcard appliance/*/*.h) appliance/sandbox/seccomp-default.json
 
 .PHONY: all deps lock test test-unit test-asan test-fuzz test-integration test-security \
-        bench-image bench-sandbox bench-loadgen bench-cross-check check-reproducible check-published \
+        bench-image bench-sandbox bench-loadgen bench-cross-check bench-ratio-transfer check-reproducible check-published \
         reproduce images clean format check-format
 
 all: build/appliance
@@ -163,6 +163,10 @@ bench-image: build/appliance
 # Our load generator against Debian's wrk on the same servers, interleaved.
 bench-loadgen: build/appliance
 	tests/bench/loadgen-vs-wrk
+
+# The standard profile's Python/Go ratios against the published sizes' (a stored reference).
+bench-ratio-transfer: build/appliance
+	tests/bench/ratio-transfer
 
 # Our process start and peak memory against hyperfine -N and /usr/bin/time -v.
 bench-cross-check: build/appliance build/bench/procmem-probe

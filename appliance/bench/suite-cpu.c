@@ -150,7 +150,8 @@ double ap_bench_estimate(struct ap_bench *b, unsigned suites)
                    (ap_bench_num(b, "http_seconds", 1) * ap_bench_num(b, "http_repeat", 1) +
                     ap_bench_num(b, "http_warmup_seconds", 0.3));
         if (suites & AP_SUITE_LATENCY)
-            per += cJSON_GetArraySize(rates) * (ap_bench_num(b, "latency_seconds", 1) + 0.5);
+            per += cJSON_GetArraySize(rates) * ap_bench_num(b, "latency_repeat", 1) *
+                   (ap_bench_num(b, "latency_seconds", 1) + 0.5);
         if (suites & AP_SUITE_MEMORY)
             per += ap_bench_num(b, "memory_seconds", 2) + 2;
         total += 10 * (per + 1);

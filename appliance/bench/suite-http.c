@@ -688,17 +688,45 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
     return 0;
 }
 
+/* One open-loop run of server i at a rate: its latency, achieved rate and server CPU. */
+static int latency_once(struct ap_bench *b, struct server *s, cJSON *m, int conns, double secs,
+                        double rate, const char *what, ap_error **err)
+{
+    ap_bench_progress(b, 0, what);
+    struct ap_load_result *res = calloc(1, sizeof(*res));
+    if (res == NULL) {
+        ap_error_make(err, ENOMEM, "load result");
+        return -1;
+    }
+    double cores = 0;
+    int rc = load_once(b, s, conns, secs, 0.5, rate, res, &cores, err);
+    if (rc == 0) {
+        unsigned fl = ap_status_of_load(res);
+        add_latency(m, res, fl);
+        ap_bench_add_flagged(m, "achieved_rps", "req/s", res->achieved_rate, fl);
+        ap_bench_add_flagged(m, "server_cpu_cores", "CPUs", cores, fl);
+        ap_bench_add_flagged(m, "sustained", "bool", res->sustained ? 1 : 0, fl);
+        ap_bench_add_run(m, load_json(res));
+        load_warnings(b, m, res, secs);
+    }
+    free(res);
+    ap_bench_progress(b, secs + 0.5, what);
+    return rc;
+}
+
+/* Each rate: latency_repeat rounds, every server once a round, the order rotating. */
 static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
 {
     const cJSON *rates = cJSON_GetObjectItemCaseSensitive(b->profile, "latency_rates");
     int conns = (int)ap_bench_num(b, "latency_connections", 64);
+    int repeat = (int)ap_bench_num(b, "latency_repeat", 1);
     double secs = ap_bench_num(b, "latency_seconds", 1);
     const cJSON *rv;
     cJSON_ArrayForEach(rv, rates)
     {
         double rate = rv->valuedouble;
-        for (size_t k = 0; k < n; k++) {
-            size_t i = k;
+        cJSON *ms[MAX_SERVERS];
+        for (size_t i = 0; i < n; i++) {
             char id[160];
             snprintf(id, sizeof(id), "latency/%s/r%.0f", sv[i].name, rate);
             cJSON *p = server_params(&sv[i], b);
@@ -708,37 +736,23 @@ static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_err
             cJSON_AddStringToObject(p, "mode",
                                     "open loop at a constant rate; latency from each "
                                     "request's intended send time");
-            cJSON *m = ap_bench_measurement(b, id, "latency", sv[i].name, sv[i].img->name, p);
-            /* Every run records its achieved rate; not every run has percentiles. */
-            if (ap_bench_count(m, "achieved_rps") > 0)
-                continue;
-            if (ap_bench_interrupted)
-                return -2;
-            char what[160];
-            snprintf(what, sizeof(what), "latency %s %.0f req/s", sv[i].name, rate);
-            ap_bench_progress(b, 0, what);
-            struct ap_load_result *res = calloc(1, sizeof(*res));
-            if (res == NULL) {
-                ap_error_make(err, ENOMEM, "load result");
-                return -1;
+            ms[i] = ap_bench_measurement(b, id, "latency", sv[i].name, sv[i].img->name, p);
+        }
+        for (int r = 0; r < repeat; r++) {
+            for (size_t k = 0; k < n; k++) {
+                size_t i = (k + (size_t)r) % n;
+                /* Every run records its achieved rate; not every run has percentiles. */
+                if (ap_bench_count(ms[i], "achieved_rps") > r)
+                    continue;
+                if (ap_bench_interrupted)
+                    return -2;
+                char what[160];
+                snprintf(what, sizeof(what), "latency %s %.0f req/s %d/%d", sv[i].name, rate,
+                         r + 1, repeat);
+                int rc = latency_once(b, &sv[i], ms[i], conns, secs, rate, what, err);
+                if (rc < 0 || (rc = ap_bench_save(b, err)) < 0)
+                    return rc;
             }
-            double cores = 0;
-            int rc = load_once(b, &sv[i], conns, secs, 0.5, rate, res, &cores, err);
-            if (rc == 0) {
-                unsigned fl = ap_status_of_load(res);
-                add_latency(m, res, fl);
-                ap_bench_add_flagged(m, "achieved_rps", "req/s", res->achieved_rate, fl);
-                ap_bench_add_flagged(m, "server_cpu_cores", "CPUs", cores, fl);
-                ap_bench_add_flagged(m, "sustained", "bool", res->sustained ? 1 : 0, fl);
-                ap_bench_add_run(m, load_json(res));
-                load_warnings(b, m, res, secs);
-            }
-            free(res);
-            ap_bench_progress(b, secs + 0.5, what);
-            if (rc < 0)
-                return rc;
-            if ((rc = ap_bench_save(b, err)) < 0)
-                return rc;
         }
     }
     return 0;
