@@ -90,6 +90,12 @@ build/bench/procmem-probe: tests/bench/procmem-probe.c $(OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(PC_LIBS)
 
+# The figures the bench reads, read through the same calls, on the host and in the cgroup v2 VM
+# (tests/integration/70-cgroup-v2-vm.sh).
+build/vm/figures: tests/vm/figures.c $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(PC_LIBS)
+
 build/bench/startbench: tests/bench/startbench.c $(OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(PC_LIBS)
@@ -125,7 +131,7 @@ reproduce: deps
 	    --csv results/latest/results.csv --sign --key "$(KEY)"
 
 test: deps
-	$(MAKE) build/appliance $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN) $(STATIC_BIN)
+	$(MAKE) build/appliance build/vm/figures $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN) $(STATIC_BIN)
 	tests/run-all
 
 test-unit: $(UNIT_BIN)
@@ -137,7 +143,7 @@ test-asan: $(ASAN_UNIT_BIN)
 test-fuzz: $(FUZZ_BIN)
 	tests/run-all fuzz
 
-test-integration: build/appliance $(STATIC_BIN)
+test-integration: build/appliance build/vm/figures $(STATIC_BIN)
 	tests/run-all integration
 
 test-security: build/appliance $(STATIC_BIN)

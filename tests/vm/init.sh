@@ -87,6 +87,7 @@ MiB=1048576
 echo "# kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs," \
     "$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) MiB, up $(cut -d' ' -f1 /proc/uptime) s"
 echo "# cgroup.controllers: $(cat $CG/cgroup.controllers)"
+echo "# transparent huge pages: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
 expect "/sys/fs/cgroup is a pure cgroup v2 mount" \
     '[ "$(fstype $CG)" = cgroup2 ] && ! grep -q " cgroup " /proc/mounts'
 
@@ -174,6 +175,73 @@ expect "the process left in it is killed" \
     '[ ! -d /proc/$sleeper ] || [ "$(cut -d" " -f3 /proc/$sleeper/stat)" = Z ]'
 kill -9 "$sleeper" 2>/dev/null
 wait "$sleeper" 2>/dev/null
+
+# The figures the bench reads, through its own calls (tests/vm/figures.c), for workloads of
+# known size; printed as "# figure ..." lines, which the host compares with its own.
+timeout 240 figures --scratch $R --go /go --python /py --scripts /scripts >/tmp/figures.txt 2>/tmp/figures.err
+FIG_RC=$?
+sed 's/^/# /' /tmp/figures.txt
+sed 's/^/#   figures: /' /tmp/figures.err | head -n 20
+# fig CASE KEY: figure KEY of case CASE, -1 when it is missing.
+fig() {
+    v=$(awk -v c="$1" -v k="$2=" '$1 == "figure" && $2 == c {
+        for (i = 3; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1) }' /tmp/figures.txt)
+    case $v in '' | *[!0-9]*) echo -1 ;; *) echo "$v" ;; esac
+}
+# within V LO HI: LO <= V <= HI, for a figure that was read (not -1).
+within() { [ "$1" -ge 0 ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+ms=1000000
+expect "figures: each of the 11 cases ran and read the v2 backend (exit 0)" \
+    '[ "$FIG_RC" -eq 0 ] && [ "$(grep -c "^figure .* cgroup=v2 " /tmp/figures.txt)" -eq 11 ]'
+# A task's record: memory.peak and the command's maxrss against known allocations.
+expect "figures: alloc 64 MiB: memory.peak and maxrss are 64-66 MiB" \
+    'within $(fig alloc64 peak) $((64 * MiB)) $((66 * MiB)) && within $(fig alloc64 maxrss) $((64 * MiB)) $((66 * MiB))'
+expect "figures: alloc 16 MiB then 64 MiB: memory.peak and maxrss grow by 48 MiB (+-1 MiB)" \
+    'within $(($(fig alloc64 peak) - $(fig alloc16 peak))) $((47 * MiB)) $((49 * MiB)) &&
+     within $(($(fig alloc64 maxrss) - $(fig alloc16 maxrss))) $((47 * MiB)) $((49 * MiB))'
+# CPU time from cpu.stat: the spin is user time, the sandbox's own set-up system time.
+expect "figures: spin 300 ms: the cgroup's user CPU time is 250-360 ms (spin 0: under 30 ms)" \
+    'within $(fig spin300 cpu_user_ns) $((250 * ms)) $((360 * ms)) && within $(fig spin0 cpu_user_ns) 0 $((30 * ms))'
+expect "figures: spin 300 ms: cgroup CPU >= the command's own (rusage, >= 300 ms), at most 400 ms more" \
+    '[ $(fig spin300 ru_cpu_ns) -ge $((300 * ms)) ] &&
+     within $(fig spin300 cpu_ns) $(fig spin300 ru_cpu_ns) $(($(fig spin300 ru_cpu_ns) + 400 * ms))'
+expect "figures: spin 300 ms: exec to exit (run_ns) is >= 300 ms and within clone to reap" \
+    'within $(fig spin300 run_ns) $((300 * ms)) $(fig spin300 wall_ns)'
+# While a process holds memory: memory.current, memory.stat's inactive_file, the live peak,
+# and PSS/USS/RSS from smaps_rollup, summed over the sandbox's processes but its init.
+expect "figures: hold 64 MiB: memory.current is 64-66 MiB, the working set the same (no file cache on tmpfs)" \
+    'within $(fig hold64 live_current) $((64 * MiB)) $((66 * MiB)) && within $(fig hold64 live_inactive_file) 0 $MiB &&
+     [ $(fig hold64 live_working_set) -eq $(($(fig hold64 live_current) - $(fig hold64 live_inactive_file))) ]'
+expect "figures: hold 64 MiB: the live memory.peak is >= memory.current" \
+    '[ $(fig hold64 live_peak) -ge $(fig hold64 live_current) ] && [ $(fig hold64 live_current) -gt 0 ]'
+expect "figures: hold 64 MiB: PSS, USS and RSS are 64-66 MiB each, of 1 process" \
+    '(for k in pss uss rss; do within $(fig hold64 $k) $((64 * MiB)) $((66 * MiB)) || exit 1; done) &&
+     [ $(fig hold64 processes) -eq 1 ]'
+expect "figures: 32 MiB shared by 2 processes: RSS counts it twice (64-67 MiB), PSS once (32-34), USS not (< 2)" \
+    'within $(fig share32 rss) $((64 * MiB)) $((67 * MiB)) && within $(fig share32 pss) $((32 * MiB)) $((34 * MiB)) &&
+     within $(fig share32 uss) 0 $((2 * MiB)) && [ $(fig share32 processes) -eq 2 ]'
+expect "figures: 32 MiB shared by 2 processes: memory.current charges it once (32-34 MiB)" \
+    'within $(fig share32 live_current) $((32 * MiB)) $((34 * MiB))'
+# Real programs: go-1.23-static's hello and net/http server, python-3.13.
+expect "figures: go hello prints Hello, World!, maxrss and memory.peak 0.5-16 MiB, CPU time > 0" \
+    'grep -q "^figure go-hello .* exit=0 .*out=Hello,_World!" /tmp/figures.txt &&
+     within $(fig go-hello maxrss) $((MiB / 2)) $((16 * MiB)) && within $(fig go-hello peak) $((MiB / 2)) $((16 * MiB)) &&
+     [ $(fig go-hello cpu_ns) -gt 0 ]'
+expect "figures: go nethttp idle: RSS >= PSS >= USS >= 1 MiB, RSS < 32 MiB, 1 process" \
+    '[ $(fig go-nethttp rss) -ge $(fig go-nethttp pss) ] && [ $(fig go-nethttp pss) -ge $(fig go-nethttp uss) ] &&
+     within $(fig go-nethttp uss) $MiB $((32 * MiB)) && [ $(fig go-nethttp rss) -lt $((32 * MiB)) ] && [ $(fig go-nethttp processes) -eq 1 ]'
+expect "figures: go nethttp idle: memory.current 0.5-32 MiB, live CPU > 0 and <= the CPU at its end" \
+    'within $(fig go-nethttp live_current) $((MiB / 2)) $((32 * MiB)) &&
+     within $(fig go-nethttp live_cpu_ns) 1 $(fig go-nethttp cpu_ns)'
+expect "figures: python alloc 64 MiB: memory.peak and maxrss are 64-80 MiB" \
+    'within $(fig py-alloc64 peak) $((64 * MiB)) $((80 * MiB)) && within $(fig py-alloc64 maxrss) $((64 * MiB)) $((80 * MiB))'
+expect "figures: python alloc 16 MiB then 64 MiB: memory.peak and maxrss grow by 48 MiB (+-2 MiB)" \
+    'within $(($(fig py-alloc64 peak) - $(fig py-alloc16 peak))) $((46 * MiB)) $((50 * MiB)) &&
+     within $(($(fig py-alloc64 maxrss) - $(fig py-alloc16 maxrss))) $((46 * MiB)) $((50 * MiB))'
+expect "figures: python server idle: RSS >= PSS >= USS, PSS 4-64 MiB, 1 process, memory.current 1-64 MiB" \
+    '[ $(fig py-server rss) -ge $(fig py-server pss) ] && [ $(fig py-server pss) -ge $(fig py-server uss) ] &&
+     within $(fig py-server pss) $((4 * MiB)) $((64 * MiB)) && [ $(fig py-server processes) -eq 1 ] &&
+     within $(fig py-server live_current) $MiB $((64 * MiB))'
 
 # Nothing left behind.
 left=$(ls -d $CG/appliance/appliance-* 2>/dev/null)

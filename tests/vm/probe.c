@@ -3,6 +3,9 @@
  *
  *   probe hello          prints "hello"
  *   probe alloc MIB      allocates and touches MIB MiB, prints "allocated MIB MiB"
+ *   probe hold MIB       the same, prints "holding MIB MiB" and waits (60 s at most)
+ *   probe share MIB      the same, then forks a child that keeps the pages shared with it,
+ *                        prints "sharing MIB MiB" once the child runs, and waits (60 s at most)
  *   probe fork N SECS    forks N children that sleep SECS, prints "forked K of N", waits
  *   probe spin MS        burns MS ms of CPU time, prints "spun MS ms"
  *   probe cpus           prints the CPUs it may run on: "cpus 0,1"
@@ -64,18 +67,66 @@ static double cpu_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int cmd_alloc(long mib)
+/* MIB MiB from malloc, every page written (a page never touched is never charged). */
+static volatile char *touched(long mib)
 {
     size_t n = (size_t)mib << 20;
     volatile char *p = malloc(n);
     if (p == NULL) {
         printf("malloc failed\n");
-        return 1;
+        exit(1);
     }
     for (size_t i = 0; i < n; i += 4096)
-        p[i] = (char)i;
+        p[i] = (char)(i | 1);
+    return p;
+}
+
+static int cmd_alloc(long mib)
+{
+    touched(mib);
     printf("allocated %ld MiB\n", mib);
     return 0;
+}
+
+/* Waits until killed; bounded, so a probe left behind ends by itself. */
+static int wait_bounded(void)
+{
+    for (int i = 0; i < 60; i++)
+        sleep(1);
+    return 0;
+}
+
+static int cmd_hold(long mib)
+{
+    touched(mib);
+    printf("holding %ld MiB\n", mib);
+    return wait_bounded();
+}
+
+/* Parent and child map the same MIB MiB, copy-on-write and never written after the fork: each
+ * page is resident in both (RSS counts it twice), private to neither (USS leaves it out) and
+ * half of it is each one's share (PSS sums to it once). */
+static int cmd_share(long mib)
+{
+    touched(mib);
+    int p[2];
+    if (pipe(p) < 0)
+        return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        close(p[1]);
+        _exit(wait_bounded());
+    }
+    close(p[1]);
+    if (pid < 0)
+        return 1;
+    /* The child has run once its copy of the write end is closed. */
+    char c;
+    while (read(p[0], &c, 1) < 0 && errno == EINTR)
+        ;
+    printf("sharing %ld MiB\n", mib);
+    return wait_bounded();
 }
 
 static int cmd_fork(long n, long secs)
@@ -208,7 +259,7 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: probe hello|alloc|fork|spin|cpus|denied|hang|exit|count ...\n");
+        fprintf(stderr, "usage: probe hello|alloc|hold|share|fork|spin|cpus|denied|hang|exit|count ...\n");
         return 2;
     }
     const char *c = argv[1];
@@ -218,6 +269,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(c, "alloc") == 0)
         return cmd_alloc(arg(argv, 2, argc));
+    if (strcmp(c, "hold") == 0)
+        return cmd_hold(arg(argv, 2, argc));
+    if (strcmp(c, "share") == 0)
+        return cmd_share(arg(argv, 2, argc));
     if (strcmp(c, "fork") == 0)
         return cmd_fork(arg(argv, 2, argc), arg(argv, 3, argc));
     if (strcmp(c, "spin") == 0)
