@@ -13,7 +13,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int ready[POOL], n_ready;
 static int to_close[RELEASE_MAX], n_close;
-static int started, broken;
+static int started, broken, takes;
 
 /* One namespace: the thread moves itself into a new one and keeps a descriptor of it. */
 static int make_netns(void)
@@ -72,7 +72,9 @@ int ap_keeper_take_netns(void)
 {
     int fd = -1;
     pthread_mutex_lock(&lock);
-    if (ensure_started() == 0) {
+    /* A process that runs one sandbox (`appliance run`) has no later run to make namespaces
+     * for: the thread starts with the second run, and the first makes its own namespace. */
+    if (++takes > 1 && ensure_started() == 0) {
         if (n_ready > 0)
             fd = ready[--n_ready];
         pthread_cond_signal(&wake);
@@ -86,7 +88,7 @@ void ap_keeper_release(int fd)
     if (fd < 0)
         return;
     pthread_mutex_lock(&lock);
-    if (ensure_started() == 0 && n_close < RELEASE_MAX) {
+    if (started > 0 && n_close < RELEASE_MAX) {
         to_close[n_close++] = fd;
         fd = -1;
         pthread_cond_signal(&wake);
