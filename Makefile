@@ -57,6 +57,9 @@ build/commit.txt: FORCE
 	@mkdir -p build; echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
 build/obj/bench/bench.o build/asan/obj/bench/bench.o: build/commit.txt
 build/obj/bench/bench.o build/asan/obj/bench/bench.o: BASE_CFLAGS += -DAP_COMMIT='"$(COMMIT)"'
+# A cached seccomp program is one this very compiler made (sandbox/seccomp.c).
+build/obj/sandbox/seccomp.o build/asan/obj/sandbox/seccomp.o: BASE_CFLAGS += \
+    -DAP_SECCOMP_SOURCE_DIGEST='"$(firstword $(shell sha256sum appliance/sandbox/seccomp.c))"'
 .PHONY: FORCE
 # Objects the test programs link stay after a build (make would delete them as intermediates).
 .SECONDARY:
