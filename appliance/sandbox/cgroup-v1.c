@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +16,13 @@
 
 static const char *const controllers[] = {"memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"};
 
-static int parent_dir(const char *ctrl, char *out, size_t len)
+/* Our own group's directory in ctrl's hierarchy; self is the text of /proc/self/cgroup. */
+static int parent_dir(const char *self, const char *ctrl, char *out, size_t len)
 {
-    char self[400] = "";
-    if (ap_cgroup_self_path(ctrl, self, sizeof(self)) < 0)
-        self[0] = '\0';
-    int n = snprintf(out, len, "%s/%s%s", ap_cgroup_root(), ctrl, self);
+    char path[400] = "";
+    if (ap_cgroup_self_path(self, ctrl, path, sizeof(path)) < 0)
+        path[0] = '\0';
+    int n = snprintf(out, len, "%s/%s%s", ap_cgroup_root(), ctrl, path);
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -61,28 +61,31 @@ static int v1_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
     cg->mgr = &ap_cgroup_v1;
     cg->into_cgroup_fd = -1;
     snprintf(cg->name, sizeof(cg->name), "%s", name);
-    char seen[AP_CGROUP_MAX_FDS][PATH_MAX];
+    char self[4096];
+    ap_cgroup_read_self(self, sizeof(self));
+    struct stat seen[AP_CGROUP_MAX_FDS];
     for (size_t i = 0; i < AP_ARRAY_SIZE(controllers); i++) {
         char parent[512];
-        if (parent_dir(controllers[i], parent, sizeof(parent)) < 0)
+        if (parent_dir(self, controllers[i], parent, sizeof(parent)) < 0)
             continue;
-        char real[PATH_MAX];
-        if (realpath(parent, real) == NULL) {
+        struct stat st;
+        if (stat(parent, &st) < 0) {
             if (strcmp(controllers[i], "freezer") == 0)
                 continue; /* optional */
             ap_error_make(err, errno, "cgroup v1 controller %s (%s)", controllers[i], parent);
             return ap_error_hint(err, "mount the %s controller under %s", controllers[i],
                                  ap_cgroup_root());
         }
-        /* Controllers mounted together ("cpu,cpuacct") share one directory. */
+        /* Controllers mounted together ("cpu,cpuacct", reached through links) share one
+         * directory. */
         int dup = 0;
         for (int k = 0; k < cg->n_dirs; k++)
-            if (strcmp(seen[k], real) == 0)
+            if (seen[k].st_dev == st.st_dev && seen[k].st_ino == st.st_ino)
                 dup = 1;
         if (dup)
             continue;
         int k = cg->n_dirs;
-        snprintf(seen[k], sizeof(seen[k]), "%s", real);
+        seen[k] = st;
         if (snprintf(cg->dirs[k], sizeof(cg->dirs[k]), "%s/%s", parent, name) >=
             (int)sizeof(cg->dirs[k]))
             return ap_error_make(err, ENAMETOOLONG, "cgroup path under %s", parent);
@@ -158,9 +161,9 @@ static int v1_stats(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error *
         ap_cgroup_read_key(mem, "memory.oom_control", "oom_kill", &st->oom_kills);
     }
     if (cpu != NULL) {
-        ap_cgroup_read_key(cpu, "cpu.stat", "nr_periods", &st->nr_periods);
-        ap_cgroup_read_key(cpu, "cpu.stat", "nr_throttled", &st->nr_throttled);
-        ap_cgroup_read_key(cpu, "cpu.stat", "throttled_time", &st->throttled_ns);
+        static const char *const keys[] = {"nr_periods", "nr_throttled", "throttled_time"};
+        int64_t *const out[] = {&st->nr_periods, &st->nr_throttled, &st->throttled_ns};
+        ap_cgroup_read_keys(cpu, "cpu.stat", keys, out, AP_ARRAY_SIZE(keys));
     }
     if (pids != NULL)
         ap_cgroup_read_int(pids, "pids.peak", &st->pids_peak);
@@ -244,9 +247,11 @@ static int v1_destroy(struct ap_cgroup *cg, ap_error **err)
 static void v1_clean_stale(const struct ap_cgroup_manager *mgr)
 {
     (void)mgr;
+    char self[4096];
+    ap_cgroup_read_self(self, sizeof(self));
     for (size_t i = 0; i < AP_ARRAY_SIZE(controllers); i++) {
         char parent[512];
-        if (parent_dir(controllers[i], parent, sizeof(parent)) < 0)
+        if (parent_dir(self, controllers[i], parent, sizeof(parent)) < 0)
             continue;
         cleanup_dir DIR *d = opendir(parent);
         if (d == NULL)
