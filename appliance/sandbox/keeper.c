@@ -60,9 +60,9 @@ static int ensure_started(void)
     pthread_t t;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The default stack size: a thread's static TLS comes out of its stack, and the
-     * appliance's is over 600 KiB (per-thread I/O buffers), so a small stack made
-     * pthread_create fail with EINVAL and every run did this thread's work itself. */
+    /* The default stack size: a thread's static TLS comes out of its stack (16 KiB now; at
+     * over 600 KiB a small stack made pthread_create fail with EINVAL and every run did this
+     * thread's work itself). */
     started = pthread_create(&t, &attr, keeper_main, NULL) == 0 ? 1 : -1;
     pthread_attr_destroy(&attr);
     return started > 0 ? 0 : -1;
