@@ -11,9 +11,10 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t settled = PTHREAD_COND_INITIALIZER;
 static int ready[POOL], n_ready;
 static int to_close[RELEASE_MAX], n_close;
-static int started, broken, takes;
+static int started, broken, takes, idle;
 
 /* One namespace: the thread moves itself into a new one and keeps a descriptor of it. */
 static int make_netns(void)
@@ -46,7 +47,10 @@ static void *keeper_main(void *arg)
                 close(fd);
             continue;
         }
+        idle = 1;
+        pthread_cond_broadcast(&settled);
         pthread_cond_wait(&wake, &lock);
+        idle = 0;
     }
     return NULL;
 }
@@ -96,4 +100,12 @@ void ap_keeper_release(int fd)
     pthread_mutex_unlock(&lock);
     if (fd >= 0)
         close(fd);
+}
+
+void ap_keeper_settle(void)
+{
+    pthread_mutex_lock(&lock);
+    while (started > 0 && !(idle && n_close == 0 && (n_ready == POOL || broken)))
+        pthread_cond_wait(&settled, &lock);
+    pthread_mutex_unlock(&lock);
 }

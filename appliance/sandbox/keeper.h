@@ -12,4 +12,8 @@ int ap_keeper_take_netns(void);
  * to a mount namespace unmounts its whole tree, which waits for an RCU grace period. */
 void ap_keeper_release(int fd);
 
+/* Returns once the helper thread has nothing left to do (every namespace asked for made,
+ * every released one closed), at once when it never started. */
+void ap_keeper_settle(void);
+
 #endif

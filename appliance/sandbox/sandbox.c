@@ -541,3 +541,8 @@ out : {
     state_close(&st);
     return rc;
 }
+
+void ap_sandbox_settle(void)
+{
+    ap_keeper_settle();
+}
