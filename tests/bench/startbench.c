@@ -26,8 +26,15 @@
  * /sys/fs/cgroup/unified when it is a cgroup2 mount beside v1 hierarchies (a "hybrid" host):
  * crun refuses that layout. Every variant runs in that same namespace.
  *
- * Exit status: 0 when both targets hold (appliance run / bwrap <= 1, library / bare <= 2), 1
- * when one fails, 2 on a usage error or when a variant the targets need could not run. */
+ * The noise guard (bench/noise.h) judges the CPU: for a second before the rounds with nothing
+ * of ours on it, and over the rounds with our own CPU time taken out. Other work on the CPU
+ * stretches short runs more than long ones (each waits for the CPU at every wake-up), so
+ * a noisy CPU makes the ratios look better than they are: a noisy result is refused unless
+ * --allow-noisy, and then marked.
+ *
+ * Exit status: 0 when both targets hold (appliance run / bwrap <= 1, library / bare <= 2) on a
+ * quiet CPU, 1 when one fails, 2 on a usage error, when a variant the targets need could not
+ * run, or when the CPU was noisy (without --allow-noisy). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -39,6 +46,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
@@ -46,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/noise.h"
 #include "core/hash.h"
 #include "sandbox/sandbox.h"
 
@@ -368,13 +377,16 @@ static void usage(FILE *f)
             "  --id-prefix STR     container ids are STR<N> (default startbench-PID-)\n"
             "  -n, --iterations N  measured rounds (default 200)\n"
             "  -w, --warmup N      discarded rounds first (default 20)\n"
-            "  --cpu N             CPU to pin everything to (default 1)\n");
+            "  --cpu N             CPU to pin everything to (default 1)\n"
+            "  --allow-noisy       measure and judge even when other work shares the CPU (the\n"
+            "                      verdicts are then marked noisy)\n");
 }
 
 struct opts {
     const char *rootfs, *trivial, *appliance, *cache, *bundle, *bwrap, *crun, *runc;
     char id_prefix[96];
     long iterations, warmup, cpu;
+    int allow_noisy;
 };
 
 static int parse_number(int c, const char *arg, struct opts *o)
@@ -407,7 +419,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"runc", required_argument, NULL, 'R'},     {"bundle", required_argument, NULL, 'b'},
         {"id-prefix", required_argument, NULL, 'p'}, {"iterations", required_argument, NULL, 'n'},
         {"warmup", required_argument, NULL, 'w'},   {"cpu", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+        {"allow-noisy", no_argument, NULL, 'N'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "n:w:h", opts, NULL)) != -1) {
         switch (c) {
@@ -426,6 +439,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             if (parse_number(c, optarg, o) < 0)
                 return 2;
             break;
+        case 'N': o->allow_noisy = 1; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return 2;
         }
@@ -589,7 +603,7 @@ static double print_ratio(const char *label, const struct variant *a, const stru
 }
 
 /* Returns the exit status: 0 targets met, 1 one missed, 2 not measurable. */
-static int report(const struct variant *vs)
+static int report(const struct variant *vs, int noisy)
 {
     const struct variant *bare = &vs[V_BARE], *bw = &vs[V_BWRAP], *cmd = &vs[V_CMD],
                          *lib = &vs[V_LIB];
@@ -597,7 +611,10 @@ static int report(const struct variant *vs)
         printf("targets: cannot be checked (a variant they need did not run)\n");
         return 2;
     }
-    printf("ratios of medians, like with like:\n");
+    printf("ratios of medians, like with like%s:\n",
+           noisy ? " (NOISY: other work shared the CPU; short runs suffer most, so these look "
+                   "better than they are)"
+                 : "");
     double r_cmd = print_ratio("appliance run / bwrap (commands)", cmd, bw, TARGET_CMD_VS_BWRAP);
     double r_lib = print_ratio("library call / bare fork+exec+wait", lib, bare, TARGET_LIB_VS_BARE);
     if (vs[V_CRUN].available)
@@ -606,6 +623,28 @@ static int report(const struct variant *vs)
         print_ratio("appliance run / runc run", cmd, &vs[V_RUNC], 0);
     print_ratio("bwrap / bare (for scale)", bw, bare, 0);
     return r_cmd <= TARGET_CMD_VS_BWRAP && r_lib <= TARGET_LIB_VS_BARE ? 0 : 1;
+}
+
+/* CPU time of this process and of the children it reaped, every variant's processes. */
+static int64_t own_cpu_ns(void)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    const struct timeval *tv[] = {&self.ru_utime, &self.ru_stime, &kids.ru_utime, &kids.ru_stime};
+    int64_t ns = 0;
+    for (size_t i = 0; i < 4; i++)
+        ns += (int64_t)tv[i]->tv_sec * 1000000000 + (int64_t)tv[i]->tv_usec * 1000;
+    return ns;
+}
+
+/* Prints the guard's sentence; returns 1 when noisy, -1 when it could not tell. */
+static int judge_noise(const char *when, const struct ap_noise_report *r)
+{
+    char why[512];
+    int noisy = ap_noise_judge(r, NULL, why, sizeof(why));
+    printf("noise %s: %s\n", when, why);
+    return noisy;
 }
 
 int main(int argc, char **argv)
@@ -630,7 +669,29 @@ int main(int argc, char **argv)
     struct variant vs[N_VARIANTS];
     memset(vs, 0, sizeof(vs));
     make_variants(vs, &o, cpus);
+    ap_error *nerr = NULL;
+    struct ap_noise_report before, during;
+    if (ap_noise_quiet_check(cpus, 1.0, &before, &nerr) < 0) {
+        fprintf(stderr, "startbench: noise guard: %s\n", nerr->msg);
+        return 2;
+    }
+    if (ap_noise_judge(&before, NULL, NULL, 0) == 1 && !o.allow_noisy) {
+        judge_noise("before the rounds (1 s, nothing of ours running)", &before);
+        printf("refused: the CPU is busy with other work; rerun on a quiet machine, or with "
+               "--allow-noisy (ALLOW_NOISY=1) to measure anyway with the verdicts marked noisy\n");
+        return 2;
+    }
+    struct ap_noise_snapshot snap;
+    int64_t own0 = own_cpu_ns();
+    if (ap_noise_begin(cpus, &snap, &nerr) < 0) {
+        fprintf(stderr, "startbench: noise guard: %s\n", nerr->msg);
+        return 2;
+    }
     run_rounds(vs, &o, devnull);
+    if (ap_noise_end(&snap, own_cpu_ns() - own0, &during, &nerr) < 0) {
+        fprintf(stderr, "startbench: noise guard: %s\n", nerr->msg);
+        return 2;
+    }
 
     struct utsname u;
     uname(&u);
@@ -643,5 +704,12 @@ int main(int argc, char **argv)
         printf(" %s", *a);
     printf("\n");
     print_table(vs);
-    return report(vs);
+    int noisy = judge_noise("before the rounds (1 s, nothing of ours running)", &before) == 1;
+    noisy |= judge_noise("over the rounds (our own CPU time taken out)", &during) == 1;
+    int rc = report(vs, noisy);
+    if (noisy && !o.allow_noisy) {
+        printf("not judged: the CPU was noisy (--allow-noisy to judge anyway)\n");
+        return 2;
+    }
+    return rc;
 }
