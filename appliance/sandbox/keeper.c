@@ -81,7 +81,8 @@ int ap_keeper_take_netns(void)
     if (++takes > 1 && ensure_started() == 0) {
         if (n_ready > 0)
             fd = ready[--n_ready];
-        pthread_cond_signal(&wake);
+        else
+            pthread_cond_signal(&wake); /* ran dry (runs at once on several threads) */
     }
     pthread_mutex_unlock(&lock);
     return fd;
@@ -89,12 +90,15 @@ int ap_keeper_take_netns(void)
 
 void ap_keeper_release(int fd)
 {
-    if (fd < 0)
-        return;
     pthread_mutex_lock(&lock);
-    if (started > 0 && n_close < RELEASE_MAX) {
-        to_close[n_close++] = fd;
-        fd = -1;
+    if (started > 0) {
+        if (fd >= 0 && n_close < RELEASE_MAX) {
+            to_close[n_close++] = fd;
+            fd = -1;
+        }
+        /* The pool is refilled now, after the run, rather than when the run took its
+         * namespace: on a shared CPU that work would otherwise compete with the run's own
+         * set-up. */
         pthread_cond_signal(&wake);
     }
     pthread_mutex_unlock(&lock);

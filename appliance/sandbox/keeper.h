@@ -8,8 +8,10 @@
  * starts on the second call: the first run of a process never gets one. */
 int ap_keeper_take_netns(void);
 
-/* Closes fd on the helper thread (here when it has not started): dropping the last reference
- * to a mount namespace unmounts its whole tree, which waits for an RCU grace period. */
+/* Called once per run when it ends, with fd (or -1): wakes the helper thread to refill its
+ * namespaces and to close fd (closed here when the thread has not started): dropping the last
+ * reference to a mount namespace unmounts its whole tree, which waits for an RCU grace
+ * period. */
 void ap_keeper_release(int fd);
 
 /* Returns once the helper thread has nothing left to do (every namespace asked for made,
