@@ -172,7 +172,8 @@ int archive_read_next_header(struct archive *a, struct archive_entry **e)
     return REAL(archive_read_next_header)(a, e);
 }
 
-int archive_read_open(struct archive *a, void *data, archive_open_callback *o, archive_read_callback *r, archive_close_callback *c)
+int archive_read_open(struct archive *a, void *data, archive_open_callback *o,
+                      archive_read_callback *r, archive_close_callback *c)
 {
     return REAL(archive_read_open)(a, data, o, r, c);
 }
@@ -257,7 +258,9 @@ struct archive *archive_write_new(void)
     return REAL(archive_write_new)();
 }
 
-int archive_write_open2(struct archive *a, void *data, archive_open_callback *o, archive_write_callback *w, archive_close_callback *c, archive_free_callback *f)
+int archive_write_open2(struct archive *a, void *data, archive_open_callback *o,
+                        archive_write_callback *w, archive_close_callback *c,
+                        archive_free_callback *f)
 {
     return REAL(archive_write_open2)(a, data, o, w, c, f);
 }

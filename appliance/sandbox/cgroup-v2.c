@@ -113,8 +113,8 @@ static int v2_stats(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error *
     (void)err;
     memset(st, 0, sizeof(*st));
     const char *dir = cg->dirs[0];
-    static const char *const keys[] = {"usage_usec",  "user_usec",    "system_usec",
-                                       "nr_periods",  "nr_throttled", "throttled_usec"};
+    static const char *const keys[] = {"usage_usec", "user_usec",    "system_usec",
+                                       "nr_periods", "nr_throttled", "throttled_usec"};
     int64_t *const out[] = {&st->cpu_usage_ns, &st->cpu_user_ns,  &st->cpu_system_ns,
                             &st->nr_periods,   &st->nr_throttled, &st->throttled_ns};
     ap_cgroup_read_keys(dir, "cpu.stat", keys, out, AP_ARRAY_SIZE(keys));

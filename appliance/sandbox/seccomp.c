@@ -735,8 +735,8 @@ static int cache_read(const char *path, struct ap_seccomp *out)
         return -1;
     memcpy(&h, buf, sizeof(h));
     size_t bytes = (size_t)h.len * sizeof(struct sock_filter);
-    if (memcmp(h.magic, cache_magic, sizeof(h.magic)) != 0 || h.len == 0 ||
-        h.len > BPF_MAXINSNS || size != sizeof(h) + bytes || h.digest[AP_SHA256_HEX_LEN] != '\0')
+    if (memcmp(h.magic, cache_magic, sizeof(h.magic)) != 0 || h.len == 0 || h.len > BPF_MAXINSNS ||
+        size != sizeof(h) + bytes || h.digest[AP_SHA256_HEX_LEN] != '\0')
         return -1;
     char hex[AP_SHA256_HEX_LEN + 1];
     ap_sha256_hex(buf + sizeof(h), bytes, hex);
@@ -774,8 +774,8 @@ static void cache_write(const char *dir, const char *path, const struct ap_secco
     ap_error_release(&e);
 }
 
-int ap_seccomp_compile_cached(const char *json, size_t len, const char *what,
-                              const char *cache_dir, struct ap_seccomp *out, ap_error **err)
+int ap_seccomp_compile_cached(const char *json, size_t len, const char *what, const char *cache_dir,
+                              struct ap_seccomp *out, ap_error **err)
 {
     char key[AP_SHA256_HEX_LEN + 1], dir[4096], path[4200];
     if (cache_dir == NULL || *cache_dir == '\0' ||

@@ -60,8 +60,8 @@ int ap_seccomp_compile(const char *json, size_t len, const char *what, struct ap
  * is trusted as the rest of cache_dir is (unpacked roots live there too). cache_dir NULL or
  * empty: no cache. A cache that cannot be written costs only the compile. Returns as
  * ap_seccomp_compile. */
-int ap_seccomp_compile_cached(const char *json, size_t len, const char *what,
-                              const char *cache_dir, struct ap_seccomp *out, ap_error **err);
+int ap_seccomp_compile_cached(const char *json, size_t len, const char *what, const char *cache_dir,
+                              struct ap_seccomp *out, ap_error **err);
 
 /* The profile shipped in the binary (NUL-terminated JSON). */
 const char *ap_seccomp_default_profile(void);

@@ -1,7 +1,8 @@
 /* The seccomp profile compiler (sandbox/seccomp.c): the execve check, the limits on a profile
  * and how fast a profile at or past them is handled, de-duplication of repeated rules and the
- * refusal of contradicting ones, and the cache of compiled programs. The filters that compile are loaded in a forked child, which
- * must see the denial, beside a control call the filter lets through. */
+ * refusal of contradicting ones, and the cache of compiled programs. The filters that compile are
+ * loaded in a forked child, which must see the denial, beside a control call the filter lets
+ * through. */
 #include <dirent.h>
 #include <errno.h>
 #include <seccomp.h>
@@ -510,8 +511,8 @@ static int cached_equals(const char *dir, const char *json, const struct ap_secc
 {
     struct ap_seccomp f;
     ap_error *err = NULL;
-    if (!CHECK_MSG(ap_seccomp_compile_cached(json, strlen(json), WHAT, dir, &f, &err) == 0,
-                   "%s", err ? err->msg : "")) {
+    if (!CHECK_MSG(ap_seccomp_compile_cached(json, strlen(json), WHAT, dir, &f, &err) == 0, "%s",
+                   err ? err->msg : "")) {
         ap_error_release(&err);
         return 0;
     }
@@ -538,8 +539,8 @@ TEST(a_compiled_program_is_cached_under_the_digest_of_its_inputs)
     char f_def[1200], f_other[1200];
     cache_file_of(dir, def, f_def, sizeof(f_def));
     cache_file_of(dir, other, f_other, sizeof(f_other));
-    CHECK_MSG(f_def[0] && f_other[0] && strcmp(f_def, f_other) != 0, "files '%s' and '%s'",
-              f_def, f_other);
+    CHECK_MSG(f_def[0] && f_other[0] && strcmp(f_def, f_other) != 0, "files '%s' and '%s'", f_def,
+              f_other);
     /* A hit gives the compiler's program and leaves the file as it is. */
     ino_t ino = inode_of(f_def);
     CHECK(cached_equals(dir, def, &p_def));
