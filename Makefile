@@ -4,7 +4,9 @@
 VERSION := 0.1.0
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-LIBS_PC := libcurl libarchive libcjson libseccomp libsodium
+LIBS_PC := libcjson libseccomp libsodium
+# Loaded on first use (appliance/core/dynlib.h), not linked: only their headers at build time.
+LAZY_PC := libcurl libarchive
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wswitch-enum -Wimplicit-fallthrough -Wcast-qual -Wundef -Wwrite-strings -Wvla \
@@ -13,8 +15,15 @@ ifneq ($(filter true 1,$(CI) $(WERROR)),)
 WARN += -Werror
 endif
 
-PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) $(LAZY_PC) 2>/dev/null)
 PC_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lm -pthread
+# Tests and fuzzers also build archives with libarchive themselves.
+TEST_LIBS = $(PC_LIBS) $(shell $(PKG_CONFIG) --libs $(LAZY_PC) 2>/dev/null)
+# The soname of lib$(1).so, the library the development package links against.
+soname = $(shell readelf -d "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \
+    sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+CURL_SONAME := $(call soname,curl)
+ARCHIVE_SONAME := $(call soname,archive)
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DAP_VERSION='"$(VERSION)"' $(WARN)
 CFLAGS ?= -O2 -g
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -57,6 +66,13 @@ build/commit.txt: FORCE
 	@mkdir -p build; echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
 build/obj/bench/bench.o build/asan/obj/bench/bench.o: build/commit.txt
 build/obj/bench/bench.o build/asan/obj/bench/bench.o: BASE_CFLAGS += -DAP_COMMIT='"$(COMMIT)"'
+build/obj/core/dynlib-curl.o build/asan/obj/core/dynlib-curl.o: BASE_CFLAGS += \
+    $(if $(CURL_SONAME),-DAP_LIBCURL_SONAME='"$(CURL_SONAME)"')
+build/obj/core/dynlib-archive.o build/asan/obj/core/dynlib-archive.o: BASE_CFLAGS += \
+    $(if $(ARCHIVE_SONAME),-DAP_LIBARCHIVE_SONAME='"$(ARCHIVE_SONAME)"')
+# A cached seccomp program is one this very compiler made (sandbox/seccomp.c).
+build/obj/sandbox/seccomp.o build/asan/obj/sandbox/seccomp.o: BASE_CFLAGS += \
+    -DAP_SECCOMP_SOURCE_DIGEST='"$(firstword $(shell sha256sum appliance/sandbox/seccomp.c))"'
 .PHONY: FORCE
 # Objects the test programs link stay after a build (make would delete them as intermediates).
 .SECONDARY:
@@ -72,17 +88,17 @@ build/asan/obj/%.o: appliance/%.c $(HEADERS) Makefile
 
 build/tests/%: tests/unit/%.c tests/unit/test.h $(OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(PC_LIBS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(TEST_LIBS)
 
 build/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(ASAN_OBJ) $(PC_LIBS)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(ASAN_OBJ) $(TEST_LIBS)
 
 # libFuzzer harnesses, built with clang against the library sources.
 build/fuzz/%: tests/fuzz/%.c $(SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	clang $(BASE_CFLAGS) -Wno-unused-command-line-argument -O1 -g -fsanitize=fuzzer,address,undefined \
-	    $(PC_CFLAGS) -Iappliance -o $@ $< $(SRC) $(PC_LIBS)
+	    $(PC_CFLAGS) -Iappliance -o $@ $< $(SRC) $(TEST_LIBS)
 
 # The start benchmark calls the sandbox as a library, as the appliance's benchmarks do; the
 # memory probe calls the bench's own reader.

@@ -6,7 +6,7 @@
 #include "cmd/cmd.h"
 #include "core/hash.h"
 #include "core/log.h"
-#include "image/fetch.h"
+#include "image/fetch.h" /* AP_DEFAULT_MIRROR */
 
 #ifndef AP_VERSION
 #define AP_VERSION "0"
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
         return AP_EXIT_USAGE;
     }
     ap_error *err = NULL;
-    if (ap_hash_init(&err) < 0 || ap_fetch_global_init(&err) < 0)
+    if (ap_hash_init(&err) < 0)
         return ap_cmd_fail(&err);
     struct ap_settings s;
     ap_cmd_settings_init(&s);

@@ -232,10 +232,13 @@ static int reader_data(struct reader *r, const char *name, uint64_t size, char *
         if (copy == NULL)
             return ap_error_make(err, ENOMEM, "reading member \"%s\"", name);
     }
-    static __thread char buf[1 << 16];
+    enum { BUF_SIZE = 1 << 16 };
+    cleanup_free char *buf = malloc(BUF_SIZE);
+    if (buf == NULL)
+        return ap_error_make(err, ENOMEM, "reading member \"%s\"", name);
     uint64_t got = 0;
     for (;;) {
-        la_ssize_t n = archive_read_data(r->tar, buf, sizeof(buf));
+        la_ssize_t n = archive_read_data(r->tar, buf, BUF_SIZE);
         if (n == 0)
             break;
         if (n < 0 || r->over)

@@ -559,8 +559,11 @@ static int hash_file(const char *path, unsigned char out[PREHASH_LEN], ap_error 
         return ap_error_make(err, errno, "opening %s", path);
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, PREHASH_LEN);
-    static __thread unsigned char buf[1 << 16];
-    if (ap_fs_each_chunk(fd, path, buf, sizeof(buf), blake2b_chunk, &st, NULL, err) < 0)
+    enum { BUF_SIZE = 1 << 16 };
+    cleanup_free unsigned char *buf = malloc(BUF_SIZE);
+    if (buf == NULL)
+        return ap_error_make(err, ENOMEM, "reading %s", path);
+    if (ap_fs_each_chunk(fd, path, buf, BUF_SIZE, blake2b_chunk, &st, NULL, err) < 0)
         return -1;
     crypto_generichash_final(&st, out, PREHASH_LEN);
     return 0;

@@ -37,6 +37,7 @@
 #define MAX_IMAGES 256
 #define MAX_SOURCES 1024
 #define ANY_SIZE UINT64_MAX
+#define IO_BUF_SIZE ((size_t)1 << 16) /* read size while hashing and packing files */
 
 /* One member to be: a file to copy (dirfd + path) or bytes built in memory (data). */
 struct item {
@@ -272,10 +273,12 @@ static int hash_item(struct item *e, ap_error **err)
     }
     struct ap_sha256 h;
     ap_sha256_init(&h);
-    static __thread char buf[1 << 16];
+    cleanup_free char *buf = malloc(IO_BUF_SIZE);
+    if (buf == NULL)
+        return ap_error_make(err, ENOMEM, "reading %s", e->path);
     uint64_t size = 0;
     for (;;) {
-        ssize_t n = read_some(fd, buf, sizeof(buf));
+        ssize_t n = read_some(fd, buf, IO_BUF_SIZE);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", e->path);
         if (n == 0)
@@ -400,10 +403,12 @@ static int write_item(struct writer *w, const struct item *e, ap_error **err)
         return -1;
     struct ap_sha256 h;
     ap_sha256_init(&h);
-    static __thread char buf[1 << 16];
+    cleanup_free char *buf = malloc(IO_BUF_SIZE);
+    if (buf == NULL)
+        return ap_error_make(err, ENOMEM, "reading %s", e->path);
     uint64_t left = e->size;
     while (left > 0) {
-        ssize_t n = read_some(fd, buf, left < sizeof(buf) ? (size_t)left : sizeof(buf));
+        ssize_t n = read_some(fd, buf, left < IO_BUF_SIZE ? (size_t)left : IO_BUF_SIZE);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", e->path);
         if (n == 0)

@@ -443,7 +443,7 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
             json_text = buf;
             what = seccomp;
         }
-        if (ap_seccomp_compile(json_text, len, what, &filter, &err) < 0) {
+        if (ap_seccomp_compile_cached(json_text, len, what, set->cache_dir, &filter, &err) < 0) {
             ap_cmd_fail(&err);
             return AP_EXIT_RUN_FAILED;
         }

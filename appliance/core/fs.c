@@ -192,9 +192,14 @@ int ap_fs_link_or_copy(const char *src, const char *dst, ap_error **err)
     cleanup_close int out = mkostemp(tmp, O_CLOEXEC);
     if (out < 0)
         return ap_error_make(err, errno, "creating %s", tmp);
-    static __thread char buf[1 << 17];
+    enum { BUF_SIZE = 1 << 17 };
+    cleanup_free char *buf = malloc(BUF_SIZE);
+    if (buf == NULL) {
+        unlink(tmp);
+        return ap_error_make(err, ENOMEM, "copying %s to %s", src, dst);
+    }
     for (;;) {
-        ssize_t n = read(in, buf, sizeof(buf));
+        ssize_t n = read(in, buf, BUF_SIZE);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 || (n > 0 && ap_fs_write_all(out, buf, (size_t)n) < 0)) {

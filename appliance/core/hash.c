@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -63,8 +64,11 @@ int ap_sha256_file(int dirfd, const char *path, char *hex, uint64_t *size, ap_er
         return ap_error_make(err, errno, "opening %s", path);
     struct ap_sha256 h;
     ap_sha256_init(&h);
-    static __thread unsigned char buf[1 << 17];
-    if (ap_fs_each_chunk(fd, path, buf, sizeof(buf), sha256_chunk, &h, size, err) < 0)
+    enum { BUF_SIZE = 1 << 17 };
+    cleanup_free unsigned char *buf = malloc(BUF_SIZE);
+    if (buf == NULL)
+        return ap_error_make(err, ENOMEM, "reading %s", path);
+    if (ap_fs_each_chunk(fd, path, buf, BUF_SIZE, sha256_chunk, &h, size, err) < 0)
         return -1;
     ap_sha256_final_hex(&h, hex);
     return 0;

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +20,22 @@
 #define AP_VERSION "0"
 #endif
 
-int ap_fetch_global_init(ap_error **err)
+static CURLcode global_status = CURLE_FAILED_INIT;
+
+static void global_init(void)
 {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return ap_error_make(err, 0, "libcurl failed to initialise");
-    return 0;
+    global_status = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 int ap_fetch_init(struct ap_fetch *f, const char *cache_dir, const char *mirrors, ap_error **err)
 {
     memset(f, 0, sizeof(*f));
+    /* Here, not at start: only commands that fetch load libcurl and initialise OpenSSL. */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, global_init);
+    if (global_status != CURLE_OK)
+        return ap_error_make(err, 0, "libcurl failed to initialise: %s",
+                             curl_easy_strerror(global_status));
     f->attempts = 4;
     f->connect_timeout_s = 20;
     f->low_speed_time_s = 30;

@@ -22,7 +22,8 @@ struct ap_fetch {
 };
 
 /* Sets up f with the cache under cache_dir (created when missing) and a comma-separated list
- * of mirror base URLs (NULL: AP_DEFAULT_MIRROR). Release with ap_fetch_done(). */
+ * of mirror base URLs (NULL: AP_DEFAULT_MIRROR). Release with ap_fetch_done(). The first call
+ * in a process loads libcurl and initialises it. */
 int ap_fetch_init(struct ap_fetch *f, const char *cache_dir, const char *mirrors, ap_error **err);
 void ap_fetch_done(struct ap_fetch *f);
 
@@ -35,8 +36,5 @@ int ap_fetch_blob(struct ap_fetch *f, const char *relpath, const char *sha256, u
 
 /* Path the cache uses for a digest (heap, caller frees). */
 char *ap_fetch_cache_path(const struct ap_fetch *f, const char *sha256);
-
-/* libcurl's global set-up; call once from main. */
-int ap_fetch_global_init(ap_error **err);
 
 #endif

@@ -177,9 +177,12 @@ int ap_layer_add(struct ap_layer_writer *w, const struct ap_entry *e, const void
             if (archive_write_data(w->tar, data, e->size) != (la_ssize_t)e->size)
                 return fail(w, w->tar, e->path, err);
         } else {
-            static __thread char buf[1 << 16];
+            enum { BUF_SIZE = 1 << 16 };
+            cleanup_free char *buf = malloc(BUF_SIZE);
+            if (buf == NULL)
+                return ap_error_make(err, ENOMEM, "reading %s", e->path);
             while (left > 0) {
-                ssize_t n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+                ssize_t n = read(fd, buf, left < BUF_SIZE ? left : BUF_SIZE);
                 if (n < 0 && errno == EINTR)
                     continue;
                 if (n < 0)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,9 +116,12 @@ static int write_file(int dfd, const char *leaf, const struct ap_entry *e, struc
     if (fd < 0)
         return ap_error_make(err, errno, "creating file");
     uint64_t got = 0;
-    static __thread char buf[1 << 16];
+    enum { BUF_SIZE = 1 << 16 };
+    cleanup_free char *buf = malloc(BUF_SIZE);
+    if (buf == NULL)
+        return ap_error_make(err, ENOMEM, "writing file");
     for (;;) {
-        la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+        la_ssize_t n = archive_read_data(a, buf, BUF_SIZE);
         if (n < 0)
             return ap_error_make(err, 0, "reading data: %s", archive_error_string(a));
         if (n == 0)

@@ -113,17 +113,15 @@ static int v2_stats(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error *
     (void)err;
     memset(st, 0, sizeof(*st));
     const char *dir = cg->dirs[0];
-    int64_t v = 0;
-    if (ap_cgroup_read_key(dir, "cpu.stat", "usage_usec", &v) == 0)
-        st->cpu_usage_ns = v * 1000;
-    if (ap_cgroup_read_key(dir, "cpu.stat", "user_usec", &v) == 0)
-        st->cpu_user_ns = v * 1000;
-    if (ap_cgroup_read_key(dir, "cpu.stat", "system_usec", &v) == 0)
-        st->cpu_system_ns = v * 1000;
-    ap_cgroup_read_key(dir, "cpu.stat", "nr_periods", &st->nr_periods);
-    ap_cgroup_read_key(dir, "cpu.stat", "nr_throttled", &st->nr_throttled);
-    if (ap_cgroup_read_key(dir, "cpu.stat", "throttled_usec", &v) == 0)
-        st->throttled_ns = v * 1000;
+    static const char *const keys[] = {"usage_usec", "user_usec",    "system_usec",
+                                       "nr_periods", "nr_throttled", "throttled_usec"};
+    int64_t *const out[] = {&st->cpu_usage_ns, &st->cpu_user_ns,  &st->cpu_system_ns,
+                            &st->nr_periods,   &st->nr_throttled, &st->throttled_ns};
+    ap_cgroup_read_keys(dir, "cpu.stat", keys, out, AP_ARRAY_SIZE(keys));
+    st->cpu_usage_ns *= 1000; /* microseconds */
+    st->cpu_user_ns *= 1000;
+    st->cpu_system_ns *= 1000;
+    st->throttled_ns *= 1000;
     ap_cgroup_read_int(dir, "memory.peak", &st->memory_peak_bytes);
     ap_cgroup_read_int(dir, "memory.current", &st->memory_current_bytes);
     ap_cgroup_read_key(dir, "memory.stat", "inactive_file", &st->memory_inactive_file_bytes);

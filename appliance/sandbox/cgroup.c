@@ -120,24 +120,33 @@ int ap_cgroup_read_int(const char *dir, const char *file, int64_t *out)
     return 0;
 }
 
-int ap_cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *out)
+int ap_cgroup_read_keys(const char *dir, const char *file, const char *const *keys,
+                        int64_t *const *out, size_t n)
 {
     char buf[4096];
     ap_error *e = NULL;
     if (ap_cgroup_read(dir, file, buf, sizeof(buf), &e) < 0) {
         ap_error_release(&e);
-        return -1;
+        return 0;
     }
-    size_t klen = strlen(key);
+    int found = 0;
     for (char *line = buf; line != NULL && *line;) {
         char *nl = strchr(line, '\n');
-        if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
-            *out = strtoll(line + klen + 1, NULL, 10);
-            return 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t klen = strlen(keys[i]);
+            if (strncmp(line, keys[i], klen) == 0 && line[klen] == ' ') {
+                *out[i] = strtoll(line + klen + 1, NULL, 10);
+                found++;
+            }
         }
         line = nl != NULL ? nl + 1 : NULL;
     }
-    return -1;
+    return found;
+}
+
+int ap_cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *out)
+{
+    return ap_cgroup_read_keys(dir, file, &key, &out, 1) > 0 ? 0 : -1;
 }
 
 int ap_cgroup_read_pids(const char *dir, pid_t *out, size_t max, size_t *n, ap_error **err)
@@ -191,39 +200,48 @@ int ap_cgroup_name_is_stale(const char *name)
     return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-int ap_cgroup_self_path(const char *controller, char *out, size_t len)
+int ap_cgroup_read_self(char *buf, size_t len)
 {
-    cleanup_file FILE *f = fopen("/proc/self/cgroup", "re");
-    if (f == NULL)
+    cleanup_close int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    ap_error *e = NULL;
+    if (fd < 0 || ap_fs_read_to_end(fd, "/proc/self/cgroup", buf, len, 1, &e) < 0) {
+        ap_error_release(&e);
+        buf[0] = '\0';
         return -1;
-    char line[1024];
+    }
+    return 0;
+}
+
+int ap_cgroup_self_path(const char *self, const char *controller, char *out, size_t len)
+{
     size_t clen = strlen(controller);
-    while (fgets(line, sizeof(line), f) != NULL) {
+    for (const char *line = self; *line;) {
         /* "4:memory:/some/path" or "0::/path" for v2 (controller ""). */
-        char *c1 = strchr(line, ':');
-        char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+        const char *nl = strchr(line, '\n');
+        const char *end = nl != NULL ? nl : line + strlen(line);
+        const char *c1 = memchr(line, ':', (size_t)(end - line));
+        const char *c2 = c1 != NULL ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+        line = nl != NULL ? nl + 1 : end;
         if (c2 == NULL)
             continue;
-        line[strcspn(line, "\n")] = '\0';
         const char *list = c1 + 1;
-        size_t llen = (size_t)(c2 - list);
-        int match = 0;
-        if (clen == 0) {
-            match = llen == 0;
-        } else {
-            for (const char *p = list; p < c2;) {
-                const char *comma = memchr(p, ',', (size_t)(c2 - p));
-                size_t n = comma != NULL ? (size_t)(comma - p) : (size_t)(c2 - p);
-                if (n == clen && strncmp(p, controller, n) == 0)
-                    match = 1;
-                p += n + 1;
-            }
+        int match = clen == 0 && c2 == list;
+        for (const char *p = list; clen > 0 && p < c2;) {
+            const char *comma = memchr(p, ',', (size_t)(c2 - p));
+            size_t n = comma != NULL ? (size_t)(comma - p) : (size_t)(c2 - p);
+            if (n == clen && strncmp(p, controller, n) == 0)
+                match = 1;
+            p += n + 1;
         }
         if (match) {
             const char *path = c2 + 1;
-            if (strcmp(path, "/") == 0)
-                path = "";
-            snprintf(out, len, "%s", path);
+            size_t plen = (size_t)(end - path);
+            if (plen == 1 && path[0] == '/')
+                plen = 0;
+            if (plen >= len)
+                return -1;
+            memcpy(out, path, plen);
+            out[plen] = '\0';
             return 0;
         }
     }

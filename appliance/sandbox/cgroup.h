@@ -78,6 +78,10 @@ int ap_cgroup_write(const char *dir, const char *file, const char *value, ap_err
 int ap_cgroup_read(const char *dir, const char *file, char *buf, size_t len, ap_error **err);
 /* Value of "key N" in a flat-keyed file (cpu.stat, memory.events, memory.oom_control). */
 int ap_cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *out);
+/* The values of n keys from one read of the file; *out[i] is left alone for a key that is
+ * missing. Returns how many were found (0 when the file cannot be read). */
+int ap_cgroup_read_keys(const char *dir, const char *file, const char *const *keys,
+                        int64_t *const *out, size_t n);
 int ap_cgroup_read_int(const char *dir, const char *file, int64_t *out);
 /* The processes in dir/cgroup.procs into out (room for max); *n is how many were listed,
  * which may exceed max. */
@@ -86,8 +90,12 @@ int ap_cgroup_read_pids(const char *dir, pid_t *out, size_t max, size_t *n, ap_e
 int ap_cgroup_rmdir(const char *dir, ap_error **err);
 /* True when a group name "appliance-<pid>-<n>" belongs to a process that no longer runs. */
 int ap_cgroup_name_is_stale(const char *name);
-/* Our current cgroup path within a v1 controller's hierarchy ("" for the root). */
-int ap_cgroup_self_path(const char *controller, char *out, size_t len);
+/* The text of /proc/self/cgroup into buf (len bytes, NUL-terminated); -1 (and "") when it
+ * cannot be read whole. */
+int ap_cgroup_read_self(char *buf, size_t len);
+/* Our cgroup path within a v1 controller's hierarchy ("" for the root), found in self, the text
+ * of /proc/self/cgroup; -1 when the controller is not listed or out is too small. */
+int ap_cgroup_self_path(const char *self, const char *controller, char *out, size_t len);
 
 #define AP_CGROUP_PREFIX "appliance-"
 

@@ -11,9 +11,10 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t settled = PTHREAD_COND_INITIALIZER;
 static int ready[POOL], n_ready;
 static int to_close[RELEASE_MAX], n_close;
-static int started, broken;
+static int started, broken, takes, idle;
 
 /* One namespace: the thread moves itself into a new one and keeps a descriptor of it. */
 static int make_netns(void)
@@ -46,7 +47,10 @@ static void *keeper_main(void *arg)
                 close(fd);
             continue;
         }
+        idle = 1;
+        pthread_cond_broadcast(&settled);
         pthread_cond_wait(&wake, &lock);
+        idle = 0;
     }
     return NULL;
 }
@@ -60,9 +64,9 @@ static int ensure_started(void)
     pthread_t t;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The default stack size: a thread's static TLS comes out of its stack, and the
-     * appliance's is over 600 KiB (per-thread I/O buffers), so a small stack made
-     * pthread_create fail with EINVAL and every run did this thread's work itself. */
+    /* The default stack size: a thread's static TLS comes out of its stack (16 KiB now; at
+     * over 600 KiB a small stack made pthread_create fail with EINVAL and every run did this
+     * thread's work itself). */
     started = pthread_create(&t, &attr, keeper_main, NULL) == 0 ? 1 : -1;
     pthread_attr_destroy(&attr);
     return started > 0 ? 0 : -1;
@@ -72,10 +76,13 @@ int ap_keeper_take_netns(void)
 {
     int fd = -1;
     pthread_mutex_lock(&lock);
-    if (ensure_started() == 0) {
+    /* A process that runs one sandbox (`appliance run`) has no later run to make namespaces
+     * for: the thread starts with the second run, and the first makes its own namespace. */
+    if (++takes > 1 && ensure_started() == 0) {
         if (n_ready > 0)
             fd = ready[--n_ready];
-        pthread_cond_signal(&wake);
+        else
+            pthread_cond_signal(&wake); /* ran dry (runs at once on several threads) */
     }
     pthread_mutex_unlock(&lock);
     return fd;
@@ -83,15 +90,26 @@ int ap_keeper_take_netns(void)
 
 void ap_keeper_release(int fd)
 {
-    if (fd < 0)
-        return;
     pthread_mutex_lock(&lock);
-    if (ensure_started() == 0 && n_close < RELEASE_MAX) {
-        to_close[n_close++] = fd;
-        fd = -1;
+    if (started > 0) {
+        if (fd >= 0 && n_close < RELEASE_MAX) {
+            to_close[n_close++] = fd;
+            fd = -1;
+        }
+        /* The pool is refilled now, after the run, rather than when the run took its
+         * namespace: on a shared CPU that work would otherwise compete with the run's own
+         * set-up. */
         pthread_cond_signal(&wake);
     }
     pthread_mutex_unlock(&lock);
     if (fd >= 0)
         close(fd);
+}
+
+void ap_keeper_settle(void)
+{
+    pthread_mutex_lock(&lock);
+    while (started > 0 && !(idle && n_close == 0 && (n_ready == POOL || broken)))
+        pthread_cond_wait(&settled, &lock);
+    pthread_mutex_unlock(&lock);
 }

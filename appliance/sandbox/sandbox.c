@@ -390,7 +390,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, a
     cgroup_name(name, sizeof(name));
     struct run_state st = {-1, -1, -1, -1, -1, -1, {{0}}, 0, {NULL}};
     int status_p[2] = {-1, -1}, exec_p[2] = {-1, -1}, sync_p[2] = {-1, -1}, hold_p[2] = {-1, -1};
-    int netns_fd = -1;
+    int netns_fd = -1, held_mnt_ns = -1;
     cleanup_close int rootfd = -1;
     cleanup_close int filter_fd = -1;
     int rc = -1;
@@ -480,7 +480,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, a
     while (waitid(P_PIDFD, (id_t)st.pidfd, &si, WEXITED) < 0 && errno == EINTR)
         ;
     int64_t t_end = now_ns();
-    ap_keeper_release(receive_fd(hold_p[0]));
+    held_mnt_ns = receive_fd(hold_p[0]);
     rec->wall_ns = t_end - t0;
     rec->start_ns = t_exec > 0 ? t_exec - t0 : 0;
     struct ap_child_report r;
@@ -539,5 +539,13 @@ out : {
         if (fds[i] >= 0)
             close(fds[i]);
     state_close(&st);
+    /* Last, so that what the helper thread does next (unmounting this run's tree, making a
+     * namespace for a later run) follows the run rather than competing with it. */
+    ap_keeper_release(held_mnt_ns);
     return rc;
+}
+
+void ap_sandbox_settle(void)
+{
+    ap_keeper_settle();
 }

@@ -103,6 +103,12 @@ int ap_sandbox_validate(const struct ap_sandbox_spec *spec, ap_error **err);
  * SIGINT and SIGTERM while it runs and tears the sandbox down when one arrives. */
 int ap_sandbox_run(const struct ap_sandbox_spec *spec, struct ap_run_record *rec, ap_error **err);
 
+/* Waits until the work ap_sandbox_run keeps off a run's critical path is done: network
+ * namespaces made ahead for later runs and released mount namespaces unmounted, on a helper
+ * thread that starts with a process's second run. For benchmarks that time something else
+ * next on the same CPU, which that work would otherwise slow down. */
+void ap_sandbox_settle(void);
+
 /* Reads the running sandbox's cgroup accounting (CPU so far, memory now and its peak so far).
  * Returns -1 with err when the cgroup cannot be read. */
 int ap_sandbox_live_stats(struct ap_sandbox_live *live, struct ap_cgroup_stats *out,

@@ -1,6 +1,7 @@
 #include "seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdint.h>
@@ -14,7 +15,16 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "../core/hash.h"
 #include "../core/json.h"
+#include "../core/log.h"
+
+/* Set by the Makefile to the digest of this file: a cached program is only ever one this
+ * very compiler made. */
+#ifndef AP_SECCOMP_SOURCE_DIGEST
+#define AP_SECCOMP_SOURCE_DIGEST "unknown"
+#endif
 
 /* The default profile is linked in from seccomp-default.json. */
 extern const char ap_seccomp_default_json[];
@@ -677,6 +687,108 @@ int ap_seccomp_compile(const char *json, size_t len, const char *what, struct ap
     if (check_execve(&table, def_act, what, err) < 0 || export_bpf(ctx, what, &res, err) < 0)
         return -1;
     *out = res;
+    return 0;
+}
+
+/* The cache file: this header, then the instructions. */
+struct cache_header {
+    char magic[8];
+    uint64_t rules, skipped;
+    uint32_t len, pad;
+    char digest[AP_SHA256_HEX_LEN + 1]; /* of the instructions */
+    char pad2[7];
+};
+
+static const char cache_magic[8] = "apbpf1\n";
+
+/* The digest of everything the program depends on: the profile, this compiler, libseccomp,
+ * and the kernel release and machine (minKernel and the native architecture). */
+static void cache_key(const char *json, size_t len, char *hex)
+{
+    struct utsname u;
+    memset(&u, 0, sizeof(u));
+    uname(&u);
+    const struct scmp_version *v = seccomp_version();
+    char meta[512];
+    int n = snprintf(meta, sizeof(meta), "%s\n%u.%u.%u\n%s\n%s\n", AP_SECCOMP_SOURCE_DIGEST,
+                     v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, u.release, u.machine);
+    struct ap_sha256 h;
+    ap_sha256_init(&h);
+    ap_sha256_update(&h, meta, (size_t)n);
+    ap_sha256_update(&h, json, len);
+    ap_sha256_final_hex(&h, hex);
+}
+
+/* Reads a cached program; 0 on a hit, -1 when there is none or it fails a check. */
+static int cache_read(const char *path, struct ap_seccomp *out)
+{
+    cleanup_free char *buf = NULL;
+    size_t size = 0;
+    ap_error *e = NULL;
+    size_t max = sizeof(struct cache_header) + BPF_MAXINSNS * sizeof(struct sock_filter);
+    if (ap_fs_read_file(AT_FDCWD, path, max, &buf, &size, &e) < 0) {
+        ap_error_release(&e);
+        return -1;
+    }
+    struct cache_header h;
+    if (size < sizeof(h))
+        return -1;
+    memcpy(&h, buf, sizeof(h));
+    size_t bytes = (size_t)h.len * sizeof(struct sock_filter);
+    if (memcmp(h.magic, cache_magic, sizeof(h.magic)) != 0 || h.len == 0 || h.len > BPF_MAXINSNS ||
+        size != sizeof(h) + bytes || h.digest[AP_SHA256_HEX_LEN] != '\0')
+        return -1;
+    char hex[AP_SHA256_HEX_LEN + 1];
+    ap_sha256_hex(buf + sizeof(h), bytes, hex);
+    if (strcmp(hex, h.digest) != 0)
+        return -1;
+    struct sock_filter *insns = malloc(bytes);
+    if (insns == NULL)
+        return -1;
+    memcpy(insns, buf + sizeof(h), bytes);
+    *out = (struct ap_seccomp){insns, (unsigned short)h.len, h.rules, h.skipped};
+    return 0;
+}
+
+/* Stores a program; a failure only costs the next run a compile. */
+static void cache_write(const char *dir, const char *path, const struct ap_seccomp *f)
+{
+    size_t bytes = (size_t)f->len * sizeof(struct sock_filter);
+    struct cache_header h;
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, cache_magic, sizeof(h.magic));
+    h.rules = f->rules;
+    h.skipped = f->skipped;
+    h.len = f->len;
+    ap_sha256_hex(f->insns, bytes, h.digest);
+    cleanup_free char *buf = malloc(sizeof(h) + bytes);
+    ap_error *e = NULL;
+    if (buf != NULL) {
+        memcpy(buf, &h, sizeof(h));
+        memcpy(buf + sizeof(h), f->insns, bytes);
+        if (ap_fs_mkdir_p(dir, 0755, &e) == 0)
+            ap_fs_write_atomic(path, buf, sizeof(h) + bytes, 0644, &e);
+    }
+    if (e != NULL)
+        ap_log_debug("seccomp cache: %s", e->msg);
+    ap_error_release(&e);
+}
+
+int ap_seccomp_compile_cached(const char *json, size_t len, const char *what, const char *cache_dir,
+                              struct ap_seccomp *out, ap_error **err)
+{
+    char key[AP_SHA256_HEX_LEN + 1], dir[4096], path[4200];
+    if (cache_dir == NULL || *cache_dir == '\0' ||
+        ap_fs_path(dir, sizeof(dir), "%s/seccomp", cache_dir) < 0)
+        return ap_seccomp_compile(json, len, what, out, err);
+    cache_key(json, len, key);
+    if (ap_fs_path(path, sizeof(path), "%s/%s.bpf", dir, key) < 0)
+        return ap_seccomp_compile(json, len, what, out, err);
+    if (cache_read(path, out) == 0)
+        return 0;
+    if (ap_seccomp_compile(json, len, what, out, err) < 0)
+        return -1;
+    cache_write(dir, path, out);
     return 0;
 }
 

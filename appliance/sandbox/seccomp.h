@@ -52,6 +52,17 @@ enum {
 int ap_seccomp_compile(const char *json, size_t len, const char *what, struct ap_seccomp *out,
                        ap_error **err);
 
+/* ap_seccomp_compile with the program kept in cache_dir/seccomp/<key>.bpf, key being the
+ * SHA-256 of all it depends on: the profile's bytes, this compiler's source, libseccomp's
+ * version, the kernel release and the machine. A hit reads the program (~3 KB for the
+ * default profile) instead of parsing and compiling the profile; a file that fails its
+ * checks (magic, size, digest of the instructions) is compiled again and replaced. The cache
+ * is trusted as the rest of cache_dir is (unpacked roots live there too). cache_dir NULL or
+ * empty: no cache. A cache that cannot be written costs only the compile. Returns as
+ * ap_seccomp_compile. */
+int ap_seccomp_compile_cached(const char *json, size_t len, const char *what, const char *cache_dir,
+                              struct ap_seccomp *out, ap_error **err);
+
 /* The profile shipped in the binary (NUL-terminated JSON). */
 const char *ap_seccomp_default_profile(void);
 

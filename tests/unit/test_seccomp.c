@@ -1,13 +1,16 @@
 /* The seccomp profile compiler (sandbox/seccomp.c): the execve check, the limits on a profile
  * and how fast a profile at or past them is handled, de-duplication of repeated rules and the
- * refusal of contradicting ones. The filters that compile are loaded in a forked child, which
- * must see the denial, beside a control call the filter lets through. */
+ * refusal of contradicting ones, and the cache of compiled programs. The filters that compile are
+ * loaded in a forked child, which must see the denial, beside a control call the filter lets
+ * through. */
+#include <dirent.h>
 #include <errno.h>
 #include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -457,4 +460,115 @@ TEST(strings_from_the_profile_are_printed_escaped)
     refused("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"close\"],"
             "\"action\":\"SCMP_ACT_\\u001b[31mRED\"}]}",
             __LINE__, "unknown action \"SCMP_ACT_\\x1b[31mRED\"", NULL);
+}
+
+/* ---- the cache of compiled programs ------------------------------------------------------ */
+
+static int same_program(const struct ap_seccomp *a, const struct ap_seccomp *b)
+{
+    return a->len == b->len && a->rules == b->rules && a->skipped == b->skipped &&
+           memcmp(a->insns, b->insns, (size_t)a->len * sizeof(*a->insns)) == 0;
+}
+
+/* The one cache file of the profile json under dir (the newest when several), or "". */
+static void cache_file_of(const char *dir, const char *json, char *out, size_t len)
+{
+    struct ap_seccomp f;
+    ap_error *err = NULL;
+    out[0] = '\0';
+    /* Compiling records it; the file written last is the one. */
+    if (ap_seccomp_compile_cached(json, strlen(json), WHAT, dir, &f, &err) < 0) {
+        ap_error_release(&err);
+        return;
+    }
+    ap_seccomp_free(&f);
+    char sub[600];
+    snprintf(sub, sizeof(sub), "%s/seccomp", dir);
+    cleanup_dir DIR *d = opendir(sub);
+    struct dirent *de;
+    struct timespec best = {0, 0};
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        char p[1200];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/%s", sub, de->d_name);
+        if (de->d_name[0] == '.' || stat(p, &st) < 0)
+            continue;
+        if (st.st_mtim.tv_sec > best.tv_sec ||
+            (st.st_mtim.tv_sec == best.tv_sec && st.st_mtim.tv_nsec >= best.tv_nsec)) {
+            best = st.st_mtim;
+            snprintf(out, len, "%s", p);
+        }
+    }
+}
+
+static ino_t inode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+static int cached_equals(const char *dir, const char *json, const struct ap_seccomp *want)
+{
+    struct ap_seccomp f;
+    ap_error *err = NULL;
+    if (!CHECK_MSG(ap_seccomp_compile_cached(json, strlen(json), WHAT, dir, &f, &err) == 0, "%s",
+                   err ? err->msg : "")) {
+        ap_error_release(&err);
+        return 0;
+    }
+    int same = same_program(&f, want);
+    ap_seccomp_free(&f);
+    return same;
+}
+
+TEST(a_compiled_program_is_cached_under_the_digest_of_its_inputs)
+{
+    char dir[] = "/tmp/test_seccomp.XXXXXX";
+    if (!CHECK(mkdtemp(dir) != NULL))
+        return;
+    const char *def = ap_seccomp_default_profile();
+    const char *other = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                        "[\"mount\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
+    struct ap_seccomp p_def, p_other;
+    if (!compiles(def, &p_def, __LINE__))
+        return;
+    if (!compiles(other, &p_other, __LINE__)) {
+        ap_seccomp_free(&p_def);
+        return;
+    }
+    char f_def[1200], f_other[1200];
+    cache_file_of(dir, def, f_def, sizeof(f_def));
+    cache_file_of(dir, other, f_other, sizeof(f_other));
+    CHECK_MSG(f_def[0] && f_other[0] && strcmp(f_def, f_other) != 0, "files '%s' and '%s'", f_def,
+              f_other);
+    /* A hit gives the compiler's program and leaves the file as it is. */
+    ino_t ino = inode_of(f_def);
+    CHECK(cached_equals(dir, def, &p_def));
+    CHECK(cached_equals(dir, other, &p_other));
+    CHECK_MSG(ino != 0 && inode_of(f_def) == ino, "the cache file was rewritten on a hit");
+    /* Control: a hit really is read from the file (which is why the cache is trusted as the
+     * rest of the cache directory is): another valid program there is what comes back. */
+    char cmd[2600];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", f_other, f_def);
+    CHECK(system(cmd) == 0);
+    CHECK_MSG(cached_equals(dir, def, &p_other), "the cache file was not read");
+    /* A damaged file (one instruction changed, or cut short) is compiled again and replaced. */
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'.bak", f_def, f_def);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof(cmd),
+             "printf '\\377' | dd of='%s' bs=1 seek=$(($(stat -c %%s '%s') - 3)) conv=notrunc "
+             "status=none",
+             f_def, f_def);
+    CHECK(system(cmd) == 0);
+    CHECK_MSG(cached_equals(dir, def, &p_def), "a damaged program was used");
+    snprintf(cmd, sizeof(cmd), "truncate -s -8 '%s'", f_def);
+    CHECK(system(cmd) == 0);
+    CHECK_MSG(cached_equals(dir, def, &p_def), "a truncated program was used");
+    CHECK(cached_equals(dir, def, &p_def));
+    /* No cache directory: compiled every time. */
+    CHECK(cached_equals(NULL, def, &p_def));
+    ap_seccomp_free(&p_def);
+    ap_seccomp_free(&p_other);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
 }
