@@ -224,6 +224,7 @@ struct worker {
     int64_t cpu0, cpu1, t_measure, t_end, max_lag;
     int64_t last_event; /* when epoll last returned events */
     int64_t spin_idle;  /* time in the window spent polling an empty queue */
+    uint64_t late;      /* responses completed after the window to requests sent in it */
     struct counters c;
     ap_error *err;
     struct ap_hist hist;
@@ -245,9 +246,17 @@ struct shared {
     int go; /* 0 wait, 1 run, -1 abort */
 };
 
+/* The window is [measure_ns, end_ns): what happens before it is warm-up, what completes after
+ * it (in the last batch of events a thread handles) belongs to no window, as in the duration,
+ * which ends at end_ns. */
+static int in_window(const struct worker *w, int64_t now)
+{
+    return now >= w->sh->measure_ns && now < w->sh->end_ns;
+}
+
 #define COUNT(w, now, field)                                                                       \
     do {                                                                                           \
-        if ((now) >= (w)->sh->measure_ns)                                                          \
+        if (in_window((w), (now)))                                                                 \
             (w)->c.field++;                                                                        \
     } while (0)
 
@@ -388,7 +397,7 @@ static void next_request(struct worker *w, unsigned i, int64_t now)
         return;
     }
     c->k++;
-    if (now >= w->sh->measure_ns && now - due > w->max_lag)
+    if (in_window(w, now) && now - due > w->max_lag)
         w->max_lag = now - due;
     send_request(w, i, due, now);
 }
@@ -443,7 +452,7 @@ static int response_done(struct worker *w, unsigned i, const struct ap_http_resp
                          int64_t now, int more_bytes)
 {
     struct conn *c = &w->conns[i];
-    if (now >= w->sh->measure_ns) {
+    if (in_window(w, now)) {
         w->c.responses++;
         switch (ap_http_check_hello(r)) {
         case AP_HTTP_VALID:
@@ -460,6 +469,10 @@ static int response_done(struct worker *w, unsigned i, const struct ap_http_resp
             w->c.invalid_body++;
             break;
         }
+    } else if (now >= w->sh->end_ns && w->measuring && c->t_origin <= w->sh->end_ns) {
+        /* Still unanswered when the window closed: its wait by then, as censor() counts it. */
+        ap_hist_record(&w->hist, w->sh->end_ns - c->t_origin);
+        w->late++;
     }
     int partial = c->wpos < w->sh->req_len;
     set_state(w, c, C_IDLE);
@@ -494,7 +507,7 @@ static int feed(struct worker *w, unsigned i, const char *data, size_t n, int64_
         return 0;
     now = ap_load_now_ns();
     if (rc < 0) {
-        if (now >= w->sh->measure_ns) {
+        if (in_window(w, now)) {
             w->c.responses++;
             if (rc == AP_HTTP_BAD_BODY)
                 w->c.invalid_body++;
@@ -535,7 +548,7 @@ static void on_readable(struct worker *w, unsigned i, uint32_t events, int64_t n
     for (int r = 0; r < READS_PER_EVENT; r++) {
         ssize_t n = read(c->fd, w->rbuf, sizeof(w->rbuf));
         if (n > 0) {
-            if (now >= w->sh->measure_ns)
+            if (in_window(w, now))
                 w->c.bytes_read += (uint64_t)n;
             unsigned gen = c->gen;
             feed(w, i, w->rbuf, (size_t)n, now);
@@ -857,6 +870,7 @@ static void merge(struct ap_load_result *res, struct worker *ws, unsigned n,
         res->connects += w->c.connects;
         res->bytes_read += w->c.bytes_read;
         res->stopped |= w->stopped;
+        res->in_flight += w->late;
         censor(w, sh, res);
         ap_hist_merge(&res->latency, &w->hist);
         if (w->measuring) {
