@@ -315,7 +315,7 @@ int ap_bench_suite_startup(struct ap_bench *b, ap_error **err)
     const cJSON *bins = cJSON_GetObjectItemCaseSensitive(b->plan, "go_binaries");
     const cJSON *go = cJSON_GetObjectItemCaseSensitive(imgs, "go");
     struct ap_bench_image *g = cJSON_IsString(go) ? ap_bench_image(b, go->valuestring) : NULL;
-    int rc = ap_bench_quiet_check(b, "startup", err);
+    int rc = ap_bench_quiet_check(b, "startup", b->wl_cpus, err);
     if (rc < 0)
         return rc;
     if (g != NULL) {
