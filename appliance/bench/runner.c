@@ -491,6 +491,16 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
         ap_noise_report_json(&an->nr, n);
         if (speed != NULL)
             cJSON_AddItemToObject(n, "speed", steal_pointer(&speed));
+        /* On one CPU the command is on it or waiting (blocked, or preempted by other work):
+         * the share it waited, exact where the ticks are coarse. Recorded, not judged: a
+         * command that blocks on a full output pipe waits too. A guest's clocks both run on
+         * through time the hypervisor takes, so this does not see steal. */
+        int64_t cpu = rec->ru_user_ns + rec->ru_system_ns;
+        if (an->nr.ncpus == 1 && rec->run_ns > 0 && cpu > 0)
+            cJSON_AddNumberToObject(n, "off_cpu_pct",
+                                    cpu < rec->run_ns
+                                        ? 100.0 * (double)(rec->run_ns - cpu) / (double)rec->run_ns
+                                        : 0);
         if (an->pending)
             noise_verdict_json(n, "pending", "window", NULL);
         else
