@@ -302,41 +302,9 @@ static int env_set(char **env, size_t *n, char *kv)
     return ap_sandbox_env_set(env, n, AP_BENCH_MAX_ENV, kv);
 }
 
-/* The smallest threshold of the guard's time shares: what an interval must resolve to be
- * judged alone. */
-static double guard_pct(const struct ap_bench *b)
-{
-    double o = b->noise.others_pct, s = b->noise.steal_pct;
-    return o > 0 && (s <= 0 || o < s) ? o : s > 0 ? s : AP_NOISE_FOREIGN_PCT;
-}
-
-/* The noise seen by one attempt: *nr is its interval when *have; a run that resolves the
- * threshold is judged alone (*noisy, why), a shorter one is pending (judged with the block's
- * window). */
-struct attempt_noise {
-    int have, pending, noisy;
-    struct ap_noise_report nr;
-    char why[512];
-};
-
-/* The verdict of a run's noise in its record: quiet, noisy or pending, over what it was judged
- * and why. */
-static void noise_verdict_json(cJSON *n, const char *verdict, const char *over, const char *why)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(n, "verdict");
-    cJSON_DeleteItemFromObjectCaseSensitive(n, "judged_over");
-    cJSON_DeleteItemFromObjectCaseSensitive(n, "reason");
-    cJSON_AddStringToObject(n, "verdict", verdict);
-    cJSON_AddStringToObject(n, "judged_over", over);
-    if (why != NULL && why[0] != '\0')
-        cJSON_AddStringToObject(n, "reason", why);
-    if (strcmp(verdict, "noisy") == 0 && cJSON_GetObjectItemCaseSensitive(n, "warning") == NULL)
-        cJSON_AddStringToObject(n, "warning", why != NULL ? why : "");
-}
-
-/* One attempt: runs x; an->noisy tells whether other work shared the workload CPUs. */
+/* One attempt: runs x; g->noisy tells whether other work shared the workload CPUs. */
 static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
-                   cJSON **run, struct attempt_noise *an, ap_error **err)
+                   cJSON **run, struct ap_bench_guard *g, ap_error **err)
 {
     const struct ap_bench_image *img = x->image;
     char *env[AP_BENCH_MAX_ENV] = {NULL};
@@ -398,10 +366,7 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
         .ctx = x->ctx,
         .stop_fd = x->stop_fd,
     };
-    struct ap_noise_snapshot snap;
-    struct ap_noise_speed before;
-    int probed = x->noise_check && ap_bench_speed_before(spec.limits.cpuset, &before) == 0;
-    int watching = x->noise_check && ap_noise_begin(spec.limits.cpuset, &snap, NULL) == 0;
+    ap_bench_guard_start(x->noise_check, spec.limits.cpuset, g);
     int ran = ap_sandbox_run(&spec, rec, err);
     /* The sandbox is gone with every copy of the pipe's write end but ours. */
     close(out_p[1]);
@@ -415,18 +380,7 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
         ap_error_wrap(err, "%s", x->label);
         return -1;
     }
-    memset(an, 0, sizeof(*an));
-    /* /proc/stat counts in ticks (10 ms a CPU): a run too short to resolve the threshold is
-     * judged with the block's other short runs, once they resolve it together. */
-    an->have = watching && ap_noise_end(&snap, rec->cpu_total_ns, &an->nr, NULL) == 0;
-    an->pending = an->have && !ap_noise_resolves(&an->nr, guard_pct(b));
-    if (an->have && !an->pending)
-        an->noisy = ap_noise_judge(&an->nr, &b->noise, an->why, sizeof(an->why)) == 1;
-    /* The probe after the run, outside the interval (it is our own work on those CPUs). */
-    cleanup_cjson cJSON *speed = x->noise_check ? cJSON_CreateObject() : NULL;
-    char slow_why[400] = "";
-    int slow = x->noise_check && ap_bench_speed_after(b, spec.limits.cpuset, &before, probed,
-                                                      speed, slow_why, sizeof(slow_why)) == 1;
+    ap_bench_guard_stop(b, spec.limits.cpuset, rec->cpu_total_ns, g);
     if (rec->interrupted) {
         ap_error_make(err, EINTR, "%s: interrupted", x->label);
         return -2;
@@ -479,58 +433,8 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
     cJSON_AddStringToObject(*run, "stdout_sha256", hex);
     cJSON_AddNumberToObject(*run, "stdout_bytes", (double)len);
     cJSON_AddBoolToObject(*run, "output_checked", x->expected != NULL);
-    if (slow) {
-        /* A slow CPU is the run's own verdict, whatever the ticks say. */
-        size_t used = an->noisy ? strlen(an->why) : 0;
-        snprintf(an->why + used, sizeof(an->why) - used, "%s%s", used ? "; " : "", slow_why);
-        an->noisy = 1;
-        an->pending = 0;
-    }
-    if (an->have) {
-        cJSON *n = cJSON_AddObjectToObject(*run, "noise");
-        ap_noise_report_json(&an->nr, n);
-        if (speed != NULL)
-            cJSON_AddItemToObject(n, "speed", steal_pointer(&speed));
-        /* On one CPU the command is on it or waiting (blocked, or preempted by other work):
-         * the share it waited, exact where the ticks are coarse. Recorded, not judged: a
-         * command that blocks on a full output pipe waits too. A guest's clocks both run on
-         * through time the hypervisor takes, so this does not see steal. */
-        int64_t cpu = rec->ru_user_ns + rec->ru_system_ns;
-        if (an->nr.ncpus == 1 && rec->run_ns > 0 && cpu > 0)
-            cJSON_AddNumberToObject(n, "off_cpu_pct",
-                                    cpu < rec->run_ns
-                                        ? 100.0 * (double)(rec->run_ns - cpu) / (double)rec->run_ns
-                                        : 0);
-        if (an->pending)
-            noise_verdict_json(n, "pending", "window", NULL);
-        else
-            noise_verdict_json(n, an->noisy ? "noisy" : "quiet", "run", an->why);
-    }
+    ap_bench_guard_record(g, rec, *run);
     return 0;
-}
-
-/* A kept run's interval into the block's sums: every one into the total, a pending one into
- * the window. A run outside the block's CPUs (no block begun for them) is judged alone, with
- * the margin its resolution calls for. */
-static void block_add(struct ap_bench *b, cJSON *run, struct attempt_noise *an)
-{
-    struct ap_bench_block *k = &b->block;
-    if (!an->have)
-        return;
-    if (strcmp(k->cpus, an->nr.cpus) != 0) {
-        if (an->pending) {
-            an->pending = 0;
-            an->noisy = ap_noise_judge(&an->nr, &b->noise, an->why, sizeof(an->why)) == 1;
-            noise_verdict_json(cJSON_GetObjectItemCaseSensitive(run, "noise"),
-                               an->noisy ? "noisy" : "quiet", "run", an->why);
-        }
-        return;
-    }
-    ap_error *e = NULL;
-    ap_noise_add(&k->total, &an->nr, &e);
-    if (an->pending)
-        ap_noise_add(&k->window, &an->nr, &e);
-    ap_error_release(&e);
 }
 
 int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
@@ -543,15 +447,15 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
             ap_error_make(err, EINTR, "interrupted");
             return -2;
         }
-        struct attempt_noise an;
+        struct ap_bench_guard g = {0};
         cJSON *r = NULL;
-        int rc = attempt(b, x, rec, &r, &an, err);
+        int rc = attempt(b, x, rec, &r, &g, err);
+        ap_bench_guard_free(&g);
         if (rc < 0)
             return rc;
-        snprintf(why, sizeof(why), "%s", an.why);
-        if (!an.noisy)
-            block_add(b, r, &an);
-        if (!an.noisy) {
+        snprintf(why, sizeof(why), "%s", g.why);
+        if (!g.noisy) {
+            ap_bench_guard_kept(b, r, &g);
             *run = r;
             return 0;
         }
@@ -571,288 +475,11 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
         }
         b->noisy_samples++;
         snprintf(b->block.noisy_why, sizeof(b->block.noisy_why), "%s", why);
-        block_add(b, r, &an);
+        ap_bench_guard_kept(b, r, &g);
         cJSON_AddBoolToObject(r, "noisy", 1);
         *run = r;
         return 0;
     }
-}
-
-int ap_bench_quiet_check(struct ap_bench *b, const char *what, const char *cpus, ap_error **err)
-{
-    char why[512] = "";
-    struct ap_noise_report nr;
-    for (int i = 0; i < 10; i++) {
-        if (ap_bench_interrupted)
-            return -2;
-        if (ap_noise_quiet_check(cpus, AP_BENCH_QUIET_CHECK_S, &nr, err) < 0)
-            return -1;
-        if (ap_noise_judge(&nr, &b->noise, why, sizeof(why)) == 0)
-            return 0;
-        if (i == 0)
-            ap_progress_line(&b->progress, "noise: before %s: %s; waiting for quiet", what, why);
-        usleep(300000);
-    }
-    if (!b->o->allow_noisy) {
-        ap_error_make(err, 0, "before %s: the machine is too noisy to measure: %s", what, why);
-        ap_error_hint(err,
-                      "stop what else runs on CPUs %s, or pass --allow-noisy to measure "
-                      "anyway (the noise is recorded in the results)",
-                      cpus);
-        return -1;
-    }
-    cJSON *w = cJSON_GetObjectItemCaseSensitive(b->doc, "warnings");
-    char text[700];
-    snprintf(text, sizeof(text), "before %s: %s", what, why);
-    cJSON_AddItemToArray(w, cJSON_CreateString(text));
-    ap_progress_line(&b->progress, "warning: %s (kept: --allow-noisy)", text);
-    return 0;
-}
-
-/* ---- blocks: short runs judged together --------------------------------------------------- */
-
-static void block_reset(struct ap_bench_block *k)
-{
-    free(k->pending);
-    memset(k, 0, sizeof(*k));
-}
-
-int ap_bench_block_begin(struct ap_bench *b, const char *what, const char *cpus, ap_error **err)
-{
-    block_reset(&b->block);
-    snprintf(b->block.what, sizeof(b->block.what), "%s", what);
-    struct ap_cpuset set;
-    if (ap_cpuset_parse(cpus, &set, err) < 0 ||
-        ap_cpuset_format(&set, b->block.cpus, sizeof(b->block.cpus), err) < 0)
-        return ap_error_wrap(err, "the CPUs of %s", what);
-    return ap_bench_quiet_check(b, what, cpus, err);
-}
-
-static unsigned flags_bits(const cJSON *a);
-static cJSON *flags_json(unsigned bits);
-
-/* Flags sample `index` of every metric of m noisy (the metrics that have one), as the flags of
- * its run would have been. */
-static void flag_noisy(cJSON *m, int index)
-{
-    cJSON *metric;
-    cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
-    {
-        int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(metric, "samples"));
-        if (index >= n)
-            continue;
-        cJSON *fl = cJSON_GetObjectItemCaseSensitive(metric, "flags");
-        if (fl == NULL)
-            fl = cJSON_AddArrayToObject(metric, "flags");
-        while (cJSON_GetArraySize(fl) < n)
-            cJSON_AddItemToArray(fl, cJSON_CreateArray());
-        unsigned bits = flags_bits(cJSON_GetArrayItem(fl, index)) | AP_STATUS_BIT(AP_STATUS_NOISY);
-        cJSON_ReplaceItemInArray(fl, index, flags_json(bits));
-    }
-}
-
-/* Judges the block's window of short runs: when it resolves the threshold, or whatever it holds
- * with force (then with the margin of its resolution). Its runs get the verdict; a noisy one
- * flags their samples. Returns the samples flagged. */
-static int judge_window(struct ap_bench *b, int force)
-{
-    struct ap_bench_block *k = &b->block;
-    if (k->window.intervals == 0 || (!force && !ap_noise_resolves(&k->window, guard_pct(b))))
-        return 0;
-    char why[512];
-    int noisy = ap_noise_judge(&k->window, &b->noise, why, sizeof(why)) == 1;
-    for (size_t i = 0; i < k->n_pending; i++) {
-        cJSON *m = k->pending[i].m;
-        cJSON *run = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "runs"),
-                                        k->pending[i].index);
-        cJSON *n = cJSON_GetObjectItemCaseSensitive(run, "noise");
-        if (n == NULL)
-            continue;
-        noise_verdict_json(n, noisy ? "noisy" : "quiet", "window", why);
-        cJSON_DeleteItemFromObjectCaseSensitive(n, "window");
-        ap_noise_report_json(&k->window, cJSON_AddObjectToObject(n, "window"));
-        if (noisy) {
-            cJSON_DeleteItemFromObjectCaseSensitive(run, "noisy");
-            cJSON_AddBoolToObject(run, "noisy", 1);
-            flag_noisy(m, k->pending[i].index);
-        }
-    }
-    int flagged = noisy ? (int)k->n_pending : 0;
-    if (noisy) {
-        b->noisy_samples += flagged;
-        snprintf(k->noisy_why, sizeof(k->noisy_why), "%s", why);
-        ap_progress_line(&b->progress, "noise: %s: %s; %d samples flagged noisy", k->what, why,
-                         flagged);
-    }
-    memset(&k->window, 0, sizeof(k->window));
-    k->n_pending = 0;
-    return flagged;
-}
-
-void ap_bench_keep_run(struct ap_bench *b, cJSON *m, cJSON *run)
-{
-    struct ap_bench_block *k = &b->block;
-    const cJSON *verdict =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(run, "noise"), "verdict");
-    int pending = cJSON_IsString(verdict) && strcmp(verdict->valuestring, "pending") == 0;
-    int index = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "runs"));
-    ap_bench_add_run(m, run);
-    if (!pending)
-        return;
-    if (k->n_pending == k->cap_pending) {
-        size_t cap = k->cap_pending ? k->cap_pending * 2 : 64;
-        struct ap_bench_pending *grown = realloc(k->pending, cap * sizeof(*grown));
-        if (grown == NULL) {
-            judge_window(b, 1); /* judged now rather than never */
-            return;
-        }
-        k->pending = grown;
-        k->cap_pending = cap;
-    }
-    k->pending[k->n_pending++] = (struct ap_bench_pending){m, index};
-    judge_window(b, 0);
-}
-
-int ap_bench_count_clean(const cJSON *m, const char *metric)
-{
-    const cJSON *x =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), metric);
-    const cJSON *fl = cJSON_GetObjectItemCaseSensitive(x, "flags");
-    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(x, "samples")), clean = 0;
-    for (int i = 0; i < n; i++)
-        clean += !(flags_bits(cJSON_GetArrayItem(fl, i)) & AP_STATUS_BIT(AP_STATUS_NOISY));
-    return clean;
-}
-
-int ap_bench_round_wants(const struct ap_bench *b, const cJSON *m, const char *metric, int r)
-{
-    int clean = ap_bench_count_clean(m, metric);
-    if (clean >= b->repeat)
-        return 0;
-    return !(r >= 0 && r < b->repeat && clean > r);
-}
-
-/* The block's summed noise, judged, into run.noise_blocks. */
-static void block_record(struct ap_bench *b)
-{
-    struct ap_bench_block *k = &b->block;
-    if (k->total.intervals == 0)
-        return;
-    cJSON *run = cJSON_GetObjectItemCaseSensitive(b->doc, "run");
-    cJSON *blocks = cJSON_GetObjectItemCaseSensitive(run, "noise_blocks");
-    if (blocks == NULL)
-        blocks = cJSON_AddArrayToObject(run, "noise_blocks");
-    char why[512];
-    int noisy = ap_noise_judge(&k->total, &b->noise, why, sizeof(why)) == 1;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "block", k->what);
-    ap_noise_report_json(&k->total, o);
-    noise_verdict_json(o, noisy ? "noisy" : "quiet", "block", why);
-    cJSON_AddItemToArray(blocks, o);
-    memset(&k->total, 0, sizeof(k->total));
-}
-
-int ap_bench_speed_before(const char *cpus, struct ap_noise_speed *before)
-{
-    ap_error *e = NULL;
-    int rc = ap_noise_speed_probe(cpus, before, &e);
-    ap_error_release(&e);
-    return rc;
-}
-
-static cJSON *speed_ms(const struct ap_noise_speed *p)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < p->n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)p->ns[i] / 1e6));
-    return a;
-}
-
-int ap_bench_speed_after(struct ap_bench *b, const char *cpus, const struct ap_noise_speed *before,
-                         int have_before, cJSON *noise, char *why, size_t len)
-{
-    struct ap_noise_speed after;
-    if (!have_before || ap_bench_speed_before(cpus, &after) < 0) {
-        cJSON_AddBoolToObject(noise, "taken", 0);
-        return 0;
-    }
-    int c0, c1;
-    double s0 = ap_noise_speed_slowdown(before, b->speed_best, &c0);
-    double s1 = ap_noise_speed_slowdown(&after, b->speed_best, &c1);
-    const struct ap_noise_speed *p = s1 > s0 ? &after : before;
-    int cpu = s1 > s0 ? c1 : c0;
-    double pct = s1 > s0 ? s1 : s0;
-    int64_t ns = 0;
-    for (int i = 0; i < p->n; i++)
-        if (p->cpu[i] == cpu)
-            ns = p->ns[i];
-    int64_t best = cpu >= 0 && cpu < AP_CPUSET_MAX ? b->speed_best[cpu] : 0;
-    int slow = ap_noise_speed_judge(pct, cpu, ns, best, AP_NOISE_SLOWDOWN_PCT, why, len);
-    cJSON_AddBoolToObject(noise, "taken", 1);
-    cJSON_AddStringToObject(noise, "cpus", cpus);
-    cJSON_AddItemToObject(noise, "before_ms", speed_ms(before));
-    cJSON_AddItemToObject(noise, "after_ms", speed_ms(&after));
-    cJSON_AddNumberToObject(noise, "slowdown_pct", pct);
-    cJSON_AddNumberToObject(noise, "slowest_cpu", cpu);
-    cJSON_AddNumberToObject(noise, "fastest_ms", (double)best / 1e6);
-    cJSON_AddNumberToObject(noise, "threshold_pct", AP_NOISE_SLOWDOWN_PCT);
-    cJSON_AddBoolToObject(noise, "slow", slow);
-    return slow;
-}
-
-int ap_bench_judge_run(struct ap_bench *b, cJSON *run, const struct ap_noise_report *nr,
-                       cJSON *speed, const char *slow_why, char *why, size_t len)
-{
-    struct attempt_noise an = {.have = 1, .nr = *nr};
-    an.noisy = ap_noise_judge(nr, &b->noise, an.why, sizeof(an.why)) == 1;
-    if (slow_why != NULL) {
-        size_t used = an.noisy ? strlen(an.why) : 0;
-        snprintf(an.why + used, sizeof(an.why) - used, "%s%s", used ? "; " : "", slow_why);
-        an.noisy = 1;
-    }
-    cJSON *n = cJSON_AddObjectToObject(run, "noise");
-    ap_noise_report_json(nr, n);
-    if (speed != NULL)
-        cJSON_AddItemToObject(n, "speed", speed);
-    noise_verdict_json(n, an.noisy ? "noisy" : "quiet", "run", an.why);
-    block_add(b, run, &an);
-    if (an.noisy)
-        snprintf(b->block.noisy_why, sizeof(b->block.noisy_why), "%s", an.why);
-    snprintf(why, len, "%s", an.why);
-    return an.noisy;
-}
-
-int ap_bench_block_end(struct ap_bench *b)
-{
-    int flagged = judge_window(b, 1);
-    block_record(b);
-    return flagged;
-}
-
-int ap_bench_block_done(struct ap_bench *b, cJSON *const *ms, size_t n, const char *metric, int r,
-                        ap_error **err)
-{
-    if (r + 1 < b->repeat)
-        return 0;
-    int complete = 1;
-    for (size_t i = 0; i < n; i++)
-        complete &= ms[i] == NULL || ap_bench_count_clean(ms[i], metric) >= b->repeat;
-    /* The last window is judged once nothing else would run, whatever its length. */
-    if (complete && judge_window(b, 1) == 0) {
-        block_record(b);
-        return 1;
-    }
-    if (r + 1 < b->repeat + AP_BENCH_NOISE_ROUNDS)
-        return 0;
-    ap_bench_block_end(b);
-    if (b->o->allow_noisy)
-        return 1;
-    ap_error_make(err, 0, "%s: the machine is too noisy to measure: %s", b->block.what,
-                  b->block.noisy_why[0] ? b->block.noisy_why : "samples were flagged noisy");
-    return ap_error_hint(err,
-                         "stop what else runs on CPUs %s, or pass --allow-noisy to keep such "
-                         "samples (they are flagged in the results)",
-                         b->block.cpus);
 }
 
 /* ---- measurements --------------------------------------------------------------------------- */
@@ -924,8 +551,7 @@ int ap_bench_count(const cJSON *m, const char *metric)
     return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(x, "samples"));
 }
 
-/* A sample's flags as names, worst first. */
-static cJSON *flags_json(unsigned bits)
+cJSON *ap_bench_flags_json(unsigned bits)
 {
     cJSON *a = cJSON_CreateArray();
     for (unsigned s = AP_STATUS_COUNT; s-- > 1;)
@@ -934,7 +560,7 @@ static cJSON *flags_json(unsigned bits)
     return a;
 }
 
-static unsigned flags_bits(const cJSON *a)
+unsigned ap_bench_flags_bits(const cJSON *a)
 {
     unsigned bits = 0;
     const cJSON *it;
@@ -968,7 +594,7 @@ void ap_bench_add_flagged(cJSON *m, const char *metric, const char *unit, double
         fl = cJSON_AddArrayToObject(x, "flags");
     for (int i = cJSON_GetArraySize(fl), n = cJSON_GetArraySize(samples); i < n - 1; i++)
         cJSON_AddItemToArray(fl, cJSON_CreateArray());
-    cJSON_AddItemToArray(fl, flags_json(flags));
+    cJSON_AddItemToArray(fl, ap_bench_flags_json(flags));
 }
 
 void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value)
@@ -976,13 +602,12 @@ void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value)
     ap_bench_add_flagged(m, metric, unit, value, 0);
 }
 
-/* Every flag any sample of metric carries. */
-static unsigned flags_union(const cJSON *metric)
+unsigned ap_bench_flags_union(const cJSON *metric)
 {
     unsigned bits = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(metric, "flags")) bits |=
-        flags_bits(it);
+        ap_bench_flags_bits(it);
     return bits;
 }
 
@@ -1067,7 +692,7 @@ void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact)
     const cJSON *it;
     cJSON_ArrayForEach(it, samples)
     {
-        unsigned bits = flags_bits(cJSON_GetArrayItem(fl, i++));
+        unsigned bits = ap_bench_flags_bits(cJSON_GetArrayItem(fl, i++));
         all |= bits;
         if ((bits & AP_STATUS_BIT(AP_STATUS_NOISY)) && !include_noisy)
             continue;
@@ -1104,35 +729,6 @@ void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact)
     }
 }
 
-/* The guard's reason for the first of m's runs it judged noisy, or NULL. */
-static const char *noisy_reason(const cJSON *m)
-{
-    const cJSON *run;
-    cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(m, "runs"))
-    {
-        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "noisy")))
-            continue;
-        const cJSON *why = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(run, "noise"), "reason");
-        return cJSON_IsString(why) ? why->valuestring : NULL;
-    }
-    return NULL;
-}
-
-/* A metric with samples flagged noisy says why in its warning: the guard's first reason. */
-static void noisy_warning(cJSON *metric, const cJSON *m)
-{
-    const char *why = noisy_reason(m);
-    if (why == NULL || !(flags_union(metric) & AP_STATUS_BIT(AP_STATUS_NOISY)))
-        return;
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(metric, "warning");
-    char text[1200];
-    snprintf(text, sizeof(text), "%s%snoise guard: %s", cJSON_IsString(w) ? w->valuestring : "",
-             cJSON_IsString(w) ? "; " : "", why);
-    cJSON_DeleteItemFromObjectCaseSensitive(metric, "warning");
-    cJSON_AddStringToObject(metric, "warning", text);
-}
-
 int ap_bench_save(struct ap_bench *b, ap_error **err)
 {
     /* Every statistic is recomputed under this invocation's --include-noisy, which the run
@@ -1149,7 +745,7 @@ int ap_bench_save(struct ap_bench *b, ap_error **err)
         cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
         {
             ap_bench_metric_update(metric, b->o->include_noisy, exact);
-            noisy_warning(metric, m);
+            ap_bench_noisy_warning(metric, m);
         }
     }
     if (ap_json_write_file(b->o->results_path, b->doc, err) < 0) {

@@ -126,6 +126,39 @@ struct ap_bench_exec {
 int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
                     cJSON **run, ap_error **err);
 
+/* ---- the noise guard (guard.c) ------------------------------------------------------------- */
+
+/* What the guard sees of one run: the interval on its CPUs (nr, when have) and the speed probes
+ * around it (speed, owned: their record). A run whose interval resolves the threshold is judged
+ * alone (noisy, why); a shorter one is pending, judged with its block's window; a slow CPU
+ * makes it noisy alone whatever the ticks say. */
+struct ap_bench_guard {
+    int watching, probed, have, pending, noisy;
+    struct ap_noise_snapshot snap;
+    struct ap_noise_speed before;
+    struct ap_noise_report nr;
+    cJSON *speed;
+    char why[512];
+};
+
+/* Around a run on cpus: the probe and the interval's start (nothing unless check), then their
+ * end and the verdict (own_ns: the run's own CPU time), then the record under run.noise with
+ * the verdict (rec gives the command's wait on one CPU, off_cpu_pct), then the release of what
+ * the record did not take. */
+void ap_bench_guard_start(int check, const char *cpus, struct ap_bench_guard *g);
+void ap_bench_guard_stop(struct ap_bench *b, const char *cpus, int64_t own_ns,
+                         struct ap_bench_guard *g);
+void ap_bench_guard_record(struct ap_bench_guard *g, const struct ap_run_record *rec, cJSON *run);
+void ap_bench_guard_free(struct ap_bench_guard *g);
+
+/* A kept run's interval (g, its record run) into the block's sums: the total, and the window
+ * when it is pending. A pending run outside the block's CPUs is judged alone now. */
+void ap_bench_guard_kept(struct ap_bench *b, cJSON *run, struct ap_bench_guard *g);
+
+/* A metric of m with samples flagged noisy gets the guard's first reason (from m's runs)
+ * appended to its warning. */
+void ap_bench_noisy_warning(cJSON *metric, const cJSON *m);
+
 /* Before a block of runs on the CPUs `cpus`: waits (up to a few seconds) for them to be quiet;
  * noisy after that is an error unless --allow-noisy (then a warning in the results). */
 int ap_bench_quiet_check(struct ap_bench *b, const char *what, const char *cpus, ap_error **err);
@@ -183,6 +216,13 @@ int ap_bench_block_done(struct ap_bench *b, cJSON *const *ms, size_t n, const ch
  * one only when the kept one differs, and then the kept samples are dropped). */
 cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suite,
                             const char *workload, const char *image, cJSON *params);
+
+/* A sample's flags (AP_STATUS_SAMPLE_BITS) as a JSON array of names, worst first; the bits of
+ * such an array (names that are no status are ignored); every flag any sample of a metric
+ * carries. */
+cJSON *ap_bench_flags_json(unsigned bits);
+unsigned ap_bench_flags_bits(const cJSON *a);
+unsigned ap_bench_flags_union(const cJSON *metric);
 
 /* Samples of `metric` already in m. */
 int ap_bench_count(const cJSON *m, const char *metric);

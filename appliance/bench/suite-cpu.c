@@ -217,7 +217,7 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
         if (with_cpu) {
             snprintf(id, sizeof(id), "cpu/%s/%s", task, imgs[i]->name);
             mcpu[i] = ap_bench_measurement(b, id, "cpu", task, imgs[i]->name, params);
-            need |= ap_bench_count(mcpu[i], "wall_s") < b->repeat;
+            need |= ap_bench_count_clean(mcpu[i], "wall_s") < b->repeat;
         } else {
             cJSON_Delete(params);
         }
@@ -226,7 +226,7 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
                 cJSON_AddStringToObject(mparams, "same_runs_as", id);
             snprintf(id, sizeof(id), "memory/task/%s/%s", task, imgs[i]->name);
             mmem[i] = ap_bench_measurement(b, id, "memory", task, imgs[i]->name, mparams);
-            need |= ap_bench_count(mmem[i], "peak_bytes") < b->repeat;
+            need |= ap_bench_count_clean(mmem[i], "peak_bytes") < b->repeat;
         } else {
             cJSON_Delete(mparams);
         }
