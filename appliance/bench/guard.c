@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../core/cleanup.h"
@@ -173,7 +174,21 @@ int ap_bench_block_begin(struct ap_bench *b, const char *what, const char *cpus,
     if (ap_cpuset_parse(cpus, &set, err) < 0 ||
         ap_cpuset_format(&set, b->block.cpus, sizeof(b->block.cpus), err) < 0)
         return ap_error_wrap(err, "the CPUs of %s", what);
-    return ap_bench_quiet_check(b, what, cpus, err);
+    /* Every run is judged: the check before a block only keeps a block from starting in the
+     * middle of someone else's work, which a check on the same CPUs a moment ago has done. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (strcmp(b->quiet_cpus, b->block.cpus) == 0 &&
+        now - b->quiet_ns < (int64_t)(AP_BENCH_QUIET_EVERY_S * 1e9))
+        return 0;
+    int rc = ap_bench_quiet_check(b, what, cpus, err);
+    if (rc == 0) {
+        snprintf(b->quiet_cpus, sizeof(b->quiet_cpus), "%s", b->block.cpus);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        b->quiet_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+    return rc;
 }
 
 /* Flags sample `index` of every metric of m noisy (the metrics that have one), as the flags of
@@ -321,16 +336,9 @@ int ap_bench_speed_after(struct ap_bench *b, const char *cpus, const struct ap_n
         cJSON_AddBoolToObject(noise, "taken", 0);
         return 0;
     }
-    int c0, c1;
-    double s0 = ap_noise_speed_slowdown(before, b->speed_best, &c0);
-    double s1 = ap_noise_speed_slowdown(&after, b->speed_best, &c1);
-    const struct ap_noise_speed *p = s1 > s0 ? &after : before;
-    int cpu = s1 > s0 ? c1 : c0;
-    double pct = s1 > s0 ? s1 : s0;
+    int cpu = -1;
     int64_t ns = 0;
-    for (int i = 0; i < p->n; i++)
-        if (p->cpu[i] == cpu)
-            ns = p->ns[i];
+    double pct = ap_noise_speed_slowdown(before, &after, b->speed_best, &cpu, &ns);
     int64_t best = cpu >= 0 && cpu < AP_CPUSET_MAX ? b->speed_best[cpu] : 0;
     int slow = ap_noise_speed_judge(pct, cpu, ns, best, AP_NOISE_SLOWDOWN_PCT, why, len);
     cJSON_AddBoolToObject(noise, "taken", 1);

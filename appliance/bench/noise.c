@@ -489,22 +489,41 @@ int ap_noise_speed_probe(const char *cpus, struct ap_noise_speed *out, ap_error 
     return rc;
 }
 
-double ap_noise_speed_slowdown(const struct ap_noise_speed *p, int64_t *best, int *slowest)
+/* best[] takes p's faster times. */
+static void speed_best(const struct ap_noise_speed *p, int64_t *best)
 {
-    double worst = 0;
-    if (slowest != NULL)
-        *slowest = p->n > 0 ? p->cpu[0] : -1;
     for (int i = 0; i < p->n; i++) {
         int c = p->cpu[i];
-        if (c < 0 || c >= AP_CPUSET_MAX || p->ns[i] <= 0)
-            continue;
-        if (best[c] == 0 || p->ns[i] < best[c])
+        if (c >= 0 && c < AP_CPUSET_MAX && p->ns[i] > 0 && (best[c] == 0 || p->ns[i] < best[c]))
             best[c] = p->ns[i];
-        double pct = 100.0 * ((double)p->ns[i] / (double)best[c] - 1);
-        if (pct > worst) {
-            worst = pct;
-            if (slowest != NULL)
-                *slowest = c;
+    }
+}
+
+double ap_noise_speed_slowdown(const struct ap_noise_speed *before,
+                               const struct ap_noise_speed *after, int64_t *best, int *cpu,
+                               int64_t *ns)
+{
+    speed_best(before, best);
+    speed_best(after, best);
+    double worst = 0;
+    if (cpu != NULL)
+        *cpu = before->n > 0 ? before->cpu[0] : -1;
+    if (ns != NULL)
+        *ns = before->n > 0 ? before->ns[0] : 0;
+    for (int i = 0; i < before->n; i++) {
+        int c = before->cpu[i];
+        for (int j = 0; j < after->n; j++) {
+            if (after->cpu[j] != c || c < 0 || c >= AP_CPUSET_MAX || best[c] <= 0)
+                continue;
+            int64_t t = before->ns[i] < after->ns[j] ? before->ns[i] : after->ns[j];
+            double pct = 100.0 * ((double)t / (double)best[c] - 1);
+            if (pct > worst) {
+                worst = pct;
+                if (cpu != NULL)
+                    *cpu = c;
+                if (ns != NULL)
+                    *ns = t;
+            }
         }
     }
     return worst;
@@ -518,10 +537,10 @@ int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t best_ns, doubl
         return slow;
     if (slow)
         snprintf(why, len,
-                 "CPU %d ran a fixed loop %.1f %% slower than its fastest in this bench "
-                 "(%.2f ms against %.2f ms; more than %g %%): the hypervisor ran something else "
-                 "on it without reporting steal, a sibling on the host was busy, or its clock "
-                 "dropped",
+                 "CPU %d ran a fixed loop %.1f %% slower than its fastest in this bench before "
+                 "and after the run (%.2f ms against %.2f ms; more than %g %%): the hypervisor "
+                 "ran something else on it without reporting steal, a sibling on the host was "
+                 "busy, or its clock dropped",
                  cpu, pct, (double)ns / 1e6, (double)best_ns / 1e6, threshold);
     else
         snprintf(why, len, "CPU %d ran a fixed loop %.1f %% slower than its fastest", cpu, pct);

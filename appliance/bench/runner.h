@@ -79,12 +79,16 @@ struct ap_bench {
     int noisy_samples;
     struct ap_bench_block block;
     int64_t speed_best[AP_CPUSET_MAX]; /* the fastest speed probe of each CPU (noise.h) */
+    char quiet_cpus[AP_CPUSET_STRLEN];  /* the CPUs of the last quiet check, and its end */
+    int64_t quiet_ns;
 };
 
 /* Extra rounds a block may run to replace samples the noise guard flagged. */
 #define AP_BENCH_NOISE_ROUNDS 2
-/* Length of the quiet check before a block: enough to resolve AP_NOISE_FOREIGN_PCT. */
+/* Length of the quiet check before a block: enough to resolve AP_NOISE_FOREIGN_PCT. A block
+ * on the CPUs of a check that ended less than AP_BENCH_QUIET_EVERY_S ago goes without one. */
 #define AP_BENCH_QUIET_CHECK_S 0.8
+#define AP_BENCH_QUIET_EVERY_S 60.0
 
 /* Set by SIGINT/SIGTERM between sandboxed runs (a run in progress is torn down by the
  * sandbox itself and reports `interrupted`). */
@@ -163,8 +167,8 @@ void ap_bench_noisy_warning(cJSON *metric, const cJSON *m);
  * noisy after that is an error unless --allow-noisy (then a warning in the results). */
 int ap_bench_quiet_check(struct ap_bench *b, const char *what, const char *cpus, ap_error **err);
 
-/* Starts the block `what` of runs on `cpus` (ap_bench_quiet_check first) and empties the
- * guard's sums. A block left unfinished (an error) is dropped by the next one. */
+/* Starts the block `what` of runs on `cpus` (ap_bench_quiet_check first, unless one on the same
+ * CPUs passed less than AP_BENCH_QUIET_EVERY_S ago) and empties the guard's sums. A block left unfinished (an error) is dropped by the next one. */
 int ap_bench_block_begin(struct ap_bench *b, const char *what, const char *cpus, ap_error **err);
 
 /* The speed probes around a run (noise.h): *before is taken by ap_bench_speed_before on the

@@ -1020,7 +1020,7 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
     int rc = list_servers(b, sv, &n, err);
     if (rc == 0 && n > 0 &&
         (suites & (AP_SUITE_STARTUP | AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)))
-        rc = ap_bench_quiet_check(b, "the servers", b->wl_cpus, err);
+        rc = ap_bench_block_begin(b, "the servers' start", b->wl_cpus, err);
     if (rc == 0 && n > 0 && (suites & AP_SUITE_STARTUP))
         rc = service_start(b, sv, n, err);
     /* One server at a time, the others stopped: no idle server's timers and heartbeats share

@@ -459,24 +459,36 @@ out:
 TEST(speed_probe_slowdown)
 {
     int64_t best[AP_CPUSET_MAX] = {0};
-    int slowest = -2;
-    /* A first probe is the fastest so far: 0 % slow. */
-    struct ap_noise_speed p = {.n = 2, .cpu = {2, 3}, .ns = {2000000, 2100000}};
-    CHECK(ap_noise_speed_slowdown(&p, best, &slowest) == 0);
+    int cpu = -2;
+    int64_t ns = 0;
+    /* First probes are the fastest so far: 0 % slow. */
+    struct ap_noise_speed a = {.n = 2, .cpu = {2, 3}, .ns = {2000000, 2100000}};
+    struct ap_noise_speed b = {.n = 2, .cpu = {2, 3}, .ns = {2000000, 2200000}};
+    CHECK(ap_noise_speed_slowdown(&a, &b, best, &cpu, &ns) == 0);
     CHECK(best[2] == 2000000 && best[3] == 2100000);
-    /* CPU 3 10 % slower, CPU 2 faster (its best moves). */
-    p = (struct ap_noise_speed){.n = 2, .cpu = {2, 3}, .ns = {1900000, 2310000}};
-    double pct = ap_noise_speed_slowdown(&p, best, &slowest);
-    CHECK_MSG(fabs(pct - 10) < 1e-9 && slowest == 3, "%.3f on CPU %d", pct, slowest);
+    /* CPU 3 20 % slower before the run and 12 % after: 12 % lasted; CPU 2 faster (its best
+     * moves). */
+    a = (struct ap_noise_speed){.n = 2, .cpu = {2, 3}, .ns = {1900000, 2520000}};
+    b = (struct ap_noise_speed){.n = 2, .cpu = {2, 3}, .ns = {1950000, 2352000}};
+    double pct = ap_noise_speed_slowdown(&a, &b, best, &cpu, &ns);
+    CHECK_MSG(fabs(pct - 12) < 1e-9 && cpu == 3 && ns == 2352000, "%.3f on CPU %d", pct, cpu);
     CHECK(best[2] == 1900000 && best[3] == 2100000);
+    /* One slow probe is a moment, not the run's: a hit before, none after. */
+    a = (struct ap_noise_speed){.n = 1, .cpu = {3}, .ns = {4200000}};
+    b = (struct ap_noise_speed){.n = 1, .cpu = {3}, .ns = {2100000}};
+    CHECK(ap_noise_speed_slowdown(&a, &b, best, &cpu, &ns) == 0);
+    /* A CPU in one probe only is left out. */
+    b = (struct ap_noise_speed){.n = 1, .cpu = {2}, .ns = {9000000}};
+    CHECK(ap_noise_speed_slowdown(&a, &b, best, NULL, NULL) == 0);
     char why[512];
-    CHECK(ap_noise_speed_judge(pct, 3, 2310000, 2100000, AP_NOISE_SLOWDOWN_PCT, why,
+    CHECK(ap_noise_speed_judge(12, 3, 2352000, 2100000, AP_NOISE_SLOWDOWN_PCT, why,
                                sizeof(why)) == 1);
-    CHECK_MSG(test_contains(why, "CPU 3 ran a fixed loop 10.0 % slower than its fastest") &&
-                  test_contains(why, "2.31 ms against 2.10 ms; more than 5 %") &&
+    CHECK_MSG(test_contains(why, "CPU 3 ran a fixed loop 12.0 % slower than its fastest") &&
+                  test_contains(why, "before and after the run (2.35 ms against 2.10 ms; more "
+                                     "than 10 %)") &&
                   test_contains(why, "without reporting steal"),
               "%s", why);
-    CHECK(ap_noise_speed_judge(4.9, 3, 1, 1, AP_NOISE_SLOWDOWN_PCT, why, sizeof(why)) == 0);
+    CHECK(ap_noise_speed_judge(9.9, 3, 1, 1, AP_NOISE_SLOWDOWN_PCT, why, sizeof(why)) == 0);
     CHECK(ap_noise_speed_judge(50, 3, 1, 1, 0, NULL, 0) == 0);
 }
 
