@@ -711,6 +711,10 @@ static void summary_row(const cJSON *m, size_t k, enum ap_status status, const c
     printf("  %-48s %-20s %10s %-5s %-17s %-30s cv %6s n %-3d %s\n", id, shown[k].label, a,
            shown[k].unit, ap_status_name(status), interval, cvs,
            cJSON_IsNumber(n) ? (int)n->valuedouble : 0, ratio);
+    /* A figure the guard or its spread affects says why, under it. */
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(metric, "warning");
+    if (cJSON_IsString(why) && status != AP_STATUS_OK)
+        printf("      %s: %s\n", ap_status_name(status), why->valuestring);
 }
 
 static void print_summary(struct ap_bench *b)
@@ -769,6 +773,7 @@ static void bench_free(struct ap_bench *b)
     cJSON_Delete(b->doc);
     ap_seccomp_free(&b->seccomp);
     free(b->topo);
+    free(b->block.pending);
 }
 
 static int limit_bytes(const cJSON *lim, const char *key, int64_t dflt, int64_t *out,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,18 @@ static int64_t ticks_to_ns(uint64_t ticks, long user_hz)
     return (int64_t)((unsigned __int128)ticks * 1000000000u / (unsigned long)user_hz);
 }
 
+/* others_ns and the percentages from the report's times. */
+static void set_shares(struct ap_noise_report *r)
+{
+    /* Ticks are coarse and the caller's figure is exact: own time may exceed the busy ticks
+     * by a tick or two when nothing else ran. */
+    r->others_ns = r->busy_ns > r->own_ns ? r->busy_ns - r->own_ns : 0;
+    double capacity = (double)r->wall_ns * r->ncpus;
+    r->busy_pct = 100.0 * (double)r->busy_ns / capacity;
+    r->steal_pct = 100.0 * (double)r->steal_ns / capacity;
+    r->others_pct = 100.0 * (double)r->others_ns / capacity;
+}
+
 int ap_noise_compute(const struct ap_cpuset *cpus, const struct ap_noise_times *t0,
                      const struct ap_noise_times *t1, int64_t wall_ns, long user_hz,
                      int64_t own_cpu_ns, double load1, int online_cpus,
@@ -193,7 +206,11 @@ int ap_noise_compute(const struct ap_cpuset *cpus, const struct ap_noise_times *
                              "measuring noise: an interval of %lld ns at %ld ticks per second "
                              "with %lld ns of own CPU time cannot be measured",
                              (long long)wall_ns, user_hz, (long long)own_cpu_ns);
-    struct ap_noise_report r = {.ncpus = ncpus, .online_cpus = online_cpus, .load1 = load1};
+    struct ap_noise_report r = {.ncpus = ncpus,
+                                .online_cpus = online_cpus,
+                                .load1 = load1,
+                                .tick_ns = 1000000000 / user_hz,
+                                .intervals = 1};
     if (ap_cpuset_format(cpus, r.cpus, sizeof(r.cpus), err) < 0)
         return -1;
     uint64_t busy = delta(t0->user, t1->user) + delta(t0->nice, t1->nice) +
@@ -204,15 +221,43 @@ int ap_noise_compute(const struct ap_cpuset *cpus, const struct ap_noise_times *
     r.busy_ns = ticks_to_ns(busy, user_hz);
     r.steal_ns = ticks_to_ns(delta(t0->steal, t1->steal), user_hz);
     r.own_ns = own_cpu_ns;
-    /* Ticks are coarse and the caller's figure is exact: own time may exceed the busy ticks
-     * by a tick or two when nothing else ran. */
-    r.others_ns = r.busy_ns > own_cpu_ns ? r.busy_ns - own_cpu_ns : 0;
-    double capacity = (double)wall_ns * ncpus;
-    r.busy_pct = 100.0 * (double)r.busy_ns / capacity;
-    r.steal_pct = 100.0 * (double)r.steal_ns / capacity;
-    r.others_pct = 100.0 * (double)r.others_ns / capacity;
+    set_shares(&r);
     *report = r;
     return 0;
+}
+
+int ap_noise_add(struct ap_noise_report *sum, const struct ap_noise_report *r, ap_error **err)
+{
+    if (sum->intervals == 0) {
+        *sum = *r;
+        return 0;
+    }
+    if (strcmp(sum->cpus, r->cpus) != 0)
+        return ap_error_make(err, 0, "adding the noise of CPUs %s to that of CPUs %s", r->cpus,
+                             sum->cpus);
+    sum->wall_ns += r->wall_ns;
+    sum->interval_s = (double)sum->wall_ns / 1e9;
+    sum->busy_ns += r->busy_ns;
+    sum->steal_ns += r->steal_ns;
+    sum->own_ns += r->own_ns;
+    sum->load1 = r->load1;
+    sum->online_cpus = r->online_cpus;
+    sum->intervals += r->intervals;
+    set_shares(sum);
+    return 0;
+}
+
+double ap_noise_resolution_pct(const struct ap_noise_report *r)
+{
+    if (r->wall_ns <= 0 || r->ncpus <= 0)
+        return 100;
+    double ticks = (double)r->tick_ns * r->ncpus * sqrt(r->intervals > 1 ? r->intervals : 1);
+    return 100.0 * ticks / ((double)r->wall_ns * r->ncpus);
+}
+
+int ap_noise_resolves(const struct ap_noise_report *r, double pct)
+{
+    return ap_noise_resolution_pct(r) <= pct / 2;
 }
 
 int ap_noise_begin(const char *cpus, struct ap_noise_snapshot *snap, ap_error **err)
@@ -284,6 +329,9 @@ int ap_noise_report_json(const struct ap_noise_report *report, cJSON *obj)
         {"steal_pct", r->steal_pct},
         {"others_pct", r->others_pct},
         {"load1", r->load1},
+        {"tick_ns", (double)r->tick_ns},
+        {"intervals", r->intervals},
+        {"resolution_pct", ap_noise_resolution_pct(r)},
     };
     if (cJSON_AddStringToObject(obj, "cpus", r->cpus) == NULL)
         return -1;
@@ -314,6 +362,16 @@ static void text_add(struct text *t, const char *fmt, ...)
     t->used += (size_t)n < t->len - t->used ? (size_t)n : t->len - t->used - 1;
 }
 
+/* Whether figure (a % of the CPUs' time) passes threshold: above it when the report resolves
+ * it, above it by more than the resolution when not. */
+static int passes(const struct ap_noise_report *r, double figure, double threshold)
+{
+    if (threshold <= 0)
+        return 0;
+    double margin = ap_noise_resolves(r, threshold) ? 0 : ap_noise_resolution_pct(r);
+    return figure - margin > threshold;
+}
+
 int ap_noise_judge(const struct ap_noise_report *report, const struct ap_noise_thresholds *t,
                    char *why, size_t len)
 {
@@ -321,16 +379,24 @@ int ap_noise_judge(const struct ap_noise_report *report, const struct ap_noise_t
     const struct ap_noise_report *r = report;
     int one = r->ncpus == 1;
     double load_max = th.load_per_cpu * r->online_cpus;
-    int others = th.others_pct > 0 && r->others_pct > th.others_pct;
-    int steal = th.steal_pct > 0 && r->steal_pct > th.steal_pct;
+    int others = passes(r, r->others_pct, th.others_pct);
+    int steal = passes(r, r->steal_pct, th.steal_pct);
     int load = th.load_per_cpu > 0 && r->load1 > load_max;
     int noisy = others || steal || load;
 
     struct text out = {why, len, 0};
     if (why != NULL && len > 0)
         why[0] = '\0';
-    text_add(&out, "%s %s %s over %.2f s: ", one ? "CPU" : "CPUs", r->cpus,
-             noisy ? "noisy" : "quiet", r->interval_s);
+    text_add(&out, "%s %s %s over ", one ? "CPU" : "CPUs", r->cpus, noisy ? "noisy" : "quiet");
+    if (r->intervals > 1)
+        text_add(&out, "%d runs, ", r->intervals);
+    text_add(&out, "%.2f s", r->interval_s);
+    double least = th.others_pct > 0 && (th.steal_pct <= 0 || th.others_pct < th.steal_pct)
+                       ? th.others_pct
+                       : th.steal_pct;
+    if (least > 0 && !ap_noise_resolves(r, least))
+        text_add(&out, " (resolution %.1f %%)", ap_noise_resolution_pct(r));
+    text_add(&out, ": ");
     if (!noisy) {
         text_add(&out,
                  "other work %.1f %%, hypervisor steal %.1f %%, load average %.2f on %d online "
@@ -353,4 +419,130 @@ int ap_noise_judge(const struct ap_noise_report *report, const struct ap_noise_t
         text_add(&out, "%sthe 1-minute load average is %.2f on %d online CPUs (more than %g)", sep,
                  r->load1, r->online_cpus, load_max);
     return 1;
+}
+
+/* ---- The CPUs' speed --------------------------------------------------------------------- */
+
+/* The fixed work: a xorshift generator's steps, which the compiler cannot fold away. */
+static __attribute__((noinline)) uint64_t probe_work(uint64_t x, unsigned steps)
+{
+    for (unsigned i = 0; i < steps; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        __asm__ volatile("" : "+r"(x));
+    }
+    return x;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Where the work's result goes, so that it is needed. */
+static volatile uint64_t probe_sink;
+
+/* The median time of the fixed work on the CPU the thread runs on now. */
+static int64_t probe_here(void)
+{
+    int64_t t[AP_NOISE_PROBE_REPEAT];
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < AP_NOISE_PROBE_REPEAT; i++) {
+        int64_t t0 = monotonic_ns();
+        x = probe_work(x, AP_NOISE_PROBE_STEPS);
+        t[i] = monotonic_ns() - t0;
+    }
+    probe_sink = x;
+    qsort(t, AP_NOISE_PROBE_REPEAT, sizeof(t[0]), cmp_i64);
+    return t[AP_NOISE_PROBE_REPEAT / 2];
+}
+
+int ap_noise_speed_probe(const char *cpus, struct ap_noise_speed *out, ap_error **err)
+{
+    struct ap_cpuset set;
+    if (ap_cpuset_parse(cpus, &set, err) < 0)
+        return ap_error_wrap(err, "timing the CPUs' speed");
+    cpu_set_t home;
+    if (sched_getaffinity(0, sizeof(home), &home) < 0)
+        return ap_error_make(err, errno, "timing the CPUs' speed: sched_getaffinity");
+    struct ap_noise_speed p = {0};
+    int rc = 0;
+    for (int c = 0; c < AP_CPUSET_MAX && c < CPU_SETSIZE && rc == 0; c++) {
+        if (!ap_cpuset_has(&set, c) || p.n == AP_NOISE_SPEED_CPUS)
+            continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(c, &one);
+        if (sched_setaffinity(0, sizeof(one), &one) < 0) {
+            rc = ap_error_make(err, errno, "timing the speed of CPU %d: moving there", c);
+            break;
+        }
+        p.cpu[p.n] = c;
+        p.ns[p.n++] = probe_here();
+    }
+    if (sched_setaffinity(0, sizeof(home), &home) < 0 && rc == 0)
+        rc = ap_error_make(err, errno, "timing the CPUs' speed: moving back");
+    if (rc == 0)
+        *out = p;
+    return rc;
+}
+
+/* best[] takes p's faster times. */
+static void speed_best(const struct ap_noise_speed *p, int64_t *best)
+{
+    for (int i = 0; i < p->n; i++) {
+        int c = p->cpu[i];
+        if (c >= 0 && c < AP_CPUSET_MAX && p->ns[i] > 0 && (best[c] == 0 || p->ns[i] < best[c]))
+            best[c] = p->ns[i];
+    }
+}
+
+double ap_noise_speed_slowdown(const struct ap_noise_speed *before,
+                               const struct ap_noise_speed *after, int64_t *best, int *cpu,
+                               int64_t *ns)
+{
+    speed_best(before, best);
+    speed_best(after, best);
+    double worst = 0;
+    if (cpu != NULL)
+        *cpu = before->n > 0 ? before->cpu[0] : -1;
+    if (ns != NULL)
+        *ns = before->n > 0 ? before->ns[0] : 0;
+    for (int i = 0; i < before->n; i++) {
+        int c = before->cpu[i];
+        for (int j = 0; j < after->n; j++) {
+            if (after->cpu[j] != c || c < 0 || c >= AP_CPUSET_MAX || best[c] <= 0)
+                continue;
+            int64_t t = before->ns[i] < after->ns[j] ? before->ns[i] : after->ns[j];
+            double pct = 100.0 * ((double)t / (double)best[c] - 1);
+            if (pct > worst) {
+                worst = pct;
+                if (cpu != NULL)
+                    *cpu = c;
+                if (ns != NULL)
+                    *ns = t;
+            }
+        }
+    }
+    return worst;
+}
+
+int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t best_ns, double threshold,
+                         char *why, size_t len)
+{
+    int slow = threshold > 0 && pct > threshold;
+    if (why == NULL || len == 0)
+        return slow;
+    if (slow)
+        snprintf(why, len,
+                 "CPU %d ran a fixed loop %.1f %% slower than its fastest in this bench before "
+                 "and after the run (%.2f ms against %.2f ms; more than %g %%): the hypervisor "
+                 "ran something else on it without reporting steal, a sibling on the host was "
+                 "busy, or its clock dropped",
+                 cpu, pct, (double)ns / 1e6, (double)best_ns / 1e6, threshold);
+    else
+        snprintf(why, len, "CPU %d ran a fixed loop %.1f %% slower than its fastest", cpu, pct);
+    return slow;
 }

@@ -10,7 +10,9 @@
  *     ap_noise_report_json(&report, obj);       into results.json
  *
  * Figures come from the kernel's per-CPU tick accounting: their resolution is one USER_HZ tick
- * (10 ms) per CPU, so an interval of 0.2 s on one CPU resolves 5 % and one of 1 s, 1 %. */
+ * (10 ms) per CPU, so an interval of 0.2 s on one CPU resolves 5 % and one of 1 s, 1 %. Runs
+ * too short to resolve the threshold are judged together: ap_noise_add sums intervals on one
+ * CPU list into one report, judged like a single interval (see "Judging"). */
 #ifndef AP_BENCH_NOISE_H
 #define AP_BENCH_NOISE_H
 
@@ -70,7 +72,9 @@ struct ap_noise_report {
     int64_t own_ns;    /* CPU time the caller says its own workload used, as passed */
     int64_t others_ns; /* busy_ns - own_ns, at least 0: everybody else's work */
     double busy_pct, steal_pct, others_pct;
-    double load1; /* 1-minute load average at the end */
+    double load1;    /* 1-minute load average at the end */
+    int64_t tick_ns; /* the accounting's tick (10 ms at USER_HZ 100) */
+    int intervals;   /* intervals summed into this report (ap_noise_add); 1 for one */
 };
 
 /* Starts an interval over the CPUs of the list `cpus` ("1", "0-1": a cpuset string; every
@@ -92,6 +96,23 @@ int ap_noise_compute(const struct ap_cpuset *cpus, const struct ap_noise_times *
                      int64_t own_cpu_ns, double load1, int online_cpus,
                      struct ap_noise_report *report, ap_error **err);
 
+/* Adds the interval r to the sum *sum (same CPU list; sum->intervals 0 starts an empty sum,
+ * which takes r as it is): wall, busy, steal and own time add up, others is the summed busy
+ * time less the summed own time (so the rounding of separate intervals cancels rather than
+ * accumulates), the percentages are of the summed capacity, load1 and online_cpus are r's.
+ * Returns -1 with err when the CPU lists differ. */
+int ap_noise_add(struct ap_noise_report *sum, const struct ap_noise_report *r, ap_error **err);
+
+/* The resolution of a report's foreign-time figures, in % of its capacity (wall x ncpus): one
+ * tick per CPU, times the square root of the intervals summed (each interval's tick rounding is
+ * an independent error of under a tick). 1 s on one CPU: 1 %; 0.1 s: 10 %; 100 intervals of
+ * 0.1 s: 1 %. */
+double ap_noise_resolution_pct(const struct ap_noise_report *r);
+
+/* 1 when the report resolves the threshold pct: its resolution is at most half of it (at the
+ * default 2.5 %, 0.8 s of one interval on any number of CPUs). */
+int ap_noise_resolves(const struct ap_noise_report *r, double pct);
+
 /* Measures an idle interval of `seconds` (0 < seconds <= 60) on the CPUs of the list `cpus`,
  * with nothing of ours running on them: ap_noise_begin, sleep, ap_noise_end with own_cpu_ns 0.
  * A signal does not cut the sleep short. */
@@ -100,30 +121,92 @@ int ap_noise_quiet_check(const char *cpus, double seconds, struct ap_noise_repor
 
 /* Adds the report's fields to the JSON object obj under their struct names (cpus, ncpus,
  * online_cpus, interval_s, wall_ns, busy_ns, steal_ns, own_ns, others_ns, busy_pct,
- * steal_pct, others_pct, load1). Returns 0, or -1 when cJSON ran out of memory (obj may then
+ * steal_pct, others_pct, load1, tick_ns, intervals) and resolution_pct. Returns 0, or -1 when cJSON ran out of memory (obj may then
  * hold some of the fields). */
 int ap_noise_report_json(const struct ap_noise_report *report, cJSON *obj);
 
 /* ---- Judging ----------------------------------------------------------------------------- */
 
+/* Foreign CPU time on the measured CPUs above which an interval is noisy, in % of the time the
+ * CPUs had: other work's (busy time that is not the workload's own) and, separately, the
+ * hypervisor's steal. 2.5 %: foreign time adds to a CPU-bound figure almost one for one, and
+ * the figures are meant to repeat within 2 % (the cross-check's target); 10 % let through
+ * samples 5-10 % off. */
+#define AP_NOISE_FOREIGN_PCT 2.5
+
 /* When an interval counts as noisy. A threshold <= 0 disables its check. The load average
  * is system-wide, lags by about a minute and counts the workload's own runnable tasks too: it
  * flags a machine busy overall, not these CPUs in this interval. */
 struct ap_noise_thresholds {
-    double others_pct;   /* others_pct above this is noisy; default 10 */
-    double steal_pct;    /* steal_pct above this is noisy; default 5 */
+    double others_pct;   /* others_pct above this is noisy; default AP_NOISE_FOREIGN_PCT */
+    double steal_pct;    /* steal_pct above this is noisy; default AP_NOISE_FOREIGN_PCT */
     double load_per_cpu; /* load1 above online_cpus x this is noisy; default 1.0 */
 };
 
-#define AP_NOISE_THRESHOLDS_DEFAULT ((struct ap_noise_thresholds){10.0, 5.0, 1.0})
+#define AP_NOISE_THRESHOLDS_DEFAULT                                                                \
+    ((struct ap_noise_thresholds){AP_NOISE_FOREIGN_PCT, AP_NOISE_FOREIGN_PCT, 1.0})
 
-/* Returns 1 when the report is noisy by the thresholds (NULL: the defaults), else 0. Writes
- * into why (len bytes, truncated to fit; may be NULL) a sentence that names the CPU list and
- * the figures: for a noisy report every threshold passed ("CPU 1 noisy over 0.30 s: other
- * work used 87.0 % of its time (more than 10 %)"), for a quiet one the figures ("CPUs 0-1
- * quiet over 0.20 s: other work 1.0 %, hypervisor steal 0.0 %, load average 0.12 on 2 online
- * CPUs"). */
+/* Returns 1 when the report is noisy by the thresholds (NULL: the defaults), else 0. A report
+ * that resolves a threshold (ap_noise_resolves) passes it when its figure is above it; one too
+ * short to resolve it, only when its figure less the resolution is still above it (so a tick of
+ * rounding never flags a short run, and a hog still does). Writes into why (len bytes,
+ * truncated to fit; may be NULL) a sentence that names the CPU list and the figures: for a
+ * noisy report every threshold passed ("CPU 1 noisy over 0.30 s: other work used 87.0 % of
+ * its time (more than 2.5 %)"), for a quiet one the figures ("CPUs 0-1 quiet over 0.20 s:
+ * other work 1.0 %, hypervisor steal 0.0 %, load average 0.12 on 2 online CPUs"); a sum of
+ * several intervals says how many ("over 12 runs, 0.84 s"), an unresolved one its resolution
+ * ("(resolution 5.0 %)"). */
 int ap_noise_judge(const struct ap_noise_report *report, const struct ap_noise_thresholds *t,
                    char *why, size_t len);
+
+/* ---- The CPUs' speed --------------------------------------------------------------------- */
+
+/* What /proc/stat cannot show on a virtual machine: time the hypervisor gives another guest
+ * without reporting it as steal (many report none at all), a host sibling hyperthread's load,
+ * a lower clock. Each slows a fixed piece of work on the CPU, so the guard times one on every
+ * measured CPU right before and right after each run and compares it with the fastest time
+ * that CPU gave in the whole bench run. The probes see only their own few milliseconds next to
+ * the run: they catch a slowdown that lasts (a busy neighbour, a throttled clock), not a burst
+ * inside a long run. */
+
+/* CPUs one probe can time. */
+#define AP_NOISE_SPEED_CPUS 64
+/* Steps of the fixed work (a xorshift generator: about 2 ms on a 3 GHz core), and times it is
+ * run on each CPU (the median counts: one interrupt does not make a CPU slow). */
+#define AP_NOISE_PROBE_STEPS (1u << 20)
+#define AP_NOISE_PROBE_REPEAT 3
+/* A CPU whose probes before and after a run were both slower than its fastest by more than
+ * this is noisy. Both: one probe can meet an interrupt or a moment of steal that the run never
+ * saw; a slowdown that lasts from before the run to after it is the run's too. The probe's own
+ * median sits a few % above its fastest on this kind of shared VM, hence 10 % rather than the
+ * 2.5 % of the time shares. */
+#define AP_NOISE_SLOWDOWN_PCT 10.0
+
+struct ap_noise_speed {
+    int n;                           /* CPUs timed */
+    int cpu[AP_NOISE_SPEED_CPUS];    /* their numbers */
+    int64_t ns[AP_NOISE_SPEED_CPUS]; /* median time of the fixed work on each */
+};
+
+/* Times the fixed work on each CPU of the list `cpus` (at most AP_NOISE_SPEED_CPUS), moving the
+ * calling thread there and back to its own CPUs. Returns -1 with err when the list is bad or
+ * the thread may not run on one of them. */
+int ap_noise_speed_probe(const char *cpus, struct ap_noise_speed *out, ap_error **err);
+
+/* The lasting slowdown of the probes around a run, before and after, against best[] (the
+ * fastest time seen on each CPU, indexed by CPU number, 0 for none yet, AP_CPUSET_MAX entries),
+ * in %: for each CPU the smaller of its two probes' p / best - 1, never negative, and the
+ * largest of those over the CPUs. best[] first takes the probes' times where they are faster
+ * (a first probe is 0 % slow). *cpu gets the CPU of that largest slowdown and *ns the faster
+ * of its two times (either may be NULL). A CPU in one probe only is left out. */
+double ap_noise_speed_slowdown(const struct ap_noise_speed *before,
+                               const struct ap_noise_speed *after, int64_t *best, int *cpu,
+                               int64_t *ns);
+
+/* The verdict on a slowdown of pct % of CPU cpu (its probe took ns against best_ns): 1 when it
+ * passes threshold (> 0; <= 0 disables the check), with why (len bytes, cut to fit) saying
+ * so, else 0 with why holding the figures. */
+int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t best_ns, double threshold,
+                         char *why, size_t len);
 
 #endif

@@ -24,8 +24,6 @@ volatile sig_atomic_t ap_bench_interrupted;
 
 /* Largest output kept for a text comparison; larger ones are compared by hash only. */
 #define MAX_TEXT_OUTPUT (64u << 20)
-/* Shortest run whose own noise figures are judged (50 ticks of one CPU: 2 % steps). */
-#define MIN_JUDGED_NS 500000000
 
 struct ap_bench_image *ap_bench_image(struct ap_bench *b, const char *name)
 {
@@ -304,9 +302,9 @@ static int env_set(char **env, size_t *n, char *kv)
     return ap_sandbox_env_set(env, n, AP_BENCH_MAX_ENV, kv);
 }
 
-/* One attempt: runs x; *noisy tells whether other work shared the workload CPUs. */
+/* One attempt: runs x; g->noisy tells whether other work shared the workload CPUs. */
 static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
-                   cJSON **run, int *noisy, char *noise_why, size_t nlen, ap_error **err)
+                   cJSON **run, struct ap_bench_guard *g, ap_error **err)
 {
     const struct ap_bench_image *img = x->image;
     char *env[AP_BENCH_MAX_ENV] = {NULL};
@@ -368,8 +366,7 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
         .ctx = x->ctx,
         .stop_fd = x->stop_fd,
     };
-    struct ap_noise_snapshot snap;
-    int watching = x->noise_check && ap_noise_begin(spec.limits.cpuset, &snap, NULL) == 0;
+    ap_bench_guard_start(x->noise_check, spec.limits.cpuset, g);
     int ran = ap_sandbox_run(&spec, rec, err);
     /* The sandbox is gone with every copy of the pipe's write end but ours. */
     close(out_p[1]);
@@ -383,14 +380,7 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
         ap_error_wrap(err, "%s", x->label);
         return -1;
     }
-    struct ap_noise_report nr;
-    memset(&nr, 0, sizeof(nr));
-    *noisy = 0;
-    /* /proc/stat counts in ticks (10 ms a CPU): a shorter run cannot be judged by its own
-     * interval, only by the quiet check before its block. */
-    if (watching && ap_noise_end(&snap, rec->cpu_total_ns, &nr, NULL) == 0 &&
-        nr.wall_ns >= MIN_JUDGED_NS)
-        *noisy = ap_noise_judge(&nr, &b->noise, noise_why, nlen) == 1;
+    ap_bench_guard_stop(b, spec.limits.cpuset, rec->cpu_total_ns, g);
     if (rec->interrupted) {
         ap_error_make(err, EINTR, "%s: interrupted", x->label);
         return -2;
@@ -443,12 +433,7 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
     cJSON_AddStringToObject(*run, "stdout_sha256", hex);
     cJSON_AddNumberToObject(*run, "stdout_bytes", (double)len);
     cJSON_AddBoolToObject(*run, "output_checked", x->expected != NULL);
-    if (watching) {
-        cJSON *n = cJSON_AddObjectToObject(*run, "noise");
-        ap_noise_report_json(&nr, n);
-        if (*noisy)
-            cJSON_AddStringToObject(n, "warning", noise_why);
-    }
+    ap_bench_guard_record(g, rec, *run);
     return 0;
 }
 
@@ -462,12 +447,15 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
             ap_error_make(err, EINTR, "interrupted");
             return -2;
         }
-        int noisy = 0;
+        struct ap_bench_guard g = {0};
         cJSON *r = NULL;
-        int rc = attempt(b, x, rec, &r, &noisy, why, sizeof(why), err);
+        int rc = attempt(b, x, rec, &r, &g, err);
+        ap_bench_guard_free(&g);
         if (rc < 0)
             return rc;
-        if (!noisy) {
+        snprintf(why, sizeof(why), "%s", g.why);
+        if (!g.noisy) {
+            ap_bench_guard_kept(b, r, &g);
             *run = r;
             return 0;
         }
@@ -486,41 +474,12 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
             return -1;
         }
         b->noisy_samples++;
+        snprintf(b->block.noisy_why, sizeof(b->block.noisy_why), "%s", why);
+        ap_bench_guard_kept(b, r, &g);
         cJSON_AddBoolToObject(r, "noisy", 1);
         *run = r;
         return 0;
     }
-}
-
-int ap_bench_quiet_check(struct ap_bench *b, const char *what, ap_error **err)
-{
-    char why[512] = "";
-    struct ap_noise_report nr;
-    for (int i = 0; i < 10; i++) {
-        if (ap_bench_interrupted)
-            return -2;
-        if (ap_noise_quiet_check(b->wl_cpus, 0.5, &nr, err) < 0)
-            return -1;
-        if (ap_noise_judge(&nr, &b->noise, why, sizeof(why)) == 0)
-            return 0;
-        if (i == 0)
-            ap_progress_line(&b->progress, "noise: before %s: %s; waiting for quiet", what, why);
-        usleep(300000);
-    }
-    if (!b->o->allow_noisy) {
-        ap_error_make(err, 0, "before %s: the machine is too noisy to measure: %s", what, why);
-        ap_error_hint(err,
-                      "stop what else runs on CPUs %s, or pass --allow-noisy to measure "
-                      "anyway (the noise is recorded in the results)",
-                      b->wl_cpus);
-        return -1;
-    }
-    cJSON *w = cJSON_GetObjectItemCaseSensitive(b->doc, "warnings");
-    char text[700];
-    snprintf(text, sizeof(text), "before %s: %s", what, why);
-    cJSON_AddItemToArray(w, cJSON_CreateString(text));
-    ap_progress_line(&b->progress, "warning: %s (kept: --allow-noisy)", text);
-    return 0;
 }
 
 /* ---- measurements --------------------------------------------------------------------------- */
@@ -592,8 +551,7 @@ int ap_bench_count(const cJSON *m, const char *metric)
     return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(x, "samples"));
 }
 
-/* A sample's flags as names, worst first. */
-static cJSON *flags_json(unsigned bits)
+cJSON *ap_bench_flags_json(unsigned bits)
 {
     cJSON *a = cJSON_CreateArray();
     for (unsigned s = AP_STATUS_COUNT; s-- > 1;)
@@ -602,7 +560,7 @@ static cJSON *flags_json(unsigned bits)
     return a;
 }
 
-static unsigned flags_bits(const cJSON *a)
+unsigned ap_bench_flags_bits(const cJSON *a)
 {
     unsigned bits = 0;
     const cJSON *it;
@@ -636,12 +594,21 @@ void ap_bench_add_flagged(cJSON *m, const char *metric, const char *unit, double
         fl = cJSON_AddArrayToObject(x, "flags");
     for (int i = cJSON_GetArraySize(fl), n = cJSON_GetArraySize(samples); i < n - 1; i++)
         cJSON_AddItemToArray(fl, cJSON_CreateArray());
-    cJSON_AddItemToArray(fl, flags_json(flags));
+    cJSON_AddItemToArray(fl, ap_bench_flags_json(flags));
 }
 
 void ap_bench_add(cJSON *m, const char *metric, const char *unit, double value)
 {
     ap_bench_add_flagged(m, metric, unit, value, 0);
+}
+
+unsigned ap_bench_flags_union(const cJSON *metric)
+{
+    unsigned bits = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(metric, "flags")) bits |=
+        ap_bench_flags_bits(it);
+    return bits;
 }
 
 unsigned ap_bench_run_flags(const cJSON *run)
@@ -725,7 +692,7 @@ void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact)
     const cJSON *it;
     cJSON_ArrayForEach(it, samples)
     {
-        unsigned bits = flags_bits(cJSON_GetArrayItem(fl, i++));
+        unsigned bits = ap_bench_flags_bits(cJSON_GetArrayItem(fl, i++));
         all |= bits;
         if ((bits & AP_STATUS_BIT(AP_STATUS_NOISY)) && !include_noisy)
             continue;
@@ -776,7 +743,10 @@ int ap_bench_save(struct ap_bench *b, ap_error **err)
         int exact = cJSON_IsString(suite) && strcmp(suite->valuestring, "size") == 0;
         cJSON *metric;
         cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
+        {
             ap_bench_metric_update(metric, b->o->include_noisy, exact);
+            ap_bench_noisy_warning(metric, m);
+        }
     }
     if (ap_json_write_file(b->o->results_path, b->doc, err) < 0) {
         ap_error_wrap(err, "writing the results");

@@ -33,6 +33,25 @@ struct ap_bench_image {
     char *interpreter; /* Entrypoint[0] of a Python image (points into config) */
 };
 
+/* A sample of a run whose noise is judged with its block's other short runs, not yet judged:
+ * runs[index] of measurement m and the samples at index of each of m's metrics. */
+struct ap_bench_pending {
+    cJSON *m;
+    int index;
+};
+
+/* The noise guard's view of the block of runs being measured (ap_bench_block_begin): the sum
+ * of every run kept, and the window of runs too short to resolve the threshold alone, judged
+ * together once they do or the block ends. */
+struct ap_bench_block {
+    char what[128];
+    char cpus[AP_CPUSET_STRLEN];
+    struct ap_noise_report total, window; /* intervals 0: empty */
+    struct ap_bench_pending *pending;     /* the window's samples (owned array) */
+    size_t n_pending, cap_pending;
+    char noisy_why[512]; /* the last noisy judgement of the block, for the error */
+};
+
 struct ap_bench {
     const struct ap_bench_opts *o;
     cJSON *plan;          /* bench.json (owned) */
@@ -58,7 +77,18 @@ struct ap_bench {
     double est_total_s, est_done_s; /* estimated seconds of the plan, and of what is done */
     struct ap_noise_thresholds noise;
     int noisy_samples;
+    struct ap_bench_block block;
+    int64_t speed_best[AP_CPUSET_MAX]; /* the fastest speed probe of each CPU (noise.h) */
+    char quiet_cpus[AP_CPUSET_STRLEN];  /* the CPUs of the last quiet check, and its end */
+    int64_t quiet_ns;
 };
+
+/* Extra rounds a block may run to replace samples the noise guard flagged. */
+#define AP_BENCH_NOISE_ROUNDS 2
+/* Length of the quiet check before a block: enough to resolve AP_NOISE_FOREIGN_PCT. A block
+ * on the CPUs of a check that ended less than AP_BENCH_QUIET_EVERY_S ago goes without one. */
+#define AP_BENCH_QUIET_CHECK_S 0.8
+#define AP_BENCH_QUIET_EVERY_S 60.0
 
 /* Set by SIGINT/SIGTERM between sandboxed runs (a run in progress is torn down by the
  * sandbox itself and reports `interrupted`). */
@@ -92,21 +122,111 @@ struct ap_bench_exec {
 
 /* Runs x in a fresh sandbox and fills rec; *run gets a JSON record of the run (the record's
  * figures, the noise seen, the output's sha256). A set-up failure, a non-zero exit, an OOM
- * kill, a timeout or an output that differs from x->expected is an error naming the run;
- * with noise_check, a run on noisy CPUs is retried (twice), then refused unless
- * --allow-noisy. Returns -2 when interrupted. */
+ * kill, a timeout or an output that differs from x->expected is an error naming the run.
+ * With noise_check, the run's interval on its CPUs is judged: alone when it resolves the
+ * threshold (a noisy run is retried twice, then refused unless --allow-noisy keeps it,
+ * flagged), else with the block's other short runs: its record's noise says "pending" until
+ * ap_bench_keep_run has kept it and the window is judged. Returns -2 when interrupted. */
 int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
                     cJSON **run, ap_error **err);
 
-/* Before a block of runs: waits (up to a few seconds) for the workload CPUs to be quiet;
+/* ---- the noise guard (guard.c) ------------------------------------------------------------- */
+
+/* What the guard sees of one run: the interval on its CPUs (nr, when have) and the speed probes
+ * around it (speed, owned: their record). A run whose interval resolves the threshold is judged
+ * alone (noisy, why); a shorter one is pending, judged with its block's window; a slow CPU
+ * makes it noisy alone whatever the ticks say. */
+struct ap_bench_guard {
+    int watching, probed, have, pending, noisy;
+    struct ap_noise_snapshot snap;
+    struct ap_noise_speed before;
+    struct ap_noise_report nr;
+    cJSON *speed;
+    char why[512];
+};
+
+/* Around a run on cpus: the probe and the interval's start (nothing unless check), then their
+ * end and the verdict (own_ns: the run's own CPU time), then the record under run.noise with
+ * the verdict (rec gives the command's wait on one CPU, off_cpu_pct), then the release of what
+ * the record did not take. */
+void ap_bench_guard_start(int check, const char *cpus, struct ap_bench_guard *g);
+void ap_bench_guard_stop(struct ap_bench *b, const char *cpus, int64_t own_ns,
+                         struct ap_bench_guard *g);
+void ap_bench_guard_record(struct ap_bench_guard *g, const struct ap_run_record *rec, cJSON *run);
+void ap_bench_guard_free(struct ap_bench_guard *g);
+
+/* A kept run's interval (g, its record run) into the block's sums: the total, and the window
+ * when it is pending. A pending run outside the block's CPUs is judged alone now. */
+void ap_bench_guard_kept(struct ap_bench *b, cJSON *run, struct ap_bench_guard *g);
+
+/* A metric of m with samples flagged noisy gets the guard's first reason (from m's runs)
+ * appended to its warning. */
+void ap_bench_noisy_warning(cJSON *metric, const cJSON *m);
+
+/* Before a block of runs on the CPUs `cpus`: waits (up to a few seconds) for them to be quiet;
  * noisy after that is an error unless --allow-noisy (then a warning in the results). */
-int ap_bench_quiet_check(struct ap_bench *b, const char *what, ap_error **err);
+int ap_bench_quiet_check(struct ap_bench *b, const char *what, const char *cpus, ap_error **err);
+
+/* Starts the block `what` of runs on `cpus` (ap_bench_quiet_check first, unless one on the same
+ * CPUs passed less than AP_BENCH_QUIET_EVERY_S ago) and empties the guard's sums. A block left unfinished (an error) is dropped by the next one. */
+int ap_bench_block_begin(struct ap_bench *b, const char *what, const char *cpus, ap_error **err);
+
+/* The speed probes around a run (noise.h): *before is taken by ap_bench_speed_before on the
+ * run's CPUs, ap_bench_speed_after takes the one after, compares both with the fastest of each
+ * CPU so far, records them under noise.speed in run (when not NULL) and returns 1 when a CPU
+ * was slower than AP_NOISE_SLOWDOWN_PCT allows (why filled), 0 when not, or when a probe could
+ * not be taken (recorded as not taken). */
+int ap_bench_speed_before(const char *cpus, struct ap_noise_speed *before);
+int ap_bench_speed_after(struct ap_bench *b, const char *cpus, const struct ap_noise_speed *before,
+                         int have_before, cJSON *noise, char *why, size_t len);
+
+/* Judges the interval nr of a run measured outside ap_bench_sample (a load against a server)
+ * alone, with the margin its resolution calls for when it is short, records it with the
+ * verdict under run.noise (speed, the probes' record, owned from now on, under noise.speed;
+ * slow_why, when not NULL, makes it noisy for that reason too) and in the block's sum.
+ * Returns 1 when noisy (why filled), else 0. */
+int ap_bench_judge_run(struct ap_bench *b, cJSON *run, const struct ap_noise_report *nr,
+                       cJSON *speed, const char *slow_why, char *why, size_t len);
+
+/* Ends the block: its window judged whatever its length, its sum recorded in run.noise_blocks.
+ * Returns the samples the window flagged noisy. ap_bench_block_done calls it. */
+int ap_bench_block_end(struct ap_bench *b);
+
+/* Appends run (owned by m from now on) to m's runs, as ap_bench_add_run; a run whose noise is
+ * pending joins the block's window, which is judged as soon as it resolves the threshold. The
+ * samples of the run must be in m already, at the run's index in every metric (as the cpu and
+ * threads suites add them): a noisy window flags them all noisy, and their runs. */
+void ap_bench_keep_run(struct ap_bench *b, cJSON *m, cJSON *run);
+
+/* Samples of `metric` in m that are not flagged noisy. */
+int ap_bench_count_clean(const cJSON *m, const char *metric);
+
+/* Whether m takes part in round r of its block (r < 0: a warmup): while it has fewer than
+ * repeat clean samples of metric, and in the first repeat rounds only once per round (a
+ * resumed measurement skips the rounds it has). */
+int ap_bench_round_wants(const struct ap_bench *b, const cJSON *m, const char *metric, int r);
+
+/* After round r of a block whose measurements are ms[0..n): 1 when the block is done (every
+ * one has repeat clean samples of metric, its last window judged), 0 when another round is
+ * needed (samples flagged noisy to replace, at most AP_BENCH_NOISE_ROUNDS rounds past
+ * repeat), or -1 when those rounds did not give clean samples and --allow-noisy was not
+ * passed: "too noisy to measure", with the last noisy judgement. The block's summed noise
+ * goes into run.noise_blocks once it is done. */
+int ap_bench_block_done(struct ap_bench *b, cJSON *const *ms, size_t n, const char *metric, int r,
+                        ap_error **err);
 
 /* Finds the measurement `id` (kept from a resumed run) or adds it, with its suite, workload,
  * image and params (params is owned by the measurement from now on; it replaces the kept
  * one only when the kept one differs, and then the kept samples are dropped). */
 cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suite,
                             const char *workload, const char *image, cJSON *params);
+
+/* A sample's flags (AP_STATUS_SAMPLE_BITS) as a JSON array of names, worst first; the bits of
+ * such an array (names that are no status are ignored); every flag any sample of a metric
+ * carries. */
+cJSON *ap_bench_flags_json(unsigned bits);
+unsigned ap_bench_flags_bits(const cJSON *a);
+unsigned ap_bench_flags_union(const cJSON *metric);
 
 /* Samples of `metric` already in m. */
 int ap_bench_count(const cJSON *m, const char *metric);

@@ -154,8 +154,11 @@ const char *ap_stats_unstable_reason(const struct ap_stats *s, char *buf, size_t
 {
     if (s == NULL || !s->unstable || buf == NULL || len == 0)
         return NULL;
-    static const char advice[] = "results may be unreliable: quiet the machine or use more "
-                                 "repeats";
+    /* Whatever the noise guard saw: samples that spread this much did not repeat, on a shared
+     * virtual machine often for reasons no counter inside it shows. */
+    static const char advice[] = "repeatability was not reached, so the figure is unstable and "
+                                 "a ratio or verdict on it inconclusive: quiet the machine or use "
+                                 "more repeats";
     if (s->n == 1)
         snprintf(buf, len,
                  "a single sample (n = 1): its spread is unknown, so it is not called stable");

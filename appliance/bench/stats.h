@@ -64,8 +64,9 @@ size_t ap_stats_median_ci_rank(size_t n, double *coverage);
 double ap_stats_quantile(const double *sorted, size_t n, double q);
 
 /* When s is unstable, writes a warning in the manner of pyperf into buf (len bytes, truncated
- * to fit) and returns buf: "the standard deviation is 14 % of the mean (n = 20); results may
- * be unreliable: quiet the machine or use more repeats", or, for n == 1, that a single sample
+ * to fit) and returns buf: "the standard deviation is 14 % of the mean (n = 20); repeatability
+ * was not reached, so the figure is unstable and a ratio or verdict on it inconclusive: quiet
+ * the machine or use more repeats", or, for n == 1, that a single sample
  * has no known spread. Returns NULL, leaving buf alone, when s is stable. */
 const char *ap_stats_unstable_reason(const struct ap_stats *s, char *buf, size_t len);
 

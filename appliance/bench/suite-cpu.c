@@ -217,7 +217,7 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
         if (with_cpu) {
             snprintf(id, sizeof(id), "cpu/%s/%s", task, imgs[i]->name);
             mcpu[i] = ap_bench_measurement(b, id, "cpu", task, imgs[i]->name, params);
-            need |= ap_bench_count(mcpu[i], "wall_s") < b->repeat;
+            need |= ap_bench_count_clean(mcpu[i], "wall_s") < b->repeat;
         } else {
             cJSON_Delete(params);
         }
@@ -226,7 +226,7 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
                 cJSON_AddStringToObject(mparams, "same_runs_as", id);
             snprintf(id, sizeof(id), "memory/task/%s/%s", task, imgs[i]->name);
             mmem[i] = ap_bench_measurement(b, id, "memory", task, imgs[i]->name, mparams);
-            need |= ap_bench_count(mmem[i], "peak_bytes") < b->repeat;
+            need |= ap_bench_count_clean(mmem[i], "peak_bytes") < b->repeat;
         } else {
             cJSON_Delete(mparams);
         }
@@ -236,22 +236,27 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
             ap_bench_progress(b, (b->repeat + b->warmup) * run_estimate(b, task, imgs[i]), task);
         return 0;
     }
-    int rc = ap_bench_quiet_check(b, task, err);
+    int rc = ap_bench_block_begin(b, task, b->wl_cpus, err);
     if (rc < 0)
         return rc;
-    for (int r = -b->warmup; r < b->repeat; r++) {
+    const char *metric = with_cpu ? "wall_s" : "peak_bytes";
+    cJSON *ms[AP_BENCH_MAX_IMAGES];
+    for (size_t i = 0; i < ni; i++)
+        ms[i] = mcpu[i] ? mcpu[i] : mmem[i];
+    /* Rounds until every image has its clean samples: samples the noise guard flags are
+     * measured again, in at most AP_BENCH_NOISE_ROUNDS more rounds. */
+    for (int r = -b->warmup;; r++) {
         for (size_t k = 0; k < ni; k++) {
             size_t i = (k + (size_t)(r < 0 ? 0 : r)) % ni;
-            cJSON *m = mcpu[i] ? mcpu[i] : mmem[i];
-            const char *metric = mcpu[i] ? "wall_s" : "peak_bytes";
+            cJSON *m = ms[i];
             /* Resumed: an image whose samples are all kept needs no warmup either. */
-            if (ap_bench_count(m, metric) >= b->repeat || (r >= 0 && ap_bench_count(m, metric) > r))
+            if (!ap_bench_round_wants(b, m, metric, r))
                 continue;
             char label[160], what[160];
             snprintf(label, sizeof(label), "%s %s on %s", task, nbuf, imgs[i]->name);
             snprintf(what, sizeof(what), "%s %s%s %d/%d", task, imgs[i]->name,
                      r < 0 ? " warmup" : "", r < 0 ? r + b->warmup + 1 : r + 1,
-                     r < 0 ? b->warmup : b->repeat);
+                     r < 0 ? b->warmup : r < b->repeat ? b->repeat : r + 1);
             ap_bench_progress(b, 0, what);
             int py = strcmp(imgs[i]->language, "python") == 0;
             struct ap_bench_exec x = {
@@ -297,13 +302,14 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
                 ap_bench_add_flagged(mmem[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes, fl);
             }
             if (mcpu[i] != NULL && mmem[i] != NULL)
-                ap_bench_add_run(mmem[i], cJSON_Duplicate(run, 1));
-            ap_bench_add_run(m == mcpu[i] ? mcpu[i] : mmem[i], run);
+                ap_bench_keep_run(b, mmem[i], cJSON_Duplicate(run, 1));
+            ap_bench_keep_run(b, m, run);
             if ((rc = ap_bench_save(b, err)) < 0)
                 return rc;
         }
+        if (r >= 0 && (rc = ap_bench_block_done(b, ms, ni, metric, r, err)) != 0)
+            return rc < 0 ? rc : ap_bench_save(b, err);
     }
-    return 0;
 }
 
 int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_error **err)
@@ -350,9 +356,7 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
     snprintf(nbuf, sizeof(nbuf), "%.0f", n->valuedouble);
     snprintf(wl, sizeof(wl), "%s", b->o->workloads_dir);
     struct ap_bind bind = {wl, "/workloads", 1};
-    int rc = ap_bench_quiet_check(b, "threads", err);
-    if (rc < 0)
-        return rc;
+    int rc = 0;
     const cJSON *w;
     cJSON_ArrayForEach(w, workers)
     {
@@ -376,11 +380,15 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
             cJSON_AddStringToObject(params, "profile", b->profile_name);
             ms[i] = ap_bench_measurement(b, id, "threads", "threads", imgs[i]->name, params);
         }
-        for (int r = -b->warmup; r < b->repeat; r++) {
+        /* A block per worker count, on every CPU the suite uses. */
+        char what[64];
+        snprintf(what, sizeof(what), "threads with %s workers", wbuf);
+        if ((rc = ap_bench_block_begin(b, what, b->threads_cpus, err)) < 0)
+            return rc;
+        for (int r = -b->warmup;; r++) {
             for (size_t k = 0; k < ni; k++) {
                 size_t i = (k + (size_t)(r < 0 ? 0 : r)) % ni;
-                if (ap_bench_count(ms[i], "wall_s") >= b->repeat ||
-                    (r >= 0 && ap_bench_count(ms[i], "wall_s") > r))
+                if (!ap_bench_round_wants(b, ms[i], "wall_s", r))
                     continue;
                 char label[160];
                 snprintf(label, sizeof(label), "threads %s with %s workers on %s", nbuf, wbuf,
@@ -415,9 +423,14 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
                                      (double)(rec.wall_ns - rec.run_ns) / 1e9, fl);
                 ap_bench_add_flagged(ms[i], "cpu_s", "s", (double)rec.cpu_total_ns / 1e9, fl);
                 ap_bench_add_flagged(ms[i], "peak_bytes", "B", (double)rec.memory_peak_bytes, fl);
-                ap_bench_add_run(ms[i], run);
+                ap_bench_keep_run(b, ms[i], run);
                 if ((rc = ap_bench_save(b, err)) < 0)
                     return rc;
+            }
+            if (r >= 0 && (rc = ap_bench_block_done(b, ms, ni, "wall_s", r, err)) != 0) {
+                if (rc < 0 || (rc = ap_bench_save(b, err)) < 0)
+                    return rc;
+                break;
             }
         }
     }

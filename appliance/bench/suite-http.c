@@ -16,6 +16,7 @@
 
 #include "../core/cleanup.h"
 #include "../core/cpuset.h"
+#include "acceptors.h"
 #include "hist.h"
 #include "loadgen.h"
 #include "procmem.h"
@@ -39,6 +40,7 @@ struct server {
     char bind_src[4][1100], bind_dst[4][256];
     size_t n_binds;
     int port;
+    int workers; /* worker processes asked for (the manifest's workers_param), else 1 */
     char path[128];
     /* While it runs. */
     pthread_t thread;
@@ -139,9 +141,11 @@ static int load_server(struct ap_bench *b, const char *lang, const char *dir_nam
         add_arg(s, &n, af->valuestring);
         add_arg(s, &n, addr);
     }
+    s->workers = 1;
     if (cJSON_IsString(wf)) {
         add_arg(s, &n, wf->valuestring);
         add_arg(s, &n, workers);
+        s->workers = b->n_wl_cpus;
     }
     size_t ne = 0;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "env"))
@@ -267,7 +271,16 @@ static void *server_main(void *arg)
 
 static int server_stop(struct server *s, ap_error **err);
 
-/* Starts s and waits for its first valid HTTP 200 (at most READY_TIMEOUT_S). */
+/* The server's processes, from its sandbox's cgroup. */
+static int server_pids(void *ctx, pid_t *pids, size_t max, size_t *n, ap_error **err)
+{
+    struct server *s = ctx;
+    return ap_sandbox_live_pids(s->live, pids, max, n, err);
+}
+
+/* Starts s and waits until it is ready (at most READY_TIMEOUT_S): a valid HTTP 200, and with
+ * several workers every one of them waiting for connections on its port (acceptors.h), not
+ * only the first to answer. t_ready_ns is the later of the two. */
 static int server_start(struct server *s, ap_error **err)
 {
     s->execd = s->finished = 0;
@@ -320,6 +333,14 @@ static int server_start(struct server *s, ap_error **err)
     struct ap_load_probe_result pr;
     int prc = ap_load_probe(&probe, &pr, err);
     s->t_ready_ns = pr.ok_ns;
+    int64_t all_ns = 0;
+    int seen = 0;
+    if (prc == 0 && s->workers > 1) {
+        prc = ap_acceptors_wait(server_pids, s, (uint16_t)s->port, s->workers, probe.deadline_ns,
+                                s->pidfd, &all_ns, &seen, err);
+        if (all_ns > s->t_ready_ns)
+            s->t_ready_ns = all_ns;
+    }
     if (prc < 0) {
         ap_error_wrap(err, "server %s did not answer a valid HTTP 200", s->name);
         ap_error *e2 = NULL;
@@ -428,6 +449,7 @@ static cJSON *server_params(const struct server *s, const struct ap_bench *b)
         cJSON_AddItemToArray(av, cJSON_CreateString(s->argv[k]));
     cJSON_AddStringToObject(p, "endpoint", s->path);
     cJSON_AddStringToObject(p, "server_cpuset", b->wl_cpus);
+    cJSON_AddNumberToObject(p, "workers", s->workers);
     cJSON_AddStringToObject(p, "load_cpuset", b->load_cpus);
     cJSON_AddNumberToObject(p, "server_memory_limit_bytes", (double)b->server_memory_limit);
     cJSON_AddStringToObject(p, "profile", b->profile_name);
@@ -445,8 +467,10 @@ static int service_start(struct ap_bench *b, struct server *sv, size_t n, ap_err
         snprintf(id, sizeof(id), "startup/service/%s", sv[i].name);
         cJSON *p = server_params(&sv[i], b);
         cJSON_AddStringToObject(p, "how",
-                                "ready_s: the server's exec to its first valid HTTP "
-                                "200; container_ready_s: from the sandbox's creation");
+                                "ready_s: the server's exec to its first valid HTTP 200 "
+                                "with every worker process waiting for connections on its "
+                                "port (epoll); container_ready_s: from the sandbox's "
+                                "creation; memory read once all are ready");
         ms[i] = ap_bench_measurement(b, id, "startup", sv[i].name, sv[i].img->name, p);
     }
     for (int r = 0; r < repeat; r++) {
@@ -576,9 +600,21 @@ static int load_threads(const struct ap_bench *b, int conns)
     return n < 1 ? 1 : n > conns ? conns : n;
 }
 
-/* One load against s; the server's CPU over it from its cgroup. */
+/* What the noise guard saw on the server's CPUs over a load: the interval (when have), their
+ * busy time less the server's own, and the speed probes before and after it (speed owned). */
+struct load_noise {
+    int have;
+    struct ap_noise_report nr;
+    cJSON *speed;
+    int slow;
+    char slow_why[400];
+};
+
+/* One load against s; the server's CPU over it from its cgroup, and the noise on the server's
+ * CPUs over it into *ln (ln->speed to be released by the caller). */
 static int load_once(struct ap_bench *b, struct server *s, int conns, double seconds, double warmup,
-                     double rate, struct ap_load_result *r, double *server_cores, ap_error **err)
+                     double rate, struct ap_load_result *r, double *server_cores,
+                     struct load_noise *ln, ap_error **err)
 {
     int cpus[64];
     size_t n_cpus = 0;
@@ -608,18 +644,76 @@ static int load_once(struct ap_bench *b, struct server *s, int conns, double sec
          * generator from judging the rate). */
         .max_requests = rate > 0 ? 0 : (uint64_t)((seconds + warmup) * 2e6),
     };
+    memset(ln, 0, sizeof(*ln));
+    struct ap_noise_snapshot snap;
+    struct ap_noise_speed before;
+    int probed = ap_bench_speed_before(b->wl_cpus, &before) == 0;
+    int watching = ap_noise_begin(b->wl_cpus, &snap, NULL) == 0;
     int64_t c0 = server_cpu_ns(s), t0 = mono_ns();
     if (ap_load_run(&spec, r, err) < 0) {
         ap_error_wrap(err, "loading %s", s->name);
         return -1;
     }
     int64_t c1 = server_cpu_ns(s), t1 = mono_ns();
-    *server_cores = c0 >= 0 && c1 >= c0 && t1 > t0 ? (double)(c1 - c0) / (double)(t1 - t0) : -1;
+    int own = c0 >= 0 && c1 >= c0;
+    *server_cores = own && t1 > t0 ? (double)(c1 - c0) / (double)(t1 - t0) : -1;
+    /* Without the server's CPU time nothing on its CPUs can be told apart from it. */
+    ln->have = watching && own && ap_noise_end(&snap, c1 - c0, &ln->nr, NULL) == 0;
+    ln->speed = cJSON_CreateObject();
+    ln->slow = ap_bench_speed_after(b, b->wl_cpus, &before, probed, ln->speed, ln->slow_why,
+                                    sizeof(ln->slow_why)) == 1;
     if (s->finished) {
+        cJSON_Delete(ln->speed);
+        ln->speed = NULL;
         ap_error_make(err, 0, "server %s ended during the load", s->name);
         return -1;
     }
     return 0;
+}
+
+/* A load judged by the noise guard (ap_bench_judge_run): a noisy one is run again, twice,
+ * then refused unless --allow-noisy keeps it. *run gets its record (noise and verdict in it),
+ * *flags the conditions of its samples. */
+static int load_judged(struct ap_bench *b, struct server *s, int conns, double seconds,
+                       double warmup, double rate, struct ap_load_result *r, double *cores,
+                       cJSON **run, unsigned *flags, ap_error **err)
+{
+    char why[512] = "";
+    for (int tries = 0;; tries++) {
+        struct load_noise ln = {0};
+        if (load_once(b, s, conns, seconds, warmup, rate, r, cores, &ln, err) < 0)
+            return -1;
+        *run = load_json(r);
+        *flags = ap_status_of_load(r);
+        if (!ln.have) {
+            cJSON_Delete(ln.speed);
+            return 0;
+        }
+        if (ap_bench_judge_run(b, *run, &ln.nr, ln.speed, ln.slow ? ln.slow_why : NULL, why,
+                               sizeof(why)) == 0)
+            return 0;
+        if (tries < 2) {
+            ap_progress_line(&b->progress, "noise: loading %s: %s; running it again", s->name,
+                             why);
+            cJSON_Delete(*run);
+            *run = NULL;
+            continue;
+        }
+        if (!b->o->allow_noisy) {
+            cJSON_Delete(*run);
+            *run = NULL;
+            ap_error_make(err, 0, "loading %s: the machine is too noisy to measure: %s", s->name,
+                          why);
+            return ap_error_hint(err,
+                                 "stop what else runs on CPUs %s, or pass --allow-noisy to keep "
+                                 "such samples (they are flagged in the results)",
+                                 b->wl_cpus);
+        }
+        b->noisy_samples++;
+        cJSON_AddBoolToObject(*run, "noisy", 1);
+        *flags |= AP_STATUS_BIT(AP_STATUS_NOISY);
+        return 0;
+    }
 }
 
 static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
@@ -660,9 +754,10 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
                     return -1;
                 }
                 double cores = 0;
-                int rc = load_once(b, &sv[i], c, secs, warm, 0, res, &cores, err);
+                unsigned fl = 0;
+                cJSON *run = NULL;
+                int rc = load_judged(b, &sv[i], c, secs, warm, 0, res, &cores, &run, &fl, err);
                 if (rc == 0) {
-                    unsigned fl = ap_status_of_load(res);
                     ap_bench_add_flagged(ms[i], "rps", "req/s", res->requests_per_s, fl);
                     add_latency(ms[i], res, fl);
                     ap_bench_add_flagged(ms[i], "server_cpu_cores", "CPUs", cores, fl);
@@ -672,7 +767,7 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
                                                   res->invalid_status + res->invalid_headers +
                                                   res->invalid_body),
                                          fl);
-                    ap_bench_add_run(ms[i], load_json(res));
+                    ap_bench_add_run(ms[i], run);
                     load_warnings(b, ms[i], res, secs);
                 }
                 free(res);
@@ -699,14 +794,15 @@ static int latency_once(struct ap_bench *b, struct server *s, cJSON *m, int conn
         return -1;
     }
     double cores = 0;
-    int rc = load_once(b, s, conns, secs, 0.5, rate, res, &cores, err);
+    unsigned fl = 0;
+    cJSON *run = NULL;
+    int rc = load_judged(b, s, conns, secs, 0.5, rate, res, &cores, &run, &fl, err);
     if (rc == 0) {
-        unsigned fl = ap_status_of_load(res);
         add_latency(m, res, fl);
         ap_bench_add_flagged(m, "achieved_rps", "req/s", res->achieved_rate, fl);
         ap_bench_add_flagged(m, "server_cpu_cores", "CPUs", cores, fl);
         ap_bench_add_flagged(m, "sustained", "bool", res->sustained ? 1 : 0, fl);
-        ap_bench_add_run(m, load_json(res));
+        ap_bench_add_run(m, run);
         load_warnings(b, m, res, secs);
     }
     free(res);
@@ -855,14 +951,26 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
         pthread_t th;
         int have_thread = pthread_create(&th, NULL, sampler_main, sp) == 0;
         double cores = 0;
+        struct load_noise ln = {0};
         /* No warmup: every one of the connections is made, and counted, in the window. */
-        int rc = load_once(b, &sv[i], conns, secs, 0, 0, res, &cores, err);
+        int rc = load_once(b, &sv[i], conns, secs, 0, 0, res, &cores, &ln, err);
         __atomic_store_n(&sp->stop, 1, __ATOMIC_RELEASE);
         if (have_thread)
             pthread_join(th, NULL);
         if (rc == 0 && sp->n > 0) {
-            /* The figures under load carry the load's conditions (the idle ones none). */
+            /* The figures under load carry the load's conditions (the idle ones none), noisy
+             * among them: memory is not a time, but the rate beside it is, and the load is not
+             * run again (the memory sampled under it would change). */
             unsigned fl = ap_status_of_load(res);
+            cJSON *run = load_json(res);
+            char why[512];
+            if (ln.have && ap_bench_judge_run(b, run, &ln.nr, steal_pointer(&ln.speed),
+                                              ln.slow ? ln.slow_why : NULL, why,
+                                              sizeof(why)) == 1) {
+                cJSON_AddBoolToObject(run, "noisy", 1);
+                fl |= AP_STATUS_BIT(AP_STATUS_NOISY);
+                b->noisy_samples++;
+            }
             int64_t peak = 0, peak_ws = 0, peak_pss = 0;
             for (size_t k = 0; k < sp->n; k++) {
                 peak = sp->samples[k] > peak ? sp->samples[k] : peak;
@@ -883,13 +991,13 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
                                  (double)sp->ws[half + (sp->n - half) / 2], fl);
             ap_bench_add_flagged(m, "loaded_peak_working_set_bytes", "B", (double)peak_ws, fl);
             ap_bench_add_flagged(m, "rps", "req/s", res->requests_per_s, fl);
-            cJSON *run = load_json(res);
             cJSON_AddNumberToObject(run, "memory_samples", (double)sp->n);
             ap_bench_add_run(m, run);
             if (res->connect_errors > 0)
                 ap_bench_warn(b, m, "%llu connections of %d could not be made",
                               (unsigned long long)res->connect_errors, conns);
         }
+        cJSON_Delete(ln.speed); /* NULL once the run's record took it */
         free(sp);
         free(res);
         ap_bench_progress(b, secs + 2, what);
@@ -912,7 +1020,7 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
     int rc = list_servers(b, sv, &n, err);
     if (rc == 0 && n > 0 &&
         (suites & (AP_SUITE_STARTUP | AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)))
-        rc = ap_bench_quiet_check(b, "the servers", err);
+        rc = ap_bench_block_begin(b, "the servers' start", b->wl_cpus, err);
     if (rc == 0 && n > 0 && (suites & AP_SUITE_STARTUP))
         rc = service_start(b, sv, n, err);
     /* One server at a time, the others stopped: no idle server's timers and heartbeats share
@@ -925,7 +1033,13 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
         char what[160];
         snprintf(what, sizeof(what), "starting %s", one->name);
         ap_bench_progress(b, 0, what);
-        rc = server_start(one, err);
+        /* A block per server: a quiet check on its CPUs before it starts, every load against
+         * it judged, and their sum recorded. */
+        char block[96];
+        snprintf(block, sizeof(block), "the server %s", one->name);
+        rc = ap_bench_block_begin(b, block, b->wl_cpus, err);
+        if (rc == 0)
+            rc = server_start(one, err);
         if (rc == 0)
             usleep(1000000); /* let the server settle before its idle memory is read */
         if (rc == 0 && (suites & AP_SUITE_MEMORY))
@@ -939,6 +1053,7 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
         stop_all(one, 1, rc == 0 ? err : NULL);
         if (rc == 0 && *err != NULL)
             rc = -1;
+        ap_bench_block_end(b);
     }
     free(sv);
     if (rc == 0)

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../bench/acceptors.h"
 #include "../bench/loadgen.h"
 #include "../bench/status.h"
 #include "../core/cleanup.h"
@@ -25,7 +26,7 @@ static void load_usage(FILE *out)
             "Usage: appliance load [--netns PATH | --pid PID] [-c CONNECTIONS] [-t THREADS]\n"
             "                      [-d SECONDS] [--warmup SECONDS] [--rate REQ_PER_S]\n"
             "                      [--cpuset LIST] [--timeout SECONDS] [-n REQUESTS]\n"
-            "                      [--wait SECONDS] [--json] URL\n"
+            "                      [--wait SECONDS [--workers N]] [--json] URL\n"
             "\n"
             "Sends HTTP/1.1 GET requests to URL (http://IP[:PORT]/PATH, a literal IPv4 address\n"
             "or [IPv6]; no names are resolved) over keep-alive connections and checks every\n"
@@ -52,6 +53,9 @@ static void load_usage(FILE *out)
             "  --timeout S         per request (default 2)\n"
             "  -n, --requests N    send at most N requests in all\n"
             "  --wait S            first wait up to S seconds for a valid answer (probes every 100 us)\n"
+            "  --workers N         ... and, with --pid, until N processes of the server wait for\n"
+            "                      connections on URL's port through epoll (every worker of a\n"
+            "                      gunicorn or uvicorn server up, not only the first to answer)\n"
             "  --json              print the result as one JSON object on stdout\n"
             "\n"
             "A load thread on CPU 90 %% of the time or more is flagged: the figures then measure\n"
@@ -69,7 +73,18 @@ static void load_usage(FILE *out)
             "run, 2 for a usage error.\n");
 }
 
-enum { O_NETNS = 256, O_PID, O_WARMUP, O_RATE, O_CPUSET, O_TIMEOUT, O_WAIT, O_JSON, O_SPIN };
+enum {
+    O_NETNS = 256,
+    O_PID,
+    O_WARMUP,
+    O_RATE,
+    O_CPUSET,
+    O_TIMEOUT,
+    O_WAIT,
+    O_WORKERS,
+    O_JSON,
+    O_SPIN
+};
 
 static const struct option opts[] = {{"netns", required_argument, NULL, O_NETNS},
                                      {"pid", required_argument, NULL, O_PID},
@@ -82,6 +97,7 @@ static const struct option opts[] = {{"netns", required_argument, NULL, O_NETNS}
                                      {"timeout", required_argument, NULL, O_TIMEOUT},
                                      {"requests", required_argument, NULL, 'n'},
                                      {"wait", required_argument, NULL, O_WAIT},
+                                     {"workers", required_argument, NULL, O_WORKERS},
                                      {"json", no_argument, NULL, O_JSON},
                                      {"spin", required_argument, NULL, O_SPIN},
                                      {"help", no_argument, NULL, 'h'},
@@ -258,9 +274,16 @@ static void print_json(const char *url, const struct ap_load_spec *spec,
     free(s);
 }
 
-/* The readiness wait: the probe, in the same namespace, stopped early when PID ends. */
+/* The processes in the network namespace of process *ctx (a pid_t). */
+static int netns_pids(void *ctx, pid_t *pids, size_t max, size_t *n, ap_error **err)
+{
+    return ap_acceptors_netns_pids(*(pid_t *)ctx, pids, max, n, err);
+}
+
+/* The readiness wait: the probe, in the same namespace, stopped early when PID ends; with
+ * workers > 1, then until that many of the server's processes wait for connections. */
 static int wait_ready(const struct ap_load_url *u, int netns_fd, long pid, double wait_s,
-                      ap_error **err)
+                      int workers, ap_error **err)
 {
     cleanup_close int pidfd = -1;
     if (pid > 0)
@@ -279,6 +302,16 @@ static int wait_ready(const struct ap_load_url *u, int netns_fd, long pid, doubl
         return ap_error_wrap(err, "--wait");
     fprintf(stderr, "appliance load: first valid answer after %.1f ms (%llu attempts)\n",
             (double)(pr.ok_ns - t0) / 1e6, (unsigned long long)pr.attempts);
+    if (workers <= 1)
+        return 0;
+    pid_t p = (pid_t)pid;
+    int64_t all_ns = 0;
+    int seen = 0;
+    if (ap_acceptors_wait(netns_pids, &p, u->port, workers, ps.deadline_ns, pidfd, &all_ns, &seen,
+                          err) < 0)
+        return ap_error_wrap(err, "--wait --workers %d", workers);
+    fprintf(stderr, "appliance load: %d workers wait for connections after %.1f ms\n", seen,
+            (double)(all_ns - t0) / 1e6);
     return 0;
 }
 
@@ -296,6 +329,7 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
     long pid = 0;
     int json = 0;
     double wait_s = 0, spin_us = -1;
+    long workers = 1;
     int cpus[MAX_CPUS];
     size_t n_cpus = 0;
     ap_error *err = NULL;
@@ -378,6 +412,16 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
             spin_us = us;
             break;
         }
+        case O_WORKERS: {
+            char *end = NULL;
+            errno = 0;
+            workers = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || errno != 0 || workers < 1 ||
+                workers > AP_ACCEPTORS_MAX_LISTENERS)
+                return ap_cmd_usage("load", "--workers takes a count from 1 to %d, not '%s'",
+                                    AP_ACCEPTORS_MAX_LISTENERS, optarg);
+            break;
+        }
         case 'h':
             load_usage(stdout);
             return AP_EXIT_OK;
@@ -390,6 +434,9 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
     const char *url = argv[optind];
     if (netns != NULL && pid > 0)
         return ap_cmd_usage("load", "give --netns or --pid, not both");
+    if (workers > 1 && (pid <= 0 || wait_s <= 0))
+        return ap_cmd_usage("load", "--workers needs --pid (whose namespace holds the server's "
+                                    "processes) and --wait");
     if (spec.connections < spec.threads)
         return ap_cmd_usage("load", "-c (%u) must be at least -t (%u)", spec.connections,
                             spec.threads);
@@ -424,7 +471,7 @@ int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
         }
         spec.netns_fd = ns_fd;
     }
-    if (wait_s > 0 && wait_ready(&u, ns_fd, pid, wait_s, &err) < 0)
+    if (wait_s > 0 && wait_ready(&u, ns_fd, pid, wait_s, (int)workers, &err) < 0)
         return ap_cmd_fail(&err);
 
     /* SIGINT or SIGTERM ends the load early; the result so far is still printed. */

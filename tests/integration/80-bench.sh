@@ -96,9 +96,14 @@ check "environment: the CPU topology from sysfs, and the load kept off the workl
 count() { jq "[.measurements[] | select(.id | test(\"$1\"))] | length" "$R"; }
 same "cpu: ten tasks x five images" "$(count '^cpu/')" 50
 same "memory: a peak for each CPU task" "$(count '^memory/task/')" 50
-check "cpu: wall and CPU time, raw samples kept (3 each)" jqe '
-    [.measurements[] | select(.suite == "cpu") | .metrics.wall_s.samples, .metrics.cpu_s.samples
-     | length == 3] | all' "$R"
+# clean(N): a metric holds N samples, or, when the noise guard flagged some, at most N it did
+# not flag and at most two more rounds' worth in all (the flagged ones measured again, kept
+# flagged with --allow-noisy).
+clean='def clean($n): (.samples | length) as $all |
+    ([(.flags // [])[] | select(index("noisy"))] | length) as $noisy |
+    if $noisy == 0 then $all == $n else $all - $noisy <= $n and $all <= $n + 2 end;'
+check "cpu: wall and CPU time, raw samples kept (3 each, or noisy ones measured again)" jqe "$clean"'
+    [.measurements[] | select(.suite == "cpu") | .metrics.wall_s, .metrics.cpu_s | clean(3)] | all' "$R"
 check "cpu: every timed run's output was checked" jqe '
     [.measurements[] | select(.suite == "cpu") | .runs[] | .output_checked] | all' "$R"
 check "cpu: N recorded with every figure" jqe '
@@ -108,15 +113,24 @@ check "startup: service start of the available servers ($servers)" test "$server
 check "startup: process and container start of hello world and -c pass" jqe '
     ([.measurements[] | select(.id | test("^startup/process/"))] | length) ==
     ([.measurements[] | select(.id | test("^startup/container/"))] | length)' "$R"
+# Medians of the raw samples: the noise guard may leave container runs out on a busy machine.
 check "startup: the sandbox costs more than the bare process" jqe '
-    [.measurements[] | select(.id == "startup/process/go-1.23-static/hello")][0].metrics.wall_s.stats.median <
-    [.measurements[] | select(.id == "startup/container/go-1.23-static/hello")][0].metrics.wall_s.stats.median' "$R"
+    def med: .metrics.wall_s.samples | sort | .[length / 2 | floor];
+    ([.measurements[] | select(.id == "startup/process/go-1.23-static/hello")][0] | med) <
+    ([.measurements[] | select(.id == "startup/container/go-1.23-static/hello")][0] | med)' "$R"
 same "http: every server at 16, 64, 256, 512 connections" "$(count '^http/')" "$((servers * 4))"
+# Raw samples: the noise guard may leave some out of the statistics on a busy machine.
 check "http: every level of every server answered, with no error" jqe '
-    [.measurements[] | select(.suite == "http") | (.metrics.rps.stats.median > 0) and
-     (.metrics.errors.stats.max == 0)] | all' "$R"
+    [.measurements[] | select(.suite == "http") | (.metrics.rps.samples | all(. > 0)) and
+     (.metrics.errors.samples | all(. == 0))] | all' "$R"
 check "http: the server's CPU comes from its cgroup" jqe '
-    [.measurements[] | select(.suite == "http") | .metrics.server_cpu_cores.stats.median > 0.1] | all' "$R"
+    [.measurements[] | select(.suite == "http") | .metrics.server_cpu_cores.samples | max > 0.1] | all' "$R"
+check "http: every load judged by the noise guard, with its reason" jqe '
+    [.measurements[] | select(.suite == "http") | .runs[].noise |
+     (.verdict | IN("quiet", "noisy")) and .judged_over == "run" and (.reason | length > 0)] | all' "$R"
+check "every block's noise summed in run.noise_blocks (cpu tasks, threads, servers)" jqe '
+    (.run.noise_blocks | map(.block)) as $b | ($b | length >= 10 + 4) and
+    ($b | any(startswith("threads with"))) and ($b | any(startswith("the server ")))' "$R"
 same "latency: three rates per server" "$(count '^latency/')" "$((servers * 3))"
 check "latency: percentiles ordered, each rate sustained or flagged" jqe '
     [.measurements[] | select(.suite == "latency") | .metrics as $m |
@@ -197,7 +211,8 @@ check "... complete now, and valid" sh -c "jq -e '.run.complete and (.run.resume
 check "... every sample kept from before is still there, first" jq -e --argjson kept "$kept" '
     [.measurements[] | select(.suite == "cpu") | {id, s: .metrics.wall_s.samples}] as $now |
     [$kept[] | select(.s != null) | . as $k | ($now[] | select(.id == $k.id) | .s[0:($k.s | length)]) == $k.s] | all' "$I"
-check "... with 5 samples everywhere" jqe '[.measurements[] | select(.suite == "cpu") | .metrics.wall_s.samples | length == 5] | all' "$I"
+check "... with 5 samples everywhere (or noisy ones measured again)" jqe "$clean"'
+    [.measurements[] | select(.suite == "cpu") | .metrics.wall_s | clean(5)] | all' "$I"
 run "$APPLIANCE" bench --profile standard --suite cpu --allow-noisy --out "$I" --resume
 expect_rc 1 "--resume refuses a results file of another profile"
 # Samples of another machine or build are never mixed in: each fact that differs is named.

@@ -271,37 +271,49 @@ TEST(loadavg_parsing)
 
 /* ---- Judging ----------------------------------------------------------------------------- */
 
-static struct ap_noise_report report(const char *cpus, int ncpus, double others, double steal,
-                                     double load1)
+/* A report of an interval of `seconds` on ncpus CPUs at USER_HZ 100, as ap_noise_compute would
+ * give it: long enough (1 s) to resolve the default threshold unless said otherwise. */
+static struct ap_noise_report report_over(const char *cpus, int ncpus, double seconds,
+                                          double others, double steal, double load1)
 {
-    struct ap_noise_report r = {.ncpus = ncpus, .online_cpus = 2, .interval_s = 0.2};
+    struct ap_noise_report r = {.ncpus = ncpus, .online_cpus = 2, .interval_s = seconds};
     snprintf(r.cpus, sizeof(r.cpus), "%s", cpus);
+    r.wall_ns = (int64_t)(seconds * 1e9);
+    r.tick_ns = 10000000;
+    r.intervals = 1;
     r.others_pct = others;
     r.steal_pct = steal;
     r.load1 = load1;
     return r;
 }
 
+static struct ap_noise_report report(const char *cpus, int ncpus, double others, double steal,
+                                     double load1)
+{
+    return report_over(cpus, ncpus, 1.0, others, steal, load1);
+}
+
 TEST(judge_names_the_cpus_and_the_figures)
 {
     char why[512];
+    CHECK(AP_NOISE_FOREIGN_PCT >= 2 && AP_NOISE_FOREIGN_PCT <= 3);
     struct ap_noise_report r = report("1", 1, 2.0, 0.5, 0.3);
     CHECK(ap_noise_judge(&r, NULL, why, sizeof(why)) == 0);
-    CHECK_MSG(test_contains(why, "CPU 1 quiet over 0.20 s: other work 2.0 %, hypervisor steal "
+    CHECK_MSG(test_contains(why, "CPU 1 quiet over 1.00 s: other work 2.0 %, hypervisor steal "
                                  "0.5 %, load average 0.30 on 2 online CPUs"),
               "%s", why);
 
     r = report("1", 1, 20.0, 0.5, 0.3);
     CHECK(ap_noise_judge(&r, NULL, why, sizeof(why)) == 1);
     CHECK_MSG(test_contains(why, "CPU 1 noisy") &&
-                  test_contains(why, "other work used 20.0 % of its time (more than 10 %)"),
+                  test_contains(why, "other work used 20.0 % of its time (more than 2.5 %)"),
               "%s", why);
     CHECK_MSG(!test_contains(why, "stole") && !test_contains(why, "load"), "%s", why);
 
     r = report("0-1", 2, 1.0, 7.5, 0.3);
     CHECK(ap_noise_judge(&r, NULL, why, sizeof(why)) == 1);
     CHECK_MSG(test_contains(why, "CPUs 0-1 noisy") &&
-                  test_contains(why, "the hypervisor stole 7.5 % of their time (more than 5 %)"),
+                  test_contains(why, "the hypervisor stole 7.5 % of their time (more than 2.5 %)"),
               "%s", why);
 
     r = report("0", 1, 1.0, 0.0, 2.5);
@@ -310,24 +322,201 @@ TEST(judge_names_the_cpus_and_the_figures)
 
     r = report("0", 1, 30.0, 9.0, 4.0);
     CHECK(ap_noise_judge(&r, NULL, why, sizeof(why)) == 1);
-    CHECK_MSG(test_contains(why, "(more than 10 %); the hypervisor") &&
-                  test_contains(why, "(more than 5 %); the 1-minute"),
+    CHECK_MSG(test_contains(why, "(more than 2.5 %); the hypervisor") &&
+                  test_contains(why, "(more than 2.5 %); the 1-minute"),
               "%s", why);
 
     /* At the threshold is not above it; thresholds of 0 switch checks off; a stricter one. */
-    r = report("0", 1, 10.0, 5.0, 2.0);
+    r = report("0", 1, 2.5, 2.5, 2.0);
     CHECK(ap_noise_judge(&r, NULL, why, sizeof(why)) == 0);
+    r = report("0", 1, 2.6, 0, 0);
+    CHECK(ap_noise_judge(&r, NULL, why, sizeof(why)) == 1);
     struct ap_noise_thresholds off = {0, 0, 0};
     r = report("0", 1, 90.0, 50.0, 20.0);
     CHECK(ap_noise_judge(&r, &off, why, sizeof(why)) == 0);
     struct ap_noise_thresholds strict = {1.0, 0, 0};
-    r = report("0", 1, 2.0, 0, 0);
+    r = report_over("0", 1, 2.0, 2.0, 0, 0);
     CHECK(ap_noise_judge(&r, &strict, NULL, 0) == 1);
 
     /* A short buffer gets a terminated prefix. */
     char small[10];
     r = report("1", 1, 20.0, 0, 0);
     CHECK(ap_noise_judge(&r, NULL, small, sizeof(small)) == 1 && strlen(small) == 9);
+}
+
+TEST(resolution_of_the_ticks)
+{
+    /* One tick per CPU of the interval's time, whatever the number of CPUs. */
+    struct ap_noise_report r = report_over("1", 1, 1.0, 0, 0, 0);
+    CHECK(fabs(ap_noise_resolution_pct(&r) - 1.0) < 1e-9);
+    r = report_over("0-3", 4, 0.1, 0, 0, 0);
+    CHECK(fabs(ap_noise_resolution_pct(&r) - 10.0) < 1e-9);
+    /* 0.8 s is the shortest single interval that resolves 2.5 % (half of it: 1.25 %). */
+    r = report_over("1", 1, 0.8, 0, 0, 0);
+    CHECK(ap_noise_resolves(&r, AP_NOISE_FOREIGN_PCT));
+    r = report_over("1", 1, 0.79, 0, 0, 0);
+    CHECK(!ap_noise_resolves(&r, AP_NOISE_FOREIGN_PCT));
+    /* A sum: the square root of the intervals, so 16 runs of 0.1 s resolve 2.5 %. */
+    r = report_over("1", 1, 1.6, 0, 0, 0);
+    r.intervals = 16;
+    CHECK(fabs(ap_noise_resolution_pct(&r) - 2.5) < 1e-9);
+    CHECK(ap_noise_resolution_pct(&(struct ap_noise_report){.ncpus = 1}) == 100);
+}
+
+TEST(a_short_run_is_flagged_only_beyond_its_resolution)
+{
+    char why[512];
+    /* 0.1 s on one CPU resolves 10 %: one tick of rounding (10 %) is not noise... */
+    struct ap_noise_report r = report_over("1", 1, 0.1, 10.0, 0, 0);
+    CHECK(ap_noise_judge(&r, NULL, why, sizeof(why)) == 0);
+    CHECK_MSG(test_contains(why, "CPU 1 quiet over 0.10 s (resolution 10.0 %)"), "%s", why);
+    /* ... 12 % is within it too, but a hog that took most of the run is. */
+    r = report_over("1", 1, 0.1, 12.0, 0, 0);
+    CHECK(ap_noise_judge(&r, NULL, why, sizeof(why)) == 0);
+    r = report_over("1", 1, 0.1, 60.0, 0, 0);
+    CHECK(ap_noise_judge(&r, NULL, why, sizeof(why)) == 1);
+    CHECK_MSG(test_contains(why, "noisy over 0.10 s (resolution 10.0 %): other work used 60.0 %"),
+              "%s", why);
+}
+
+/* /proc/stat of CPU 1 after `ticks` busy ticks and `idle` idle ones since the start. */
+static void stat_text(char *buf, size_t len, unsigned busy, unsigned idle)
+{
+    snprintf(buf, len, "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\n"
+                       "cpu1 %u 0 0 %u 0 0 0 0 0 0\n",
+             busy, idle);
+}
+
+/* The report of a 0.1 s run on CPU 1 in which `busy` of its 10 ticks were busy and `own_ms` of
+ * the busy time was the run's own, from synthetic /proc/stat readings. */
+static int short_run(unsigned busy0, unsigned busy, int64_t own_ms, struct ap_noise_report *r,
+                     ap_error **err)
+{
+    struct ap_cpuset one = {{0}};
+    ap_cpuset_add(&one, 1);
+    char a[256], b[256];
+    stat_text(a, sizeof(a), busy0, 1000 - busy0);
+    stat_text(b, sizeof(b), busy0 + busy, 1000 - busy0 + 10 - busy);
+    struct ap_noise_times t0, t1;
+    if (ap_noise_parse_stat(a, &one, &t0, err) < 0 || ap_noise_parse_stat(b, &one, &t1, err) < 0)
+        return -1;
+    return ap_noise_compute(&one, &t0, &t1, 100000000, 100, own_ms * 1000000, 0, 2, r, err);
+}
+
+TEST(short_runs_are_judged_cumulatively)
+{
+    ap_error *err = NULL;
+    char why[512];
+    /* 16 runs of 0.1 s, each 9 ticks busy of which 80 ms were the run's own: one tick (10 %)
+     * of other work in each, within the resolution of each run alone... */
+    struct ap_noise_report sum = {0}, r;
+    int alone_noisy = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        if (!CHECK_MSG(short_run(i * 10, 9, 80, &r, &err) == 0, "%s", err ? err->msg : ""))
+            goto out;
+        CHECK(r.others_ns == 10000000 && fabs(r.others_pct - 10) < 1e-9 && r.intervals == 1);
+        alone_noisy += ap_noise_judge(&r, NULL, NULL, 0);
+        if (!CHECK(ap_noise_add(&sum, &r, &err) == 0))
+            goto out;
+    }
+    CHECK_MSG(alone_noisy == 0, "%d of 16 short runs judged noisy alone", alone_noisy);
+    /* ... but not together: 10 % of 1.6 s, resolved to 2.5 %. */
+    CHECK(sum.intervals == 16 && sum.wall_ns == 1600000000 && sum.own_ns == 1280000000);
+    CHECK(sum.busy_ns == 1440000000 && sum.others_ns == 160000000);
+    CHECK(fabs(sum.others_pct - 10) < 1e-9);
+    CHECK(ap_noise_judge(&sum, NULL, why, sizeof(why)) == 1);
+    CHECK_MSG(test_contains(why, "CPU 1 noisy over 16 runs, 1.60 s") &&
+                  test_contains(why, "other work used 10.0 %"),
+              "%s", why);
+
+    /* Control: the same runs with all the busy time their own are quiet together too. */
+    struct ap_noise_report clean = {0};
+    for (unsigned i = 0; i < 16; i++) {
+        if (!CHECK(short_run(i * 10, 9, 90, &r, &err) == 0) ||
+            !CHECK(ap_noise_add(&clean, &r, &err) == 0))
+            goto out;
+    }
+    CHECK(clean.others_ns == 0 && ap_noise_judge(&clean, NULL, why, sizeof(why)) == 0);
+
+    /* Rounding that goes both ways cancels in the sum: runs whose own time exceeds their ticks
+     * by a tick make up for runs one tick short. */
+    struct ap_noise_report mixed = {0};
+    for (unsigned i = 0; i < 16; i++) {
+        if (!CHECK(short_run(i * 10, i % 2 ? 10 : 8, 90, &r, &err) == 0) ||
+            !CHECK(ap_noise_add(&mixed, &r, &err) == 0))
+            goto out;
+    }
+    CHECK_MSG(mixed.others_ns == 0, "others %lld", (long long)mixed.others_ns);
+
+    /* Sums are of one CPU list. */
+    struct ap_noise_report other = report("0", 1, 0, 0, 0);
+    CHECK(ap_noise_add(&sum, &other, &err) == -1);
+    CHECK(err != NULL && test_contains(err->msg, "CPUs 0 to that of CPUs 1"));
+out:
+    ap_error_release(&err);
+}
+
+TEST(speed_probe_slowdown)
+{
+    int64_t best[AP_CPUSET_MAX] = {0};
+    int cpu = -2;
+    int64_t ns = 0;
+    /* First probes are the fastest so far: 0 % slow. */
+    struct ap_noise_speed a = {.n = 2, .cpu = {2, 3}, .ns = {2000000, 2100000}};
+    struct ap_noise_speed b = {.n = 2, .cpu = {2, 3}, .ns = {2000000, 2200000}};
+    CHECK(ap_noise_speed_slowdown(&a, &b, best, &cpu, &ns) == 0);
+    CHECK(best[2] == 2000000 && best[3] == 2100000);
+    /* CPU 3 20 % slower before the run and 12 % after: 12 % lasted; CPU 2 faster (its best
+     * moves). */
+    a = (struct ap_noise_speed){.n = 2, .cpu = {2, 3}, .ns = {1900000, 2520000}};
+    b = (struct ap_noise_speed){.n = 2, .cpu = {2, 3}, .ns = {1950000, 2352000}};
+    double pct = ap_noise_speed_slowdown(&a, &b, best, &cpu, &ns);
+    CHECK_MSG(fabs(pct - 12) < 1e-9 && cpu == 3 && ns == 2352000, "%.3f on CPU %d", pct, cpu);
+    CHECK(best[2] == 1900000 && best[3] == 2100000);
+    /* One slow probe is a moment, not the run's: a hit before, none after. */
+    a = (struct ap_noise_speed){.n = 1, .cpu = {3}, .ns = {4200000}};
+    b = (struct ap_noise_speed){.n = 1, .cpu = {3}, .ns = {2100000}};
+    CHECK(ap_noise_speed_slowdown(&a, &b, best, &cpu, &ns) == 0);
+    /* A CPU in one probe only is left out. */
+    b = (struct ap_noise_speed){.n = 1, .cpu = {2}, .ns = {9000000}};
+    CHECK(ap_noise_speed_slowdown(&a, &b, best, NULL, NULL) == 0);
+    char why[512];
+    CHECK(ap_noise_speed_judge(12, 3, 2352000, 2100000, AP_NOISE_SLOWDOWN_PCT, why,
+                               sizeof(why)) == 1);
+    CHECK_MSG(test_contains(why, "CPU 3 ran a fixed loop 12.0 % slower than its fastest") &&
+                  test_contains(why, "before and after the run (2.35 ms against 2.10 ms; more "
+                                     "than 10 %)") &&
+                  test_contains(why, "without reporting steal"),
+              "%s", why);
+    CHECK(ap_noise_speed_judge(9.9, 3, 1, 1, AP_NOISE_SLOWDOWN_PCT, why, sizeof(why)) == 0);
+    CHECK(ap_noise_speed_judge(50, 3, 1, 1, 0, NULL, 0) == 0);
+}
+
+TEST(speed_probe_on_the_real_cpus)
+{
+    ap_error *err = NULL;
+    struct ap_cpuset online;
+    char list[AP_CPUSET_STRLEN];
+    if (!CHECK(ap_cpuset_online(&online, &err) == 0) ||
+        !CHECK(ap_cpuset_format(&online, list, sizeof(list), &err) > 0))
+        goto out;
+    cpu_set_t home, after;
+    CHECK(sched_getaffinity(0, sizeof(home), &home) == 0);
+    struct ap_noise_speed p;
+    if (!CHECK_MSG(ap_noise_speed_probe(list, &p, &err) == 0, "%s", err ? err->msg : ""))
+        goto out;
+    CHECK(p.n == ap_cpuset_count(&online));
+    for (int i = 0; i < p.n; i++) {
+        test_note("CPU %d: fixed loop %.3f ms", p.cpu[i], (double)p.ns[i] / 1e6);
+        /* 2^20 xorshift steps: at least 0.1 ms on any machine, under a second on any. */
+        CHECK(p.ns[i] > 100000 && p.ns[i] < 1000000000);
+    }
+    /* The thread is back on its own CPUs. */
+    CHECK(sched_getaffinity(0, sizeof(after), &after) == 0 && CPU_EQUAL(&home, &after));
+    CHECK(ap_noise_speed_probe("1023", &p, &err) == -1);
+    CHECK(err != NULL && test_contains(err->msg, "CPU 1023"));
+out:
+    ap_error_release(&err);
 }
 
 /* ---- The real machine -------------------------------------------------------------------- */
@@ -382,7 +571,7 @@ TEST(real_proc_files_read)
         CHECK(cJSON_IsString(c) && strcmp(c->valuestring, list) == 0);
         CHECK(cJSON_IsNumber(o) && o->valuedouble == r.others_pct);
         CHECK(cJSON_IsNumber(w) && w->valuedouble == (double)r.wall_ns);
-        CHECK(cJSON_GetArraySize(j) == 13);
+        CHECK(cJSON_GetArraySize(j) == 16);
     }
     cJSON_Delete(j);
 out:
