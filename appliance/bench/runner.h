@@ -108,6 +108,9 @@ int ap_bench_quiet_check(struct ap_bench *b, const char *what, ap_error **err);
 cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suite,
                             const char *workload, const char *image, cJSON *params);
 
+/* The measurement `id` of the results, or NULL. */
+const cJSON *ap_bench_find_measurement(const struct ap_bench *b, const char *id);
+
 /* Samples of `metric` already in m. */
 int ap_bench_count(const cJSON *m, const char *metric);
 /* Appends one raw sample to m's metric (created with its unit on first use). */
@@ -159,6 +162,8 @@ int ap_bench_check_output(const char *data, size_t len, const cJSON *expected, c
 
 /* The suites. */
 int ap_bench_suite_size(struct ap_bench *b, ap_error **err);
+/* The summary's block of the size pairs (results' size_pairs), if any. */
+void ap_bench_size_pairs_summary(const struct ap_bench *b);
 int ap_bench_suite_startup(struct ap_bench *b, ap_error **err);
 int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_error **err);
 int ap_bench_suite_threads(struct ap_bench *b, ap_error **err);
