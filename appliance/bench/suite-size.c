@@ -88,6 +88,7 @@ int ap_bench_suite_size(struct ap_bench *b, ap_error **err)
     if (n < 0)
         return -1;
     const cJSON *it;
+    size_t measured = 0;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
                                cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "size"))
     {
@@ -98,6 +99,21 @@ int ap_bench_suite_size(struct ap_bench *b, ap_error **err)
         measure_image(b, img);
         if (strcmp(img->language, "go") == 0 && measure_program(b, img, err) < 0)
             return -1;
+        measured++;
+    }
+    if (measured == 0) {
+        static const char text[] = "size: no image of the plan's images.size is among --images "
+                                   "(it measures one program or one service per image, e.g. "
+                                   "go-1.23-hello and python-3.13): nothing measured";
+        cJSON *w = cJSON_GetObjectItemCaseSensitive(b->doc, "warnings");
+        int have = 0; /* a resumed run has it already */
+        cJSON_ArrayForEach(it, w)
+        {
+            have |= cJSON_IsString(it) && strcmp(it->valuestring, text) == 0;
+        }
+        if (!have)
+            cJSON_AddItemToArray(w, cJSON_CreateString(text));
+        ap_progress_line(&b->progress, "warning: %s", text);
     }
     /* The pairs read the figures' statistics and statuses, which saving computes. */
     if (ap_bench_save(b, err) < 0 || derive_pairs(b, pairs, (size_t)n, err) < 0)
