@@ -382,7 +382,8 @@ TEST(files_from_the_tree)
     ap_error *err = NULL;
     int rc = ap_recipe_parse(ok, strlen(ok), "image.json", &r, &err);
     if (CHECK_MSG(rc == 0, "%s", err ? err->msg : "?") && CHECK(r->n_files == 2)) {
-        CHECK(r->files[0].from_tree && strcmp(r->files[0].src, "images/static-root/etc/passwd") == 0);
+        CHECK(r->files[0].from_tree &&
+              strcmp(r->files[0].src, "images/static-root/etc/passwd") == 0);
         CHECK(!r->files[1].from_tree && strcmp(r->files[1].src, "group") == 0);
     }
     if (rc == 0)
@@ -398,7 +399,8 @@ TEST(files_from_the_tree)
     recipe_refused("\"src\": \"./conf//x.ini\"", "\"path\": 7", "path", __LINE__);
 }
 
-#define COPY_GO "\"copy\": [{\"from\": \"/usr/local/bin/servers/gin\", \"to\": \"/usr/local/bin/gin\"}]"
+#define COPY_GO                                                                                    \
+    "\"copy\": [{\"from\": \"/usr/local/bin/servers/gin\", \"to\": \"/usr/local/bin/gin\"}]"
 
 /* A copy stage takes files out of its builder and runs nothing. */
 TEST(copy_stages)

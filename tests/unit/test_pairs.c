@@ -60,7 +60,8 @@ TEST(pairs_refused)
         {"[7]", "size_pairs[0] must be an object"},
         {"[" HELLO ", {\"label\": \"x\", \"go\": \"go-1.23-gin\", \"python\": \"python-3.13\"}]",
          "size_pairs[1]"},
-        {"[{\"label\": \"\", \"go\": \"go-1.23-gin\", \"python\": \"python-3.13\", \"why\": \"w\"}]",
+        {"[{\"label\": \"\", \"go\": \"go-1.23-gin\", \"python\": \"python-3.13\", \"why\": "
+         "\"w\"}]",
          "label must be 1 to"},
         {"[{\"label\": \"a\\tb\", \"go\": \"go-1.23-gin\", \"python\": \"python-3.13\", "
          "\"why\": \"w\"}]",
@@ -69,7 +70,8 @@ TEST(pairs_refused)
          "\"go-1.23-gin\", \"python\": \"python-3.13\", \"why\": \"w\"}]",
          "label must be 1 to 48"},
         {"[" HELLO ", " HELLO "]", "\"hello\" is used twice"},
-        {"[{\"label\": \"x\", \"go\": \"python-3.13\", \"python\": \"python-3.13\", \"why\": \"w\"}]",
+        {"[{\"label\": \"x\", \"go\": \"python-3.13\", \"python\": \"python-3.13\", \"why\": "
+         "\"w\"}]",
          "go: \"python-3.13\" is not a Go image"},
         {"[{\"label\": \"x\", \"go\": \"go-1.23-gin\", \"python\": \"go-1.23-hello\", \"why\": "
          "\"w\"}]",
