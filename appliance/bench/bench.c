@@ -20,6 +20,7 @@
 #include "../core/hash.h"
 #include "../image/oci.h"
 #include "../sandbox/cgroup.h"
+#include "pairs.h"
 #include "runner.h"
 #include "stats.h"
 #include "status.h"
@@ -111,8 +112,7 @@ static int load_image(struct ap_bench *b, const char *name, ap_error **err)
     struct ap_bench_image *img = &b->images[b->n_images];
     memset(img, 0, sizeof(*img));
     snprintf(img->name, sizeof(img->name), "%s", name);
-    snprintf(img->language, sizeof(img->language), "%s",
-             strncmp(name, "go", 2) == 0 ? "go" : "python");
+    snprintf(img->language, sizeof(img->language), "%s", ap_bench_image_language(name));
     snprintf(img->layout, sizeof(img->layout), "%s/%s", b->o->out_dir, name);
     struct ap_oci_info info;
     if (ap_oci_read(img->layout, &info, err) < 0) {
@@ -573,18 +573,6 @@ static const struct {
     {"threads", "wall_s", "wall (exec to exit)", 1, "s", 0},
 };
 
-static const cJSON *find_measurement(const struct ap_bench *b, const char *id)
-{
-    const cJSON *m;
-    cJSON_ArrayForEach(m, b->measurements)
-    {
-        const cJSON *mid = cJSON_GetObjectItemCaseSensitive(m, "id");
-        if (cJSON_IsString(mid) && strcmp(mid->valuestring, id) == 0)
-            return m;
-    }
-    return NULL;
-}
-
 static const cJSON *metric_of(const cJSON *m, const char *name)
 {
     return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), name);
@@ -655,7 +643,8 @@ static const char *ratio_text(const struct ap_bench *b, const cJSON *m, size_t k
                               size_t len)
 {
     char twin[300], why[80];
-    const cJSON *gm = go_twin(b, m, twin, sizeof(twin)) == 0 ? find_measurement(b, twin) : NULL;
+    const cJSON *gm =
+        go_twin(b, m, twin, sizeof(twin)) == 0 ? ap_bench_find_measurement(b, twin) : NULL;
     buf[0] = '\0';
     if (gm == NULL || (metric_of(gm, shown[k].metric) == NULL && !shown[k].withheld))
         return buf;
@@ -748,6 +737,8 @@ static void print_summary(struct ap_bench *b)
                             ratio_text(b, m, k, ratio, sizeof(ratio)));
             }
         }
+        if (suite_names[si].bit == AP_SUITE_SIZE)
+            ap_bench_size_pairs_summary(b);
     }
     int nw = 0;
     const cJSON *w, *m;

@@ -30,7 +30,7 @@ enum ap_bench_suite {
 #define AP_RESULTS_SCHEMA "appliance-results-2"
 #define AP_RESULTS_SCHEMA_1 "appliance-results-1"
 
-#define AP_BENCH_MAX_IMAGES 16
+#define AP_BENCH_MAX_IMAGES 32
 
 struct ap_bench_opts {
     const char *images_dir;    /* image recipes (images/) */

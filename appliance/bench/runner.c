@@ -544,6 +544,18 @@ cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suit
     return m;
 }
 
+const cJSON *ap_bench_find_measurement(const struct ap_bench *b, const char *id)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, b->measurements)
+    {
+        const cJSON *mid = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (cJSON_IsString(mid) && strcmp(mid->valuestring, id) == 0)
+            return m;
+    }
+    return NULL;
+}
+
 int ap_bench_count(const cJSON *m, const char *metric)
 {
     const cJSON *x =

@@ -228,6 +228,9 @@ cJSON *ap_bench_flags_json(unsigned bits);
 unsigned ap_bench_flags_bits(const cJSON *a);
 unsigned ap_bench_flags_union(const cJSON *metric);
 
+/* The measurement `id` of the results, or NULL. */
+const cJSON *ap_bench_find_measurement(const struct ap_bench *b, const char *id);
+
 /* Samples of `metric` already in m. */
 int ap_bench_count(const cJSON *m, const char *metric);
 /* Appends one raw sample to m's metric (created with its unit on first use). */
@@ -279,6 +282,8 @@ int ap_bench_check_output(const char *data, size_t len, const cJSON *expected, c
 
 /* The suites. */
 int ap_bench_suite_size(struct ap_bench *b, ap_error **err);
+/* The summary's block of the size pairs (results' size_pairs), if any. */
+void ap_bench_size_pairs_summary(const struct ap_bench *b);
 int ap_bench_suite_startup(struct ap_bench *b, ap_error **err);
 int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_error **err);
 int ap_bench_suite_threads(struct ap_bench *b, ap_error **err);

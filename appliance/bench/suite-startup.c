@@ -1,5 +1,4 @@
-/* The size suite (image and binary bytes) and the process and container start of hello
- * world and of an empty Python program. */
+/* The process and container start of hello world and of an empty Python program. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -22,83 +21,6 @@
 static int wanted(const struct ap_bench *b, const char *name)
 {
     return b->o->only == NULL || strstr(name, b->o->only) != NULL;
-}
-
-static void size_entry(struct ap_bench *b, const char *id, const char *workload, const char *image,
-                       const char *metric, double value, cJSON *params)
-{
-    cJSON *m = ap_bench_measurement(b, id, "size", workload, image, params);
-    if (ap_bench_count(m, metric) == 0)
-        ap_bench_add(m, metric, "B", value);
-}
-
-int ap_bench_suite_size(struct ap_bench *b, ap_error **err)
-{
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "size");
-    const cJSON *it;
-    cJSON_ArrayForEach(it, list)
-    {
-        struct ap_bench_image *img = cJSON_IsString(it) ? ap_bench_image(b, it->valuestring) : NULL;
-        if (img == NULL)
-            continue;
-        char id[160];
-        snprintf(id, sizeof(id), "size/image/%s", img->name);
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "digest", img->digest);
-        cJSON *m = ap_bench_measurement(b, id, "size", "image", img->name, p);
-        if (ap_bench_count(m, "compressed_bytes") == 0) {
-            ap_bench_add(m, "compressed_bytes", "B", (double)img->compressed_bytes);
-            ap_bench_add(m, "unpacked_bytes", "B", (double)img->unpacked_bytes);
-            ap_bench_add(m, "files", "count", (double)img->files);
-        }
-    }
-    /* The Go programs as files: what a scratch or distroless image of one of them holds. */
-    const cJSON *go =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "go");
-    struct ap_bench_image *g = cJSON_IsString(go) ? ap_bench_image(b, go->valuestring) : NULL;
-    if (g == NULL)
-        return 0;
-    const cJSON *bins = cJSON_GetObjectItemCaseSensitive(b->plan, "go_binaries");
-    const char *keys[] = {"hello", "hello_stripped"};
-    for (size_t k = 0; k < 2; k++) {
-        const cJSON *path = cJSON_GetObjectItemCaseSensitive(bins, keys[k]);
-        char full[2200];
-        struct stat st;
-        if (!cJSON_IsString(path) ||
-            ap_fs_path(full, sizeof(full), "%s%s", g->rootfs, path->valuestring) < 0 ||
-            stat(full, &st) < 0) {
-            ap_error_make(err, errno, "the Go hello world binary %s in %s",
-                          cJSON_IsString(path) ? path->valuestring : keys[k], g->name);
-            return -1;
-        }
-        char id[160];
-        snprintf(id, sizeof(id), "size/binary/%s/%s", g->name, keys[k]);
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "path", path->valuestring);
-        cJSON_AddBoolToObject(p, "stripped", k == 1);
-        size_entry(b, id, keys[k], g->name, "bytes", (double)st.st_size, p);
-    }
-    const cJSON *servers = cJSON_GetObjectItemCaseSensitive(bins, "servers");
-    char dir[2200];
-    if (cJSON_IsString(servers) &&
-        ap_fs_path(dir, sizeof(dir), "%s%s", g->rootfs, servers->valuestring) == 0) {
-        cleanup_dir DIR *d = opendir(dir);
-        struct dirent *e;
-        while (d != NULL && (e = readdir(d)) != NULL) {
-            struct stat st;
-            if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, 0) < 0 ||
-                !S_ISREG(st.st_mode))
-                continue;
-            char id[400], wl[300];
-            snprintf(id, sizeof(id), "size/binary/%s/server-%s", g->name, e->d_name);
-            snprintf(wl, sizeof(wl), "server-%s", e->d_name);
-            cJSON *p = cJSON_CreateObject();
-            cJSON_AddStringToObject(p, "path", servers->valuestring);
-            size_entry(b, id, wl, g->name, "bytes", (double)st.st_size, p);
-        }
-    }
-    return ap_bench_save(b, err);
 }
 
 /* ---- process start without a sandbox --------------------------------------------------------- */

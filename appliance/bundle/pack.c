@@ -638,6 +638,21 @@ static int have_name(const struct inputs *in, const char *name)
     return 0;
 }
 
+/* A path of the tree (a stage source or a recipe's "path" file) to pack under inputs/sources/,
+ * listed once. */
+static int add_source_name(struct inputs *in, const char *path, ap_error **err)
+{
+    for (size_t j = 0; j < in->n_sources; j++)
+        if (strcmp(in->sources[j], path) == 0)
+            return 0;
+    if (in->n_sources == MAX_SOURCES)
+        return ap_error_make(err, 0, "more than %d stage sources", MAX_SOURCES);
+    if ((in->sources[in->n_sources] = strdup(path)) == NULL)
+        return ap_error_make(err, ENOMEM, "listing inputs");
+    in->n_sources++;
+    return 0;
+}
+
 /* The recipe (and lock) of one image: its pinned packages and its stages' fetched files
  * become blobs, its stages' builders join the queue. */
 static int add_recipe(const struct ap_pack_opts *o, struct inputs *in, struct items *items,
@@ -677,6 +692,12 @@ static int add_recipe(const struct ap_pack_opts *o, struct inputs *in, struct it
         }
     }
     for (size_t i = 0; i < rec->n_files; i++) {
+        /* A file of the tree ("path") travels as a source, once for every recipe naming it. */
+        if (rec->files[i].from_tree) {
+            if (add_source_name(in, rec->files[i].src, err) < 0)
+                return -1;
+            continue;
+        }
         snprintf(member, sizeof(member), "inputs/recipes/%s/%s", name, rec->files[i].src);
         ap_fs_path(path, sizeof(path), "%s/%s/%s", o->images_dir, name, rec->files[i].src);
         if (add_file(items, member, AT_FDCWD, path, 0644, err) < 0)
@@ -692,18 +713,9 @@ static int add_recipe(const struct ap_pack_opts *o, struct inputs *in, struct it
                          err) < 0)
                 return -1;
         }
-        for (size_t k = 0; k < st->n_sources; k++) {
-            int seen = 0;
-            for (size_t j = 0; j < in->n_sources && !seen; j++)
-                seen = strcmp(in->sources[j], st->sources[k].path) == 0;
-            if (seen)
-                continue;
-            if (in->n_sources == MAX_SOURCES)
-                return ap_error_make(err, 0, "more than %d stage sources", MAX_SOURCES);
-            if ((in->sources[in->n_sources] = strdup(st->sources[k].path)) == NULL)
-                return ap_error_make(err, ENOMEM, "listing inputs");
-            in->n_sources++;
-        }
+        for (size_t k = 0; k < st->n_sources; k++)
+            if (add_source_name(in, st->sources[k].path, err) < 0)
+                return -1;
         /* "self" is this recipe, packed already. */
         if (st->builder != NULL && strcmp(st->builder, AP_RECIPE_BUILDER_SELF) != 0 &&
             !have_name(in, st->builder)) {

@@ -94,14 +94,17 @@ int ap_image_unpack_deb(int rootfd, const char *deb_path, const char *label, cha
     return 0;
 }
 
-/* Copies the recipe's extra files into the tree. */
-static int add_files(int rootfd, const char *image_dir, const struct ap_recipe *r,
-                     struct ap_sha256 *key, ap_error **err)
+/* Copies the recipe's extra files into the tree (rootfd), or adds them to key when rootfd is
+ * -1: those named by "src" from image_dir, those named by "path" from tree_dir. */
+static int add_files(int rootfd, const char *image_dir, const char *tree_dir,
+                     const struct ap_recipe *r, struct ap_sha256 *key, ap_error **err)
 {
     for (size_t i = 0; i < r->n_files; i++) {
         const struct ap_recipe_file *f = &r->files[i];
         char src[4096];
-        snprintf(src, sizeof(src), "%s/%s", image_dir, f->src);
+        if (ap_fs_path(src, sizeof(src), "%s/%s", f->from_tree ? tree_dir : image_dir, f->src) <
+            0)
+            return ap_error_make(err, ENAMETOOLONG, "recipe file %s", f->src);
         cleanup_free char *data = NULL;
         size_t len = 0;
         if (ap_fs_read_file(AT_FDCWD, src, 64u << 20, &data, &len, err) < 0)
@@ -140,7 +143,7 @@ static int add_files(int rootfd, const char *image_dir, const struct ap_recipe *
 struct loaded {
     struct ap_recipe *recipe;
     struct ap_lock *lock;
-    char image_dir[4096];
+    char image_dir[4096], tree_dir[4096]; /* tree_dir holds images/ */
     char lock_sha[AP_SHA256_HEX_LEN + 1], recipe_sha[AP_SHA256_HEX_LEN + 1];
     char key[AP_SHA256_HEX_LEN + 1];
 };
@@ -156,6 +159,8 @@ static int load(const struct ap_build_opts *o, const char *name, struct loaded *
 {
     memset(l, 0, sizeof(*l));
     snprintf(l->image_dir, sizeof(l->image_dir), "%s/%s", o->images_dir, name);
+    if (ap_fs_dirname(o->images_dir, l->tree_dir, sizeof(l->tree_dir)) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the images folder %s", o->images_dir);
     char path[4096];
     cleanup_free char *rbuf = NULL, *lbuf = NULL;
     size_t rlen = 0, llen = 0;
@@ -189,7 +194,7 @@ static int load(const struct ap_build_opts *o, const char *name, struct loaded *
      * entrypoint and the like live in the config and do not force a rebuild. */
     ap_sha256_update(&k, l->lock_sha, sizeof(l->lock_sha));
     ap_sha256_update(&k, &l->recipe->source_date_epoch, sizeof(l->recipe->source_date_epoch));
-    if (add_files(-1, l->image_dir, l->recipe, &k, err) < 0)
+    if (add_files(-1, l->image_dir, l->tree_dir, l->recipe, &k, err) < 0)
         return -1;
     ap_sha256_final_hex(&k, l->key);
     return 0;
@@ -307,7 +312,7 @@ static int build_layer(const struct ap_build_opts *o, const struct loaded *l,
             if (ap_image_unpack_deb(rootfd, deb, label, &status, &status_len, err) < 0)
                 goto out;
         }
-        if (add_files(rootfd, l->image_dir, l->recipe, NULL, err) < 0)
+        if (add_files(rootfd, l->image_dir, l->tree_dir, l->recipe, NULL, err) < 0)
             goto out;
         if (l->lock == NULL)
             goto packed; /* no packages: no package database either */

@@ -23,6 +23,7 @@ void ap_recipe_free(struct ap_recipe *r)
         free((void *)r->stages[i].env);
         free(r->stages[i].sources);
         free(r->stages[i].fetch);
+        free(r->stages[i].copy);
     }
     free(r->stages);
     cJSON_Delete(r->root);
@@ -38,6 +39,25 @@ static int name_ok(const char *s)
               *p == '-' || *p == '_'))
             return 0;
     return s[0] != '.' && s[0] != '-';
+}
+
+/* A relative path without "..", or an absolute one when `absolute`. */
+static int path_ok(const char *p, int absolute)
+{
+    char norm[4096];
+    const char *why;
+    if (absolute)
+        return p[0] == '/' && ap_path_normalize(p + 1, norm, sizeof(norm), &why) == 0;
+    return p[0] != '/' && ap_path_normalize(p, norm, sizeof(norm), &why) == 0 && norm[0] != '\0';
+}
+
+/* An absolute path below the root (not the root itself), without "..". */
+static int file_path_ok(const char *p)
+{
+    char norm[4096];
+    const char *why;
+    return p[0] == '/' && ap_path_normalize(p + 1, norm, sizeof(norm), &why) == 0 &&
+           norm[0] != '\0';
 }
 
 static int parse_files(struct ap_recipe *r, const char *what, ap_error **err)
@@ -56,17 +76,26 @@ static int parse_files(struct ap_recipe *r, const char *what, ap_error **err)
     {
         struct ap_recipe_file *f = &r->files[r->n_files];
         char where[256], norm[4096];
-        const char *why = NULL, *mode = "0644";
+        const char *why = NULL, *mode = "0644", *tree = NULL;
         snprintf(where, sizeof(where), "%s: files[%zu]", what, r->n_files);
-        if (ap_json_get_string(it, "src", 1, where, &f->src, err) < 0 ||
+        if (ap_json_get_string(it, "src", 0, where, &f->src, err) < 0 ||
+            ap_json_get_string(it, "path", 0, where, &tree, err) < 0 ||
             ap_json_get_string(it, "dst", 1, where, &f->dst, err) < 0 ||
             ap_json_get_string(it, "mode", 0, where, &mode, err) < 0)
             return -1;
+        if ((f->src == NULL) == (tree == NULL))
+            return ap_error_make(err, 0,
+                                 "%s: give either \"src\" (a file of the image's folder) or "
+                                 "\"path\" (a file of the tree that holds images/)",
+                                 where);
+        f->from_tree = tree != NULL;
+        if (f->from_tree)
+            f->src = tree;
         if (ap_path_normalize(f->src, norm, sizeof(norm), &why) < 0 || norm[0] == '\0')
-            return ap_error_make(err, 0, "%s: src \"%s\" must be a path inside the image folder",
-                                 where, f->src);
-        if (f->dst[0] != '/' || ap_path_normalize(f->dst + 1, norm, sizeof(norm), &why) < 0 ||
-            norm[0] == '\0')
+            return ap_error_make(err, 0, "%s: %s \"%s\" must be a path inside the %s", where,
+                                 f->from_tree ? "path" : "src", f->src,
+                                 f->from_tree ? "tree" : "image folder");
+        if (!file_path_ok(f->dst))
             return ap_error_make(err, 0, "%s: dst \"%s\" must be an absolute path without \"..\"",
                                  where, f->dst);
         char *end = NULL;
@@ -78,16 +107,6 @@ static int parse_files(struct ap_recipe *r, const char *what, ap_error **err)
         r->n_files++;
     }
     return 0;
-}
-
-/* A relative path without "..", or an absolute one when `absolute`. */
-static int path_ok(const char *p, int absolute)
-{
-    char norm[4096];
-    const char *why;
-    if (absolute)
-        return p[0] == '/' && ap_path_normalize(p + 1, norm, sizeof(norm), &why) == 0;
-    return p[0] != '/' && ap_path_normalize(p, norm, sizeof(norm), &why) == 0 && norm[0] != '\0';
 }
 
 static int parse_size(const cJSON *st, const char *key, const char *where, int64_t *out,
@@ -111,6 +130,35 @@ static int parse_size(const cJSON *st, const char *key, const char *where, int64
     return 0;
 }
 
+/* "copy": [{"from": ABSOLUTE, "to": ABSOLUTE}, ...], files of the builder image. */
+static int parse_copy(const cJSON *st, const char *where, struct ap_recipe_stage *s,
+                      ap_error **err)
+{
+    const cJSON *copy = cJSON_GetObjectItemCaseSensitive(st, "copy");
+    if (copy == NULL)
+        return 0;
+    if (!cJSON_IsArray(copy) || cJSON_GetArraySize(copy) == 0)
+        return ap_error_make(err, 0, "%s: \"copy\" must be a non-empty array", where);
+    s->copy = calloc((size_t)cJSON_GetArraySize(copy) + 1, sizeof(*s->copy));
+    if (s->copy == NULL)
+        return ap_error_make(err, ENOMEM, "%s", where);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, copy)
+    {
+        struct ap_stage_copy *c = &s->copy[s->n_copy];
+        if (ap_json_get_string(it, "from", 1, where, &c->from, err) < 0 ||
+            ap_json_get_string(it, "to", 1, where, &c->to, err) < 0)
+            return -1;
+        if (!file_path_ok(c->from) || !file_path_ok(c->to))
+            return ap_error_make(err, 0,
+                                 "%s: copy[%zu]: from and to must be absolute paths of files, "
+                                 "without \"..\"",
+                                 where, s->n_copy);
+        s->n_copy++;
+    }
+    return 0;
+}
+
 static int parse_stage(const cJSON *st, size_t idx, const char *what, struct ap_recipe_stage *s,
                        ap_error **err)
 {
@@ -124,7 +172,7 @@ static int parse_stage(const cJSON *st, size_t idx, const char *what, struct ap_
         ap_json_get_string(st, "builder", 1, where, &s->builder, err) < 0 ||
         ap_json_get_string(st, "workdir", 0, where, &s->workdir, err) < 0 ||
         ap_json_get_string(st, "install", 0, where, &s->install, err) < 0 ||
-        ap_json_get_string_array(st, "command", 1, where, &s->command, &s->n_command, err) < 0 ||
+        ap_json_get_string_array(st, "command", 0, where, &s->command, &s->n_command, err) < 0 ||
         ap_json_get_string_array(st, "env", 0, where, &s->env, &s->n_env, err) < 0 ||
         ap_json_get_int(st, "timeout_s", 0, 1, 86400, where, &s->timeout_s, err) < 0 ||
         parse_size(st, "memory", where, &s->memory_bytes, err) < 0 ||
@@ -134,8 +182,6 @@ static int parse_stage(const cJSON *st, size_t idx, const char *what, struct ap_
         return ap_error_make(err, 0, "%s: bad stage name \"%s\"", where, s->name);
     if (!name_ok(s->builder))
         return ap_error_make(err, 0, "%s: builder must be an image name", where);
-    if (s->n_command == 0)
-        return ap_error_make(err, 0, "%s: command must not be empty", where);
     if (!path_ok(s->workdir, 1) || !path_ok(s->install, 1))
         return ap_error_make(err, 0, "%s: workdir and install must be absolute paths", where);
     for (size_t i = 0; i < s->n_env; i++)
@@ -180,6 +226,18 @@ static int parse_stage(const cJSON *st, size_t idx, const char *what, struct ap_
                                  where, s->n_fetch);
         s->n_fetch++;
     }
+    if (parse_copy(st, where, s, err) < 0)
+        return -1;
+    if (s->n_copy == 0 && s->n_command == 0)
+        return ap_error_make(err, 0,
+                             "%s: command must not be empty (or give \"copy\": files to take "
+                             "out of the builder)",
+                             where);
+    if (s->n_copy > 0 && (s->n_command > 0 || s->n_sources > 0 || s->n_fetch > 0 || s->n_env > 0))
+        return ap_error_make(err, 0,
+                             "%s: a copy stage runs nothing: no command, sources, fetch or env "
+                             "beside \"copy\"",
+                             where);
     return 0;
 }
 

@@ -8,10 +8,14 @@
 
 #include "../core/error.h"
 
+/* A file of this tree put into the image's first layer: "src" names it relative to the image's
+ * folder, "path" relative to the tree that holds images/ (as a stage source does), so that
+ * images can share one file. */
 struct ap_recipe_file {
-    const char *src; /* relative to the image's folder, normalised */
+    const char *src; /* no ".." */
     const char *dst; /* absolute path in the image */
     unsigned mode;
+    int from_tree;   /* src is a "path": relative to the tree, not the image's folder */
 };
 
 /* A host path (relative to the tree that holds images/) bound read-only into a stage. */
@@ -25,6 +29,12 @@ struct ap_stage_fetch {
     uint64_t size;
 };
 
+/* A regular file copied out of the builder image (absolute path `from`) to `to` in the stage's
+ * layer, as a multi-stage build copies a program out of its build image. */
+struct ap_stage_copy {
+    const char *from, *to;
+};
+
 /* The builder that names no other image: the stage runs on this image as built so far (its
  * packages' layer and the layers of the stages before it), e.g. to compile the bytecode of
  * the image's own Python with that Python. No recipe may take this name. */
@@ -32,7 +42,8 @@ struct ap_stage_fetch {
 
 /* A build stage: a command run in a builder image, in the sandbox, network off, with the
  * sources read-only and /out writable; what it leaves in /out becomes a layer of this image
- * (at `install`, default "/"). */
+ * (at `install`, default "/"). A copy stage runs nothing: its layer holds the `copy` files
+ * taken out of the builder image. A stage has a command or files to copy, never both. */
 struct ap_recipe_stage {
     const char *name, *builder, *workdir, *install;
     const char **command, **env; /* NULL-terminated */
@@ -41,6 +52,8 @@ struct ap_recipe_stage {
     size_t n_sources;
     struct ap_stage_fetch *fetch;
     size_t n_fetch;
+    struct ap_stage_copy *copy;
+    size_t n_copy;
     int64_t memory_bytes, tmp_bytes, timeout_s;
     const cJSON *json; /* the stage as written, part of its cache key */
 };

@@ -15,6 +15,7 @@
 #include "build.h"
 #include "oci.h"
 #include "recipe.h"
+#include "unpack.h"
 
 #define STAGE_FORMAT "appliance-stage-1"
 #define MAX_ENV 256
@@ -132,6 +133,187 @@ static int builder_layout(const struct ap_build_opts *o, const struct ap_recipe 
     return 0;
 }
 
+/* Runs the stage's command in the builder (a layout at builder_layout_dir) through the sandbox,
+ * as uid 65534, network off, its sources and fetched files bound read-only and <work>/out
+ * writable at /out; its log goes to <work>/log, whose end a failure shows. */
+static int run_command(const struct ap_build_opts *o, const struct ap_recipe *r,
+                       const struct ap_recipe_stage *st, const char *root_dir,
+                       const char *builder_layout_dir, const char *work, ap_error **err)
+{
+    /* The builder's root, and everything bound into it. */
+    char rootfs[4096];
+    if (ap_oci_rootfs(o->cache_dir, builder_layout_dir, rootfs, sizeof(rootfs), err) < 0)
+        return ap_error_wrap(err, "stage %s", st->name);
+    cleanup_cjson cJSON *cfg = NULL;
+    if (ap_oci_read_config(builder_layout_dir, &cfg, err) < 0)
+        return ap_error_wrap(err, "stage %s", st->name);
+    char out[4096], log[4096], src_paths[MAX_BINDS][4096];
+    cleanup_free char *fetched[MAX_BINDS] = {NULL};
+    ap_fs_path(out, sizeof(out), "%s/out", work);
+    ap_fs_path(log, sizeof(log), "%s/log", work);
+    struct ap_bind binds[MAX_BINDS];
+    size_t nb = 0;
+    cleanup_close int log_fd = -1;
+    if (st->n_sources + st->n_fetch + 1 > MAX_BINDS)
+        return ap_error_make(err, 0, "stage %s: too many sources", st->name);
+    /* The command runs as uid 65534: /out must be its. */
+    if (mkdir(out, 0755) < 0 || chown(out, 65534, 65534) < 0 || chmod(work, 0755) < 0)
+        return ap_error_make(err, errno, "preparing %s", out);
+    for (size_t i = 0; i < st->n_sources; i++) {
+        ap_fs_path(src_paths[i], sizeof(src_paths[i]), "%s/%s", root_dir, st->sources[i].path);
+        binds[nb++] = (struct ap_bind){src_paths[i], st->sources[i].mount, 1};
+    }
+    for (size_t i = 0; i < st->n_fetch; i++) {
+        const struct ap_stage_fetch *f = &st->fetch[i];
+        char label[512];
+        snprintf(label, sizeof(label), "%s (stage %s)", f->filename, st->name);
+        if (ap_fetch_blob(o->fetch, f->filename, f->sha256, f->size, label, &fetched[i], err) <
+            0)
+            return -1;
+        binds[nb++] = (struct ap_bind){fetched[i], f->mount, 1};
+    }
+    binds[nb++] = (struct ap_bind){out, "/out", 0};
+
+    char *env[MAX_ENV] = {NULL};
+    size_t ne = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "Env"))
+    {
+        if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL)
+            ap_sandbox_env_set(env, &ne, MAX_ENV, it->valuestring);
+    }
+    for (size_t i = 0; i < st->n_env; i++)
+        if (ap_sandbox_env_set(env, &ne, MAX_ENV, (char *)(uintptr_t)st->env[i]) < 0)
+            return ap_error_make(err, 0, "stage %s: more than %d environment variables",
+                                 st->name, MAX_ENV - 1);
+    log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0)
+        return ap_error_make(err, errno, "creating %s", log);
+    const char *profile = ap_seccomp_default_profile();
+    struct ap_seccomp filter;
+    if (ap_seccomp_compile(profile, strlen(profile), "default seccomp profile", &filter, err) <
+        0)
+        return -1;
+    struct ap_sandbox_spec spec = {.rootfs = rootfs,
+                                   .argv = (char *const *)(uintptr_t)st->command,
+                                   .envp = env,
+                                   .workdir = st->workdir,
+                                   .hostname = "builder",
+                                   .uid = 65534,
+                                   .gid = 65534,
+                                   .binds = binds,
+                                   .n_binds = nb,
+                                   .tmp_bytes = (uint64_t)(st->tmp_bytes > 0 ? st->tmp_bytes
+                                                                             : INT64_C(1) << 30),
+                                   .net = AP_NET_NONE,
+                                   .limits = {.memory_bytes = st->memory_bytes},
+                                   .timeout_s = (double)st->timeout_s,
+                                   .seccomp = &filter,
+                                   .stdin_fd = -1,
+                                   .stdout_fd = log_fd,
+                                   .stderr_fd = log_fd};
+    int self = strcmp(st->builder, AP_RECIPE_BUILDER_SELF) == 0;
+    ap_log_info("stage %s of %s: running %s in %s%s", st->name, r->name, st->command[0],
+                self ? r->name : st->builder, self ? " (its layers before this stage)" : "");
+    struct ap_run_record rec;
+    int run = ap_sandbox_run(&spec, &rec, err);
+    ap_seccomp_free(&filter);
+    if (run < 0)
+        return ap_error_wrap(err, "stage %s", st->name);
+    if (!rec.exited || rec.exit_code != 0) {
+        char tail[LOG_TAIL];
+        log_tail(log, tail, sizeof(tail));
+        return ap_error_make(err, 0, "stage %s failed (%s %d%s%s); the end of its output:\n%s",
+                             st->name, rec.exited ? "exit" : "signal",
+                             rec.exited ? rec.exit_code : rec.term_signal,
+                             rec.timed_out ? ", timed out" : "",
+                             rec.oom_killed ? ", out of memory" : "", tail);
+    }
+    ap_log_info("stage %s: %.1f s, %.1f s CPU, peak memory %lld MiB", st->name,
+                (double)rec.wall_ns / 1e9, (double)rec.cpu_total_ns / 1e9,
+                (long long)(rec.memory_peak_bytes >> 20));
+    return 0;
+}
+
+/* Opens the directory that holds `path` (absolute, normalised by the recipe's checks) under
+ * rootfd, creating it when `create`, and points *leaf at the last component. */
+static int open_parent(int rootfd, const char *path, int create, const char **leaf,
+                       ap_error **err)
+{
+    char dir[4096];
+    if (ap_fs_path(dir, sizeof(dir), "%s", path + 1) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "%s", path);
+    char *slash = strrchr(dir, '/');
+    *leaf = strrchr(path, '/') + 1;
+    if (slash == NULL)
+        dir[0] = '\0';
+    else
+        *slash = '\0';
+    return ap_unpack_open_dir(rootfd, dir, create, err);
+}
+
+/* Copies the regular file `from` of the tree at rootfd to `to` under outfd, with its permission
+ * bits; a symbolic link on either side, or anything but a regular file, is refused. */
+static int copy_one(int rootfd, int outfd, const struct ap_stage_copy *c, ap_error **err)
+{
+    const char *sleaf, *dleaf;
+    cleanup_close int sdir = open_parent(rootfd, c->from, 0, &sleaf, err);
+    if (sdir < 0)
+        return -1;
+    cleanup_close int in = openat(sdir, sleaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    if (in < 0 || fstat(in, &sb) < 0)
+        return ap_error_make(err, errno, "opening %s", c->from);
+    if (!S_ISREG(sb.st_mode))
+        return ap_error_make(err, 0, "%s is not a regular file", c->from);
+    cleanup_close int ddir = open_parent(outfd, c->to, 1, &dleaf, err);
+    if (ddir < 0)
+        return -1;
+    cleanup_close int dst =
+        openat(ddir, dleaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (dst < 0)
+        return ap_error_make(err, errno, "creating %s", c->to);
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ap_error_make(err, errno, "reading %s", c->from);
+        if (n == 0)
+            break;
+        if (ap_fs_write_all(dst, buf, (size_t)n) < 0)
+            return ap_error_make(err, errno, "writing %s", c->to);
+    }
+    if (fchmod(dst, sb.st_mode & 0777) < 0)
+        return ap_error_make(err, errno, "setting the mode of %s", c->to);
+    return 0;
+}
+
+/* A copy stage: the `copy` files of the builder's root (a layout at builder_layout_dir) into
+ * <work>/out. */
+static int copy_out(const struct ap_build_opts *o, const struct ap_recipe_stage *st,
+                    const char *builder_layout_dir, const char *work, ap_error **err)
+{
+    char rootfs[4096], out[4096];
+    if (ap_oci_rootfs(o->cache_dir, builder_layout_dir, rootfs, sizeof(rootfs), err) < 0)
+        return ap_error_wrap(err, "stage %s", st->name);
+    ap_fs_path(out, sizeof(out), "%s/out", work);
+    if (mkdir(out, 0755) < 0 || chmod(out, 0755) < 0)
+        return ap_error_make(err, errno, "creating %s", out);
+    cleanup_close int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_close int outfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0 || outfd < 0)
+        return ap_error_make(err, errno, "stage %s: opening %s and %s", st->name, rootfs, out);
+    for (size_t i = 0; i < st->n_copy; i++)
+        if (copy_one(rootfd, outfd, &st->copy[i], err) < 0)
+            return ap_error_wrap(err, "stage %s: copying %s out of %s", st->name,
+                                 st->copy[i].from, st->builder);
+    ap_log_info("stage %s: copied %zu file%s out of %s", st->name, st->n_copy,
+                st->n_copy == 1 ? "" : "s", st->builder);
+    return 0;
+}
+
 /* The stage proper, once its builder is a layout: the cache key, the annotations, and the run
  * when nothing is cached for that key. */
 static int run_in_builder(const struct ap_build_opts *o, const struct ap_recipe *r,
@@ -194,120 +376,16 @@ static int run_in_builder(const struct ap_build_opts *o, const struct ap_recipe 
     if (ap_fs_mkdir_p(stages, 0755, err) < 0)
         return -1;
 
-    /* The builder's root, and everything bound into it. */
-    char rootfs[4096];
-    if (ap_oci_rootfs(o->cache_dir, builder_layout_dir, rootfs, sizeof(rootfs), err) < 0)
-        return ap_error_wrap(err, "stage %s", st->name);
-    cleanup_cjson cJSON *cfg = NULL;
-    if (ap_oci_read_config(builder_layout_dir, &cfg, err) < 0)
-        return ap_error_wrap(err, "stage %s", st->name);
-
     cleanup_free char *work = NULL;
     if (ap_fs_mkdtemp_in(stages, st->name, &work, err) < 0)
         return -1;
-    int rc = -1;
-    char out[4096], log[4096], src_paths[MAX_BINDS][4096];
-    cleanup_free char *fetched[MAX_BINDS] = {NULL};
-    ap_fs_path(out, sizeof(out), "%s/out", work);
-    ap_fs_path(log, sizeof(log), "%s/log", work);
-    struct ap_bind binds[MAX_BINDS];
-    size_t nb = 0;
-    cleanup_close int log_fd = -1;
-    if (st->n_sources + st->n_fetch + 1 > MAX_BINDS) {
-        ap_error_make(err, 0, "stage %s: too many sources", st->name);
-        goto out;
-    }
-    /* The command runs as uid 65534: /out must be its. */
-    if (mkdir(out, 0755) < 0 || chown(out, 65534, 65534) < 0 || chmod(work, 0755) < 0) {
-        ap_error_make(err, errno, "preparing %s", out);
-        goto out;
-    }
-    for (size_t i = 0; i < st->n_sources; i++) {
-        ap_fs_path(src_paths[i], sizeof(src_paths[i]), "%s/%s", root_dir, st->sources[i].path);
-        binds[nb++] = (struct ap_bind){src_paths[i], st->sources[i].mount, 1};
-    }
-    for (size_t i = 0; i < st->n_fetch; i++) {
-        const struct ap_stage_fetch *f = &st->fetch[i];
-        char label[512];
-        snprintf(label, sizeof(label), "%s (stage %s)", f->filename, st->name);
-        if (ap_fetch_blob(o->fetch, f->filename, f->sha256, f->size, label, &fetched[i], err) <
-            0)
-            goto out;
-        binds[nb++] = (struct ap_bind){fetched[i], f->mount, 1};
-    }
-    binds[nb++] = (struct ap_bind){out, "/out", 0};
-
-    char *env[MAX_ENV] = {NULL};
-    size_t ne = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "Env"))
-    {
-        if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL)
-            ap_sandbox_env_set(env, &ne, MAX_ENV, it->valuestring);
-    }
-    for (size_t i = 0; i < st->n_env; i++)
-        if (ap_sandbox_env_set(env, &ne, MAX_ENV, (char *)(uintptr_t)st->env[i]) < 0) {
-            ap_error_make(err, 0, "stage %s: more than %d environment variables", st->name,
-                          MAX_ENV - 1);
-            goto out;
-        }
-    log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (log_fd < 0) {
-        ap_error_make(err, errno, "creating %s", log);
-        goto out;
-    }
-    const char *profile = ap_seccomp_default_profile();
-    struct ap_seccomp filter;
-    if (ap_seccomp_compile(profile, strlen(profile), "default seccomp profile", &filter, err) <
-        0)
-        goto out;
-    struct ap_sandbox_spec spec = {.rootfs = rootfs,
-                                   .argv = (char *const *)(uintptr_t)st->command,
-                                   .envp = env,
-                                   .workdir = st->workdir,
-                                   .hostname = "builder",
-                                   .uid = 65534,
-                                   .gid = 65534,
-                                   .binds = binds,
-                                   .n_binds = nb,
-                                   .tmp_bytes = (uint64_t)(st->tmp_bytes > 0 ? st->tmp_bytes
-                                                                             : INT64_C(1) << 30),
-                                   .net = AP_NET_NONE,
-                                   .limits = {.memory_bytes = st->memory_bytes},
-                                   .timeout_s = (double)st->timeout_s,
-                                   .seccomp = &filter,
-                                   .stdin_fd = -1,
-                                   .stdout_fd = log_fd,
-                                   .stderr_fd = log_fd};
-    int self = strcmp(st->builder, AP_RECIPE_BUILDER_SELF) == 0;
-    ap_log_info("stage %s of %s: running %s in %s%s", st->name, r->name, st->command[0],
-                self ? r->name : st->builder, self ? " (its layers before this stage)" : "");
-    struct ap_run_record rec;
-    int run = ap_sandbox_run(&spec, &rec, err);
-    ap_seccomp_free(&filter);
-    if (run < 0) {
-        ap_error_wrap(err, "stage %s", st->name);
-        goto out;
-    }
-    if (!rec.exited || rec.exit_code != 0) {
-        char tail[LOG_TAIL];
-        log_tail(log, tail, sizeof(tail));
-        ap_error_make(err, 0, "stage %s failed (%s %d%s%s); the end of its output:\n%s", st->name,
-                      rec.exited ? "exit" : "signal", rec.exited ? rec.exit_code : rec.term_signal,
-                      rec.timed_out ? ", timed out" : "", rec.oom_killed ? ", out of memory" : "",
-                      tail);
-        goto out;
-    }
-    ap_log_info("stage %s: %.1f s, %.1f s CPU, peak memory %lld MiB", st->name,
-                (double)rec.wall_ns / 1e9, (double)rec.cpu_total_ns / 1e9,
-                (long long)(rec.memory_peak_bytes >> 20));
+    int rc = st->n_copy > 0 ? copy_out(o, st, builder_layout_dir, work, err)
+                            : run_command(o, r, st, root_dir, builder_layout_dir, work, err);
     char layer_root[4096];
-    if (place_output(work, st->install, layer_root, sizeof(layer_root), err) < 0)
-        goto out;
-    if (ap_image_pack_tree(layer_root, r->source_date_epoch, work, final_dir, stats, err) < 0)
-        goto out;
-    rc = 0;
-out:
+    if (rc == 0)
+        rc = place_output(work, st->install, layer_root, sizeof(layer_root), err);
+    if (rc == 0)
+        rc = ap_image_pack_tree(layer_root, r->source_date_epoch, work, final_dir, stats, err);
     if (access(work, F_OK) == 0) {
         ap_error *ignored = NULL;
         ap_fs_remove_tree(work, &ignored);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Python images as installed: every Python image ships the bytecode of its standard library (and
-# python-3.13-web that of Debian's python3-* packages), compiled at build time by the image's
+# python-3.13-web and the one-service images python-3.13-<framework> that of Debian's python3-*
+# packages), compiled at build time by the image's
 # own interpreter, unchecked-hash, optimisation level 0, so that no import in the read-only root
 # compiles anything; and no image holds what a runtime does not need: a static library,
 # bytecode of other optimisation levels, ensurepip, idle, tkinter, the standard library's
@@ -9,10 +10,13 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 
-IMAGES=(python-3.13 python-3.13-web python-3.13-src python-3.13t python-3.13-jit)
+FRAMEWORKS=(fastapi starlette flask django)
+DEBIAN=(python-3.13 python-3.13-web "${FRAMEWORKS[@]/#/python-3.13-}")
+IMAGES=("${DEBIAN[@]}" python-3.13-src python-3.13t python-3.13-jit)
 python_of() {
     case $1 in
-    python-3.13 | python-3.13-web) echo /usr/bin/python3.13 ;;
+    python-3.13 | python-3.13-web | python-3.13-fastapi | python-3.13-starlette | \
+        python-3.13-flask | python-3.13-django) echo /usr/bin/python3.13 ;;
     python-3.13t) echo /usr/local/bin/python3.13t ;;
     *) echo /usr/local/bin/python3.13 ;;
     esac
@@ -20,7 +24,9 @@ python_of() {
 # The folders the bytecode stage compiles (as the recipes and images/cpython/build.sh name them).
 libdirs_of() {
     case $1 in
-    python-3.13 | python-3.13-web) echo /usr/lib/python3.13 /usr/lib/python3/dist-packages ;;
+    python-3.13 | python-3.13-web | python-3.13-fastapi | python-3.13-starlette | \
+        python-3.13-flask | python-3.13-django)
+        echo /usr/lib/python3.13 /usr/lib/python3/dist-packages ;;
     python-3.13t) echo /usr/local/lib/python3.13t ;;
     *) echo /usr/local/lib/python3.13 ;;
     esac
@@ -29,13 +35,28 @@ libdirs_of() {
 # The standard library a JSON server on the standard library imports, beyond the interpreter's
 # start (which the hello program covers).
 STDLIB='import argparse, asyncio, concurrent.futures, datetime, decimal, email.utils, http.server, json, logging, selectors, socketserver, ssl, urllib.parse, uuid'
-# The four Python JSON servers: each app.py run as a module (its server is not started), plus
-# what their servers import when they start.
-WEB='import runpy
-for fw in ("fastapi", "starlette", "flask", "django"):
-    runpy.run_path(f"/tmp/workloads/servers/python/{fw}/app.py", run_name="app")
-import uvicorn.main, uvicorn.loops.uvloop, uvicorn.protocols.http.httptools_impl
-import gunicorn.app.base, gunicorn.workers.gthread, orjson'
+# web FRAMEWORK...: Python that runs each framework's app.py as a module (its server is not
+# started) and imports what its server imports when it starts.
+web() {
+    local fw
+    echo "import runpy"
+    for fw in "$@"; do
+        echo "runpy.run_path('/tmp/workloads/servers/python/$fw/app.py', run_name='app')"
+        case $fw in
+        fastapi | starlette)
+            echo "import uvicorn.main, uvicorn.loops.uvloop, uvicorn.protocols.http.httptools_impl" ;;
+        *) echo "import gunicorn.app.base, gunicorn.workers.gthread" ;;
+        esac
+        [ "$fw" = fastapi ] && echo "import orjson"
+    done
+}
+# The frameworks of an image: all four in python-3.13-web, one in python-3.13-<framework>.
+frameworks_of() {
+    case $1 in
+    python-3.13-web) echo "${FRAMEWORKS[*]}" ;;
+    python-3.13-*) [[ " ${FRAMEWORKS[*]} " == *" ${1#python-3.13-} "* ]] && echo "${1#python-3.13-}" ;;
+    esac
+}
 
 # verbose ROOT PYTHON ARG...: runs `PYTHON -v ARG...` in the sandbox (read-only root, this
 # tree's images/workloads at /tmp/workloads), output in $TMP/stdout and $TMP/stderr.
@@ -73,9 +94,9 @@ describe() {
     read -r s p c < <(counts "$1")
     echo "$s modules from source files, $p read from .pyc, $c compiled"
 }
-# import_checks LABEL ROOT PYTHON web|- pass|control: the hello program, a JSON server's
-# standard library and, with "web", the frameworks; each must pass all_from_pyc (or, for a
-# control, report compiles).
+# import_checks LABEL ROOT PYTHON "FRAMEWORK..." pass|control: the hello program, a JSON
+# server's standard library and the frameworks named (none: "-"); each must pass all_from_pyc
+# (or, for a control, report compiles).
 import_checks() {
     local label=$1 root=$2 py=$3 web=$4 expect=$5 i what
     local -a args
@@ -84,8 +105,9 @@ import_checks() {
         0) what="the hello program" args=(/tmp/workloads/hello/hello.py) ;;
         1) what="a JSON server's standard library" args=(-c "$STDLIB") ;;
         2)
-            [ "$web" = web ] || continue
-            what="FastAPI, Starlette, Flask, Django, uvicorn, gunicorn" args=(-c "$WEB")
+            [ "$web" != - ] || continue
+            # shellcheck disable=SC2086 # one word per framework
+            what="$web and what its server imports" args=(-c "$(web $web)")
             ;;
         esac
         verbose "$root" "$py" "${args[@]}"
@@ -127,9 +149,8 @@ done
 
 for img in "${IMAGES[@]}"; do
     py=$(python_of "$img")
-    web=-
-    [ "$img" = python-3.13-web ] && web=web
-    import_checks "$img" "$img" "$py" "$web" pass
+    web=$(frameworks_of "$img")
+    import_checks "$img" "$img" "$py" "${web:--}" pass
     # shellcheck disable=SC2046 # one word per folder
     bytecode_check "$img" "$py" $(libdirs_of "$img")
     expect_rc 0 "$img: python-bytecode-check.py runs"
@@ -145,8 +166,8 @@ done
 
 # The Debian images compile their bytecode in a stage of their own layers (builder "self"),
 # which the manifest records; a rebuild from scratch (package layer and stage run again) gives
-# the same digest.
-for img in python-3.13 python-3.13-web; do
+# the same digest (here for two of them; tests/integration/20-reproducible.sh rebuilds all).
+for img in "${DEBIAN[@]}"; do
     layout=build/images/$img
     mdig=$(jq -r '.manifests[0].digest' "$layout/index.json")
     manifest="$layout/blobs/sha256/${mdig#sha256:}"
@@ -155,6 +176,7 @@ for img in python-3.13 python-3.13-web; do
     bdig=$(jq -r '.annotations["appliance.stage.bytecode.builder"]' "$manifest")
     check "$img: ... and the digest of the image before it ($bdig)" \
         sh -c "echo '$bdig' | grep -qE '^sha256:[0-9a-f]{64}$' && [ '$bdig' != '$mdig' ]"
+    [ "$img" = python-3.13 ] || [ "$img" = python-3.13-web ] || continue
     run "$APPLIANCE" image build --rebuild --json --out "$TMP/rebuilt" "$img"
     expect_rc 0 "$img: image build --rebuild exits 0"
     check "$img: the rebuild ran the bytecode stage again" err_has "stage bytecode of $img: running"

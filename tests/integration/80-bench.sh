@@ -12,9 +12,10 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 require_root_and "$APPLIANCE"
 
-"$APPLIANCE" -q image build go-1.23-static python-3.13 python-3.13-web python-3.13-src \
-    python-3.13-jit python-3.13t >/dev/null ||
-    { fail "building the images the plan measures"; finish; exit 1; }
+mapfile -t PLAN_IMAGES < <(jq -r '.images | [.go, .python_web, .python[], .size[]] | unique[]' \
+    images/workloads/bench.json)
+"$APPLIANCE" -q image build "${PLAN_IMAGES[@]}" >/dev/null ||
+    { fail "building the images the plan measures (${PLAN_IMAGES[*]})"; finish; exit 1; }
 
 HOG=
 cleanup() {
@@ -157,6 +158,22 @@ check "memory: each server's idle PSS, USS and RSS, USS <= PSS <= RSS, PSS over 
      ($m.idle_pss_bytes.samples[0] > 1048576)] | all' "$R"
 check "threads: 1, 2, 4, 8 workers on Go and every Python image" jqe '
     ([.measurements[] | select(.suite == "threads")] | length) == 20' "$R"
+# size: one program or one service per image, each in the plan's pairs beside its counterpart.
+SIZED=$(jq -r '.images.size | length' images/workloads/bench.json)
+same "size: each image of images.size, none else ($SIZED)" "$(count '^size/image/')" "$SIZED"
+check "size: not the bundles go-1.23-static and python-3.13-web" jqe '
+    [.measurements[] | select(.suite == "size" and (.image == "go-1.23-static" or .image == "python-3.13-web"))] | length == 0' "$R"
+same "size: the program file of each Go image" "$(count '^size/binary/')" \
+    "$(jq '[.images.size[] | select(startswith("go"))] | length' images/workloads/bench.json)"
+check "size: counted figures, exact, status ok" jqe '
+    [.measurements[] | select(.suite == "size") | .metrics[] | .status == "ok" and .stats.n == 1] | all' "$R"
+same "size: every pair of the plan" "$(jq -c '[.size_pairs[] | [.label, .go, .python]]' "$R")" \
+    "$(jq -c '[.size_pairs[] | [.label, .go, .python]]' images/workloads/bench.json)"
+check "size: each pair compressed and unpacked, status ok, ratio Python/Go over 1" jqe '
+    [.size_pairs[] | .compressed_bytes, .unpacked_bytes | .status == "ok" and .ratio > 1 and
+     (.ratio - .python / .go | fabs) < 1e-9 * .ratio] | all' "$R"
+check "size: the summary shows the pairs with their ratios" sh -c \
+    "grep -q '^size pairs' '$TMP/stdout' && grep -E '^  net/http vs FastAPI +go-1.23-nethttp +python-3.13-fastapi .* ok +[0-9.]+x' '$TMP/stdout' >/dev/null"
 check "the CSV has a header and a row per metric" sh -c \
     "head -n 1 '$TMP/quick/results.csv' | grep -q '^id,suite,workload,image.*,status\$' && [ \$(wc -l <'$TMP/quick/results.csv') -gt 300 ]"
 

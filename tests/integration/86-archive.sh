@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Result archives end to end: a small real run (bench's size suite on go-1.23-static, plus a
+# Result archives end to end: a small real run (bench's size suite on go-1.23-hello, plus a
 # log) packed twice gives the same bytes; appliance verify and stock minisign accept it; every
 # single-byte change of its signature file and of the archive is caught (and the check that
 # caught it named); a signature by another key, members added, removed or changed (re-signed
 # so that the signature passes) fail with the check that sees them; SIGKILL while a large
 # archive is written leaves nothing under the final names; --with-inputs carries the layouts
-# and the pinned .debs with their digests. Needs root and the built images.
+# and the pinned .debs with their digests, and the tree files the recipes name. Needs root and
+# the built images.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 require_root_and "$APPLIANCE"
@@ -14,8 +15,8 @@ if ! command -v minisign >/dev/null || ! command -v zstd >/dev/null; then
     finish
     exit 1
 fi
-"$APPLIANCE" -q image build go-1.23-static >/dev/null ||
-    { fail "building go-1.23-static"; finish; exit 1; }
+"$APPLIANCE" -q image build go-1.23-hello >/dev/null ||
+    { fail "building go-1.23-hello"; finish; exit 1; }
 
 out_has() { grep -qF -- "$1" "$TMP/stdout"; }
 field() { sed -n "s/^$1: *//p" "$TMP/stdout"; }
@@ -36,7 +37,7 @@ sign_as() {
 
 # ---- a small real run and keys -------------------------------------------------------------
 RUN=$TMP/run
-run "$APPLIANCE" -q bench --profile quick --suite size --images go-1.23-static --allow-noisy \
+run "$APPLIANCE" -q bench --profile quick --suite size --images go-1.23-hello --allow-noisy \
     --out "$RUN/results.json" --csv "$RUN/results.csv"
 expect_rc 0 "bench writes a small run directory"
 mkdir -p "$RUN/logs" && printf 'bench started\nbench done\n' >"$RUN/logs/bench.log"
@@ -113,8 +114,8 @@ check "sha256sum -c SHA256SUMS passes on the unpacked archive" \
 check "manifest.json: schema, run id, times, profile, image digest, lock, version, claims" jqe "
     .schema == \"appliance-archive-manifest-1\" and .run_id == \"$ID\"
     and .started == \"$STARTED\" and .profile == \"quick\"
-    and (.images[\"go-1.23-static\"].digest | startswith(\"sha256:\"))
-    and (.images[\"go-1.23-static\"] | has(\"lock_sha256\"))
+    and (.images[\"go-1.23-hello\"].digest | startswith(\"sha256:\"))
+    and (.images[\"go-1.23-hello\"] | has(\"lock_sha256\"))
     and (.appliance_version | length > 0) and .claims_sha256 == null
     and .with_inputs == false and .environment.arch != null" "$X/manifest.json"
 check "provenance.json: an in-toto Statement v1 with our predicate" jqe "
@@ -260,12 +261,12 @@ run "$APPLIANCE" verify "$I" -p "$PUB"
 expect_rc 0 "... verifies"
 check "... reporting its inputs" out_has "with inputs"
 XI=$TMP/xi && mkdir -p "$XI" && tar --zstd -xf "$I" -C "$XI"
-DIGEST=$(jq -r '.environment.images["go-1.23-static"].digest' "$RUN/results.json")
+DIGEST=$(jq -r '.environment.images["go-1.23-hello"].digest' "$RUN/results.json")
 check "the layout of the run's image is there, with the digest the run measured" sh -c "
-    jq -e --arg d '$DIGEST' '.manifests[0].digest == \$d' '$XI/inputs/images/go-1.23-static/index.json' >/dev/null &&
-    test -s '$XI/inputs/images/go-1.23-static/oci-layout'"
+    jq -e --arg d '$DIGEST' '.manifests[0].digest == \$d' '$XI/inputs/images/go-1.23-hello/index.json' >/dev/null &&
+    test -s '$XI/inputs/images/go-1.23-hello/oci-layout'"
 check "... every blob of it matching its name" sh -c "
-    cd '$XI/inputs/images/go-1.23-static/blobs/sha256' &&
+    cd '$XI/inputs/images/go-1.23-hello/blobs/sha256' &&
     for f in *; do echo \"\$f  \$f\"; done | sha256sum --quiet -c -"
 NDEBS=$(jq '[.packages[]] | length' images/go-1.23/lock.json)
 check "every pinned .deb of the builder's lock ($NDEBS) is there" sh -c "
@@ -278,7 +279,11 @@ check "... the .debs are Debian packages" sh -c "
     head -c 8 '$XI/inputs/blobs/sha256/'\$h | grep -q '^!<arch>'"
 check "the recipes and locks are there" sh -c "
     cmp '$XI/inputs/recipes/go-1.23/lock.json' images/go-1.23/lock.json &&
+    cmp '$XI/inputs/recipes/go-1.23-hello/image.json' images/go-1.23-hello/image.json &&
     cmp '$XI/inputs/recipes/go-1.23-static/image.json' images/go-1.23-static/image.json"
+check "... and the tree files a recipe names by path, as sources" sh -c "
+    cmp '$XI/inputs/sources/images/static-root/etc/passwd' images/static-root/etc/passwd &&
+    jq -e '.inputs.sources | index(\"images/static-root/etc/group\")' '$XI/manifest.json' >/dev/null"
 check "the claims file is packed and its sha256 in the manifest" sh -c "
     cmp '$XI/inputs/claims/claims.json' '$TMP/claims.json' &&
     jq -e --arg h \"sha256:\$(sha256sum '$TMP/claims.json' | cut -d' ' -f1)\" \

@@ -6,12 +6,12 @@
 # and bad usage exit 2. Then, once `appliance pack` exists, a signed archive of a run is
 # compared by content and rerun: verified first, the recorded plan run again, and compared.
 # The bench runs pass --allow-noisy: a shared machine's steal must not fail a functional check.
-# Needs root and the images go-1.23-static and python-3.13 (make test builds them).
+# Needs root and the images go-1.23-static, go-1.23-hello and python-3.13 (make test builds them).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 require_root_and "$APPLIANCE"
 
-"$APPLIANCE" -q image build go-1.23-static python-3.13 >/dev/null ||
+"$APPLIANCE" -q image build go-1.23-static go-1.23-hello python-3.13 >/dev/null ||
     { fail "building the images the runs measure"; finish; exit 1; }
 
 # ---- usage errors and bad input ---------------------------------------------------------------
@@ -44,8 +44,8 @@ run "$APPLIANCE" compare "$TMP/other.json" "$TMP/other.json"
 expect_rc 1 "JSON that is not a results file is an error"
 
 # ---- two real runs ----------------------------------------------------------------------------
-BENCH=(bench --profile quick --suite size,cpu --images go-1.23-static,python-3.13 --only nbody
-    --repeat 5 --allow-noisy)
+BENCH=(bench --profile quick --suite size,cpu --images go-1.23-static,go-1.23-hello,python-3.13
+    --only nbody --repeat 5 --allow-noisy)
 for r in r1 r2; do
     run "$APPLIANCE" -q "${BENCH[@]}" --out "$TMP/$r/results.json"
     expect_rc 0 "bench run $r"

@@ -369,3 +369,99 @@ TEST(self_builder)
         ap_error_release(&err);
     }
 }
+
+/* "files": "src" in the image's folder or "path" in the tree, one of the two. */
+TEST(files_from_the_tree)
+{
+    static const char ok[] =
+        "{\"name\": \"go-x\", \"source_date_epoch\": 1, \"suites\": [], \"packages\": [], "
+        "\"files\": [{\"path\": \"images/static-root/etc/passwd\", \"dst\": \"/etc/passwd\"}, "
+        "{\"src\": \"group\", \"dst\": \"/etc/group\"}], "
+        "\"stages\": [{\"name\": \"x\", \"builder\": \"go-1.23\", \"command\": [\"true\"]}]}";
+    struct ap_recipe *r = NULL;
+    ap_error *err = NULL;
+    int rc = ap_recipe_parse(ok, strlen(ok), "image.json", &r, &err);
+    if (CHECK_MSG(rc == 0, "%s", err ? err->msg : "?") && CHECK(r->n_files == 2)) {
+        CHECK(r->files[0].from_tree &&
+              strcmp(r->files[0].src, "images/static-root/etc/passwd") == 0);
+        CHECK(!r->files[1].from_tree && strcmp(r->files[1].src, "group") == 0);
+    }
+    if (rc == 0)
+        ap_recipe_free(r);
+    ap_error_release(&err);
+    recipe_refused("\"src\": \"./conf//x.ini\"", "\"src\": \"x\", \"path\": \"y\"", "either",
+                   __LINE__);
+    recipe_refused("\"src\": \"./conf//x.ini\", ", "", "either", __LINE__);
+    recipe_refused("\"src\": \"./conf//x.ini\"", "\"path\": \"../x.ini\"", "path \"../x.ini\"",
+                   __LINE__);
+    recipe_refused("\"src\": \"./conf//x.ini\"", "\"path\": \"/etc/x.ini\"", "inside the tree",
+                   __LINE__);
+    recipe_refused("\"src\": \"./conf//x.ini\"", "\"path\": 7", "path", __LINE__);
+}
+
+#define COPY_GO                                                                                    \
+    "\"copy\": [{\"from\": \"/usr/local/bin/servers/gin\", \"to\": \"/usr/local/bin/gin\"}]"
+
+/* A copy stage takes files out of its builder and runs nothing. */
+TEST(copy_stages)
+{
+    static const struct {
+        const char *stage, *refusal; /* NULL: accepted */
+    } cases[] = {
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", " COPY_GO "}", NULL},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"install\": \"/app\", " COPY_GO
+         "}",
+         NULL},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"command\": [\"true\"], " COPY_GO
+         "}",
+         "a copy stage runs nothing"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"env\": [\"A=1\"], " COPY_GO "}",
+         "a copy stage runs nothing"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"sources\": [{\"path\": \"x\", "
+         "\"mount\": \"/x\"}], " COPY_GO "}",
+         "a copy stage runs nothing"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\"}", "command must not be empty"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"command\": []}",
+         "command must not be empty"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"copy\": []}", "non-empty array"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"copy\": {}}", "non-empty array"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"copy\": [{\"from\": \"/a\"}]}",
+         "to"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"copy\": [{\"from\": \"a\", "
+         "\"to\": \"/a\"}]}",
+         "copy[0]: from and to must be absolute"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"copy\": [{\"from\": \"/a\", "
+         "\"to\": \"/\"}]}",
+         "copy[0]"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"copy\": [{\"from\": \"/a\", "
+         "\"to\": \"/b\"}, {\"from\": \"/a/../../etc/shadow\", \"to\": \"/b\"}]}",
+         "copy[1]"},
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"copy\": [{\"from\": \"//\", "
+         "\"to\": \"/b\"}]}",
+         "copy[0]"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ap_recipe *r = NULL;
+        ap_error *err = NULL;
+        char stages[1024];
+        snprintf(stages, sizeof(stages), "[%s]", cases[i].stage);
+        int rc = parse_with_stages("go-gin", "[]", stages, &r, &err);
+        if (cases[i].refusal == NULL) {
+            if (CHECK_MSG(rc == 0, "case %zu: %s", i, err ? err->msg : "?") &&
+                CHECK(r->n_stages == 1)) {
+                const struct ap_recipe_stage *st = &r->stages[0];
+                CHECK_MSG(st->n_copy == 1 && st->n_command == 0, "case %zu", i);
+                CHECK(strcmp(st->copy[0].from, "/usr/local/bin/servers/gin") == 0);
+                CHECK(strcmp(st->copy[0].to, "/usr/local/bin/gin") == 0);
+            }
+        } else {
+            CHECK_MSG(rc == -1, "case %zu: accepted", i);
+            CHECK_MSG(test_contains(err ? err->msg : NULL, cases[i].refusal),
+                      "case %zu: \"%s\" not in: %s", i, cases[i].refusal,
+                      err ? err->msg : "(none)");
+        }
+        if (rc == 0)
+            ap_recipe_free(r);
+        ap_error_release(&err);
+    }
+}

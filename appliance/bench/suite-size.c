@@ -1,0 +1,166 @@
+/* The size suite: the bytes of each image the plan's images.size lists (one program or one
+ * service per image, as users ship them), the file of each Go image's program, and the pairs of
+ * bench.json's size_pairs with the Python/Go ratio of each. Sizes are counted, not sampled:
+ * exact at n = 1. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/fs.h"
+#include "pairs.h"
+#include "runner.h"
+
+static void measure_image(struct ap_bench *b, const struct ap_bench_image *img)
+{
+    char id[160];
+    snprintf(id, sizeof(id), "size/image/%s", img->name);
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "digest", img->digest);
+    cJSON *m = ap_bench_measurement(b, id, "size", "image", img->name, p);
+    if (ap_bench_count(m, "compressed_bytes") == 0) {
+        ap_bench_add(m, "compressed_bytes", "B", (double)img->compressed_bytes);
+        ap_bench_add(m, "unpacked_bytes", "B", (double)img->unpacked_bytes);
+        ap_bench_add(m, "files", "count", (double)img->files);
+    }
+}
+
+/* A Go image's program: the regular file its entrypoint names. */
+static int measure_program(struct ap_bench *b, const struct ap_bench_image *img, ap_error **err)
+{
+    const cJSON *ep =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(img->config, "Entrypoint"), 0);
+    if (!cJSON_IsString(ep) || ep->valuestring[0] != '/')
+        return ap_error_make(err, EINVAL, "image %s: no entrypoint names its program", img->name);
+    const char *path = ep->valuestring, *base = strrchr(path, '/') + 1;
+    char full[2200];
+    struct stat st;
+    if (ap_fs_path(full, sizeof(full), "%s%s", img->rootfs, path) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "image %s: %s", img->name, path);
+    if (lstat(full, &st) < 0)
+        return ap_error_make(err, errno, "image %s: its program %s", img->name, path);
+    if (!S_ISREG(st.st_mode))
+        return ap_error_make(err, EINVAL, "image %s: its program %s is not a regular file",
+                             img->name, path);
+    char id[300];
+    snprintf(id, sizeof(id), "size/binary/%s/%s", img->name, base);
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "path", path);
+    cJSON *m = ap_bench_measurement(b, id, "size", base, img->name, p);
+    if (ap_bench_count(m, "bytes") == 0)
+        ap_bench_add(m, "bytes", "B", (double)st.st_size);
+    return 0;
+}
+
+/* results.size_pairs: each pair of the plan whose two images this run measured. */
+static int derive_pairs(struct ap_bench *b, const struct ap_size_pair *pairs, size_t n,
+                        ap_error **err)
+{
+    cJSON *out = cJSON_CreateArray();
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        char gid[160], pid[160];
+        snprintf(gid, sizeof(gid), "size/image/%s", pairs[i].go);
+        snprintf(pid, sizeof(pid), "size/image/%s", pairs[i].python);
+        const cJSON *gm = ap_bench_find_measurement(b, gid);
+        const cJSON *pm = ap_bench_find_measurement(b, pid);
+        if (gm == NULL || pm == NULL)
+            continue; /* --images left one out */
+        cJSON *f = ap_size_pair_figures(&pairs[i], gm, pm);
+        if (f == NULL) {
+            cJSON_Delete(out);
+            return ap_error_make(err, ENOMEM, "the size pairs");
+        }
+        cJSON_AddItemToArray(out, f);
+    }
+    if (out == NULL)
+        return ap_error_make(err, ENOMEM, "the size pairs");
+    cJSON_DeleteItemFromObjectCaseSensitive(b->doc, "size_pairs");
+    cJSON_AddItemToObject(b->doc, "size_pairs", out);
+    return 0;
+}
+
+int ap_bench_suite_size(struct ap_bench *b, ap_error **err)
+{
+    struct ap_size_pair pairs[AP_SIZE_PAIRS_MAX];
+    char what[1100];
+    snprintf(what, sizeof(what), "%s/bench.json", b->o->workloads_dir);
+    int n = ap_size_pairs_parse(b->plan, what, pairs, AP_SIZE_PAIRS_MAX, err);
+    if (n < 0)
+        return -1;
+    const cJSON *it;
+    size_t measured = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
+                               cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "size"))
+    {
+        const struct ap_bench_image *img =
+            cJSON_IsString(it) ? ap_bench_image(b, it->valuestring) : NULL;
+        if (img == NULL)
+            continue; /* not among --images */
+        measure_image(b, img);
+        if (strcmp(img->language, "go") == 0 && measure_program(b, img, err) < 0)
+            return -1;
+        measured++;
+    }
+    if (measured == 0) {
+        static const char text[] = "size: no image of the plan's images.size is among --images "
+                                   "(it measures one program or one service per image, e.g. "
+                                   "go-1.23-hello and python-3.13): nothing measured";
+        cJSON *w = cJSON_GetObjectItemCaseSensitive(b->doc, "warnings");
+        int have = 0; /* a resumed run has it already */
+        cJSON_ArrayForEach(it, w)
+        {
+            have |= cJSON_IsString(it) && strcmp(it->valuestring, text) == 0;
+        }
+        if (!have)
+            cJSON_AddItemToArray(w, cJSON_CreateString(text));
+        ap_progress_line(&b->progress, "warning: %s", text);
+    }
+    /* The pairs read the figures' statistics and statuses, which saving computes. */
+    if (ap_bench_save(b, err) < 0 || derive_pairs(b, pairs, (size_t)n, err) < 0)
+        return -1;
+    return ap_bench_save(b, err);
+}
+
+/* "   1.23 / 23.48 MiB ok     19.09x" for one metric of a pair. */
+static void pair_metric(const cJSON *f, char *buf, size_t len)
+{
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(f, "go");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "python");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(f, "ratio");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(f, "status");
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(f, "no_ratio");
+    if (!cJSON_IsNumber(g) || !cJSON_IsNumber(p)) {
+        snprintf(buf, len, "%-38s", "-");
+        return;
+    }
+    char ratio[100];
+    if (cJSON_IsNumber(r))
+        snprintf(ratio, sizeof(ratio), "%.2fx", r->valuedouble);
+    else
+        snprintf(ratio, sizeof(ratio), "no ratio: %s",
+                 cJSON_IsString(why) ? why->valuestring : "?");
+    snprintf(buf, len, "%8.2f / %8.2f MiB %-4s %8s", g->valuedouble / (1 << 20),
+             p->valuedouble / (1 << 20), cJSON_IsString(s) ? s->valuestring : "?", ratio);
+}
+
+void ap_bench_size_pairs_summary(const struct ap_bench *b)
+{
+    const cJSON *pairs = cJSON_GetObjectItemCaseSensitive(b->doc, "size_pairs");
+    if (cJSON_GetArraySize(pairs) == 0)
+        return;
+    printf("\nsize pairs (bench.json size_pairs): Go / Python image, counted (exact), status, "
+           "x: Python/Go\n");
+    printf("  %-*s %-18s %-22s %-37s  %s\n", AP_SIZE_PAIR_LABEL_MAX / 2, "pair", "Go image",
+           "Python image", "compressed (Go / Python)", "unpacked (Go / Python)");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, pairs)
+    {
+        char c[160], u[160];
+        pair_metric(cJSON_GetObjectItemCaseSensitive(it, "compressed_bytes"), c, sizeof(c));
+        pair_metric(cJSON_GetObjectItemCaseSensitive(it, "unpacked_bytes"), u, sizeof(u));
+        printf("  %-*s %-18s %-22s %s  %s\n", AP_SIZE_PAIR_LABEL_MAX / 2,
+               cJSON_GetObjectItemCaseSensitive(it, "label")->valuestring,
+               cJSON_GetObjectItemCaseSensitive(it, "go")->valuestring,
+               cJSON_GetObjectItemCaseSensitive(it, "python")->valuestring, c, u);
+    }
+}
