@@ -36,13 +36,14 @@ static void usage(FILE *out)
                  "Verbs:\n");
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-    fprintf(out, "\nEnvironment:\n"
-                 "  APPLIANCE_CACHE   download and build cache (default ~/.cache/appliance)\n"
-                 "  APPLIANCE_MIRROR  comma-separated Debian mirror URLs (default %s)\n"
-                 "  APPLIANCE_IMAGES  folder of image recipes (default images)\n"
-                 "  APPLIANCE_OUT     where image layouts go (default build/images)\n\n"
-                 "Exit status: 0 success, 1 failure, 2 usage error.\n"
-                 "'appliance VERB --help' describes a verb.\n",
+    fprintf(out,
+            "\nEnvironment:\n"
+            "  APPLIANCE_CACHE   download and build cache (default ~/.cache/appliance)\n"
+            "  APPLIANCE_MIRROR  comma-separated Debian mirror URLs (default %s)\n"
+            "  APPLIANCE_IMAGES  folder of image recipes (default images)\n"
+            "  APPLIANCE_OUT     where image layouts go (default build/images)\n\n"
+            "Exit status: 0 success, 1 failure, 2 usage error.\n"
+            "'appliance VERB --help' describes a verb.\n",
             AP_DEFAULT_MIRROR);
 }
 

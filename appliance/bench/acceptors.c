@@ -31,8 +31,8 @@ static int read_proc(const char *path, char *buf, size_t len, ap_error **err)
     return ap_fs_read_to_end(fd, path, buf, len, 0, err) < 0 ? -1 : 0;
 }
 
-int ap_acceptors_parse_tcp(const char *text, uint16_t port, uint64_t *inodes, size_t max,
-                           size_t *n, ap_error **err)
+int ap_acceptors_parse_tcp(const char *text, uint16_t port, uint64_t *inodes, size_t max, size_t *n,
+                           ap_error **err)
 {
     for (const char *p = text; p != NULL && *p != '\0';) {
         const char *eol = strchr(p, '\n');
@@ -42,8 +42,8 @@ int ap_acceptors_parse_tcp(const char *text, uint16_t port, uint64_t *inodes, si
         char local[64], state[8];
         unsigned long long inode;
         unsigned lport;
-        int got = sscanf(p, " %*[0-9]: %63s %*s %7s %*s %*s %*s %*s %*s %llu", local, state,
-                         &inode);
+        int got =
+            sscanf(p, " %*[0-9]: %63s %*s %7s %*s %*s %*s %*s %*s %llu", local, state, &inode);
         const char *colon = got == 3 ? strrchr(local, ':') : NULL;
         if (colon != NULL && sscanf(colon + 1, "%x", &lport) == 1 && lport == port &&
             strcmp(state, "0A") == 0 && inode != 0) {
@@ -164,8 +164,7 @@ int ap_acceptors_count(const pid_t *pids, size_t n, uint16_t port, int *count, a
                 continue;
             }
             read_any = 1;
-            if (ap_acceptors_parse_tcp(buf, port, inodes, AP_ACCEPTORS_MAX_LISTENERS, &ni, err) <
-                0)
+            if (ap_acceptors_parse_tcp(buf, port, inodes, AP_ACCEPTORS_MAX_LISTENERS, &ni, err) < 0)
                 return -1;
         }
     }
@@ -187,8 +186,7 @@ static int64_t now_ns(void)
 }
 
 int ap_acceptors_wait(ap_acceptors_list_fn list, void *ctx, uint16_t port, int want,
-                      int64_t deadline_ns, int pidfd, int64_t *ready_ns, int *seen,
-                      ap_error **err)
+                      int64_t deadline_ns, int pidfd, int64_t *ready_ns, int *seen, ap_error **err)
 {
     pid_t pids[AP_ACCEPTORS_MAX_LISTENERS];
     *seen = 0;
@@ -208,8 +206,8 @@ int ap_acceptors_wait(ap_acceptors_list_fn list, void *ctx, uint16_t port, int w
                                  "deadline",
                                  *seen, want, (unsigned)port);
         /* The server's end wakes the wait early; so does the next count's time. */
-        int64_t wait = deadline_ns - t < AP_ACCEPTORS_POLL_NS ? deadline_ns - t
-                                                               : AP_ACCEPTORS_POLL_NS;
+        int64_t wait =
+            deadline_ns - t < AP_ACCEPTORS_POLL_NS ? deadline_ns - t : AP_ACCEPTORS_POLL_NS;
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
         struct timespec ts = {0, (long)wait};
         int r = ppoll(&p, pidfd >= 0 ? 1 : 0, &ts, NULL);

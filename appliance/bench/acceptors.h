@@ -27,8 +27,8 @@
  * tcp6 text (NUL-terminated) that listen (state 0A) on `port`, skipping those already there.
  * Lines that do not parse are skipped (the header among them). Returns -1 with err when more
  * than max are found. */
-int ap_acceptors_parse_tcp(const char *text, uint16_t port, uint64_t *inodes, size_t max,
-                           size_t *n, ap_error **err);
+int ap_acceptors_parse_tcp(const char *text, uint16_t port, uint64_t *inodes, size_t max, size_t *n,
+                           ap_error **err);
 
 /* 1 when the fdinfo text of an eventpoll descriptor ("tfd: 5 events: 19 data: ... ino:3039
  * sdev:8") watches one of inodes[0..n) (ino is hex), else 0. */
@@ -47,8 +47,7 @@ int ap_acceptors_count(const pid_t *pids, size_t n, uint16_t port, int *count, a
 #define AP_ACCEPTORS_POLL_NS 1000000
 
 /* The server's processes now: fills pids (room for max) and *n, or returns -1 with err. */
-typedef int (*ap_acceptors_list_fn)(void *ctx, pid_t *pids, size_t max, size_t *n,
-                                    ap_error **err);
+typedef int (*ap_acceptors_list_fn)(void *ctx, pid_t *pids, size_t max, size_t *n, ap_error **err);
 
 /* Waits until at least `want` of the server's processes (list(ctx)) wait for connections on
  * port, counting every AP_ACCEPTORS_POLL_NS until deadline_ns (CLOCK_MONOTONIC) or the
@@ -56,7 +55,6 @@ typedef int (*ap_acceptors_list_fn)(void *ctx, pid_t *pids, size_t max, size_t *
  * them all (so a start is known to about a millisecond), *seen the last count. Returns -1 with
  * err (ETIMEDOUT naming how many of want were up, ESRCH when the server ended). */
 int ap_acceptors_wait(ap_acceptors_list_fn list, void *ctx, uint16_t port, int want,
-                      int64_t deadline_ns, int pidfd, int64_t *ready_ns, int *seen,
-                      ap_error **err);
+                      int64_t deadline_ns, int pidfd, int64_t *ready_ns, int *seen, ap_error **err);
 
 #endif

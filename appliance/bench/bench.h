@@ -37,10 +37,10 @@ struct ap_bench_opts {
     const char *workloads_dir; /* images/workloads: manifests, programs, bench.json */
     const char *out_dir;       /* built layouts */
     const char *cache_dir;
-    unsigned suites;           /* AP_SUITE_* bits */
-    const char *profile;       /* quick, standard or published */
-    int repeat;                /* 0: the profile's */
-    int warmup;                /* -1: the profile's */
+    unsigned suites;                         /* AP_SUITE_* bits */
+    const char *profile;                     /* quick, standard or published */
+    int repeat;                              /* 0: the profile's */
+    int warmup;                              /* -1: the profile's */
     const char *images[AP_BENCH_MAX_IMAGES]; /* only these images (none: every one) */
     size_t n_images;
     const char *only;          /* only workloads whose name contains this (NULL: all) */

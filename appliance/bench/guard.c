@@ -85,10 +85,9 @@ void ap_bench_guard_record(struct ap_bench_guard *g, const struct ap_run_record 
      * hypervisor takes, so this does not see steal. */
     int64_t cpu = rec->ru_user_ns + rec->ru_system_ns;
     if (g->nr.ncpus == 1 && rec->run_ns > 0 && cpu > 0)
-        cJSON_AddNumberToObject(n, "off_cpu_pct",
-                                cpu < rec->run_ns
-                                    ? 100.0 * (double)(rec->run_ns - cpu) / (double)rec->run_ns
-                                    : 0);
+        cJSON_AddNumberToObject(
+            n, "off_cpu_pct",
+            cpu < rec->run_ns ? 100.0 * (double)(rec->run_ns - cpu) / (double)rec->run_ns : 0);
     if (g->pending)
         noise_verdict_json(n, "pending", "window", NULL);
     else
@@ -206,7 +205,8 @@ static void flag_noisy(cJSON *m, int index)
             fl = cJSON_AddArrayToObject(metric, "flags");
         while (cJSON_GetArraySize(fl) < n)
             cJSON_AddItemToArray(fl, cJSON_CreateArray());
-        unsigned bits = ap_bench_flags_bits(cJSON_GetArrayItem(fl, index)) | AP_STATUS_BIT(AP_STATUS_NOISY);
+        unsigned bits =
+            ap_bench_flags_bits(cJSON_GetArrayItem(fl, index)) | AP_STATUS_BIT(AP_STATUS_NOISY);
         cJSON_ReplaceItemInArray(fl, index, ap_bench_flags_json(bits));
     }
 }
@@ -223,8 +223,8 @@ static int judge_window(struct ap_bench *b, int force)
     int noisy = ap_noise_judge(&k->window, &b->noise, why, sizeof(why)) == 1;
     for (size_t i = 0; i < k->n_pending; i++) {
         cJSON *m = k->pending[i].m;
-        cJSON *run = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "runs"),
-                                        k->pending[i].index);
+        cJSON *run =
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "runs"), k->pending[i].index);
         cJSON *n = cJSON_GetObjectItemCaseSensitive(run, "noise");
         if (n == NULL)
             continue;
@@ -437,4 +437,3 @@ void ap_bench_noisy_warning(cJSON *metric, const cJSON *m)
     cJSON_DeleteItemFromObjectCaseSensitive(metric, "warning");
     cJSON_AddStringToObject(metric, "warning", text);
 }
-

@@ -82,19 +82,19 @@ struct ap_load_result {
     uint64_t timeouts; /* no complete response within timeout_s of the send */
     uint64_t connects; /* connections established */
     uint64_t bytes_read;
-    double duration_s;      /* the window as it ran (shorter when stopped or bounded) */
-    double requests_per_s;  /* requests / duration_s */
+    double duration_s;     /* the window as it ran (shorter when stopped or bounded) */
+    double requests_per_s; /* requests / duration_s */
     /* Latency in ns: of each valid response in the window, and of each request unanswered at
      * the window's end (in_flight, and backlog in open loop), as the time it had waited by then
      * from its intended send time: a lower bound of its latency, so every percentile is a lower
      * bound of the true one. Its count is requests + in_flight + backlog. */
     struct ap_hist latency;
-    uint64_t in_flight;     /* requests sent and unanswered at the window's end */
-    int64_t cpu_ns;         /* CPU time of all load threads in the window */
-    int64_t spin_ns;        /* of it, polling an empty event queue (idle time, see spin_ns) */
-    double cpu_share;       /* highest share of the window one load thread spent on CPU */
-    int saturated;          /* cpu_share >= AP_LOAD_SATURATED: the client was the limit */
-    int stopped;            /* spec.stop ended the run early */
+    uint64_t in_flight; /* requests sent and unanswered at the window's end */
+    int64_t cpu_ns;     /* CPU time of all load threads in the window */
+    int64_t spin_ns;    /* of it, polling an empty event queue (idle time, see spin_ns) */
+    double cpu_share;   /* highest share of the window one load thread spent on CPU */
+    int saturated;      /* cpu_share >= AP_LOAD_SATURATED: the client was the limit */
+    int stopped;        /* spec.stop ended the run early */
     /* Open loop only (zero in closed loop). */
     double target_rate;   /* spec.rate */
     double achieved_rate; /* responses / duration_s */

@@ -121,8 +121,8 @@ int ap_noise_quiet_check(const char *cpus, double seconds, struct ap_noise_repor
 
 /* Adds the report's fields to the JSON object obj under their struct names (cpus, ncpus,
  * online_cpus, interval_s, wall_ns, busy_ns, steal_ns, own_ns, others_ns, busy_pct,
- * steal_pct, others_pct, load1, tick_ns, intervals) and resolution_pct. Returns 0, or -1 when cJSON ran out of memory (obj may then
- * hold some of the fields). */
+ * steal_pct, others_pct, load1, tick_ns, intervals) and resolution_pct. Returns 0, or -1 when cJSON
+ * ran out of memory (obj may then hold some of the fields). */
 int ap_noise_report_json(const struct ap_noise_report *report, cJSON *obj);
 
 /* ---- Judging ----------------------------------------------------------------------------- */

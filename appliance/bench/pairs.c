@@ -69,8 +69,8 @@ static int parse_pair(const cJSON *it, const char *where, const cJSON *sized,
     return 0;
 }
 
-int ap_size_pairs_parse(const cJSON *plan, const char *what, struct ap_size_pair *pairs,
-                        size_t max, ap_error **err)
+int ap_size_pairs_parse(const cJSON *plan, const char *what, struct ap_size_pair *pairs, size_t max,
+                        ap_error **err)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(plan, "size_pairs");
     if (list == NULL)

@@ -31,8 +31,8 @@ const char *ap_bench_image_language(const char *name);
  * a Python image (ap_bench_image_language), both listed in plan.images.size. No list gives no
  * pair. `what` names the plan in errors ("images/workloads/bench.json"). Returns the number of
  * pairs, or -1 with err naming the entry and the field. */
-int ap_size_pairs_parse(const cJSON *plan, const char *what, struct ap_size_pair *pairs,
-                        size_t max, ap_error **err);
+int ap_size_pairs_parse(const cJSON *plan, const char *what, struct ap_size_pair *pairs, size_t max,
+                        ap_error **err);
 
 /* A pair's entry of results.json's "size_pairs", owned by the caller: its label, images and
  * why, the ids of the two measurements (go_m and py_m, size/image/<image>) and, for each of

@@ -24,10 +24,10 @@ struct ap_bench_image {
     char language[16]; /* "go" or "python" */
     char layout[1024];
     char rootfs[1024];
-    char digest[80];   /* "sha256:<hex>" of the manifest */
+    char digest[80]; /* "sha256:<hex>" of the manifest */
     char lock_sha256[80];
     uint64_t compressed_bytes, unpacked_bytes, files;
-    cJSON *config;     /* Env, Entrypoint, WorkingDir (owned) */
+    cJSON *config; /* Env, Entrypoint, WorkingDir (owned) */
     char *env[AP_BENCH_MAX_ENV];
     size_t n_env;
     char *interpreter; /* Entrypoint[0] of a Python image (points into config) */
@@ -70,8 +70,8 @@ struct ap_bench {
     struct ap_topology *topo; /* owned */
     struct ap_placement placement;
     int64_t memory_limit, server_memory_limit, tmp_bytes, pids_max, nofile;
-    cJSON *doc;           /* the results document (owned) */
-    cJSON *measurements;  /* doc.measurements */
+    cJSON *doc;          /* the results document (owned) */
+    cJSON *measurements; /* doc.measurements */
     char inputs_dir[1024];
     struct ap_progress progress;
     double est_total_s, est_done_s; /* estimated seconds of the plan, and of what is done */
@@ -79,7 +79,7 @@ struct ap_bench {
     int noisy_samples;
     struct ap_bench_block block;
     int64_t speed_best[AP_CPUSET_MAX]; /* the fastest speed probe of each CPU (noise.h) */
-    char quiet_cpus[AP_CPUSET_STRLEN];  /* the CPUs of the last quiet check, and its end */
+    char quiet_cpus[AP_CPUSET_STRLEN]; /* the CPUs of the last quiet check, and its end */
     int64_t quiet_ns;
 };
 
@@ -100,24 +100,24 @@ struct ap_bench_image *ap_bench_image(struct ap_bench *b, const char *name);
 /* One measured run. */
 struct ap_bench_exec {
     const struct ap_bench_image *image;
-    char *const *argv;            /* NULL-terminated */
-    char *const *env;             /* extra NAME=VALUE entries (NULL-terminated) or NULL */
+    char *const *argv; /* NULL-terminated */
+    char *const *env;  /* extra NAME=VALUE entries (NULL-terminated) or NULL */
     const struct ap_bind *binds;
     size_t n_binds;
-    const char *stdin_path;       /* NULL: /dev/null */
-    const cJSON *expected;        /* expected stdout ({text}|{file[,float_tolerance]}|
-                                   * {sha256,length}) or NULL: not checked */
-    const char *expected_dir;     /* where {file} lives */
-    const char *cpus;             /* cpuset (default: the workload CPUs) */
-    int64_t memory_bytes;         /* 0: the plan's limit */
+    const char *stdin_path;   /* NULL: /dev/null */
+    const cJSON *expected;    /* expected stdout ({text}|{file[,float_tolerance]}|
+                               * {sha256,length}) or NULL: not checked */
+    const char *expected_dir; /* where {file} lives */
+    const char *cpus;         /* cpuset (default: the workload CPUs) */
+    int64_t memory_bytes;     /* 0: the plan's limit */
     double timeout_s;
     enum ap_net_mode net;
-    int nofile;                   /* 0: the plan's */
+    int nofile; /* 0: the plan's */
     void (*on_exec)(void *ctx, pid_t init_pid, struct ap_sandbox_live *live);
     void *ctx;
     int stop_fd;
-    int noise_check;              /* watch the workload CPUs for other work during the run */
-    const char *label;            /* "nbody on python-3.13", for messages */
+    int noise_check;   /* watch the workload CPUs for other work during the run */
+    const char *label; /* "nbody on python-3.13", for messages */
 };
 
 /* Runs x in a fresh sandbox and fills rec; *run gets a JSON record of the run (the record's
@@ -168,7 +168,8 @@ void ap_bench_noisy_warning(cJSON *metric, const cJSON *m);
 int ap_bench_quiet_check(struct ap_bench *b, const char *what, const char *cpus, ap_error **err);
 
 /* Starts the block `what` of runs on `cpus` (ap_bench_quiet_check first, unless one on the same
- * CPUs passed less than AP_BENCH_QUIET_EVERY_S ago) and empties the guard's sums. A block left unfinished (an error) is dropped by the next one. */
+ * CPUs passed less than AP_BENCH_QUIET_EVERY_S ago) and empties the guard's sums. A block left
+ * unfinished (an error) is dropped by the next one. */
 int ap_bench_block_begin(struct ap_bench *b, const char *what, const char *cpus, ap_error **err);
 
 /* The speed probes around a run (noise.h): *before is taken by ap_bench_speed_before on the

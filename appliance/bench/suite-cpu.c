@@ -256,7 +256,9 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
             snprintf(label, sizeof(label), "%s %s on %s", task, nbuf, imgs[i]->name);
             snprintf(what, sizeof(what), "%s %s%s %d/%d", task, imgs[i]->name,
                      r < 0 ? " warmup" : "", r < 0 ? r + b->warmup + 1 : r + 1,
-                     r < 0 ? b->warmup : r < b->repeat ? b->repeat : r + 1);
+                     r < 0           ? b->warmup
+                     : r < b->repeat ? b->repeat
+                                     : r + 1);
             ap_bench_progress(b, 0, what);
             int py = strcmp(imgs[i]->language, "python") == 0;
             struct ap_bench_exec x = {

@@ -693,8 +693,7 @@ static int load_judged(struct ap_bench *b, struct server *s, int conns, double s
                                sizeof(why)) == 0)
             return 0;
         if (tries < 2) {
-            ap_progress_line(&b->progress, "noise: loading %s: %s; running it again", s->name,
-                             why);
+            ap_progress_line(&b->progress, "noise: loading %s: %s; running it again", s->name, why);
             cJSON_Delete(*run);
             *run = NULL;
             continue;
@@ -843,8 +842,8 @@ static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_err
                 if (ap_bench_interrupted)
                     return -2;
                 char what[160];
-                snprintf(what, sizeof(what), "latency %s %.0f req/s %d/%d", sv[i].name, rate,
-                         r + 1, repeat);
+                snprintf(what, sizeof(what), "latency %s %.0f req/s %d/%d", sv[i].name, rate, r + 1,
+                         repeat);
                 int rc = latency_once(b, &sv[i], ms[i], conns, secs, rate, what, err);
                 if (rc < 0 || (rc = ap_bench_save(b, err)) < 0)
                     return rc;
@@ -964,9 +963,9 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
             unsigned fl = ap_status_of_load(res);
             cJSON *run = load_json(res);
             char why[512];
-            if (ln.have && ap_bench_judge_run(b, run, &ln.nr, steal_pointer(&ln.speed),
-                                              ln.slow ? ln.slow_why : NULL, why,
-                                              sizeof(why)) == 1) {
+            if (ln.have &&
+                ap_bench_judge_run(b, run, &ln.nr, steal_pointer(&ln.speed),
+                                   ln.slow ? ln.slow_why : NULL, why, sizeof(why)) == 1) {
                 cJSON_AddBoolToObject(run, "noisy", 1);
                 fl |= AP_STATUS_BIT(AP_STATUS_NOISY);
                 b->noisy_samples++;

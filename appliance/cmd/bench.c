@@ -63,32 +63,46 @@ static void bench_usage(FILE *out)
 }
 
 enum {
-    O_SUITE = 256, O_IMAGES, O_ONLY, O_PROFILE, O_REPEAT, O_WARMUP, O_OUT, O_CSV, O_RESUME,
-    O_NOISY, O_WLCPUS, O_LOADCPUS, O_IMGOUT, O_CACHE, O_SIGN, O_KEY, O_PASSWORD_FILE,
+    O_SUITE = 256,
+    O_IMAGES,
+    O_ONLY,
+    O_PROFILE,
+    O_REPEAT,
+    O_WARMUP,
+    O_OUT,
+    O_CSV,
+    O_RESUME,
+    O_NOISY,
+    O_WLCPUS,
+    O_LOADCPUS,
+    O_IMGOUT,
+    O_CACHE,
+    O_SIGN,
+    O_KEY,
+    O_PASSWORD_FILE,
     O_INCLUDE_NOISY
 };
 
-static const struct option opts[] = {
-    {"suite", required_argument, NULL, O_SUITE},
-    {"images", required_argument, NULL, O_IMAGES},
-    {"only", required_argument, NULL, O_ONLY},
-    {"profile", required_argument, NULL, O_PROFILE},
-    {"repeat", required_argument, NULL, O_REPEAT},
-    {"warmup", required_argument, NULL, O_WARMUP},
-    {"out", required_argument, NULL, O_OUT},
-    {"csv", required_argument, NULL, O_CSV},
-    {"resume", no_argument, NULL, O_RESUME},
-    {"allow-noisy", no_argument, NULL, O_NOISY},
-    {"include-noisy", no_argument, NULL, O_INCLUDE_NOISY},
-    {"workload-cpus", required_argument, NULL, O_WLCPUS},
-    {"load-cpus", required_argument, NULL, O_LOADCPUS},
-    {"images-out", required_argument, NULL, O_IMGOUT},
-    {"cache", required_argument, NULL, O_CACHE},
-    {"sign", no_argument, NULL, O_SIGN},
-    {"key", required_argument, NULL, O_KEY},
-    {"password-file", required_argument, NULL, O_PASSWORD_FILE},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+static const struct option opts[] = {{"suite", required_argument, NULL, O_SUITE},
+                                     {"images", required_argument, NULL, O_IMAGES},
+                                     {"only", required_argument, NULL, O_ONLY},
+                                     {"profile", required_argument, NULL, O_PROFILE},
+                                     {"repeat", required_argument, NULL, O_REPEAT},
+                                     {"warmup", required_argument, NULL, O_WARMUP},
+                                     {"out", required_argument, NULL, O_OUT},
+                                     {"csv", required_argument, NULL, O_CSV},
+                                     {"resume", no_argument, NULL, O_RESUME},
+                                     {"allow-noisy", no_argument, NULL, O_NOISY},
+                                     {"include-noisy", no_argument, NULL, O_INCLUDE_NOISY},
+                                     {"workload-cpus", required_argument, NULL, O_WLCPUS},
+                                     {"load-cpus", required_argument, NULL, O_LOADCPUS},
+                                     {"images-out", required_argument, NULL, O_IMGOUT},
+                                     {"cache", required_argument, NULL, O_CACHE},
+                                     {"sign", no_argument, NULL, O_SIGN},
+                                     {"key", required_argument, NULL, O_KEY},
+                                     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
 
 static int parse_count(const char *s, int min, int *out)
 {
@@ -148,15 +162,15 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
         case O_PROFILE:
             if (strcmp(optarg, "quick") != 0 && strcmp(optarg, "standard") != 0 &&
                 strcmp(optarg, "published") != 0)
-                return ap_cmd_usage("bench", "--profile: '%s' is not quick, standard or "
-                                             "published",
+                return ap_cmd_usage("bench",
+                                    "--profile: '%s' is not quick, standard or "
+                                    "published",
                                     optarg);
             o.profile = optarg;
             break;
         case O_REPEAT:
             if (parse_count(optarg, 1, &o.repeat) < 0)
-                return ap_cmd_usage("bench", "--repeat: '%s' is not a count of 1 or more",
-                                    optarg);
+                return ap_cmd_usage("bench", "--repeat: '%s' is not a count of 1 or more", optarg);
             break;
         case O_WARMUP:
             if (parse_count(optarg, 0, &o.warmup) < 0)
@@ -245,8 +259,9 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
     }
     ap_minisign_sk_wipe(&sk);
     if (rc == -2) {
-        fprintf(stderr, "appliance bench: interrupted; the finished samples are in %s "
-                        "(continue with --resume)\n",
+        fprintf(stderr,
+                "appliance bench: interrupted; the finished samples are in %s "
+                "(continue with --resume)\n",
                 o.results_path);
         ap_error_release(&err);
         return AP_EXIT_INTERRUPTED;
@@ -255,8 +270,9 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
         ap_cmd_fail(&err);
         /* A run that failed before its first sample has written no results file. */
         if (access(o.results_path, F_OK) == 0)
-            fprintf(stderr, "appliance bench: the finished samples are in %s (continue with "
-                            "--resume)\n",
+            fprintf(stderr,
+                    "appliance bench: the finished samples are in %s (continue with "
+                    "--resume)\n",
                     o.results_path);
         return AP_EXIT_FAIL;
     }

@@ -25,8 +25,8 @@ int ap_cmd_password_from_file(const char *path, char *pw, size_t len, ap_error *
 /* Loads the secret key at key (NULL: the default path), decrypting it with the first line of
  * password_file, or with a password asked on the terminal when it is encrypted and there is
  * one. Wipe sk with ap_minisign_sk_wipe when done. */
-int ap_cmd_load_secret_key(const char *key, const char *password_file,
-                           struct ap_minisign_sk *sk, ap_error **err);
+int ap_cmd_load_secret_key(const char *key, const char *password_file, struct ap_minisign_sk *sk,
+                           ap_error **err);
 
 /* "2", "2s", "500ms", "1.5m" into seconds (>= 0); -1 when it is none of those. */
 int ap_cmd_parse_seconds(const char *s, double *out);

@@ -37,11 +37,13 @@ static void image_usage(FILE *out)
 
 enum { OPT_OUT = 256, OPT_CACHE, OPT_MIRROR, OPT_REBUILD, OPT_JSON };
 
-static const struct option long_opts[] = {
-    {"out", required_argument, NULL, OPT_OUT},         {"cache", required_argument, NULL, OPT_CACHE},
-    {"mirror", required_argument, NULL, OPT_MIRROR},   {"rebuild", no_argument, NULL, OPT_REBUILD},
-    {"json", no_argument, NULL, OPT_JSON},             {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+static const struct option long_opts[] = {{"out", required_argument, NULL, OPT_OUT},
+                                          {"cache", required_argument, NULL, OPT_CACHE},
+                                          {"mirror", required_argument, NULL, OPT_MIRROR},
+                                          {"rebuild", no_argument, NULL, OPT_REBUILD},
+                                          {"json", no_argument, NULL, OPT_JSON},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
 
 struct image_opts {
     int json, rebuild;
@@ -207,9 +209,8 @@ static int cmd_build(struct ap_settings *s, int argc, char **argv)
             cJSON_AddNumberToObject(j, "seconds", r.seconds);
             cJSON_AddItemToArray(arr, j);
         } else {
-            printf("%-18s sha256:%s  layers %s  unpacked %s  %zu packages  %.2f s%s\n",
-                   names[i], r.manifest_digest,
-                   ap_fs_human_bytes(r.compressed_bytes, h1, sizeof(h1)),
+            printf("%-18s sha256:%s  layers %s  unpacked %s  %zu packages  %.2f s%s\n", names[i],
+                   r.manifest_digest, ap_fs_human_bytes(r.compressed_bytes, h1, sizeof(h1)),
                    ap_fs_human_bytes(r.unpacked_bytes, h2, sizeof(h2)), r.packages, r.seconds,
                    r.from_cache ? "  (cached package layer)" : "");
             fflush(stdout);
@@ -306,8 +307,7 @@ static int cmd_inspect(struct ap_settings *s, int argc, char **argv)
     printf("manifest digest:  sha256:%s\n", info.manifest_digest);
     printf("compressed bytes: %s (%llu bytes: manifest + config + %zu layer%s)\n",
            ap_fs_human_bytes(info.compressed_bytes, h, sizeof(h)),
-           (unsigned long long)info.compressed_bytes, info.n_layers,
-           info.n_layers == 1 ? "" : "s");
+           (unsigned long long)info.compressed_bytes, info.n_layers, info.n_layers == 1 ? "" : "s");
     printf("unpacked bytes:   %s (%llu bytes in regular files)\n",
            ap_fs_human_bytes(info.unpacked_bytes, h, sizeof(h)),
            (unsigned long long)info.unpacked_bytes);

@@ -135,8 +135,8 @@ out:
     return rc;
 }
 
-int ap_cmd_load_secret_key(const char *key, const char *password_file,
-                           struct ap_minisign_sk *sk, ap_error **err)
+int ap_cmd_load_secret_key(const char *key, const char *password_file, struct ap_minisign_sk *sk,
+                           ap_error **err)
 {
     char path[4096];
     if (key != NULL)

@@ -82,8 +82,7 @@ int ap_fs_dirname(const char *path, char *dir, size_t len)
     return 0;
 }
 
-int ap_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                       ap_error **err)
+int ap_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, ap_error **err)
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
@@ -261,8 +260,7 @@ int ap_fs_path(char *buf, size_t len, const char *fmt, ...)
     return 0;
 }
 
-int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole,
-                      ap_error **err)
+int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole, ap_error **err)
 {
     size_t got = 0;
     for (;;) {
@@ -288,8 +286,8 @@ int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole
 }
 
 int ap_fs_each_chunk(int fd, const char *path, void *buf, size_t len,
-                     void (*fn)(void *ctx, const void *chunk, size_t n), void *ctx,
-                     uint64_t *total, ap_error **err)
+                     void (*fn)(void *ctx, const void *chunk, size_t n), void *ctx, uint64_t *total,
+                     ap_error **err)
 {
     uint64_t sum = 0;
     for (;;) {

@@ -15,8 +15,7 @@ int ap_fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t 
 
 /* Writes data to path through a temporary file in the same directory, fsync and rename, so
  * path holds either the old or the complete new content, never a half-written one. */
-int ap_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                       ap_error **err);
+int ap_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, ap_error **err);
 
 /* mkdir -p with the given mode for the directories it creates. */
 int ap_fs_mkdir_p(const char *path, mode_t mode, ap_error **err);
@@ -48,13 +47,12 @@ int ap_fs_dirname(const char *path, char *dir, size_t len);
 /* Reads fd to its end into buf (len bytes, NUL-terminated); path names it in errors. With
  * whole, more than len - 1 bytes is an error; otherwise the rest is left unread. Returns the
  * bytes read, or -1 with err. For files whose size stat cannot tell (/proc, cgroupfs). */
-int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole,
-                      ap_error **err);
+int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole, ap_error **err);
 
 /* Reads fd to its end in chunks of at most len bytes into buf, handing each to fn; the bytes
  * read go to *total when not NULL. */
 int ap_fs_each_chunk(int fd, const char *path, void *buf, size_t len,
-                     void (*fn)(void *ctx, const void *chunk, size_t n), void *ctx,
-                     uint64_t *total, ap_error **err);
+                     void (*fn)(void *ctx, const void *chunk, size_t n), void *ctx, uint64_t *total,
+                     ap_error **err);
 
 #endif

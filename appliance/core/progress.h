@@ -6,12 +6,12 @@
 #include <stdint.h>
 
 struct ap_progress {
-    int tty;          /* redraw one line in place */
-    int color;        /* ANSI colour allowed (tty and no NO_COLOR) */
-    int quiet;        /* print nothing but warnings */
-    int drawn;        /* a bar is on screen and must be cleared before a line */
-    int64_t t0_ns;    /* when the job started */
-    int64_t last_ns;  /* last redraw (at most ~10 a second) */
+    int tty;               /* redraw one line in place */
+    int color;             /* ANSI colour allowed (tty and no NO_COLOR) */
+    int quiet;             /* print nothing but warnings */
+    int drawn;             /* a bar is on screen and must be cleared before a line */
+    int64_t t0_ns;         /* when the job started */
+    int64_t last_ns;       /* last redraw (at most ~10 a second) */
     int64_t last_plain_ns; /* last plain progress line (at most one every 10 s) */
 };
 

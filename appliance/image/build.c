@@ -102,8 +102,7 @@ static int add_files(int rootfd, const char *image_dir, const char *tree_dir,
     for (size_t i = 0; i < r->n_files; i++) {
         const struct ap_recipe_file *f = &r->files[i];
         char src[4096];
-        if (ap_fs_path(src, sizeof(src), "%s/%s", f->from_tree ? tree_dir : image_dir, f->src) <
-            0)
+        if (ap_fs_path(src, sizeof(src), "%s/%s", f->from_tree ? tree_dir : image_dir, f->src) < 0)
             return ap_error_make(err, ENAMETOOLONG, "recipe file %s", f->src);
         cleanup_free char *data = NULL;
         size_t len = 0;
@@ -154,8 +153,7 @@ static void loaded_free(struct loaded *l)
     ap_lock_free(l->lock);
 }
 
-static int load(const struct ap_build_opts *o, const char *name, struct loaded *l,
-                ap_error **err)
+static int load(const struct ap_build_opts *o, const char *name, struct loaded *l, ap_error **err)
 {
     memset(l, 0, sizeof(*l));
     snprintf(l->image_dir, sizeof(l->image_dir), "%s/%s", o->images_dir, name);
@@ -181,8 +179,7 @@ static int load(const struct ap_build_opts *o, const char *name, struct loaded *
         if (ap_lock_parse(lbuf, llen, path, &l->lock, err) < 0)
             return -1;
         if (strcmp(l->lock->image, name) != 0)
-            return ap_error_make(err, 0, "%s: the lock is for image \"%s\"", path,
-                                 l->lock->image);
+            return ap_error_make(err, 0, "%s: the lock is for image \"%s\"", path, l->lock->image);
     }
     ap_sha256_hex(rbuf, rlen, l->recipe_sha);
     ap_sha256_hex(lbuf != NULL ? lbuf : "", llen, l->lock_sha);
@@ -223,11 +220,11 @@ int ap_image_cached_layer(const char *dir, struct ap_layer_stats *s, ap_error **
         return -1;
     const char *digest = NULL, *diff = NULL;
     int64_t v[5];
-    static const char *const keys[] = {"compressed_size", "tar_size", "unpacked_bytes",
-                                       "entries", "files"};
+    static const char *const keys[] = {"compressed_size", "tar_size", "unpacked_bytes", "entries",
+                                       "files"};
     if (ap_json_get_string(j, "digest", 1, path, &digest, err) < 0 ||
-        ap_json_get_string(j, "diff_id", 1, path, &diff, err) < 0 ||
-        !ap_sha256_hex_valid(digest) || !ap_sha256_hex_valid(diff))
+        ap_json_get_string(j, "diff_id", 1, path, &diff, err) < 0 || !ap_sha256_hex_valid(digest) ||
+        !ap_sha256_hex_valid(diff))
         return ap_error_make(err, 0, "%s: bad digests", path);
     for (size_t i = 0; i < 5; i++)
         if (ap_json_get_int(j, keys[i], 1, 0, INT64_C(1) << 50, path, &v[i], err) < 0)
@@ -274,8 +271,8 @@ int ap_image_pack_tree(const char *root, int64_t mtime, const char *work, const 
 
 /* Fetches every package, unpacks them into a fresh tree and packs the tree into
  * <build_dir>/layer.tar.gz; build_dir appears under its final name only when complete. */
-static int build_layer(const struct ap_build_opts *o, const struct loaded *l,
-                       const char *build_dir, struct ap_layer_stats *s, ap_error **err)
+static int build_layer(const struct ap_build_opts *o, const struct loaded *l, const char *build_dir,
+                       struct ap_layer_stats *s, ap_error **err)
 {
     char builds[4096];
     snprintf(builds, sizeof(builds), "%s/builds", o->cache_dir);
@@ -347,8 +344,8 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
     struct loaded l;
     int rc = -1;
     struct ap_layer_stats *stage_stats = NULL;
-    char (*stage_paths)[4096] = NULL;
-    char (*stage_by)[512] = NULL;
+    char(*stage_paths)[4096] = NULL;
+    char(*stage_by)[512] = NULL;
     struct ap_oci_layer *layers = NULL;
     cJSON *ann = cJSON_CreateObject();
     if (o->depth > 8) {

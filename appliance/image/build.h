@@ -23,8 +23,8 @@ struct ap_build_opts {
 struct ap_build_result {
     char manifest_digest[AP_SHA256_HEX_LEN + 1];
     char build_key[AP_SHA256_HEX_LEN + 1];
-    struct ap_layer_stats layer; /* the packages' layer */
-    size_t layers;               /* with one per stage */
+    struct ap_layer_stats layer;                      /* the packages' layer */
+    size_t layers;                                    /* with one per stage */
     uint64_t compressed_bytes, unpacked_bytes, files; /* all layers */
     size_t packages;
     int from_cache;

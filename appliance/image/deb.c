@@ -33,8 +33,7 @@ int ap_deb_open(const unsigned char *buf, size_t len, const char *label, struct 
     int idx = 0, r;
     while ((r = ap_ar_next(buf, len, &off, &m, err)) > 0) {
         if (idx == 0) {
-            if (strcmp(m.name, "debian-binary") != 0 || m.size < 4 ||
-                memcmp(m.data, "2.", 2) != 0)
+            if (strcmp(m.name, "debian-binary") != 0 || m.size < 4 || memcmp(m.data, "2.", 2) != 0)
                 return ap_error_make(err, 0, "%s: first member is not debian-binary 2.x", label);
         } else if (tar_member(m.name, "control.tar")) {
             if (d->control != NULL)
@@ -114,8 +113,8 @@ int ap_deb_control(const struct ap_deb *d, const char *label, char **out, ap_err
     return 0;
 }
 
-int ap_deb_each_data_entry(const struct ap_deb *d, const char *label, ap_tar_entry_fn fn,
-                           void *ctx, ap_error **err)
+int ap_deb_each_data_entry(const struct ap_deb *d, const char *label, ap_tar_entry_fn fn, void *ctx,
+                           ap_error **err)
 {
     cleanup_archive_read struct archive *a = NULL;
     if (ap_tar_open_memory(d->data, d->data_size, label, &a, err) < 0)

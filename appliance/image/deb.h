@@ -23,7 +23,7 @@ int ap_deb_control(const struct ap_deb *d, const char *label, char **out, ap_err
 
 /* Walks the data tar with the Debian policy (merged /usr) and calls fn for every checked
  * entry. */
-int ap_deb_each_data_entry(const struct ap_deb *d, const char *label, ap_tar_entry_fn fn,
-                           void *ctx, ap_error **err);
+int ap_deb_each_data_entry(const struct ap_deb *d, const char *label, ap_tar_entry_fn fn, void *ctx,
+                           ap_error **err);
 
 #endif

@@ -61,8 +61,8 @@ int ap_fetch_init(struct ap_fetch *f, const char *cache_dir, const char *mirrors
         if (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0 &&
             strncmp(t, "file://", 7) != 0) {
             ap_fetch_done(f);
-            return ap_error_make(err, 0, "mirror \"%s\" must be an http://, https:// or file:// URL",
-                                 t);
+            return ap_error_make(err, 0,
+                                 "mirror \"%s\" must be an http://, https:// or file:// URL", t);
         }
         f->mirrors[f->n_mirrors++] = strdup(t);
     }
@@ -129,8 +129,8 @@ enum outcome { GOT_IT, TRANSIENT, NOT_FOUND, BAD_CONTENT };
 
 /* One attempt at one URL into a fresh temporary file that becomes `final` only when
  * complete and verified. `why` receives a description of any failure. */
-static enum outcome try_once(struct ap_fetch *f, const char *url, const char *sha256,
-                             uint64_t size, const char *final, char *why, size_t whylen)
+static enum outcome try_once(struct ap_fetch *f, const char *url, const char *sha256, uint64_t size,
+                             const char *final, char *why, size_t whylen)
 {
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.part-XXXXXX", final);
@@ -168,8 +168,7 @@ static enum outcome try_once(struct ap_fetch *f, const char *url, const char *sh
                            : "no such file");
         out = NOT_FOUND;
     } else if (s.too_big) {
-        snprintf(why, whylen, "%s: more than the pinned %llu bytes", url,
-                 (unsigned long long)size);
+        snprintf(why, whylen, "%s: more than the pinned %llu bytes", url, (unsigned long long)size);
         out = BAD_CONTENT;
     } else if (s.write_errno != 0) {
         snprintf(why, whylen, "writing %.900s: %s", tmp, strerror(s.write_errno));

@@ -123,8 +123,7 @@ int ap_layer_open(int64_t mtime, ap_layer_sink sink, void *ctx, struct ap_layer_
     archive_entry_set_pathname(raw, "layer.tar");
     int r = archive_write_header(w->gz, raw);
     archive_entry_free(raw);
-    if (r != ARCHIVE_OK ||
-        archive_write_set_format_pax_restricted(w->tar) != ARCHIVE_OK ||
+    if (r != ARCHIVE_OK || archive_write_set_format_pax_restricted(w->tar) != ARCHIVE_OK ||
         archive_write_add_filter_none(w->tar) != ARCHIVE_OK ||
         archive_write_open2(w->tar, w, NULL, tar_out, NULL, NULL) != ARCHIVE_OK) {
         fail(w, r != ARCHIVE_OK ? w->gz : w->tar, "setting up the layer", err);
@@ -139,8 +138,7 @@ int ap_layer_add(struct ap_layer_writer *w, const struct ap_entry *e, const void
                  ap_error **err)
 {
     if (w->st.entries > 0 && strcmp(w->last, e->path) >= 0)
-        return ap_error_make(err, 0, "layer entry %s is out of order (after %s)", e->path,
-                             w->last);
+        return ap_error_make(err, 0, "layer entry %s is out of order (after %s)", e->path, w->last);
     struct archive_entry *ae = archive_entry_new();
     if (ae == NULL)
         return ap_error_make(err, ENOMEM, "layer entry %s", e->path);
@@ -384,8 +382,8 @@ int ap_layer_write_tree(const char *root, int64_t mtime, ap_layer_sink sink, voi
                 }
             }
         } else {
-            ap_error_make(err, 0, "%s/%s is neither a file, a directory nor a symbolic link",
-                          root, it->path);
+            ap_error_make(err, 0, "%s/%s is neither a file, a directory nor a symbolic link", root,
+                          it->path);
             goto out;
         }
         if (ap_layer_add(w, &e, NULL, fd, err) < 0)

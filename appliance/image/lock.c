@@ -16,8 +16,8 @@ static int charset_ok(const char *s, const char *extra, int first_alnum)
     if (s == NULL || *s == '\0' || strlen(s) > 256)
         return 0;
     for (const char *p = s; *p; p++) {
-        int alnum = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                    (*p >= 'A' && *p <= 'Z');
+        int alnum =
+            (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z');
         if (p == s && first_alnum && !alnum)
             return 0;
         if (!alnum && strchr(extra, *p) == NULL)
@@ -79,9 +79,8 @@ static int parse_pkg(const cJSON *j, size_t i, const char *what, struct ap_lock_
     if (!charset_ok(p->suite, "-", 1))
         return ap_error_make(err, 0, "%s (%s): bad suite \"%s\"", where, p->name, p->suite);
     if (!pool_path_ok(p->filename))
-        return ap_error_make(err, 0,
-                             "%s (%s): filename \"%s\" is not a plain pool/....deb path", where,
-                             p->name, p->filename);
+        return ap_error_make(err, 0, "%s (%s): filename \"%s\" is not a plain pool/....deb path",
+                             where, p->name, p->filename);
     if (!ap_sha256_hex_valid(p->sha256))
         return ap_error_make(err, 0, "%s (%s): sha256 must be 64 lowercase hex digits", where,
                              p->name);

@@ -223,8 +223,8 @@ static int read_blob_json(const char *dir, const char *digest, uint64_t size, cJ
     char hex[AP_SHA256_HEX_LEN + 1];
     ap_sha256_hex(buf, len, hex);
     if (strcmp(hex, digest + 7) != 0 || len != size)
-        return ap_error_make(err, 0, "%s: blob %s is corrupt (sha256 %s, %zu bytes)", dir,
-                             digest, hex, len);
+        return ap_error_make(err, 0, "%s: blob %s is corrupt (sha256 %s, %zu bytes)", dir, digest,
+                             hex, len);
     if (hex_out != NULL)
         strcpy(hex_out, hex);
     return ap_json_parse(buf, len, path, out, err);
@@ -288,8 +288,8 @@ int ap_oci_read(const char *dir, struct ap_oci_info *info, ap_error **err)
     char path[4096];
     cleanup_cjson cJSON *m = NULL;
     cleanup_cjson cJSON *cfg = NULL;
-    if (load_image(dir, &m, &cfg, info->manifest_digest, &info->manifest_size,
-                   &info->config_size, err) < 0)
+    if (load_image(dir, &m, &cfg, info->manifest_digest, &info->manifest_size, &info->config_size,
+                   err) < 0)
         return -1;
     info->compressed_bytes = info->manifest_size + info->config_size;
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(m, "layers");
@@ -397,8 +397,7 @@ int ap_oci_read_config(const char *dir, cJSON **out, ap_error **err)
     return 0;
 }
 
-int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len,
-                  ap_error **err)
+int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len, ap_error **err)
 {
     struct ap_oci_info info;
     if (ap_oci_read(layout, &info, err) < 0)

@@ -65,5 +65,4 @@ int ap_oci_read_config(const char *dir, cJSON **out, ap_error **err);
 
 /* Makes the image at `layout` available unpacked under <cache_dir>/rootfs/<manifest digest>
  * (unpacked once; later calls reuse it) and writes that path to out. */
-int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len,
-                  ap_error **err);
+int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len, ap_error **err);

@@ -35,8 +35,8 @@ static int name_ok(const char *s)
     if (s == NULL || *s == '\0' || strlen(s) > 128)
         return 0;
     for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-              *p == '-' || *p == '_'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
+              *p == '_'))
             return 0;
     return s[0] != '.' && s[0] != '-';
 }
@@ -131,8 +131,7 @@ static int parse_size(const cJSON *st, const char *key, const char *where, int64
 }
 
 /* "copy": [{"from": ABSOLUTE, "to": ABSOLUTE}, ...], files of the builder image. */
-static int parse_copy(const cJSON *st, const char *where, struct ap_recipe_stage *s,
-                      ap_error **err)
+static int parse_copy(const cJSON *st, const char *where, struct ap_recipe_stage *s, ap_error **err)
 {
     const cJSON *copy = cJSON_GetObjectItemCaseSensitive(st, "copy");
     if (copy == NULL)
@@ -293,8 +292,8 @@ int ap_recipe_parse(const char *buf, size_t len, const char *what, struct ap_rec
                         &r->source_date_epoch, err) < 0 ||
         ap_json_get_string_array(r->root, "suites", 1, what, &r->suites, &r->n_suites, err) < 0 ||
         ap_json_get_string_array(r->root, "env", 0, what, &r->env, &r->n_env, err) < 0 ||
-        ap_json_get_string_array(r->root, "entrypoint", 0, what, &r->entrypoint,
-                                 &r->n_entrypoint, err) < 0 ||
+        ap_json_get_string_array(r->root, "entrypoint", 0, what, &r->entrypoint, &r->n_entrypoint,
+                                 err) < 0 ||
         ap_json_get_string_array(r->root, "cmd", 0, what, &r->cmd, &r->n_cmd, err) < 0)
         goto fail;
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(r->root, "packages");

@@ -15,7 +15,7 @@ struct ap_recipe_file {
     const char *src; /* no ".." */
     const char *dst; /* absolute path in the image */
     unsigned mode;
-    int from_tree;   /* src is a "path": relative to the tree, not the image's folder */
+    int from_tree; /* src is a "path": relative to the tree, not the image's folder */
 };
 
 /* A host path (relative to the tree that holds images/) bound read-only into a stage. */

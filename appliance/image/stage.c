@@ -30,7 +30,6 @@ static int discard_sink(void *ctx, const void *data, size_t len)
     return 0;
 }
 
-
 /* Hashes a source: a directory as the digest of its deterministic tar (names, modes, links,
  * contents), a file by its bytes. */
 static int hash_source(const char *path, struct ap_sha256 *key, ap_error **err)
@@ -167,8 +166,7 @@ static int run_command(const struct ap_build_opts *o, const struct ap_recipe *r,
         const struct ap_stage_fetch *f = &st->fetch[i];
         char label[512];
         snprintf(label, sizeof(label), "%s (stage %s)", f->filename, st->name);
-        if (ap_fetch_blob(o->fetch, f->filename, f->sha256, f->size, label, &fetched[i], err) <
-            0)
+        if (ap_fetch_blob(o->fetch, f->filename, f->sha256, f->size, label, &fetched[i], err) < 0)
             return -1;
         binds[nb++] = (struct ap_bind){fetched[i], f->mount, 1};
     }
@@ -184,34 +182,33 @@ static int run_command(const struct ap_build_opts *o, const struct ap_recipe *r,
     }
     for (size_t i = 0; i < st->n_env; i++)
         if (ap_sandbox_env_set(env, &ne, MAX_ENV, (char *)(uintptr_t)st->env[i]) < 0)
-            return ap_error_make(err, 0, "stage %s: more than %d environment variables",
-                                 st->name, MAX_ENV - 1);
+            return ap_error_make(err, 0, "stage %s: more than %d environment variables", st->name,
+                                 MAX_ENV - 1);
     log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log_fd < 0)
         return ap_error_make(err, errno, "creating %s", log);
     const char *profile = ap_seccomp_default_profile();
     struct ap_seccomp filter;
-    if (ap_seccomp_compile(profile, strlen(profile), "default seccomp profile", &filter, err) <
-        0)
+    if (ap_seccomp_compile(profile, strlen(profile), "default seccomp profile", &filter, err) < 0)
         return -1;
-    struct ap_sandbox_spec spec = {.rootfs = rootfs,
-                                   .argv = (char *const *)(uintptr_t)st->command,
-                                   .envp = env,
-                                   .workdir = st->workdir,
-                                   .hostname = "builder",
-                                   .uid = 65534,
-                                   .gid = 65534,
-                                   .binds = binds,
-                                   .n_binds = nb,
-                                   .tmp_bytes = (uint64_t)(st->tmp_bytes > 0 ? st->tmp_bytes
-                                                                             : INT64_C(1) << 30),
-                                   .net = AP_NET_NONE,
-                                   .limits = {.memory_bytes = st->memory_bytes},
-                                   .timeout_s = (double)st->timeout_s,
-                                   .seccomp = &filter,
-                                   .stdin_fd = -1,
-                                   .stdout_fd = log_fd,
-                                   .stderr_fd = log_fd};
+    struct ap_sandbox_spec spec = {
+        .rootfs = rootfs,
+        .argv = (char *const *)(uintptr_t)st->command,
+        .envp = env,
+        .workdir = st->workdir,
+        .hostname = "builder",
+        .uid = 65534,
+        .gid = 65534,
+        .binds = binds,
+        .n_binds = nb,
+        .tmp_bytes = (uint64_t)(st->tmp_bytes > 0 ? st->tmp_bytes : INT64_C(1) << 30),
+        .net = AP_NET_NONE,
+        .limits = {.memory_bytes = st->memory_bytes},
+        .timeout_s = (double)st->timeout_s,
+        .seccomp = &filter,
+        .stdin_fd = -1,
+        .stdout_fd = log_fd,
+        .stderr_fd = log_fd};
     int self = strcmp(st->builder, AP_RECIPE_BUILDER_SELF) == 0;
     ap_log_info("stage %s of %s: running %s in %s%s", st->name, r->name, st->command[0],
                 self ? r->name : st->builder, self ? " (its layers before this stage)" : "");
@@ -223,11 +220,10 @@ static int run_command(const struct ap_build_opts *o, const struct ap_recipe *r,
     if (!rec.exited || rec.exit_code != 0) {
         char tail[LOG_TAIL];
         log_tail(log, tail, sizeof(tail));
-        return ap_error_make(err, 0, "stage %s failed (%s %d%s%s); the end of its output:\n%s",
-                             st->name, rec.exited ? "exit" : "signal",
-                             rec.exited ? rec.exit_code : rec.term_signal,
-                             rec.timed_out ? ", timed out" : "",
-                             rec.oom_killed ? ", out of memory" : "", tail);
+        return ap_error_make(
+            err, 0, "stage %s failed (%s %d%s%s); the end of its output:\n%s", st->name,
+            rec.exited ? "exit" : "signal", rec.exited ? rec.exit_code : rec.term_signal,
+            rec.timed_out ? ", timed out" : "", rec.oom_killed ? ", out of memory" : "", tail);
     }
     ap_log_info("stage %s: %.1f s, %.1f s CPU, peak memory %lld MiB", st->name,
                 (double)rec.wall_ns / 1e9, (double)rec.cpu_total_ns / 1e9,
@@ -237,8 +233,7 @@ static int run_command(const struct ap_build_opts *o, const struct ap_recipe *r,
 
 /* Opens the directory that holds `path` (absolute, normalised by the recipe's checks) under
  * rootfd, creating it when `create`, and points *leaf at the last component. */
-static int open_parent(int rootfd, const char *path, int create, const char **leaf,
-                       ap_error **err)
+static int open_parent(int rootfd, const char *path, int create, const char **leaf, ap_error **err)
 {
     char dir[4096];
     if (ap_fs_path(dir, sizeof(dir), "%s", path + 1) < 0)
@@ -307,8 +302,8 @@ static int copy_out(const struct ap_build_opts *o, const struct ap_recipe_stage 
         return ap_error_make(err, errno, "stage %s: opening %s and %s", st->name, rootfs, out);
     for (size_t i = 0; i < st->n_copy; i++)
         if (copy_one(rootfd, outfd, &st->copy[i], err) < 0)
-            return ap_error_wrap(err, "stage %s: copying %s out of %s", st->name,
-                                 st->copy[i].from, st->builder);
+            return ap_error_wrap(err, "stage %s: copying %s out of %s", st->name, st->copy[i].from,
+                                 st->builder);
     ap_log_info("stage %s: copied %zu file%s out of %s", st->name, st->n_copy,
                 st->n_copy == 1 ? "" : "s", st->builder);
     return 0;

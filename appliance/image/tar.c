@@ -95,8 +95,8 @@ int ap_tar_each(struct archive *a, const char *label, const struct ap_tar_policy
                 return ap_error_make(err, 0, "%s: refusing hardlink \"%s\" to \"%s\": %s", label,
                                      raw, hl, why);
             if (policy->merged_usr && ap_path_merged_usr(e.link, AP_PATH_MAX) < 0)
-                return ap_error_make(err, 0, "%s: refusing hardlink \"%s\": target too long",
-                                     label, raw);
+                return ap_error_make(err, 0, "%s: refusing hardlink \"%s\": target too long", label,
+                                     raw);
             if (e.link[0] == '\0')
                 return ap_error_make(err, 0, "%s: refusing entry \"%s\": hardlink to the root",
                                      label, raw);
@@ -120,8 +120,8 @@ int ap_tar_each(struct archive *a, const char *label, const struct ap_tar_policy
             e.type = AP_ENTRY_SYMLINK;
             const char *t = archive_entry_symlink(ae);
             if (t == NULL || strlen(t) >= AP_PATH_MAX)
-                return ap_error_make(err, 0, "%s: refusing entry \"%s\": bad symlink target",
-                                     label, raw);
+                return ap_error_make(err, 0, "%s: refusing entry \"%s\": bad symlink target", label,
+                                     raw);
             if (ap_path_symlink_escapes(e.path, t))
                 return ap_error_make(err, 0,
                                      "%s: refusing entry \"%s\": symlink to \"%s\" escapes the "

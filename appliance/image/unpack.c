@@ -134,8 +134,8 @@ static int write_file(int dfd, const char *leaf, const struct ap_entry *e, struc
             return ap_error_make(err, errno, "writing file");
     }
     if (got != e->size)
-        return ap_error_make(err, 0, "truncated: %llu of %llu bytes",
-                             (unsigned long long)got, (unsigned long long)e->size);
+        return ap_error_make(err, 0, "truncated: %llu of %llu bytes", (unsigned long long)got,
+                             (unsigned long long)e->size);
     if (fchmod(fd, e->mode) < 0)
         return ap_error_make(err, errno, "setting the mode");
     u->files++;
@@ -197,10 +197,10 @@ int ap_unpack_skeleton(int rootfd, ap_error **err)
     static const struct {
         const char *path;
         unsigned mode;
-    } dirs[] = {{"usr", 0755},      {"usr/bin", 0755}, {"usr/sbin", 0755}, {"usr/lib", 0755},
-                {"usr/lib64", 0755}, {"etc", 0755},     {"tmp", 01777},     {"proc", 0555},
-                {"sys", 0555},      {"dev", 0755},     {"run", 0755},      {"root", 0700},
-                {"var", 0755},      {"var/tmp", 01777}, {"home", 0755}};
+    } dirs[] = {{"usr", 0755},       {"usr/bin", 0755},  {"usr/sbin", 0755}, {"usr/lib", 0755},
+                {"usr/lib64", 0755}, {"etc", 0755},      {"tmp", 01777},     {"proc", 0555},
+                {"sys", 0555},       {"dev", 0755},      {"run", 0755},      {"root", 0700},
+                {"var", 0755},       {"var/tmp", 01777}, {"home", 0755}};
     static const char *const links[][2] = {
         {"bin", "usr/bin"}, {"sbin", "usr/sbin"}, {"lib", "usr/lib"}, {"lib64", "usr/lib64"}};
     for (size_t i = 0; i < AP_ARRAY_SIZE(dirs); i++) {

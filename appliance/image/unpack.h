@@ -8,7 +8,7 @@
 #include "tar.h"
 
 struct ap_unpack {
-    int rootfd;       /* directory everything goes under; owned by the caller */
+    int rootfd;            /* directory everything goes under; owned by the caller */
     char cur[AP_PATH_MAX]; /* parent directory of the last entry, cached with curfd */
     int curfd;
     uint64_t files, bytes;

@@ -43,8 +43,8 @@ static int enable_controllers(const char *dir, ap_error **err)
         char want[32];
         snprintf(want, sizeof(want), "+%s", ctrls[i]);
         if (!has_word(have, ctrls[i]))
-            return ap_error_make(err, 0, "cgroup v2 controller %s is not available in %s",
-                                 ctrls[i], dir);
+            return ap_error_make(err, 0, "cgroup v2 controller %s is not available in %s", ctrls[i],
+                                 dir);
         if (ap_cgroup_write(dir, "cgroup.subtree_control", want, err) < 0)
             return ap_error_hint(err, "the group must hold no processes of its own (in a "
                                       "container with a private cgroup namespace, move its "

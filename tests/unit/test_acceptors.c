@@ -159,8 +159,7 @@ TEST(wait_reaches_its_count_or_its_deadline)
               0 &&
           seen == 1 && ready >= now);
     /* Two are never there: the deadline, naming the count. */
-    CHECK(ap_acceptors_wait(just_me, NULL, port, 2, now + 20000000, -1, &ready, &seen, &err) ==
-          -1);
+    CHECK(ap_acceptors_wait(just_me, NULL, port, 2, now + 20000000, -1, &ready, &seen, &err) == -1);
     CHECK_MSG(err != NULL && err->status == ETIMEDOUT &&
                   test_contains(err->msg, "1 of 2 workers wait for connections"),
               "%s", err ? err->msg : "");

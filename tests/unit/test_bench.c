@@ -63,7 +63,7 @@ TEST(file_exact_and_with_tolerance)
     CHECK(!same("-0.169075164\n-0.169059908\n", "{\"file\": \"want.out\"}", dir));
     const char *tol = "{\"file\": \"want.out\", \"float_tolerance\": 1e-8}";
     CHECK(same("-0.169075164\n-0.169059908\n", tol, dir));
-    CHECK(!same("-0.169075164\n-0.169059807\n", tol, dir));   /* off by 1e-7 */
+    CHECK(!same("-0.169075164\n-0.169059807\n", tol, dir));    /* off by 1e-7 */
     CHECK(!same("-0.169075164\n", tol, dir));                  /* a line missing */
     CHECK(!same("-0.169075164\n-0.169059907\n1\n", tol, dir)); /* a line too many */
     CHECK(!same("-0.169075164 x\n-0.169059907\n", tol, dir));  /* a word too many */

@@ -409,8 +409,7 @@ TEST(copy_stages)
         const char *stage, *refusal; /* NULL: accepted */
     } cases[] = {
         {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", " COPY_GO "}", NULL},
-        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"install\": \"/app\", " COPY_GO
-         "}",
+        {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"install\": \"/app\", " COPY_GO "}",
          NULL},
         {"{\"name\": \"gin\", \"builder\": \"go-1.23-static\", \"command\": [\"true\"], " COPY_GO
          "}",

@@ -382,8 +382,9 @@ TEST(a_short_run_is_flagged_only_beyond_its_resolution)
 /* /proc/stat of CPU 1 after `ticks` busy ticks and `idle` idle ones since the start. */
 static void stat_text(char *buf, size_t len, unsigned busy, unsigned idle)
 {
-    snprintf(buf, len, "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\n"
-                       "cpu1 %u 0 0 %u 0 0 0 0 0 0\n",
+    snprintf(buf, len,
+             "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\n"
+             "cpu1 %u 0 0 %u 0 0 0 0 0 0\n",
              busy, idle);
 }
 
@@ -481,8 +482,8 @@ TEST(speed_probe_slowdown)
     b = (struct ap_noise_speed){.n = 1, .cpu = {2}, .ns = {9000000}};
     CHECK(ap_noise_speed_slowdown(&a, &b, best, NULL, NULL) == 0);
     char why[512];
-    CHECK(ap_noise_speed_judge(12, 3, 2352000, 2100000, AP_NOISE_SLOWDOWN_PCT, why,
-                               sizeof(why)) == 1);
+    CHECK(ap_noise_speed_judge(12, 3, 2352000, 2100000, AP_NOISE_SLOWDOWN_PCT, why, sizeof(why)) ==
+          1);
     CHECK_MSG(test_contains(why, "CPU 3 ran a fixed loop 12.0 % slower than its fastest") &&
                   test_contains(why, "before and after the run (2.35 ms against 2.10 ms; more "
                                      "than 10 %)") &&

@@ -8,10 +8,12 @@
 #include "core/error.h"
 #include "test.h"
 
-#define IMAGES "\"images\": {\"size\": [\"go-1.23-hello\", \"go-1.23-gin\", \"python-3.13\", " \
-               "\"python-3.13-flask\"]}"
+#define IMAGES                                                                                     \
+    "\"images\": {\"size\": [\"go-1.23-hello\", \"go-1.23-gin\", \"python-3.13\", "                \
+    "\"python-3.13-flask\"]}"
 #define HELLO                                                                                      \
-    "{\"label\": \"hello\", \"go\": \"go-1.23-hello\", \"python\": \"python-3.13\", \"why\": \"w\"}"
+    "{\"label\": \"hello\", \"go\": \"go-1.23-hello\", \"python\": \"python-3.13\", \"why\": "     \
+    "\"w\"}"
 #define GIN                                                                                        \
     "{\"label\": \"gin vs Flask\", \"go\": \"go-1.23-gin\", \"python\": \"python-3.13-flask\", "   \
     "\"why\": \"w\"}"
