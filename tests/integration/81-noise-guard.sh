@@ -8,7 +8,7 @@
 #                  barely slows the runs (nor the speed probes) but takes the CPU's idle time,
 #                  which the windows of short runs see: their samples flagged noisy, with the
 #                  reason, left out of the statistics (--allow-noisy)
-#   partial hog    a busy loop at normal priority for one second in the middle of the block:
+#   partial hog    a busy loop at normal priority for half a second from the block's start:
 #                  the runs it meets are noisy (judged alone: other work, or a CPU slower than
 #                  its fastest), the rest quiet
 # Every file validates against the schema (each sample's flags those of its run). Needs root and
@@ -74,18 +74,19 @@ check "... the metric's warning names the guard's reason" jqe \
     '[.measurements[].metrics.wall_s.warning // "" | test("noise guard: CPUs? [0-9-]+ noisy")] | any' "$I"
 check "... and the file validates" "$VALIDATE" "$I"
 
-# ---- a hog for one second in the middle of the block ---------------------------------------------
+# ---- a hog for half a second at the start of the block ---------------------------------------------
 P=$TMP/partial.json
+# The samples reach the results file only once their block is judged, so the start of the
+# block's first (warm-up) run, on standard error, is when the hog goes in.
 "$APPLIANCE" "${BENCH[@]}" --repeat 8 --allow-noisy --out "$P" >"$TMP/partial.out" 2>"$TMP/partial.err" &
 BPID=$!
 for _ in $(seq 600); do
-    n=$(jq '[.measurements[].metrics.wall_s.samples // [] | length] | add // 0' "$P" 2>/dev/null || echo 0)
-    [ "${n:-0}" -ge 3 ] && break
+    grep -q 'fannkuchredux .* warmup' "$TMP/partial.err" 2>/dev/null && break
     kill -0 "$BPID" 2>/dev/null || break
-    sleep 0.05
+    sleep 0.01
 done
 hog
-sleep 1
+sleep 0.5
 unhog
 wait "$BPID"
 RC=$?
