@@ -28,7 +28,7 @@ VALIDATE=$ROOT/tests/bench/validate-results
 HOG=
 cleanup() {
     [ -n "$HOG" ] && kill "$HOG" 2>/dev/null && wait "$HOG" 2>/dev/null
-    [ -n "${KEEP:-}" ] || rm -rf "$TMP"
+    rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
