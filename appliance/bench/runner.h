@@ -57,6 +57,7 @@ struct ap_bench {
     cJSON *plan;          /* bench.json (owned) */
     const cJSON *profile; /* plan.profiles[profile] */
     const char *profile_name;
+    const char *output_hash; /* the SHA-256 implementation that hashes outputs (core/hash.h) */
     int repeat, warmup;
     struct ap_bench_image images[AP_BENCH_MAX_IMAGES];
     size_t n_images;

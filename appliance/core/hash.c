@@ -2,8 +2,10 @@
 
 #include "fs.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,14 +19,50 @@ int ap_hash_init(ap_error **err)
     return 0;
 }
 
+/* libcrypto's low-level SHA-256, looked up once. Its context is a plain struct (no allocation,
+ * so a state abandoned on an error path leaks nothing), deprecated in OpenSSL 3 but exported. */
+static struct {
+    pthread_once_t once;
+    int (*init)(void *ctx);
+    int (*update)(void *ctx, const void *data, size_t len);
+    int (*final)(unsigned char *md, void *ctx);
+    int use;
+} ossl = {.once = PTHREAD_ONCE_INIT};
+
+static void ossl_load(void)
+{
+    void *lib = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL)
+        return;
+    ossl.init = (int (*)(void *))dlsym(lib, "SHA256_Init");
+    ossl.update = (int (*)(void *, const void *, size_t))dlsym(lib, "SHA256_Update");
+    ossl.final = (int (*)(unsigned char *, void *))dlsym(lib, "SHA256_Final");
+    ossl.use = ossl.init != NULL && ossl.update != NULL && ossl.final != NULL;
+}
+
+const char *ap_sha256_backend(int want_openssl)
+{
+    pthread_once(&ossl.once, ossl_load);
+    if (!want_openssl)
+        ossl.use = 0;
+    else
+        ossl.use = ossl.init != NULL && ossl.update != NULL && ossl.final != NULL;
+    return ossl.use ? "openssl" : "libsodium";
+}
+
 void ap_sha256_init(struct ap_sha256 *h)
 {
-    crypto_hash_sha256_init(&h->st);
+    h->openssl = ossl.use && ossl.init(h->ctx) == 1;
+    if (!h->openssl)
+        crypto_hash_sha256_init(&h->st);
 }
 
 void ap_sha256_update(struct ap_sha256 *h, const void *data, size_t len)
 {
-    crypto_hash_sha256_update(&h->st, data, len);
+    if (h->openssl)
+        ossl.update(h->ctx, data, len);
+    else
+        crypto_hash_sha256_update(&h->st, data, len);
 }
 
 static void to_hex(const unsigned char *bin, size_t len, char *hex)
@@ -40,7 +78,10 @@ static void to_hex(const unsigned char *bin, size_t len, char *hex)
 void ap_sha256_final_hex(struct ap_sha256 *h, char *hex)
 {
     unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&h->st, out);
+    if (h->openssl)
+        ossl.final(out, h->ctx);
+    else
+        crypto_hash_sha256_final(&h->st, out);
     to_hex(out, sizeof(out), hex);
 }
 
