@@ -37,16 +37,12 @@ static void ossl_load(void)
     ossl.init = (int (*)(void *))dlsym(lib, "SHA256_Init");
     ossl.update = (int (*)(void *, const void *, size_t))dlsym(lib, "SHA256_Update");
     ossl.final = (int (*)(unsigned char *, void *))dlsym(lib, "SHA256_Final");
-    ossl.use = ossl.init != NULL && ossl.update != NULL && ossl.final != NULL;
 }
 
 const char *ap_sha256_backend(int want_openssl)
 {
     pthread_once(&ossl.once, ossl_load);
-    if (!want_openssl)
-        ossl.use = 0;
-    else
-        ossl.use = ossl.init != NULL && ossl.update != NULL && ossl.final != NULL;
+    ossl.use = want_openssl && ossl.init != NULL && ossl.update != NULL && ossl.final != NULL;
     return ossl.use ? "openssl" : "libsodium";
 }
 
