@@ -2,6 +2,7 @@
  * blocks of runs with their windows of short runs judged together, and the quiet check before
  * a block (noise.h has the measuring and judging; runner.h the contracts). Internal to
  * appliance/bench. */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +39,35 @@ static void noise_verdict_json(cJSON *n, const char *verdict, const char *over, 
 
 /* ---- one run ------------------------------------------------------------------------------- */
 
+/* The appliance's CPU time so far (every thread), when every CPU it may run on is in cpus:
+ * then its own work there (the sandbox's set-up and teardown before exec and after exit, the
+ * output's reader) is ours, not other work. Else -1: it ran elsewhere, and is nothing of the
+ * CPUs'. */
+static int64_t ours_on(const char *cpus)
+{
+    cpu_set_t mine;
+    struct ap_cpuset set;
+    struct timespec ts;
+    ap_error *e = NULL;
+    if (sched_getaffinity(0, sizeof(mine), &mine) < 0 || ap_cpuset_parse(cpus, &set, &e) < 0) {
+        ap_error_release(&e);
+        return -1;
+    }
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &mine) && (c >= AP_CPUSET_MAX || !ap_cpuset_has(&set, c)))
+            return -1;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void ap_bench_guard_start(int check, const char *cpus, struct ap_bench_guard *g)
 {
     memset(g, 0, sizeof(*g));
     if (!check)
         return;
     g->probed = ap_bench_speed_before(cpus, &g->before) == 0;
+    g->ours_start = ours_on(cpus);
     g->watching = ap_noise_begin(cpus, &g->snap, NULL) == 0;
 }
 
@@ -54,6 +78,12 @@ void ap_bench_guard_stop(struct ap_bench *b, const char *cpus, int64_t own_ns,
         return;
     /* /proc/stat counts in ticks (10 ms a CPU): a run too short to resolve the threshold is
      * judged with the block's other short runs, once they resolve it together. */
+    if (g->ours_start >= 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        g->ours_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - g->ours_start;
+        own_ns += g->ours_ns > 0 ? g->ours_ns : 0;
+    }
     g->have = g->watching && ap_noise_end(&g->snap, own_ns, &g->nr, NULL) == 0;
     g->pending = g->have && !ap_noise_resolves(&g->nr, guard_pct(b));
     if (g->have && !g->pending)
@@ -77,6 +107,8 @@ void ap_bench_guard_record(struct ap_bench_guard *g, const struct ap_run_record 
         return;
     cJSON *n = cJSON_AddObjectToObject(run, "noise");
     ap_noise_report_json(&g->nr, n);
+    if (g->ours_start >= 0)
+        cJSON_AddNumberToObject(n, "appliance_ns", (double)g->ours_ns);
     if (g->speed != NULL)
         cJSON_AddItemToObject(n, "speed", steal_pointer(&g->speed));
     /* On one CPU the command is on it or waiting (blocked, or preempted by other work): the

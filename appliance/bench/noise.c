@@ -14,8 +14,11 @@
 
 #include "../core/cleanup.h"
 #include "../core/fs.h"
+#include "../sandbox/cgroup.h"
 
 #define STAT_PATH "/proc/stat"
+#define SCHEDSTAT_PATH "/proc/schedstat"
+#define PERCPU_FILE "cpuacct/cpuacct.usage_percpu"
 #define LOADAVG_PATH "/proc/loadavg"
 #define ONLINE_PATH "/sys/devices/system/cpu/online"
 #define STAT_MAX (1024 * 1024)
@@ -130,14 +133,137 @@ int ap_noise_parse_stat(const char *text, const struct ap_cpuset *cpus, struct a
     return 0;
 }
 
+const char *ap_noise_source_name(enum ap_noise_source s)
+{
+    switch (s) {
+    case AP_NOISE_SCHEDSTAT:
+        return "schedstat";
+    case AP_NOISE_CPUACCT:
+        return "cpuacct";
+    case AP_NOISE_TICKS:
+        break;
+    }
+    return "ticks";
+}
+
+int ap_noise_parse_schedstat(const char *text, const struct ap_cpuset *cpus, uint64_t *ns,
+                             ap_error **err)
+{
+    if (ap_cpuset_count(cpus) == 0)
+        return ap_error_make(err, 0, "reading %s: the CPU list is empty", SCHEDSTAT_PATH);
+    struct ap_cpuset seen = {{0}};
+    uint64_t sum = 0;
+    long version = -1;
+    unsigned line = 0;
+    for (const char *p = text; *p != '\0';) {
+        const char *eol = strchr(p, '\n');
+        const char *next = eol != NULL ? eol + 1 : p + strlen(p);
+        line++;
+        if (strncmp(p, "version ", 8) == 0) {
+            version = strtol(p + 8, NULL, 10);
+            /* Before version 15 (Linux 4.19) the run time counted jiffies. */
+            if (version < 15)
+                return ap_error_make(err, 0,
+                                     "%s is version %ld: want 15 or later (run time in ns)",
+                                     SCHEDSTAT_PATH, version);
+        }
+        if (strncmp(p, "cpu", 3) != 0 || !isdigit((unsigned char)p[3])) {
+            p = next;
+            continue;
+        }
+        if (version < 0)
+            return ap_error_make(err, 0, "line %u of %s: a CPU line before the version line",
+                                 line, SCHEDSTAT_PATH);
+        const char *q = p + 3;
+        long cpu;
+        ap_cpuset_read_number(&q, &cpu);
+        uint64_t v[7] = {0};
+        size_t nf = 0;
+        while (nf < AP_ARRAY_SIZE(v) && stat_field(&q, &v[nf]) == 1)
+            nf++;
+        if (nf < AP_ARRAY_SIZE(v))
+            return ap_error_make(err, 0,
+                                 "line %u of %s (CPU %ld): field %zu is missing or not a number",
+                                 line, SCHEDSTAT_PATH, cpu, nf + 1);
+        if (cpu < AP_CPUSET_MAX && ap_cpuset_has(cpus, (int)cpu)) {
+            if (ap_cpuset_has(&seen, (int)cpu))
+                return ap_error_make(err, 0, "line %u of %s: a second line for CPU %ld", line,
+                                     SCHEDSTAT_PATH, cpu);
+            ap_cpuset_add(&seen, (int)cpu);
+            sum += v[6];
+        }
+        p = next;
+    }
+    for (int c = 0; c < AP_CPUSET_MAX; c++)
+        if (ap_cpuset_has(cpus, c) && !ap_cpuset_has(&seen, c))
+            return ap_error_make(err, 0, "CPU %d has no line in %s", c, SCHEDSTAT_PATH);
+    *ns = sum;
+    return 0;
+}
+
+int ap_noise_parse_percpu(const char *text, const struct ap_cpuset *cpus, uint64_t *ns,
+                          ap_error **err)
+{
+    if (ap_cpuset_count(cpus) == 0)
+        return ap_error_make(err, 0, "reading %s: the CPU list is empty", PERCPU_FILE);
+    uint64_t sum = 0;
+    const char *p = text;
+    int cpu = 0;
+    for (;; cpu++) {
+        uint64_t v;
+        int r = stat_field(&p, &v);
+        if (r < 0)
+            return ap_error_make(err, 0, "%s: the figure of CPU %d is not a number",
+                                 PERCPU_FILE, cpu);
+        if (r == 0)
+            break;
+        if (cpu < AP_CPUSET_MAX && ap_cpuset_has(cpus, cpu))
+            sum += v;
+    }
+    for (int c = cpu; c < AP_CPUSET_MAX; c++)
+        if (ap_cpuset_has(cpus, c))
+            return ap_error_make(err, 0, "%s has figures for %d CPUs: none for CPU %d",
+                                 PERCPU_FILE, cpu, c);
+    *ns = sum;
+    return 0;
+}
+
+/* The tasks' time on the CPUs from the first source that reads: /proc/schedstat, then the root
+ * cpuacct cgroup. Neither is an error: out->source stays AP_NOISE_TICKS. */
+static void read_tasks(const struct ap_cpuset *cpus, char *buf, struct ap_noise_times *out)
+{
+    char percpu[512];
+    snprintf(percpu, sizeof(percpu), "%s/%s", ap_cgroup_root(), PERCPU_FILE);
+    const struct {
+        const char *path;
+        enum ap_noise_source source;
+    } from[] = {{SCHEDSTAT_PATH, AP_NOISE_SCHEDSTAT}, {percpu, AP_NOISE_CPUACCT}};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(from); i++) {
+        ap_error *e = NULL;
+        uint64_t ns;
+        int r = read_proc_file(from[i].path, buf, STAT_MAX, &e);
+        if (r == 0)
+            r = from[i].source == AP_NOISE_SCHEDSTAT ? ap_noise_parse_schedstat(buf, cpus, &ns, &e)
+                                                     : ap_noise_parse_percpu(buf, cpus, &ns, &e);
+        ap_error_release(&e);
+        if (r == 0) {
+            out->tasks_ns = ns;
+            out->source = from[i].source;
+            return;
+        }
+    }
+}
+
 int ap_noise_read_stat(const struct ap_cpuset *cpus, struct ap_noise_times *out, ap_error **err)
 {
     cleanup_free char *buf = malloc(STAT_MAX);
     if (buf == NULL)
         return ap_error_make(err, ENOMEM, "reading %s", STAT_PATH);
-    if (read_proc_file(STAT_PATH, buf, STAT_MAX, err) < 0)
+    if (read_proc_file(STAT_PATH, buf, STAT_MAX, err) < 0 ||
+        ap_noise_parse_stat(buf, cpus, out, err) < 0)
         return -1;
-    return ap_noise_parse_stat(buf, cpus, out, err);
+    read_tasks(cpus, buf, out);
+    return 0;
 }
 
 int ap_noise_parse_loadavg(const char *text, double *load1, ap_error **err)
@@ -185,8 +311,10 @@ static int64_t ticks_to_ns(uint64_t ticks, long user_hz)
 static void set_shares(struct ap_noise_report *r)
 {
     /* Ticks are coarse and the caller's figure is exact: own time may exceed the busy ticks
-     * by a tick or two when nothing else ran. */
-    r->others_ns = r->busy_ns > r->own_ns ? r->busy_ns - r->own_ns : 0;
+     * by a tick or two when nothing else ran, and the scheduler's per-CPU figure, which a
+     * running task's time reaches at the next scheduler tick, by up to a tick too. */
+    int64_t all = r->source == AP_NOISE_TICKS ? r->busy_ns : r->tasks_ns;
+    r->others_ns = all > r->own_ns ? all - r->own_ns : 0;
     double capacity = (double)r->wall_ns * r->ncpus;
     r->busy_pct = 100.0 * (double)r->busy_ns / capacity;
     r->steal_pct = 100.0 * (double)r->steal_ns / capacity;
@@ -219,6 +347,11 @@ int ap_noise_compute(const struct ap_cpuset *cpus, const struct ap_noise_times *
     r.wall_ns = wall_ns;
     r.interval_s = (double)wall_ns / 1e9;
     r.busy_ns = ticks_to_ns(busy, user_hz);
+    r.irq_ns = ticks_to_ns(delta(t0->irq, t1->irq) + delta(t0->softirq, t1->softirq), user_hz);
+    /* Both ends must have read the same clock; else the ticks, which both have. */
+    r.source = t0->source == t1->source ? t0->source : AP_NOISE_TICKS;
+    if (r.source != AP_NOISE_TICKS)
+        r.tasks_ns = (int64_t)delta(t0->tasks_ns, t1->tasks_ns);
     r.steal_ns = ticks_to_ns(delta(t0->steal, t1->steal), user_hz);
     r.own_ns = own_cpu_ns;
     set_shares(&r);
@@ -237,7 +370,14 @@ int ap_noise_add(struct ap_noise_report *sum, const struct ap_noise_report *r, a
                              sum->cpus);
     sum->wall_ns += r->wall_ns;
     sum->interval_s = (double)sum->wall_ns / 1e9;
+    if (sum->source != r->source)
+        return ap_error_make(err, 0,
+                             "adding the noise of CPUs %s counted by %s to a sum counted by %s",
+                             r->cpus, ap_noise_source_name(r->source),
+                             ap_noise_source_name(sum->source));
     sum->busy_ns += r->busy_ns;
+    sum->irq_ns += r->irq_ns;
+    sum->tasks_ns += r->tasks_ns;
     sum->steal_ns += r->steal_ns;
     sum->own_ns += r->own_ns;
     sum->load1 = r->load1;
@@ -322,6 +462,8 @@ int ap_noise_report_json(const struct ap_noise_report *report, cJSON *obj)
         {"interval_s", r->interval_s},
         {"wall_ns", (double)r->wall_ns},
         {"busy_ns", (double)r->busy_ns},
+        {"irq_ns", (double)r->irq_ns},
+        {"tasks_ns", (double)r->tasks_ns},
         {"steal_ns", (double)r->steal_ns},
         {"own_ns", (double)r->own_ns},
         {"others_ns", (double)r->others_ns},
@@ -333,7 +475,8 @@ int ap_noise_report_json(const struct ap_noise_report *report, cJSON *obj)
         {"intervals", r->intervals},
         {"resolution_pct", ap_noise_resolution_pct(r)},
     };
-    if (cJSON_AddStringToObject(obj, "cpus", r->cpus) == NULL)
+    if (cJSON_AddStringToObject(obj, "cpus", r->cpus) == NULL ||
+        cJSON_AddStringToObject(obj, "source", ap_noise_source_name(r->source)) == NULL)
         return -1;
     for (size_t i = 0; i < AP_ARRAY_SIZE(numbers); i++)
         if (cJSON_AddNumberToObject(obj, numbers[i].key, numbers[i].value) == NULL)

@@ -9,10 +9,12 @@
  *     if (ap_noise_judge(&report, NULL, why, sizeof(why)) == 1) warn or repeat
  *     ap_noise_report_json(&report, obj);       into results.json
  *
- * Figures come from the kernel's per-CPU tick accounting: their resolution is one USER_HZ tick
- * (10 ms) per CPU, so an interval of 0.2 s on one CPU resolves 5 % and one of 1 s, 1 %. Runs
- * too short to resolve the threshold are judged together: ap_noise_add sums intervals on one
- * CPU list into one report, judged like a single interval (see "Judging"). */
+ * Other tasks' time comes from the scheduler's clock where the kernel shows it per CPU, steal
+ * from the kernel's per-CPU tick accounting. The ticks' resolution is one USER_HZ tick (10 ms)
+ * per CPU, so an interval of 0.2 s on one CPU resolves 5 % and one of 1 s, 1 %; every figure is
+ * judged to that resolution. Runs too short to resolve the threshold are judged together:
+ * ap_noise_add sums intervals on one CPU list into one report, judged like a single interval
+ * (see "Judging"). */
 #ifndef AP_BENCH_NOISE_H
 #define AP_BENCH_NOISE_H
 
@@ -26,10 +28,28 @@
 
 /* ---- /proc/stat and /proc/loadavg -------------------------------------------------------- */
 
+/* Where the time tasks ran on a CPU comes from. Ticks sample what a CPU was doing 100-250
+ * times a second and count interrupts on an idle CPU as busy: a workload whose threads sleep
+ * and wake each other (four threads on a GIL, a server between requests) leaves interrupt time
+ * on idle CPUs that is nobody's work, and showed as 7-10 % "other work" on a quiet machine.
+ * The scheduler's own clocks count the time tasks ran, in ns, and nothing else. */
+enum ap_noise_source {
+    AP_NOISE_TICKS,     /* /proc/stat's busy ticks (user nice system irq softirq) */
+    AP_NOISE_SCHEDSTAT, /* /proc/schedstat: time tasks ran on each CPU (CONFIG_SCHEDSTATS) */
+    AP_NOISE_CPUACCT,   /* the root cpuacct cgroup's per-CPU usage (cgroup v1) */
+};
+
+/* The source's name in results.json: "ticks", "schedstat" or "cpuacct". */
+const char *ap_noise_source_name(enum ap_noise_source s);
+
 /* CPU time in USER_HZ ticks, summed over a set of CPUs, as /proc/stat's per-CPU lines give
- * it. guest and guest_nice are left out: the kernel already counts them in user and nice. */
+ * it. guest and guest_nice are left out: the kernel already counts them in user and nice.
+ * tasks_ns is the time tasks ran on those CPUs by the scheduler's clock, from source
+ * (AP_NOISE_TICKS: none was readable, and tasks_ns is 0). */
 struct ap_noise_times {
     uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
+    uint64_t tasks_ns;
+    enum ap_noise_source source;
 };
 
 /* Sums the "cpuN" lines of /proc/stat text (NUL-terminated) over the CPUs in *cpus into *out.
@@ -40,8 +60,21 @@ struct ap_noise_times {
 int ap_noise_parse_stat(const char *text, const struct ap_cpuset *cpus, struct ap_noise_times *out,
                         ap_error **err);
 
+/* Sums the time tasks ran on the CPUs in *cpus from /proc/schedstat text: field 7 of each
+ * "cpuN" line, in ns from version 15 on (older versions count jiffies and are an error, as is a
+ * text without a "version" line, a line that does not parse or a CPU without a line). */
+int ap_noise_parse_schedstat(const char *text, const struct ap_cpuset *cpus, uint64_t *ns,
+                             ap_error **err);
+
+/* Sums the CPUs in *cpus of cpuacct.usage_percpu text: one number of ns per possible CPU, CPU
+ * 0 first. A CPU beyond the numbers given is an error. */
+int ap_noise_parse_percpu(const char *text, const struct ap_cpuset *cpus, uint64_t *ns,
+                          ap_error **err);
+
 /* Reads /proc/stat (at most 1 MiB: its "cpuN" lines for AP_CPUSET_MAX CPUs fit many times
- * over) and sums it as ap_noise_parse_stat does. */
+ * over) and sums it as ap_noise_parse_stat does, and the tasks' time from /proc/schedstat, or
+ * where the kernel has none from the root cpuacct cgroup (v1; cgroup v2 has no per-CPU figure),
+ * else leaves source AP_NOISE_TICKS. */
 int ap_noise_read_stat(const struct ap_cpuset *cpus, struct ap_noise_times *out, ap_error **err);
 
 /* The 1-minute load average: the first field of /proc/loadavg text ("0.52 0.58 0.59 1/123
@@ -67,14 +100,17 @@ struct ap_noise_report {
     int online_cpus;             /* CPUs online at the end, for the load judgement */
     double interval_s;           /* wall time of the interval */
     int64_t wall_ns;
-    int64_t busy_ns;   /* user + nice + system + irq + softirq of the listed CPUs */
+    int64_t busy_ns;   /* user + nice + system + irq + softirq ticks of the listed CPUs */
+    int64_t irq_ns;    /* of which irq + softirq: interrupts, on whatever task or on idle */
+    int64_t tasks_ns;  /* time tasks ran on those CPUs by the scheduler's clock (not ticks) */
     int64_t steal_ns;  /* time the hypervisor ran something else on those CPUs */
     int64_t own_ns;    /* CPU time the caller says its own workload used, as passed */
-    int64_t others_ns; /* busy_ns - own_ns, at least 0: everybody else's work */
+    int64_t others_ns; /* tasks_ns - own_ns (by ticks, busy_ns - own_ns), at least 0 */
     double busy_pct, steal_pct, others_pct;
-    double load1;    /* 1-minute load average at the end */
-    int64_t tick_ns; /* the accounting's tick (10 ms at USER_HZ 100) */
-    int intervals;   /* intervals summed into this report (ap_noise_add); 1 for one */
+    double load1;     /* 1-minute load average at the end */
+    int64_t tick_ns;  /* the accounting's tick (10 ms at USER_HZ 100) */
+    enum ap_noise_source source; /* of others_ns */
+    int intervals;               /* intervals summed into this report (ap_noise_add); 1 for one */
 };
 
 /* Starts an interval over the CPUs of the list `cpus` ("1", "0-1": a cpuset string; every
@@ -119,8 +155,8 @@ int ap_noise_resolves(const struct ap_noise_report *r, double pct);
 int ap_noise_quiet_check(const char *cpus, double seconds, struct ap_noise_report *report,
                          ap_error **err);
 
-/* Adds the report's fields to the JSON object obj under their struct names (cpus, ncpus,
- * online_cpus, interval_s, wall_ns, busy_ns, steal_ns, own_ns, others_ns, busy_pct,
+/* Adds the report's fields to the JSON object obj under their struct names (cpus, source, ncpus,
+ * online_cpus, interval_s, wall_ns, busy_ns, irq_ns, tasks_ns, steal_ns, own_ns, others_ns, busy_pct,
  * steal_pct, others_pct, load1, tick_ns, intervals) and resolution_pct. Returns 0, or -1 when cJSON
  * ran out of memory (obj may then hold some of the fields). */
 int ap_noise_report_json(const struct ap_noise_report *report, cJSON *obj);

@@ -139,6 +139,9 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
  * makes it noisy alone whatever the ticks say. */
 struct ap_bench_guard {
     int watching, probed, have, pending, noisy;
+    /* The appliance's own CPU time at the start, when all of it runs on the run's CPUs (the
+     * threads suite uses every CPU), else -1; and its share of the interval at the end. */
+    int64_t ours_start, ours_ns;
     struct ap_noise_snapshot snap;
     struct ap_noise_speed before;
     struct ap_noise_report nr;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench/noise.h"
+#include "sandbox/cgroup.h"
 #include "core/error.h"
 #include "test.h"
 
@@ -194,6 +195,68 @@ TEST(stat_parsing_errors)
     stat_refused("cpu0 1 2 3 4\ncpu1 1 2 3 4 5z\n", "0", "line 2", __LINE__);
 }
 
+/* /proc/schedstat of version 17 (Linux 6.x): field 7 of a CPU line is the time tasks ran on it,
+ * in ns; domain lines follow each CPU. */
+static const char schedstat[] = "version 17\n"
+                                "timestamp 4295123456\n"
+                                "cpu0 0 0 0 0 0 0 1000000000 200 300\n"
+                                "domain0 MC 3 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+                                "cpu1 0 0 0 0 0 0 3000000007 400 500\n"
+                                "domain0 MC 3 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+
+/* Checks that parsing `text` as /proc/schedstat (percpu 0) or cpuacct.usage_percpu (1) for
+ * CPU list `cpus` fails with `reason` in the message, leaving the output alone. */
+static void tasks_refused(int percpu, const char *text, const char *cpus, const char *reason,
+                          int line)
+{
+    ap_error *err = NULL;
+    struct ap_cpuset set = {{0}};
+    if (cpus[0] != '\0' && ap_cpuset_parse(cpus, &set, &err) < 0) {
+        CHECK_MSG(0, "line %d: bad CPU list in the test", line);
+        ap_error_release(&err);
+        return;
+    }
+    uint64_t ns = 42;
+    int r = percpu ? ap_noise_parse_percpu(text, &set, &ns, &err)
+                   : ap_noise_parse_schedstat(text, &set, &ns, &err);
+    if (CHECK_MSG(r == -1 && err != NULL, "line %d: accepted", line))
+        CHECK_MSG(test_contains(err->msg, reason), "line %d: \"%s\", want \"%s\"", line, err->msg,
+                  reason);
+    CHECK_MSG(ns == 42, "line %d: output written on failure", line);
+    ap_error_release(&err);
+}
+
+TEST(tasks_time_parsing)
+{
+    ap_error *err = NULL;
+    struct ap_cpuset one = {{0}}, both = {{0}};
+    ap_cpuset_add(&one, 1);
+    ap_cpuset_add(&both, 0);
+    ap_cpuset_add(&both, 1);
+    uint64_t ns = 0;
+    CHECK_MSG(ap_noise_parse_schedstat(schedstat, &one, &ns, &err) == 0 && ns == 3000000007,
+              "%llu %s", (unsigned long long)ns, err ? err->msg : "");
+    CHECK(ap_noise_parse_schedstat(schedstat, &both, &ns, &err) == 0 && ns == 4000000007);
+    tasks_refused(0, schedstat, "2", "CPU 2 has no line in /proc/schedstat", __LINE__);
+    tasks_refused(0, schedstat, "", "the CPU list is empty", __LINE__);
+    tasks_refused(0, "version 14\ncpu0 0 0 0 0 0 0 1 2 3\n", "0", "version 14: want 15",
+                  __LINE__);
+    tasks_refused(0, "cpu0 0 0 0 0 0 0 1 2 3\n", "0", "line 1 of /proc/schedstat: a CPU line "
+                  "before the version line", __LINE__);
+    tasks_refused(0, "version 15\ncpu0 0 0 0 0 0 0\n", "0", "(CPU 0): field 7 is missing",
+                  __LINE__);
+    tasks_refused(0, "version 15\ncpu0 0 0 0 0 0 0 x1 2 3\n", "0", "field 7", __LINE__);
+    tasks_refused(0, "version 15\ncpu0 0 0 0 0 0 0 1\ncpu0 0 0 0 0 0 0 1\n", "0",
+                  "a second line for CPU 0", __LINE__);
+
+    CHECK(ap_noise_parse_percpu("100 200 300 \n", &one, &ns, &err) == 0 && ns == 200);
+    CHECK(ap_noise_parse_percpu("100 200 300 \n", &both, &ns, &err) == 0 && ns == 300);
+    tasks_refused(1, "100 200 300 \n", "0,3", "figures for 3 CPUs: none for CPU 3", __LINE__);
+    tasks_refused(1, "100 2x0 300\n", "0", "the figure of CPU 1 is not a number", __LINE__);
+    tasks_refused(1, "100\n", "", "the CPU list is empty", __LINE__);
+    ap_error_release(&err);
+}
+
 TEST(interval_arithmetic_on_synthetic_snapshots)
 {
     ap_error *err = NULL;
@@ -239,6 +302,41 @@ TEST(interval_arithmetic_on_synthetic_snapshots)
     /* Other tick rates convert too: 80 ticks at 250 Hz are 0.32 s. */
     if (CHECK(ap_noise_compute(&one, &a, &b, 1000000000, 250, 0, 0, 2, &r, &err) == 0))
         CHECK(r.busy_ns == 320000000);
+
+    /* With the scheduler's clock on both ends, others are the tasks' time less our own: 0.6 s of
+     * tasks, 0.3 s ours, where the ticks (which count 0.1 s of interrupts, on idle or not) made
+     * it 0.5 s. */
+    a.source = b.source = AP_NOISE_CPUACCT;
+    a.tasks_ns = 1000000000;
+    b.tasks_ns = 1600000000;
+    if (CHECK(ap_noise_compute(&both, &a, &b, 1000000000, 100, 300000000, 0, 2, &r, &err) == 0)) {
+        CHECK(r.source == AP_NOISE_CPUACCT && r.tasks_ns == 600000000);
+        CHECK_MSG(r.others_ns == 300000000 && fabs(r.others_pct - 15) < 1e-9, "others %lld",
+                  (long long)r.others_ns);
+        CHECK_MSG(r.busy_ns == 800000000 && r.irq_ns == 100000000, "irq %lld",
+                  (long long)r.irq_ns);
+        cJSON *j = cJSON_CreateObject();
+        if (CHECK(j != NULL && ap_noise_report_json(&r, j) == 0))
+            CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "source")),
+                         "cpuacct") == 0);
+        cJSON_Delete(j);
+        /* A sum takes only reports counted the same way. */
+        struct ap_noise_report sum = r, ticks;
+        b.source = AP_NOISE_TICKS;
+        if (CHECK(ap_noise_compute(&both, &a, &b, 1000000000, 100, 300000000, 0, 2, &ticks,
+                                   &err) == 0)) {
+            /* One end without the clock: the ticks, which both ends have. */
+            CHECK(ticks.source == AP_NOISE_TICKS && ticks.others_ns == 500000000);
+            CHECK(ap_noise_add(&sum, &ticks, &err) == -1);
+            CHECK_MSG(err != NULL && test_contains(err->msg, "counted by ticks to a sum counted "
+                                                             "by cpuacct"),
+                      "%s", err ? err->msg : "");
+            ap_error_release(&err);
+        }
+        CHECK(ap_noise_add(&sum, &r, &err) == 0 && sum.tasks_ns == 1200000000 &&
+              sum.others_ns == 600000000);
+    }
+    a.source = b.source = AP_NOISE_TICKS;
 
     /* Nonsense is refused. */
     struct ap_cpuset none = {{0}};
@@ -560,8 +658,17 @@ TEST(real_proc_files_read)
     CHECK(r.wall_ns >= 50000000 && r.wall_ns < 5000000000);
     CHECK(r.ncpus == ap_cpuset_count(&online) && r.online_cpus == r.ncpus);
     CHECK(r.busy_pct >= 0 && r.others_pct >= 0 && r.steal_pct >= 0 && r.own_ns == 0);
-    CHECK(r.others_ns == r.busy_ns);
+    CHECK(r.others_ns == (r.source == AP_NOISE_TICKS ? r.busy_ns : r.tasks_ns));
     CHECK(strcmp(r.cpus, list) == 0);
+    /* The scheduler's clock is used wherever this kernel shows it per CPU. */
+    char path[512];
+    snprintf(path, sizeof(path), "%s/cpuacct/cpuacct.usage_percpu", ap_cgroup_root());
+    enum ap_noise_source want = access("/proc/schedstat", R_OK) == 0 ? AP_NOISE_SCHEDSTAT
+                                : access(path, R_OK) == 0            ? AP_NOISE_CPUACCT
+                                                                     : AP_NOISE_TICKS;
+    CHECK_MSG(r.source == want, "source %s, want %s", ap_noise_source_name(r.source),
+              ap_noise_source_name(want));
+    test_note("other work is counted by %s here", ap_noise_source_name(r.source));
 
     /* What results.json gets. */
     cJSON *j = cJSON_CreateObject();
@@ -572,7 +679,7 @@ TEST(real_proc_files_read)
         CHECK(cJSON_IsString(c) && strcmp(c->valuestring, list) == 0);
         CHECK(cJSON_IsNumber(o) && o->valuedouble == r.others_pct);
         CHECK(cJSON_IsNumber(w) && w->valuedouble == (double)r.wall_ns);
-        CHECK(cJSON_GetArraySize(j) == 16);
+        CHECK(cJSON_GetArraySize(j) == 19);
     }
     cJSON_Delete(j);
 out:
@@ -736,7 +843,14 @@ TEST(guard_fires_on_a_cpu_hog_and_not_on_our_own_work)
                   (long long)r.wall_ns);
         CHECK_MSG(r.busy_ns >= r.own_ns - 30000000, "busy %lld ns < own %lld ns",
                   (long long)r.busy_ns, (long long)r.own_ns);
-        CHECK(r.others_ns == (r.busy_ns > r.own_ns ? r.busy_ns - r.own_ns : 0));
+        /* The scheduler's clock saw the hog's time too. A running task's time reaches the
+         * per-CPU counters at the next scheduler tick (4-10 ms), while its own clock is read
+         * up to the moment: a tick of lag is allowed. */
+        int64_t all = r.source == AP_NOISE_TICKS ? r.busy_ns : r.tasks_ns;
+        if (r.source != AP_NOISE_TICKS)
+            CHECK_MSG(r.tasks_ns >= r.own_ns - 10000000, "tasks %lld ns < own %lld ns",
+                      (long long)r.tasks_ns, (long long)r.own_ns);
+        CHECK(r.others_ns == (all > r.own_ns ? all - r.own_ns : 0));
         /* Only the figure under test: the load average and steal are the machine's. */
         struct ap_noise_thresholds others_only = AP_NOISE_THRESHOLDS_DEFAULT;
         others_only.steal_pct = others_only.load_per_cpu = 0;
