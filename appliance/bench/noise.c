@@ -228,8 +228,9 @@ int ap_noise_parse_percpu(const char *text, const struct ap_cpuset *cpus, uint64
     return 0;
 }
 
-/* The tasks' time on the CPUs from the first source that reads: /proc/schedstat, then the root
- * cpuacct cgroup. Neither is an error: out->source stays AP_NOISE_TICKS. */
+/* The tasks' time on the CPUs from the first source that reads: the root cpuacct cgroup (a
+ * running task's time reaches it at every tick), then /proc/schedstat (at every switch).
+ * Neither is an error: out->source stays AP_NOISE_TICKS. */
 static void read_tasks(const struct ap_cpuset *cpus, char *buf, struct ap_noise_times *out)
 {
     char percpu[512];
@@ -237,7 +238,7 @@ static void read_tasks(const struct ap_cpuset *cpus, char *buf, struct ap_noise_
     const struct {
         const char *path;
         enum ap_noise_source source;
-    } from[] = {{SCHEDSTAT_PATH, AP_NOISE_SCHEDSTAT}, {percpu, AP_NOISE_CPUACCT}};
+    } from[] = {{percpu, AP_NOISE_CPUACCT}, {SCHEDSTAT_PATH, AP_NOISE_SCHEDSTAT}};
     for (size_t i = 0; i < AP_ARRAY_SIZE(from); i++) {
         ap_error *e = NULL;
         uint64_t ns;
@@ -352,6 +353,16 @@ int ap_noise_compute(const struct ap_cpuset *cpus, const struct ap_noise_times *
     r.source = t0->source == t1->source ? t0->source : AP_NOISE_TICKS;
     if (r.source != AP_NOISE_TICKS)
         r.tasks_ns = (int64_t)delta(t0->tasks_ns, t1->tasks_ns);
+    /* /proc/schedstat adds a task's time when it leaves the CPU: a task alone on a CPU, which
+     * nothing preempts, shows there only later. Its user and system ticks show it now (and
+     * leave out interrupts): the larger of the two counts. */
+    if (r.source == AP_NOISE_SCHEDSTAT) {
+        int64_t ticked = ticks_to_ns(delta(t0->user, t1->user) + delta(t0->nice, t1->nice) +
+                                         delta(t0->system, t1->system),
+                                     user_hz);
+        if (ticked > r.tasks_ns)
+            r.tasks_ns = ticked;
+    }
     r.steal_ns = ticks_to_ns(delta(t0->steal, t1->steal), user_hz);
     r.own_ns = own_cpu_ns;
     set_shares(&r);

@@ -35,7 +35,9 @@
  * The scheduler's own clocks count the time tasks ran, in ns, and nothing else. */
 enum ap_noise_source {
     AP_NOISE_TICKS,     /* /proc/stat's busy ticks (user nice system irq softirq) */
-    AP_NOISE_SCHEDSTAT, /* /proc/schedstat: time tasks ran on each CPU (CONFIG_SCHEDSTATS) */
+    AP_NOISE_SCHEDSTAT, /* /proc/schedstat: time tasks ran on each CPU (CONFIG_SCHEDSTATS),
+                           counted when they leave it; never less than the user and system
+                           ticks, which see a task that nothing preempts */
     AP_NOISE_CPUACCT,   /* the root cpuacct cgroup's per-CPU usage (cgroup v1) */
 };
 
@@ -72,9 +74,9 @@ int ap_noise_parse_percpu(const char *text, const struct ap_cpuset *cpus, uint64
                           ap_error **err);
 
 /* Reads /proc/stat (at most 1 MiB: its "cpuN" lines for AP_CPUSET_MAX CPUs fit many times
- * over) and sums it as ap_noise_parse_stat does, and the tasks' time from /proc/schedstat, or
- * where the kernel has none from the root cpuacct cgroup (v1; cgroup v2 has no per-CPU figure),
- * else leaves source AP_NOISE_TICKS. */
+ * over) and sums it as ap_noise_parse_stat does, and the tasks' time from the root cpuacct
+ * cgroup (v1; cgroup v2 has no per-CPU figure), else from /proc/schedstat, else leaves source
+ * AP_NOISE_TICKS. */
 int ap_noise_read_stat(const struct ap_cpuset *cpus, struct ap_noise_times *out, ap_error **err);
 
 /* The 1-minute load average: the first field of /proc/loadavg text ("0.52 0.58 0.59 1/123

@@ -336,6 +336,15 @@ TEST(interval_arithmetic_on_synthetic_snapshots)
         CHECK(ap_noise_add(&sum, &r, &err) == 0 && sum.tasks_ns == 1200000000 &&
               sum.others_ns == 600000000);
     }
+    /* By /proc/schedstat, the user and system ticks are the floor: 0.7 s of them (CPUs 0 and 1:
+     * user 50 + 0, nice 0 + 0, system 20 + 0 ticks) where the switches counted 0.6 s. */
+    a.source = b.source = AP_NOISE_SCHEDSTAT;
+    if (CHECK(ap_noise_compute(&both, &a, &b, 1000000000, 100, 300000000, 0, 2, &r, &err) == 0))
+        CHECK_MSG(r.tasks_ns == 700000000 && r.others_ns == 400000000, "tasks %lld",
+                  (long long)r.tasks_ns);
+    b.tasks_ns = 1900000000;
+    if (CHECK(ap_noise_compute(&both, &a, &b, 1000000000, 100, 300000000, 0, 2, &r, &err) == 0))
+        CHECK(r.tasks_ns == 900000000 && r.others_ns == 600000000);
     a.source = b.source = AP_NOISE_TICKS;
 
     /* Nonsense is refused. */
@@ -663,9 +672,9 @@ TEST(real_proc_files_read)
     /* The scheduler's clock is used wherever this kernel shows it per CPU. */
     char path[512];
     snprintf(path, sizeof(path), "%s/cpuacct/cpuacct.usage_percpu", ap_cgroup_root());
-    enum ap_noise_source want = access("/proc/schedstat", R_OK) == 0 ? AP_NOISE_SCHEDSTAT
-                                : access(path, R_OK) == 0            ? AP_NOISE_CPUACCT
-                                                                     : AP_NOISE_TICKS;
+    enum ap_noise_source want = access(path, R_OK) == 0                ? AP_NOISE_CPUACCT
+                                : access("/proc/schedstat", R_OK) == 0 ? AP_NOISE_SCHEDSTAT
+                                                                       : AP_NOISE_TICKS;
     CHECK_MSG(r.source == want, "source %s, want %s", ap_noise_source_name(r.source),
               ap_noise_source_name(want));
     test_note("other work is counted by %s here", ap_noise_source_name(r.source));
