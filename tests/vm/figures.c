@@ -17,7 +17,8 @@
  *   --scripts  a directory holding status-http-server.py, bound at /tmp/t
  * Runs every case whose root is given (or only the CASEs named), one sandbox each, and prints
  * one line per case: "figure NAME key=value ..." (sizes in bytes, times in ns; "out" is the
- * command's first line with blanks as '_'). Exit status: 0 when every case ran, 1 when one
+ * command's first line with blanks as '_'), and for spin300 the noise guard's figures over its
+ * run on every online CPU: "noise spin300 source=... tasks_ns=... own_ns=... ...". Exit status: 0 when every case ran, 1 when one
  * could not (said on stderr), 2 on a usage error. */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "bench/loadgen.h"
+#include "bench/noise.h"
 #include "bench/procmem.h"
 #include "core/error.h"
 #include "sandbox/sandbox.h"
@@ -327,9 +329,10 @@ static void read_rest(struct run *r, int fd)
     r->out[len] = '\0';
 }
 
-/* Runs one case in a fresh sandbox; 0 when it ran and its figures are printed. */
+/* Runs one case in a fresh sandbox; 0 when it ran and its figures are printed. *cpu_ns (may be
+ * NULL) gets the run's cgroup CPU time. */
 static int run_case(const struct fig_case *c, const char *root, const char *scripts,
-                    const struct ap_seccomp *filter)
+                    const struct ap_seccomp *filter, int64_t *cpu_ns)
 {
     struct run r;
     memset(&r, 0, sizeof(r));
@@ -363,6 +366,8 @@ static int run_case(const struct fig_case *c, const char *root, const char *scri
     else if (started)
         print_figures(&r);
     int failed = !ok || r.rc < 0 || (c->mode == M_TASK && (!r.rec.exited || r.rec.exit_code));
+    if (cpu_ns != NULL)
+        *cpu_ns = r.rec.cpu_total_ns;
     char tail[400];
     ssize_t n = failed ? pread(errfd, tail, sizeof(tail), 0) : 0;
     if (n > 0)
@@ -374,6 +379,23 @@ static int run_case(const struct fig_case *c, const char *root, const char *scri
     close(stop);
     close(errfd);
     return failed ? -1 : 0;
+}
+
+/* The time tasks ran on the CPUs by /proc/schedstat alone (the guard takes the larger of it
+ * and the ticks), so that the VM shows whether the kernel's counter moves. */
+static int read_schedstat(const struct ap_cpuset *cpus, uint64_t *ns)
+{
+    static char buf[1 << 16];
+    FILE *f = fopen("/proc/schedstat", "re");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    ap_error *err = NULL;
+    int rc = ap_noise_parse_schedstat(buf, cpus, ns, &err);
+    ap_error_release(&err);
+    return rc;
 }
 
 static int wanted(const struct fig_case *c, char **names, int n)
@@ -427,8 +449,38 @@ int main(int argc, char **argv)
             }
             continue;
         }
-        if (run_case(c, roots[c->root], scripts, &filter) < 0)
+        /* The noise guard around one case, as the bench has it around each run: the time
+         * tasks ran on every CPU, by the source this kernel offers, less the run's own. */
+        int watch = strcmp(c->name, "spin300") == 0;
+        struct ap_noise_snapshot snap;
+        char cpus[AP_CPUSET_STRLEN];
+        struct ap_cpuset online;
+        if (watch && (ap_cpuset_online(&online, &err) < 0 ||
+                      ap_cpuset_format(&online, cpus, sizeof(cpus), &err) < 0 ||
+                      ap_noise_begin(cpus, &snap, &err) < 0)) {
+            fprintf(stderr, "figures: noise: %s\n", err->msg);
+            ap_error_release(&err);
+            watch = 0;
             rc = 1;
+        }
+        uint64_t sched0 = 0, sched1 = 0;
+        int sched = watch && read_schedstat(&online, &sched0) == 0;
+        int64_t own = 0;
+        if (run_case(c, roots[c->root], scripts, &filter, &own) < 0)
+            rc = 1;
+        sched = sched && read_schedstat(&online, &sched1) == 0;
+        struct ap_noise_report nr;
+        if (watch && ap_noise_end(&snap, own, &nr, &err) < 0) {
+            fprintf(stderr, "figures: noise: %s\n", err->msg);
+            ap_error_release(&err);
+            rc = 1;
+        } else if (watch) {
+            printf("noise %s source=%s cpus=%s wall_ns=%lld tasks_ns=%lld busy_ns=%lld "
+                   "own_ns=%lld others_ns=%lld schedstat_ns=%lld\n",
+                   c->name, ap_noise_source_name(nr.source), nr.cpus, (long long)nr.wall_ns,
+                   (long long)nr.tasks_ns, (long long)nr.busy_ns, (long long)nr.own_ns,
+                   (long long)nr.others_ns, sched ? (long long)(sched1 - sched0) : -1ll);
+        }
     }
     ap_seccomp_free(&filter);
     return rc;
