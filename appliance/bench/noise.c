@@ -163,8 +163,7 @@ int ap_noise_parse_schedstat(const char *text, const struct ap_cpuset *cpus, uin
             version = strtol(p + 8, NULL, 10);
             /* Before version 15 (Linux 4.19) the run time counted jiffies. */
             if (version < 15)
-                return ap_error_make(err, 0,
-                                     "%s is version %ld: want 15 or later (run time in ns)",
+                return ap_error_make(err, 0, "%s is version %ld: want 15 or later (run time in ns)",
                                      SCHEDSTAT_PATH, version);
         }
         if (strncmp(p, "cpu", 3) != 0 || !isdigit((unsigned char)p[3])) {
@@ -172,8 +171,8 @@ int ap_noise_parse_schedstat(const char *text, const struct ap_cpuset *cpus, uin
             continue;
         }
         if (version < 0)
-            return ap_error_make(err, 0, "line %u of %s: a CPU line before the version line",
-                                 line, SCHEDSTAT_PATH);
+            return ap_error_make(err, 0, "line %u of %s: a CPU line before the version line", line,
+                                 SCHEDSTAT_PATH);
         const char *q = p + 3;
         long cpu;
         ap_cpuset_read_number(&q, &cpu);
@@ -213,8 +212,8 @@ int ap_noise_parse_percpu(const char *text, const struct ap_cpuset *cpus, uint64
         uint64_t v;
         int r = stat_field(&p, &v);
         if (r < 0)
-            return ap_error_make(err, 0, "%s: the figure of CPU %d is not a number",
-                                 PERCPU_FILE, cpu);
+            return ap_error_make(err, 0, "%s: the figure of CPU %d is not a number", PERCPU_FILE,
+                                 cpu);
         if (r == 0)
             break;
         if (cpu < AP_CPUSET_MAX && ap_cpuset_has(cpus, cpu))
@@ -222,8 +221,8 @@ int ap_noise_parse_percpu(const char *text, const struct ap_cpuset *cpus, uint64
     }
     for (int c = cpu; c < AP_CPUSET_MAX; c++)
         if (ap_cpuset_has(cpus, c))
-            return ap_error_make(err, 0, "%s has figures for %d CPUs: none for CPU %d",
-                                 PERCPU_FILE, cpu, c);
+            return ap_error_make(err, 0, "%s has figures for %d CPUs: none for CPU %d", PERCPU_FILE,
+                                 cpu, c);
     *ns = sum;
     return 0;
 }
@@ -382,10 +381,9 @@ int ap_noise_add(struct ap_noise_report *sum, const struct ap_noise_report *r, a
     sum->wall_ns += r->wall_ns;
     sum->interval_s = (double)sum->wall_ns / 1e9;
     if (sum->source != r->source)
-        return ap_error_make(err, 0,
-                             "adding the noise of CPUs %s counted by %s to a sum counted by %s",
-                             r->cpus, ap_noise_source_name(r->source),
-                             ap_noise_source_name(sum->source));
+        return ap_error_make(
+            err, 0, "adding the noise of CPUs %s counted by %s to a sum counted by %s", r->cpus,
+            ap_noise_source_name(r->source), ap_noise_source_name(sum->source));
     sum->busy_ns += r->busy_ns;
     sum->irq_ns += r->irq_ns;
     sum->tasks_ns += r->tasks_ns;

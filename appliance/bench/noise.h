@@ -109,8 +109,8 @@ struct ap_noise_report {
     int64_t own_ns;    /* CPU time the caller says its own workload used, as passed */
     int64_t others_ns; /* tasks_ns - own_ns (by ticks, busy_ns - own_ns), at least 0 */
     double busy_pct, steal_pct, others_pct;
-    double load1;     /* 1-minute load average at the end */
-    int64_t tick_ns;  /* the accounting's tick (10 ms at USER_HZ 100) */
+    double load1;                /* 1-minute load average at the end */
+    int64_t tick_ns;             /* the accounting's tick (10 ms at USER_HZ 100) */
     enum ap_noise_source source; /* of others_ns */
     int intervals;               /* intervals summed into this report (ap_noise_add); 1 for one */
 };
@@ -158,9 +158,9 @@ int ap_noise_quiet_check(const char *cpus, double seconds, struct ap_noise_repor
                          ap_error **err);
 
 /* Adds the report's fields to the JSON object obj under their struct names (cpus, source, ncpus,
- * online_cpus, interval_s, wall_ns, busy_ns, irq_ns, tasks_ns, steal_ns, own_ns, others_ns, busy_pct,
- * steal_pct, others_pct, load1, tick_ns, intervals) and resolution_pct. Returns 0, or -1 when cJSON
- * ran out of memory (obj may then hold some of the fields). */
+ * online_cpus, interval_s, wall_ns, busy_ns, irq_ns, tasks_ns, steal_ns, own_ns, others_ns,
+ * busy_pct, steal_pct, others_pct, load1, tick_ns, intervals) and resolution_pct. Returns 0, or -1
+ * when cJSON ran out of memory (obj may then hold some of the fields). */
 int ap_noise_report_json(const struct ap_noise_report *report, cJSON *obj);
 
 /* ---- Judging ----------------------------------------------------------------------------- */

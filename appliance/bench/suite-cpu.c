@@ -147,8 +147,9 @@ double ap_bench_estimate(struct ap_bench *b, unsigned suites)
         const cJSON *rates = cJSON_GetObjectItemCaseSensitive(b->profile, "latency_rates");
         if (suites & AP_SUITE_HTTP)
             /* Each window warms its own fresh connections. */
-            per += cJSON_GetArraySize(levels) * ap_bench_num(b, "http_repeat", 1) *
-                   (ap_bench_num(b, "http_seconds", 1) + ap_bench_num(b, "http_warmup_seconds", 0.3));
+            per +=
+                cJSON_GetArraySize(levels) * ap_bench_num(b, "http_repeat", 1) *
+                (ap_bench_num(b, "http_seconds", 1) + ap_bench_num(b, "http_warmup_seconds", 0.3));
         if (suites & AP_SUITE_LATENCY)
             per += cJSON_GetArraySize(rates) * ap_bench_num(b, "latency_repeat", 1) *
                    (ap_bench_num(b, "latency_seconds", 1) + 0.5);

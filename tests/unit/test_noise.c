@@ -122,6 +122,16 @@ TEST(cpu_list_format_refuses_a_short_buffer)
 
 /* ---- /proc/stat ------------------------------------------------------------------------ */
 
+/* The CPU lists "1" and "0-1" of the synthetic texts. */
+static void one_and_both(struct ap_cpuset *one, struct ap_cpuset *both)
+{
+    memset(one, 0, sizeof(*one));
+    memset(both, 0, sizeof(*both));
+    ap_cpuset_add(one, 1);
+    ap_cpuset_add(both, 0);
+    ap_cpuset_add(both, 1);
+}
+
 static const char stat_a[] = "cpu  1000 20 300 5000 40 5 6 7 0 0\n"
                              "cpu0 400 10 100 2500 20 2 3 3 0 0\n"
                              "cpu1 600 10 200 2500 20 3 3 4 0 0\n"
@@ -139,10 +149,8 @@ static const char stat_b[] = "cpu  1050 20 320 5110 58 9 12 17 0 0\n"
 TEST(stat_parsing_sums_the_requested_cpus)
 {
     ap_error *err = NULL;
-    struct ap_cpuset one = {{0}}, both = {{0}};
-    ap_cpuset_add(&one, 1);
-    ap_cpuset_add(&both, 0);
-    ap_cpuset_add(&both, 1);
+    struct ap_cpuset one, both;
+    one_and_both(&one, &both);
     struct ap_noise_times t;
     if (!CHECK_MSG(ap_noise_parse_stat(stat_a, &one, &t, &err) == 0, "%s", err ? err->msg : ""))
         goto out;
@@ -160,8 +168,12 @@ out:
     ap_error_release(&err);
 }
 
-/* Checks that parsing `text` for CPU list `cpus` fails with `reason` in the message. */
-static void stat_refused(const char *text, const char *cpus, const char *reason, int line)
+enum parser { P_STAT, P_SCHEDSTAT, P_PERCPU };
+
+/* Checks that parsing `text` (as /proc/stat, /proc/schedstat or cpuacct.usage_percpu) for CPU
+ * list `cpus` fails with `reason` in the message, leaving the output alone. */
+static void text_refused(enum parser p, const char *text, const char *cpus, const char *reason,
+                         int line)
 {
     ap_error *err = NULL;
     struct ap_cpuset set = {{0}};
@@ -171,28 +183,32 @@ static void stat_refused(const char *text, const char *cpus, const char *reason,
         return;
     }
     struct ap_noise_times t = {.user = 42};
-    int r = ap_noise_parse_stat(text, &set, &t, &err);
+    uint64_t ns = 42;
+    int r = p == P_STAT        ? ap_noise_parse_stat(text, &set, &t, &err)
+            : p == P_SCHEDSTAT ? ap_noise_parse_schedstat(text, &set, &ns, &err)
+                               : ap_noise_parse_percpu(text, &set, &ns, &err);
     if (CHECK_MSG(r == -1 && err != NULL, "line %d: accepted", line))
         CHECK_MSG(test_contains(err->msg, reason), "line %d: \"%s\", want \"%s\"", line, err->msg,
                   reason);
-    CHECK_MSG(t.user == 42, "line %d: output written on failure", line);
+    CHECK_MSG(t.user == 42 && ns == 42, "line %d: output written on failure", line);
     ap_error_release(&err);
 }
 
 TEST(stat_parsing_errors)
 {
-    stat_refused(stat_a, "2", "CPU 2 has no line in /proc/stat", __LINE__);
-    stat_refused(stat_a, "0-2", "is CPU 2 offline?", __LINE__);
-    stat_refused(stat_a, "", "the CPU list is empty", __LINE__);
-    stat_refused("cpu 1 2 3 4\ncpu0 1 2 x 4\n", "0", "line 2 of /proc/stat (CPU 0): field 3",
-                 __LINE__);
-    stat_refused("cpu0 1 2 3\n", "0", "3 fields, want at least 4", __LINE__);
-    stat_refused("cpu0 1 2 3 4\ncpu0 1 2 3 4\n", "0",
+    text_refused(P_STAT, stat_a, "2", "CPU 2 has no line in /proc/stat", __LINE__);
+    text_refused(P_STAT, stat_a, "0-2", "is CPU 2 offline?", __LINE__);
+    text_refused(P_STAT, stat_a, "", "the CPU list is empty", __LINE__);
+    text_refused(P_STAT, "cpu 1 2 3 4\ncpu0 1 2 x 4\n", "0",
+                 "line 2 of /proc/stat (CPU 0): field 3", __LINE__);
+    text_refused(P_STAT, "cpu0 1 2 3\n", "0", "3 fields, want at least 4", __LINE__);
+    text_refused(P_STAT, "cpu0 1 2 3 4\ncpu0 1 2 3 4\n", "0",
                  "line 2 of /proc/stat: a second line for CPU 0", __LINE__);
-    stat_refused("cpu0 1 2 3 99999999999999999999999\n", "0", "field 4 is not a number", __LINE__);
-    stat_refused("cpu0 1 2 3 -4\n", "0", "field 4", __LINE__);
+    text_refused(P_STAT, "cpu0 1 2 3 99999999999999999999999\n", "0", "field 4 is not a number",
+                 __LINE__);
+    text_refused(P_STAT, "cpu0 1 2 3 -4\n", "0", "field 4", __LINE__);
     /* A bad line for a CPU we did not ask about is still a sign the format is not ours. */
-    stat_refused("cpu0 1 2 3 4\ncpu1 1 2 3 4 5z\n", "0", "line 2", __LINE__);
+    text_refused(P_STAT, "cpu0 1 2 3 4\ncpu1 1 2 3 4 5z\n", "0", "line 2", __LINE__);
 }
 
 /* /proc/schedstat of version 17 (Linux 6.x): field 7 of a CPU line is the time tasks ran on it,
@@ -204,66 +220,42 @@ static const char schedstat[] = "version 17\n"
                                 "cpu1 0 0 0 0 0 0 3000000007 400 500\n"
                                 "domain0 MC 3 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
 
-/* Checks that parsing `text` as /proc/schedstat (percpu 0) or cpuacct.usage_percpu (1) for
- * CPU list `cpus` fails with `reason` in the message, leaving the output alone. */
-static void tasks_refused(int percpu, const char *text, const char *cpus, const char *reason,
-                          int line)
-{
-    ap_error *err = NULL;
-    struct ap_cpuset set = {{0}};
-    if (cpus[0] != '\0' && ap_cpuset_parse(cpus, &set, &err) < 0) {
-        CHECK_MSG(0, "line %d: bad CPU list in the test", line);
-        ap_error_release(&err);
-        return;
-    }
-    uint64_t ns = 42;
-    int r = percpu ? ap_noise_parse_percpu(text, &set, &ns, &err)
-                   : ap_noise_parse_schedstat(text, &set, &ns, &err);
-    if (CHECK_MSG(r == -1 && err != NULL, "line %d: accepted", line))
-        CHECK_MSG(test_contains(err->msg, reason), "line %d: \"%s\", want \"%s\"", line, err->msg,
-                  reason);
-    CHECK_MSG(ns == 42, "line %d: output written on failure", line);
-    ap_error_release(&err);
-}
-
 TEST(tasks_time_parsing)
 {
     ap_error *err = NULL;
-    struct ap_cpuset one = {{0}}, both = {{0}};
-    ap_cpuset_add(&one, 1);
-    ap_cpuset_add(&both, 0);
-    ap_cpuset_add(&both, 1);
+    struct ap_cpuset one, both;
+    one_and_both(&one, &both);
     uint64_t ns = 0;
     CHECK_MSG(ap_noise_parse_schedstat(schedstat, &one, &ns, &err) == 0 && ns == 3000000007,
               "%llu %s", (unsigned long long)ns, err ? err->msg : "");
     CHECK(ap_noise_parse_schedstat(schedstat, &both, &ns, &err) == 0 && ns == 4000000007);
-    tasks_refused(0, schedstat, "2", "CPU 2 has no line in /proc/schedstat", __LINE__);
-    tasks_refused(0, schedstat, "", "the CPU list is empty", __LINE__);
-    tasks_refused(0, "version 14\ncpu0 0 0 0 0 0 0 1 2 3\n", "0", "version 14: want 15",
-                  __LINE__);
-    tasks_refused(0, "cpu0 0 0 0 0 0 0 1 2 3\n", "0", "line 1 of /proc/schedstat: a CPU line "
-                  "before the version line", __LINE__);
-    tasks_refused(0, "version 15\ncpu0 0 0 0 0 0 0\n", "0", "(CPU 0): field 7 is missing",
-                  __LINE__);
-    tasks_refused(0, "version 15\ncpu0 0 0 0 0 0 0 x1 2 3\n", "0", "field 7", __LINE__);
-    tasks_refused(0, "version 15\ncpu0 0 0 0 0 0 0 1\ncpu0 0 0 0 0 0 0 1\n", "0",
-                  "a second line for CPU 0", __LINE__);
+    text_refused(P_SCHEDSTAT, schedstat, "2", "CPU 2 has no line in /proc/schedstat", __LINE__);
+    text_refused(P_SCHEDSTAT, schedstat, "", "the CPU list is empty", __LINE__);
+    text_refused(P_SCHEDSTAT, "version 14\ncpu0 0 0 0 0 0 0 1 2 3\n", "0", "version 14: want 15",
+                 __LINE__);
+    text_refused(P_SCHEDSTAT, "cpu0 0 0 0 0 0 0 1 2 3\n", "0",
+                 "line 1 of /proc/schedstat: a CPU line "
+                 "before the version line",
+                 __LINE__);
+    text_refused(P_SCHEDSTAT, "version 15\ncpu0 0 0 0 0 0 0\n", "0", "(CPU 0): field 7 is missing",
+                 __LINE__);
+    text_refused(P_SCHEDSTAT, "version 15\ncpu0 0 0 0 0 0 0 x1 2 3\n", "0", "field 7", __LINE__);
+    text_refused(P_SCHEDSTAT, "version 15\ncpu0 0 0 0 0 0 0 1\ncpu0 0 0 0 0 0 0 1\n", "0",
+                 "a second line for CPU 0", __LINE__);
 
     CHECK(ap_noise_parse_percpu("100 200 300 \n", &one, &ns, &err) == 0 && ns == 200);
     CHECK(ap_noise_parse_percpu("100 200 300 \n", &both, &ns, &err) == 0 && ns == 300);
-    tasks_refused(1, "100 200 300 \n", "0,3", "figures for 3 CPUs: none for CPU 3", __LINE__);
-    tasks_refused(1, "100 2x0 300\n", "0", "the figure of CPU 1 is not a number", __LINE__);
-    tasks_refused(1, "100\n", "", "the CPU list is empty", __LINE__);
+    text_refused(P_PERCPU, "100 200 300 \n", "0,3", "figures for 3 CPUs: none for CPU 3", __LINE__);
+    text_refused(P_PERCPU, "100 2x0 300\n", "0", "the figure of CPU 1 is not a number", __LINE__);
+    text_refused(P_PERCPU, "100\n", "", "the CPU list is empty", __LINE__);
     ap_error_release(&err);
 }
 
 TEST(interval_arithmetic_on_synthetic_snapshots)
 {
     ap_error *err = NULL;
-    struct ap_cpuset one = {{0}}, both = {{0}};
-    ap_cpuset_add(&one, 1);
-    ap_cpuset_add(&both, 0);
-    ap_cpuset_add(&both, 1);
+    struct ap_cpuset one, both;
+    one_and_both(&one, &both);
     struct ap_noise_times a, b;
     if (!CHECK(ap_noise_parse_stat(stat_a, &one, &a, &err) == 0) ||
         !CHECK(ap_noise_parse_stat(stat_b, &one, &b, &err) == 0))
@@ -313,8 +305,7 @@ TEST(interval_arithmetic_on_synthetic_snapshots)
         CHECK(r.source == AP_NOISE_CPUACCT && r.tasks_ns == 600000000);
         CHECK_MSG(r.others_ns == 300000000 && fabs(r.others_pct - 15) < 1e-9, "others %lld",
                   (long long)r.others_ns);
-        CHECK_MSG(r.busy_ns == 800000000 && r.irq_ns == 100000000, "irq %lld",
-                  (long long)r.irq_ns);
+        CHECK_MSG(r.busy_ns == 800000000 && r.irq_ns == 100000000, "irq %lld", (long long)r.irq_ns);
         cJSON *j = cJSON_CreateObject();
         if (CHECK(j != NULL && ap_noise_report_json(&r, j) == 0))
             CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "source")),
@@ -323,8 +314,8 @@ TEST(interval_arithmetic_on_synthetic_snapshots)
         /* A sum takes only reports counted the same way. */
         struct ap_noise_report sum = r, ticks;
         b.source = AP_NOISE_TICKS;
-        if (CHECK(ap_noise_compute(&both, &a, &b, 1000000000, 100, 300000000, 0, 2, &ticks,
-                                   &err) == 0)) {
+        if (CHECK(ap_noise_compute(&both, &a, &b, 1000000000, 100, 300000000, 0, 2, &ticks, &err) ==
+                  0)) {
             /* One end without the clock: the ticks, which both ends have. */
             CHECK(ticks.source == AP_NOISE_TICKS && ticks.others_ns == 500000000);
             CHECK(ap_noise_add(&sum, &ticks, &err) == -1);
