@@ -39,15 +39,22 @@ static void noise_verdict_json(cJSON *n, const char *verdict, const char *over, 
 
 /* ---- one run ------------------------------------------------------------------------------- */
 
-/* The appliance's CPU time so far (every thread), when every CPU it may run on is in cpus:
- * then its own work there (the sandbox's set-up and teardown before exec and after exit, the
- * output's reader) is ours, not other work. Else -1: it ran elsewhere, and is nothing of the
- * CPUs'. */
+/* The appliance's CPU time so far, every thread of it; -1 when it cannot be read. */
+static int64_t process_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* process_cpu_ns, when every CPU the appliance may run on is in cpus: then its own work there
+ * (the sandbox's set-up and teardown before exec and after exit, the output's reader) is ours,
+ * not other work. Else -1: it ran elsewhere, and is nothing of the CPUs'. */
 static int64_t ours_on(const char *cpus)
 {
     cpu_set_t mine;
     struct ap_cpuset set;
-    struct timespec ts;
     ap_error *e = NULL;
     if (sched_getaffinity(0, sizeof(mine), &mine) < 0 || ap_cpuset_parse(cpus, &set, &e) < 0) {
         ap_error_release(&e);
@@ -56,9 +63,7 @@ static int64_t ours_on(const char *cpus)
     for (int c = 0; c < CPU_SETSIZE; c++)
         if (CPU_ISSET(c, &mine) && (c >= AP_CPUSET_MAX || !ap_cpuset_has(&set, c)))
             return -1;
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
-        return -1;
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return process_cpu_ns();
 }
 
 void ap_bench_guard_start(int check, const char *cpus, struct ap_bench_guard *g)
@@ -79,10 +84,9 @@ void ap_bench_guard_stop(struct ap_bench *b, const char *cpus, int64_t own_ns,
     /* /proc/stat counts in ticks (10 ms a CPU): a run too short to resolve the threshold is
      * judged with the block's other short runs, once they resolve it together. */
     if (g->ours_start >= 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        g->ours_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - g->ours_start;
-        own_ns += g->ours_ns > 0 ? g->ours_ns : 0;
+        int64_t now = process_cpu_ns();
+        g->ours_ns = now > g->ours_start ? now - g->ours_start : 0;
+        own_ns += g->ours_ns;
     }
     g->have = g->watching && ap_noise_end(&g->snap, own_ns, &g->nr, NULL) == 0;
     g->pending = g->have && !ap_noise_resolves(&g->nr, guard_pct(b));

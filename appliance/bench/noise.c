@@ -378,12 +378,12 @@ int ap_noise_add(struct ap_noise_report *sum, const struct ap_noise_report *r, a
     if (strcmp(sum->cpus, r->cpus) != 0)
         return ap_error_make(err, 0, "adding the noise of CPUs %s to that of CPUs %s", r->cpus,
                              sum->cpus);
-    sum->wall_ns += r->wall_ns;
-    sum->interval_s = (double)sum->wall_ns / 1e9;
     if (sum->source != r->source)
         return ap_error_make(
             err, 0, "adding the noise of CPUs %s counted by %s to a sum counted by %s", r->cpus,
             ap_noise_source_name(r->source), ap_noise_source_name(sum->source));
+    sum->wall_ns += r->wall_ns;
+    sum->interval_s = (double)sum->wall_ns / 1e9;
     sum->busy_ns += r->busy_ns;
     sum->irq_ns += r->irq_ns;
     sum->tasks_ns += r->tasks_ns;

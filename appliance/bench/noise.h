@@ -138,7 +138,7 @@ int ap_noise_compute(const struct ap_cpuset *cpus, const struct ap_noise_times *
  * which takes r as it is): wall, busy, steal and own time add up, others is the summed busy
  * time less the summed own time (so the rounding of separate intervals cancels rather than
  * accumulates), the percentages are of the summed capacity, load1 and online_cpus are r's.
- * Returns -1 with err when the CPU lists differ. */
+ * Returns -1 with err, the sum left as it was, when the CPU lists or the sources differ. */
 int ap_noise_add(struct ap_noise_report *sum, const struct ap_noise_report *r, ap_error **err);
 
 /* The resolution of a report's foreign-time figures, in % of its capacity (wall x ncpus): one

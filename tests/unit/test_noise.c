@@ -323,6 +323,8 @@ TEST(interval_arithmetic_on_synthetic_snapshots)
                                                              "by cpuacct"),
                       "%s", err ? err->msg : "");
             ap_error_release(&err);
+            /* A refused report leaves the sum as it was. */
+            CHECK(sum.wall_ns == 1000000000 && sum.tasks_ns == 600000000 && sum.intervals == 1);
         }
         CHECK(ap_noise_add(&sum, &r, &err) == 0 && sum.tasks_ns == 1200000000 &&
               sum.others_ns == 600000000);
