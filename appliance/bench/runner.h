@@ -294,6 +294,11 @@ int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_err
 int ap_bench_suite_threads(struct ap_bench *b, ap_error **err);
 int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err);
 
+/* How many servers the http, latency, memory and service-start suites would run (those whose
+ * image takes part and whose name --only matches); 0 when none or their manifests are bad
+ * (the suite itself then says why). */
+size_t ap_bench_server_count(struct ap_bench *b);
+
 /* Plan estimates in seconds, for the ETA (before anything runs). */
 double ap_bench_estimate(struct ap_bench *b, unsigned suites);
 

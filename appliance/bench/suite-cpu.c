@@ -130,17 +130,22 @@ double ap_bench_estimate(struct ap_bench *b, unsigned suites)
     char *tasks[MAX_TASKS];
     size_t nt = list_tasks(mb, tasks);
     int runs = b->repeat + b->warmup;
+    /* --only picks tasks, servers and the startup programs by name (as the suites do). */
+    const char *only = b->o->only;
     if (suites & (AP_SUITE_CPU | AP_SUITE_MEMORY))
         for (size_t t = 0; t < nt; t++)
             for (size_t i = 0; i < ni; i++)
                 total += runs * run_estimate(b, tasks[t], imgs[i]);
     for (size_t t = 0; t < nt; t++)
         free(tasks[t]);
-    if (suites & AP_SUITE_THREADS)
+    if ((suites & AP_SUITE_THREADS) && (only == NULL || strstr("threads", only) != NULL))
         total += (double)ni * 4 * runs * (strcmp(b->profile_name, "quick") == 0 ? 0.3 : 3.0);
+    double servers = (double)ap_bench_server_count(b);
+    int progs = (only == NULL || strstr("hello", only) != NULL) +
+                (only == NULL || strstr("pass", only) != NULL);
     if (suites & AP_SUITE_STARTUP)
-        total += ap_bench_num(b, "startup_repeat", 10) * (double)ni * 2 * 0.1 +
-                 ap_bench_num(b, "service_repeat", 2) * 10 * 1.5;
+        total += ap_bench_num(b, "startup_repeat", 10) * (double)ni * progs * 0.1 +
+                 ap_bench_num(b, "service_repeat", 2) * servers * 1.5;
     if (suites & (AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)) {
         double per = 0;
         const cJSON *levels = cJSON_GetObjectItemCaseSensitive(b->profile, "http_connections");
@@ -155,7 +160,7 @@ double ap_bench_estimate(struct ap_bench *b, unsigned suites)
                    (ap_bench_num(b, "latency_seconds", 1) + 0.5);
         if (suites & AP_SUITE_MEMORY)
             per += ap_bench_num(b, "memory_seconds", 2) + 2;
-        total += 10 * (per + 1);
+        total += servers * (per + 1);
     }
     return total;
 }

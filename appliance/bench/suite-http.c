@@ -228,6 +228,18 @@ static int list_servers(struct ap_bench *b, struct server *out, size_t *n, ap_er
     return 0;
 }
 
+size_t ap_bench_server_count(struct ap_bench *b)
+{
+    struct server *sv = calloc(MAX_SERVERS, sizeof(*sv));
+    size_t n = 0;
+    ap_error *e = NULL;
+    if (sv != NULL && list_servers(b, sv, &n, &e) < 0)
+        n = 0;
+    ap_error_release(&e);
+    free(sv);
+    return n;
+}
+
 /* ---- one server's life ----------------------------------------------------------------------- */
 
 static void on_exec(void *ctx, pid_t pid, struct ap_sandbox_live *live)

@@ -26,6 +26,24 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 VALIDATE=$ROOT/tests/bench/validate-results
 
+# ---- the ETA counts what --only leaves ------------------------------------------------------
+# eta_s ARGS...: the seconds of the estimate bench prints before it starts (then interrupted).
+eta_s() {
+    "$APPLIANCE" bench "$@" --out "$TMP/eta/results.json" 2>"$TMP/eta.err" >/dev/null &
+    local pid=$! i
+    for i in $(seq 300); do grep -q estimated "$TMP/eta.err" && break; sleep 0.1; done
+    kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    grep -o 'estimated [0-9hms]*' "$TMP/eta.err" | head -n 1 |
+        awk '{ t = 0; s = $2; while (match(s, /^[0-9]+[hms]/)) { v = substr(s, 1, RLENGTH - 1)
+               u = substr(s, RLENGTH, 1); t += v * (u == "h" ? 3600 : u == "m" ? 60 : 1)
+               s = substr(s, RLENGTH + 1) } print t }'
+}
+ETA_ALL=$(eta_s --profile standard --suite http,latency)
+ETA_ONE=$(eta_s --profile standard --suite http,latency --only nethttp)
+NSERVERS=$(jq -s "map(select(.available == true)) | length" images/workloads/servers/*/*/workload.json)
+check "the ETA of one server (--only nethttp, ${ETA_ONE:-?} s) is the whole plan's (${ETA_ALL:-?} s) over its $NSERVERS servers" \
+    awk -v a="${ETA_ALL:-0}" -v o="${ETA_ONE:-0}" -v n="$NSERVERS" 'BEGIN { exit !(o > 0 && a > 0 && o * n <= a * 1.1 && o * n >= a * 0.9) }'
+
 # ---- usage errors ----------------------------------------------------------------------------
 # The load generator never shares a CPU with the workload when the machine has a choice.
 run "$APPLIANCE" bench --suite size --workload-cpus 0-1 --load-cpus 0 --out "$TMP/overlap/results.json"
