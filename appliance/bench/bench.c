@@ -783,6 +783,100 @@ static int limit_bytes(const cJSON *lim, const char *key, int64_t dflt, int64_t 
     return 0;
 }
 
+/* ---- the caches' share --------------------------------------------------------------------- */
+
+/* Chases through the caches of the first workload CPU (noise.h), recorded under
+ * environment.memory_latency as one calibration `when` (start, end; a resumed run adds its
+ * own). Best effort: a machine where it cannot run gets a note, not an error. */
+static void memory_calibration(struct ap_bench *b, const char *when)
+{
+    enum { PROBES = 9 };
+    struct ap_cpuset set;
+    ap_error *e = NULL;
+    int cpu = -1;
+    if (ap_cpuset_parse(b->wl_cpus, &set, &e) == 0)
+        for (int c = 0; c < AP_CPUSET_MAX && cpu < 0; c++)
+            if (ap_cpuset_has(&set, c))
+                cpu = c;
+    double ns[PROBES];
+    cJSON *env = cJSON_GetObjectItemCaseSensitive(b->doc, "environment");
+    cJSON *ml = cJSON_GetObjectItemCaseSensitive(env, "memory_latency");
+    if (!cJSON_IsObject(ml)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(env, "memory_latency");
+        ml = cJSON_AddObjectToObject(env, "memory_latency");
+        cJSON_AddStringToObject(ml, "what",
+                                "CPU time a step of a pointer chase through a buffer just read "
+                                "once, on the first workload CPU: an L3 hit on a quiet machine, "
+                                "nearer a trip to memory while another tenant shares the caches");
+        cJSON_AddNumberToObject(ml, "bytes", AP_NOISE_CHASE_BYTES);
+        cJSON_AddArrayToObject(ml, "calibrations");
+    }
+    cJSON *cal = cJSON_GetObjectItemCaseSensitive(ml, "calibrations");
+    if (!cJSON_IsArray(cal))
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "when", when);
+    char now[32];
+    iso_now(now, sizeof(now));
+    cJSON_AddStringToObject(o, "at", now);
+    cJSON_AddNumberToObject(o, "cpu", cpu);
+    char one[16];
+    snprintf(one, sizeof(one), "%d", cpu);
+    struct ap_noise_speed sp;
+    if (cpu >= 0 && ap_noise_chase(cpu, PROBES, 25, ns, &e) == 0 &&
+        ap_noise_speed_probe(one, &sp, &e) == 0) {
+        cJSON_AddItemToObject(o, "ns_per_step", cJSON_CreateDoubleArray(ns, PROBES));
+        /* The speed probe's register loop beside it: a slower clock slows both alike, shared
+         * caches only the chase. */
+        cJSON_AddNumberToObject(o, "loop_ms", (double)sp.ns[0] / 1e6);
+    } else {
+        cJSON_AddStringToObject(o, "error", e != NULL ? e->msg : "no workload CPU");
+    }
+    ap_error_release(&e);
+    cJSON_AddItemToArray(cal, o);
+}
+
+/* Judges every calibration's chases together: when the caches were shared, the run's warnings
+ * say so (once). */
+static void memory_verdict(struct ap_bench *b)
+{
+    enum { MAX = 256 };
+    double ns[MAX];
+    int n = 0;
+    cJSON *ml = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(b->doc, "environment"), "memory_latency");
+    const cJSON *c, *v;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(ml, "calibrations"))
+    {
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(c, "ns_per_step"))
+        {
+            if (cJSON_IsNumber(v) && n < MAX)
+                ns[n++] = v->valuedouble;
+        }
+    }
+    char why[600];
+    int shared = ap_noise_chase_judge(ns, n, AP_NOISE_CHASE_FACTOR, why, sizeof(why));
+    cJSON_DeleteItemFromObjectCaseSensitive(ml, "verdict");
+    cJSON_DeleteItemFromObjectCaseSensitive(ml, "reason");
+    if (ml == NULL || n < 2)
+        return;
+    cJSON_AddStringToObject(ml, "verdict", shared ? "shared" : "steady");
+    cJSON_AddStringToObject(ml, "reason", why);
+    if (!shared)
+        return;
+    cJSON *w = cJSON_GetObjectItemCaseSensitive(b->doc, "warnings");
+    cJSON *it;
+    cJSON_ArrayForEach(it, w)
+    {
+        if (cJSON_IsString(it) && strncmp(it->valuestring, why, 32) == 0) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(w, it));
+            break;
+        }
+    }
+    cJSON_AddItemToArray(w, cJSON_CreateString(why));
+    ap_progress_line(&b->progress, "warning: %s", why);
+}
+
 static int run_suites(struct ap_bench *b, ap_error **err)
 {
     unsigned s = b->o->suites;
@@ -863,10 +957,13 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
                      "orchestrator on %s; estimated %s",
                      b.profile_name, b.repeat, b.warmup, b.wl_cpus, b.load_cpus,
                      ap_progress_format_duration(b.est_total_s, eta, sizeof(eta)));
+    memory_calibration(&b, o->resume ? "resume" : "start");
     if (ap_bench_save(&b, err) < 0)
         goto out;
     rc = run_suites(&b, err);
     ap_progress_done(&b.progress);
+    memory_calibration(&b, "end");
+    memory_verdict(&b);
     cJSON *run = cJSON_GetObjectItemCaseSensitive(b.doc, "run");
     char now[32];
     iso_now(now, sizeof(now));

@@ -710,3 +710,95 @@ int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t best_ns, doubl
         snprintf(why, len, "CPU %d ran a fixed loop %.1f %% slower than its fastest", cpu, pct);
     return slow;
 }
+
+/* ---- The caches' share ------------------------------------------------------------------- */
+
+int ap_noise_chase(int cpu, int probes, int gap_ms, double *ns, ap_error **err)
+{
+    size_t lines = AP_NOISE_CHASE_BYTES / 64;
+    cleanup_free uint32_t *order = malloc(lines * sizeof(*order));
+    cleanup_free char *buf = aligned_alloc(64, AP_NOISE_CHASE_BYTES);
+    if (order == NULL || buf == NULL)
+        return ap_error_make(err, ENOMEM, "timing the caches: %u bytes", AP_NOISE_CHASE_BYTES);
+    /* One random cycle through every line (Fisher-Yates with a fixed xorshift seed), so that
+     * no prefetcher guesses the next one. */
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < lines; i++)
+        order[i] = (uint32_t)i;
+    for (size_t i = lines - 1; i > 0; i--) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t j = (size_t)(x % (i + 1));
+        uint32_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (size_t i = 0; i < lines; i++)
+        *(void **)(buf + (size_t)order[i] * 64) = buf + (size_t)order[(i + 1) % lines] * 64;
+    cpu_set_t home, one;
+    if (sched_getaffinity(0, sizeof(home), &home) < 0)
+        return ap_error_make(err, errno, "timing the caches: sched_getaffinity");
+    CPU_ZERO(&one);
+    if (cpu < 0 || cpu >= CPU_SETSIZE)
+        return ap_error_make(err, EINVAL, "timing the caches: no CPU %d", cpu);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof(one), &one) < 0)
+        return ap_error_make(err, errno, "timing the caches of CPU %d: moving there", cpu);
+    void *p = buf;
+    for (int k = 0; k < probes; k++) {
+        if (k > 0 && gap_ms > 0)
+            nanosleep(&(struct timespec){gap_ms / 1000, (long)(gap_ms % 1000) * 1000000}, NULL);
+        for (size_t i = 0; i < lines; i++)
+            p = *(void **)p;
+        int64_t t0 = thread_cpu_ns();
+        for (size_t i = 0; i < lines; i++) {
+            p = *(void **)p;
+            __asm__ volatile("" : "+r"(p));
+        }
+        ns[k] = (double)(thread_cpu_ns() - t0) / (double)lines;
+    }
+    probe_sink = (uint64_t)(uintptr_t)p;
+    if (sched_setaffinity(0, sizeof(home), &home) < 0)
+        return ap_error_make(err, errno, "timing the caches: moving back");
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int ap_noise_chase_judge(const double *ns, int n, double factor, char *why, size_t len)
+{
+    if (n < 2) {
+        if (why != NULL && len > 0)
+            snprintf(why, len, "too few chases to judge (%d)", n);
+        return 0;
+    }
+    double *s = malloc((size_t)n * sizeof(*s));
+    if (s == NULL)
+        return 0;
+    memcpy(s, ns, (size_t)n * sizeof(*s));
+    qsort(s, (size_t)n, sizeof(*s), cmp_double);
+    double lo = s[0], hi = s[n - 2], med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    free(s);
+    int shared = lo > 0 && hi > factor * lo;
+    if (why != NULL && len > 0) {
+        if (shared)
+            snprintf(why, len,
+                     "the machine's caches were shared: a pointer chase through %u MiB took "
+                     "%.1f-%.1f ns a step (median %.1f over %d chases; more than %gx apart): "
+                     "another tenant of the host evicts them, which slows memory-heavy work "
+                     "and which the noise guard cannot see, so such figures may not repeat "
+                     "(their CV says how far they did not)",
+                     AP_NOISE_CHASE_BYTES >> 20, lo, hi, med, n, factor);
+        else
+            snprintf(why, len,
+                     "a pointer chase through %u MiB took %.1f-%.1f ns a step (median %.1f over "
+                     "%d chases)",
+                     AP_NOISE_CHASE_BYTES >> 20, lo, hi, med, n);
+    }
+    return shared;
+}

@@ -249,4 +249,27 @@ double ap_noise_speed_slowdown(const struct ap_noise_speed *before,
 int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t best_ns, double threshold,
                          char *why, size_t len);
 
+/* ---- The caches' share ------------------------------------------------------------------- */
+
+/* What neither /proc/stat nor the speed probe's register loop can see: another tenant of the
+ * host that shares the last-level cache and the memory's bandwidth. Work that lives in
+ * registers keeps its speed while work that misses the L2 slows (Go's binarytrees ran 3x slower
+ * through one such spell, the register loop 1.5x). A pointer chase through a buffer larger
+ * than an L2 and within a quiet L3 shows it: a step costs an L3 hit on a quiet machine and
+ * nears a trip to memory while others evict the buffer. */
+#define AP_NOISE_CHASE_BYTES (4u << 20)
+/* The caches were shared when the chases of one bench were this far apart. */
+#define AP_NOISE_CHASE_FACTOR 2.0
+
+/* Times `probes` chases on CPU `cpu`, `gap_ms` apart: each reads the buffer once, then follows
+ * it once more round its random cycle, timed by the thread's CPU time; ns[i] gets the ns a step
+ * of chase i. Moves the calling thread there and back. Returns -1 with err when the CPU is not
+ * ours or memory runs out. */
+int ap_noise_chase(int cpu, int probes, int gap_ms, double *ns, ap_error **err);
+
+/* Whether the chases of a bench (ns[0..n-1], every calibration's) say the caches were shared:
+ * the slowest but one more than `factor` times the fastest (one probe may meet an interrupt).
+ * Returns 1 when so, with the figures in why (len bytes), else 0 (why still says them). */
+int ap_noise_chase_judge(const double *ns, int n, double factor, char *why, size_t len);
+
 #endif

@@ -112,6 +112,10 @@ check "environment: the CPU topology from sysfs, and the load kept off the workl
     .environment.topology.source == "sysfs" and
     (.environment.topology.placement.workload_load_share_core == false or
      (.warnings | any(test("SMT siblings|share CPU"))))' "$R"
+check "environment: nine chases through the caches at the start and nine at the end, each a step a positive time, beside the register loop, with a verdict" jqe '
+    .environment.memory_latency | (.calibrations | map(.when) == ["start", "end"] and
+        all(.ns_per_step | length == 9 and all(. > 0)) and all(.loop_ms > 0)) and
+        (.verdict | IN("steady", "shared"))' "$R"
 count() { jq "[.measurements[] | select(.id | test(\"$1\"))] | length" "$R"; }
 same "cpu: ten tasks x five images" "$(count '^cpu/')" 50
 same "memory: a peak for each CPU task" "$(count '^memory/task/')" 50

@@ -620,6 +620,71 @@ out:
     ap_error_release(&err);
 }
 
+/* ---- The caches' share ---------------------------------------------------------------- */
+
+TEST(chase_judge)
+{
+    char why[600];
+    /* Steady: 18 chases within 30 %. */
+    double steady[18];
+    for (int i = 0; i < 18; i++)
+        steady[i] = 20 + (i % 6);
+    CHECK(ap_noise_chase_judge(steady, 18, AP_NOISE_CHASE_FACTOR, why, sizeof(why)) == 0);
+    CHECK_MSG(test_contains(why, "20.0-25.0 ns a step") && test_contains(why, "over 18 chases"),
+              "%s", why);
+    /* One chase that met an interrupt does not make the caches shared... */
+    steady[7] = 90;
+    CHECK(ap_noise_chase_judge(steady, 18, AP_NOISE_CHASE_FACTOR, why, sizeof(why)) == 0);
+    /* ...two do, and the sentence names the figures. */
+    steady[11] = 60;
+    CHECK(ap_noise_chase_judge(steady, 18, AP_NOISE_CHASE_FACTOR, why, sizeof(why)) == 1);
+    CHECK_MSG(test_contains(why, "caches were shared") && test_contains(why, "20.0-60.0 ns") &&
+                  test_contains(why, "4 MiB") && test_contains(why, "more than 2x apart"),
+              "%s", why);
+    /* Exactly at the factor is steady. */
+    double edge[3] = {10, 20, 20};
+    CHECK(ap_noise_chase_judge(edge, 3, 2.0, why, sizeof(why)) == 0);
+    edge[1] = 20.5;
+    edge[2] = 20.5;
+    CHECK(ap_noise_chase_judge(edge, 3, 2.0, NULL, 0) == 1);
+    /* Too few to judge. */
+    CHECK(ap_noise_chase_judge(edge, 1, 2.0, why, sizeof(why)) == 0);
+    CHECK_MSG(test_contains(why, "too few"), "%s", why);
+}
+
+/* The chase on the real machine: a step through 4 MiB costs more than a step through data in
+ * the L1 (the register loop's 3 xorshift operations a step) and less than a millisecond; the
+ * thread goes back to its CPUs; a CPU that is not ours is refused. */
+TEST(chase_on_the_real_cpus)
+{
+    ap_error *err = NULL;
+    cpu_set_t home, after;
+    CHECK(sched_getaffinity(0, sizeof(home), &home) == 0);
+    int cpu = -1;
+    for (int c = CPU_SETSIZE - 1; c >= 0 && cpu < 0; c--)
+        if (CPU_ISSET(c, &home))
+            cpu = c;
+    double ns[3];
+    if (!CHECK_MSG(ap_noise_chase(cpu, 3, 1, ns, &err) == 0, "%s", err ? err->msg : ""))
+        goto out;
+    char list[16];
+    snprintf(list, sizeof(list), "%d", cpu);
+    struct ap_noise_speed p;
+    if (!CHECK_MSG(ap_noise_speed_probe(list, &p, &err) == 0, "%s", err ? err->msg : ""))
+        goto out;
+    double loop_step = (double)p.ns[0] / (double)AP_NOISE_PROBE_STEPS;
+    test_note("CPU %d: %.1f %.1f %.1f ns a step of the chase through %u MiB; %.2f ns a step of the "
+              "register loop",
+              cpu, ns[0], ns[1], ns[2], AP_NOISE_CHASE_BYTES >> 20, loop_step);
+    for (int i = 0; i < 3; i++)
+        CHECK_MSG(ns[i] > loop_step && ns[i] < 1e6, "chase %d: %.2f ns", i, ns[i]);
+    CHECK(sched_getaffinity(0, sizeof(after), &after) == 0 && CPU_EQUAL(&home, &after));
+    CHECK(ap_noise_chase(1023, 1, 0, ns, &err) == -1);
+    CHECK(err != NULL && test_contains(err->msg, "CPU 1023"));
+out:
+    ap_error_release(&err);
+}
+
 /* ---- The real machine -------------------------------------------------------------------- */
 
 TEST(real_proc_files_read)
