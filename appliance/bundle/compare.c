@@ -599,6 +599,68 @@ static int push_id(const char ***list, size_t *n, const char *id)
     return 0;
 }
 
+/* The median of environment.memory_latency's chases (ns a step) and of its register loops (ms)
+ * over every calibration of a run; 0 for none. */
+static void machine_state(const cJSON *env, double *chase_ns, double *loop_ms)
+{
+    enum { MAX = 256 };
+    double ns[MAX], ms[MAX];
+    size_t n = 0, m = 0;
+    const cJSON *c, *v;
+    cJSON_ArrayForEach(c, get(get(env, "memory_latency"), "calibrations"))
+    {
+        cJSON_ArrayForEach(v, get(c, "ns_per_step"))
+        {
+            if (cJSON_IsNumber(v) && v->valuedouble > 0 && n < MAX)
+                ns[n++] = v->valuedouble;
+        }
+        v = get(c, "loop_ms");
+        if (cJSON_IsNumber(v) && v->valuedouble > 0 && m < MAX)
+            ms[m++] = v->valuedouble;
+    }
+    *chase_ns = n > 0 ? median_of(ns, n) : 0;
+    *loop_ms = m > 0 ? median_of(ms, m) : 0;
+}
+
+/* Whether a and b are more than AP_COMPARE_STATE_PCT % apart (either way), both known. */
+static int apart(double a, double b)
+{
+    double f = 1 + AP_COMPARE_STATE_PCT / 100.0;
+    return a > 0 && b > 0 && (a > b * f || b > a * f);
+}
+
+/* The machines' states (bench.c's memory_latency): a different share of the host's caches or a
+ * different clock moves every figure without any change in the software. */
+static int state_warnings(struct ap_compare *c, const cJSON *ea, const cJSON *eb)
+{
+    double ca, la, cb, lb;
+    machine_state(ea, &ca, &la);
+    machine_state(eb, &cb, &lb);
+    if ((apart(ca, cb) || apart(la, lb)) &&
+        add_warning(c,
+                    "the machine was in another state in each run: a pointer chase through "
+                    "the caches took a median %.1f ns a step in A, %.1f in B, and the register "
+                    "loop %.2f ms in A, %.2f in B (more than %g %% apart): another tenant's "
+                    "share of the host's caches or another clock, so a change may come from "
+                    "the machine, not the software",
+                    ca, cb, la, lb, AP_COMPARE_STATE_PCT) < 0)
+        return -1;
+    const struct {
+        const cJSON *env;
+        const char *name;
+    } runs[] = {{ea, "A"}, {eb, "B"}};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(runs); i++) {
+        const char *v = get_str(get(runs[i].env, "memory_latency"), "verdict");
+        if (v != NULL && strcmp(v, "shared") == 0 &&
+            add_warning(c,
+                        "run %s measured while the host's caches were shared (its "
+                        "environment.memory_latency): its memory-heavy figures may not repeat",
+                        runs[i].name) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Warnings about what makes the two runs less comparable than they look. */
 static int run_warnings(struct ap_compare *c, const cJSON *a, const cJSON *b)
 {
@@ -638,6 +700,8 @@ static int run_warnings(struct ap_compare *c, const cJSON *a, const cJSON *b)
                         machine[i], x, y) < 0)
             return -1;
     }
+    if (state_warnings(c, ea, eb) < 0)
+        return -1;
     const char *ca = get_str(get(ea, "appliance"), "commit");
     const char *cb = get_str(get(eb, "appliance"), "commit");
     if (ca != NULL && cb != NULL && strcmp(ca, cb) != 0 &&

@@ -31,6 +31,9 @@ struct ap_archive_scan;
 #define AP_COMPARE_MWU_MIN_N 5
 #define AP_COMPARE_EXACT_MAX_N 50
 #define AP_COMPARE_ALPHA_DEFAULT 0.05
+/* Two runs whose machines' chases through the caches or register loops (their
+ * environment.memory_latency) are further apart than this, in %, get a warning. */
+#define AP_COMPARE_STATE_PCT 25.0
 
 /* ---- the tests: pure computation, no I/O --------------------------------------------------- */
 

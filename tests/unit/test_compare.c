@@ -543,6 +543,64 @@ TEST(runs_that_differ_are_warned_about)
     ap_compare_free(c);
 }
 
+/* Adds a calibration to a run's environment.memory_latency. */
+static void add_calibration(cJSON *doc, double chase_ns, double loop_ms, const char *verdict)
+{
+    cJSON *env = cJSON_GetObjectItemCaseSensitive(doc, "environment");
+    cJSON *ml = cJSON_GetObjectItemCaseSensitive(env, "memory_latency");
+    if (ml == NULL) {
+        ml = cJSON_AddObjectToObject(env, "memory_latency");
+        cJSON_AddArrayToObject(ml, "calibrations");
+    }
+    cJSON *c = cJSON_CreateObject();
+    double ns[3] = {chase_ns * 0.95, chase_ns, chase_ns * 1.1};
+    cJSON_AddItemToObject(c, "ns_per_step", cJSON_CreateDoubleArray(ns, 3));
+    cJSON_AddNumberToObject(c, "loop_ms", loop_ms);
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(ml, "calibrations"), c);
+    if (verdict != NULL) {
+        cJSON_DeleteItemFromObjectCaseSensitive(ml, "verdict");
+        cJSON_AddStringToObject(ml, "verdict", verdict);
+    }
+}
+
+/* Runs on a machine in two states (another share of the host's caches, another clock) are
+ * warned about; runs in one state, or without the figures, are not. */
+TEST(machine_states_that_differ_are_warned_about)
+{
+    struct {
+        double chase_a, loop_a, chase_b, loop_b;
+        const char *verdict_b;
+        int warned, shared;
+    } cases[] = {
+        {20, 1.7, 22, 1.75, "steady", 0, 0}, /* alike */
+        {20, 1.7, 90, 1.75, "steady", 1, 0}, /* the caches */
+        {20, 1.7, 21, 2.6, "steady", 1, 0},  /* the clock */
+        {90, 2.6, 20, 1.7, "shared", 1, 1},  /* either way, and B's own verdict */
+        {0, 0, 20, 1.7, NULL, 0, 0},         /* A recorded none */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cleanup_cjson cJSON *a = make_run(1, "quick", "Linux 6.1", DIGEST_A, 1000);
+        cleanup_cjson cJSON *b = make_run(1, "quick", "Linux 6.1", DIGEST_A, 1000);
+        if (cases[i].chase_a > 0) {
+            add_calibration(a, cases[i].chase_a, cases[i].loop_a, "steady");
+            add_calibration(a, cases[i].chase_a, cases[i].loop_a, NULL);
+        }
+        add_calibration(b, cases[i].chase_b, cases[i].loop_b, cases[i].verdict_b);
+        struct ap_compare *c = NULL;
+        ap_error *err = NULL;
+        if (!CHECK_MSG(ap_compare_results(a, b, NULL, &c, &err) == 0, "%s", err ? err->msg : ""))
+            return;
+        CHECK_MSG(has_warning(c, "machine was in another state") == cases[i].warned, "case %zu", i);
+        CHECK_MSG(has_warning(c, "run B measured while the host's caches were shared") ==
+                      cases[i].shared,
+                  "case %zu", i);
+        CHECK_MSG(!has_warning(c, "run A measured while"), "case %zu", i);
+        if (i == 1)
+            CHECK(has_warning(c, "a median 20.0 ns a step in A, 90.0 in B"));
+        ap_compare_free(c);
+    }
+}
+
 TEST(json_output_carries_every_comparison)
 {
     cleanup_cjson cJSON *a = make_run(1, "quick", "Linux 6.1", DIGEST_A, 1000);
