@@ -117,6 +117,14 @@ check "environment: nine chases through the caches at the start and nine at the 
         all(.ns_per_step | length == 9 and all(. > 0)) and all(.loop_ms > 0)) and
         (.verdict | IN("steady", "shared"))' "$R"
 count() { jq "[.measurements[] | select(.id | test(\"$1\"))] | length" "$R"; }
+check "cpu: a size known not to predict the published ratio is not warned about in quick" jqe '
+    [.measurements[] | select(.id | test("^cpu/binarytrees/")) | .warnings[] | select(test("does not predict"))] | length == 0' "$R"
+run "$APPLIANCE" bench --profile standard --suite cpu --only binarytrees --images go-1.23-static --repeat 1 \
+    --allow-noisy --out "$TMP/transfer.json"
+check "cpu: ... and is in standard, with every figure of the task (its manifest's transfer_warning)" jqe '
+    [.measurements[] | select(.id | test("^cpu/binarytrees/"))] | length > 0 and
+    all(.warnings | any(test("does not predict the published size")))' "$TMP/transfer.json"
+
 same "cpu: ten tasks x five images" "$(count '^cpu/')" 50
 same "memory: a peak for each CPU task" "$(count '^memory/task/')" 50
 # clean(N): a metric holds N samples, or, when the noise guard flagged some, at most N it did
