@@ -604,19 +604,19 @@ static int64_t thread_cpu_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The median CPU time of the fixed work on the CPU the thread runs on now. Its own CPU time,
- * not the wall: a task of the guest's that preempts it (the kernel's deferred teardown of the
- * sandbox just reaped, say) is other work, which the guard counts apart, and would make a
- * quiet CPU look slow; what the probe is for (time the hypervisor takes unreported, a busy host
- * sibling, a lower clock) the guest cannot see, so its clock charges it to the probe. */
+/* The median time of the fixed work on the CPU the thread runs on now, by the wall: a task of
+ * the guest's that takes the CPU from it (a hog next to a short run) shows too, so that a short
+ * run judged in a window is flagged alone when its neighbour was busy. (Timed by its own CPU
+ * time, the probe no longer saw such a hog reliably, and it did not stop the refusals it was
+ * meant to: those were slowdowns of the CPU itself.) */
 static int64_t probe_here(void)
 {
     int64_t t[AP_NOISE_PROBE_REPEAT];
     uint64_t x = 0x9e3779b97f4a7c15u;
     for (int i = 0; i < AP_NOISE_PROBE_REPEAT; i++) {
-        int64_t t0 = thread_cpu_ns();
+        int64_t t0 = monotonic_ns();
         x = probe_work(x, AP_NOISE_PROBE_STEPS);
-        t[i] = thread_cpu_ns() - t0;
+        t[i] = monotonic_ns() - t0;
     }
     probe_sink = x;
     qsort(t, AP_NOISE_PROBE_REPEAT, sizeof(t[0]), cmp_i64);

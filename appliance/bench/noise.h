@@ -203,9 +203,7 @@ int ap_noise_judge(const struct ap_noise_report *report, const struct ap_noise_t
  * without reporting it as steal (many report none at all), a host sibling hyperthread's load,
  * a lower clock. Each slows a fixed piece of work on the CPU, so the guard times one on every
  * measured CPU right before and right after each run and compares it with the fastest time
- * that CPU gave in the whole bench run. It times the probe's own CPU time: the guest charges
- * what it cannot see to whatever runs, while a task of its own that preempts the probe is
- * other work, counted apart (see above). The probes see only their own few milliseconds next to
+ * that CPU gave in the whole bench run. The probes see only their own few milliseconds next to
  * the run: they catch a slowdown that lasts (a busy neighbour, a throttled clock), not a burst
  * inside a long run. */
 
@@ -225,7 +223,7 @@ int ap_noise_judge(const struct ap_noise_report *report, const struct ap_noise_t
 struct ap_noise_speed {
     int n;                           /* CPUs timed */
     int cpu[AP_NOISE_SPEED_CPUS];    /* their numbers */
-    int64_t ns[AP_NOISE_SPEED_CPUS]; /* median CPU time of the fixed work on each */
+    int64_t ns[AP_NOISE_SPEED_CPUS]; /* median time of the fixed work on each */
 };
 
 /* Times the fixed work on each CPU of the list `cpus` (at most AP_NOISE_SPEED_CPUS), moving the
