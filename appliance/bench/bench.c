@@ -842,18 +842,9 @@ static void memory_verdict(struct ap_bench *b)
 {
     enum { MAX = 256 };
     double ns[MAX];
-    int n = 0;
     cJSON *ml = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(b->doc, "environment"), "memory_latency");
-    const cJSON *c, *v;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(ml, "calibrations"))
-    {
-        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(c, "ns_per_step"))
-        {
-            if (cJSON_IsNumber(v) && n < MAX)
-                ns[n++] = v->valuedouble;
-        }
-    }
+    int n = (int)ap_noise_latency_values(ml, "ns_per_step", ns, MAX);
     char why[600];
     int shared = ap_noise_chase_judge(ns, n, AP_NOISE_CHASE_FACTOR, why, sizeof(why));
     cJSON_DeleteItemFromObjectCaseSensitive(ml, "verdict");

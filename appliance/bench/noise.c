@@ -15,6 +15,7 @@
 #include "../core/cleanup.h"
 #include "../core/fs.h"
 #include "../sandbox/cgroup.h"
+#include "stats.h"
 
 #define STAT_PATH "/proc/stat"
 #define SCHEDSTAT_PATH "/proc/schedstat"
@@ -782,7 +783,7 @@ int ap_noise_chase_judge(const double *ns, int n, double factor, char *why, size
         return 0;
     memcpy(s, ns, (size_t)n * sizeof(*s));
     qsort(s, (size_t)n, sizeof(*s), cmp_double);
-    double lo = s[0], hi = s[n - 2], med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    double lo = s[0], hi = s[n - 2], med = ap_stats_quantile(s, (size_t)n, 0.5);
     free(s);
     int shared = lo > 0 && hi > factor * lo;
     if (why != NULL && len > 0) {
@@ -801,4 +802,23 @@ int ap_noise_chase_judge(const double *ns, int n, double factor, char *why, size
                      AP_NOISE_CHASE_BYTES >> 20, lo, hi, med, n);
     }
     return shared;
+}
+
+size_t ap_noise_latency_values(const cJSON *ml, const char *key, double *out, size_t max)
+{
+    size_t n = 0;
+    const cJSON *c, *v;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(ml, "calibrations"))
+    {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, key);
+        if (cJSON_IsNumber(k) && k->valuedouble > 0 && n < max)
+            out[n++] = k->valuedouble;
+        const cJSON *list = cJSON_IsArray(k) ? k : NULL;
+        cJSON_ArrayForEach(v, list)
+        {
+            if (cJSON_IsNumber(v) && v->valuedouble > 0 && n < max)
+                out[n++] = v->valuedouble;
+        }
+    }
+    return n;
 }

@@ -270,4 +270,10 @@ int ap_noise_chase(int cpu, int probes, int gap_ms, double *ns, ap_error **err);
  * Returns 1 when so, with the figures in why (len bytes), else 0 (why still says them). */
 int ap_noise_chase_judge(const double *ns, int n, double factor, char *why, size_t len);
 
+/* The positive numbers under `key` in every calibration of a results file's
+ * environment.memory_latency (ml; NULL gives none), whether each holds an array of them
+ * ("ns_per_step") or one ("loop_ms"), into out (at most max); returns how many. What the bench
+ * judges and what compare sets side by side are read alike. */
+size_t ap_noise_latency_values(const cJSON *ml, const char *key, double *out, size_t max);
+
 #endif

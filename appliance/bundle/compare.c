@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../bench/bench.h"
+#include "../bench/noise.h"
 #include "../bench/stats.h"
 #include "../core/cleanup.h"
 #include "../core/fs.h"
@@ -605,19 +606,9 @@ static void machine_state(const cJSON *env, double *chase_ns, double *loop_ms)
 {
     enum { MAX = 256 };
     double ns[MAX], ms[MAX];
-    size_t n = 0, m = 0;
-    const cJSON *c, *v;
-    cJSON_ArrayForEach(c, get(get(env, "memory_latency"), "calibrations"))
-    {
-        cJSON_ArrayForEach(v, get(c, "ns_per_step"))
-        {
-            if (cJSON_IsNumber(v) && v->valuedouble > 0 && n < MAX)
-                ns[n++] = v->valuedouble;
-        }
-        v = get(c, "loop_ms");
-        if (cJSON_IsNumber(v) && v->valuedouble > 0 && m < MAX)
-            ms[m++] = v->valuedouble;
-    }
+    const cJSON *ml = get(env, "memory_latency");
+    size_t n = ap_noise_latency_values(ml, "ns_per_step", ns, MAX);
+    size_t m = ap_noise_latency_values(ml, "loop_ms", ms, MAX);
     *chase_ns = n > 0 ? median_of(ns, n) : 0;
     *loop_ms = m > 0 ? median_of(ms, m) : 0;
 }
