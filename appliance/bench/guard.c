@@ -373,17 +373,16 @@ int ap_bench_speed_after(struct ap_bench *b, const char *cpus, const struct ap_n
         return 0;
     }
     int cpu = -1;
-    int64_t ns = 0;
-    double pct = ap_noise_speed_slowdown(before, &after, b->speed_best, &cpu, &ns);
-    int64_t best = cpu >= 0 && cpu < AP_CPUSET_MAX ? b->speed_best[cpu] : 0;
-    int slow = ap_noise_speed_judge(pct, cpu, ns, best, AP_NOISE_SLOWDOWN_PCT, why, len);
+    int64_t ns = 0, usual = 0;
+    double pct = ap_noise_speed_slowdown(before, &after, &b->speed_ref, &cpu, &ns, &usual);
+    int slow = ap_noise_speed_judge(pct, cpu, ns, usual, AP_NOISE_SLOWDOWN_PCT, why, len);
     cJSON_AddBoolToObject(noise, "taken", 1);
     cJSON_AddStringToObject(noise, "cpus", cpus);
     cJSON_AddItemToObject(noise, "before_ms", speed_ms(before));
     cJSON_AddItemToObject(noise, "after_ms", speed_ms(&after));
     cJSON_AddNumberToObject(noise, "slowdown_pct", pct);
     cJSON_AddNumberToObject(noise, "slowest_cpu", cpu);
-    cJSON_AddNumberToObject(noise, "fastest_ms", (double)best / 1e6);
+    cJSON_AddNumberToObject(noise, "usual_ms", (double)usual / 1e6);
     cJSON_AddNumberToObject(noise, "threshold_pct", AP_NOISE_SLOWDOWN_PCT);
     cJSON_AddBoolToObject(noise, "slow", slow);
     return slow;

@@ -654,47 +654,78 @@ int ap_noise_speed_probe(const char *cpus, struct ap_noise_speed *out, ap_error 
     return rc;
 }
 
-/* best[] takes p's faster times. */
-static void speed_best(const struct ap_noise_speed *p, int64_t *best)
+/* ref keeps p's times. */
+static void speed_keep(struct ap_noise_speed_ref *ref, const struct ap_noise_speed *p)
 {
     for (int i = 0; i < p->n; i++) {
-        int c = p->cpu[i];
-        if (c >= 0 && c < AP_CPUSET_MAX && p->ns[i] > 0 && (best[c] == 0 || p->ns[i] < best[c]))
-            best[c] = p->ns[i];
+        if (p->ns[i] <= 0)
+            continue;
+        int k = 0;
+        while (k < ref->n && ref->cpus[k].cpu != p->cpu[i])
+            k++;
+        if (k == ref->n) {
+            if (ref->n == AP_NOISE_SPEED_CPUS)
+                continue;
+            ref->cpus[ref->n++].cpu = p->cpu[i];
+        }
+        ref->cpus[k].ns[ref->cpus[k].next] = p->ns[i];
+        ref->cpus[k].next = (ref->cpus[k].next + 1) % AP_NOISE_SPEED_KEEP;
+        if (ref->cpus[k].kept < AP_NOISE_SPEED_KEEP)
+            ref->cpus[k].kept++;
     }
+}
+
+int64_t ap_noise_speed_usual(const struct ap_noise_speed_ref *ref, int cpu)
+{
+    for (int k = 0; k < ref->n; k++) {
+        if (ref->cpus[k].cpu != cpu)
+            continue;
+        int kept = ref->cpus[k].kept;
+        int64_t t[AP_NOISE_SPEED_KEEP];
+        memcpy(t, ref->cpus[k].ns, (size_t)kept * sizeof(t[0]));
+        qsort(t, (size_t)kept, sizeof(t[0]), cmp_i64);
+        return kept < 4 ? t[0] : t[kept / 4];
+    }
+    return 0;
 }
 
 double ap_noise_speed_slowdown(const struct ap_noise_speed *before,
-                               const struct ap_noise_speed *after, int64_t *best, int *cpu,
-                               int64_t *ns)
+                               const struct ap_noise_speed *after, struct ap_noise_speed_ref *ref,
+                               int *cpu, int64_t *ns, int64_t *usual_ns)
 {
-    speed_best(before, best);
-    speed_best(after, best);
     double worst = 0;
-    if (cpu != NULL)
-        *cpu = before->n > 0 ? before->cpu[0] : -1;
-    if (ns != NULL)
-        *ns = before->n > 0 ? before->ns[0] : 0;
+    int worst_cpu = before->n > 0 ? before->cpu[0] : -1;
+    int64_t worst_ns = before->n > 0 ? before->ns[0] : 0, worst_usual = 0;
     for (int i = 0; i < before->n; i++) {
         int c = before->cpu[i];
+        int64_t usual = ap_noise_speed_usual(ref, c);
+        if (c == worst_cpu)
+            worst_usual = usual;
         for (int j = 0; j < after->n; j++) {
-            if (after->cpu[j] != c || c < 0 || c >= AP_CPUSET_MAX || best[c] <= 0)
+            if (after->cpu[j] != c || usual <= 0)
                 continue;
             int64_t t = before->ns[i] < after->ns[j] ? before->ns[i] : after->ns[j];
-            double pct = 100.0 * ((double)t / (double)best[c] - 1);
+            double pct = 100.0 * ((double)t / (double)usual - 1);
             if (pct > worst) {
                 worst = pct;
-                if (cpu != NULL)
-                    *cpu = c;
-                if (ns != NULL)
-                    *ns = t;
+                worst_cpu = c;
+                worst_ns = t;
+                worst_usual = usual;
             }
         }
     }
+    speed_keep(ref, before);
+    speed_keep(ref, after);
+    if (cpu != NULL)
+        *cpu = worst_cpu;
+    if (ns != NULL)
+        *ns = worst_ns;
+    if (usual_ns != NULL)
+        *usual_ns = worst_usual;
     return worst;
 }
 
-int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t best_ns, double threshold,
+int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t usual_ns, double threshold,
                          char *why, size_t len)
 {
     int slow = threshold > 0 && pct > threshold;
@@ -702,13 +733,13 @@ int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t best_ns, doubl
         return slow;
     if (slow)
         snprintf(why, len,
-                 "CPU %d ran a fixed loop %.1f %% slower than its fastest in this bench before "
-                 "and after the run (%.2f ms against %.2f ms; more than %g %%): the hypervisor "
-                 "ran something else on it without reporting steal, a sibling on the host was "
-                 "busy, or its clock dropped",
-                 cpu, pct, (double)ns / 1e6, (double)best_ns / 1e6, threshold);
+                 "CPU %d ran a fixed loop %.1f %% slower than its usual time in this bench "
+                 "before and after the run (%.2f ms against %.2f ms, the lower quartile of its "
+                 "last probes; more than %g %%): the hypervisor ran something else on it "
+                 "without reporting steal, a sibling on the host was busy, or its clock dropped",
+                 cpu, pct, (double)ns / 1e6, (double)usual_ns / 1e6, threshold);
     else
-        snprintf(why, len, "CPU %d ran a fixed loop %.1f %% slower than its fastest", cpu, pct);
+        snprintf(why, len, "CPU %d ran a fixed loop %.1f %% slower than its usual time", cpu, pct);
     return slow;
 }
 

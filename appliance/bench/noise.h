@@ -202,10 +202,13 @@ int ap_noise_judge(const struct ap_noise_report *report, const struct ap_noise_t
 /* What /proc/stat cannot show on a virtual machine: time the hypervisor gives another guest
  * without reporting it as steal (many report none at all), a host sibling hyperthread's load,
  * a lower clock. Each slows a fixed piece of work on the CPU, so the guard times one on every
- * measured CPU right before and right after each run and compares it with the fastest time
- * that CPU gave in the whole bench run. The probes see only their own few milliseconds next to
- * the run: they catch a slowdown that lasts (a busy neighbour, a throttled clock), not a burst
- * inside a long run. */
+ * measured CPU right before and right after each run and compares it with that CPU's usual
+ * time in the bench run: the lower quartile of its last AP_NOISE_SPEED_KEEP probes. (Not the
+ * fastest: an extreme that only falls as probes accumulate, and on a host whose quiet moments
+ * are rare it sat 10-15 % below the loop's usual time, so that most runs were measured again.)
+ * The probes see only their own few milliseconds next to the run: they catch a slowdown that
+ * lasts (a busy neighbour, a throttled clock), not a burst inside a long run; a state that
+ * lasts the whole bench run is the calibrations' to record (environment.memory_latency). */
 
 /* CPUs one probe can time. */
 #define AP_NOISE_SPEED_CPUS 64
@@ -213,11 +216,11 @@ int ap_noise_judge(const struct ap_noise_report *report, const struct ap_noise_t
  * run on each CPU (the median counts: one interrupt does not make a CPU slow). */
 #define AP_NOISE_PROBE_STEPS (1u << 20)
 #define AP_NOISE_PROBE_REPEAT 3
-/* A CPU whose probes before and after a run were both slower than its fastest by more than
+/* A CPU whose probes before and after a run were both slower than its usual time by more than
  * this is noisy. Both: one probe can meet an interrupt or a moment of steal that the run never
  * saw; a slowdown that lasts from before the run to after it is the run's too. The probe's own
- * median sits a few % above its fastest on this kind of shared VM, hence 10 % rather than the
- * 2.5 % of the time shares. */
+ * spread on this kind of shared VM is several %, hence 10 % rather than the 2.5 % of the time
+ * shares. */
 #define AP_NOISE_SLOWDOWN_PCT 10.0
 
 struct ap_noise_speed {
@@ -231,20 +234,39 @@ struct ap_noise_speed {
  * the thread may not run on one of them. */
 int ap_noise_speed_probe(const char *cpus, struct ap_noise_speed *out, ap_error **err);
 
-/* The lasting slowdown of the probes around a run, before and after, against best[] (the
- * fastest time seen on each CPU, indexed by CPU number, 0 for none yet, AP_CPUSET_MAX entries),
- * in %: for each CPU the smaller of its two probes' p / best - 1, never negative, and the
- * largest of those over the CPUs. best[] first takes the probes' times where they are faster
- * (a first probe is 0 % slow). *cpu gets the CPU of that largest slowdown and *ns the faster
- * of its two times (either may be NULL). A CPU in one probe only is left out. */
-double ap_noise_speed_slowdown(const struct ap_noise_speed *before,
-                               const struct ap_noise_speed *after, int64_t *best, int *cpu,
-                               int64_t *ns);
+/* Probes kept per CPU for its usual time: eight runs' worth, so that a change of speed that
+ * lasts (on this kind of host the loop moves between levels 10-15 % apart for minutes) becomes
+ * the usual time after a few runs instead of refusing the rest of the bench. */
+#define AP_NOISE_SPEED_KEEP 16
 
-/* The verdict on a slowdown of pct % of CPU cpu (its probe took ns against best_ns): 1 when it
+/* Each CPU's last probes, for its usual time. Zeroed is empty. */
+struct ap_noise_speed_ref {
+    int n;
+    struct {
+        int cpu, kept, next;
+        int64_t ns[AP_NOISE_SPEED_KEEP];
+    } cpus[AP_NOISE_SPEED_CPUS];
+};
+
+/* CPU cpu's usual time in ref: the lower quartile of its kept probes (their fastest while it
+ * has fewer than four); 0 when it has none. */
+int64_t ap_noise_speed_usual(const struct ap_noise_speed_ref *ref, int cpu);
+
+/* The lasting slowdown of the probes around a run, before and after, against each CPU's usual
+ * time in ref before the run, in %: for each CPU the smaller of its two probes' p / usual - 1,
+ * never negative, and the largest of those over the CPUs (0 for a CPU with no usual time yet).
+ * ref then keeps both probes. *cpu gets the CPU of that largest slowdown, *ns the faster of
+ * its two times and *usual_ns that CPU's usual time (any may be NULL). A CPU in one probe only
+ * is left out. */
+double ap_noise_speed_slowdown(const struct ap_noise_speed *before,
+                               const struct ap_noise_speed *after, struct ap_noise_speed_ref *ref,
+                               int *cpu, int64_t *ns, int64_t *usual_ns);
+
+/* The verdict on a slowdown of pct % of CPU cpu (its probe took ns against its usual
+ * usual_ns): 1 when it
  * passes threshold (> 0; <= 0 disables the check), with why (len bytes, cut to fit) saying
  * so, else 0 with why holding the figures. */
-int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t best_ns, double threshold,
+int ap_noise_speed_judge(double pct, int cpu, int64_t ns, int64_t usual_ns, double threshold,
                          char *why, size_t len);
 
 /* ---- The caches' share ------------------------------------------------------------------- */

@@ -79,8 +79,8 @@ struct ap_bench {
     struct ap_noise_thresholds noise;
     int noisy_samples;
     struct ap_bench_block block;
-    int64_t speed_best[AP_CPUSET_MAX]; /* the fastest speed probe of each CPU (noise.h) */
-    char quiet_cpus[AP_CPUSET_STRLEN]; /* the CPUs of the last quiet check, and its end */
+    struct ap_noise_speed_ref speed_ref; /* each CPU's last speed probes (noise.h) */
+    char quiet_cpus[AP_CPUSET_STRLEN];   /* the CPUs of the last quiet check, and its end */
     int64_t quiet_ns;
 };
 

@@ -14,7 +14,7 @@
 #                  pass for sure.)
 #   partial hog    a busy loop at normal priority for half a second from the block's start:
 #                  the runs it meets are noisy (judged alone: other work, or a CPU slower than
-#                  its fastest), the rest quiet
+#                  its usual time), the rest quiet
 # Every file validates against the schema (each sample's flags those of its run). Needs root and
 # the images; a control refused because the machine is busy is a skip that says so.
 source "$(dirname "$0")/lib.sh"
@@ -102,7 +102,7 @@ RC=$?
 expect_rc 0 "partial hog: measured with --allow-noisy"
 check "... the runs it met are noisy, each with its reason" jqe \
     '[.measurements[].runs[].noise | select(.verdict == "noisy")] | length > 0 and
-     all(.reason | test("other work used|slower than its fastest"))' "$P"
+     all(.reason | test("other work used|slower than its usual time"))' "$P"
 if [ -n "$QUIET" ]; then
     check "... the others quiet" jqe '[.measurements[].runs[].noise | select(.verdict == "quiet")] | length > 0' "$P"
 else

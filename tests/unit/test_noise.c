@@ -559,34 +559,56 @@ out:
 
 TEST(speed_probe_slowdown)
 {
-    int64_t best[AP_CPUSET_MAX] = {0};
+    static struct ap_noise_speed_ref ref;
+    memset(&ref, 0, sizeof(ref));
     int cpu = -2;
-    int64_t ns = 0;
-    /* First probes are the fastest so far: 0 % slow. */
+    int64_t ns = 0, usual = 0;
+    /* No usual time yet: 0 % slow; the probes then set it. */
     struct ap_noise_speed a = {.n = 2, .cpu = {2, 3}, .ns = {2000000, 2100000}};
     struct ap_noise_speed b = {.n = 2, .cpu = {2, 3}, .ns = {2000000, 2200000}};
-    CHECK(ap_noise_speed_slowdown(&a, &b, best, &cpu, &ns) == 0);
-    CHECK(best[2] == 2000000 && best[3] == 2100000);
-    /* CPU 3 20 % slower before the run and 12 % after: 12 % lasted; CPU 2 faster (its best
-     * moves). */
+    CHECK(ap_noise_speed_slowdown(&a, &b, &ref, &cpu, &ns, &usual) == 0);
+    CHECK(ap_noise_speed_usual(&ref, 2) == 2000000 && ap_noise_speed_usual(&ref, 3) == 2100000);
+    CHECK(ap_noise_speed_usual(&ref, 4) == 0);
+    /* CPU 3 20 % slower before the run and 12 % after: 12 % lasted; CPU 2 faster (its fastest
+     * is its usual time while it has fewer than four probes). */
     a = (struct ap_noise_speed){.n = 2, .cpu = {2, 3}, .ns = {1900000, 2520000}};
     b = (struct ap_noise_speed){.n = 2, .cpu = {2, 3}, .ns = {1950000, 2352000}};
-    double pct = ap_noise_speed_slowdown(&a, &b, best, &cpu, &ns);
-    CHECK_MSG(fabs(pct - 12) < 1e-9 && cpu == 3 && ns == 2352000, "%.3f on CPU %d", pct, cpu);
-    CHECK(best[2] == 1900000 && best[3] == 2100000);
+    double pct = ap_noise_speed_slowdown(&a, &b, &ref, &cpu, &ns, &usual);
+    CHECK_MSG(fabs(pct - 12) < 1e-9 && cpu == 3 && ns == 2352000 && usual == 2100000,
+              "%.3f on CPU %d against %lld", pct, cpu, (long long)usual);
+    CHECK(ap_noise_speed_usual(&ref, 2) == 1950000); /* 1.9, 1.95, 2, 2: the lower quartile */
     /* One slow probe is a moment, not the run's: a hit before, none after. */
     a = (struct ap_noise_speed){.n = 1, .cpu = {3}, .ns = {4200000}};
     b = (struct ap_noise_speed){.n = 1, .cpu = {3}, .ns = {2100000}};
-    CHECK(ap_noise_speed_slowdown(&a, &b, best, &cpu, &ns) == 0);
+    CHECK(ap_noise_speed_slowdown(&a, &b, &ref, &cpu, &ns, NULL) == 0);
     /* A CPU in one probe only is left out. */
     b = (struct ap_noise_speed){.n = 1, .cpu = {2}, .ns = {9000000}};
-    CHECK(ap_noise_speed_slowdown(&a, &b, best, NULL, NULL) == 0);
+    CHECK(ap_noise_speed_slowdown(&a, &b, &ref, NULL, NULL, NULL) == 0);
+
+    /* The usual time is the lower quartile, not the fastest: a host whose loop takes 2.85 ms
+     * with a rare quiet 2.57 ms does not call its usual 2.85 ms 11 % slow. */
+    memset(&ref, 0, sizeof(ref));
+    for (int i = 0; i < 40; i++) {
+        a = (struct ap_noise_speed){.n = 1, .cpu = {1}, .ns = {i % 5 == 0 ? 2570000 : 2850000}};
+        ap_noise_speed_slowdown(&a, &a, &ref, NULL, NULL, NULL);
+    }
+    CHECK(ap_noise_speed_usual(&ref, 1) == 2850000);
+    CHECK(ap_noise_speed_slowdown(&a, &a, &ref, NULL, NULL, NULL) < 1e-9);
+    /* ... while a run whose CPU was 20 % slower before and after still is slow. */
+    a = (struct ap_noise_speed){.n = 1, .cpu = {1}, .ns = {3420000}};
+    pct = ap_noise_speed_slowdown(&a, &a, &ref, &cpu, &ns, &usual);
+    CHECK_MSG(fabs(pct - 20) < 1e-9 && cpu == 1 && usual == 2850000, "%.3f", pct);
+    /* Only the last AP_NOISE_SPEED_KEEP probes count: a new level becomes the usual time. */
+    for (int i = 0; i < AP_NOISE_SPEED_KEEP / 2; i++)
+        ap_noise_speed_slowdown(&a, &a, &ref, NULL, NULL, NULL);
+    CHECK(ap_noise_speed_usual(&ref, 1) == 3420000);
+
     char why[512];
     CHECK(ap_noise_speed_judge(12, 3, 2352000, 2100000, AP_NOISE_SLOWDOWN_PCT, why, sizeof(why)) ==
           1);
-    CHECK_MSG(test_contains(why, "CPU 3 ran a fixed loop 12.0 % slower than its fastest") &&
-                  test_contains(why, "before and after the run (2.35 ms against 2.10 ms; more "
-                                     "than 10 %)") &&
+    CHECK_MSG(test_contains(why, "CPU 3 ran a fixed loop 12.0 % slower than its usual time") &&
+                  test_contains(why, "before and after the run (2.35 ms against 2.10 ms, the "
+                                     "lower quartile of its last probes; more than 10 %)") &&
                   test_contains(why, "without reporting steal"),
               "%s", why);
     CHECK(ap_noise_speed_judge(9.9, 3, 1, 1, AP_NOISE_SLOWDOWN_PCT, why, sizeof(why)) == 0);
