@@ -838,7 +838,7 @@ static void add_stats(cJSON *metric, const struct ap_stats *s)
     cJSON_AddBoolToObject(j, "unstable", s->unstable);
 }
 
-void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact)
+void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact, double shared_cv)
 {
     const cJSON *samples = cJSON_GetObjectItemCaseSensitive(metric, "samples");
     const cJSON *fl = cJSON_GetObjectItemCaseSensitive(metric, "flags");
@@ -866,7 +866,7 @@ void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact)
         counted |= bits;
         x[k++] = it->valuedouble;
     }
-    char why[256] = "", left[200] = "";
+    char why[400] = "", left[200] = "";
     if (k < (size_t)n)
         snprintf(left, sizeof(left),
                  "%zu of %d samples, taken on noisy CPUs, are left out of the statistics "
@@ -882,15 +882,24 @@ void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact)
         /* A counted figure (a size in bytes) is exact at n = 1: no spread to estimate. */
         if (!exact) {
             counted |= ap_status_of_stats(&s);
-            if (s.unstable)
+            if (s.unstable) {
                 ap_stats_unstable_reason(&s, why, sizeof(why));
+            } else if (shared_cv > 0 && s.cv > shared_cv) {
+                counted |= AP_STATUS_BIT(AP_STATUS_UNSTABLE);
+                snprintf(why, sizeof(why),
+                         "the standard deviation is %.1f %% of the mean (n = %zu), more than the "
+                         "%g %% a figure may show on a host whose caches this run found shared "
+                         "(environment.memory_latency): repeatability was not reached, so the "
+                         "figure is unstable and a ratio or verdict on it inconclusive",
+                         s.cv * 100.0, s.n, shared_cv * 100.0);
+            }
         }
     } else {
         return;
     }
     cJSON_AddStringToObject(metric, "status", ap_status_name(ap_status_pick(counted)));
     if (why[0] != '\0' || left[0] != '\0') {
-        char text[480];
+        char text[620];
         snprintf(text, sizeof(text), "%s%s%s", left, left[0] && why[0] ? "; " : "", why);
         cJSON_AddStringToObject(metric, "warning", text);
     }
@@ -903,15 +912,24 @@ int ap_bench_save(struct ap_bench *b, ap_error **err)
     cJSON *run = cJSON_GetObjectItemCaseSensitive(b->doc, "run");
     cJSON_DeleteItemFromObjectCaseSensitive(run, "include_noisy");
     cJSON_AddBoolToObject(run, "include_noisy", b->o->include_noisy);
+    const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->doc, "environment"),
+                                         "memory_latency"),
+        "verdict");
+    int shared = cJSON_IsString(verdict) && strcmp(verdict->valuestring, "shared") == 0;
     cJSON *m;
     cJSON_ArrayForEach(m, b->measurements)
     {
         const cJSON *suite = cJSON_GetObjectItemCaseSensitive(m, "suite");
         int exact = cJSON_IsString(suite) && strcmp(suite->valuestring, "size") == 0;
+        double shared_cv =
+            shared && cJSON_IsString(suite) && strcmp(suite->valuestring, "cpu") == 0
+                ? AP_BENCH_SHARED_CV
+                : 0;
         cJSON *metric;
         cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
         {
-            ap_bench_metric_update(metric, b->o->include_noisy, exact);
+            ap_bench_metric_update(metric, b->o->include_noisy, exact, shared_cv);
             ap_bench_noisy_warning(metric, m);
         }
     }

@@ -84,6 +84,12 @@ struct ap_bench {
     int64_t quiet_ns;
 };
 
+/* The coefficient of variation a CPU task's figure may show when the run found the host's
+ * caches shared (environment.memory_latency): what the noise guard cannot see run by run shows
+ * as spread, so a figure is unstable beyond this rather than beyond AP_STATS_UNSTABLE_CV
+ * (tests/bench/cross-check's repeatability target). */
+#define AP_BENCH_SHARED_CV 0.02
+
 /* Extra rounds a block may run to replace samples the noise guard flagged. */
 #define AP_BENCH_NOISE_ROUNDS 2
 /* Length of the quiet check before a block: enough to resolve AP_NOISE_FOREIGN_PCT. A block
@@ -252,8 +258,10 @@ unsigned ap_bench_run_flags(const cJSON *run);
  * statistics of every sample but those flagged noisy (all of them with include_noisy), null
  * when none is left; the status the first by precedence (status.h) of the conditions of the
  * samples counted and of their statistics (noisy alone when none is left). With exact (the size
- * suite's counted figures) the statistics add no condition: one sample is the exact figure. */
-void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact);
+ * suite's counted figures) the statistics add no condition: one sample is the exact figure.
+ * shared_cv > 0 is the repeatability a figure must show on a host found sharing its caches
+ * (AP_BENCH_SHARED_CV): a larger coefficient of variation is unstable too, saying why. */
+void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact, double shared_cv);
 /* Appends a run record (owned by m from now on) to m's runs. */
 void ap_bench_add_run(cJSON *m, cJSON *run);
 /* Appends a warning text to m. */

@@ -14,10 +14,11 @@
  *   noisy              samples the noise guard flagged, kept with --allow-noisy, are in the
  *                      statistics (--include-noisy), or are all the samples there are
  *   n-too-small        fewer samples than a 95 % order-statistic interval of the median needs
- *   unstable           a coefficient of variation over 10 % (or a single sample): the
- *                      samples did not repeat, whatever the noise guard saw (a shared VM
- *                      slows runs in ways no counter inside it shows); the metric's warning
- *                      says so
+ *   unstable           a coefficient of variation over 10 % (or a single sample), or over
+ *                      2 % for a CPU task in a run that found the host's caches shared
+ *                      (AP_BENCH_SHARED_CV): the samples did not repeat, whatever the noise
+ *                      guard saw (a shared VM slows runs in ways no counter inside it shows);
+ *                      the metric's warning says so
  *   ok                 none of these
  *
  * The first five are conditions of the samples (of the run each came from), the last two of
