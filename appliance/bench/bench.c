@@ -639,7 +639,8 @@ static const char *num(double v, char *buf, size_t len)
 }
 
 /* The ratio of m's shown metric to its Go twin's, into buf: "1.23x" between two ok figures,
- * else why not ("no ratio: unstable", "no ratio: Go errors"); "" without a Go twin. */
+ * else why not ("no ratio: unstable", "no ratio: Go errors", "no ratio: does not predict the
+ * published size" for a size whose params say ratio_withheld); "" without a Go twin. */
 static const char *ratio_text(const struct ap_bench *b, const cJSON *m, size_t k, char *buf,
                               size_t len)
 {
@@ -649,6 +650,12 @@ static const char *ratio_text(const struct ap_bench *b, const cJSON *m, size_t k
     buf[0] = '\0';
     if (gm == NULL || (metric_of(gm, shown[k].metric) == NULL && !shown[k].withheld))
         return buf;
+    const cJSON *withheld = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(m, "params"), "ratio_withheld");
+    if (cJSON_IsString(withheld)) {
+        snprintf(buf, len, "no ratio: does not predict the published size");
+        return buf;
+    }
     const char *refused =
         ap_status_ratio_refused(shown_status(m, shown[k].metric), shown_status(gm, shown[k].metric),
                                 "Go", why, sizeof(why));

@@ -117,14 +117,18 @@ check "environment: nine chases through the caches at the start and nine at the 
         all(.ns_per_step | length == 9 and all(. > 0)) and all(.loop_ms > 0)) and
         (.verdict | IN("steady", "shared"))' "$R"
 count() { jq "[.measurements[] | select(.id | test(\"$1\"))] | length" "$R"; }
-check "cpu: a size known not to predict the published ratio is not warned about in quick" jqe '
-    [.measurements[] | select(.id | test("^cpu/binarytrees/")) | .warnings[] | select(test("does not predict"))] | length == 0' "$R"
+check "cpu: a size known not to predict the published ratio is not warned about in quick, nor its ratio withheld" jqe '
+    [.measurements[] | select(.id | test("^cpu/binarytrees/")) | .warnings[] | select(test("does not predict"))] | length == 0 and
+    all(.measurements[] | select(.id | test("^cpu/")); .params.ratio_withheld == null)' "$R"
 # (Not through run: the checks below read the quick run's $TMP/stdout.)
-"$APPLIANCE" -q bench --profile standard --suite cpu --only binarytrees --images go-1.23-static \
-    --repeat 1 --allow-noisy --out "$TMP/transfer.json" >/dev/null 2>&1
-check "cpu: ... and is in standard, with every figure of the task (its manifest's transfer_warning)" jqe '
+"$APPLIANCE" -q bench --profile standard --suite cpu --only binarytrees --images go-1.23-static,python-3.13 \
+    --repeat 1 --allow-noisy --out "$TMP/transfer.json" >"$TMP/transfer.out" 2>&1
+check "cpu: ... and is in standard, with every figure of the task (its manifest's transfer_warning), its ratio withheld" jqe '
     [.measurements[] | select(.id | test("^cpu/binarytrees/"))] | length > 0 and
-    all(.warnings | any(test("does not predict the published size")))' "$TMP/transfer.json"
+    all((.warnings | any(test("does not predict the published size"))) and
+        (.params.ratio_withheld | type) == "string")' "$TMP/transfer.json"
+check "... and the summary prints no ratio to Go for it, saying why" \
+    grep -q "binarytrees/python-3.13 .*no ratio: does not predict the published size" "$TMP/transfer.out"
 
 same "cpu: ten tasks x five images" "$(count '^cpu/')" 50
 same "memory: a peak for each CPU task" "$(count '^memory/task/')" 50
