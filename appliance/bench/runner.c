@@ -922,10 +922,9 @@ int ap_bench_save(struct ap_bench *b, ap_error **err)
     {
         const cJSON *suite = cJSON_GetObjectItemCaseSensitive(m, "suite");
         int exact = cJSON_IsString(suite) && strcmp(suite->valuestring, "size") == 0;
-        double shared_cv =
-            shared && cJSON_IsString(suite) && strcmp(suite->valuestring, "cpu") == 0
-                ? AP_BENCH_SHARED_CV
-                : 0;
+        double shared_cv = shared && cJSON_IsString(suite) && strcmp(suite->valuestring, "cpu") == 0
+                               ? AP_BENCH_SHARED_CV
+                               : 0;
         cJSON *metric;
         cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
         {
