@@ -59,20 +59,14 @@ static pid_t spawn_chrooted(const struct spawn_args *a)
 }
 
 /* Runs argv in the image's root with chroot only (no namespaces, no cgroup, no filter): the
- * bare cost of starting the process, pinned to the workload CPUs. stdin from in_fd (or
- * /dev/null when -1), stdout into out_fd. Returns the wall time from fork to reap. */
-static int bare_run(struct ap_bench *b, const struct ap_bench_image *img, char *const *argv,
-                    int in_fd, int out_fd, int64_t *wall_ns, ap_error **err)
+ * bare cost of starting the process, from a thread already on the workload CPUs (pin_here).
+ * stdin from in_fd (or /dev/null when -1), stdout into out_fd. Returns the wall time from fork
+ * to reap. */
+static int bare_run(const struct ap_bench_image *img, char *const *argv, int in_fd, int out_fd,
+                    int64_t *wall_ns, ap_error **err)
 {
-    struct ap_cpuset cpus;
     struct spawn_args a;
     memset(&a, 0, sizeof(a));
-    CPU_ZERO(&a.set);
-    if (ap_cpuset_parse(b->wl_cpus, &cpus, err) < 0)
-        return -1;
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (ap_cpuset_has(&cpus, c))
-            CPU_SET(c, &a.set);
     cleanup_close int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     char path[1200];
     snprintf(path, sizeof(path), "%s", argv[0]);
@@ -85,15 +79,6 @@ static int bare_run(struct ap_bench *b, const struct ap_bench_image *img, char *
     a.in_fd = in_fd >= 0 ? in_fd : null_fd;
     a.out_fd = out_fd;
     a.null_fd = null_fd;
-    /* This thread moves to the workload CPUs for the run, so the child starts there, as under
-     * `taskset -c CPU hyperfine`, instead of migrating on its way (it only waits meanwhile). */
-    cpu_set_t home;
-    CPU_ZERO(&home);
-    if (sched_getaffinity(0, sizeof(home), &home) < 0 ||
-        sched_setaffinity(0, sizeof(a.set), &a.set) < 0) {
-        ap_error_make(err, errno, "pinning to the workload CPUs %s", b->wl_cpus);
-        return -1;
-    }
     int64_t t0 = mono_ns();
     pid_t pid = spawn_chrooted(&a);
     int status = 0;
@@ -101,18 +86,32 @@ static int bare_run(struct ap_bench *b, const struct ap_bench_image *img, char *
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
     *wall_ns = mono_ns() - t0;
-    int e = errno;
-    sched_setaffinity(0, sizeof(home), &home);
-    if (pid < 0) {
-        ap_error_make(err, e, "vfork");
+    if (pid < 0)
+        return ap_error_make(err, errno, "vfork");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return ap_error_make(err, 0, "%s in %s without a sandbox: %s %d", argv[0], img->name,
+                             WIFEXITED(status) ? "exit status" : "signal",
+                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    return 0;
+}
+
+/* Moves the calling thread to the workload CPUs for a series of bare starts, as under `taskset
+ * -c CPU hyperfine`: the child starts there instead of migrating on its way, and the thread
+ * that waits for it does not move between CPUs at every run. *home gets where it was. */
+static int pin_here(struct ap_bench *b, cpu_set_t *home, ap_error **err)
+{
+    struct ap_cpuset cpus;
+    if (ap_cpuset_parse(b->wl_cpus, &cpus, err) < 0)
         return -1;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        ap_error_make(err, 0, "%s in %s without a sandbox: %s %d", argv[0], img->name,
-                      WIFEXITED(status) ? "exit status" : "signal",
-                      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-        return -1;
-    }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (ap_cpuset_has(&cpus, c))
+            CPU_SET(c, &set);
+    CPU_ZERO(home);
+    if (sched_getaffinity(0, sizeof(*home), home) < 0 ||
+        sched_setaffinity(0, sizeof(set), &set) < 0)
+        return ap_error_make(err, errno, "pinning to the workload CPUs %s", b->wl_cpus);
     return 0;
 }
 
@@ -125,15 +124,14 @@ struct startup_prog {
 
 /* One process start without a sandbox, its output checked; its wall time goes to mp (none
  * for a warm-up run, mp NULL). */
-static int bare_sample(struct ap_bench *b, struct ap_bench_image *img, struct startup_prog *p,
-                       const char *script, const char *hello_dir, int out, cJSON *mp,
-                       ap_error **err)
+static int bare_sample(struct ap_bench_image *img, struct startup_prog *p, const char *script,
+                       const char *hello_dir, int out, cJSON *mp, ap_error **err)
 {
     cleanup_close int in = p->stdin_script ? open(script, O_RDONLY | O_CLOEXEC) : -1;
     if (ftruncate(out, 0) < 0 || lseek(out, 0, SEEK_SET) < 0)
         return ap_error_make(err, errno, "resetting the output");
     int64_t wall = 0;
-    if (bare_run(b, img, p->argv, in, out, &wall, err) < 0)
+    if (bare_run(img, p->argv, in, out, &wall, err) < 0)
         return -1;
     struct stat st;
     char why[300];
@@ -193,15 +191,23 @@ static int run_startup(struct ap_bench *b, struct ap_bench_image *img, struct st
      * namespace and cgroup are released by kernel workers after the reap) runs on the CPU for
      * a while, and would be timed as part of the bare start that followed it (14 % of Go's
      * hello against hyperfine -N, seen here). Each kind is warmed with one run first. */
-    for (int r = -1; r < repeat; r++) {
+    cpu_set_t home;
+    if (pin_here(b, &home, err) < 0)
+        return -1;
+    int bare = 0;
+    for (int r = -1; r < repeat && bare == 0; r++) {
         if (r >= 0 && ap_bench_count(mp, "wall_s") > r)
             continue;
         if (ap_bench_interrupted)
-            return -2;
-        ap_bench_progress(b, 0.05, block);
-        if (bare_sample(b, img, p, script, hello_dir, out, r >= 0 ? mp : NULL, err) < 0)
-            return -1;
+            bare = -2;
+        else if (bare_sample(img, p, script, hello_dir, out, r >= 0 ? mp : NULL, err) < 0)
+            bare = -1;
+        else
+            ap_bench_progress(b, 0.05, block);
     }
+    sched_setaffinity(0, sizeof(home), &home);
+    if (bare < 0)
+        return bare;
     for (int r = -1; r < repeat; r++) {
         if (r >= 0 && ap_bench_count(mc, "wall_s") > r)
             continue;
