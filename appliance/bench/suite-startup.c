@@ -35,7 +35,6 @@ static int64_t mono_ns(void)
 struct spawn_args {
     const char *root, *path;
     char *const *argv, *const *envp;
-    cpu_set_t set;
     int in_fd, out_fd, null_fd;
 };
 
