@@ -81,7 +81,7 @@ static void on_signal(int sig)
     ap_bench_interrupted = 1;
 }
 
-static void iso_now(char *buf, size_t len)
+void ap_bench_iso_now(char *buf, size_t len)
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -373,7 +373,7 @@ static int new_doc(struct ap_bench *b, ap_error **err)
     snprintf(id, sizeof(id), "%s-%02x%02x%02x%02x", stamp, rnd[0], rnd[1], rnd[2], rnd[3]);
     cJSON_AddStringToObject(run, "id", id);
     char now[32];
-    iso_now(now, sizeof(now));
+    ap_bench_iso_now(now, sizeof(now));
     cJSON_AddStringToObject(run, "started", now);
     cJSON_AddNullToObject(run, "ended");
     cJSON_AddBoolToObject(run, "complete", 0);
@@ -464,7 +464,7 @@ static int resume_doc(struct ap_bench *b, ap_error **err)
         return -1;
     }
     char now[32];
-    iso_now(now, sizeof(now));
+    ap_bench_iso_now(now, sizeof(now));
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(run, "resumed"), cJSON_CreateString(now));
     cJSON_ReplaceItemInObjectCaseSensitive(run, "complete", cJSON_CreateFalse());
     b->doc = doc;
@@ -824,7 +824,7 @@ static void memory_calibration(struct ap_bench *b, const char *when)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "when", when);
     char now[32];
-    iso_now(now, sizeof(now));
+    ap_bench_iso_now(now, sizeof(now));
     cJSON_AddStringToObject(o, "at", now);
     cJSON_AddNumberToObject(o, "cpu", cpu);
     char one[16];
@@ -964,7 +964,7 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
     memory_verdict(&b);
     cJSON *run = cJSON_GetObjectItemCaseSensitive(b.doc, "run");
     char now[32];
-    iso_now(now, sizeof(now));
+    ap_bench_iso_now(now, sizeof(now));
     cJSON_ReplaceItemInObjectCaseSensitive(run, "ended", cJSON_CreateString(now));
     if (rc == 0)
         cJSON_ReplaceItemInObjectCaseSensitive(run, "complete", cJSON_CreateTrue());

@@ -669,6 +669,8 @@ static void speed_keep(struct ap_noise_speed_ref *ref, const struct ap_noise_spe
             ref->cpus[ref->n++].cpu = p->cpu[i];
         }
         ref->cpus[k].ns[ref->cpus[k].next] = p->ns[i];
+        if (ref->cpus[k].fastest <= 0 || p->ns[i] < ref->cpus[k].fastest)
+            ref->cpus[k].fastest = p->ns[i];
         ref->cpus[k].next = (ref->cpus[k].next + 1) % AP_NOISE_SPEED_KEEP;
         if (ref->cpus[k].kept < AP_NOISE_SPEED_KEEP)
             ref->cpus[k].kept++;
@@ -687,6 +689,44 @@ int64_t ap_noise_speed_usual(const struct ap_noise_speed_ref *ref, int cpu)
         return kept < 4 ? t[0] : t[kept / 4];
     }
     return 0;
+}
+
+int64_t ap_noise_speed_fastest(const struct ap_noise_speed_ref *ref, int cpu)
+{
+    for (int k = 0; k < ref->n; k++)
+        if (ref->cpus[k].cpu == cpu)
+            return ref->cpus[k].fastest;
+    return 0;
+}
+
+int ap_noise_speed_rebase(struct ap_noise_speed_ref *ref, int cpu, const int64_t *ns, int n)
+{
+    if (n < 1 || n > AP_NOISE_SPEED_KEEP)
+        return -1;
+    for (int k = 0; k < ref->n; k++) {
+        if (ref->cpus[k].cpu != cpu)
+            continue;
+        memcpy(ref->cpus[k].ns, ns, (size_t)n * sizeof(ns[0]));
+        ref->cpus[k].kept = n;
+        ref->cpus[k].next = n % AP_NOISE_SPEED_KEEP;
+        return 0;
+    }
+    return -1;
+}
+
+int ap_noise_speed_level(const int64_t *ns, int n, int64_t fastest, int64_t *level_ns)
+{
+    if (n < 4 || n > AP_NOISE_SPEED_KEEP || fastest <= 0)
+        return 0;
+    int64_t t[AP_NOISE_SPEED_KEEP];
+    memcpy(t, ns, (size_t)n * sizeof(t[0]));
+    qsort(t, (size_t)n, sizeof(t[0]), cmp_i64);
+    int64_t q1 = t[n / 4], q3 = t[n - 1 - n / 4], med = t[n / 2];
+    if (q1 <= 0 || (double)q3 > (double)q1 * (1 + AP_NOISE_STEADY_PCT / 100) ||
+        (double)med > (double)fastest * (1 + AP_NOISE_STATE_PCT / 100))
+        return 0;
+    *level_ns = med;
+    return 1;
 }
 
 double ap_noise_speed_slowdown(const struct ap_noise_speed *before,

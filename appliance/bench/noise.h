@@ -245,12 +245,30 @@ struct ap_noise_speed_ref {
     struct {
         int cpu, kept, next;
         int64_t ns[AP_NOISE_SPEED_KEEP];
+        int64_t fastest; /* of every probe kept since the start, or since a rebase */
     } cpus[AP_NOISE_SPEED_CPUS];
 };
 
 /* CPU cpu's usual time in ref: the lower quartile of its kept probes (their fastest while it
  * has fewer than four); 0 when it has none. */
 int64_t ap_noise_speed_usual(const struct ap_noise_speed_ref *ref, int cpu);
+
+/* The fastest probe ref has kept of CPU cpu (0 when none). */
+int64_t ap_noise_speed_fastest(const struct ap_noise_speed_ref *ref, int cpu);
+
+/* A lasting change of CPU cpu's speed: its kept probes become the n (at most
+ * AP_NOISE_SPEED_KEEP) times ns, its usual time theirs. Returns -1 when ref knows no such CPU
+ * or n is out of range. */
+int ap_noise_speed_rebase(struct ap_noise_speed_ref *ref, int cpu, const int64_t *ns, int n);
+
+/* The times of n probes in a row of one CPU, taken after a run it was too slow for, as a new
+ * level of its speed: 1 when they are steady (their upper quartile within
+ * AP_NOISE_STEADY_PCT of their lower) and their median no more than AP_NOISE_STATE_PCT above
+ * fastest (the CPU's fastest probe in the bench), with *level_ns their median; else 0. A
+ * slowdown beyond that is no state of the host's but work that takes the CPU. */
+#define AP_NOISE_STEADY_PCT 5.0
+#define AP_NOISE_STATE_PCT 25.0
+int ap_noise_speed_level(const int64_t *ns, int n, int64_t fastest, int64_t *level_ns);
 
 /* The lasting slowdown of the probes around a run, before and after, against each CPU's usual
  * time in ref before the run, in %: for each CPU the smaller of its two probes' p / usual - 1,

@@ -597,6 +597,7 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
 {
     *run = NULL;
     char why[512] = "";
+    int rebased = 0;
     for (int tries = 0;; tries++) {
         if (ap_bench_interrupted) {
             ap_error_make(err, EINTR, "interrupted");
@@ -613,6 +614,14 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
             ap_bench_guard_kept(b, r, &g);
             *run = r;
             return 0;
+        }
+        /* A CPU that settled at a new speed: the run again, judged against that speed, as a
+         * first try (at most twice a sample). */
+        if (g.slow && rebased < 2 && ap_bench_speed_settle(b, x->cpus ? x->cpus : b->wl_cpus)) {
+            rebased++;
+            tries = -1;
+            cJSON_Delete(r);
+            continue;
         }
         if (tries < 2) {
             ap_progress_line(&b->progress, "noise: %s: %s; running it again", x->label, why);

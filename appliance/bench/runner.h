@@ -101,6 +101,9 @@ struct ap_bench {
  * sandbox itself and reports `interrupted`). */
 extern volatile sig_atomic_t ap_bench_interrupted;
 
+/* The time now in UTC, as results write it (2026-12-04T20:30:00Z). */
+void ap_bench_iso_now(char *buf, size_t len);
+
 /* The image named `name` among those loaded, or NULL. */
 struct ap_bench_image *ap_bench_image(struct ap_bench *b, const char *name);
 
@@ -145,6 +148,7 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
  * makes it noisy alone whatever the ticks say. */
 struct ap_bench_guard {
     int watching, probed, have, pending, noisy;
+    int slow; /* noisy only because a CPU stayed slower than its usual time (the speed probe) */
     /* The appliance's own CPU time at the start, when all of it runs on the run's CPUs (the
      * threads suite uses every CPU), else -1; and its share of the interval at the end. */
     int64_t ours_start, ours_ns;
@@ -190,6 +194,20 @@ int ap_bench_block_begin(struct ap_bench *b, const char *what, const char *cpus,
 int ap_bench_speed_before(const char *cpus, struct ap_noise_speed *before);
 int ap_bench_speed_after(struct ap_bench *b, const char *cpus, const struct ap_noise_speed *before,
                          int have_before, cJSON *noise, char *why, size_t len);
+
+/* After a run that a CPU of `cpus` was too slow for (the speed probe): probes those CPUs
+ * AP_BENCH_SETTLE_PROBES times, AP_BENCH_SETTLE_GAP_MS apart, to tell a passing slowdown from a
+ * lasting change of the CPU's speed. Returns 0 as soon as every CPU is back within
+ * AP_NOISE_SLOWDOWN_PCT of its usual time, or when the slowdown is neither steady nor within
+ * AP_NOISE_STATE_PCT of the CPU's fastest (work that takes the CPU: the run is measured again
+ * and refused as before). Returns 1 when a CPU settled at a new, steady level: its usual time
+ * becomes that level (noise.h, ap_noise_speed_rebase), and the change is recorded in
+ * run.speed_changes and in the results' warnings, so that the figures measured across it say
+ * so (their spread shows it, and their status). On this kind of host the loop moves between
+ * levels 10-15 % apart for minutes at a time. */
+#define AP_BENCH_SETTLE_PROBES 10
+#define AP_BENCH_SETTLE_GAP_MS 500
+int ap_bench_speed_settle(struct ap_bench *b, const char *cpus);
 
 /* Judges the interval nr of a run measured outside ap_bench_sample (a load against a server)
  * alone, with the margin its resolution calls for when it is short, records it with the

@@ -615,6 +615,51 @@ TEST(speed_probe_slowdown)
     CHECK(ap_noise_speed_judge(50, 3, 1, 1, 0, NULL, 0) == 0);
 }
 
+TEST(speed_level_after_a_slow_run)
+{
+    /* This host's loop flips between about 2.56 and 2.94 ms for minutes: ten steady probes at
+     * 2.92-2.96 ms are a level 14.8 % above the fastest 2.56 ms, within the 25 % of a state. */
+    int64_t t[10] = {2930000, 2950000, 2920000, 2940000, 2960000,
+                     2930000, 2950000, 2940000, 2920000, 2950000};
+    int64_t level = 0;
+    CHECK(ap_noise_speed_level(t, 10, 2560000, &level) == 1);
+    CHECK_MSG(level == 2940000, "%lld", (long long)level);
+    /* A hog that takes half the CPU: twice as slow is no state of the host's. */
+    int64_t hog[10];
+    for (int i = 0; i < 10; i++)
+        hog[i] = 5120000 + i * 1000;
+    CHECK(ap_noise_speed_level(hog, 10, 2560000, &level) == 0);
+    /* Not steady: a neighbour coming and going (2.9 and 3.2 ms in turn, 10 % apart). */
+    int64_t flip[10];
+    for (int i = 0; i < 10; i++)
+        flip[i] = i % 2 ? 2900000 : 3200000;
+    CHECK(ap_noise_speed_level(flip, 10, 2700000, &level) == 0);
+    /* Too few probes, or no fastest to compare with. */
+    CHECK(ap_noise_speed_level(t, 3, 2560000, &level) == 0);
+    CHECK(ap_noise_speed_level(t, 10, 0, &level) == 0);
+
+    /* The rebase: the CPU's usual time becomes the level's lower quartile at once, its fastest
+     * stays, and a CPU the reference does not know is refused. */
+    struct ap_noise_speed_ref ref;
+    memset(&ref, 0, sizeof(ref));
+    struct ap_noise_speed a = {.n = 1, .cpu = {1}, .ns = {2560000}};
+    for (int i = 0; i < 16; i++)
+        ap_noise_speed_slowdown(&a, &a, &ref, NULL, NULL, NULL);
+    CHECK(ap_noise_speed_usual(&ref, 1) == 2560000);
+    CHECK(ap_noise_speed_rebase(&ref, 1, t, 10) == 0);
+    CHECK_MSG(ap_noise_speed_usual(&ref, 1) == 2930000, "%lld",
+              (long long)ap_noise_speed_usual(&ref, 1));
+    CHECK(ap_noise_speed_fastest(&ref, 1) == 2560000);
+    CHECK(ap_noise_speed_rebase(&ref, 7, t, 10) == -1);
+    CHECK(ap_noise_speed_rebase(&ref, 1, t, 0) == -1);
+    CHECK(ap_noise_speed_rebase(&ref, 1, t, AP_NOISE_SPEED_KEEP + 1) == -1);
+    /* A run at the new level is not slow against it; one 20 % above it is. */
+    a = (struct ap_noise_speed){.n = 1, .cpu = {1}, .ns = {2950000}};
+    CHECK(ap_noise_speed_slowdown(&a, &a, &ref, NULL, NULL, NULL) < 1);
+    a = (struct ap_noise_speed){.n = 1, .cpu = {1}, .ns = {3540000}};
+    CHECK(ap_noise_speed_slowdown(&a, &a, &ref, NULL, NULL, NULL) > 15);
+}
+
 TEST(speed_probe_on_the_real_cpus)
 {
     ap_error *err = NULL;
