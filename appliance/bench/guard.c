@@ -414,12 +414,12 @@ static void speed_change_record(struct ap_bench *b, int cpu, int64_t from_ns, in
     char text[600];
     snprintf(text, sizeof(text),
              "CPU %d changed speed for good at %s%s%s: its fixed loop's usual time went from "
-             "%.2f to %.2f ms (%+.1f %%) and held for %d probes over %.0f s; later runs were "
+             "%.2f to %.2f ms (%+.1f %%) and held for %d probes over %.1f s; later runs were "
              "judged against the new time, and a figure with runs on both sides of the change "
              "has the change in its spread",
              cpu, now, b->block.what[0] ? ", in " : "", b->block.what, (double)from_ns / 1e6,
              (double)to_ns / 1e6, 100.0 * ((double)to_ns / (double)from_ns - 1), n,
-             n * AP_BENCH_SETTLE_GAP_MS / 1000.0);
+             (n - 1) * AP_BENCH_SETTLE_GAP_MS / 1000.0);
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(b->doc, "warnings"),
                          cJSON_CreateString(text));
     ap_progress_line(&b->progress, "noise: %s", text);

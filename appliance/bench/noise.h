@@ -245,7 +245,7 @@ struct ap_noise_speed_ref {
     struct {
         int cpu, kept, next;
         int64_t ns[AP_NOISE_SPEED_KEEP];
-        int64_t fastest; /* of every probe kept since the start, or since a rebase */
+        int64_t fastest; /* of every probe kept since the start (a rebase keeps it) */
     } cpus[AP_NOISE_SPEED_CPUS];
 };
 
