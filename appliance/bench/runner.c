@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,62 +200,81 @@ static int make_memfd(const char *name, ap_error **err)
     return fd;
 }
 
-/* The command's standard output, read from a pipe by a thread of ours and hashed whole by a
- * second one, kept up to MAX_TEXT_OUTPUT bytes for text comparisons. The reader must outpace
- * every task, or the task waits on a full pipe and the wait is timed as its own: reading 64 KiB
- * at a time and hashing each chunk before the next read (libsodium's SHA-256, 0.4 GB/s), Go's
- * revcomp, which writes 1 GB at the published size, spent 37 % of its wall time blocked. Now
- * OpenSSL's SHA-256 (1.7 GB/s, core/hash.h) and 1 MiB reads from a 1 MiB pipe; and the reader
- * only copies, into a ring of 32 slots that the hasher drains. Measured side by side on Go's
- * revcomp at the standard size (3 x 5 runs each), the ring left its wall time unchanged (1.19-
- * 1.22 s against 1.19-1.24 s hashing in the reader) and its time off its CPU at a median of
- * 9 % against 11 %; bare, with its output sent to /dev/null, it takes 3.55 s at the published
- * size against 4.2-4.7 s here, and that remaining wait is not explained. Each run records the
- * share of its wall time it spent off its CPU (noise.off_cpu_pct), and
- * tests/bench/ratio-transfer fails a task that waited. The ring is faulted in once and kept for
- * the next run: on a virtual
+/* The command's standard output, read from a pipe by a thread of ours into a ring that a second
+ * thread hashes, kept up to MAX_TEXT_OUTPUT bytes for text comparisons. The reader must keep up
+ * with every task, or the task waits on a full pipe and the wait is timed as its own. SHA-256
+ * (OpenSSL, 1.7 GB/s here) is slower than a task writing from memory, and a hasher on the
+ * reader's CPU delays the reader's wake-ups. Measured on Go's revcomp (pinned; its wall time
+ * against its user + system time), at the standard size (305 MB out): piped to `cat`, off its
+ * CPU 0.4-2.5 % of the time; a 32 MiB ring hashed as it filled, 8-12 %; a ring that holds the
+ * whole output, hashed after the run, 0.1-0.7 %. At the published size (1 GB out): the 32 MiB
+ * ring 12-15 %; a 320 MiB ring with the hasher at SCHED_IDLE 1.7-2.9 %; a 1.1 GB store hashed
+ * after the run none, but it raised the task's system time from 0.9 s to 1.4-2.7 s (this
+ * virtual machine serves the task's fresh pages more slowly while we hold that much). So: a
+ * ring as large as the expected output (a manifest's length) up to RING_MAX or an eighth of
+ * the machine's memory; when the output fits, it is hashed after the run (or when the ring
+ * fills after all), else from the start by a hasher at SCHED_IDLE that the reader always
+ * preempts. The ring is faulted in before the run and kept for the next one: on a virtual
  * machine the first touch of a page is a fault the host serves, and the task's own faults wait
- * behind it (storing the whole output as it came, to hash it after the run, raised Go's
- * revcomp's system time from 1.7 s to 3-4 s). A pipe rather than a file or a memfd, whose pages
- * would be charged to the sandbox's memory cgroup and inflate its peak by the size of the
- * output (300 MB for revcomp). */
-enum { RING_SLOTS = 32, SLOT_BYTES = 1 << 20 };
+ * behind it. A pipe rather than a file or a memfd, whose pages would be charged to the
+ * sandbox's memory cgroup and inflate its peak by the size of the output. */
+enum { RING_MIN = 32u << 20, RING_MAX = 384u << 20, RING_STEP = 1u << 20, HASH_CHUNK = 4u << 20 };
 
 struct ring {
-    char *mem; /* RING_SLOTS x SLOT_BYTES */
-    size_t len[RING_SLOTS];
+    char *mem;
+    size_t size;
 };
 
 /* One ring kept between runs (runs are one at a time; a second one at once gets its own). */
 static struct ring *spare_ring;
 
-static struct ring *ring_get(void)
+static void ring_free(struct ring *r)
 {
-    struct ring *r = __atomic_exchange_n(&spare_ring, NULL, __ATOMIC_ACQ_REL);
-    if (r != NULL)
-        return r;
-    r = calloc(1, sizeof(*r));
     if (r == NULL)
-        return NULL;
-    void *m = mmap(NULL, (size_t)RING_SLOTS * SLOT_BYTES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (m == MAP_FAILED) {
+        return;
+    munmap(r->mem, r->size);
+    free(r);
+}
+
+/* A ring for an output of about `expect` bytes (0: unknown), faulted in; NULL when no memory can
+ * be had (the reader then reads and hashes in turn). */
+static struct ring *ring_get(size_t expect)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    size_t most = RING_MAX;
+    if (pages > 0 && page > 0 && (size_t)pages / 8 < most / (size_t)page)
+        most = (size_t)pages / 8 * (size_t)page;
+    size_t need = expect + RING_STEP;
+    if (need > most)
+        need = most;
+    if (need < RING_MIN)
+        need = RING_MIN;
+    need = (need + RING_STEP - 1) / RING_STEP * RING_STEP;
+    struct ring *r = __atomic_exchange_n(&spare_ring, NULL, __ATOMIC_ACQ_REL);
+    if (r != NULL && r->size >= need && r->size <= 2 * need)
+        return r;
+    ring_free(r);
+    for (;;) {
+        r = calloc(1, sizeof(*r));
+        if (r == NULL)
+            return NULL;
+        void *m = mmap(NULL, need, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (m != MAP_FAILED) {
+            r->mem = m;
+            r->size = need;
+            return r;
+        }
         free(r);
-        return NULL;
+        if (need == RING_MIN)
+            return NULL;
+        need = RING_MIN;
     }
-    r->mem = m;
-    return r;
 }
 
 static void ring_put(struct ring *r)
 {
-    if (r == NULL)
-        return;
-    r = __atomic_exchange_n(&spare_ring, r, __ATOMIC_ACQ_REL);
-    if (r != NULL) {
-        munmap(r->mem, (size_t)RING_SLOTS * SLOT_BYTES);
-        free(r);
-    }
+    ring_free(__atomic_exchange_n(&spare_ring, r, __ATOMIC_ACQ_REL));
 }
 
 struct capture {
@@ -267,7 +287,8 @@ struct capture {
     struct ring *ring;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    unsigned head, tail; /* slots tail..head-1 are filled, in order */
+    size_t head, tail; /* bytes read and bytes hashed: head - tail are in the ring */
+    size_t start_at;   /* the hasher starts once this many bytes wait (or at the end) */
     int eof;
     pthread_t thread, hasher;
 };
@@ -314,24 +335,27 @@ static void *capture_main(void *arg)
 static void *capture_reader(void *arg)
 {
     struct capture *c = arg;
+    size_t size = c->ring->size;
     for (;;) {
         pthread_mutex_lock(&c->mu);
-        while (c->head - c->tail == RING_SLOTS)
+        while (c->head - c->tail == size)
             pthread_cond_wait(&c->cv, &c->mu);
-        unsigned slot = c->head % RING_SLOTS;
+        size_t at = c->head % size, room = size - (c->head - c->tail);
         pthread_mutex_unlock(&c->mu);
+        if (room > size - at)
+            room = size - at;
         ssize_t n;
         do
-            n = read(c->fd, c->ring->mem + (size_t)slot * SLOT_BYTES, SLOT_BYTES);
+            n = read(c->fd, c->ring->mem + at, room);
         while (n < 0 && errno == EINTR);
         pthread_mutex_lock(&c->mu);
+        size_t before = c->head - c->tail;
         if (n <= 0)
             c->eof = 1;
-        else {
-            c->ring->len[slot] = (size_t)n;
-            c->head++;
-        }
-        pthread_cond_broadcast(&c->cv);
+        else
+            c->head += (size_t)n;
+        if (n <= 0 || (before < c->start_at && c->head - c->tail >= c->start_at))
+            pthread_cond_broadcast(&c->cv);
         pthread_mutex_unlock(&c->mu);
         if (n <= 0)
             return NULL;
@@ -341,31 +365,44 @@ static void *capture_reader(void *arg)
 static void *capture_hasher(void *arg)
 {
     struct capture *c = arg;
+    struct sched_param param = {0};
+    int idle = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
+    size_t size = c->ring->size;
     for (;;) {
         pthread_mutex_lock(&c->mu);
-        while (c->head == c->tail && !c->eof)
+        while (c->head - c->tail < c->start_at && !c->eof)
             pthread_cond_wait(&c->cv, &c->mu);
-        if (c->head == c->tail) {
-            pthread_mutex_unlock(&c->mu);
-            return NULL;
+        if (c->eof && idle) { /* the task is gone: hash the rest at the usual priority */
+            pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
+            idle = 0;
         }
-        unsigned slot = c->tail % RING_SLOTS;
+        size_t n = c->head - c->tail, at = c->tail % size;
         pthread_mutex_unlock(&c->mu);
-        capture_take(c, c->ring->mem + (size_t)slot * SLOT_BYTES, c->ring->len[slot]);
+        if (n == 0)
+            return NULL;
+        if (n > size - at)
+            n = size - at;
+        if (n > HASH_CHUNK)
+            n = HASH_CHUNK;
+        capture_take(c, c->ring->mem + at, n);
         pthread_mutex_lock(&c->mu);
-        c->tail++;
-        pthread_cond_broadcast(&c->cv);
+        int was_full = c->head - c->tail == size;
+        c->tail += n;
+        if (was_full)
+            pthread_cond_broadcast(&c->cv);
         pthread_mutex_unlock(&c->mu);
     }
 }
 
-/* Starts the capture of fd: a reader and a hasher over a ring, or one thread doing both when no
- * ring can be had. Returns -1 with errno when no thread starts. */
-static int capture_start(struct capture *c)
+/* Starts the capture of fd for an output of about `expect` bytes (0: unknown): a reader and a
+ * hasher over a ring, or one thread doing both when no ring can be had. Returns -1 with errno
+ * when no thread starts. */
+static int capture_start(struct capture *c, size_t expect)
 {
-    c->ring = ring_get();
+    c->ring = ring_get(expect);
     if (c->ring == NULL)
         return pthread_create(&c->thread, NULL, capture_main, c) == 0 ? 0 : -1;
+    c->start_at = expect > 0 && expect < c->ring->size ? c->ring->size : 1;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     if (pthread_create(&c->hasher, NULL, capture_hasher, c) != 0) {
@@ -490,7 +527,10 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
     cap.keep = x->expected != NULL &&
                !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(x->expected, "sha256"));
     ap_sha256_init(&cap.h);
-    if (capture_start(&cap) < 0) {
+    const cJSON *expect_len = cJSON_GetObjectItemCaseSensitive(x->expected, "length");
+    if (capture_start(&cap, cJSON_IsNumber(expect_len) && expect_len->valuedouble > 0
+                                ? (size_t)expect_len->valuedouble
+                                : 0) < 0) {
         ap_error_make(err, errno, "%s: a thread to read its output", x->label);
         close(out_p[0]);
         close(out_p[1]);
@@ -525,6 +565,8 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
     int ran = ap_sandbox_run(&spec, rec, err);
     /* The sandbox is gone with every copy of the pipe's write end but ours. */
     close(out_p[1]);
+    if (ran >= 0)
+        ap_bench_guard_stop(b, spec.limits.cpuset, rec->cpu_total_ns, g);
     capture_finish(&cap);
     close(out_p[0]);
     cleanup_free char *data = cap.buf;
@@ -535,7 +577,6 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
         ap_error_wrap(err, "%s", x->label);
         return -1;
     }
-    ap_bench_guard_stop(b, spec.limits.cpuset, rec->cpu_total_ns, g);
     if (rec->interrupted) {
         ap_error_make(err, EINTR, "%s: interrupted", x->label);
         return -2;
