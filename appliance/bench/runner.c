@@ -217,9 +217,9 @@ static int make_memfd(const char *name, ap_error **err)
  * preempts. Measured so, interleaved with the 32 MiB ring: off its CPU 0-0.5 % at the standard
  * size (15 runs) and 0.1-0.9 % at the published one (6 runs), where its system time was 0.9-
  * 1.4 s against 0.7-0.9 s (holding the ring costs the task that much; the first run after the
- * ring is made, the most). The ring is faulted in before the run and kept for the next one: on a virtual
- * machine the first touch of a page is a fault the host serves, and the task's own faults wait
- * behind it. A pipe rather than a file or a memfd, whose pages would be charged to the
+ * ring is made, the most). The ring is faulted in before the run and kept for the next one: on a
+ * virtual machine the first touch of a page is a fault the host serves, and the task's own faults
+ * wait behind it. A pipe rather than a file or a memfd, whose pages would be charged to the
  * sandbox's memory cgroup and inflate its peak by the size of the output. */
 enum { RING_MIN = 32u << 20, RING_MAX = 384u << 20, RING_STEP = 1u << 20, HASH_CHUNK = 4u << 20 };
 
@@ -527,10 +527,10 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
     struct capture cap;
     memset(&cap, 0, sizeof(cap));
     cap.fd = out_p[0];
-    cap.keep = x->expected != NULL &&
-               !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(x->expected, "sha256"));
-    ap_sha256_init(&cap.h);
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(x->expected, "sha256");
     const cJSON *expect_len = cJSON_GetObjectItemCaseSensitive(x->expected, "length");
+    cap.keep = x->expected != NULL && !cJSON_IsString(sha);
+    ap_sha256_init(&cap.h);
     if (capture_start(&cap, cJSON_IsNumber(expect_len) && expect_len->valuedouble > 0
                                 ? (size_t)expect_len->valuedouble
                                 : 0) < 0) {
@@ -604,11 +604,9 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
     if (x->expected != NULL) {
         char why[512];
         int bad;
-        const cJSON *sha = cJSON_GetObjectItemCaseSensitive(x->expected, "sha256");
-        const cJSON *length = cJSON_GetObjectItemCaseSensitive(x->expected, "length");
         if (cJSON_IsString(sha)) {
             bad = strcmp(hex, sha->valuestring) != 0 ||
-                  (cJSON_IsNumber(length) && (double)len != length->valuedouble);
+                  (cJSON_IsNumber(expect_len) && (double)len != expect_len->valuedouble);
             snprintf(why, sizeof(why),
                      "the output has sha256 %.16s... and %zu bytes, expected "
                      "%.16s...",
