@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../core/log.h"
 #include "cgroup.h"
 
 static const char *const controllers[] = {"memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"};
@@ -292,12 +293,14 @@ static int v1_destroy(struct ap_cgroup *cg, ap_error **err)
     return rc;
 }
 
-/* Removes the groups under parent whose appliance is gone. */
-static void clean_dir(const char *parent)
+/* Removes the groups under parent whose appliance is gone; with warn, says which could not be
+ * removed. Returns how many are left. */
+static int clean_dir(const char *parent, int warn)
 {
     cleanup_dir DIR *d = opendir(parent);
     if (d == NULL)
-        return;
+        return 0;
+    int left = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (!ap_cgroup_name_is_stale(de->d_name))
@@ -306,9 +309,16 @@ static void clean_dir(const char *parent)
         snprintf(dir, sizeof(dir), "%s/%s", parent, de->d_name);
         kill_dir(dir, NULL);
         ap_error *e = NULL;
-        ap_cgroup_rmdir(dir, &e);
+        if (ap_cgroup_rmdir(dir, &e) < 0) {
+            left++;
+            if (warn)
+                ap_log_warn("%s (a cgroup of an appliance that has ended; remove it with rmdir "
+                            "once the processes in its cgroup.procs are gone)",
+                            e->msg);
+        }
         ap_error_release(&e);
     }
+    return left;
 }
 
 static void v1_clean_stale(const struct ap_cgroup_manager *mgr)
@@ -316,14 +326,22 @@ static void v1_clean_stale(const struct ap_cgroup_manager *mgr)
     (void)mgr;
     char self[4096];
     ap_cgroup_read_self(self, sizeof(self));
-    for (size_t i = 0; i < AP_ARRAY_SIZE(controllers); i++) {
-        char parent[512];
-        /* For cpuset both: groups were made beside the kept group before it existed. */
-        if (parent_dir(self, controllers[i], parent, sizeof(parent)) == 0)
-            clean_dir(parent);
-        if (strcmp(controllers[i], "cpuset") == 0 &&
-            group_parent(self, controllers[i], parent, sizeof(parent)) == 0)
-            clean_dir(parent);
+    /* A dead appliance's task may still be exiting (a large address space takes a while to
+     * free) when its memory group, the first one tried, is removed: by the second pass the
+     * other hierarchies have waited for it too. */
+    for (int pass = 0; pass < 2; pass++) {
+        int left = 0;
+        for (size_t i = 0; i < AP_ARRAY_SIZE(controllers); i++) {
+            char parent[512];
+            /* For cpuset both: groups were made beside the kept group before it existed. */
+            if (parent_dir(self, controllers[i], parent, sizeof(parent)) == 0)
+                left += clean_dir(parent, pass == 1);
+            if (strcmp(controllers[i], "cpuset") == 0 &&
+                group_parent(self, controllers[i], parent, sizeof(parent)) == 0)
+                left += clean_dir(parent, pass == 1);
+        }
+        if (left == 0)
+            break;
     }
 }
 

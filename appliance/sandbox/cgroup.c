@@ -186,6 +186,36 @@ int ap_cgroup_rmdir(const char *dir, ap_error **err)
     return ap_error_make(err, errno, "removing cgroup %s", dir);
 }
 
+int ap_cgroup_start_ticks(pid_t pid, unsigned long long *out)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* The command name may hold spaces and ')': the fields start after the last ')'. The
+     * start time is field 22, the 20th after it. */
+    char *p = strrchr(buf, ')');
+    if (p == NULL)
+        return -1;
+    for (int field = 2; field < 22; field++) {
+        p = strchr(p + 1, ' ');
+        if (p == NULL)
+            return -1;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(p + 1, &end, 10);
+    if (errno != 0 || end == p + 1)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int ap_cgroup_name_is_stale(const char *name)
 {
     size_t n = strlen(AP_CGROUP_PREFIX);
@@ -195,9 +225,18 @@ int ap_cgroup_name_is_stale(const char *name)
     long pid = strtol(name + n, &end, 10);
     if (end == name + n || *end != '-' || pid <= 0)
         return 0;
+    /* "<pid>-<start>-<n>" since the start time was added; "<pid>-<n>" before. */
+    const char *rest = end + 1;
+    unsigned long long start = strtoull(rest, &end, 10);
+    int has_start = end != rest && *end == '-';
     if (pid == (long)getpid())
         return 0;
-    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+    if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+        return 1;
+    /* The pid lives: ours only when it started when the group's appliance did (pids wrap, at
+     * 32768 on many machines, within one long test run). */
+    unsigned long long now;
+    return has_start && ap_cgroup_start_ticks((pid_t)pid, &now) == 0 && now != start;
 }
 
 int ap_cgroup_read_self(char *buf, size_t len)

@@ -88,7 +88,12 @@ int ap_cgroup_read_int(const char *dir, const char *file, int64_t *out);
 int ap_cgroup_read_pids(const char *dir, pid_t *out, size_t max, size_t *n, ap_error **err);
 /* Removes dir, retrying while the kernel still tears down exiting tasks. */
 int ap_cgroup_rmdir(const char *dir, ap_error **err);
-/* True when a group name "appliance-<pid>-<n>" belongs to a process that no longer runs. */
+/* The start time of process pid, in clock ticks after boot (field 22 of /proc/PID/stat); -1
+ * when it cannot be read. A pid with its start time names one process even after pids wrap. */
+int ap_cgroup_start_ticks(pid_t pid, unsigned long long *out);
+/* True when a group name "appliance-<pid>-<start>-<n>" (or the older "appliance-<pid>-<n>")
+ * belongs to a process that no longer runs: its pid is gone, or taken by a process that started
+ * at another time. */
 int ap_cgroup_name_is_stale(const char *name);
 /* The text of /proc/self/cgroup into buf (len bytes, NUL-terminated); -1 (and "") when it
  * cannot be read whole. */

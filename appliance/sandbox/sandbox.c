@@ -41,7 +41,19 @@ static int64_t now_ns(void)
 static void cgroup_name(char *buf, size_t len)
 {
     static unsigned seq;
-    snprintf(buf, len, AP_CGROUP_PREFIX "%ld-%u", (long)getpid(),
+    /* With our start time, so that a later appliance tells our groups from those of a process
+     * that got our pid after we died (ap_cgroup_name_is_stale). */
+    static pid_t for_pid;
+    static unsigned long long start;
+    pid_t self = getpid();
+    if (__atomic_load_n(&for_pid, __ATOMIC_ACQUIRE) != self) {
+        unsigned long long t = 0;
+        ap_cgroup_start_ticks(self, &t);
+        __atomic_store_n(&start, t, __ATOMIC_RELAXED);
+        __atomic_store_n(&for_pid, self, __ATOMIC_RELEASE);
+    }
+    snprintf(buf, len, AP_CGROUP_PREFIX "%ld-%llu-%u", (long)self,
+             __atomic_load_n(&start, __ATOMIC_RELAXED),
              __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
 }
 

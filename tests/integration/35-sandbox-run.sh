@@ -100,10 +100,29 @@ if [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/pids ]; then
         d="/sys/fs/cgroup/$c${self%/}/appliance-$dead-1"
         mkdir -p "$d" && stale+=("$d")
     done
+    # A pid taken by a later process: its groups carry the dead appliance's start time.
+    sleep 60 & live=$!
+    start=$(sed 's/.*) //' "/proc/$live/stat" | awk '{print $20}')
+    reused=() kept=()
+    for c in memory pids; do
+        self=$(awk -F: -v c="$c" '$2 == c {print $3}' /proc/self/cgroup)
+        d="/sys/fs/cgroup/$c${self%/}/appliance-$live-$((start - 1))-1"
+        mkdir -p "$d" && reused+=("$d")
+        d="/sys/fs/cgroup/$c${self%/}/appliance-$live-$start-1"
+        mkdir -p "$d" && kept+=("$d")
+    done
     "$APPLIANCE" run python-3.13 -- python3.13 -c pass >/dev/null 2>&1
     left=0
     for d in "${stale[@]}"; do [ -d "$d" ] && left=$((left + 1)) && rmdir "$d"; done
     check "stale groups of a dead appliance are removed (${#stale[@]} made, $left left)" test "${#stale[@]}" -eq 2 -a "$left" -eq 0
+    left=0
+    for d in "${reused[@]}"; do [ -d "$d" ] && left=$((left + 1)) && rmdir "$d"; done
+    check "groups whose pid now belongs to a later process are removed (${#reused[@]} made, $left left)" test "${#reused[@]}" -eq 2 -a "$left" -eq 0
+    left=0
+    for d in "${kept[@]}"; do [ -d "$d" ] && left=$((left + 1)) && rmdir "$d"; done
+    check "control: groups of a live process with its own start time are kept (${#kept[@]} made, $left kept)" test "${#kept[@]}" -eq 2 -a "$left" -eq 2
+    kill "$live" 2>/dev/null
+    wait "$live" 2>/dev/null
 else
     skip "stale v1 groups" "no cgroup v1 memory and pids hierarchies on this host (the VM test covers v2)"
 fi

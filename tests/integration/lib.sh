@@ -55,13 +55,21 @@ scratch_root() {
 }
 # cgroup_leftovers: the appliance-* cgroups named after appliances that no longer run (leaks).
 cgroup_leftovers() {
-    local d name pid
+    local d name pid rest start now
     while IFS= read -r d; do
         name=$(basename "$d")
         pid=${name#appliance-}
+        rest=${pid#*-}
         pid=${pid%%-*}
-        if ! [[ $pid =~ ^[0-9]+$ ]] || [ ! -d "/proc/$pid" ]; then
-            echo "$d"
+        # appliance-<pid>-<start>-<n>: the pid is its appliance's only while it has that start
+        # time (field 22 of /proc/PID/stat; pids wrap); appliance-<pid>-<n> in older names.
+        start=
+        [[ $rest == *-* ]] && start=${rest%%-*}
+        now=
+        [ -r "/proc/$pid/stat" ] && now=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $20}')
+        if ! [[ $pid =~ ^[0-9]+$ ]] || [ ! -d "/proc/$pid" ] ||
+            { [ -n "$start" ] && [ -n "$now" ] && [ "$start" != "$now" ]; }; then
+            echo "$d (its cgroup.procs: $(tr '\n' ' ' <"$d/cgroup.procs" 2>/dev/null))"
         fi
     done < <(find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -type d -name 'appliance-*' 2>/dev/null)
 }

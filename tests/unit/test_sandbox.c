@@ -304,6 +304,26 @@ TEST(stale_group_names)
     CHECK(ap_cgroup_name_is_stale(name));
     CHECK(!ap_cgroup_name_is_stale("system.slice"));
     CHECK(!ap_cgroup_name_is_stale(AP_CGROUP_PREFIX "x-1"));
+    /* A live pid with its start time is its appliance's; with another start time the pid was
+     * taken by a later process after the appliance died (pids wrap). */
+    pid_t live = fork();
+    if (live == 0) {
+        pause();
+        _exit(0);
+    }
+    unsigned long long start = 0;
+    CHECK(ap_cgroup_start_ticks(live, &start) == 0 && start > 0);
+    snprintf(name, sizeof(name), AP_CGROUP_PREFIX "%d-%llu-7", (int)live, start);
+    CHECK_MSG(!ap_cgroup_name_is_stale(name), "%s: the live owner's group", name);
+    snprintf(name, sizeof(name), AP_CGROUP_PREFIX "%d-%llu-7", (int)live, start + 1);
+    CHECK_MSG(ap_cgroup_name_is_stale(name), "%s: its pid belongs to a process started later",
+              name);
+    snprintf(name, sizeof(name), AP_CGROUP_PREFIX "%d-7", (int)live);
+    CHECK_MSG(!ap_cgroup_name_is_stale(name), "%s: the older form without a start time", name);
+    kill(live, SIGKILL);
+    waitpid(live, NULL, 0);
+    snprintf(name, sizeof(name), AP_CGROUP_PREFIX "%d-%llu-7", (int)live, start);
+    CHECK_MSG(ap_cgroup_name_is_stale(name), "%s: its owner is gone", name);
 }
 
 TEST(byte_sizes)
