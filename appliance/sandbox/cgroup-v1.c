@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
-#include "../core/log.h"
 #include "cgroup.h"
 
 static const char *const controllers[] = {"memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"};
@@ -308,15 +307,8 @@ static int clean_dir(const char *parent, int warn)
         char dir[800];
         snprintf(dir, sizeof(dir), "%s/%s", parent, de->d_name);
         kill_dir(dir, NULL);
-        ap_error *e = NULL;
-        if (ap_cgroup_rmdir(dir, &e) < 0) {
+        if (ap_cgroup_rmdir_stale(dir, warn) < 0)
             left++;
-            if (warn)
-                ap_log_warn("%s (a cgroup of an appliance that has ended; remove it with rmdir "
-                            "once the processes in its cgroup.procs are gone)",
-                            e->msg);
-        }
-        ap_error_release(&e);
     }
     return left;
 }

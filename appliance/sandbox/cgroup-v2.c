@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
-#include "../core/log.h"
 #include "cgroup.h"
 
 #define BASE "appliance"
@@ -191,11 +190,7 @@ static void v2_clean_stale(const struct ap_cgroup_manager *mgr)
         if (populated(dir))
             v2_kill_dir(dir, &e);
         ap_error_release(&e);
-        if (ap_cgroup_rmdir(dir, &e) < 0)
-            ap_log_warn("%s (a cgroup of an appliance that has ended; remove it with rmdir once "
-                        "the processes in its cgroup.procs are gone)",
-                        e->msg);
-        ap_error_release(&e);
+        ap_cgroup_rmdir_stale(dir, 1);
     }
 }
 

@@ -14,6 +14,7 @@
 
 #include "../core/cleanup.h"
 #include "../core/fs.h"
+#include "../core/log.h"
 
 static char cgroup_root[256] = "/sys/fs/cgroup";
 
@@ -184,6 +185,18 @@ int ap_cgroup_rmdir(const char *dir, ap_error **err)
         nanosleep(&ts, NULL);
     }
     return ap_error_make(err, errno, "removing cgroup %s", dir);
+}
+
+int ap_cgroup_rmdir_stale(const char *dir, int warn)
+{
+    ap_error *e = NULL;
+    int rc = ap_cgroup_rmdir(dir, &e);
+    if (rc < 0 && warn)
+        ap_log_warn("%s (a cgroup of an appliance that has ended; remove it with rmdir once the "
+                    "processes in its cgroup.procs are gone)",
+                    e->msg);
+    ap_error_release(&e);
+    return rc;
 }
 
 int ap_cgroup_start_ticks(pid_t pid, unsigned long long *out)

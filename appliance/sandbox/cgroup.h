@@ -88,6 +88,9 @@ int ap_cgroup_read_int(const char *dir, const char *file, int64_t *out);
 int ap_cgroup_read_pids(const char *dir, pid_t *out, size_t max, size_t *n, ap_error **err);
 /* Removes dir, retrying while the kernel still tears down exiting tasks. */
 int ap_cgroup_rmdir(const char *dir, ap_error **err);
+/* ap_cgroup_rmdir for a group of an appliance that has ended; with warn, a group that stays is
+ * named in a warning. */
+int ap_cgroup_rmdir_stale(const char *dir, int warn);
 /* The start time of process pid, in clock ticks after boot (field 22 of /proc/PID/stat); -1
  * when it cannot be read. A pid with its start time names one process even after pids wrap. */
 int ap_cgroup_start_ticks(pid_t pid, unsigned long long *out);

@@ -102,7 +102,7 @@ if [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/pids ]; then
     done
     # A pid taken by a later process: its groups carry the dead appliance's start time.
     sleep 60 & live=$!
-    start=$(sed 's/.*) //' "/proc/$live/stat" | awk '{print $20}')
+    start=$(proc_start_ticks "$live")
     reused=() kept=()
     for c in memory pids; do
         self=$(awk -F: -v c="$c" '$2 == c {print $3}' /proc/self/cgroup)

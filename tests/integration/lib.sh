@@ -53,6 +53,9 @@ scratch_root() {
     chmod 755 "$(dirname "$1")" "$1"
     install -m 0755 -o root -g root "$ROOT/build/static/security/escape" "$1/usr/bin/escape"
 }
+# proc_start_ticks PID: the process's start time in clock ticks after boot (field 22 of
+# /proc/PID/stat, counted after the command name, which may hold spaces); nothing when it is gone.
+proc_start_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $20}'; }
 # cgroup_leftovers: the appliance-* cgroups named after appliances that no longer run (leaks).
 cgroup_leftovers() {
     local d name pid rest start now
@@ -65,8 +68,7 @@ cgroup_leftovers() {
         # time (field 22 of /proc/PID/stat; pids wrap); appliance-<pid>-<n> in older names.
         start=
         [[ $rest == *-* ]] && start=${rest%%-*}
-        now=
-        [ -r "/proc/$pid/stat" ] && now=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $20}')
+        now=$(proc_start_ticks "$pid")
         if ! [[ $pid =~ ^[0-9]+$ ]] || [ ! -d "/proc/$pid" ] ||
             { [ -n "$start" ] && [ -n "$now" ] && [ "$start" != "$now" ]; }; then
             echo "$d (its cgroup.procs: $(tr '\n' ' ' <"$d/cgroup.procs" 2>/dev/null))"
