@@ -4,13 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
+/* The message built from fmt, with every control character escaped: names in messages come
+ * from packages, archives, HTTP responses and command lines, and reach a terminal. */
 static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *vformat(const char *fmt, va_list ap)
 {
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0)
         return NULL;
-    return s;
+    char *safe = ap_text_escape(s);
+    free(s);
+    return safe;
 }
 
 int ap_error_make(ap_error **err, int status, const char *fmt, ...)
@@ -70,6 +76,40 @@ int ap_error_hint(ap_error **err, const char *fmt, ...)
         (*err)->msg = full;
     }
     free(hint);
+    return -1;
+}
+
+int ap_error_lines(ap_error **err, const char *text)
+{
+    if (err == NULL || *err == NULL || text == NULL)
+        return -1;
+    size_t n = strlen((*err)->msg);
+    size_t cap = n + 1;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return -1;
+    memcpy(out, (*err)->msg, n + 1);
+    for (const char *line = text; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
+        char *raw = strndup(line, len);
+        char *safe = raw != NULL ? ap_text_escape(raw) : NULL;
+        free(raw);
+        char *grown = safe != NULL ? realloc(out, cap + strlen(safe) + 5) : NULL;
+        if (grown == NULL) {
+            free(safe);
+            free(out);
+            return -1;
+        }
+        out = grown;
+        cap += strlen(safe) + 5;
+        strcat(out, "\n  | ");
+        strcat(out, safe);
+        free(safe);
+        line = end != NULL ? end + 1 : line + len;
+    }
+    free((*err)->msg);
+    (*err)->msg = out;
     return -1;
 }
 

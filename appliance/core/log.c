@@ -2,6 +2,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "text.h"
 
 static enum ap_log_level level = AP_LOG_NORMAL;
 
@@ -19,9 +22,12 @@ static void vlog(const char *prefix, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
-    fputs(prefix, stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    /* A log line is one line: control characters in the names it holds are escaped. */
+    char *s = NULL;
+    char *safe = vasprintf(&s, fmt, ap) >= 0 ? ap_text_escape(s) : NULL;
+    fprintf(stderr, "%s%s\n", prefix, safe != NULL ? safe : "(out of memory while logging)");
+    free(safe);
+    free(s);
 }
 
 void ap_log_info(const char *fmt, ...)

@@ -1,4 +1,5 @@
 #include "layer.h"
+#include "path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -139,6 +140,12 @@ int ap_layer_add(struct ap_layer_writer *w, const struct ap_entry *e, const void
 {
     if (w->st.entries > 0 && strcmp(w->last, e->path) >= 0)
         return ap_error_make(err, 0, "layer entry %s is out of order (after %s)", e->path, w->last);
+    if (ap_path_is_whiteout(e->path))
+        return ap_error_make(err, 0,
+                             "layer entry %s: a name starting with .wh. is an OCI whiteout, which "
+                             "image tools read as \"delete this path from the layers below\"; "
+                             "rename it",
+                             e->path);
     struct archive_entry *ae = archive_entry_new();
     if (ae == NULL)
         return ap_error_make(err, ENOMEM, "layer entry %s", e->path);

@@ -105,3 +105,15 @@ int ap_path_symlink_escapes(const char *link, const char *target)
     }
     return 0;
 }
+
+int ap_path_is_whiteout(const char *path)
+{
+    for (const char *c = path; c != NULL && *c != '\0';) {
+        if (strncmp(c, ".wh.", 4) == 0)
+            return 1;
+        c = strchr(c, '/');
+        if (c != NULL)
+            c++;
+    }
+    return 0;
+}

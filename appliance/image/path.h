@@ -10,6 +10,11 @@
  * but over-long name or a control character. */
 int ap_path_normalize(const char *in, char *out, size_t outlen, const char **why);
 
+/* Returns 1 when a component of the normalised path starts with ".wh.": the OCI image spec
+ * reserves such names for whiteouts (".wh.bin" in a layer deletes "bin" of the layers
+ * below it; ".wh..wh..opq" empties its directory), so a layer must not carry them as files. */
+int ap_path_is_whiteout(const char *path);
+
 /* Rewrites a top-level bin, sbin, lib, lib32, lib64 or libx32 into usr/..., as on a
  * merged-/usr system where those are symbolic links into /usr. Returns 0, or -1 when the
  * result would not fit in len bytes. */

@@ -220,10 +220,10 @@ static int run_command(const struct ap_build_opts *o, const struct ap_recipe *r,
     if (!rec.exited || rec.exit_code != 0) {
         char tail[LOG_TAIL];
         log_tail(log, tail, sizeof(tail));
-        return ap_error_make(
-            err, 0, "stage %s failed (%s %d%s%s); the end of its output:\n%s", st->name,
-            rec.exited ? "exit" : "signal", rec.exited ? rec.exit_code : rec.term_signal,
-            rec.timed_out ? ", timed out" : "", rec.oom_killed ? ", out of memory" : "", tail);
+        ap_error_make(err, 0, "stage %s failed (%s %d%s%s); the end of its output:", st->name,
+                      rec.exited ? "exit" : "signal", rec.exited ? rec.exit_code : rec.term_signal,
+                      rec.timed_out ? ", timed out" : "", rec.oom_killed ? ", out of memory" : "");
+        return ap_error_lines(err, tail);
     }
     ap_log_info("stage %s: %.1f s, %.1f s CPU, peak memory %lld MiB", st->name,
                 (double)rec.wall_ns / 1e9, (double)rec.cpu_total_ns / 1e9,
@@ -379,8 +379,9 @@ static int run_in_builder(const struct ap_build_opts *o, const struct ap_recipe 
     char layer_root[4096];
     if (rc == 0)
         rc = place_output(work, st->install, layer_root, sizeof(layer_root), err);
-    if (rc == 0)
-        rc = ap_image_pack_tree(layer_root, r->source_date_epoch, work, final_dir, stats, err);
+    if (rc == 0 &&
+        ap_image_pack_tree(layer_root, r->source_date_epoch, work, final_dir, stats, err) < 0)
+        rc = ap_error_wrap(err, "stage %s of %s: packing its output", st->name, r->name);
     if (access(work, F_OK) == 0) {
         ap_error *ignored = NULL;
         ap_fs_remove_tree(work, &ignored);

@@ -44,6 +44,12 @@ static int check_name(const char *raw, const char *label, const struct ap_tar_po
         return ap_error_make(err, 0, "%s: refusing entry \"%s\": %s", label, raw, why);
     if (policy->merged_usr && ap_path_merged_usr(out, AP_PATH_MAX) < 0)
         return ap_error_make(err, 0, "%s: refusing entry \"%s\": name too long", label, raw);
+    if (strcmp(role, "name") == 0 && ap_path_is_whiteout(out))
+        return ap_error_make(err, 0,
+                             "%s: refusing entry \"%s\": a name starting with .wh. is an OCI "
+                             "whiteout, which image tools read as \"delete this path from the "
+                             "layers below\"",
+                             label, raw);
     return 0;
 }
 

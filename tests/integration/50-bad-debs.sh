@@ -77,6 +77,10 @@ deb("viii", "bad", usr + [("symlink", "./usr/etc", "/etc"), ("hardlink", "./usr/
 deb("ix", "bad", usr + [("fifo", "./usr/evilfifo")])
 deb("x", "bad", usr + [("symlink", "./usr/evil", "../../../../../../../../../../../../../../tmp")])
 deb("xi", "bad", usr + [("dir", "./usr/d/"), ("symlink", "./usr/d", "/tmp"), ("file", "./usr/d/pwned", "pwned\n")])
+# An OCI whiteout: image tools read usr/.wh.bin in a layer as "delete /usr/bin below".
+deb("xii", "bad", usr + [("file", "./usr/.wh.bin", "")])
+# A name that would recolour the terminal and start a line of its own if printed raw.
+deb("xiii", "bad", usr + [("file", "./usr/\x1b[31mred\nHint: all is well", "x\n")])
 
 # The positive control: plain files, a directory shipped as ./bin/ (merged-/usr), relative and
 # absolute symbolic links inside the tree, a hard link, and a file replacing a symbolic link
@@ -93,7 +97,7 @@ deb("good", "good", [
     ("file", "./usr/share/good/replaced", "a file now\n"),
 ])
 EOF
-check "python3 wrote the 12 fixtures" test "$(ls "$TMP/fixtures" | wc -l)" -eq 12
+check "python3 wrote the 14 fixtures" test "$(ls "$TMP/fixtures" | wc -l)" -eq 14
 check "the positive control is a valid .deb to dpkg-deb" \
     bash -c 'dpkg-deb --info "$1" >/dev/null && dpkg-deb --contents "$1" 2>/dev/null | grep -q hello.txt' _ "$TMP/fixtures/good.deb"
 check "fixture i keeps its \"..\" member name" bash -c 'dpkg-deb --contents "$1" 2>/dev/null | grep -qF "../escape"' _ "$TMP/fixtures/i.deb"
@@ -147,11 +151,14 @@ cases=(
     "ix|usr/evilfifo|a FIFO"
     "x|usr/evil|a symbolic link climbing to the host's /tmp"
     "xi|usr/d|a symbolic link replacing a directory"
+    "xii|./usr/.wh.bin|an OCI whiteout name"
+    'xiii|./usr/\033[31mred\nHint: all is well|a name with an escape sequence and a newline'
 )
 declare -A WHY=([i]='".." component' [ii]='absolute path' [iii]='escapes the root' [iv]='character device'
     [v]='symbolic link' [vi]='".." component' [vii]='absolute path' [viii]='symbolic link'
-    [ix]='FIFO' [x]='escapes the root' [xi]='directory')
-for c in "${cases[@]}"; do
+    [ix]='FIFO' [x]='escapes the root' [xi]='directory' [xii]='OCI whiteout'
+    [xiii]='control character')
+for c in "${cases[@]}"; do [ -n "${ONLY:-}" ] && [[ $c != "$ONLY|"* ]] && continue
     IFS='|' read -r fx entry what <<<"$c"
     name=bad-$fx
     make_image "$name" "$fx" bad
@@ -160,6 +167,10 @@ for c in "${cases[@]}"; do
     check "$name: the message names the entry $entry" err_has "$entry"
     check "$name: the message names the package" err_has "bad 1 (all)"
     check "$name: the message says why (${WHY[$fx]})" err_has "${WHY[$fx]}"
+    check "$name: the message holds no raw control character but its line ends" \
+        bash -c '! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n" <"$1")' _ "$TMP/stderr"
+    check "$name: no line of the message comes from the entry's name" \
+        bash -c '! grep -q "^Hint: all is well" "$1"' _ "$TMP/stderr"
     check "$name: no layout $name was written" test ! -e "$TMP/out/$name"
     check "$name: no build folder is left in the cache" test -z "$(ls -A "$TMP/cache/builds" 2>/dev/null)"
     found=$(leftovers)

@@ -334,6 +334,41 @@ TEST(tree_with_a_fifo_is_refused)
     test_buf_free(&out);
 }
 
+/* A stage's /out holding a whiteout name is refused, naming it; the same tree with the name
+ * changed is the control that packs. */
+TEST(tree_with_a_whiteout_is_refused)
+{
+    char tmpl[4096];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(tmpl, sizeof(tmpl), "%s/ap-test-layer.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!CHECK(mkdtemp(tmpl) != NULL))
+        return;
+    char dir[4200], wh[4300], plain[4300];
+    snprintf(dir, sizeof(dir), "%s/usr", tmpl);
+    snprintf(wh, sizeof(wh), "%s/.wh.bin", dir);
+    snprintf(plain, sizeof(plain), "%s/wh.bin", dir);
+    struct ap_layer_stats st;
+    ap_error *err = NULL;
+    if (CHECK(mkdir(dir, 0755) == 0)) {
+        int fd = open(wh, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        CHECK(fd >= 0 && close(fd) == 0);
+        struct test_buf out = {0};
+        CHECK(ap_layer_write_tree(tmpl, MTIME, mem_sink, &out, &st, &err) == -1);
+        CHECK_MSG(test_contains(err ? err->msg : NULL, "usr/.wh.bin") &&
+                      test_contains(err ? err->msg : NULL, "whiteout"),
+                  "%s", err ? err->msg : "(none)");
+        ap_error_release(&err);
+        test_buf_free(&out);
+        CHECK(rename(wh, plain) == 0);
+        CHECK_MSG(ap_layer_write_tree(tmpl, MTIME, mem_sink, &out, &st, &err) == 0, "%s",
+                  err ? err->msg : "(none)");
+        ap_error_release(&err);
+        test_buf_free(&out);
+    }
+    CHECK(ap_fs_remove_tree(tmpl, &err) == 0);
+    ap_error_release(&err);
+}
+
 static int setup(void)
 {
     ap_error *err = NULL;
