@@ -148,7 +148,7 @@ const char *ap_compare_verdict_name(enum ap_compare_verdict v);
 /* "none", "exact", "mann-whitney", "welch". */
 const char *ap_compare_test_name(enum ap_compare_test t);
 
-/* The comparison as a JSON object (schema "appliance-compare-1", described in README.md);
+/* The comparison as a JSON object (schema "appliance-compare-1", described in docs/comparing.md);
  * a_path and b_path name the inputs. Every row is included, significant or not. The caller
  * owns the object; NULL when out of memory. */
 cJSON *ap_compare_to_json(const struct ap_compare *c, const cJSON *a, const char *a_path,
