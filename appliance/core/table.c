@@ -68,16 +68,19 @@ void ap_table_free(struct ap_table *t)
 
 int ap_table_width(FILE *out)
 {
+    /* A file or a pipe is read by programs too: one row per line, whatever $COLUMNS says. */
     int fd = fileno(out);
-    struct winsize ws;
-    if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-        return ws.ws_col;
-    const char *env = getenv("COLUMNS");
-    if (env == NULL)
+    if (fd < 0 || !isatty(fd))
         return 0;
+    const char *env = getenv("COLUMNS");
     char *end = NULL;
-    long v = strtol(env, &end, 10);
-    return end != env && *end == '\0' && v > 0 && v <= 100000 ? (int)v : 0;
+    long v = env != NULL ? strtol(env, &end, 10) : 0;
+    if (env != NULL && end != env && *end == '\0' && v > 0 && v <= 100000)
+        return (int)v;
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
 }
 
 /* ---- flowing text ---------------------------------------------------------------------------- */
@@ -270,11 +273,10 @@ void ap_table_print(const struct ap_table *t, FILE *out, int width)
     struct cols wide = {t->indent, kw, 2, width, tail, w};
     struct cols grouped = {t->indent + (kw > 0 ? 4 : 0), 0, 2, width, tail, w};
     const struct cols *l = NULL;
-    for (int s = 2; s >= 1 && l == NULL; s--) {
-        wide.sep = grouped.sep = s;
-        if (width == 0 || widest(t, &wide) <= width)
-            l = &wide;
-    }
+    /* One space apart, labels with spaces in them ("wall (exec to exit)") run into the next
+     * column: the key goes above first. */
+    if (width == 0 || widest(t, &wide) <= width)
+        l = &wide;
     for (int s = 2; s >= 1 && l == NULL; s--) {
         grouped.sep = s;
         if (widest(t, &grouped) <= width)

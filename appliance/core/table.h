@@ -50,8 +50,9 @@ void ap_table_free(struct ap_table *t);
  * its continuation lines indented by `hang`; ends with a newline. */
 void ap_table_print_text(FILE *out, const char *text, int indent, int hang, int width);
 
-/* The width to lay out for on out: the terminal's (TIOCGWINSZ) when out is one, else
- * $COLUMNS when it is a number, else 0 (no limit: plain text stays one row per line). */
+/* The width to lay out for on out. On a terminal: $COLUMNS when it is a number (set by hand),
+ * else the terminal's (TIOCGWINSZ). Anything else (a file, a pipe) gets 0, no limit: plain text
+ * stays one row per line. */
 int ap_table_width(FILE *out);
 
 #endif

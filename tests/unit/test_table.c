@@ -2,8 +2,12 @@
  * every line fits, every row keeps all its figures in order, a row is one line while it fits,
  * and no line ends in padding. The rows are those of `appliance bench`'s summary. */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "core/table.h"
 #include "test.h"
@@ -301,25 +305,50 @@ TEST(a_word_wider_than_the_line_is_cut_never_dropped)
     free(text);
 }
 
-TEST(the_width_of_plain_output_is_columns_or_none)
+/* Sets $COLUMNS (NULL: unsets it). */
+static void columns(const char *v)
 {
-    /* A memory stream is no terminal: $COLUMNS decides, and without it there is no limit. */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!CHECK(f != NULL))
-        return;
+    if (v != NULL)
+        setenv("COLUMNS", v, 1);
+    else
+        unsetenv("COLUMNS");
+}
+
+TEST(the_width_is_the_terminals_or_columns_and_plain_output_has_none)
+{
     const char *saved = getenv("COLUMNS");
     char *keep = saved != NULL ? strdup(saved) : NULL;
-    setenv("COLUMNS", "100", 1);
-    CHECK(ap_table_width(f) == 100);
-    setenv("COLUMNS", "wide", 1);
-    CHECK(ap_table_width(f) == 0);
-    unsetenv("COLUMNS");
-    CHECK(ap_table_width(f) == 0);
-    if (keep != NULL)
-        setenv("COLUMNS", keep, 1);
-    free(keep);
-    fclose(f);
+    /* A memory stream is no terminal: no limit, even with $COLUMNS set. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!CHECK(mem != NULL))
+        return;
+    columns("90");
+    CHECK(ap_table_width(mem) == 0);
+    fclose(mem);
     free(text);
+    /* A terminal: its width, or $COLUMNS when it is a number. */
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname(master) == NULL) {
+        printf("skip - no pseudo-terminal here (%s): the terminal's width is not tested\n",
+               strerror(errno));
+    } else {
+        FILE *tty = fopen(ptsname(master), "w");
+        struct winsize ws = {.ws_row = 24, .ws_col = 100};
+        if (CHECK(tty != NULL) && CHECK(ioctl(fileno(tty), TIOCSWINSZ, &ws) == 0)) {
+            columns(NULL);
+            CHECK(ap_table_width(tty) == 100);
+            columns("90");
+            CHECK(ap_table_width(tty) == 90);
+            columns("wide");
+            CHECK(ap_table_width(tty) == 100);
+        }
+        if (tty != NULL)
+            fclose(tty);
+    }
+    if (master >= 0)
+        close(master);
+    columns(keep);
+    free(keep);
 }
