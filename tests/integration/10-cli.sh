@@ -11,6 +11,14 @@ out_has() { grep -qF -- "$1" "$TMP/stdout"; }
 run "$APPLIANCE" --help
 expect_rc 0 "appliance --help exits 0"
 check "appliance --help lists the image verb on stdout" out_has "image"
+check "appliance --help says first what the appliance is for" \
+    bash -c 'head -n 1 "$1" | grep -q "Go-vs-Python performance claims"' _ "$TMP/stdout"
+check "... builds, runs in a sandbox, measures, writes signed archives verified offline" \
+    bash -c 'for w in "builds pinned" sandbox measures "signed result archives" verify offline; do
+        grep -q "$w" "$1" || exit 1; done' _ "$TMP/stdout"
+check "... and lists every verb" \
+    bash -c 'for v in image run load bench keygen compare rerun pack verify version; do
+        grep -Eq "^  $v " "$1" || exit 1; done' _ "$TMP/stdout"
 run "$APPLIANCE" image --help
 expect_rc 0 "appliance image --help exits 0"
 check "appliance image --help describes build, ls, inspect and unpack" \
