@@ -31,8 +31,11 @@ static const struct {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: appliance [--quiet|--verbose] VERB [OPTIONS...]\n\n"
-                 "Builds pinned Go and Python images from checksum-verified Debian packages.\n\n"
+    fprintf(out, "appliance settles published Go-vs-Python performance claims: it builds pinned\n"
+                 "images from checksum-verified Debian packages, runs workloads in a sandbox,\n"
+                 "measures them, and writes signed result archives that anyone can verify and\n"
+                 "compare offline.\n\n"
+                 "Usage: appliance [--quiet|--verbose] VERB [OPTIONS...]\n\n"
                  "Verbs:\n");
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);

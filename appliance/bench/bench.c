@@ -18,6 +18,8 @@
 #include "../core/cleanup.h"
 #include "../core/fs.h"
 #include "../core/hash.h"
+#include "../core/log.h"
+#include "../core/table.h"
 #include "../image/oci.h"
 #include "../sandbox/cgroup.h"
 #include "pairs.h"
@@ -672,10 +674,11 @@ static const char *ratio_text(const struct ap_bench *b, const cJSON *m, size_t k
     return buf;
 }
 
-/* One line of the summary: a metric's median with its status beside it, its interval or "n too
+/* One row of the summary: a metric's median with its status beside it, its interval or "n too
  * small", cv, n, and the ratio to Go or why there is none. A metric with no statistics (every
  * sample left out as noisy) or withheld shows "-" and its status. */
-static void summary_row(const cJSON *m, size_t k, enum ap_status status, const char *ratio)
+static int summary_row(struct ap_table *t, const cJSON *m, size_t k, enum ap_status status,
+                       const char *ratio, ap_error **err)
 {
     const char *id = cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring;
     const cJSON *metric = metric_of(m, shown[k].metric);
@@ -687,7 +690,7 @@ static void summary_row(const cJSON *m, size_t k, enum ap_status status, const c
     const cJSON *med = cJSON_GetObjectItemCaseSensitive(st, "median");
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(st, "n");
     double scale = shown[k].scale;
-    char a[32] = "-", l[32], h[32], interval[100] = "n too small", cvs[16] = "-";
+    char a[32] = "-", l[32], h[32], interval[100] = "n too small", cvs[16] = "cv -", ns[16];
     const cJSON *suite = cJSON_GetObjectItemCaseSensitive(m, "suite");
     if (metric == NULL)
         snprintf(interval, sizeof(interval), "no figure (see warnings)");
@@ -702,51 +705,77 @@ static void summary_row(const cJSON *m, size_t k, enum ap_status status, const c
                  num(lo->valuedouble * scale, l, sizeof(l)),
                  num(hi->valuedouble * scale, h, sizeof(h)), cov->valuedouble * 100);
     if (cJSON_IsNumber(cv))
-        snprintf(cvs, sizeof(cvs), "%.1f%%", cv->valuedouble * 100);
+        snprintf(cvs, sizeof(cvs), "cv %.1f%%", cv->valuedouble * 100);
     if (cJSON_IsNumber(med))
         num(med->valuedouble * scale, a, sizeof(a));
-    printf("  %-48s %-20s %10s %-5s %-17s %-30s cv %6s n %-3d %s\n", id, shown[k].label, a,
-           shown[k].unit, ap_status_name(status), interval, cvs,
-           cJSON_IsNumber(n) ? (int)n->valuedouble : 0, ratio);
+    snprintf(ns, sizeof(ns), "n %d", cJSON_IsNumber(n) ? (int)n->valuedouble : 0);
     /* A figure the guard or its spread affects says why, under it. */
     const cJSON *why = cJSON_GetObjectItemCaseSensitive(metric, "warning");
-    if (cJSON_IsString(why) && status != AP_STATUS_OK)
-        printf("      %s: %s\n", ap_status_name(status), why->valuestring);
+    char note[1024];
+    int has_note = cJSON_IsString(why) && status != AP_STATUS_OK;
+    if (has_note)
+        snprintf(note, sizeof(note), "%s: %s", ap_status_name(status), why->valuestring);
+    const char *cells[] = {
+        shown[k].label, a, shown[k].unit, ap_status_name(status), interval, cvs, ns, ratio};
+    return ap_table_add(t, id, cells, sizeof(cells) / sizeof(cells[0]), has_note ? note : NULL,
+                        err);
+}
+
+/* The summary's rows of one suite, laid out to the output's width (core/table.h): the median
+ * column is right-aligned. */
+static int summary_suite(struct ap_bench *b, const char *suite, int width, ap_error **err)
+{
+    struct ap_table t;
+    ap_table_init(&t, 8, 1u << 1, 2);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, b->measurements)
+    {
+        if (strcmp(cJSON_GetObjectItemCaseSensitive(m, "suite")->valuestring, suite) != 0)
+            continue;
+        for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
+            if (strcmp(shown[k].suite, suite) != 0)
+                continue;
+            const cJSON *metric = metric_of(m, shown[k].metric);
+            /* A measurement with no metric at all has not run yet. */
+            if (cJSON_GetObjectItemCaseSensitive(metric, "stats") == NULL &&
+                !(metric == NULL && shown[k].withheld &&
+                  cJSON_GetObjectItemCaseSensitive(m, "metrics")->child != NULL))
+                continue;
+            char ratio[120];
+            if (summary_row(&t, m, k, shown_status(m, shown[k].metric),
+                            ratio_text(b, m, k, ratio, sizeof(ratio)), err) < 0) {
+                ap_table_free(&t);
+                return -1;
+            }
+        }
+    }
+    if (t.n_rows > 0) {
+        char head[300];
+        snprintf(head, sizeof(head),
+                 "%s: median, status, its 95 %% interval [order statistics] with the exact "
+                 "coverage (\"n too small\" below n = %d), cv, n; x: ratio to Go, made between ok "
+                 "figures only",
+                 suite, AP_STATS_CI_MIN_N);
+        putchar('\n');
+        ap_table_print_text(stdout, head, 0, 4, width);
+        ap_table_print(&t, stdout, width);
+    }
+    ap_table_free(&t);
+    return 0;
 }
 
 static void print_summary(struct ap_bench *b)
 {
+    int width = ap_table_width(stdout);
     for (size_t si = 0; si < sizeof(suite_names) / sizeof(suite_names[0]); si++) {
-        const char *suite = suite_names[si].name;
-        int header = 0;
-        const cJSON *m;
-        cJSON_ArrayForEach(m, b->measurements)
-        {
-            if (strcmp(cJSON_GetObjectItemCaseSensitive(m, "suite")->valuestring, suite) != 0)
-                continue;
-            for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
-                if (strcmp(shown[k].suite, suite) != 0)
-                    continue;
-                const cJSON *metric = metric_of(m, shown[k].metric);
-                /* A measurement with no metric at all has not run yet. */
-                if (cJSON_GetObjectItemCaseSensitive(metric, "stats") == NULL &&
-                    !(metric == NULL && shown[k].withheld &&
-                      cJSON_GetObjectItemCaseSensitive(m, "metrics")->child != NULL))
-                    continue;
-                if (!header) {
-                    printf("\n%s: median, status, its 95 %% interval [order statistics] with the "
-                           "exact coverage (\"n too small\" below n = %d), cv, n; x: ratio to "
-                           "Go, made between ok figures only\n",
-                           suite, AP_STATS_CI_MIN_N);
-                    header = 1;
-                }
-                char ratio[120];
-                summary_row(m, k, shown_status(m, shown[k].metric),
-                            ratio_text(b, m, k, ratio, sizeof(ratio)));
-            }
+        ap_error *err = NULL;
+        if (summary_suite(b, suite_names[si].name, width, &err) < 0) {
+            ap_log_warn("the %s summary: %s (the results file has every figure)",
+                        suite_names[si].name, err->msg);
+            ap_error_release(&err);
         }
         if (suite_names[si].bit == AP_SUITE_SIZE)
-            ap_bench_size_pairs_summary(b);
+            ap_bench_size_pairs_summary(b, width);
     }
     int nw = 0;
     const cJSON *w, *m;
@@ -755,11 +784,15 @@ static void print_summary(struct ap_bench *b)
     {
         cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(m, "warnings")) nw++;
     }
-    printf("\n%d measurements, %d warnings, %d noisy samples kept (%s); results: %s\n",
-           cJSON_GetArraySize(b->measurements), nw, b->noisy_samples,
-           b->o->include_noisy ? "in the statistics: --include-noisy"
-                               : "flagged, left out of the statistics",
-           b->o->results_path);
+    char tally[4096];
+    snprintf(tally, sizeof(tally),
+             "%d measurements, %d warnings, %d noisy samples kept (%s); results: %s",
+             cJSON_GetArraySize(b->measurements), nw, b->noisy_samples,
+             b->o->include_noisy ? "in the statistics: --include-noisy"
+                                 : "flagged, left out of the statistics",
+             b->o->results_path);
+    putchar('\n');
+    ap_table_print_text(stdout, tally, 0, 4, width);
 }
 
 /* ---- the run --------------------------------------------------------------------------------- */

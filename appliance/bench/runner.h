@@ -313,8 +313,9 @@ int ap_bench_check_output(const char *data, size_t len, const cJSON *expected, c
 
 /* The suites. */
 int ap_bench_suite_size(struct ap_bench *b, ap_error **err);
-/* The summary's block of the size pairs (results' size_pairs), if any. */
-void ap_bench_size_pairs_summary(const struct ap_bench *b);
+/* The summary's block of the size pairs (results' size_pairs), if any, on stdout laid out to
+ * `width` columns (core/table.h; 0: one pair per line). */
+void ap_bench_size_pairs_summary(const struct ap_bench *b, int width);
 int ap_bench_suite_startup(struct ap_bench *b, ap_error **err);
 int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_error **err);
 int ap_bench_suite_threads(struct ap_bench *b, ap_error **err);

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "../core/fs.h"
+#include "../core/log.h"
+#include "../core/table.h"
 #include "pairs.h"
 #include "runner.h"
 
@@ -130,7 +132,7 @@ static void pair_metric(const cJSON *f, char *buf, size_t len)
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(f, "status");
     const cJSON *why = cJSON_GetObjectItemCaseSensitive(f, "no_ratio");
     if (!cJSON_IsNumber(g) || !cJSON_IsNumber(p)) {
-        snprintf(buf, len, "%-38s", "-");
+        snprintf(buf, len, "-");
         return;
     }
     char ratio[100];
@@ -143,24 +145,40 @@ static void pair_metric(const cJSON *f, char *buf, size_t len)
              p->valuedouble / (1 << 20), cJSON_IsString(s) ? s->valuestring : "?", ratio);
 }
 
-void ap_bench_size_pairs_summary(const struct ap_bench *b)
+void ap_bench_size_pairs_summary(const struct ap_bench *b, int width)
 {
     const cJSON *pairs = cJSON_GetObjectItemCaseSensitive(b->doc, "size_pairs");
     if (cJSON_GetArraySize(pairs) == 0)
         return;
-    printf("\nsize pairs (bench.json size_pairs): Go / Python image, counted (exact), status, "
-           "x: Python/Go\n");
-    printf("  %-*s %-18s %-22s %-37s  %s\n", AP_SIZE_PAIR_LABEL_MAX / 2, "pair", "Go image",
-           "Python image", "compressed (Go / Python)", "unpacked (Go / Python)");
+    struct ap_table t;
+    ap_table_init(&t, 4, 0, 2);
+    t.header = 1;
+    const char *head[] = {"Go image", "Python image", "compressed (Go / Python)",
+                          "unpacked (Go / Python)"};
+    ap_error *err = NULL;
+    int rc = ap_table_add(&t, "pair", head, 4, NULL, &err);
     const cJSON *it;
     cJSON_ArrayForEach(it, pairs)
     {
         char c[160], u[160];
         pair_metric(cJSON_GetObjectItemCaseSensitive(it, "compressed_bytes"), c, sizeof(c));
         pair_metric(cJSON_GetObjectItemCaseSensitive(it, "unpacked_bytes"), u, sizeof(u));
-        printf("  %-*s %-18s %-22s %s  %s\n", AP_SIZE_PAIR_LABEL_MAX / 2,
-               cJSON_GetObjectItemCaseSensitive(it, "label")->valuestring,
-               cJSON_GetObjectItemCaseSensitive(it, "go")->valuestring,
-               cJSON_GetObjectItemCaseSensitive(it, "python")->valuestring, c, u);
+        const char *cells[] = {cJSON_GetObjectItemCaseSensitive(it, "go")->valuestring,
+                               cJSON_GetObjectItemCaseSensitive(it, "python")->valuestring, c, u};
+        if (rc == 0)
+            rc = ap_table_add(&t, cJSON_GetObjectItemCaseSensitive(it, "label")->valuestring, cells,
+                              4, NULL, &err);
     }
+    putchar('\n');
+    ap_table_print_text(stdout,
+                        "size pairs (bench.json size_pairs): Go / Python image, counted (exact), "
+                        "status, x: Python/Go",
+                        0, 4, width);
+    if (rc == 0) {
+        ap_table_print(&t, stdout, width);
+    } else {
+        ap_log_warn("the size pairs' summary: %s (the results file has every pair)", err->msg);
+        ap_error_release(&err);
+    }
+    ap_table_free(&t);
 }

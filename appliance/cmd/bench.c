@@ -58,6 +58,8 @@ static void bench_usage(FILE *out)
             "unstable that applies, else ok. A ratio to Go is made between ok figures only.\n"
             "\n"
             "Environment: NO_COLOR turns colour off; the progress bar shows on a terminal.\n"
+            "On a terminal the summary fits its width ($COLUMNS, if set, overrides it); in a\n"
+            "file or a pipe it is one row per line.\n"
             "Exit status: 0 done, 1 failed (the results file keeps every finished sample),\n"
             "2 usage error, 130 interrupted (continue with --resume).\n");
 }

@@ -11,6 +11,7 @@
 #include "../core/fs.h"
 #include "../core/json.h"
 #include "../core/log.h"
+#include "../core/table.h"
 #include "../image/build.h"
 #include "../image/oci.h"
 #include "cmd.h"
@@ -242,10 +243,13 @@ static int cmd_ls(struct ap_settings *s, int argc, char **argv)
     if (list_names(s->images_dir, &names, &n, &err) < 0)
         return ap_cmd_fail(&err);
     cJSON *arr = cJSON_CreateArray();
-    if (!o.json)
-        printf("%-18s %-19s %24s %24s %8s %8s\n", "NAME", "DIGEST", "COMPRESSED", "UNPACKED",
-               "PACKAGES", "FILES");
-    for (size_t i = 0; i < n; i++) {
+    /* Columns sized from their content: a long name pushes the others right on every line. */
+    struct ap_table t;
+    ap_table_init(&t, 6, 0x3cu, 0);
+    t.header = 1;
+    const char *head[] = {"NAME", "DIGEST", "COMPRESSED", "UNPACKED", "PACKAGES", "FILES"};
+    int rc = o.json ? 0 : ap_table_add(&t, NULL, head, 6, NULL, &err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
         char layout[4096];
         snprintf(layout, sizeof(layout), "%s/%s", s->out_dir, names[i]);
         struct ap_oci_info info;
@@ -263,21 +267,32 @@ static int cmd_ls(struct ap_settings *s, int argc, char **argv)
             continue;
         }
         if (!built) {
-            printf("%-18s %-19s\n", names[i], "(not built)");
+            const char *cells[] = {names[i], "(not built)"};
+            rc = ap_table_add(&t, NULL, cells, 2, NULL, &err);
             continue;
         }
-        char h1[32], h2[32], c1[64], c2[64], dig[20];
+        char h1[32], h2[32], c1[64], c2[64], dig[20], np[24], nf[24];
         snprintf(dig, sizeof(dig), "sha256:%.12s", info.manifest_digest);
         snprintf(c1, sizeof(c1), "%s (%llu)", ap_fs_human_bytes(info.compressed_bytes, h1, 32),
                  (unsigned long long)info.compressed_bytes);
         snprintf(c2, sizeof(c2), "%s (%llu)", ap_fs_human_bytes(info.unpacked_bytes, h2, 32),
                  (unsigned long long)info.unpacked_bytes);
-        printf("%-18s %-19s %24s %24s %8llu %8llu\n", names[i], dig, c1, c2,
-               (unsigned long long)info.packages, (unsigned long long)info.files);
+        snprintf(np, sizeof(np), "%llu", (unsigned long long)info.packages);
+        snprintf(nf, sizeof(nf), "%llu", (unsigned long long)info.files);
+        const char *cells[] = {names[i], dig, c1, c2, np, nf};
+        rc = ap_table_add(&t, NULL, cells, 6, NULL, &err);
     }
     free_names(names, n);
+    if (rc < 0) {
+        ap_table_free(&t);
+        cJSON_Delete(arr);
+        return ap_cmd_fail(&err);
+    }
     if (o.json)
         return print_json(arr);
+    /* A listing: one image per line whatever the terminal's width, for grep and cut. */
+    ap_table_print(&t, stdout, 0);
+    ap_table_free(&t);
     cJSON_Delete(arr);
     return AP_EXIT_OK;
 }

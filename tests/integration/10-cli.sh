@@ -11,6 +11,14 @@ out_has() { grep -qF -- "$1" "$TMP/stdout"; }
 run "$APPLIANCE" --help
 expect_rc 0 "appliance --help exits 0"
 check "appliance --help lists the image verb on stdout" out_has "image"
+check "appliance --help says first what the appliance is for" \
+    bash -c 'head -n 1 "$1" | grep -q "Go-vs-Python performance claims"' _ "$TMP/stdout"
+check "... builds, runs in a sandbox, measures, writes signed archives verified offline" \
+    bash -c 'for w in "builds pinned" sandbox measures "signed result archives" verify offline; do
+        grep -q "$w" "$1" || exit 1; done' _ "$TMP/stdout"
+check "... and lists every verb" \
+    bash -c 'for v in image run load bench keygen compare rerun pack verify version; do
+        grep -Eq "^  $v " "$1" || exit 1; done' _ "$TMP/stdout"
 run "$APPLIANCE" image --help
 expect_rc 0 "appliance image --help exits 0"
 check "appliance image --help describes build, ls, inspect and unpack" \
@@ -83,5 +91,31 @@ run "$APPLIANCE" image ls --out "$TMP/empty-out"
 expect_rc 0 "image ls (table) exits 0"
 check "image ls table has a header and one row per image" \
     test "$(wc -l <"$TMP/stdout")" -eq "$(($(echo "$expected" | wc -l) + 1))"
+
+# image ls (table): the columns are sized from their content, so a name longer than the header's
+# field (cpython-jit-builder) pushes the second column right on every line, header included.
+# second_col FILE: the offset of each line's second field, one a line.
+second_col() { awk '{ match($0, /^[^ ]+ +/); print RLENGTH }' "$1"; }
+longest=$(echo "$expected" | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+check "image ls lists a name longer than 18 characters (else this test proves nothing)" \
+    test "$longest" -gt 18
+check "image ls (nothing built): '(not built)' starts at the same offset as DIGEST on every line" \
+    test "$(second_col "$TMP/stdout" | sort -u | wc -l)" -eq 1
+check "... and after the longest name" test "$(second_col "$TMP/stdout" | head -n 1)" -gt "$longest"
+check "image ls (nothing built) ends no line in spaces" bash -c '! grep -q " $" "$1"' _ "$TMP/stdout"
+if ls "$ROOT"/build/images/*/index.json >/dev/null 2>&1; then
+    run "$APPLIANCE" image ls --out "$ROOT/build/images"
+    expect_rc 0 "image ls of the built images exits 0"
+    built=$TMP/built.txt
+    grep -e '^NAME ' -e ' sha256:' "$TMP/stdout" >"$built"
+    check "image ls (built): at least one built image besides the header" \
+        test "$(wc -l <"$built")" -ge 2
+    check "image ls (built): the digest starts at the same offset as DIGEST on every line" \
+        test "$(second_col "$built" | sort -u | wc -l)" -eq 1
+    check "image ls (built): the right-aligned FILES column ends at the same offset on every line" \
+        test "$(awk '{ print length($0) }' "$built" | sort -u | wc -l)" -eq 1
+else
+    skip "image ls of built images" "no image built under build/images"
+fi
 
 finish
