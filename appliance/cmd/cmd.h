@@ -6,6 +6,10 @@
 
 enum { AP_EXIT_OK = 0, AP_EXIT_FAIL = 1, AP_EXIT_USAGE = 2 };
 
+/* What a verb's option parser returns when the verb goes on; any other value is the exit
+ * status to end with (AP_EXIT_OK after --help, AP_EXIT_USAGE after a usage error). */
+enum { AP_CMD_CONTINUE = -1 };
+
 /* Settings shared by every verb, from the environment and the global options. */
 struct ap_settings {
     const char *cache_dir;  /* APPLIANCE_CACHE, default ~/.cache/appliance */
