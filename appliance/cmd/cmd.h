@@ -37,6 +37,10 @@ int ap_cmd_parse_seconds(const char *s, double *out);
 /* A significance level strictly between 0 and 1; -1 otherwise. */
 int ap_cmd_parse_alpha(const char *s, double *out);
 
+/* "appliance VERB ARG..." (argv[0] is the verb) as one heap string, whatever its length, for
+ * the results' record of the command line; the caller frees it. NULL when out of memory. */
+char *ap_cmd_commandline(int argc, char **argv);
+
 /* Prints an error (and frees it); returns AP_EXIT_FAIL. */
 int ap_cmd_fail(ap_error **err);
 /* Prints a usage error with the verb's hint; returns AP_EXIT_USAGE. */
