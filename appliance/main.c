@@ -8,10 +8,6 @@
 #include "core/log.h"
 #include "image/fetch.h" /* AP_DEFAULT_MIRROR */
 
-#ifndef AP_VERSION
-#define AP_VERSION "0"
-#endif
-
 static const struct {
     const char *name;
     int (*fn)(struct ap_settings *, int, char **);
@@ -50,19 +46,6 @@ static void usage(FILE *out)
             AP_DEFAULT_MIRROR);
 }
 
-int ap_cmd_version(struct ap_settings *s, int argc, char **argv)
-{
-    (void)s;
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("Usage: appliance version\n");
-        return AP_EXIT_OK;
-    }
-    if (argc > 1)
-        return ap_cmd_usage("version", "unexpected argument '%s'", argv[1]);
-    printf("appliance %s\n", AP_VERSION);
-    return AP_EXIT_OK;
-}
-
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -75,8 +58,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return AP_EXIT_OK;
         } else if (strcmp(argv[i], "--version") == 0) {
-            printf("appliance %s\n", AP_VERSION);
-            return AP_EXIT_OK;
+            return ap_cmd_version(NULL, 1, argv + i);
         } else {
             fprintf(stderr, "appliance: unknown option '%s'\n", argv[i]);
             usage(stderr);

@@ -9,6 +9,7 @@
 #include "../bench/bench.h"
 #include "../bundle/archive.h"
 #include "../bundle/minisign.h"
+#include "../core/cleanup.h"
 #include "../core/fs.h"
 #include "../core/log.h"
 #include "cmd.h"
@@ -106,177 +107,239 @@ static const struct option opts[] = {{"suite", required_argument, NULL, O_SUITE}
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
+#define MAX_COUNT 100000 /* --repeat and --warmup at most */
+
 static int parse_count(const char *s, int min, int *out)
 {
     char *end = NULL;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > 100000)
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > MAX_COUNT)
         return -1;
     *out = (int)v;
     return 0;
 }
 
-int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
-{
+/* The options of appliance bench: the engine's own, and the signing that follows the run.
+ * images_list is a copy of --images that o.images point into (argv stays whole for the
+ * record of the command line); bench_opts_free frees it. */
+struct bench_opts {
     struct ap_bench_opts o;
-    memset(&o, 0, sizeof(o));
-    o.images_dir = set->images_dir;
-    o.out_dir = set->out_dir;
-    o.cache_dir = set->cache_dir;
-    o.suites = AP_SUITE_ALL;
-    o.profile = "standard";
-    o.warmup = -1;
-    o.results_path = "results/latest/results.json";
-    int sign = 0;
-    const char *key = NULL, *password_file = NULL;
-    o.quiet = ap_log_get_level() == AP_LOG_QUIET;
-    static char images_buf[1024];
-    static char workloads[1100];
+    int sign;
+    const char *key, *password_file;
+    char *images_list;
+};
+
+static void bench_opts_free(struct bench_opts *b)
+{
+    free(b->images_list);
+    b->images_list = NULL;
+}
+
+/* --images LIST: the names, as many as the engine takes (the last --images given wins). */
+static int parse_images(const char *arg, struct bench_opts *b)
+{
+    free(b->images_list);
+    b->images_list = strdup(arg);
+    if (b->images_list == NULL)
+        return ap_cmd_usage("bench", "--images: out of memory");
+    b->o.n_images = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(b->images_list, ",", &save); t != NULL;
+         t = strtok_r(NULL, ",", &save)) {
+        if (b->o.n_images == AP_BENCH_MAX_IMAGES)
+            return ap_cmd_usage("bench", "--images: at most %d images", AP_BENCH_MAX_IMAGES);
+        b->o.images[b->o.n_images++] = t;
+    }
+    return AP_CMD_CONTINUE;
+}
+
+/* One option of appliance bench; -2 when c is none. */
+static int parse_option(int c, char *arg, struct bench_opts *b)
+{
+    struct ap_bench_opts *o = &b->o;
     ap_error *err = NULL;
+    switch (c) {
+    case O_SUITE:
+        if (ap_bench_parse_suites(arg, &o->suites, &err) < 0) {
+            int rc = ap_cmd_usage("bench", "--suite: %s", err->msg);
+            ap_error_release(&err);
+            return rc;
+        }
+        return AP_CMD_CONTINUE;
+    case O_IMAGES:
+        return parse_images(arg, b);
+    case O_ONLY:
+        o->only = arg;
+        return AP_CMD_CONTINUE;
+    case O_PROFILE:
+        if (strcmp(arg, "quick") != 0 && strcmp(arg, "standard") != 0 &&
+            strcmp(arg, "published") != 0)
+            return ap_cmd_usage("bench", "--profile: '%s' is not quick, standard or published",
+                                arg);
+        o->profile = arg;
+        return AP_CMD_CONTINUE;
+    case O_REPEAT:
+        if (parse_count(arg, 1, &o->repeat) < 0)
+            return ap_cmd_usage("bench", "--repeat: '%s' is not a count of 1 or more (at most %d)",
+                                arg, MAX_COUNT);
+        return AP_CMD_CONTINUE;
+    case O_WARMUP:
+        if (parse_count(arg, 0, &o->warmup) < 0)
+            return ap_cmd_usage("bench", "--warmup: '%s' is not a count (at most %d)", arg,
+                                MAX_COUNT);
+        return AP_CMD_CONTINUE;
+    case O_OUT:
+        o->results_path = arg;
+        return AP_CMD_CONTINUE;
+    case O_CSV:
+        o->csv_path = arg;
+        return AP_CMD_CONTINUE;
+    case O_RESUME:
+        o->resume = 1;
+        return AP_CMD_CONTINUE;
+    case O_NOISY:
+        o->allow_noisy = 1;
+        return AP_CMD_CONTINUE;
+    case O_INCLUDE_NOISY:
+        o->include_noisy = 1;
+        return AP_CMD_CONTINUE;
+    case O_WLCPUS:
+        o->workload_cpus = arg;
+        return AP_CMD_CONTINUE;
+    case O_LOADCPUS:
+        o->load_cpus = arg;
+        return AP_CMD_CONTINUE;
+    case O_IMGOUT:
+        o->out_dir = arg;
+        return AP_CMD_CONTINUE;
+    case O_CACHE:
+        o->cache_dir = arg;
+        return AP_CMD_CONTINUE;
+    case O_SIGN:
+        b->sign = 1;
+        return AP_CMD_CONTINUE;
+    case O_KEY:
+        b->key = arg;
+        return AP_CMD_CONTINUE;
+    case O_PASSWORD_FILE:
+        b->password_file = arg;
+        return AP_CMD_CONTINUE;
+    default:
+        return -2;
+    }
+}
+
+static int parse_bench_opts(struct bench_opts *b, const struct ap_settings *set, int argc,
+                            char **argv)
+{
+    memset(b, 0, sizeof(*b));
+    struct ap_bench_opts *o = &b->o;
+    o->images_dir = set->images_dir;
+    o->out_dir = set->out_dir;
+    o->cache_dir = set->cache_dir;
+    o->suites = AP_SUITE_ALL;
+    o->profile = "standard";
+    o->warmup = -1;
+    o->results_path = "results/latest/results.json";
+    o->quiet = ap_log_get_level() == AP_LOG_QUIET;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case O_SUITE:
-            if (ap_bench_parse_suites(optarg, &o.suites, &err) < 0) {
-                int rc = ap_cmd_usage("bench", "--suite: %s", err->msg);
-                ap_error_release(&err);
-                return rc;
-            }
-            break;
-        case O_IMAGES: {
-            snprintf(images_buf, sizeof(images_buf), "%s", optarg);
-            char *save = NULL;
-            for (char *t = strtok_r(images_buf, ",", &save); t != NULL;
-                 t = strtok_r(NULL, ",", &save)) {
-                if (o.n_images == AP_BENCH_MAX_IMAGES)
-                    return ap_cmd_usage("bench", "--images: at most %d images",
-                                        AP_BENCH_MAX_IMAGES);
-                o.images[o.n_images++] = t;
-            }
-            break;
-        }
-        case O_ONLY:
-            o.only = optarg;
-            break;
-        case O_PROFILE:
-            if (strcmp(optarg, "quick") != 0 && strcmp(optarg, "standard") != 0 &&
-                strcmp(optarg, "published") != 0)
-                return ap_cmd_usage("bench",
-                                    "--profile: '%s' is not quick, standard or "
-                                    "published",
-                                    optarg);
-            o.profile = optarg;
-            break;
-        case O_REPEAT:
-            if (parse_count(optarg, 1, &o.repeat) < 0)
-                return ap_cmd_usage("bench", "--repeat: '%s' is not a count of 1 or more", optarg);
-            break;
-        case O_WARMUP:
-            if (parse_count(optarg, 0, &o.warmup) < 0)
-                return ap_cmd_usage("bench", "--warmup: '%s' is not a count", optarg);
-            break;
-        case O_OUT:
-            o.results_path = optarg;
-            break;
-        case O_CSV:
-            o.csv_path = optarg;
-            break;
-        case O_RESUME:
-            o.resume = 1;
-            break;
-        case O_NOISY:
-            o.allow_noisy = 1;
-            break;
-        case O_INCLUDE_NOISY:
-            o.include_noisy = 1;
-            break;
-        case O_WLCPUS:
-            o.workload_cpus = optarg;
-            break;
-        case O_LOADCPUS:
-            o.load_cpus = optarg;
-            break;
-        case O_IMGOUT:
-            o.out_dir = optarg;
-            break;
-        case O_CACHE:
-            o.cache_dir = optarg;
-            break;
-        case O_SIGN:
-            sign = 1;
-            break;
-        case O_KEY:
-            key = optarg;
-            break;
-        case O_PASSWORD_FILE:
-            password_file = optarg;
-            break;
-        case 'h':
+        if (c == 'h') {
             bench_usage(stdout);
             return AP_EXIT_OK;
-        default:
-            return ap_cmd_usage("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
+        int rc = parse_option(c, optarg, b);
+        if (rc == -2)
+            return ap_cmd_usage("bench", "unknown or incomplete option '%s'", argv[optind - 1]);
+        if (rc != AP_CMD_CONTINUE)
+            return rc;
     }
     if (optind < argc)
         return ap_cmd_usage("bench", "unexpected argument '%s'", argv[optind]);
-    if (!sign && (key != NULL || password_file != NULL))
+    if (!b->sign && (b->key != NULL || b->password_file != NULL))
         return ap_cmd_usage("bench", "--key and --password-file go with --sign");
-    /* The key is read before the run, not after an hour of it. */
-    struct ap_minisign_sk sk;
-    memset(&sk, 0, sizeof(sk));
-    if (sign && ap_cmd_load_secret_key(key, password_file, &sk, &err) < 0)
-        return ap_cmd_fail(&err);
-    snprintf(workloads, sizeof(workloads), "%s/workloads", o.images_dir);
-    o.workloads_dir = workloads;
-    static char cmdline[2048];
-    size_t used = (size_t)snprintf(cmdline, sizeof(cmdline), "appliance");
-    for (int i = 0; i < argc && used < sizeof(cmdline); i++)
-        used += (size_t)snprintf(cmdline + used, sizeof(cmdline) - used, " %s", argv[i]);
-    o.commandline = cmdline;
-    /* The results folder is made; the file itself is always written whole (temp + rename). */
-    char dir[2048];
-    if (ap_fs_dirname(o.results_path, dir, sizeof(dir)) < 0)
-        return ap_cmd_usage("bench", "--out: the path is too long");
-    if (ap_fs_mkdir_p(dir, 0755, &err) < 0)
-        return ap_cmd_fail(&err);
-    int rc = ap_bench_run(&o, &err);
-    if (rc == 0 && sign) {
-        struct ap_pack_opts po = {.run_dir = dir,
-                                  .out_dir = "results",
-                                  .sk = &sk,
-                                  .images_dir = o.images_dir,
-                                  .layouts_dir = o.out_dir,
-                                  .cache_dir = o.cache_dir};
-        char archive[4096];
-        if (ap_pack(&po, archive, sizeof(archive), &err) < 0) {
-            ap_error_wrap(&err, "packing the run %s", dir);
-            rc = -1;
-        } else {
-            printf("archive: %s\nsignature: %s.minisig\n", archive, archive);
-        }
-    }
-    ap_minisign_sk_wipe(&sk);
+    return AP_CMD_CONTINUE;
+}
+
+/* Packs and signs the finished run's folder dir. */
+static int sign_run(const struct ap_bench_opts *o, const char *dir, struct ap_minisign_sk *sk,
+                    ap_error **err)
+{
+    struct ap_pack_opts po = {.run_dir = dir,
+                              .out_dir = "results",
+                              .sk = sk,
+                              .images_dir = o->images_dir,
+                              .layouts_dir = o->out_dir,
+                              .cache_dir = o->cache_dir};
+    char archive[4096];
+    if (ap_pack(&po, archive, sizeof(archive), err) < 0)
+        return ap_error_wrap(err, "packing the run %s", dir);
+    printf("archive: %s\nsignature: %s.minisig\n", archive, archive);
+    return 0;
+}
+
+/* The exit status of a run that ended with rc (0, -1 failed, -2 interrupted). */
+static int run_status(int rc, const char *results_path, ap_error **err)
+{
     if (rc == -2) {
         fprintf(stderr,
                 "appliance bench: interrupted; the finished samples are in %s "
                 "(continue with --resume)\n",
-                o.results_path);
-        ap_error_release(&err);
+                results_path);
+        ap_error_release(err);
         return AP_EXIT_INTERRUPTED;
     }
     if (rc < 0) {
-        ap_cmd_fail(&err);
+        ap_cmd_fail(err);
         /* A run that failed before its first sample has written no results file. */
-        if (access(o.results_path, F_OK) == 0)
+        if (access(results_path, F_OK) == 0)
             fprintf(stderr,
                     "appliance bench: the finished samples are in %s (continue with "
                     "--resume)\n",
-                    o.results_path);
+                    results_path);
         return AP_EXIT_FAIL;
     }
     return AP_EXIT_OK;
+}
+
+int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
+{
+    __attribute__((cleanup(bench_opts_free))) struct bench_opts b;
+    int rc = parse_bench_opts(&b, set, argc, argv);
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
+    struct ap_bench_opts *o = &b.o;
+    char workloads[4096], dir[2048];
+    if (ap_fs_path(workloads, sizeof(workloads), "%s/workloads", o->images_dir) < 0)
+        return ap_cmd_usage("bench", "the images folder is longer than %zu bytes",
+                            sizeof(workloads) - sizeof("/workloads"));
+    o->workloads_dir = workloads;
+    if (ap_fs_dirname(o->results_path, dir, sizeof(dir)) < 0)
+        return ap_cmd_usage("bench", "--out: the path is too long");
+    ap_error *err = NULL;
+    /* The key is read before the run, not after an hour of it. */
+    struct ap_minisign_sk sk;
+    memset(&sk, 0, sizeof(sk));
+    if (b.sign && ap_cmd_load_secret_key(b.key, b.password_file, &sk, &err) < 0)
+        return ap_cmd_fail(&err);
+    cleanup_free char *cmdline = ap_cmd_commandline(argc, argv);
+    if (cmdline == NULL) {
+        ap_minisign_sk_wipe(&sk);
+        ap_error_make(&err, ENOMEM, "recording the command line");
+        return ap_cmd_fail(&err);
+    }
+    o->commandline = cmdline;
+    /* The results folder is made; the file itself is always written whole (temp + rename). */
+    if (ap_fs_mkdir_p(dir, 0755, &err) < 0) {
+        ap_minisign_sk_wipe(&sk);
+        return ap_cmd_fail(&err);
+    }
+    rc = ap_bench_run(o, &err);
+    if (rc == 0 && b.sign)
+        rc = sign_run(o, dir, &sk, &err);
+    ap_minisign_sk_wipe(&sk);
+    return run_status(rc, o->results_path, &err);
 }

@@ -6,6 +6,10 @@
 
 enum { AP_EXIT_OK = 0, AP_EXIT_FAIL = 1, AP_EXIT_USAGE = 2 };
 
+/* What a verb's option parser returns when the verb goes on; any other value is the exit
+ * status to end with (AP_EXIT_OK after --help, AP_EXIT_USAGE after a usage error). */
+enum { AP_CMD_CONTINUE = -1 };
+
 /* Settings shared by every verb, from the environment and the global options. */
 struct ap_settings {
     const char *cache_dir;  /* APPLIANCE_CACHE, default ~/.cache/appliance */
@@ -32,6 +36,10 @@ int ap_cmd_load_secret_key(const char *key, const char *password_file, struct ap
 int ap_cmd_parse_seconds(const char *s, double *out);
 /* A significance level strictly between 0 and 1; -1 otherwise. */
 int ap_cmd_parse_alpha(const char *s, double *out);
+
+/* "appliance VERB ARG..." (argv[0] is the verb) as one heap string, whatever its length, for
+ * the results' record of the command line; the caller frees it. NULL when out of memory. */
+char *ap_cmd_commandline(int argc, char **argv);
 
 /* Prints an error (and frees it); returns AP_EXIT_FAIL. */
 int ap_cmd_fail(ap_error **err);

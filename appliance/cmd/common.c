@@ -73,3 +73,19 @@ int ap_cmd_parse_alpha(const char *s, double *out)
     *out = v;
     return 0;
 }
+
+char *ap_cmd_commandline(int argc, char **argv)
+{
+    size_t len = sizeof("appliance");
+    for (int i = 0; i < argc; i++)
+        len += 1 + strlen(argv[i]);
+    char *s = malloc(len);
+    if (s == NULL)
+        return NULL;
+    char *p = stpcpy(s, "appliance");
+    for (int i = 0; i < argc; i++) {
+        *p++ = ' ';
+        p = stpcpy(p, argv[i]);
+    }
+    return s;
+}

@@ -56,31 +56,37 @@ static const struct option opts[] = {{"all", no_argument, NULL, O_ALL},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
-int ap_cmd_compare(struct ap_settings *set, int argc, char **argv)
+/* The options of appliance compare; strings point into argv. */
+struct compare_opts {
+    const char *a, *b; /* the runs: A the baseline, B the one compared with it */
+    int all, json;
+    struct ap_compare_opts co;
+};
+
+static int parse_compare_opts(struct compare_opts *o, int argc, char **argv)
 {
-    (void)set;
-    int all = 0, json = 0;
-    struct ap_compare_opts o = {.alpha = AP_COMPARE_ALPHA_DEFAULT};
+    memset(o, 0, sizeof(*o));
+    o->co.alpha = AP_COMPARE_ALPHA_DEFAULT;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case O_ALL:
-            all = 1;
+            o->all = 1;
             break;
         case O_JSON:
-            json = 1;
+            o->json = 1;
             break;
         case O_ALPHA:
-            if (ap_cmd_parse_alpha(optarg, &o.alpha) < 0)
+            if (ap_cmd_parse_alpha(optarg, &o->co.alpha) < 0)
                 return ap_cmd_usage("compare", "--alpha: '%s' is not a number between 0 and 1",
                                     optarg);
             break;
         case O_METRIC:
             if (*optarg == '\0')
                 return ap_cmd_usage("compare", "--metric: empty list");
-            o.metrics = optarg;
+            o->co.metrics = optarg;
             break;
         case 'h':
             compare_usage(stdout);
@@ -93,23 +99,34 @@ int ap_cmd_compare(struct ap_settings *set, int argc, char **argv)
         return ap_cmd_usage("compare", "two runs are needed: A (the baseline) and B");
     if (argc - optind > 2)
         return ap_cmd_usage("compare", "unexpected argument '%s'", argv[optind + 2]);
-    const char *pa = argv[optind], *pb = argv[optind + 1];
+    o->a = argv[optind];
+    o->b = argv[optind + 1];
+    return AP_CMD_CONTINUE;
+}
+
+int ap_cmd_compare(struct ap_settings *set, int argc, char **argv)
+{
+    (void)set;
+    struct compare_opts o;
+    int rc = parse_compare_opts(&o, argc, argv);
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
     ap_error *err = NULL;
     cleanup_cjson cJSON *a = NULL;
     cleanup_cjson cJSON *b = NULL;
-    if (ap_compare_load(pa, &a, NULL, &err) < 0 || ap_compare_load(pb, &b, NULL, &err) < 0)
+    if (ap_compare_load(o.a, &a, NULL, &err) < 0 || ap_compare_load(o.b, &b, NULL, &err) < 0)
         return ap_cmd_fail(&err);
     struct ap_compare *cmp = NULL;
-    if (ap_compare_results(a, b, &o, &cmp, &err) < 0)
+    if (ap_compare_results(a, b, &o.co, &cmp, &err) < 0)
         return ap_cmd_fail(&err);
     for (size_t i = 0; i < cmp->n_warnings; i++)
         ap_log_warn("%s", cmp->warnings[i]);
-    int rc = AP_EXIT_OK;
-    if (json) {
-        if (ap_compare_print_json(stdout, cmp, a, pa, b, pb, &err) < 0)
+    rc = AP_EXIT_OK;
+    if (o.json) {
+        if (ap_compare_print_json(stdout, cmp, a, o.a, b, o.b, &err) < 0)
             rc = ap_cmd_fail(&err);
     } else {
-        ap_compare_print(stdout, cmp, all);
+        ap_compare_print(stdout, cmp, o.all);
     }
     ap_compare_free(cmp);
     if (fflush(stdout) != 0 && rc == AP_EXIT_OK) {

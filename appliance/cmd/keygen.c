@@ -159,31 +159,39 @@ static int password_from_tty(char *pw, char *again, size_t len, ap_error **err)
     return rc;
 }
 
-int ap_cmd_keygen(struct ap_settings *s, int argc, char **argv)
+/* The options of appliance keygen; strings point into argv, sk_path is resolved (the
+ * default when -s is not given). */
+struct keygen_opts {
+    const char *pk_path;
+    char sk_path[PATH_MAX];
+    const char *password_file;
+    int no_password, force;
+};
+
+static int parse_keygen_opts(struct keygen_opts *k, int argc, char **argv)
 {
-    (void)s;
-    const char *pk_path = "appliance.pub", *sk_opt = NULL, *password_file = NULL;
-    int no_password = 0, force = 0;
-    ap_error *err = NULL;
+    memset(k, 0, sizeof(*k));
+    k->pk_path = "appliance.pub";
+    const char *sk_opt = NULL;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+hp:s:Wf", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            pk_path = optarg;
+            k->pk_path = optarg;
             break;
         case 's':
             sk_opt = optarg;
             break;
         case 'W':
-            no_password = 1;
+            k->no_password = 1;
             break;
         case O_PASSWORD_FILE:
-            password_file = optarg;
+            k->password_file = optarg;
             break;
         case 'f':
-            force = 1;
+            k->force = 1;
             break;
         case 'h':
             keygen_usage(stdout);
@@ -194,71 +202,93 @@ int ap_cmd_keygen(struct ap_settings *s, int argc, char **argv)
     }
     if (optind < argc)
         return ap_cmd_usage("keygen", "unexpected argument '%s'", argv[optind]);
-    if (no_password && password_file != NULL)
+    if (k->no_password && k->password_file != NULL)
         return ap_cmd_usage("keygen", "give -W or --password-file, not both");
-    if (*pk_path == '\0' || (sk_opt != NULL && *sk_opt == '\0'))
+    if (*k->pk_path == '\0' || (sk_opt != NULL && *sk_opt == '\0'))
         return ap_cmd_usage("keygen", "-p and -s take a file name");
-    if (!no_password && password_file == NULL && !isatty(STDIN_FILENO))
+    if (!k->no_password && k->password_file == NULL && !isatty(STDIN_FILENO))
         return ap_cmd_usage("keygen",
                             "a password is needed and standard input is not a terminal to ask "
                             "for it on: pass --password-file FILE, or -W for a secret key "
                             "without a password");
-
-    char sk_path[PATH_MAX];
+    ap_error *err = NULL;
     if (sk_opt != NULL) {
-        if (ap_fs_path(sk_path, sizeof(sk_path), "%s", sk_opt) < 0)
+        if (ap_fs_path(k->sk_path, sizeof(k->sk_path), "%s", sk_opt) < 0)
             return ap_cmd_usage("keygen", "the secret key path is too long");
-    } else if (ap_cmd_default_secret_key(sk_path, sizeof(sk_path), &err) < 0) {
+    } else if (ap_cmd_default_secret_key(k->sk_path, sizeof(k->sk_path), &err) < 0) {
         return ap_cmd_fail(&err);
     }
-    if (strcmp(sk_path, pk_path) == 0)
-        return ap_cmd_usage("keygen", "the public and the secret key cannot both be %s", pk_path);
-    if (!force) {
-        const char *paths[] = {sk_path, pk_path};
-        struct stat st;
-        for (size_t i = 0; i < AP_ARRAY_SIZE(paths); i++) {
-            if (lstat(paths[i], &st) == 0) {
-                ap_error_make(&err, 0, "%s already exists; it is not replaced", paths[i]);
-                ap_error_hint(&err, "pass -f to replace the key pair (what the old key signed "
-                                    "then no longer verifies against the new public key), or "
-                                    "choose other paths with -p and -s");
-                return ap_cmd_fail(&err);
-            }
+    if (strcmp(k->sk_path, k->pk_path) == 0)
+        return ap_cmd_usage("keygen", "the public and the secret key cannot both be %s",
+                            k->pk_path);
+    return AP_CMD_CONTINUE;
+}
+
+/* Without -f, an existing key file is never replaced. */
+static int refuse_existing(const struct keygen_opts *k, ap_error **err)
+{
+    if (k->force)
+        return 0;
+    const char *paths[] = {k->sk_path, k->pk_path};
+    struct stat st;
+    for (size_t i = 0; i < AP_ARRAY_SIZE(paths); i++) {
+        if (lstat(paths[i], &st) == 0) {
+            ap_error_make(err, 0, "%s already exists; it is not replaced", paths[i]);
+            return ap_error_hint(err, "pass -f to replace the key pair (what the old key signed "
+                                      "then no longer verifies against the new public key), or "
+                                      "choose other paths with -p and -s");
         }
     }
+    return 0;
+}
 
+/* Gets the password, makes the directories and writes the key pair. */
+static int make_keys(const struct keygen_opts *k, ap_error **err)
+{
     char pw[PASSWORD_MAX + 1] = "", again[PASSWORD_MAX + 1] = "";
     int rc = 0;
-    if (password_file != NULL)
-        rc = ap_cmd_password_from_file(password_file, pw, sizeof(pw), &err);
-    else if (!no_password)
-        rc = password_from_tty(pw, again, sizeof(pw), &err);
+    if (k->password_file != NULL)
+        rc = ap_cmd_password_from_file(k->password_file, pw, sizeof(pw), err);
+    else if (!k->no_password)
+        rc = password_from_tty(pw, again, sizeof(pw), err);
     sodium_memzero(again, sizeof(again));
-    if (rc == 0 && (make_parent(sk_path, 0700, &err) < 0 || make_parent(pk_path, 0755, &err) < 0))
+    if (rc == 0 &&
+        (make_parent(k->sk_path, 0700, err) < 0 || make_parent(k->pk_path, 0755, err) < 0))
         rc = -1;
     if (rc == 0) {
-        if (!no_password)
+        if (!k->no_password)
             ap_log_info("appliance keygen: deriving a key from the password (scrypt, 1 GiB, a "
                         "few seconds)...");
-        rc = ap_minisign_keygen(pk_path, sk_path, no_password ? NULL : pw, force, &err);
+        rc = ap_minisign_keygen(k->pk_path, k->sk_path, k->no_password ? NULL : pw, k->force, err);
     }
     sodium_memzero(pw, sizeof(pw));
-    if (rc < 0)
+    return rc;
+}
+
+int ap_cmd_keygen(struct ap_settings *s, int argc, char **argv)
+{
+    (void)s;
+    struct keygen_opts k;
+    int rc = parse_keygen_opts(&k, argc, argv);
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
+    ap_error *err = NULL;
+    if (refuse_existing(&k, &err) < 0 || make_keys(&k, &err) < 0)
         return ap_cmd_fail(&err);
 
     /* Read back what was written: the key id printed is the one in the file. */
     struct ap_minisign_pk pk;
     char hex[AP_MINISIGN_KEYID_HEX_LEN + 1], b64[64];
-    if (ap_minisign_read_pk(pk_path, &pk, &err) < 0 ||
+    if (ap_minisign_read_pk(k.pk_path, &pk, &err) < 0 ||
         ap_minisign_pk_base64(&pk, b64, sizeof(b64), &err) < 0)
         return ap_cmd_fail(&err);
     ap_minisign_keyid_hex(pk.keyid, hex);
-    printf("public key: %s\n", pk_path);
+    printf("public key: %s\n", k.pk_path);
     printf("key id:     %s\n", hex);
-    printf("secret key: %s (%s, mode 0600; keep it private)\n", sk_path,
-           no_password ? "not encrypted" : "encrypted");
+    printf("secret key: %s (%s, mode 0600; keep it private)\n", k.sk_path,
+           k.no_password ? "not encrypted" : "encrypted");
     printf("verify with stock minisign:\n");
-    printf("  minisign -Vm FILE -p %s\n", pk_path);
+    printf("  minisign -Vm FILE -p %s\n", k.pk_path);
     printf("  minisign -Vm FILE -P %s\n", b64);
     return AP_EXIT_OK;
 }

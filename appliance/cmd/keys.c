@@ -139,9 +139,11 @@ int ap_cmd_load_secret_key(const char *key, const char *password_file, struct ap
                            ap_error **err)
 {
     char path[4096];
-    if (key != NULL)
-        snprintf(path, sizeof(path), "%s", key);
-    else if (ap_cmd_default_secret_key(path, sizeof(path), err) < 0)
+    if (key != NULL) {
+        if (ap_fs_path(path, sizeof(path), "%s", key) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "the secret key path is longer than %zu bytes",
+                                 sizeof(path) - 1);
+    } else if (ap_cmd_default_secret_key(path, sizeof(path), err) < 0)
         return -1;
     if (key == NULL && access(path, F_OK) < 0 && errno == ENOENT) {
         const char *env = getenv("APPLIANCE_KEY");

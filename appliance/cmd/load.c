@@ -316,186 +316,251 @@ static int wait_ready(const struct ap_load_url *u, int netns_fd, long pid, doubl
     return 0;
 }
 
-int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
+/* The options of appliance load; strings point into argv. */
+struct load_opts {
+    struct ap_load_spec spec; /* all but the URL's parts, the CPUs, the spin and netns_fd */
+    const char *url;
+    struct ap_load_url u;
+    const char *netns;
+    long pid;
+    int json;
+    double wait_s, spin_us; /* spin_us < 0: the default */
+    long workers;
+    int cpus[MAX_CPUS];
+    size_t n_cpus;
+};
+
+static int parse_long(const char *s, long *out)
 {
-    (void)set;
-    struct ap_load_spec spec = {
+    char *end = NULL;
+    errno = 0;
+    *out = strtol(s, &end, 10);
+    return end == s || *end != '\0' || errno != 0 ? -1 : 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end = NULL;
+    *out = strtod(s, &end);
+    return end == s || *end != '\0' ? -1 : 0;
+}
+
+/* The options that shape the load; -2 when c is none of them. */
+static int parse_load_option(int c, const char *arg, struct ap_load_spec *spec)
+{
+    uint64_t v;
+    double r;
+    switch (c) {
+    case 'c':
+        if (parse_count(arg, AP_LOAD_MAX_CONNECTIONS, &v) < 0)
+            return ap_cmd_usage("load", "-c takes 1..%d connections, not '%s'",
+                                AP_LOAD_MAX_CONNECTIONS, arg);
+        spec->connections = (unsigned)v;
+        return AP_CMD_CONTINUE;
+    case 't':
+        if (parse_count(arg, AP_LOAD_MAX_THREADS, &v) < 0)
+            return ap_cmd_usage("load", "-t takes 1..%d threads, not '%s'", AP_LOAD_MAX_THREADS,
+                                arg);
+        spec->threads = (unsigned)v;
+        return AP_CMD_CONTINUE;
+    case 'd':
+        if (ap_cmd_parse_seconds(arg, &spec->duration_s) < 0 || spec->duration_s <= 0 ||
+            spec->duration_s > 86400)
+            return ap_cmd_usage("load", "-d takes seconds (3, 3s, 500ms), not '%s'", arg);
+        return AP_CMD_CONTINUE;
+    case O_WARMUP:
+        if (ap_cmd_parse_seconds(arg, &spec->warmup_s) < 0 || spec->warmup_s > 86400)
+            return ap_cmd_usage("load", "--warmup takes seconds, not '%s'", arg);
+        return AP_CMD_CONTINUE;
+    case O_RATE:
+        if (parse_double(arg, &r) < 0 || !(r > 0) || r > 1e9)
+            return ap_cmd_usage("load", "--rate takes requests per second, not '%s'", arg);
+        spec->rate = r;
+        spec->mode = AP_LOAD_OPEN;
+        return AP_CMD_CONTINUE;
+    case O_TIMEOUT:
+        if (ap_cmd_parse_seconds(arg, &spec->timeout_s) < 0 || spec->timeout_s <= 0 ||
+            spec->timeout_s > 3600)
+            return ap_cmd_usage("load", "--timeout takes seconds, not '%s'", arg);
+        return AP_CMD_CONTINUE;
+    case 'n':
+        if (parse_count(arg, UINT64_MAX, &spec->max_requests) < 0)
+            return ap_cmd_usage("load", "-n takes a positive count, not '%s'", arg);
+        return AP_CMD_CONTINUE;
+    default:
+        return -2;
+    }
+}
+
+/* One option of appliance load; -2 when c is none. */
+static int parse_option(int c, const char *arg, struct load_opts *o)
+{
+    int rc = parse_load_option(c, arg, &o->spec);
+    if (rc != -2)
+        return rc;
+    ap_error *err = NULL;
+    switch (c) {
+    case O_NETNS:
+        o->netns = arg;
+        return AP_CMD_CONTINUE;
+    case O_PID:
+        if (parse_long(arg, &o->pid) < 0 || o->pid <= 0)
+            return ap_cmd_usage("load", "--pid takes a process id, not '%s'", arg);
+        return AP_CMD_CONTINUE;
+    case O_CPUSET:
+        if (ap_load_parse_cpus(arg, o->cpus, MAX_CPUS, &o->n_cpus, &err) < 0) {
+            rc = ap_cmd_usage("load", "--cpuset: %s", err->msg);
+            ap_error_release(&err);
+            return rc;
+        }
+        return AP_CMD_CONTINUE;
+    case O_WAIT:
+        if (ap_cmd_parse_seconds(arg, &o->wait_s) < 0 || o->wait_s > 3600)
+            return ap_cmd_usage("load", "--wait takes seconds, not '%s'", arg);
+        return AP_CMD_CONTINUE;
+    case O_JSON:
+        o->json = 1;
+        return AP_CMD_CONTINUE;
+    case O_SPIN:
+        if (parse_double(arg, &o->spin_us) < 0 || !(o->spin_us >= 0) || o->spin_us > 1e6)
+            return ap_cmd_usage("load", "--spin takes microseconds (0..1000000), not '%s'", arg);
+        return AP_CMD_CONTINUE;
+    case O_WORKERS:
+        if (parse_long(arg, &o->workers) < 0 || o->workers < 1 ||
+            o->workers > AP_ACCEPTORS_MAX_LISTENERS)
+            return ap_cmd_usage("load", "--workers takes a count from 1 to %d, not '%s'",
+                                AP_ACCEPTORS_MAX_LISTENERS, arg);
+        return AP_CMD_CONTINUE;
+    default:
+        return -2;
+    }
+}
+
+/* Parses and checks the options and URL; fills the spec but for netns_fd and stop. */
+static int parse_load_opts(struct load_opts *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof(*o));
+    o->spec = (struct ap_load_spec){
         .netns_fd = -1,
         .threads = 1,
         .connections = 10,
         .duration_s = 10,
         .mode = AP_LOAD_CLOSED,
     };
-    const char *netns = NULL;
-    long pid = 0;
-    int json = 0;
-    double wait_s = 0, spin_us = -1;
-    long workers = 1;
-    int cpus[MAX_CPUS];
-    size_t n_cpus = 0;
-    ap_error *err = NULL;
+    o->spin_us = -1;
+    o->workers = 1;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+hc:t:d:n:", opts, NULL)) != -1) {
-        uint64_t v;
-        switch (c) {
-        case O_NETNS:
-            netns = optarg;
-            break;
-        case O_PID: {
-            char *end = NULL;
-            errno = 0;
-            pid = strtol(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || errno != 0 || pid <= 0)
-                return ap_cmd_usage("load", "--pid takes a process id, not '%s'", optarg);
-            break;
-        }
-        case 'c':
-            if (parse_count(optarg, AP_LOAD_MAX_CONNECTIONS, &v) < 0)
-                return ap_cmd_usage("load", "-c takes 1..%d connections, not '%s'",
-                                    AP_LOAD_MAX_CONNECTIONS, optarg);
-            spec.connections = (unsigned)v;
-            break;
-        case 't':
-            if (parse_count(optarg, AP_LOAD_MAX_THREADS, &v) < 0)
-                return ap_cmd_usage("load", "-t takes 1..%d threads, not '%s'", AP_LOAD_MAX_THREADS,
-                                    optarg);
-            spec.threads = (unsigned)v;
-            break;
-        case 'd':
-            if (ap_cmd_parse_seconds(optarg, &spec.duration_s) < 0 || spec.duration_s <= 0 ||
-                spec.duration_s > 86400)
-                return ap_cmd_usage("load", "-d takes seconds (3, 3s, 500ms), not '%s'", optarg);
-            break;
-        case O_WARMUP:
-            if (ap_cmd_parse_seconds(optarg, &spec.warmup_s) < 0 || spec.warmup_s > 86400)
-                return ap_cmd_usage("load", "--warmup takes seconds, not '%s'", optarg);
-            break;
-        case O_RATE: {
-            char *end = NULL;
-            double r = strtod(optarg, &end);
-            if (end == optarg || *end != '\0' || !(r > 0) || r > 1e9)
-                return ap_cmd_usage("load", "--rate takes requests per second, not '%s'", optarg);
-            spec.rate = r;
-            spec.mode = AP_LOAD_OPEN;
-            break;
-        }
-        case O_CPUSET:
-            if (ap_load_parse_cpus(optarg, cpus, MAX_CPUS, &n_cpus, &err) < 0) {
-                int rc = ap_cmd_usage("load", "--cpuset: %s", err->msg);
-                ap_error_release(&err);
-                return rc;
-            }
-            break;
-        case O_TIMEOUT:
-            if (ap_cmd_parse_seconds(optarg, &spec.timeout_s) < 0 || spec.timeout_s <= 0 ||
-                spec.timeout_s > 3600)
-                return ap_cmd_usage("load", "--timeout takes seconds, not '%s'", optarg);
-            break;
-        case 'n':
-            if (parse_count(optarg, UINT64_MAX, &spec.max_requests) < 0)
-                return ap_cmd_usage("load", "-n takes a positive count, not '%s'", optarg);
-            break;
-        case O_WAIT:
-            if (ap_cmd_parse_seconds(optarg, &wait_s) < 0 || wait_s > 3600)
-                return ap_cmd_usage("load", "--wait takes seconds, not '%s'", optarg);
-            break;
-        case O_JSON:
-            json = 1;
-            break;
-        case O_SPIN: {
-            char *end = NULL;
-            double us = strtod(optarg, &end);
-            if (end == optarg || *end != '\0' || !(us >= 0) || us > 1e6)
-                return ap_cmd_usage("load", "--spin takes microseconds (0..1000000), not '%s'",
-                                    optarg);
-            spin_us = us;
-            break;
-        }
-        case O_WORKERS: {
-            char *end = NULL;
-            errno = 0;
-            workers = strtol(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || errno != 0 || workers < 1 ||
-                workers > AP_ACCEPTORS_MAX_LISTENERS)
-                return ap_cmd_usage("load", "--workers takes a count from 1 to %d, not '%s'",
-                                    AP_ACCEPTORS_MAX_LISTENERS, optarg);
-            break;
-        }
-        case 'h':
+        if (c == 'h') {
             load_usage(stdout);
             return AP_EXIT_OK;
-        default:
-            return ap_cmd_usage("load", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
+        int rc = parse_option(c, optarg, o);
+        if (rc == -2)
+            return ap_cmd_usage("load", "unknown or incomplete option '%s'", argv[optind - 1]);
+        if (rc != AP_CMD_CONTINUE)
+            return rc;
     }
     if (optind != argc - 1)
         return ap_cmd_usage("load", optind >= argc ? "expected URL" : "one URL only");
-    const char *url = argv[optind];
-    if (netns != NULL && pid > 0)
+    o->url = argv[optind];
+    if (o->netns != NULL && o->pid > 0)
         return ap_cmd_usage("load", "give --netns or --pid, not both");
-    if (workers > 1 && (pid <= 0 || wait_s <= 0))
+    if (o->workers > 1 && (o->pid <= 0 || o->wait_s <= 0))
         return ap_cmd_usage("load", "--workers needs --pid (whose namespace holds the server's "
                                     "processes) and --wait");
-    if (spec.connections < spec.threads)
-        return ap_cmd_usage("load", "-c (%u) must be at least -t (%u)", spec.connections,
-                            spec.threads);
-    struct ap_load_url u;
-    if (ap_load_parse_url(url, &u, &err) < 0) {
+    if (o->spec.connections < o->spec.threads)
+        return ap_cmd_usage("load", "-c (%u) must be at least -t (%u)", o->spec.connections,
+                            o->spec.threads);
+    ap_error *err = NULL;
+    if (ap_load_parse_url(o->url, &o->u, &err) < 0) {
         int rc = ap_cmd_usage("load", "%s", err->msg);
         ap_error_release(&err);
         return rc;
     }
-    spec.addr = u.addr;
-    spec.port = u.port;
-    spec.path = u.path;
-    if (n_cpus > 0) {
-        spec.cpus = cpus;
-        spec.n_cpus = n_cpus;
+    struct ap_load_spec *spec = &o->spec;
+    spec->addr = o->u.addr;
+    spec->port = o->u.port;
+    spec->path = o->u.path;
+    if (o->n_cpus > 0) {
+        spec->cpus = o->cpus;
+        spec->n_cpus = o->n_cpus;
     }
-    spec.spin_ns = spin_us >= 0 ? (int64_t)(spin_us * 1000) : n_cpus > 0 ? AP_LOAD_SPIN_NS : 0;
+    spec->spin_ns = o->spin_us >= 0 ? (int64_t)(o->spin_us * 1000)
+                    : o->n_cpus > 0 ? AP_LOAD_SPIN_NS
+                                    : 0;
+    return AP_CMD_CONTINUE;
+}
 
+/* Opens the network namespace of --netns, or of --pid; -1 (none) without either. */
+static int open_netns(const struct load_opts *o, int *fd, ap_error **err)
+{
+    *fd = -1;
+    const char *netns = o->netns;
     char ns_path[64];
-    if (pid > 0) {
-        snprintf(ns_path, sizeof(ns_path), "/proc/%ld/ns/net", pid);
+    if (o->pid > 0) {
+        snprintf(ns_path, sizeof(ns_path), "/proc/%ld/ns/net", o->pid);
         netns = ns_path;
     }
-    cleanup_close int ns_fd = -1;
-    if (netns != NULL) {
-        ns_fd = open(netns, O_RDONLY | O_CLOEXEC);
-        if (ns_fd < 0) {
-            ap_error_make(&err, errno, "opening the network namespace %s", netns);
-            if (pid > 0)
-                ap_error_hint(&err, "is process %ld still running?", pid);
-            return ap_cmd_fail(&err);
-        }
-        spec.netns_fd = ns_fd;
+    if (netns == NULL)
+        return 0;
+    *fd = open(netns, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) {
+        ap_error_make(err, errno, "opening the network namespace %s", netns);
+        if (o->pid > 0)
+            ap_error_hint(err, "is process %ld still running?", o->pid);
+        return -1;
     }
-    if (wait_s > 0 && wait_ready(&u, ns_fd, pid, wait_s, (int)workers, &err) < 0)
-        return ap_cmd_fail(&err);
+    return 0;
+}
 
-    /* SIGINT or SIGTERM ends the load early; the result so far is still printed. */
+/* Runs the load; SIGINT or SIGTERM ends it early, and the result so far is still given. */
+static int run_load(const struct ap_load_spec *spec, struct ap_load_result *res, ap_error **err)
+{
+    struct ap_load_spec s = *spec;
     atomic_store(&stop_flag, 0);
-    spec.stop = &stop_flag;
+    s.stop = &stop_flag;
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    cleanup_free struct ap_load_result *res = malloc(sizeof(*res));
-    int rc = res != NULL ? ap_load_run(&spec, res, &err)
-                         : ap_error_make(&err, ENOMEM, "allocating the result");
+    int rc = ap_load_run(&s, res, err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    if (rc < 0) {
-        ap_error_wrap(&err, "load on %s", url);
+    return rc;
+}
+
+int ap_cmd_load(struct ap_settings *set, int argc, char **argv)
+{
+    (void)set;
+    ap_error *err = NULL;
+    cleanup_free struct load_opts *o = malloc(sizeof(*o));
+    if (o == NULL) {
+        ap_error_make(&err, ENOMEM, "allocating the options");
         return ap_cmd_fail(&err);
     }
-    if (json)
-        print_json(url, &spec, res);
+    int rc = parse_load_opts(o, argc, argv);
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
+    cleanup_close int ns_fd = -1;
+    if (open_netns(o, &ns_fd, &err) < 0)
+        return ap_cmd_fail(&err);
+    o->spec.netns_fd = ns_fd;
+    if (o->wait_s > 0 && wait_ready(&o->u, ns_fd, o->pid, o->wait_s, (int)o->workers, &err) < 0)
+        return ap_cmd_fail(&err);
+    cleanup_free struct ap_load_result *res = malloc(sizeof(*res));
+    if (res == NULL ? ap_error_make(&err, ENOMEM, "allocating the result") < 0
+                    : run_load(&o->spec, res, &err) < 0) {
+        ap_error_wrap(&err, "load on %s", o->url);
+        return ap_cmd_fail(&err);
+    }
+    if (o->json)
+        print_json(o->url, &o->spec, res);
     else
-        print_text(url, &spec, res);
+        print_text(o->url, &o->spec, res);
     return AP_EXIT_OK;
 }

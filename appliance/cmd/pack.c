@@ -74,43 +74,49 @@ static const struct option opts[] = {{"key", required_argument, NULL, O_KEY},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
-int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
+/* The options of appliance pack; strings point into argv. */
+struct pack_opts {
+    struct ap_pack_opts o; /* all but the secret key */
+    const char *key, *password_file;
+    int unsigned_;
+};
+
+static int parse_pack_opts(struct pack_opts *p, const struct ap_settings *set, int argc,
+                           char **argv)
 {
-    struct ap_pack_opts o = {.out_dir = "results",
-                             .images_dir = set->images_dir,
-                             .layouts_dir = set->out_dir,
-                             .cache_dir = set->cache_dir};
-    const char *key = NULL, *password_file = NULL;
-    int unsigned_ = 0;
-    ap_error *err = NULL;
+    memset(p, 0, sizeof(*p));
+    p->o = (struct ap_pack_opts){.out_dir = "results",
+                                 .images_dir = set->images_dir,
+                                 .layouts_dir = set->out_dir,
+                                 .cache_dir = set->cache_dir};
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case O_KEY:
-            key = optarg;
+            p->key = optarg;
             break;
         case O_PASSWORD_FILE:
-            password_file = optarg;
+            p->password_file = optarg;
             break;
         case O_UNSIGNED:
-            unsigned_ = 1;
+            p->unsigned_ = 1;
             break;
         case O_OUT:
-            o.out_dir = optarg;
+            p->o.out_dir = optarg;
             break;
         case O_WITH_INPUTS:
-            o.with_inputs = 1;
+            p->o.with_inputs = 1;
             break;
         case O_CLAIMS:
-            o.claims_path = optarg;
+            p->o.claims_path = optarg;
             break;
         case O_IMGOUT:
-            o.layouts_dir = optarg;
+            p->o.layouts_dir = optarg;
             break;
         case O_CACHE:
-            o.cache_dir = optarg;
+            p->o.cache_dir = optarg;
             break;
         case 'h':
             pack_usage(stdout);
@@ -123,37 +129,43 @@ int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
         return ap_cmd_usage("pack", "a run directory to pack is needed");
     if (optind + 1 < argc)
         return ap_cmd_usage("pack", "unexpected argument '%s'", argv[optind + 1]);
-    o.run_dir = argv[optind];
-    if (unsigned_ && (key != NULL || password_file != NULL))
+    p->o.run_dir = argv[optind];
+    if (p->unsigned_ && (p->key != NULL || p->password_file != NULL))
         return ap_cmd_usage("pack", "--unsigned does not go with --key or --password-file");
+    return AP_CMD_CONTINUE;
+}
 
+int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
+{
+    struct pack_opts p;
+    int rc = parse_pack_opts(&p, set, argc, argv);
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
+    ap_error *err = NULL;
     struct ap_minisign_sk sk;
     memset(&sk, 0, sizeof(sk));
-    if (!unsigned_) {
-        if (ap_cmd_load_secret_key(key, password_file, &sk, &err) < 0) {
-            if (key == NULL && strstr(err->msg, "no secret key") != NULL)
+    if (!p.unsigned_) {
+        if (ap_cmd_load_secret_key(p.key, p.password_file, &sk, &err) < 0) {
+            if (p.key == NULL && strstr(err->msg, "no secret key") != NULL)
                 ap_error_hint(&err, "make one with `appliance keygen`, pass --key SECKEY, or "
                                     "pack without a signature with --unsigned");
             return ap_cmd_fail(&err);
         }
-        o.sk = &sk;
+        p.o.sk = &sk;
     } else {
         ap_log_warn("packing without a signature (--unsigned): appliance verify will refuse "
                     "the archive until it is signed");
     }
-    struct ap_pack_result *res = calloc(1, sizeof(*res));
-    int rc = res == NULL ? ap_error_make(&err, ENOMEM, "packing") : ap_pack_run(&o, res, &err);
+    cleanup_free struct ap_pack_result *res = calloc(1, sizeof(*res));
+    rc = res == NULL ? ap_error_make(&err, ENOMEM, "packing") : ap_pack_run(&p.o, res, &err);
     ap_minisign_sk_wipe(&sk);
-    if (rc < 0) {
-        free(res);
+    if (rc < 0)
         return ap_cmd_fail(&err);
-    }
     printf("archive:   %s\n", res->archive);
     printf("sha256:    %s\n", res->sha256);
     printf("signature: %s\n", res->signature[0] ? res->signature : "none (--unsigned)");
     char human[32];
     ap_log_info("run %s: %llu members, %s", res->run_id, (unsigned long long)res->files,
                 ap_fs_human_bytes(res->bytes, human, sizeof(human)));
-    free(res);
     return AP_EXIT_OK;
 }

@@ -204,38 +204,45 @@ static int bench_to_stderr(const struct ap_bench_opts *o, ap_error **err)
     return rc;
 }
 
-int ap_cmd_rerun(struct ap_settings *set, int argc, char **argv)
+/* The options of appliance rerun; strings point into argv. */
+struct rerun_opts {
+    const char *archive;
+    const char *pubkey, *sig, *out_dir;
+    int all, json, allow_noisy;
+    struct ap_compare_opts co;
+};
+
+static int parse_rerun_opts(struct rerun_opts *r, int argc, char **argv)
 {
-    const char *pubkey = NULL, *sig = NULL, *out_dir = NULL;
-    int all = 0, json = 0, allow_noisy = 0;
-    struct ap_compare_opts co = {.alpha = AP_COMPARE_ALPHA_DEFAULT};
+    memset(r, 0, sizeof(*r));
+    r->co.alpha = AP_COMPARE_ALPHA_DEFAULT;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "hp:", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            pubkey = optarg;
+            r->pubkey = optarg;
             break;
         case O_SIG:
-            sig = optarg;
+            r->sig = optarg;
             break;
         case O_OUT:
-            out_dir = optarg;
+            r->out_dir = optarg;
             break;
         case O_NOISY:
-            allow_noisy = 1;
+            r->allow_noisy = 1;
             break;
         case O_ALL:
-            all = 1;
+            r->all = 1;
             break;
         case O_ALPHA:
-            if (ap_cmd_parse_alpha(optarg, &co.alpha) < 0)
+            if (ap_cmd_parse_alpha(optarg, &r->co.alpha) < 0)
                 return ap_cmd_usage("rerun", "--alpha: '%s' is not a number between 0 and 1",
                                     optarg);
             break;
         case O_JSON:
-            json = 1;
+            r->json = 1;
             break;
         case 'h':
             rerun_usage(stdout);
@@ -246,110 +253,142 @@ int ap_cmd_rerun(struct ap_settings *set, int argc, char **argv)
     }
     if (optind >= argc)
         return ap_cmd_usage("rerun", "an archive to rerun is needed");
-    if (sig != NULL && pubkey == NULL)
+    if (r->sig != NULL && r->pubkey == NULL)
         return ap_cmd_usage("rerun", "--sig needs -p PUBKEY");
     if (argc - optind > 1)
         return ap_cmd_usage("rerun", "unexpected argument '%s'", argv[optind + 1]);
-    const char *archive = argv[optind];
-    ap_error *err = NULL;
+    r->archive = argv[optind];
+    return AP_CMD_CONTINUE;
+}
 
-    if (pubkey != NULL) {
+/* Reads the archived results into *old (verified first with -p) and its manifest, when it
+ * is an archive that has one, into *manifest. */
+static int load_archived(const struct rerun_opts *r, cJSON **old, cJSON **manifest, ap_error **err)
+{
+    if (r->pubkey != NULL) {
         struct ap_minisign_pk pk;
-        if (ap_minisign_read_pk(pubkey, &pk, &err) < 0 || ap_verify(archive, sig, &pk, &err) < 0) {
-            ap_error_wrap(&err, "not rerunning %s", archive);
-            return ap_cmd_fail(&err);
-        }
-        ap_log_info("rerun: %s verified against %s", archive, pubkey);
+        if (ap_minisign_read_pk(r->pubkey, &pk, err) < 0 ||
+            ap_verify(r->archive, r->sig, &pk, err) < 0)
+            return ap_error_wrap(err, "not rerunning %s", r->archive);
+        ap_log_info("rerun: %s verified against %s", r->archive, r->pubkey);
     }
-    cleanup_cjson cJSON *old = NULL;
     struct ap_archive_scan scan;
-    if (ap_compare_load(archive, &old, &scan, &err) < 0)
-        return ap_cmd_fail(&err);
+    if (ap_compare_load(r->archive, old, &scan, err) < 0)
+        return -1;
     /* An archive read has members (results.json at least); a results file has none, and
      * nothing to free. */
     int is_archive = scan.members.n > 0;
-    if (pubkey != NULL && !is_archive) {
-        ap_error_make(&err, EINVAL, "%s is not a result archive", archive);
-        return ap_cmd_fail(&err);
-    }
-    if (is_archive && pubkey == NULL)
+    if (r->pubkey != NULL && !is_archive)
+        return ap_error_make(err, EINVAL, "%s is not a result archive", r->archive);
+    if (is_archive && r->pubkey == NULL)
         ap_log_warn("%s is read without verifying it (give -p PUBKEY to check its signature "
                     "first)",
-                    archive);
+                    r->archive);
     /* The walk that read the results kept the manifest too: no second pass for it. */
-    cleanup_cjson cJSON *manifest = is_archive ? read_manifest(archive, &scan, old) : NULL;
+    *manifest = is_archive ? read_manifest(r->archive, &scan, *old) : NULL;
     ap_archive_scan_free(&scan);
+    return 0;
+}
 
-    struct ap_bench_opts o;
-    memset(&o, 0, sizeof(o));
-    o.images_dir = set->images_dir;
-    o.out_dir = set->out_dir;
-    o.cache_dir = set->cache_dir;
-    o.allow_noisy = allow_noisy;
-    o.quiet = ap_log_get_level() == AP_LOG_QUIET;
-    if (recorded_plan(old, &o, &err) < 0) {
-        ap_error_wrap(&err, "%s", archive);
-        return ap_cmd_fail(&err);
+/* The paths a rerun's bench options point to. */
+struct rerun_paths {
+    char workloads[4096], dir[4096], results[4096];
+};
+
+/* What the bench runs: the archived plan, here, with its results in --out (default
+ * results/rerun-<run id>), a folder made now. */
+static int plan_rerun(const struct rerun_opts *r, const struct ap_settings *set, const cJSON *old,
+                      const char *id, struct ap_bench_opts *o, struct rerun_paths *p,
+                      ap_error **err)
+{
+    memset(o, 0, sizeof(*o));
+    o->images_dir = set->images_dir;
+    o->out_dir = set->out_dir;
+    o->cache_dir = set->cache_dir;
+    o->allow_noisy = r->allow_noisy;
+    o->quiet = ap_log_get_level() == AP_LOG_QUIET;
+    if (recorded_plan(old, o, err) < 0)
+        return ap_error_wrap(err, "%s", r->archive);
+    if (ap_fs_path(p->workloads, sizeof(p->workloads), "%s/workloads", o->images_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the workloads folder under %s", o->images_dir);
+    o->workloads_dir = p->workloads;
+    if (r->out_dir == NULL && !safe_id(id)) {
+        ap_error_make(err, EINVAL, "%s: the run id is not a plain name", r->archive);
+        return ap_error_hint(err, "give --out DIR");
     }
-    char workloads[4096], dir[4096], results[4200];
-    snprintf(workloads, sizeof(workloads), "%s/workloads", o.images_dir);
-    o.workloads_dir = workloads;
+    int too_long = r->out_dir == NULL ? ap_fs_path(p->dir, sizeof(p->dir), "results/rerun-%s", id)
+                                      : ap_fs_path(p->dir, sizeof(p->dir), "%s", r->out_dir);
+    if (too_long < 0 || ap_fs_path(p->results, sizeof(p->results), "%s/results.json", p->dir) < 0 ||
+        ap_fs_mkdir_p(p->dir, 0755, err) < 0)
+        return ap_error_make(err, errno, "%s", r->out_dir != NULL ? r->out_dir : p->dir);
+    o->results_path = p->results;
+    return 0;
+}
+
+/* Compares the new results with the archived ones and prints the comparison. */
+static int compare_rerun(const struct rerun_opts *r, const cJSON *old, const char *id,
+                         const char *results)
+{
+    ap_error *err = NULL;
+    cleanup_cjson cJSON *now = NULL;
+    struct ap_compare *cmp = NULL;
+    if (ap_compare_load(results, &now, NULL, &err) < 0 ||
+        ap_compare_results(old, now, &r->co, &cmp, &err) < 0)
+        return ap_cmd_fail(&err);
+    for (size_t i = 0; i < cmp->n_warnings; i++)
+        ap_log_warn("%s", cmp->warnings[i]);
+    int ret = AP_EXIT_OK;
+    if (r->json) {
+        if (ap_compare_print_json(stdout, cmp, old, r->archive, now, results, &err) < 0)
+            ret = ap_cmd_fail(&err);
+    } else {
+        printf("A: %s (run %s), B: this rerun (%s)\n", r->archive, id, results);
+        ap_compare_print(stdout, cmp, r->all);
+    }
+    ap_compare_free(cmp);
+    return ret;
+}
+
+int ap_cmd_rerun(struct ap_settings *set, int argc, char **argv)
+{
+    struct rerun_opts r;
+    int rc = parse_rerun_opts(&r, argc, argv);
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
+    ap_error *err = NULL;
+    cleanup_cjson cJSON *old = NULL;
+    cleanup_cjson cJSON *manifest = NULL;
+    if (load_archived(&r, &old, &manifest, &err) < 0)
+        return ap_cmd_fail(&err);
     const cJSON *rid =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(old, "run"), "id");
     const char *id = cJSON_IsString(rid) ? rid->valuestring : "";
-    if (out_dir == NULL) {
-        if (!safe_id(id)) {
-            ap_error_make(&err, EINVAL, "%s: the run id is not a plain name", archive);
-            ap_error_hint(&err, "give --out DIR");
-            return ap_cmd_fail(&err);
-        }
-        snprintf(dir, sizeof(dir), "results/rerun-%s", id);
-    } else {
-        snprintf(dir, sizeof(dir), "%s", out_dir);
-    }
-    if (ap_fs_path(results, sizeof(results), "%s/results.json", dir) < 0 ||
-        ap_fs_mkdir_p(dir, 0755, &err) < 0) {
-        ap_error_make(&err, errno, "%s", dir);
+    struct ap_bench_opts o;
+    struct rerun_paths paths;
+    if (plan_rerun(&r, set, old, id, &o, &paths, &err) < 0)
+        return ap_cmd_fail(&err);
+    cleanup_free char *cmdline = ap_cmd_commandline(argc, argv);
+    if (cmdline == NULL) {
+        ap_error_make(&err, ENOMEM, "recording the command line");
         return ap_cmd_fail(&err);
     }
-    o.results_path = results;
-    char cmdline[2048];
-    size_t used = (size_t)snprintf(cmdline, sizeof(cmdline), "appliance");
-    for (int i = 0; i < argc && used < sizeof(cmdline); i++)
-        used += (size_t)snprintf(cmdline + used, sizeof(cmdline) - used, " %s", argv[i]);
     o.commandline = cmdline;
 
     check_images(&o, manifest, old);
     ap_log_info("rerun: run %s again: profile %s, suites of the record, %d repeats, %d warmup, "
                 "%zu images%s%s; results in %s",
                 id, o.profile, o.repeat, o.warmup, o.n_images, o.only ? ", only " : "",
-                o.only ? o.only : "", results);
-    int rc = bench_to_stderr(&o, &err);
+                o.only ? o.only : "", paths.results);
+    rc = bench_to_stderr(&o, &err);
     if (rc == -2) {
-        fprintf(stderr, "appliance rerun: interrupted; the finished samples are in %s\n", results);
+        fprintf(stderr, "appliance rerun: interrupted; the finished samples are in %s\n",
+                paths.results);
         ap_error_release(&err);
         return AP_EXIT_INTERRUPTED;
     }
     if (rc < 0) {
-        ap_error_wrap(&err, "rerunning %s", archive);
+        ap_error_wrap(&err, "rerunning %s", r.archive);
         return ap_cmd_fail(&err);
     }
-
-    cleanup_cjson cJSON *now = NULL;
-    struct ap_compare *cmp = NULL;
-    if (ap_compare_load(results, &now, NULL, &err) < 0 ||
-        ap_compare_results(old, now, &co, &cmp, &err) < 0)
-        return ap_cmd_fail(&err);
-    for (size_t i = 0; i < cmp->n_warnings; i++)
-        ap_log_warn("%s", cmp->warnings[i]);
-    int ret = AP_EXIT_OK;
-    if (json) {
-        if (ap_compare_print_json(stdout, cmp, old, archive, now, results, &err) < 0)
-            ret = ap_cmd_fail(&err);
-    } else {
-        printf("A: %s (run %s), B: this rerun (%s)\n", archive, id, results);
-        ap_compare_print(stdout, cmp, all);
-    }
-    ap_compare_free(cmp);
-    return ret;
+    return compare_rerun(&r, old, id, paths.results);
 }

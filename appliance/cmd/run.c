@@ -17,7 +17,8 @@
 #include "../sandbox/sandbox.h"
 #include "cmd.h"
 
-#define MAX_LIST 256
+#define MAX_LIST 256 /* argv and envp slots, the closing NULL included */
+#define MAX_BINDS 64
 #define AP_EXIT_RUN_FAILED 125
 
 static void run_usage(FILE *out)
@@ -118,13 +119,6 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-static int open_redirect(const char *path, int out, int *fd)
-{
-    *fd = out ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-              : open(path, O_RDONLY | O_CLOEXEC);
-    return *fd < 0 ? -1 : 0;
-}
-
 /* on_exec: publishes the sandbox's pid 1 (written whole, then renamed into place). */
 static void write_pid_file(void *ctx, pid_t pid, struct ap_sandbox_live *live)
 {
@@ -186,285 +180,413 @@ static void print_record(const struct ap_run_record *r, int json)
     cJSON_Delete(j);
 }
 
-int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
+/* The options of appliance run. Strings point into argv; the redirections are open
+ * descriptors owned here (-1 when none), closed by run_opts_close. */
+struct run_opts {
+    struct ap_sandbox_spec spec; /* all but rootfs, argv, envp, workdir and seccomp */
+    char *extra_env[MAX_LIST];   /* --env K=V, in order */
+    size_t n_extra;
+    struct ap_bind binds[MAX_BINDS];
+    size_t n_binds;
+    const char *seccomp; /* FILE, "default" or "unconfined" */
+    const char *workdir; /* --workdir; NULL: the image's, or / */
+    const char *pid_file;
+    int json;
+    int in_fd, out_fd, err_fd;
+    const char *image;
+    char **cmd; /* CMD [ARG...] after IMAGE (and --): n_cmd words, none for the image's */
+    size_t n_cmd;
+};
+
+static void run_opts_close(struct run_opts *o)
 {
-    struct ap_sandbox_spec spec;
-    memset(&spec, 0, sizeof(spec));
-    spec.uid = spec.gid = 65534;
-    spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = -1;
-    spec.net = AP_NET_NONE;
-    char *extra_env[MAX_LIST];
-    size_t n_extra = 0;
-    struct ap_bind binds[64];
-    size_t n_binds = 0;
-    const char *seccomp = "default", *workdir = NULL, *pid_file = NULL;
-    int json = 0;
-    cleanup_close int in_fd = -1;
-    cleanup_close int out_fd = -1;
-    cleanup_close int err_fd = -1;
+    int *fds[] = {&o->in_fd, &o->out_fd, &o->err_fd};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(fds); i++)
+        if (*fds[i] >= 0) {
+            close(*fds[i]);
+            *fds[i] = -1;
+        }
+}
+
+static int parse_cpus(const char *arg, struct ap_cgroup_limits *l)
+{
+    char *end = NULL;
+    double v = strtod(arg, &end);
+    /* A plain decimal: strtod also reads "nan", "inf" and hex. The bounds are written to hold
+     * for NaN too. */
+    if (end == arg || *end || !(isdigit((unsigned char)arg[0]) || arg[0] == '.') ||
+        strpbrk(arg, "xX") != NULL || !(v >= AP_SANDBOX_MIN_CPUS && v <= AP_SANDBOX_MAX_CPUS))
+        return ap_cmd_usage("run", "--cpus takes a number from %.2f to %d, not '%s'",
+                            AP_SANDBOX_MIN_CPUS, AP_SANDBOX_MAX_CPUS, arg);
+    l->cpu_period_us = 100000;
+    l->cpu_quota_us = (int64_t)llround(v * 100000);
+    return AP_CMD_CONTINUE;
+}
+
+static int parse_user(const char *arg, struct ap_sandbox_spec *spec)
+{
+    char *end = NULL;
+    unsigned long u = strtoul(arg, &end, 10), g = u;
+    if (end != arg && *end == ':') {
+        char *e2 = NULL;
+        g = strtoul(end + 1, &e2, 10);
+        end = e2 != end + 1 ? e2 : end;
+    }
+    if (end == arg || *end != '\0' || u > 65535 || g > 65535)
+        return ap_cmd_usage("run", "--user takes UID[:GID] (0-65535), not '%s'", arg);
+    spec->uid = (uid_t)u;
+    spec->gid = (gid_t)g;
+    return AP_CMD_CONTINUE;
+}
+
+/* SRC:/DST[:ro|rw], split in place. */
+static int parse_bind(char *arg, struct run_opts *o)
+{
+    if (o->n_binds == MAX_BINDS)
+        return ap_cmd_usage("run", "too many --bind: at most %d are supported", MAX_BINDS);
+    char *src = arg, *dst = strchr(arg, ':');
+    if (dst == NULL || dst == src || dst[1] != '/')
+        return ap_cmd_usage("run", "--bind takes SRC:/DST[:ro|rw], not '%s'", arg);
+    *dst++ = '\0';
+    char *mode = strchr(dst, ':');
+    int ro = 1;
+    if (mode != NULL) {
+        *mode++ = '\0';
+        if (strcmp(mode, "rw") == 0)
+            ro = 0;
+        else if (strcmp(mode, "ro") != 0)
+            return ap_cmd_usage("run", "--bind mode is ro or rw, not '%s'", mode);
+    }
+    o->binds[o->n_binds++] = (struct ap_bind){src, dst, ro};
+    return AP_CMD_CONTINUE;
+}
+
+/* --stdin, --stdout or --stderr: the file opened now, so a bad path is a usage error. */
+static int parse_redirect(const char *opt, const char *path, int out, int *fd, int *spec_fd)
+{
+    int nfd = out ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+                  : open(path, O_RDONLY | O_CLOEXEC);
+    if (nfd < 0)
+        return ap_cmd_usage("run", "%s %s: %s", opt, path, strerror(errno));
+    if (*fd >= 0)
+        close(*fd);
+    *fd = *spec_fd = nfd;
+    return AP_CMD_CONTINUE;
+}
+
+/* The options that set the sandbox's limits; -2 when c is none of them. */
+static int parse_limit(int c, char *arg, struct ap_sandbox_spec *spec)
+{
+    uint64_t v;
+    int64_t bytes;
+    switch (c) {
+    case O_MEMORY:
+        if (ap_sandbox_parse_bytes(arg, &spec->limits.memory_bytes) < 0 ||
+            spec->limits.memory_bytes < AP_SANDBOX_MIN_MEMORY)
+            return ap_cmd_usage("run",
+                                "--memory takes a size of at least %dM (e.g. 64M, 1G), not '%s'",
+                                AP_SANDBOX_MIN_MEMORY >> 20, arg);
+        return AP_CMD_CONTINUE;
+    case O_CPUS:
+        return parse_cpus(arg, &spec->limits);
+    case O_CPUSET:
+        spec->limits.cpuset = arg;
+        return AP_CMD_CONTINUE;
+    case O_PIDS:
+        if (parse_u64(arg, &v) < 0 || v < 2 || v > INT64_MAX)
+            return ap_cmd_usage("run",
+                                "--pids takes a number of at least 2 (the sandbox's init and the "
+                                "command), not '%s'",
+                                arg);
+        spec->limits.pids_max = (int64_t)v;
+        return AP_CMD_CONTINUE;
+    case O_TIMEOUT:
+        if (ap_cmd_parse_seconds(arg, &spec->timeout_s) < 0 ||
+            spec->timeout_s > AP_SANDBOX_MAX_TIMEOUT_S)
+            return ap_cmd_usage("run",
+                                "--timeout takes seconds from 0 to %.0f (2, 2s, 500ms), not '%s'",
+                                AP_SANDBOX_MAX_TIMEOUT_S, arg);
+        return AP_CMD_CONTINUE;
+    case O_TMPSIZE:
+        if (ap_sandbox_parse_bytes(arg, &bytes) < 0 || bytes <= 0)
+            return ap_cmd_usage("run", "--tmp-size takes a size such as 64M");
+        spec->tmp_bytes = (uint64_t)bytes;
+        return AP_CMD_CONTINUE;
+    case O_NOFILE:
+        if (parse_u64(arg, &spec->nofile) < 0 || spec->nofile == 0)
+            return ap_cmd_usage("run", "--nofile takes a positive number");
+        return AP_CMD_CONTINUE;
+    default:
+        return -2;
+    }
+}
+
+/* One option of appliance run. */
+static int parse_option(int c, char *arg, struct run_opts *o, struct ap_settings *set)
+{
+    int rc = parse_limit(c, arg, &o->spec);
+    if (rc != -2)
+        return rc;
+    switch (c) {
+    case O_NET:
+        if (strcmp(arg, "none") == 0)
+            o->spec.net = AP_NET_NONE;
+        else if (strcmp(arg, "loopback") == 0)
+            o->spec.net = AP_NET_LOOPBACK;
+        else
+            return ap_cmd_usage("run", "--net is none or loopback, not '%s'", arg);
+        return AP_CMD_CONTINUE;
+    case O_USERNS:
+        o->spec.userns = 1;
+        return AP_CMD_CONTINUE;
+    case O_USER:
+        return parse_user(arg, &o->spec);
+    case O_WORKDIR:
+        if (arg[0] != '/')
+            return ap_cmd_usage("run", "--workdir must be absolute");
+        o->workdir = arg;
+        return AP_CMD_CONTINUE;
+    case O_ENV:
+        if (strchr(arg, '=') == NULL || arg[0] == '=')
+            return ap_cmd_usage("run", "--env takes K=V, not '%s'", arg);
+        if (o->n_extra + 1 >= MAX_LIST)
+            return ap_cmd_usage("run", "too many --env: at most %d are supported", MAX_LIST - 1);
+        o->extra_env[o->n_extra++] = arg;
+        return AP_CMD_CONTINUE;
+    case O_BIND:
+        return parse_bind(arg, o);
+    case O_HOSTNAME:
+        o->spec.hostname = arg;
+        return AP_CMD_CONTINUE;
+    case O_SECCOMP:
+        o->seccomp = arg;
+        return AP_CMD_CONTINUE;
+    case O_STDIN:
+        return parse_redirect("--stdin", arg, 0, &o->in_fd, &o->spec.stdin_fd);
+    case O_STDOUT:
+        return parse_redirect("--stdout", arg, 1, &o->out_fd, &o->spec.stdout_fd);
+    case O_STDERR:
+        return parse_redirect("--stderr", arg, 1, &o->err_fd, &o->spec.stderr_fd);
+    case O_JSON:
+        o->json = 1;
+        return AP_CMD_CONTINUE;
+    case O_OUT:
+        set->out_dir = arg;
+        return AP_CMD_CONTINUE;
+    case O_CACHE:
+        set->cache_dir = arg;
+        return AP_CMD_CONTINUE;
+    case O_PIDFILE:
+        o->pid_file = arg;
+        return AP_CMD_CONTINUE;
+    default:
+        return -2;
+    }
+}
+
+/* Parses and checks every option, IMAGE and the command's length before an image is read or
+ * anything created. */
+static int parse_run_opts(struct run_opts *o, struct ap_settings *set, int argc, char **argv)
+{
+    memset(o, 0, sizeof(*o));
+    o->spec.uid = o->spec.gid = 65534;
+    o->spec.stdin_fd = o->spec.stdout_fd = o->spec.stderr_fd = -1;
+    o->spec.net = AP_NET_NONE;
+    o->in_fd = o->out_fd = o->err_fd = -1;
+    o->seccomp = "default";
     optind = 1;
     opterr = 0;
     int c;
     /* '+': options stop at IMAGE, so the command's own options are left alone. */
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        switch (c) {
-        case O_MEMORY:
-            if (ap_sandbox_parse_bytes(optarg, &spec.limits.memory_bytes) < 0 ||
-                spec.limits.memory_bytes < AP_SANDBOX_MIN_MEMORY)
-                return ap_cmd_usage("run",
-                                    "--memory takes a size of at least %dM (e.g. 64M, 1G), not "
-                                    "'%s'",
-                                    AP_SANDBOX_MIN_MEMORY >> 20, optarg);
-            break;
-        case O_CPUS: {
-            char *end = NULL;
-            double v = strtod(optarg, &end);
-            /* A plain decimal: strtod also reads "nan", "inf" and hex. The bounds are
-             * written to hold for NaN too. */
-            if (end == optarg || *end || !(isdigit((unsigned char)optarg[0]) || optarg[0] == '.') ||
-                strpbrk(optarg, "xX") != NULL ||
-                !(v >= AP_SANDBOX_MIN_CPUS && v <= AP_SANDBOX_MAX_CPUS))
-                return ap_cmd_usage("run", "--cpus takes a number from %.2f to %d, not '%s'",
-                                    AP_SANDBOX_MIN_CPUS, AP_SANDBOX_MAX_CPUS, optarg);
-            spec.limits.cpu_period_us = 100000;
-            spec.limits.cpu_quota_us = (int64_t)llround(v * 100000);
-            break;
-        }
-        case O_CPUSET:
-            spec.limits.cpuset = optarg;
-            break;
-        case O_PIDS: {
-            uint64_t v;
-            if (parse_u64(optarg, &v) < 0 || v < 2 || v > INT64_MAX)
-                return ap_cmd_usage("run",
-                                    "--pids takes a number of at least 2 (the sandbox's init and "
-                                    "the command), not '%s'",
-                                    optarg);
-            spec.limits.pids_max = (int64_t)v;
-            break;
-        }
-        case O_TIMEOUT:
-            if (ap_cmd_parse_seconds(optarg, &spec.timeout_s) < 0 ||
-                spec.timeout_s > AP_SANDBOX_MAX_TIMEOUT_S)
-                return ap_cmd_usage("run",
-                                    "--timeout takes seconds from 0 to %.0f (2, 2s, 500ms), not "
-                                    "'%s'",
-                                    AP_SANDBOX_MAX_TIMEOUT_S, optarg);
-            break;
-        case O_NET:
-            if (strcmp(optarg, "none") == 0)
-                spec.net = AP_NET_NONE;
-            else if (strcmp(optarg, "loopback") == 0)
-                spec.net = AP_NET_LOOPBACK;
-            else
-                return ap_cmd_usage("run", "--net is none or loopback, not '%s'", optarg);
-            break;
-        case O_USERNS:
-            spec.userns = 1;
-            break;
-        case O_USER: {
-            char *end = NULL;
-            unsigned long u = strtoul(optarg, &end, 10), g = u;
-            if (end != optarg && *end == ':') {
-                char *e2 = NULL;
-                g = strtoul(end + 1, &e2, 10);
-                end = e2 != end + 1 ? e2 : end;
-            }
-            if (end == optarg || *end != '\0' || u > 65535 || g > 65535)
-                return ap_cmd_usage("run", "--user takes UID[:GID] (0-65535), not '%s'", optarg);
-            spec.uid = (uid_t)u;
-            spec.gid = (gid_t)g;
-            break;
-        }
-        case O_WORKDIR:
-            if (optarg[0] != '/')
-                return ap_cmd_usage("run", "--workdir must be absolute");
-            workdir = optarg;
-            break;
-        case O_ENV:
-            if (strchr(optarg, '=') == NULL || optarg[0] == '=')
-                return ap_cmd_usage("run", "--env takes K=V, not '%s'", optarg);
-            if (n_extra + 1 >= MAX_LIST)
-                return ap_cmd_usage("run", "too many --env");
-            extra_env[n_extra++] = optarg;
-            break;
-        case O_BIND: {
-            if (n_binds == AP_ARRAY_SIZE(binds))
-                return ap_cmd_usage("run", "too many --bind");
-            char *src = optarg, *dst = strchr(optarg, ':');
-            if (dst == NULL || dst == src || dst[1] != '/')
-                return ap_cmd_usage("run", "--bind takes SRC:/DST[:ro|rw], not '%s'", optarg);
-            *dst++ = '\0';
-            char *mode = strchr(dst, ':');
-            int ro = 1;
-            if (mode != NULL) {
-                *mode++ = '\0';
-                if (strcmp(mode, "rw") == 0)
-                    ro = 0;
-                else if (strcmp(mode, "ro") != 0)
-                    return ap_cmd_usage("run", "--bind mode is ro or rw, not '%s'", mode);
-            }
-            binds[n_binds++] = (struct ap_bind){src, dst, ro};
-            break;
-        }
-        case O_HOSTNAME:
-            spec.hostname = optarg;
-            break;
-        case O_TMPSIZE: {
-            int64_t v;
-            if (ap_sandbox_parse_bytes(optarg, &v) < 0 || v <= 0)
-                return ap_cmd_usage("run", "--tmp-size takes a size such as 64M");
-            spec.tmp_bytes = (uint64_t)v;
-            break;
-        }
-        case O_NOFILE:
-            if (parse_u64(optarg, &spec.nofile) < 0 || spec.nofile == 0)
-                return ap_cmd_usage("run", "--nofile takes a positive number");
-            break;
-        case O_SECCOMP:
-            seccomp = optarg;
-            break;
-        case O_STDIN:
-            if (open_redirect(optarg, 0, &in_fd) < 0)
-                return ap_cmd_usage("run", "--stdin %s: %s", optarg, strerror(errno));
-            spec.stdin_fd = in_fd;
-            break;
-        case O_STDOUT:
-            if (open_redirect(optarg, 1, &out_fd) < 0)
-                return ap_cmd_usage("run", "--stdout %s: %s", optarg, strerror(errno));
-            spec.stdout_fd = out_fd;
-            break;
-        case O_STDERR:
-            if (open_redirect(optarg, 1, &err_fd) < 0)
-                return ap_cmd_usage("run", "--stderr %s: %s", optarg, strerror(errno));
-            spec.stderr_fd = err_fd;
-            break;
-        case O_JSON:
-            json = 1;
-            break;
-        case O_OUT:
-            set->out_dir = optarg;
-            break;
-        case O_CACHE:
-            set->cache_dir = optarg;
-            break;
-        case O_PIDFILE:
-            pid_file = optarg;
-            break;
-        case 'h':
+        if (c == 'h') {
             run_usage(stdout);
             return AP_EXIT_OK;
-        default:
-            return ap_cmd_usage("run", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
+        int rc = parse_option(c, optarg, o, set);
+        if (rc == -2)
+            return ap_cmd_usage("run", "unknown or incomplete option '%s'", argv[optind - 1]);
+        if (rc != AP_CMD_CONTINUE)
+            return rc;
     }
     if (optind >= argc)
         return ap_cmd_usage("run", "expected IMAGE");
-    const char *image = argv[optind++];
-    if (image[0] == '\0')
+    o->image = argv[optind++];
+    if (o->image[0] == '\0')
         return ap_cmd_usage("run", "IMAGE is empty: give a built image's name or a directory");
-    spec.binds = binds;
-    spec.n_binds = n_binds;
-    /* Every option is checked before an image is read or anything created. */
+    o->spec.binds = o->binds;
+    o->spec.n_binds = o->n_binds;
     ap_error *verr = NULL;
-    if (ap_sandbox_validate(&spec, &verr) < 0) {
+    if (ap_sandbox_validate(&o->spec, &verr) < 0) {
         ap_cmd_usage("run", "%s", verr->msg);
         ap_error_release(&verr);
         return AP_EXIT_USAGE;
     }
     if (optind < argc && strcmp(argv[optind], "--") == 0)
         optind++;
+    o->cmd = argv + optind;
+    o->n_cmd = (size_t)(argc - optind);
+    if (o->n_cmd >= MAX_LIST)
+        return ap_cmd_usage("run", "%zu command arguments; at most %d are supported", o->n_cmd,
+                            MAX_LIST - 1);
+    return AP_CMD_CONTINUE;
+}
 
-    ap_error *err = NULL;
+/* What the sandbox runs: the root, the environment and the command, from IMAGE and the
+ * options. The strings point into argv and cfg. */
+struct run_target {
     char rootfs[4096];
-    char *env[MAX_LIST] = {NULL};
+    char *env[MAX_LIST];
+    size_t n_env;
+    char *argv[MAX_LIST];
+    size_t n_argv;
+    const char *workdir;
+    cJSON *cfg; /* the image's runtime settings; NULL for a directory */
+};
+
+/* The image's environment, working directory and (without a command given) its entrypoint
+ * and cmd. */
+static int apply_image_config(struct run_target *t, const struct run_opts *o)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(t->cfg, "Env"))
+    {
+        if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL &&
+            ap_sandbox_env_set(t->env, &t->n_env, MAX_LIST, it->valuestring) < 0)
+            return ap_cmd_usage(
+                "run", "image %s: more than %d environment variables; at most %d are supported",
+                o->image, MAX_LIST - 1, MAX_LIST - 1);
+    }
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(t->cfg, "WorkingDir");
+    if (t->workdir == NULL && cJSON_IsString(wd) && wd->valuestring[0] == '/')
+        t->workdir = wd->valuestring;
+    if (o->n_cmd > 0)
+        return AP_CMD_CONTINUE;
+    const char *keys[] = {"Entrypoint", "Cmd"};
+    for (size_t k = 0; k < AP_ARRAY_SIZE(keys); k++) {
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(t->cfg, keys[k]))
+        {
+            if (!cJSON_IsString(it))
+                return ap_cmd_usage(
+                    "run",
+                    "image %s: an entry of its %s is not a string; give the command after --",
+                    o->image, keys[k]);
+            if (t->n_argv + 1 >= MAX_LIST)
+                return ap_cmd_usage("run",
+                                    "image %s: its entrypoint and cmd have more than %d words; at "
+                                    "most %d are supported (give the command after --)",
+                                    o->image, MAX_LIST - 1, MAX_LIST - 1);
+            t->argv[t->n_argv++] = it->valuestring;
+        }
+    }
+    return AP_CMD_CONTINUE;
+}
+
+/* Resolves IMAGE (a built image's name, or a directory) into what the sandbox runs. */
+static int resolve_target(struct run_target *t, const struct run_opts *o,
+                          const struct ap_settings *set)
+{
     static char default_path[] =
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    size_t n_env = 0;
-    char *cmdv[MAX_LIST] = {NULL};
-    size_t n_cmd = 0;
-    cleanup_cjson cJSON *cfg = NULL;
-    if (strchr(image, '/') != NULL) {
-        snprintf(rootfs, sizeof(rootfs), "%s", image);
-        env[n_env++] = default_path;
+    t->workdir = o->workdir;
+    if (strchr(o->image, '/') != NULL) {
+        if (ap_fs_path(t->rootfs, sizeof(t->rootfs), "%s", o->image) < 0)
+            return ap_cmd_usage("run", "IMAGE is longer than %zu bytes", sizeof(t->rootfs) - 1);
+        t->env[t->n_env++] = default_path;
     } else {
         char layout[4096];
-        snprintf(layout, sizeof(layout), "%s/%s", set->out_dir, image);
-        if (ap_oci_rootfs(set->cache_dir, layout, rootfs, sizeof(rootfs), &err) < 0 ||
-            ap_oci_read_config(layout, &cfg, &err) < 0) {
-            ap_error_wrap(&err, "image %s", image);
+        ap_error *err = NULL;
+        if (ap_fs_path(layout, sizeof(layout), "%s/%s", set->out_dir, o->image) < 0)
+            ap_error_make(&err, ENAMETOOLONG, "the layout path under %s", set->out_dir);
+        if (err != NULL || ap_oci_read_config(layout, &t->cfg, &err) < 0 ||
+            ap_oci_rootfs(set->cache_dir, layout, t->rootfs, sizeof(t->rootfs), &err) < 0) {
+            ap_error_wrap(&err, "image %s", o->image);
             ap_cmd_fail(&err);
             return AP_EXIT_RUN_FAILED;
         }
-        const cJSON *it;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "Env"))
-        {
-            if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL)
-                ap_sandbox_env_set(env, &n_env, MAX_LIST, it->valuestring);
-        }
-        const cJSON *wd = cJSON_GetObjectItemCaseSensitive(cfg, "WorkingDir");
-        if (workdir == NULL && cJSON_IsString(wd) && wd->valuestring[0] == '/')
-            workdir = wd->valuestring;
-        if (optind >= argc) {
-            const char *keys[] = {"Entrypoint", "Cmd"};
-            for (int k = 0; k < 2; k++) {
-                cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, keys[k]))
-                {
-                    if (cJSON_IsString(it) && n_cmd + 1 < MAX_LIST)
-                        cmdv[n_cmd++] = it->valuestring;
-                }
-            }
-        }
+        int rc = apply_image_config(t, o);
+        if (rc != AP_CMD_CONTINUE)
+            return rc;
     }
-    for (size_t i = 0; i < n_extra; i++)
-        if (ap_sandbox_env_set(env, &n_env, MAX_LIST, extra_env[i]) < 0)
-            return ap_cmd_usage("run", "too many environment variables");
-    for (; optind < argc && n_cmd + 1 < MAX_LIST; optind++)
-        cmdv[n_cmd++] = argv[optind];
-    if (n_cmd == 0)
+    for (size_t i = 0; i < o->n_extra; i++)
+        if (ap_sandbox_env_set(t->env, &t->n_env, MAX_LIST, o->extra_env[i]) < 0)
+            return ap_cmd_usage(
+                "run",
+                "too many environment variables (the image's and --env): at most %d are supported",
+                MAX_LIST - 1);
+    for (size_t i = 0; i < o->n_cmd; i++)
+        t->argv[t->n_argv++] = o->cmd[i];
+    if (t->n_argv == 0)
         return ap_cmd_usage("run", "no command: give one after -- (the image has none)");
-    spec.rootfs = rootfs;
-    spec.argv = cmdv;
-    spec.envp = env;
-    spec.workdir = workdir;
+    return AP_CMD_CONTINUE;
+}
 
+/* Compiles the seccomp profile the options name into filter; 1 when there is none. */
+static int load_filter(const char *seccomp, const char *cache_dir, struct ap_seccomp *filter,
+                       ap_error **err)
+{
+    if (strcmp(seccomp, "unconfined") == 0)
+        return 1;
+    cleanup_free char *buf = NULL;
+    const char *json_text = ap_seccomp_default_profile();
+    size_t len = strlen(json_text);
+    const char *what = "default seccomp profile";
+    if (strcmp(seccomp, "default") != 0) {
+        if (ap_fs_read_file(AT_FDCWD, seccomp, 4u << 20, &buf, &len, err) < 0)
+            return -1;
+        json_text = buf;
+        what = seccomp;
+    }
+    return ap_seccomp_compile_cached(json_text, len, what, cache_dir, filter, err) < 0 ? -1 : 0;
+}
+
+int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
+{
+    __attribute__((cleanup(run_opts_close))) struct run_opts o;
+    int rc = parse_run_opts(&o, set, argc, argv);
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
+    cleanup_cjson cJSON *cfg = NULL;
+    struct run_target t;
+    memset(&t, 0, sizeof(t));
+    rc = resolve_target(&t, &o, set);
+    cfg = t.cfg;
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
+    o.spec.rootfs = t.rootfs;
+    o.spec.argv = t.argv;
+    o.spec.envp = t.env;
+    o.spec.workdir = t.workdir;
+
+    ap_error *err = NULL;
     struct ap_seccomp filter;
     memset(&filter, 0, sizeof(filter));
-    if (strcmp(seccomp, "unconfined") != 0) {
-        cleanup_free char *buf = NULL;
-        const char *json_text = ap_seccomp_default_profile();
-        size_t len = strlen(json_text);
-        const char *what = "default seccomp profile";
-        if (strcmp(seccomp, "default") != 0) {
-            if (ap_fs_read_file(AT_FDCWD, seccomp, 4u << 20, &buf, &len, &err) < 0) {
-                ap_cmd_fail(&err);
-                return AP_EXIT_RUN_FAILED;
-            }
-            json_text = buf;
-            what = seccomp;
-        }
-        if (ap_seccomp_compile_cached(json_text, len, what, set->cache_dir, &filter, &err) < 0) {
-            ap_cmd_fail(&err);
-            return AP_EXIT_RUN_FAILED;
-        }
-        spec.seccomp = &filter;
+    rc = load_filter(o.seccomp, set->cache_dir, &filter, &err);
+    if (rc < 0) {
+        ap_cmd_fail(&err);
+        return AP_EXIT_RUN_FAILED;
     }
+    if (rc == 0)
+        o.spec.seccomp = &filter;
     char pid_path[4096];
-    if (pid_file != NULL) {
-        snprintf(pid_path, sizeof(pid_path), "%s", pid_file);
-        spec.on_exec = write_pid_file;
-        spec.ctx = pid_path;
+    if (o.pid_file != NULL) {
+        if (ap_fs_path(pid_path, sizeof(pid_path), "%s", o.pid_file) < 0) {
+            ap_seccomp_free(&filter);
+            return ap_cmd_usage("run", "--pid-file is longer than %zu bytes", sizeof(pid_path) - 1);
+        }
+        o.spec.on_exec = write_pid_file;
+        o.spec.ctx = pid_path;
     }
     struct ap_run_record rec;
-    int rc = ap_sandbox_run(&spec, &rec, &err);
-    if (pid_file != NULL)
-        unlink(pid_file);
+    rc = ap_sandbox_run(&o.spec, &rec, &err);
+    if (o.pid_file != NULL)
+        unlink(o.pid_file);
     ap_seccomp_free(&filter);
     if (rc < 0) {
         ap_cmd_fail(&err);
         return AP_EXIT_RUN_FAILED;
     }
-    print_record(&rec, json);
+    print_record(&rec, o.json);
     if (rec.interrupted)
         return 130;
     return rec.exited ? rec.exit_code : 128 + rec.term_signal;

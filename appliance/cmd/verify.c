@@ -41,23 +41,29 @@ static const struct option opts[] = {{"public", required_argument, NULL, 'p'},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
-int ap_cmd_verify(struct ap_settings *set, int argc, char **argv)
+/* The options of appliance verify; strings point into argv. */
+struct verify_opts {
+    const char *archive;
+    const char *pk_path, *pk_text; /* the trusted key: exactly one of them */
+    const char *sig;               /* NULL: ARCHIVE.minisig */
+};
+
+static int parse_verify_opts(struct verify_opts *o, int argc, char **argv)
 {
-    (void)set;
-    const char *pk_path = NULL, *pk_text = NULL, *sig = NULL;
+    memset(o, 0, sizeof(*o));
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "hp:P:", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            pk_path = optarg;
+            o->pk_path = optarg;
             break;
         case 'P':
-            pk_text = optarg;
+            o->pk_text = optarg;
             break;
         case O_SIG:
-            sig = optarg;
+            o->sig = optarg;
             break;
         case 'h':
             verify_usage(stdout);
@@ -70,20 +76,30 @@ int ap_cmd_verify(struct ap_settings *set, int argc, char **argv)
         return ap_cmd_usage("verify", "an archive to verify is needed");
     if (optind + 1 < argc)
         return ap_cmd_usage("verify", "unexpected argument '%s'", argv[optind + 1]);
-    if ((pk_path == NULL) == (pk_text == NULL))
+    if ((o->pk_path == NULL) == (o->pk_text == NULL))
         return ap_cmd_usage("verify", "give the trusted public key, with -p FILE or -P KEY");
-    const char *archive = argv[optind];
+    o->archive = argv[optind];
+    return AP_CMD_CONTINUE;
+}
+
+int ap_cmd_verify(struct ap_settings *set, int argc, char **argv)
+{
+    (void)set;
+    struct verify_opts o;
+    int rc = parse_verify_opts(&o, argc, argv);
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
     ap_error *err = NULL;
     struct ap_minisign_pk pk;
-    if (pk_path != NULL ? ap_minisign_read_pk(pk_path, &pk, &err)
-                        : ap_minisign_parse_pk(pk_text, strlen(pk_text), &pk, &err))
+    if (o.pk_path != NULL ? ap_minisign_read_pk(o.pk_path, &pk, &err)
+                          : ap_minisign_parse_pk(o.pk_text, strlen(o.pk_text), &pk, &err))
         return ap_cmd_fail(&err);
     struct ap_verify_result res;
-    if (ap_verify_archive(archive, sig, &pk, &res, &err) < 0)
+    if (ap_verify_archive(o.archive, o.sig, &pk, &res, &err) < 0)
         return ap_cmd_fail(&err);
     char keyid[AP_MINISIGN_KEYID_HEX_LEN + 1], human[32];
     ap_minisign_keyid_hex(pk.keyid, keyid);
-    printf("%s: verified\n", archive);
+    printf("%s: verified\n", o.archive);
     printf("  run:       %s\n", res.run_id);
     printf("  sha256:    %s\n", res.sha256);
     printf("  members:   %llu (%s)%s\n", (unsigned long long)res.files,

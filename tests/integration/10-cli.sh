@@ -62,6 +62,23 @@ expect_rc 2 "image ls with an argument exits 2"
 run "$APPLIANCE" version extra-argument
 expect_rc 2 "version with an argument exits 2"
 
+# bench: what does not fit --images or --repeat is refused naming the limit; nothing is cut.
+# Each control passes the parser and fails later, on an image outside the plan (exit 1).
+run "$APPLIANCE" bench --images "$(seq -s, 33)"
+expect_rc 2 "bench --images with 33 names exits 2"
+check "... naming the limit of 32" err_has "--images: at most 32 images"
+run "$APPLIANCE" bench --images "$(seq -s, 32)" --out "$TMP/bench/results.json"
+expect_rc 1 "control: bench --images with 32 names gets past the options"
+long=$(printf 'x%.0s' $(seq 1100))
+run "$APPLIANCE" bench --images "$long" --out "$TMP/bench/results.json"
+expect_rc 1 "bench --images with a name of 1100 bytes exits 1 (not in the plan)"
+check "... naming the whole name, not a cut one" err_has "--images: $long is not an image"
+run "$APPLIANCE" bench --repeat 100001
+expect_rc 2 "bench --repeat 100001 exits 2"
+check "... naming the limit of 100000" err_has "at most 100000"
+run "$APPLIANCE" bench --repeat 100000 --images no-such-image --out "$TMP/bench/results.json"
+expect_rc 1 "control: bench --repeat 100000 gets past the options"
+
 # Failures: exit 1 with a message that says what and how to fix it.
 run "$APPLIANCE" image inspect no-such-image
 expect_rc 1 "image inspect no-such-image exits 1"

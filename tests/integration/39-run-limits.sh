@@ -81,6 +81,78 @@ else
     fail "appliance run '': exit $RC: $(head -n 2 "$TMP/stderr" | tr '\n' ' ')"
 fi
 
+# ---- list lengths: what does not fit is refused, never cut -------------------------------------
+# The command line: CMD and its arguments fill at most 255 slots.
+run timeout 20 "$APPLIANCE" run "$RFS/" -- /usr/bin/escape true $(seq 254)
+if [ "$RC" -eq 2 ] && err_has "256 command arguments; at most 255 are supported" && ! err_has "run: exit"; then
+    pass "256 command arguments: exit 2 naming the limit"
+else
+    fail "256 command arguments: exit $RC: $(head -n 2 "$TMP/stderr" | tr '\n' ' ')"
+fi
+run timeout 20 "$APPLIANCE" run "$RFS/" -- /usr/bin/escape true $(seq 253)
+expect_rc 0 "control: 255 command arguments run"
+env_opts() { local i; for i in $(seq "$1"); do printf -- '--env\nV%d=1\n' "$i"; done; }
+mapfile -t many < <(env_opts 256)
+usage "256 --env" "too many --env: at most 255 are supported" "${many[@]}"
+# A root directory brings PATH: with 255 --env the environment holds 256 variables.
+mapfile -t many < <(env_opts 255)
+usage "255 --env beside PATH" "too many environment variables (the image's and --env): at most 255" "${many[@]}"
+mapfile -t many < <(env_opts 254)
+works "254 --env beside PATH run" "${many[@]}"
+mapfile -t many < <(for i in $(seq 65); do printf -- '--bind\n/tmp:/b%d\n' "$i"; done)
+usage "65 --bind" "too many --bind: at most 64 are supported" "${many[@]}"
+mkdir -p "$TMP/bindsrc" "$RFS"/mnt/b{1..64}
+mapfile -t many < <(for i in $(seq 64); do printf -- '--bind\n%s:/mnt/b%d\n' "$TMP/bindsrc" "$i"; done)
+works "64 --bind run" "${many[@]}"
+
+# An image's entrypoint: a layout written by hand as the image builder writes one (one layer
+# holding the scratch root), its config's Entrypoint given.
+oci_layout() {
+    local dir=$1 ep=$2 blobs=$1/blobs/sha256 layer cfg man
+    mkdir -p "$blobs"
+    tar -C "$RFS" --numeric-owner --owner=0 --group=0 -cf "$dir/layer.tar" .
+    layer=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
+    mv "$dir/layer.tar" "$blobs/$layer"
+    jq -cn --argjson ep "$ep" --arg l "sha256:$layer" \
+        '{architecture: "amd64", os: "linux", config: {Env: ["PATH=/usr/bin"], Entrypoint: $ep},
+          rootfs: {type: "layers", diff_ids: [$l]}}' >"$dir/config.json"
+    cfg=$(sha256sum "$dir/config.json" | cut -d' ' -f1)
+    jq -cn --arg c "sha256:$cfg" --argjson cs "$(stat -c %s "$dir/config.json")" \
+        --arg l "sha256:$layer" --argjson ls "$(stat -c %s "$blobs/$layer")" \
+        '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+          config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+          layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]}' \
+        >"$dir/manifest.json"
+    mv "$dir/config.json" "$blobs/$cfg"
+    man=$(sha256sum "$dir/manifest.json" | cut -d' ' -f1)
+    jq -cn --arg m "sha256:$man" --argjson ms "$(stat -c %s "$dir/manifest.json")" \
+        '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json",
+          digest: $m, size: $ms}]}' >"$dir/index.json"
+    mv "$dir/manifest.json" "$blobs/$man"
+    printf '{"imageLayoutVersion":"1.0.0"}\n' >"$dir/oci-layout"
+}
+oci_layout "$TMP/out/ep-255" "$(jq -cn '["/usr/bin/escape", "true"] + [range(253) | tostring]')"
+oci_layout "$TMP/out/ep-256" "$(jq -cn '["/usr/bin/escape", "true"] + [range(254) | tostring]')"
+oci_layout "$TMP/out/ep-number" '["/usr/bin/escape", 1]'
+image_run() { run timeout 20 "$APPLIANCE" run --out "$TMP/out" --cache "$TMP/cache" "$@"; }
+image_run ep-256
+if [ "$RC" -eq 2 ] && err_has "image ep-256: its entrypoint and cmd have more than 255 words; at most 255 are supported" \
+    && ! err_has "run: exit"; then
+    pass "an entrypoint of 256 words: exit 2 naming the limit"
+else
+    fail "an entrypoint of 256 words: exit $RC: $(head -n 2 "$TMP/stderr" | tr '\n' ' ')"
+fi
+image_run ep-255
+expect_rc 0 "control: an entrypoint of 255 words runs"
+image_run ep-256 -- /usr/bin/escape true
+expect_rc 0 "control: the same image with the command given after -- runs"
+image_run ep-number
+if [ "$RC" -eq 2 ] && err_has "an entry of its Entrypoint is not a string"; then
+    pass "an entrypoint entry that is not a string: exit 2"
+else
+    fail "an entrypoint entry that is not a string: exit $RC: $(head -n 2 "$TMP/stderr" | tr '\n' ' ')"
+fi
+
 # ---- failures before the command's exec are the sandbox's -------------------------------------------
 run timeout 20 "$APPLIANCE" run "$RFS/" -- /usr/bin/data
 check "a file that is not executable: exit 125 naming it ($(tail -n 2 "$TMP/stderr" | head -n 1 | cut -c1-80))" \
