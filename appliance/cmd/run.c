@@ -490,8 +490,12 @@ static int resolve_target(struct run_target *t, const struct run_opts *o,
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     t->workdir = o->workdir;
     if (strchr(o->image, '/') != NULL) {
-        if (ap_fs_path(t->rootfs, sizeof(t->rootfs), "%s", o->image) < 0)
-            return ap_cmd_usage("run", "IMAGE is longer than %zu bytes", sizeof(t->rootfs) - 1);
+        if (strlen(o->image) >= AP_SANDBOX_PATH_MAX ||
+            ap_fs_path(t->rootfs, sizeof(t->rootfs), "%s", o->image) < 0)
+            return ap_cmd_usage("run",
+                                "the root directory's path is longer than %d bytes, the "
+                                "sandbox's limit (name it through a shorter path)",
+                                AP_SANDBOX_PATH_MAX - 1);
         t->env[t->n_env++] = default_path;
     } else {
         char layout[4096];

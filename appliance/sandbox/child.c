@@ -55,6 +55,31 @@ static __attribute__((noreturn, format(printf, 3, 4))) void fail(int fd, int e, 
             fail(fd, errno, __VA_ARGS__);                                                          \
     } while (0)
 
+/* snprintf into a path buffer; a path that does not fit fails the child, naming it, rather
+ * than acting on a cut path. */
+static __attribute__((format(printf, 4, 5))) void path_fmt(int fd, char *buf, size_t len,
+                                                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len)
+        fail(fd, ENAMETOOLONG, "a path built from \"%s\" is longer than %zu bytes", fmt, len - 1);
+}
+
+/* readlink into buf (len bytes), NUL-terminated; a target that fills the buffer may have been
+ * cut, and fails the child. */
+static void read_link(int fd, const char *link, char *buf, size_t len, const char *what)
+{
+    ssize_t n = readlink(link, buf, len - 1);
+    if (n < 0)
+        fail(fd, errno, "%s: resolving it", what);
+    if ((size_t)n >= len - 1)
+        fail(fd, ENAMETOOLONG, "%s: its real path is longer than %zu bytes", what, len - 2);
+    buf[n] = '\0';
+}
+
 /* Opens a path inside the root without letting symlinks lead out of it. */
 static int open_in_root(int rootfd, const char *path, int flags)
 {
@@ -95,7 +120,7 @@ static int ensure_dir_in_root(int rootfd, char *path)
 /* mkdir -p inside the root; returns an O_PATH descriptor of the directory. */
 static int mkdirs_in_root(int rootfd, const char *path)
 {
-    char buf[1024];
+    char buf[AP_SANDBOX_PATH_MAX];
     size_t n = strlen(path);
     if (n >= sizeof(buf))
         return -(errno = ENAMETOOLONG);
@@ -117,7 +142,7 @@ static int mkdirs_in_root(int rootfd, const char *path)
  * returns an O_PATH descriptor of it. */
 static int make_file_in_root(int rootfd, const char *path)
 {
-    char dir[1024];
+    char dir[AP_SANDBOX_PATH_MAX];
     const char *slash = strrchr(path, '/');
     if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
         return -(errno = EINVAL);
@@ -154,9 +179,9 @@ static void harden_proc(int sfd, const char *root)
     static const char *const readonly[] = {"sys", "bus", "irq", "fs", "sysrq-trigger"};
     static const char *const hidden[] = {"kcore", "keys",          "timer_list", "acpi",
                                          "scsi",  "latency_stats", "sched_debug"};
-    char p[1100];
+    char p[AP_SANDBOX_PATH_MAX + 64];
     for (size_t i = 0; i < sizeof(readonly) / sizeof(readonly[0]); i++) {
-        snprintf(p, sizeof(p), "%s/proc/%s", root, readonly[i]);
+        path_fmt(sfd, p, sizeof(p), "%s/proc/%s", root, readonly[i]);
         if (access(p, F_OK) < 0)
             continue;
         CHECK(sfd, mount(p, p, NULL, MS_BIND | MS_REC, NULL), "binding /proc/%s", readonly[i]);
@@ -167,7 +192,7 @@ static void harden_proc(int sfd, const char *root)
     }
     for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
         struct stat st;
-        snprintf(p, sizeof(p), "%s/proc/%s", root, hidden[i]);
+        path_fmt(sfd, p, sizeof(p), "%s/proc/%s", root, hidden[i]);
         if (stat(p, &st) < 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
@@ -204,12 +229,12 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
         unsigned maj, min;
     } nodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                  {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-    char dev[1100], p[1200];
-    snprintf(dev, sizeof(dev), "%s/dev", root);
+    char dev[AP_SANDBOX_PATH_MAX + 8], p[AP_SANDBOX_PATH_MAX + 64];
+    path_fmt(sfd, dev, sizeof(dev), "%s/dev", root);
     CHECK(sfd, mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536"),
           "mounting a tmpfs on /dev");
     for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-        snprintf(p, sizeof(p), "%s/%s", dev, nodes[i].name);
+        path_fmt(sfd, p, sizeof(p), "%s/%s", dev, nodes[i].name);
         if (!a->spec->userns) {
             CHECK(sfd, mknod(p, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)),
                   "creating /dev/%s", nodes[i].name);
@@ -233,10 +258,10 @@ static void setup_dev(const struct ap_child_args *a, const char *root)
                                            {"stderr", "/proc/self/fd/2"},
                                            {"ptmx", "pts/ptmx"}};
     for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-        snprintf(p, sizeof(p), "%s/%s", dev, links[i][0]);
+        path_fmt(sfd, p, sizeof(p), "%s/%s", dev, links[i][0]);
         CHECK(sfd, symlink(links[i][1], p), "creating /dev/%s", links[i][0]);
     }
-    snprintf(p, sizeof(p), "%s/shm", dev);
+    path_fmt(sfd, p, sizeof(p), "%s/shm", dev);
     CHECK(sfd, mkdir(p, 01777), "creating /dev/shm");
     /* Populated: nothing more may be created in /dev (the nodes stay usable, a read-only
      * mount does not stop writes to a device). */
@@ -298,15 +323,13 @@ static void check_resolved_target(const struct ap_child_args *a, const char *rea
                                   const char *dst)
 {
     static const char *const refused[] = {"/proc", "/sys", "/dev"};
-    char link[64], at[1100], bad[1200];
+    char link[64], at[AP_SANDBOX_PATH_MAX + 8], bad[AP_SANDBOX_PATH_MAX + 16], what[64];
     fd_path(fd, link, sizeof(link));
-    ssize_t n = readlink(link, at, sizeof(at) - 1);
-    if (n < 0)
-        fail(a->status_fd, errno, "bind target %s: resolving it", dst);
-    at[n] = '\0';
+    snprintf(what, sizeof(what), "bind target %.40s", dst);
+    read_link(a->status_fd, link, at, sizeof(at), what);
     int reject = !path_within(at, real_root) || strcmp(at, real_root) == 0;
     for (size_t i = 0; !reject && i < sizeof(refused) / sizeof(refused[0]); i++) {
-        snprintf(bad, sizeof(bad), "%s%s", real_root, refused[i]);
+        path_fmt(a->status_fd, bad, sizeof(bad), "%s%s", real_root, refused[i]);
         reject = path_within(at, bad);
     }
     if (reject)
@@ -559,8 +582,8 @@ void ap_child_main(const struct ap_child_args *a)
         CHECK(sfd, syscall(SYS_setresgid, 0, 0, 0), "becoming gid 0 in the user namespace");
         CHECK(sfd, syscall(SYS_setresuid, 0, 0, 0), "becoming uid 0 in the user namespace");
     }
-    char root[1024];
-    snprintf(root, sizeof(root), "%s", s->rootfs);
+    char root[AP_SANDBOX_PATH_MAX];
+    path_fmt(sfd, root, sizeof(root), "%s", s->rootfs);
     CHECK(sfd, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making mounts private");
     if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0) {
         if (errno == EACCES && s->userns)
@@ -574,17 +597,15 @@ void ap_child_main(const struct ap_child_args *a)
      * a trailing slash), to check where bind targets lead. */
     int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     CHECK(sfd, rootfd, "opening the root %s", root);
-    char real_root[1024], link[64];
+    char real_root[AP_SANDBOX_PATH_MAX + 8], link[64];
     fd_path(rootfd, link, sizeof(link));
-    ssize_t rn = readlink(link, real_root, sizeof(real_root) - 1);
-    CHECK(sfd, rn, "resolving the root %s", root);
-    real_root[rn] = '\0';
+    read_link(sfd, link, real_root, sizeof(real_root), "the root");
     make_bind_targets(a, rootfd);
     /* Read-only all the way down: a root directory with mounts below it keeps none of them
      * writable. What is mounted from here on (/proc, /dev, /tmp, binds) sets its own flags. */
     CHECK(sfd, restrict_tree(rootfd, 1), "making the root read-only");
-    char p[1100];
-    snprintf(p, sizeof(p), "%s/proc", root);
+    char p[AP_SANDBOX_PATH_MAX + 8];
+    path_fmt(sfd, p, sizeof(p), "%s/proc", root);
     /* Before the old root goes: in a user namespace proc may only be mounted while a
      * fully visible instance exists. */
     CHECK(sfd, mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
@@ -592,7 +613,7 @@ void ap_child_main(const struct ap_child_args *a)
     if (s->uid == 0 && !s->userns)
         harden_proc(sfd, root);
     setup_dev(a, root);
-    snprintf(p, sizeof(p), "%s/tmp", root);
+    path_fmt(sfd, p, sizeof(p), "%s/tmp", root);
     char opts[64];
     snprintf(opts, sizeof(opts), "mode=1777,size=%llu",
              (unsigned long long)(s->tmp_bytes ? s->tmp_bytes : 64ull << 20));

@@ -164,4 +164,24 @@ check "a command on a noexec or missing path: exit 125" [ "$RC" -eq 125 ]
 run timeout 20 "$APPLIANCE" run --pids 2 --json "$RFS/" -- /usr/bin/escape forkbomb
 check "--pids 2: the command runs and its forks fail (exit $RC)" \
     sh -c "[ $RC -eq 0 ] && grep -q 'EAGAIN' '$TMP/stdout'"
+# ---- the root's path -------------------------------------------------------------------------
+# A root named by a path of 1,024 bytes or more is refused before anything is created, naming
+# the limit; one named through a short symbolic link whose real path is that long is refused
+# by the sandbox, naming the root, rather than bound under a cut path. The control: the same
+# tree through a short link of a short path runs.
+DEEP=$TMP/deep
+for i in $(seq 1 11); do DEEP=$DEEP/$(printf 'd%.0s' $(seq 1 95)); done
+mkdir -p "$DEEP"
+chmod -R 755 "$TMP/deep"
+cp -a "$RFS/." "$DEEP/"
+run timeout 20 "$APPLIANCE" run "$DEEP/" -- /usr/bin/escape true
+check "a root path of ${#DEEP} bytes: exit 2 naming the limit (exit $RC)" \
+    sh -c "[ $RC -eq 2 ] && grep -q 'longer than 1023 bytes' '$TMP/stderr'"
+ln -s "$DEEP" "$TMP/short"
+run timeout 20 "$APPLIANCE" run "$TMP/short/" -- /usr/bin/escape true
+check "a short link to a root whose real path is ${#DEEP} bytes: exit 125 naming the root (exit $RC)" \
+    sh -c "[ $RC -eq 125 ] && grep -q 'the root: its real path is longer than' '$TMP/stderr'"
+ln -s "$RFS" "$TMP/short-ok"
+run timeout 20 "$APPLIANCE" run "$TMP/short-ok/" -- /usr/bin/escape true
+check "control: a short link to a short root runs (exit $RC)" test "$RC" -eq 0
 finish
