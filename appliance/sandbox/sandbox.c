@@ -380,6 +380,69 @@ static void died_before_exec(const struct ap_sandbox_spec *s, const siginfo_t *s
                       (long long)s->limits.pids_max);
 }
 
+/* The pipes between the sandbox and us, and a signalfd for SIGINT and SIGTERM (blocked
+ * until the run ends: state_close restores the mask). */
+static int open_channels(const struct ap_sandbox_spec *s, int status_p[2], int exec_p[2],
+                         int hold_p[2], int sync_p[2], struct run_state *st, ap_error **err)
+{
+    if (pipe2(status_p, O_CLOEXEC) < 0 || pipe2(exec_p, O_CLOEXEC) < 0 ||
+        socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, hold_p) < 0 ||
+        (s->userns && pipe2(sync_p, O_CLOEXEC) < 0))
+        return ap_error_make(err, errno, "creating pipes");
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, &st->oldmask);
+    st->mask_set = 1;
+    st->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (st->sigfd < 0)
+        return ap_error_make(err, errno, "signalfd");
+    return 0;
+}
+
+/* Fills the run record from the cgroup's figures and the child's report (NULL when none came):
+ * the command's exit, or the error that kept it from running. */
+static int fill_record(const struct ap_sandbox_spec *s, struct ap_run_record *rec,
+                       const struct ap_cgroup_stats *cs, const struct ap_child_report *r,
+                       const siginfo_t *si, int64_t t_exec, ap_error **err)
+{
+    rec->cpu_total_ns = cs->cpu_usage_ns;
+    rec->cpu_user_ns = cs->cpu_user_ns;
+    rec->cpu_system_ns = cs->cpu_system_ns;
+    rec->memory_peak_bytes = cs->memory_peak_bytes;
+    rec->pids_peak = cs->pids_peak;
+    rec->nr_periods = cs->nr_periods;
+    rec->nr_throttled = cs->nr_throttled;
+    rec->throttled_ns = cs->throttled_ns;
+    rec->oom_killed = cs->oom_kills > 0;
+    if (r != NULL && r->kind == 'E')
+        return ap_error_make(err, r->err, "sandbox set-up: %s", r->msg);
+    if (t_exec < 0) {
+        ap_error_make(err, (int)-t_exec, "executing %s in the sandbox", s->argv[0]);
+        return ap_error_hint(err, "check the command exists in the image and is executable");
+    }
+    if (t_exec == 0 && !rec->timed_out && !rec->interrupted && !rec->stopped) {
+        died_before_exec(s, si, cs, err);
+        return -1;
+    }
+    if (r != NULL && r->kind == 'S') {
+        rec->exited = WIFEXITED(r->status);
+        rec->exit_code = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : 0;
+        rec->term_signal = WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0;
+        rec->ru_user_ns = (int64_t)r->ru_utime_us * 1000;
+        rec->ru_system_ns = (int64_t)r->ru_stime_us * 1000;
+        rec->maxrss_bytes = (int64_t)r->ru_maxrss_kb * 1024;
+        rec->run_ns = r->exit_ns > r->exec_ns && r->exec_ns > 0 ? r->exit_ns - r->exec_ns : 0;
+    } else {
+        /* pid 1 was killed (timeout, interrupt, or the OOM killer chose it). */
+        rec->exited = 0;
+        rec->term_signal =
+            si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED ? si->si_status : SIGKILL;
+    }
+    return 0;
+}
+
 int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, ap_error **err)
 {
     memset(rec, 0, sizeof(*rec));
@@ -420,23 +483,8 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, a
     }
     if (s->seccomp != NULL && (filter_fd = filter_memfd(s->seccomp, err)) < 0)
         goto out;
-    if (pipe2(status_p, O_CLOEXEC) < 0 || pipe2(exec_p, O_CLOEXEC) < 0 ||
-        socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, hold_p) < 0 ||
-        (s->userns && pipe2(sync_p, O_CLOEXEC) < 0)) {
-        ap_error_make(err, errno, "creating pipes");
+    if (open_channels(s, status_p, exec_p, hold_p, sync_p, &st, err) < 0)
         goto out;
-    }
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, &st.oldmask);
-    st.mask_set = 1;
-    st.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (st.sigfd < 0) {
-        ap_error_make(err, errno, "signalfd");
-        goto out;
-    }
     struct ap_child_args a = {.spec = s,
                               .status_fd = status_p[1],
                               .status_rd = status_p[0],
@@ -500,43 +548,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, a
     int have = read_report(st.status_rd, &r);
     struct ap_cgroup_stats cs;
     mgr->stats(&cg, &cs, NULL);
-    rec->cpu_total_ns = cs.cpu_usage_ns;
-    rec->cpu_user_ns = cs.cpu_user_ns;
-    rec->cpu_system_ns = cs.cpu_system_ns;
-    rec->memory_peak_bytes = cs.memory_peak_bytes;
-    rec->pids_peak = cs.pids_peak;
-    rec->nr_periods = cs.nr_periods;
-    rec->nr_throttled = cs.nr_throttled;
-    rec->throttled_ns = cs.throttled_ns;
-    rec->oom_killed = cs.oom_kills > 0;
-    if (have && r.kind == 'E') {
-        ap_error_make(err, r.err, "sandbox set-up: %s", r.msg);
-        goto out;
-    }
-    if (t_exec < 0) {
-        ap_error_make(err, (int)-t_exec, "executing %s in the sandbox", s->argv[0]);
-        ap_error_hint(err, "check the command exists in the image and is executable");
-        goto out;
-    }
-    if (t_exec == 0 && !rec->timed_out && !rec->interrupted && !rec->stopped) {
-        died_before_exec(s, &si, &cs, err);
-        goto out;
-    }
-    if (have && r.kind == 'S') {
-        rec->exited = WIFEXITED(r.status);
-        rec->exit_code = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 0;
-        rec->term_signal = WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0;
-        rec->ru_user_ns = (int64_t)r.ru_utime_us * 1000;
-        rec->ru_system_ns = (int64_t)r.ru_stime_us * 1000;
-        rec->maxrss_bytes = (int64_t)r.ru_maxrss_kb * 1024;
-        rec->run_ns = r.exit_ns > r.exec_ns && r.exec_ns > 0 ? r.exit_ns - r.exec_ns : 0;
-    } else {
-        /* pid 1 was killed (timeout, interrupt, or the OOM killer chose it). */
-        rec->exited = 0;
-        rec->term_signal =
-            si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status : SIGKILL;
-    }
-    rc = 0;
+    rc = fill_record(s, rec, &cs, have ? &r : NULL, &si, t_exec, err);
 out : {
     ap_error *e = NULL;
     if (cg.n_dirs > 0 && mgr->destroy(&cg, &e) < 0 && rc == 0) {
