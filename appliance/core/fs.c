@@ -13,6 +13,16 @@
 
 #include "cleanup.h"
 
+/* read(2), again when a signal interrupted it. */
+static ssize_t read_some(int fd, void *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = read(fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
 int ap_fs_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
@@ -49,9 +59,7 @@ int ap_fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t 
     for (;;) {
         if (got > (size_t)st.st_size)
             break;
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = read_some(fd, buf + got, (size_t)st.st_size + 1 - got);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", path);
         if (n == 0)
@@ -272,9 +280,7 @@ int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole
                                      len - 1);
             break;
         }
-        ssize_t n = read(fd, buf + got, len - 1 - got);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = read_some(fd, buf + got, len - 1 - got);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", path);
         if (n == 0)
@@ -291,9 +297,7 @@ int ap_fs_each_chunk(int fd, const char *path, void *buf, size_t len,
 {
     uint64_t sum = 0;
     for (;;) {
-        ssize_t n = read(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = read_some(fd, buf, len);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", path);
         if (n == 0)
