@@ -87,6 +87,27 @@ static int too_many_nodes(const char *where, ap_error **err)
                          AP_CPUSET_MAX - 1);
 }
 
+/* The next entry "nodeM" of the directory D (listing WHERE): 1 with *m = M (and *name the
+ * entry's name when name is not NULL), 0 at the end, -1 on an error. */
+static int next_node(DIR *d, const char *where, long *m, const char **name, ap_error **err)
+{
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (de == NULL && errno != 0)
+            return ap_error_make(err, errno, "listing %s", where);
+        if (de == NULL)
+            return 0;
+        if (!node_name(de->d_name, m))
+            continue;
+        if (*m >= AP_CPUSET_MAX)
+            return too_many_nodes(where, err);
+        if (name != NULL)
+            *name = de->d_name;
+        return 1;
+    }
+}
+
 /* The node of a CPU from its cpuN/nodeM entry: *node = M, or -1 when it has none. */
 static int node_from_link(const char *cpudir, int *node, ap_error **err)
 {
@@ -94,24 +115,15 @@ static int node_from_link(const char *cpudir, int *node, ap_error **err)
     cleanup_dir DIR *d = opendir(cpudir);
     if (d == NULL)
         return ap_error_make(err, errno, "listing %s", cpudir);
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(d);
-        if (de == NULL)
-            break;
-        long m;
-        if (!node_name(de->d_name, &m))
-            continue;
-        if (m >= AP_CPUSET_MAX)
-            return too_many_nodes(cpudir, err);
+    long m;
+    int more;
+    while ((more = next_node(d, cpudir, &m, NULL, err)) > 0) {
         if (*node >= 0)
             return ap_error_make(err, 0, "%s names two NUMA nodes, node%d and node%ld", cpudir,
                                  *node, m);
         *node = (int)m;
     }
-    if (errno != 0)
-        return ap_error_make(err, errno, "listing %s", cpudir);
-    return 0;
+    return more;
 }
 
 /* Fills the nodes the cpuN/nodeM entries left unknown from <root>/devices/system/node/
@@ -127,19 +139,13 @@ static int nodes_from_lists(const char *root, struct ap_topology *t, ap_error **
         return 0;
     if (d == NULL)
         return ap_error_make(err, errno, "listing %s", dir);
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(d);
-        if (de == NULL)
-            break;
-        long m;
-        if (!node_name(de->d_name, &m))
-            continue;
-        if (m >= AP_CPUSET_MAX)
-            return too_many_nodes(dir, err);
+    long m;
+    int more;
+    const char *name;
+    while ((more = next_node(d, dir, &m, &name, err)) > 0) {
         struct ap_cpuset list;
-        if (ap_fs_path(path, sizeof(path), "%s/%s/cpulist", dir, de->d_name) < 0)
-            return ap_error_make(err, ENAMETOOLONG, "%s/%s/cpulist", dir, de->d_name);
+        if (ap_fs_path(path, sizeof(path), "%s/%s/cpulist", dir, name) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "%s/%s/cpulist", dir, name);
         if (read_list(path, &list, err) < 0)
             return -1;
         for (int c = 0; c < AP_CPUSET_MAX; c++) {
@@ -151,9 +157,7 @@ static int nodes_from_lists(const char *root, struct ap_topology *t, ap_error **
             t->cpu[c].node = (int)m;
         }
     }
-    if (errno != 0)
-        return ap_error_make(err, errno, "listing %s", dir);
-    return 0;
+    return more;
 }
 
 static int read_cpu(const char *root, int c, struct ap_topology_cpu *out, ap_error **err)
