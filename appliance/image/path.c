@@ -3,6 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Moves *p past the slashes before the next component and returns that component's length
+ * (0 at the end of the name). */
+static size_t next_component(const char **p)
+{
+    while (**p == '/')
+        (*p)++;
+    const char *end = strchr(*p, '/');
+    return end != NULL ? (size_t)(end - *p) : strlen(*p);
+}
+
 int ap_path_normalize(const char *in, char *out, size_t outlen, const char **why)
 {
     if (in == NULL || outlen == 0) {
@@ -15,13 +25,8 @@ int ap_path_normalize(const char *in, char *out, size_t outlen, const char **why
     }
     size_t o = 0;
     const char *p = in;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        if (*p == '\0')
-            break;
-        const char *end = strchr(p, '/');
-        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+    size_t n;
+    while ((n = next_component(&p)) > 0) {
         if (n == 1 && p[0] == '.') {
             p += n;
             continue;
@@ -88,13 +93,8 @@ int ap_path_symlink_escapes(const char *link, const char *target)
                 depth++;
     }
     const char *p = target;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        if (*p == '\0')
-            break;
-        const char *end = strchr(p, '/');
-        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+    size_t n;
+    while ((n = next_component(&p)) > 0) {
         if (n == 2 && p[0] == '.' && p[1] == '.') {
             if (--depth < 0)
                 return 1;
