@@ -433,7 +433,7 @@ static int parse_run_opts(struct run_opts *o, struct ap_settings *set, int argc,
 }
 
 /* What the sandbox runs: the root, the environment and the command, from IMAGE and the
- * options. The strings point into argv and cfg. */
+ * options. The strings point into argv and the image's settings. */
 struct run_target {
     char rootfs[4096];
     char *env[MAX_LIST];
@@ -441,45 +441,38 @@ struct run_target {
     char *argv[MAX_LIST];
     size_t n_argv;
     const char *workdir;
-    cJSON *cfg; /* the image's runtime settings; NULL for a directory */
+    struct ap_oci_run image; /* the image's runtime settings (empty for a directory) */
 };
 
 /* The image's environment, working directory and (without a command given) its entrypoint
- * and cmd. */
-static int apply_image_config(struct run_target *t, const struct run_opts *o)
+ * and cmd, from its runtime settings (image/oci.c); what does not fit is a usage error. */
+static int apply_image_config(struct run_target *t, const struct run_opts *o, const char *layout)
 {
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(t->cfg, "Env"))
-    {
-        if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL &&
-            ap_sandbox_env_set(t->env, &t->n_env, MAX_LIST, it->valuestring) < 0)
-            return ap_cmd_usage(
-                "run", "image %s: more than %d environment variables; at most %d are supported",
-                o->image, MAX_LIST - 1, MAX_LIST - 1);
-    }
-    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(t->cfg, "WorkingDir");
-    if (t->workdir == NULL && cJSON_IsString(wd) && wd->valuestring[0] == '/')
-        t->workdir = wd->valuestring;
-    if (o->n_cmd > 0)
-        return AP_CMD_CONTINUE;
-    const char *keys[] = {"Entrypoint", "Cmd"};
-    for (size_t k = 0; k < AP_ARRAY_SIZE(keys); k++) {
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(t->cfg, keys[k]))
-        {
-            if (!cJSON_IsString(it))
-                return ap_cmd_usage(
-                    "run",
-                    "image %s: an entry of its %s is not a string; give the command after --",
-                    o->image, keys[k]);
-            if (t->n_argv + 1 >= MAX_LIST)
-                return ap_cmd_usage("run",
-                                    "image %s: its entrypoint and cmd have more than %d words; at "
-                                    "most %d are supported (give the command after --)",
-                                    o->image, MAX_LIST - 1, MAX_LIST - 1);
-            t->argv[t->n_argv++] = it->valuestring;
+    ap_error *err = NULL;
+    if (ap_oci_run_read(layout, o->n_cmd == 0, &t->image, &err) < 0) {
+        int rc = err != NULL && t->image.cfg != NULL
+                     ? ap_cmd_usage("run", "image %s: %s (give the command after --)", o->image,
+                                    err->msg)
+                     : AP_EXIT_RUN_FAILED;
+        if (rc == AP_EXIT_RUN_FAILED) {
+            ap_error_wrap(&err, "image %s", o->image);
+            ap_cmd_fail(&err);
         }
+        ap_error_release(&err);
+        return rc;
     }
+    for (size_t i = 0; i < t->image.n_env; i++)
+        t->env[t->n_env++] = t->image.env[i];
+    if (t->workdir == NULL)
+        t->workdir = t->image.workdir;
+    for (size_t i = 0; i < t->image.n_argv; i++)
+        t->argv[t->n_argv++] = t->image.argv[i];
     return AP_CMD_CONTINUE;
+}
+
+static void run_target_close(struct run_target *t)
+{
+    ap_oci_run_free(&t->image);
 }
 
 /* Resolves IMAGE (a built image's name, or a directory) into what the sandbox runs. */
@@ -502,15 +495,18 @@ static int resolve_target(struct run_target *t, const struct run_opts *o,
         ap_error *err = NULL;
         if (ap_fs_path(layout, sizeof(layout), "%s/%s", set->out_dir, o->image) < 0)
             ap_error_make(&err, ENAMETOOLONG, "the layout path under %s", set->out_dir);
-        if (err != NULL || ap_oci_read_config(layout, &t->cfg, &err) < 0 ||
-            ap_oci_rootfs(set->cache_dir, layout, t->rootfs, sizeof(t->rootfs), &err) < 0) {
+        if (err != NULL) {
+            ap_cmd_fail(&err);
+            return AP_EXIT_RUN_FAILED;
+        }
+        int rc = apply_image_config(t, o, layout);
+        if (rc != AP_CMD_CONTINUE)
+            return rc;
+        if (ap_oci_rootfs(set->cache_dir, layout, t->rootfs, sizeof(t->rootfs), &err) < 0) {
             ap_error_wrap(&err, "image %s", o->image);
             ap_cmd_fail(&err);
             return AP_EXIT_RUN_FAILED;
         }
-        int rc = apply_image_config(t, o);
-        if (rc != AP_CMD_CONTINUE)
-            return rc;
     }
     for (size_t i = 0; i < o->n_extra; i++)
         if (ap_sandbox_env_set(t->env, &t->n_env, MAX_LIST, o->extra_env[i]) < 0)
@@ -550,11 +546,9 @@ int ap_cmd_run(struct ap_settings *set, int argc, char **argv)
     int rc = parse_run_opts(&o, set, argc, argv);
     if (rc != AP_CMD_CONTINUE)
         return rc;
-    cleanup_cjson cJSON *cfg = NULL;
-    struct run_target t;
+    __attribute__((cleanup(run_target_close))) struct run_target t;
     memset(&t, 0, sizeof(t));
     rc = resolve_target(&t, &o, set);
-    cfg = t.cfg;
     if (rc != AP_CMD_CONTINUE)
         return rc;
     o.spec.rootfs = t.rootfs;

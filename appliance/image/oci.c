@@ -13,6 +13,7 @@
 #include "../core/cleanup.h"
 #include "../core/fs.h"
 #include "../core/json.h"
+#include "../sandbox/sandbox.h"
 #include "unpack.h"
 
 #ifndef AP_VERSION
@@ -395,6 +396,46 @@ int ap_oci_read_config(const char *dir, cJSON **out, ap_error **err)
     cJSON *c = cJSON_DetachItemFromObjectCaseSensitive(cfg, "config");
     *out = c != NULL ? c : cJSON_CreateObject();
     return 0;
+}
+
+int ap_oci_run_read(const char *dir, int want_argv, struct ap_oci_run *run, ap_error **err)
+{
+    memset(run, 0, sizeof(*run));
+    if (ap_oci_read_config(dir, &run->cfg, err) < 0)
+        return -1;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(run->cfg, "Env"))
+    {
+        if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL &&
+            ap_sandbox_env_set(run->env, &run->n_env, AP_OCI_RUN_MAX, it->valuestring) < 0)
+            return ap_error_make(err, 0,
+                                 "more than %d environment variables; at most %d are supported",
+                                 AP_OCI_RUN_MAX - 1, AP_OCI_RUN_MAX - 1);
+    }
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(run->cfg, "WorkingDir");
+    if (cJSON_IsString(wd) && wd->valuestring[0] == '/')
+        run->workdir = wd->valuestring;
+    const char *keys[] = {"Entrypoint", "Cmd"};
+    for (size_t k = 0; want_argv && k < 2; k++) {
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(run->cfg, keys[k]))
+        {
+            if (!cJSON_IsString(it))
+                return ap_error_make(err, 0, "an entry of its %s is not a string", keys[k]);
+            if (run->n_argv + 1 >= AP_OCI_RUN_MAX)
+                return ap_error_make(err, 0,
+                                     "its entrypoint and cmd have more than %d words; at most "
+                                     "%d are supported",
+                                     AP_OCI_RUN_MAX - 1, AP_OCI_RUN_MAX - 1);
+            run->argv[run->n_argv++] = it->valuestring;
+        }
+    }
+    return 0;
+}
+
+void ap_oci_run_free(struct ap_oci_run *run)
+{
+    cJSON_Delete(run->cfg);
+    memset(run, 0, sizeof(*run));
 }
 
 int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len, ap_error **err)

@@ -63,6 +63,27 @@ int ap_oci_unpack(const char *dir, const char *dest, ap_error **err);
  * "config" object of its configuration, detached and owned by the caller. */
 int ap_oci_read_config(const char *dir, cJSON **out, ap_error **err);
 
+/* An image's runtime settings in the shape a sandbox spec takes them, read from the layout's
+ * config: the environment (its Env entries that hold a '=', later ones replacing earlier ones
+ * of the same name), the working directory, and the command (Entrypoint, then Cmd). The
+ * strings point into cfg, which the struct owns. Callers may add to env with
+ * ap_sandbox_env_set(run.env, &run.n_env, AP_OCI_RUN_MAX, ...). */
+#define AP_OCI_RUN_MAX 256 /* entries of env and of argv, the NULL terminator included */
+struct ap_oci_run {
+    cJSON *cfg;
+    char *env[AP_OCI_RUN_MAX];
+    size_t n_env;
+    char *argv[AP_OCI_RUN_MAX];
+    size_t n_argv;
+    const char *workdir; /* absolute, or NULL when the image names none */
+};
+
+/* Fills *run from the layout at dir. With want_argv, an Entrypoint or Cmd entry that is not a
+ * string, or more than AP_OCI_RUN_MAX - 1 words, is an error naming the limit; without it,
+ * argv is left empty. More than AP_OCI_RUN_MAX - 1 environment variables is an error. */
+int ap_oci_run_read(const char *dir, int want_argv, struct ap_oci_run *run, ap_error **err);
+void ap_oci_run_free(struct ap_oci_run *run);
+
 /* Makes the image at `layout` available unpacked under <cache_dir>/rootfs/<manifest digest>
  * (unpacked once; later calls reuse it) and writes that path to out. */
 int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len, ap_error **err);
