@@ -30,7 +30,9 @@ same() {
     if [ -n "$2" ] && [ "$2" = "$3" ]; then pass "$1"; else fail "$1 ('$2' vs '$3')"; fi
 }
 err_has() { grep -qF -- "$1" "$TMP/stderr"; }
-jqe() { jq -e "$1" "$2" >/dev/null 2>&1; }
+# jqe FILTER FILE: passes when the filter's last output is neither false nor null. An empty
+# FILE fails: jq -e (1.6) exits 0 when it reads no input at all.
+jqe() { local out; out=$(jq -e "$1" "$2" 2>/dev/null) && [ -n "$out" ]; }
 # require_root_and VAR...: ends the script with a failure unless running as root and every
 # named file is an executable that was built.
 require_root_and() {
