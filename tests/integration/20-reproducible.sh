@@ -60,10 +60,15 @@ for name in "${IMAGES[@]}"; do
     da=$(digest_of a "$name") db=$(digest_of b "$name")
     check "$name: manifest digest is a sha256 digest" grep -qE '^sha256:[0-9a-f]{64}$' <<<"$da"
     if is_slow "$name"; then
-        skip "$name: same digest after a rebuild from scratch" "its CPython stage is reused from the cache here; make check-reproducible rebuilds it"
+        # Both rounds took every layer from the cache: the two outputs are copies of one build,
+        # so comparing them would prove nothing about rebuilding.
+        why="its CPython stage is reused from the cache here; make check-reproducible rebuilds it"
+        skip "$name: same manifest digest after a rebuild from scratch" "$why"
+        skip "$name: byte-identical layouts after a rebuild from scratch" "$why"
+    else
+        same "$name: same manifest digest in both rounds" "$da" "$db"
+        check "$name: the two layouts are byte-identical (diff -r)" diff -r "$a" "$b"
     fi
-    same "$name: same manifest digest in both rounds" "$da" "$db"
-    check "$name: the two layouts are byte-identical (diff -r)" diff -r "$a" "$b"
 
     # Every blob is stored under its own sha256.
     bad=0

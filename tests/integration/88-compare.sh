@@ -3,10 +3,11 @@
 # each) compared; a run against itself shows no significant change; a copy of a run with every
 # CPU-suite sample doubled is significantly slower (and its memory larger), and the reverse
 # faster; --json is one valid object; differing runs are warned about; bad input is an error
-# and bad usage exit 2. Then, once `appliance pack` exists, a signed archive of a run is
-# compared by content and rerun: verified first, the recorded plan run again, and compared.
+# and bad usage exit 2. Then a signed archive of a run (appliance pack) is compared by content
+# and rerun: verified first, the recorded plan run again, and compared.
 # The bench runs pass --allow-noisy: a shared machine's steal must not fail a functional check.
-# Needs root and the images go-1.23-static, go-1.23-hello and python-3.13 (make test builds them).
+# Needs root, stock minisign and the images go-1.23-static, go-1.23-hello and python-3.13
+# (make test builds them).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 require_root_and "$APPLIANCE"
@@ -148,11 +149,6 @@ run "$APPLIANCE" compare "$TMP/r1" "$R1"
 expect_rc 0 "a run directory is read as its results.json"
 
 # ---- archives: compare by content, then rerun ---------------------------------------------------
-if ! "$APPLIANCE" pack --help >/dev/null 2>&1; then
-    skip "compare and rerun of a result archive" "appliance pack is not available in this build"
-    finish
-    exit $?
-fi
 run "$APPLIANCE" keygen -p "$TMP/k.pub" -s "$TMP/k.key" -W
 expect_rc 0 "a key pair to sign with"
 run "$APPLIANCE" pack "$TMP/r1" --key "$TMP/k.key" --out "$TMP/packed"
@@ -240,7 +236,7 @@ PY
         check "... with the message verify gives" cmp -s "$TMP/verify.err" "$TMP/stderr"
     done
 else
-    skip "compare refusing what verify refuses" "stock minisign (to sign crafted archives) is missing"
+    fail "compare refusing what verify refuses: stock minisign signs the crafted archives and is missing (make deps installs it)"
 fi
 
 run "$APPLIANCE" rerun "$ARCHIVE" -p "$TMP/k.pub" --out "$TMP/rerun" --allow-noisy

@@ -1,10 +1,11 @@
 # Shared helpers for the integration tests (sourced). Each test script counts its checks and
-# ends with the closing line "N passed, N failed".
+# ends with the closing line "N passed, N failed, N skipped".
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 APPLIANCE=${APPLIANCE:-$ROOT/build/appliance}
 PASSED=0
 FAILED=0
+SKIPPED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/appliance-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
@@ -12,8 +13,9 @@ pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
 # check DESCRIPTION COMMAND...: passes when the command succeeds.
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-# skip DESCRIPTION REASON: says why a check did not run (counted neither way).
-skip() { echo "skip - $1: $2"; }
+# skip DESCRIPTION REASON: a check that did not run, and why: counted as skipped, never as
+# passed (nor as failed).
+skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $1: $2"; }
 # run COMMAND...: runs it with its output in $TMP/stdout and $TMP/stderr, its status in RC.
 run() { "$@" >"$TMP/stdout" 2>"$TMP/stderr"; RC=$?; }
 # expect_rc CODE DESCRIPTION: checks RC, showing the end of stderr when it differs.
@@ -28,7 +30,9 @@ same() {
     if [ -n "$2" ] && [ "$2" = "$3" ]; then pass "$1"; else fail "$1 ('$2' vs '$3')"; fi
 }
 err_has() { grep -qF -- "$1" "$TMP/stderr"; }
-jqe() { jq -e "$1" "$2" >/dev/null 2>&1; }
+# jqe FILTER FILE: passes when the filter's last output is neither false nor null. An empty
+# FILE fails: jq -e (1.6) exits 0 when it reads no input at all.
+jqe() { local out; out=$(jq -e "$1" "$2" 2>/dev/null) && [ -n "$out" ]; }
 # require_root_and VAR...: ends the script with a failure unless running as root and every
 # named file is an executable that was built.
 require_root_and() {
@@ -76,6 +80,6 @@ cgroup_leftovers() {
     done < <(find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -type d -name 'appliance-*' 2>/dev/null)
 }
 finish() {
-    echo "$PASSED passed, $FAILED failed ($(basename "$0" .sh))"
+    echo "$PASSED passed, $FAILED failed, $SKIPPED skipped ($(basename "$0" .sh))"
     [ "$FAILED" -eq 0 ]
 }

@@ -266,7 +266,7 @@ elif ip netns list | grep -qw "$NS"; then
     net_ok=0
 else
     PEER=$NET.2 LOCAL=$NET.1
-    [ "$NET" != 192.0.2 ] && skip "TEST-NET-1 for the peer" "the host uses 192.0.2.0/24 itself: $NET.0/30 instead"
+    [ "$NET" != 192.0.2 ] && echo "# TEST-NET-1 for the peer: the host uses 192.0.2.0/24 itself: $NET.0/30 instead"
 fi
 if [ $net_ok -eq 1 ]; then
     if ! { ip netns add "$NS" &&
