@@ -77,7 +77,7 @@ struct ap_archive_limits {
 };
 
 /* The bounds every reader of archives uses (verify, compare, rerun): 8 GiB a member, 64 GiB in
- * all, a million members, AP_BUNDLE_META_MAX of metadata, AP_BUNDLE_RESULTS_MAX of results. */
+ * all, a million members, AP_BUNDLE_META_MAX of metadata, AP_RESULTS_MAX of results. */
 void ap_archive_default_limits(struct ap_archive_limits *l);
 
 /* One pass over an archive: every member (in archive order, which the pass checks is strictly

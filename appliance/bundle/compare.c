@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../bench/bench.h"
+#include "../bench/results.h"
 #include "../bench/noise.h"
 #include "../bench/stats.h"
 #include "../core/cleanup.h"
@@ -302,21 +302,13 @@ static const char *get_str(const cJSON *o, const char *key)
 /* The shape comparing relies on; `what` names the document in errors. */
 static int check_doc(const cJSON *doc, const char *what, ap_error **err)
 {
-    const char *schema = get_str(doc, "schema");
     /* Version 1 files compare as well: only their samples are read, never their statistics. */
-    if (!cJSON_IsObject(doc) || !ap_bench_results_schema_known(schema)) {
-        ap_error_make(err, EINVAL,
-                      "%s is not a results file of appliance bench (schema %s or %s "
-                      "expected)",
-                      what, AP_RESULTS_SCHEMA, AP_RESULTS_SCHEMA_1);
+    char run_id[AP_RESULTS_RUN_ID_MAX + 1];
+    if (ap_bench_results_check(doc, run_id, err) < 0) {
+        ap_error_wrap(err, "%s is not a results file of appliance bench", what);
         return ap_error_hint(err, "compare takes what 'appliance bench --out' writes, or a "
                                   "result archive holding it");
     }
-    if (!cJSON_IsObject(get(doc, "run")) || !cJSON_IsArray(get(doc, "measurements")))
-        return ap_error_make(err, EINVAL,
-                             "%s: \"run\" must be an object and \"measurements\" "
-                             "an array",
-                             what);
     int i = 0;
     const cJSON *m;
     cJSON_ArrayForEach(m, get(doc, "measurements"))
@@ -1128,7 +1120,7 @@ int ap_compare_load(const char *path, cJSON **out, struct ap_archive_scan *archi
             return ap_error_hint(err, "give the results.json that 'appliance bench' wrote, or "
                                       "an archive that 'appliance pack' made");
         }
-        if (ap_json_read_file(file, (size_t)AP_BUNDLE_RESULTS_MAX, &doc, err) < 0)
+        if (ap_json_read_file(file, (size_t)AP_RESULTS_MAX, &doc, err) < 0)
             return -1;
     }
     if (check_doc(doc, file, err) < 0) {

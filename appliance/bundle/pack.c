@@ -468,14 +468,14 @@ static int read_results(const char *run_dir, int runfd, struct run *r, ap_error 
     }
     if (!S_ISREG(st.st_mode))
         return ap_error_make(err, 0, "%s/results.json is not a regular file", run_dir);
-    if (ap_fs_read_file(runfd, AP_BUNDLE_RESULTS, AP_BUNDLE_RESULTS_MAX, &buf, &len, err) < 0)
+    if (ap_fs_read_file(runfd, AP_BUNDLE_RESULTS, AP_RESULTS_MAX, &buf, &len, err) < 0)
         return ap_error_wrap(err, "%s", run_dir);
     char what[4200];
     snprintf(what, sizeof(what), "%s/results.json", run_dir);
     ap_sha256_hex(buf, len, r->results_sha256);
     if (ap_json_parse(buf, len, what, &r->results, err) < 0)
         return -1;
-    if (ap_bundle_results_check(r->results, r->id, err) < 0)
+    if (ap_bench_results_check(r->results, r->id, err) < 0)
         return ap_error_wrap(err, "%s", run_dir);
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(r->results, "run");
     r->schema = get_str(r->results, "schema");
@@ -486,7 +486,7 @@ static int read_results(const char *run_dir, int runfd, struct run *r, ap_error 
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(run, "complete");
     if (cJSON_IsBool(c))
         r->complete = cJSON_IsTrue(c);
-    if (r->started != NULL && ap_bundle_parse_time(r->started, &r->mtime) < 0)
+    if (r->started != NULL && ap_bench_results_parse_time(r->started, &r->mtime) < 0)
         r->mtime = DEFAULT_MTIME;
     r->environment = cJSON_GetObjectItemCaseSensitive(r->results, "environment");
     const cJSON *images = cJSON_GetObjectItemCaseSensitive(r->environment, "images");
