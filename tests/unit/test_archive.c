@@ -731,12 +731,64 @@ static void put_file(const char *rel, const char *data, mode_t mode)
 
 static int pack_dir(const char *run, const char *out, struct ap_pack_result *res, ap_error **err)
 {
-    char run_dir[4096], out_dir[4096], images[4096];
+    char run_dir[4096], out_dir[4096];
     snprintf(run_dir, sizeof(run_dir), "%s/%s", tmpdir, run);
     snprintf(out_dir, sizeof(out_dir), "%s/%s", tmpdir, out);
-    snprintf(images, sizeof(images), "%s/images", tmpdir);
-    struct ap_pack_opts o = {.run_dir = run_dir, .out_dir = out_dir, .images_dir = images};
+    /* What image/ lists for results_text's image: the tree has no lock for it. */
+    static const struct ap_pack_image images[] = {{"go-x", "sha256:" HEX_A, ""}};
+    struct ap_pack_opts o = {.run_dir = run_dir,
+                             .out_dir = out_dir,
+                             .images = images,
+                             .n_images = AP_ARRAY_SIZE(images)};
     return ap_pack_run(&o, res, err);
+}
+
+/* bundle/ packs the inputs it is handed, checked against their pins, and refuses a run whose
+ * images are not the ones the inputs were listed for. */
+TEST(packs_the_inputs_it_is_handed)
+{
+    put_file("inrun/results.json", results_text, 0644);
+    put_file("cache/x.deb", "payload\n", 0644);
+    char run_dir[4096], out_dir[4096], deb[4096], missing[4096], hex[AP_SHA256_HEX_LEN + 1],
+        name[128];
+    snprintf(run_dir, sizeof(run_dir), "%s/inrun", tmpdir);
+    snprintf(out_dir, sizeof(out_dir), "%s/inout", tmpdir);
+    snprintf(deb, sizeof(deb), "%s/cache/x.deb", tmpdir);
+    snprintf(missing, sizeof(missing), "%s/cache/none.deb", tmpdir);
+    ap_sha256_hex("payload\n", 8, hex);
+    snprintf(name, sizeof(name), "blobs/sha256/%s", hex);
+    static const struct ap_pack_image images[] = {{"go-x", "sha256:" HEX_A, ""}};
+    struct ap_pack_input in = {name,           deb,           hex, 8, "x 1.0 (go-x)", "the lock",
+                               "MISSING-HINT", "DAMAGED-HINT"};
+    struct ap_pack_opts o = {.run_dir = run_dir,
+                             .out_dir = out_dir,
+                             .images = images,
+                             .n_images = 1,
+                             .with_inputs = 1,
+                             .inputs = &in,
+                             .n_inputs = 1};
+    struct ap_pack_result res;
+    ap_error *err = NULL;
+    CHECK_MSG(ap_pack_run(&o, &res, &err) == 0 && res.files == 5, "%s", err ? err->msg : "files");
+    ap_error_release(&err);
+    in.sha256 = HEX_B;
+    CHECK_MSG(ap_pack_run(&o, &res, &err) < 0 &&
+                  test_contains(err->msg, "but the lock pins " HEX_B) &&
+                  test_contains(err->msg, "(x 1.0 (go-x))") &&
+                  test_contains(err->msg, "\nHint: DAMAGED-HINT"),
+              "%s", err ? err->msg : "accepted");
+    ap_error_release(&err);
+    in.sha256 = hex;
+    in.path = missing;
+    CHECK_MSG(ap_pack_run(&o, &res, &err) < 0 && test_contains(err->msg, "\nHint: MISSING-HINT"),
+              "%s", err ? err->msg : "accepted");
+    ap_error_release(&err);
+    in.path = deb;
+    o.n_images = 0;
+    CHECK_MSG(ap_pack_run(&o, &res, &err) < 0 &&
+                  test_contains(err->msg, "changed while it was packed"),
+              "%s", err ? err->msg : "accepted");
+    ap_error_release(&err);
 }
 
 TEST(packs_a_run_directory)
