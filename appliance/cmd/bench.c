@@ -243,14 +243,14 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
         return ap_cmd_fail(&err);
     int rc = ap_bench_run(&o, &err);
     if (rc == 0 && sign) {
-        struct ap_pack_opts po = {.run_dir = dir,
-                                  .out_dir = "results",
-                                  .sk = &sk,
-                                  .images_dir = o.images_dir,
-                                  .layouts_dir = o.out_dir,
-                                  .cache_dir = o.cache_dir};
+        struct ap_pack_opts po = {.run_dir = dir, .out_dir = "results", .sk = &sk};
+        struct ap_cmd_pack_inputs *inputs = NULL;
         char archive[4096];
-        if (ap_pack(&po, archive, sizeof(archive), &err) < 0) {
+        int packed = ap_cmd_pack_inputs(&po, o.images_dir, o.out_dir, o.cache_dir, &inputs, &err);
+        if (packed == 0)
+            packed = ap_pack(&po, archive, sizeof(archive), &err);
+        ap_cmd_pack_inputs_free(inputs);
+        if (packed < 0) {
             ap_error_wrap(&err, "packing the run %s", dir);
             rc = -1;
         } else {

@@ -76,10 +76,8 @@ static const struct option opts[] = {{"key", required_argument, NULL, O_KEY},
 
 int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
 {
-    struct ap_pack_opts o = {.out_dir = "results",
-                             .images_dir = set->images_dir,
-                             .layouts_dir = set->out_dir,
-                             .cache_dir = set->cache_dir};
+    struct ap_pack_opts o = {.out_dir = "results"};
+    const char *layouts_dir = set->out_dir, *cache_dir = set->cache_dir;
     const char *key = NULL, *password_file = NULL;
     int unsigned_ = 0;
     ap_error *err = NULL;
@@ -107,10 +105,10 @@ int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
             o.claims_path = optarg;
             break;
         case O_IMGOUT:
-            o.layouts_dir = optarg;
+            layouts_dir = optarg;
             break;
         case O_CACHE:
-            o.cache_dir = optarg;
+            cache_dir = optarg;
             break;
         case 'h':
             pack_usage(stdout);
@@ -141,8 +139,14 @@ int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
         ap_log_warn("packing without a signature (--unsigned): appliance verify will refuse "
                     "the archive until it is signed");
     }
+    struct ap_cmd_pack_inputs *inputs = NULL;
     struct ap_pack_result *res = calloc(1, sizeof(*res));
-    int rc = res == NULL ? ap_error_make(&err, ENOMEM, "packing") : ap_pack_run(&o, res, &err);
+    int rc = res == NULL
+                 ? ap_error_make(&err, ENOMEM, "packing")
+                 : ap_cmd_pack_inputs(&o, set->images_dir, layouts_dir, cache_dir, &inputs, &err);
+    if (rc == 0)
+        rc = ap_pack_run(&o, res, &err);
+    ap_cmd_pack_inputs_free(inputs);
     ap_minisign_sk_wipe(&sk);
     if (rc < 0) {
         free(res);
