@@ -43,12 +43,6 @@ static const struct {
     {"threads", AP_SUITE_THREADS},
 };
 
-int ap_bench_results_schema_known(const char *id)
-{
-    return id != NULL &&
-           (strcmp(id, AP_RESULTS_SCHEMA) == 0 || strcmp(id, AP_RESULTS_SCHEMA_1) == 0);
-}
-
 int ap_bench_parse_suites(const char *list, unsigned *out, ap_error **err)
 {
     *out = 0;

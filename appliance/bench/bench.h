@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "../core/error.h"
+#include "results.h"
 
 enum ap_bench_suite {
     AP_SUITE_SIZE = 1 << 0,
@@ -18,17 +19,6 @@ enum ap_bench_suite {
     AP_SUITE_THREADS = 1 << 6,
     AP_SUITE_ALL = (1 << 7) - 1,
 };
-
-/* The schema id of the results file bench writes (appliance/bench/results.schema.json). Readers
- * (compare, rerun, pack, verify) also take the one before it, AP_RESULTS_SCHEMA_1
- * (results-1.schema.json). The two differ only in a metric's statistics, which those readers
- * do not use: version 1 has a percentile-bootstrap interval of the median and numbers
- * throughout; version 2 the order-statistic interval with its coverage, and null where a
- * figure is undefined (the interval below n = 6, the spread at n = 1). Version 2 files written
- * since every metric has a status carry it on each metric, with the flags of its samples and
- * stats null when every sample was left out as noisy (status.h); older ones have none. */
-#define AP_RESULTS_SCHEMA "appliance-results-2"
-#define AP_RESULTS_SCHEMA_1 "appliance-results-1"
 
 #define AP_BENCH_MAX_IMAGES 32
 
@@ -59,10 +49,6 @@ struct ap_bench_opts {
  * the file holds every finished sample (marked incomplete) and --resume continues it.
  * Returns -1 with err, or -2 when interrupted by SIGINT/SIGTERM. */
 int ap_bench_run(const struct ap_bench_opts *o, ap_error **err);
-
-/* 1 when id (NULL: 0) names a results schema this version reads: AP_RESULTS_SCHEMA or
- * AP_RESULTS_SCHEMA_1; else 0. */
-int ap_bench_results_schema_known(const char *id);
 
 /* "size,cpu" into AP_SUITE_* bits; -1 with err naming the unknown suite. */
 int ap_bench_parse_suites(const char *list, unsigned *out, ap_error **err);

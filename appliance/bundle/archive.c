@@ -24,7 +24,7 @@ void ap_archive_default_limits(struct ap_archive_limits *l)
     /* Every member costs at most a header, a pax header and padding besides its data. */
     l->max_stream = l->max_total + l->max_members * 4096 + (UINT64_C(1) << 20);
     l->max_meta = AP_BUNDLE_META_MAX;
-    l->max_results = AP_BUNDLE_RESULTS_MAX;
+    l->max_results = AP_RESULTS_MAX;
 }
 
 /* Two libarchive readers in a chain: `raw` undoes the zstd compression of the file (the raw

@@ -15,15 +15,41 @@
  * accepts this text only: no byte of a signature file goes unchecked. */
 #define AP_ARCHIVE_UNTRUSTED_COMMENT "signature from appliance secret key"
 
+/* A file to pack under inputs/ (bundle/ knows no recipe: image/ lists a run's pinned inputs
+ * and the caller hands them over). Strings borrowed. */
+struct ap_pack_input {
+    const char *name;         /* the member's name under inputs/ ("blobs/sha256/<hex>") */
+    const char *path;         /* the file */
+    const char *sha256;       /* the digest (hex) the file must have, or NULL */
+    uint64_t size;            /* the size it must have, or AP_PACK_ANY_SIZE */
+    const char *label;        /* what to call it in messages, or NULL */
+    const char *pinned_by;    /* who pins it ("the lock"), or NULL */
+    const char *missing_hint; /* the hint when the file is missing, or NULL */
+    const char *damaged_hint; /* the hint when it differs from its pin, or NULL */
+};
+
+#define AP_PACK_ANY_SIZE UINT64_MAX
+
+/* An image the run measured, with its lock as the tree holds it now. Strings borrowed. */
+struct ap_pack_image {
+    const char *name;
+    const char *digest;      /* "sha256:<hex>", as results.json records it */
+    const char *lock_sha256; /* "sha256:<hex>" of images/<name>/lock.json, or "" for none */
+};
+
 struct ap_pack_opts {
     const char *run_dir; /* what the run wrote (results.json, logs, reports...) */
     const char *out_dir; /* where <run-id>.tar.zst and its .minisig go (default results) */
     const struct ap_minisign_sk *sk; /* NULL: pack without signing */
-    int with_inputs;                 /* also the images' OCI blobs and every pinned input */
-    const char *images_dir;          /* recipes and lock files (images/) */
-    const char *layouts_dir;         /* built layouts (build/images) */
-    const char *cache_dir;           /* downloads (blobs/sha256/...) */
-    const char *claims_path;         /* a claims file used by the run, or NULL */
+    /* Every image results.json names (a name it names that is missing here, or with another
+     * digest, is an error: results.json changed since the list was made). */
+    const struct ap_pack_image *images;
+    size_t n_images;
+    int with_inputs; /* also pack inputs[0..n_inputs) under inputs/ */
+    const struct ap_pack_input *inputs;
+    size_t n_inputs;
+    const cJSON *inputs_desc; /* the manifest's "inputs" (layouts, recipes, sources, blobs) */
+    const char *claims_path;  /* a claims file used by the run, or NULL */
 };
 
 /* What ap_pack_run made. */
@@ -77,7 +103,7 @@ struct ap_archive_limits {
 };
 
 /* The bounds every reader of archives uses (verify, compare, rerun): 8 GiB a member, 64 GiB in
- * all, a million members, AP_BUNDLE_META_MAX of metadata, AP_BUNDLE_RESULTS_MAX of results. */
+ * all, a million members, AP_BUNDLE_META_MAX of metadata, AP_RESULTS_MAX of results. */
 void ap_archive_default_limits(struct ap_archive_limits *l);
 
 /* One pass over an archive: every member (in archive order, which the pass checks is strictly

@@ -167,7 +167,7 @@ int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a,
  * result archive (.tar.zst; no signature check), told apart by content (zstd magic, or JSON),
  * not by name. An archive is read whole by ap_archive_scan_file, the walk appliance verify
  * makes: an archive whose members verify refuses is refused with verify's error; its
- * results.json member is the document. results.json is at most AP_BUNDLE_RESULTS_MAX bytes
+ * results.json member is the document. results.json is at most AP_RESULTS_MAX bytes
  * either way. Checks the schema and the shape comparing needs. The caller owns *out.
  * archive, when not NULL, receives what the walk of an archive kept (members, metadata
  * members' bytes; free it with ap_archive_scan_free); it is all zero (members.n == 0) when path

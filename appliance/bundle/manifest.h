@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "../bench/bench.h"
+#include "../bench/results.h"
 #include "../core/error.h"
 #include "../core/hash.h"
 
@@ -23,13 +23,10 @@
 #define AP_BUNDLE_RESULTS "results.json"
 #define AP_BUNDLE_INPUTS_DIR "inputs"
 
-#define AP_BUNDLE_NAME_MAX 1024 /* bytes in a member name */
-#define AP_RUN_ID_MAX 128       /* characters in a run id */
+#define AP_BUNDLE_NAME_MAX 1024             /* bytes in a member name */
+#define AP_RUN_ID_MAX AP_RESULTS_RUN_ID_MAX /* characters in a run id */
 /* "sha256:" and 64 hex digits, with the NUL. */
 #define AP_DIGEST_STR_LEN (7 + AP_SHA256_HEX_LEN + 1)
-/* The largest results.json: pack packs, and verify, compare and rerun read, at most this many
- * bytes of it, from a run directory or an archive. */
-#define AP_BUNDLE_RESULTS_MAX (UINT64_C(512) << 20)
 /* The largest SHA256SUMS, manifest.json or provenance.json an archive may hold. */
 #define AP_BUNDLE_META_MAX (UINT64_C(64) << 20)
 
@@ -38,17 +35,12 @@
  * character and no backslash. Returns 0, or -1 with *why set to a static reason. */
 int ap_bundle_check_name(const char *name, const char **why);
 
-/* True when id is a usable run id (and archive file name): 1 to AP_RUN_ID_MAX characters of
- * [A-Za-z0-9._-], starting with a letter or digit. */
+/* True when id is a usable run id (and archive file name): ap_bench_results_run_id_valid. */
 int ap_bundle_run_id_valid(const char *id);
 
 /* True when name is a usable image name (a folder under images/): 1 to 128 characters of
  * [A-Za-z0-9._-], starting with a letter or digit. */
 int ap_bundle_image_name_valid(const char *name);
-
-/* Parses a UTC time written as "YYYY-MM-DDTHH:MM:SSZ" (results.json's form) into seconds
- * since the epoch. Returns 0, or -1 when s is not exactly that. */
-int ap_bundle_parse_time(const char *s, int64_t *out);
 
 /* True when s is "sha256:" followed by 64 lowercase hex digits. */
 int ap_bundle_digest_valid(const char *s);
@@ -97,12 +89,6 @@ int ap_bundle_sums_format(const struct ap_bundle_files *f, char **out, size_t *l
  * strictly increasing, at most max_lines lines. Appends to out (sizes are 0). */
 int ap_bundle_sums_parse(const char *buf, size_t len, size_t max_lines, struct ap_bundle_files *out,
                          ap_error **err);
-
-/* Checks results.json's structure: an object with "schema" AP_RESULTS_SCHEMA or
- * AP_RESULTS_SCHEMA_1 (bench/bench.h) and the required top-level members ("run", "plan",
- * "environment" objects; "warnings", "measurements" arrays); run.id, when present, a valid run id
- * (copied into run_id, else run_id gets ""). run_id holds AP_RUN_ID_MAX + 1 bytes. */
-int ap_bundle_results_check(const cJSON *results, char *run_id, ap_error **err);
 
 /* An image a run measured, as the manifest records it. */
 struct ap_bundle_image {

@@ -95,7 +95,7 @@ static int check_results(const struct ap_archive_scan *s, const struct ap_manife
     cleanup_cjson cJSON *j = NULL;
     char id[AP_RUN_ID_MAX + 1];
     if (ap_json_parse(s->results, s->results_len, AP_BUNDLE_RESULTS, &j, err) < 0 ||
-        ap_bundle_results_check(j, id, err) < 0)
+        ap_bench_results_check(j, id, err) < 0)
         return -1;
     if (id[0] != '\0' && strcmp(id, info->run_id) != 0)
         return ap_error_make(err, 0, "run.id \"%s\" differs from the manifest's \"%s\"", id,

@@ -268,14 +268,14 @@ static int parse_bench_opts(struct bench_opts *b, const struct ap_settings *set,
 static int sign_run(const struct ap_bench_opts *o, const char *dir, struct ap_minisign_sk *sk,
                     ap_error **err)
 {
-    struct ap_pack_opts po = {.run_dir = dir,
-                              .out_dir = "results",
-                              .sk = sk,
-                              .images_dir = o->images_dir,
-                              .layouts_dir = o->out_dir,
-                              .cache_dir = o->cache_dir};
+    struct ap_pack_opts po = {.run_dir = dir, .out_dir = "results", .sk = sk};
+    struct ap_cmd_pack_inputs *inputs = NULL;
     char archive[4096];
-    if (ap_pack(&po, archive, sizeof(archive), err) < 0)
+    int packed = ap_cmd_pack_inputs(&po, o->images_dir, o->out_dir, o->cache_dir, &inputs, err);
+    if (packed == 0)
+        packed = ap_pack(&po, archive, sizeof(archive), err);
+    ap_cmd_pack_inputs_free(inputs);
+    if (packed < 0)
         return ap_error_wrap(err, "packing the run %s", dir);
     printf("archive: %s\nsignature: %s.minisig\n", archive, archive);
     return 0;

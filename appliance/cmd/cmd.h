@@ -44,6 +44,17 @@ char *ap_cmd_commandline(int argc, char **argv);
 /* Prints an error (and frees it); returns AP_EXIT_FAIL. */
 int ap_cmd_fail(ap_error **err);
 /* Prints a usage error with the verb's hint; returns AP_EXIT_USAGE. */
+/* For `pack` and `bench --sign` (cmd/inputs.c): reads the images the run in o->run_dir
+ * measured from its results.json, asks image/ for their locks in the tree (and, with
+ * o->with_inputs, for every pinned input) and points o's images and inputs at the lists,
+ * which *keep owns until ap_cmd_pack_inputs_free(). A missing or unreadable results.json lists
+ * nothing (pack reports it). NULL directories mean images/ and build/images. */
+struct ap_pack_opts;
+struct ap_cmd_pack_inputs;
+int ap_cmd_pack_inputs(struct ap_pack_opts *o, const char *images_dir, const char *layouts_dir,
+                       const char *cache_dir, struct ap_cmd_pack_inputs **keep, ap_error **err);
+void ap_cmd_pack_inputs_free(struct ap_cmd_pack_inputs *k);
+
 int ap_cmd_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int ap_cmd_image(struct ap_settings *s, int argc, char **argv);

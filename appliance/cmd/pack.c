@@ -78,6 +78,7 @@ static const struct option opts[] = {{"key", required_argument, NULL, O_KEY},
 struct pack_opts {
     struct ap_pack_opts o; /* all but the secret key */
     const char *key, *password_file;
+    const char *images_dir, *layouts_dir, *cache_dir; /* where the run's inputs are read */
     int unsigned_;
 };
 
@@ -85,10 +86,10 @@ static int parse_pack_opts(struct pack_opts *p, const struct ap_settings *set, i
                            char **argv)
 {
     memset(p, 0, sizeof(*p));
-    p->o = (struct ap_pack_opts){.out_dir = "results",
-                                 .images_dir = set->images_dir,
-                                 .layouts_dir = set->out_dir,
-                                 .cache_dir = set->cache_dir};
+    p->o = (struct ap_pack_opts){.out_dir = "results"};
+    p->images_dir = set->images_dir;
+    p->layouts_dir = set->out_dir;
+    p->cache_dir = set->cache_dir;
     optind = 1;
     opterr = 0;
     int c;
@@ -113,10 +114,10 @@ static int parse_pack_opts(struct pack_opts *p, const struct ap_settings *set, i
             p->o.claims_path = optarg;
             break;
         case O_IMGOUT:
-            p->o.layouts_dir = optarg;
+            p->layouts_dir = optarg;
             break;
         case O_CACHE:
-            p->o.cache_dir = optarg;
+            p->cache_dir = optarg;
             break;
         case 'h':
             pack_usage(stdout);
@@ -156,8 +157,14 @@ int ap_cmd_pack(struct ap_settings *set, int argc, char **argv)
         ap_log_warn("packing without a signature (--unsigned): appliance verify will refuse "
                     "the archive until it is signed");
     }
+    struct ap_cmd_pack_inputs *inputs = NULL;
     cleanup_free struct ap_pack_result *res = calloc(1, sizeof(*res));
-    rc = res == NULL ? ap_error_make(&err, ENOMEM, "packing") : ap_pack_run(&p.o, res, &err);
+    rc = res == NULL
+             ? ap_error_make(&err, ENOMEM, "packing")
+             : ap_cmd_pack_inputs(&p.o, p.images_dir, p.layouts_dir, p.cache_dir, &inputs, &err);
+    if (rc == 0)
+        rc = ap_pack_run(&p.o, res, &err);
+    ap_cmd_pack_inputs_free(inputs);
     ap_minisign_sk_wipe(&sk);
     if (rc < 0)
         return ap_cmd_fail(&err);

@@ -26,8 +26,8 @@ struct ap_cpuset {
 int ap_cpuset_parse(const char *text, struct ap_cpuset *out, ap_error **err);
 
 /* Writes the set in canonical form (ascending, runs as ranges: "0-1,4") into buf of len
- * bytes; "" for the empty set. Returns the length, or -1 with an error (and buf "" when
- * len > 0) when it does not fit. len >= AP_CPUSET_STRLEN always fits. */
+ * bytes (len > 0: asserted); "" for the empty set. Returns the length, or -1 with an error
+ * (and buf "") when it does not fit. len >= AP_CPUSET_STRLEN always fits. */
 int ap_cpuset_format(const struct ap_cpuset *set, char *buf, size_t len, ap_error **err);
 
 /* Set operations. Numbers outside [0, AP_CPUSET_MAX) are ignored / never members. */

@@ -14,10 +14,12 @@
 #include "../core/fs.h"
 #include "../core/json.h"
 #include "../core/log.h"
+#include "cache.h"
 #include "deb.h"
 #include "lock.h"
 #include "oci.h"
 #include "recipe.h"
+#include "stage.h"
 #include "unpack.h"
 
 #ifndef AP_VERSION
@@ -197,78 +199,6 @@ static int load(const struct ap_build_opts *o, const char *name, struct loaded *
     return 0;
 }
 
-static int stats_to_json(const struct ap_layer_stats *s, const char *path, ap_error **err)
-{
-    cleanup_cjson cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "digest", s->digest);
-    cJSON_AddStringToObject(j, "diff_id", s->diff_id);
-    cJSON_AddNumberToObject(j, "compressed_size", (double)s->compressed_size);
-    cJSON_AddNumberToObject(j, "tar_size", (double)s->tar_size);
-    cJSON_AddNumberToObject(j, "unpacked_bytes", (double)s->unpacked_bytes);
-    cJSON_AddNumberToObject(j, "entries", (double)s->entries);
-    cJSON_AddNumberToObject(j, "files", (double)s->files);
-    return ap_json_write_file(path, j, err);
-}
-
-/* Loads a cached layer's statistics and checks the layer's bytes against them. */
-int ap_image_cached_layer(const char *dir, struct ap_layer_stats *s, ap_error **err)
-{
-    char path[4096];
-    ap_fs_path(path, sizeof(path), "%s/stats.json", dir);
-    cleanup_cjson cJSON *j = NULL;
-    if (ap_json_read_file(path, 1u << 16, &j, err) < 0)
-        return -1;
-    const char *digest = NULL, *diff = NULL;
-    int64_t v[5];
-    static const char *const keys[] = {"compressed_size", "tar_size", "unpacked_bytes", "entries",
-                                       "files"};
-    if (ap_json_get_string(j, "digest", 1, path, &digest, err) < 0 ||
-        ap_json_get_string(j, "diff_id", 1, path, &diff, err) < 0 || !ap_sha256_hex_valid(digest) ||
-        !ap_sha256_hex_valid(diff))
-        return ap_error_make(err, 0, "%s: bad digests", path);
-    for (size_t i = 0; i < 5; i++)
-        if (ap_json_get_int(j, keys[i], 1, 0, INT64_C(1) << 50, path, &v[i], err) < 0)
-            return -1;
-    memset(s, 0, sizeof(*s));
-    strcpy(s->digest, digest);
-    strcpy(s->diff_id, diff);
-    s->compressed_size = (uint64_t)v[0];
-    s->tar_size = (uint64_t)v[1];
-    s->unpacked_bytes = (uint64_t)v[2];
-    s->entries = (uint64_t)v[3];
-    s->files = (uint64_t)v[4];
-    char hex[AP_SHA256_HEX_LEN + 1];
-    uint64_t size = 0;
-    ap_fs_path(path, sizeof(path), "%s/layer.tar.gz", dir);
-    if (ap_sha256_file(AT_FDCWD, path, hex, &size, err) < 0)
-        return -1;
-    if (strcmp(hex, s->digest) != 0 || size != s->compressed_size)
-        return ap_error_make(err, 0, "cached layer %s is corrupt", path);
-    return 0;
-}
-
-int ap_image_pack_tree(const char *root, int64_t mtime, const char *work, const char *final_dir,
-                       struct ap_layer_stats *s, ap_error **err)
-{
-    char layer[4096], stats[4096];
-    if (ap_fs_path(layer, sizeof(layer), "%s/layer.tar.gz", work) < 0 ||
-        ap_fs_path(stats, sizeof(stats), "%s/stats.json", work) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "%s", work);
-    cleanup_close int lfd = open(layer, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (lfd < 0)
-        return ap_error_make(err, errno, "creating %s", layer);
-    if (ap_layer_write_tree(root, mtime, ap_layer_fd_sink, &lfd, s, err) < 0)
-        return -1;
-    if (fsync(lfd) < 0)
-        return ap_error_make(err, errno, "writing %s", layer);
-    if (ap_fs_remove_tree(root, err) < 0 || stats_to_json(s, stats, err) < 0)
-        return -1;
-    /* A concurrent build of the same key may have won; either result is the same. */
-    if (rename(work, final_dir) < 0 && errno != ENOTEMPTY && errno != EEXIST)
-        return ap_error_make(err, errno, "storing the build in %s", final_dir);
-    return 0;
-}
-
 /* Fetches every package, unpacks them into a fresh tree and packs the tree into
  * <build_dir>/layer.tar.gz; build_dir appears under its final name only when complete. */
 static int build_layer(const struct ap_build_opts *o, const struct loaded *l, const char *build_dir,
@@ -336,6 +266,89 @@ out:
     return rc;
 }
 
+/* What a stage whose builder is "self" runs on: the image's layers before that stage (the
+ * packages' and the earlier stages'), with the recipe's environment and working directory.
+ * lock_sha256, build_key and packages describe the packages' layer. */
+struct stage_base {
+    const struct ap_oci_layer *layers;
+    size_t n_layers;
+    const char *lock_sha256, *build_key;
+    size_t packages;
+};
+
+/* The stage's builder as a layout, with its manifest digest (hex) in digest. A named image is
+ * built first (from the caches when warm) into <out_dir>/<name>. "self" becomes a layout of
+ * the recipe's layers before the stage, written into a new temporary folder *tmp that the
+ * caller removes. */
+static int builder_layout(const struct ap_build_opts *o, const struct ap_recipe *r,
+                          const struct ap_recipe_stage *st, const struct stage_base *base,
+                          char *layout, size_t len, char *digest, char **tmp, ap_error **err)
+{
+    if (strcmp(st->builder, AP_RECIPE_BUILDER_SELF) != 0) {
+        struct ap_build_opts bo = *o;
+        bo.depth++;
+        bo.no_build_cache = 0;
+        struct ap_build_result br;
+        if (ap_image_build(&bo, st->builder, &br, err) < 0)
+            return ap_error_wrap(err, "stage %s: builder", st->name);
+        strcpy(digest, br.manifest_digest);
+        if (ap_fs_path(layout, len, "%s/%s", o->out_dir, st->builder) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "the layout of %s", st->builder);
+        return 0;
+    }
+    /* Only what the command sees: the layers, the environment and the working directory. The
+     * description, the entrypoint and the recipe's digest stay out, so that editing them (or
+     * the stage itself, which is an input of its own) does not make another builder. */
+    struct ap_recipe seen = *r;
+    seen.description = "";
+    seen.n_entrypoint = 0;
+    seen.n_cmd = 0;
+    struct ap_oci_spec spec = {.recipe = &seen,
+                               .layers = base->layers,
+                               .n_layers = base->n_layers,
+                               .lock_sha256 = base->lock_sha256,
+                               .recipe_sha256 = "",
+                               .build_key = base->build_key,
+                               .packages = base->packages};
+    char stages[4096];
+    if (ap_fs_path(stages, sizeof(stages), "%s/stages", o->cache_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the stage cache under %s", o->cache_dir);
+    if (ap_fs_mkdir_p(stages, 0755, err) < 0 || ap_fs_mkdtemp_in(stages, "self", tmp, err) < 0)
+        return -1;
+    if (ap_fs_path(layout, len, "%s/layout", *tmp) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "%s/layout", *tmp);
+    if (ap_oci_write_layout(layout, &spec, digest, err) < 0)
+        return ap_error_wrap(err, "stage %s: the image before it", st->name);
+    return 0;
+}
+
+/* Builds the stage's builder first (its digest is an input of the stage), then runs the
+ * stage in it. */
+static int run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
+                     const struct ap_recipe_stage *st, const struct stage_base *base,
+                     char *layer_path, size_t len, struct ap_layer_stats *stats, cJSON *ann,
+                     int *from_cache, ap_error **err)
+{
+    *from_cache = 0;
+    char layout[4096], digest[AP_SHA256_HEX_LEN + 1];
+    cleanup_free char *tmp = NULL;
+    int rc = builder_layout(o, r, st, base, layout, sizeof(layout), digest, &tmp, err);
+    if (rc == 0) {
+        struct ap_stage_opts so = {.images_dir = o->images_dir,
+                                   .cache_dir = o->cache_dir,
+                                   .fetch = o->fetch,
+                                   .no_build_cache = o->no_build_cache};
+        struct ap_stage_builder b = {.layout = layout, .digest = digest};
+        rc = ap_image_run_stage(&so, r, st, &b, layer_path, len, stats, ann, from_cache, err);
+    }
+    if (tmp != NULL) {
+        ap_error *ignored = NULL;
+        ap_fs_remove_tree(tmp, &ignored);
+        ap_error_release(&ignored);
+    }
+    return rc;
+}
+
 int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_build_result *r,
                    ap_error **err)
 {
@@ -393,9 +406,9 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
     for (size_t i = 0; i < ns; i++) {
         const struct ap_recipe_stage *st = &l.recipe->stages[i];
         int cached = 0;
-        struct ap_stage_base base = {layers, i + 1, l.lock_sha, l.key, npkg};
-        if (ap_image_run_stage(o, l.recipe, st, &base, stage_paths[i], sizeof(stage_paths[i]),
-                               &stage_stats[i], ann, &cached, err) < 0)
+        struct stage_base base = {layers, i + 1, l.lock_sha, l.key, npkg};
+        if (run_stage(o, l.recipe, st, &base, stage_paths[i], sizeof(stage_paths[i]),
+                      &stage_stats[i], ann, &cached, err) < 0)
             goto out;
         int self = strcmp(st->builder, AP_RECIPE_BUILDER_SELF) == 0;
         snprintf(stage_by[i], sizeof(stage_by[i]), "appliance %s stage %s in %s%s", AP_VERSION,

@@ -12,9 +12,10 @@
 #include "../core/fs.h"
 #include "../core/log.h"
 #include "../sandbox/sandbox.h"
-#include "build.h"
+#include "cache.h"
 #include "oci.h"
 #include "recipe.h"
+#include "stage.h"
 #include "unpack.h"
 
 #define STAGE_FORMAT "appliance-stage-1"
@@ -86,56 +87,10 @@ static int place_output(const char *work, const char *install, char *root, size_
     return 0;
 }
 
-/* The stage's builder as a layout, with its manifest digest (hex) in digest. A named image is
- * built first (from the caches when warm) into <out_dir>/<name>. "self" becomes a layout of
- * the recipe's layers before the stage, written into a new temporary folder *tmp that the
- * caller removes. */
-static int builder_layout(const struct ap_build_opts *o, const struct ap_recipe *r,
-                          const struct ap_recipe_stage *st, const struct ap_stage_base *base,
-                          char *layout, size_t len, char *digest, char **tmp, ap_error **err)
-{
-    if (strcmp(st->builder, AP_RECIPE_BUILDER_SELF) != 0) {
-        struct ap_build_opts bo = *o;
-        bo.depth++;
-        bo.no_build_cache = 0;
-        struct ap_build_result br;
-        if (ap_image_build(&bo, st->builder, &br, err) < 0)
-            return ap_error_wrap(err, "stage %s: builder", st->name);
-        strcpy(digest, br.manifest_digest);
-        if (ap_fs_path(layout, len, "%s/%s", o->out_dir, st->builder) < 0)
-            return ap_error_make(err, ENAMETOOLONG, "the layout of %s", st->builder);
-        return 0;
-    }
-    /* Only what the command sees: the layers, the environment and the working directory. The
-     * description, the entrypoint and the recipe's digest stay out, so that editing them (or
-     * the stage itself, which is an input of its own) does not make another builder. */
-    struct ap_recipe seen = *r;
-    seen.description = "";
-    seen.n_entrypoint = 0;
-    seen.n_cmd = 0;
-    struct ap_oci_spec spec = {.recipe = &seen,
-                               .layers = base->layers,
-                               .n_layers = base->n_layers,
-                               .lock_sha256 = base->lock_sha256,
-                               .recipe_sha256 = "",
-                               .build_key = base->build_key,
-                               .packages = base->packages};
-    char stages[4096];
-    if (ap_fs_path(stages, sizeof(stages), "%s/stages", o->cache_dir) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "the stage cache under %s", o->cache_dir);
-    if (ap_fs_mkdir_p(stages, 0755, err) < 0 || ap_fs_mkdtemp_in(stages, "self", tmp, err) < 0)
-        return -1;
-    if (ap_fs_path(layout, len, "%s/layout", *tmp) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "%s/layout", *tmp);
-    if (ap_oci_write_layout(layout, &spec, digest, err) < 0)
-        return ap_error_wrap(err, "stage %s: the image before it", st->name);
-    return 0;
-}
-
 /* Runs the stage's command in the builder (a layout at builder_layout_dir) through the sandbox,
  * as uid 65534, network off, its sources and fetched files bound read-only and <work>/out
  * writable at /out; its log goes to <work>/log, whose end a failure shows. */
-static int run_command(const struct ap_build_opts *o, const struct ap_recipe *r,
+static int run_command(const struct ap_stage_opts *o, const struct ap_recipe *r,
                        const struct ap_recipe_stage *st, const char *root_dir,
                        const char *builder_layout_dir, const char *work, ap_error **err)
 {
@@ -287,7 +242,7 @@ static int copy_one(int rootfd, int outfd, const struct ap_stage_copy *c, ap_err
 
 /* A copy stage: the `copy` files of the builder's root (a layout at builder_layout_dir) into
  * <work>/out. */
-static int copy_out(const struct ap_build_opts *o, const struct ap_recipe_stage *st,
+static int copy_out(const struct ap_stage_opts *o, const struct ap_recipe_stage *st,
                     const char *builder_layout_dir, const char *work, ap_error **err)
 {
     char rootfs[4096], out[4096];
@@ -311,7 +266,7 @@ static int copy_out(const struct ap_build_opts *o, const struct ap_recipe_stage 
 
 /* The stage proper, once its builder is a layout: the cache key, the annotations, and the run
  * when nothing is cached for that key. */
-static int run_in_builder(const struct ap_build_opts *o, const struct ap_recipe *r,
+static int run_in_builder(const struct ap_stage_opts *o, const struct ap_recipe *r,
                           const struct ap_recipe_stage *st, const char *builder_layout_dir,
                           const char *builder_digest_hex, char *layer_path, size_t len,
                           struct ap_layer_stats *stats, cJSON *annotations, int *from_cache,
@@ -390,23 +345,12 @@ static int run_in_builder(const struct ap_build_opts *o, const struct ap_recipe 
     return rc;
 }
 
-int ap_image_run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
-                       const struct ap_recipe_stage *st, const struct ap_stage_base *base,
+int ap_image_run_stage(const struct ap_stage_opts *o, const struct ap_recipe *r,
+                       const struct ap_recipe_stage *st, const struct ap_stage_builder *b,
                        char *layer_path, size_t len, struct ap_layer_stats *stats,
                        cJSON *annotations, int *from_cache, ap_error **err)
 {
     *from_cache = 0;
-    /* The builder first: its digest is an input. */
-    char layout[4096], digest[AP_SHA256_HEX_LEN + 1];
-    cleanup_free char *tmp = NULL;
-    int rc = builder_layout(o, r, st, base, layout, sizeof(layout), digest, &tmp, err);
-    if (rc == 0)
-        rc = run_in_builder(o, r, st, layout, digest, layer_path, len, stats, annotations,
-                            from_cache, err);
-    if (tmp != NULL) {
-        ap_error *ignored = NULL;
-        ap_fs_remove_tree(tmp, &ignored);
-        ap_error_release(&ignored);
-    }
-    return rc;
+    return run_in_builder(o, r, st, b->layout, b->digest, layer_path, len, stats, annotations,
+                          from_cache, err);
 }

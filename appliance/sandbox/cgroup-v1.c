@@ -260,8 +260,24 @@ static int v1_kill(struct ap_cgroup *cg, ap_error **err)
     const char *pids = dir_of(cg, "pids");
     if (pids == NULL)
         return 0;
-    if (kill_dir(pids, dir_of(cg, "freezer")) < 0)
-        return ap_error_make(err, 0, "tasks of cgroup %s survive SIGKILL", pids);
+    const char *freezer = dir_of(cg, "freezer");
+    if (kill_dir(pids, freezer) < 0) {
+        ap_error_make(err, 0, "tasks of cgroup %s survive SIGKILL (still listed after 1 s)", pids);
+        if (freezer != NULL)
+            return ap_error_hint(err,
+                                 "a task that outlives SIGKILL is frozen or stuck in the kernel "
+                                 "(state D in /proc/PID/status, e.g. on a hung file system or "
+                                 "device): `cat %s/cgroup.procs` lists them; `echo THAWED > "
+                                 "%s/freezer.state` thaws a frozen group; once they have "
+                                 "exited, `rmdir %s %s` removes the groups",
+                                 pids, freezer, pids, freezer);
+        return ap_error_hint(err,
+                             "a task that outlives SIGKILL is stuck in the kernel (state D in "
+                             "/proc/PID/status, e.g. on a hung file system or device): `cat "
+                             "%s/cgroup.procs` lists them; once they have exited, `rmdir %s` "
+                             "removes the group",
+                             pids, pids);
+    }
     return 0;
 }
 

@@ -147,8 +147,16 @@ static int v2_kill_dir(const char *dir, ap_error **err)
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    if (populated(dir))
-        return ap_error_make(err, 0, "tasks of cgroup %s survive cgroup.kill", dir);
+    if (populated(dir)) {
+        ap_error_make(err, 0, "tasks of cgroup %s survive cgroup.kill (still there after 1 s)",
+                      dir);
+        return ap_error_hint(err,
+                             "a task that outlives SIGKILL is stuck in the kernel (state D in "
+                             "/proc/PID/status, e.g. on a hung file system or device): `cat "
+                             "%s/cgroup.procs` lists them; once they have exited, `rmdir %s` "
+                             "removes the group",
+                             dir, dir);
+    }
     return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "sandbox.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -446,8 +447,7 @@ static int fill_record(const struct ap_sandbox_spec *s, struct ap_run_record *re
 int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, ap_error **err)
 {
     memset(rec, 0, sizeof(*rec));
-    if (s->rootfs == NULL || s->argv == NULL)
-        return ap_error_make(err, EINVAL, "no root filesystem or no command given");
+    assert(s->rootfs != NULL && s->argv != NULL); /* a caller's bug, never the user's */
     if (ap_sandbox_validate(s, err) < 0)
         return -1;
     const struct ap_cgroup_manager *mgr = s->cgroups;

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     cJSON *j = NULL;
     if (ap_json_parse(text, size, "fuzz/results.json", &j, &err) == 0) {
-        if (ap_bundle_results_check(j, id, &err) < 0)
+        if (ap_bench_results_check(j, id, &err) < 0)
             ap_error_release(&err);
         cJSON_Delete(j);
     }

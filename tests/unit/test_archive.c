@@ -80,17 +80,17 @@ TEST(run_ids_and_image_names)
 TEST(times)
 {
     int64_t t = 0;
-    CHECK(ap_bundle_parse_time("2025-01-01T00:00:00Z", &t) == 0 && t == 1735689600);
-    CHECK(ap_bundle_parse_time("2024-02-29T12:00:00Z", &t) == 0 && t == 1709208000);
-    CHECK(ap_bundle_parse_time("1970-01-01T00:00:00Z", &t) == 0 && t == 0);
-    CHECK(ap_bundle_parse_time("2025-02-29T00:00:00Z", &t) < 0);
-    CHECK(ap_bundle_parse_time("2025-13-01T00:00:00Z", &t) < 0);
-    CHECK(ap_bundle_parse_time("2025-01-01T24:00:00Z", &t) < 0);
-    CHECK(ap_bundle_parse_time("2025-01-01T00:00:00", &t) < 0);
-    CHECK(ap_bundle_parse_time("2025-01-01 00:00:00Z", &t) < 0);
-    CHECK(ap_bundle_parse_time("2025-01-01T00:00:00+01:00", &t) < 0);
-    CHECK(ap_bundle_parse_time("1969-12-31T23:59:59Z", &t) < 0);
-    CHECK(ap_bundle_parse_time("", &t) < 0);
+    CHECK(ap_bench_results_parse_time("2025-01-01T00:00:00Z", &t) == 0 && t == 1735689600);
+    CHECK(ap_bench_results_parse_time("2024-02-29T12:00:00Z", &t) == 0 && t == 1709208000);
+    CHECK(ap_bench_results_parse_time("1970-01-01T00:00:00Z", &t) == 0 && t == 0);
+    CHECK(ap_bench_results_parse_time("2025-02-29T00:00:00Z", &t) < 0);
+    CHECK(ap_bench_results_parse_time("2025-13-01T00:00:00Z", &t) < 0);
+    CHECK(ap_bench_results_parse_time("2025-01-01T24:00:00Z", &t) < 0);
+    CHECK(ap_bench_results_parse_time("2025-01-01T00:00:00", &t) < 0);
+    CHECK(ap_bench_results_parse_time("2025-01-01 00:00:00Z", &t) < 0);
+    CHECK(ap_bench_results_parse_time("2025-01-01T00:00:00+01:00", &t) < 0);
+    CHECK(ap_bench_results_parse_time("1969-12-31T23:59:59Z", &t) < 0);
+    CHECK(ap_bench_results_parse_time("", &t) < 0);
     CHECK(ap_bundle_digest_valid("sha256:" HEX_A));
     CHECK(!ap_bundle_digest_valid("sha256:" HEX_A "a"));
     CHECK(!ap_bundle_digest_valid("sha512:" HEX_A));
@@ -228,12 +228,11 @@ TEST(results_checks)
     cJSON *j = NULL;
     char id[AP_RUN_ID_MAX + 1];
     CHECK(ap_json_parse(results_text, strlen(results_text), "r", &j, &err) == 0);
-    CHECK(ap_bundle_results_check(j, id, &err) == 0 &&
-          strcmp(id, "20250101T000000Z-0123abcd") == 0);
+    CHECK(ap_bench_results_check(j, id, &err) == 0 && strcmp(id, "20250101T000000Z-0123abcd") == 0);
     /* results_text is a version 1 file, which archives made before version 2 hold; the
      * current version passes as well. */
     cJSON_ReplaceItemInObjectCaseSensitive(j, "schema", cJSON_CreateString(AP_RESULTS_SCHEMA));
-    CHECK(ap_bundle_results_check(j, id, &err) == 0);
+    CHECK(ap_bench_results_check(j, id, &err) == 0);
     static const struct {
         const char *key, *value, *why;
     } muts[] = {
@@ -248,22 +247,22 @@ TEST(results_checks)
             cJSON_ReplaceItemInObjectCaseSensitive(c, muts[i].key, cJSON_Parse(muts[i].value));
         else
             cJSON_DeleteItemFromObjectCaseSensitive(c, muts[i].key);
-        CHECK_MSG(ap_bundle_results_check(c, id, &err) < 0 && test_contains(err->msg, muts[i].why),
+        CHECK_MSG(ap_bench_results_check(c, id, &err) < 0 && test_contains(err->msg, muts[i].why),
                   "case %zu: %s", i, err != NULL ? err->msg : "accepted");
         ap_error_release(&err);
         cJSON_Delete(c);
     }
     cJSON *run = cJSON_GetObjectItem(j, "run");
     cJSON_ReplaceItemInObjectCaseSensitive(run, "id", cJSON_CreateString("../../etc"));
-    CHECK(ap_bundle_results_check(j, id, &err) < 0 && test_contains(err->msg, "run.id"));
+    CHECK(ap_bench_results_check(j, id, &err) < 0 && test_contains(err->msg, "run.id"));
     ap_error_release(&err);
     cJSON_DeleteItemFromObjectCaseSensitive(run, "id");
-    CHECK(ap_bundle_results_check(j, id, &err) == 0 && id[0] == '\0');
+    CHECK(ap_bench_results_check(j, id, &err) == 0 && id[0] == '\0');
     cJSON_ReplaceItemInObjectCaseSensitive(run, "started", cJSON_CreateString("yesterday"));
-    CHECK(ap_bundle_results_check(j, id, &err) < 0 && test_contains(err->msg, "run.started"));
+    CHECK(ap_bench_results_check(j, id, &err) < 0 && test_contains(err->msg, "run.started"));
     ap_error_release(&err);
     cJSON *arr = cJSON_CreateArray();
-    CHECK(ap_bundle_results_check(arr, id, &err) < 0);
+    CHECK(ap_bench_results_check(arr, id, &err) < 0);
     ap_error_release(&err);
     cJSON_Delete(arr);
     cJSON_Delete(j);
@@ -732,12 +731,64 @@ static void put_file(const char *rel, const char *data, mode_t mode)
 
 static int pack_dir(const char *run, const char *out, struct ap_pack_result *res, ap_error **err)
 {
-    char run_dir[4096], out_dir[4096], images[4096];
+    char run_dir[4096], out_dir[4096];
     snprintf(run_dir, sizeof(run_dir), "%s/%s", tmpdir, run);
     snprintf(out_dir, sizeof(out_dir), "%s/%s", tmpdir, out);
-    snprintf(images, sizeof(images), "%s/images", tmpdir);
-    struct ap_pack_opts o = {.run_dir = run_dir, .out_dir = out_dir, .images_dir = images};
+    /* What image/ lists for results_text's image: the tree has no lock for it. */
+    static const struct ap_pack_image images[] = {{"go-x", "sha256:" HEX_A, ""}};
+    struct ap_pack_opts o = {.run_dir = run_dir,
+                             .out_dir = out_dir,
+                             .images = images,
+                             .n_images = AP_ARRAY_SIZE(images)};
     return ap_pack_run(&o, res, err);
+}
+
+/* bundle/ packs the inputs it is handed, checked against their pins, and refuses a run whose
+ * images are not the ones the inputs were listed for. */
+TEST(packs_the_inputs_it_is_handed)
+{
+    put_file("inrun/results.json", results_text, 0644);
+    put_file("cache/x.deb", "payload\n", 0644);
+    char run_dir[4096], out_dir[4096], deb[4096], missing[4096], hex[AP_SHA256_HEX_LEN + 1],
+        name[128];
+    snprintf(run_dir, sizeof(run_dir), "%s/inrun", tmpdir);
+    snprintf(out_dir, sizeof(out_dir), "%s/inout", tmpdir);
+    snprintf(deb, sizeof(deb), "%s/cache/x.deb", tmpdir);
+    snprintf(missing, sizeof(missing), "%s/cache/none.deb", tmpdir);
+    ap_sha256_hex("payload\n", 8, hex);
+    snprintf(name, sizeof(name), "blobs/sha256/%s", hex);
+    static const struct ap_pack_image images[] = {{"go-x", "sha256:" HEX_A, ""}};
+    struct ap_pack_input in = {name,           deb,           hex, 8, "x 1.0 (go-x)", "the lock",
+                               "MISSING-HINT", "DAMAGED-HINT"};
+    struct ap_pack_opts o = {.run_dir = run_dir,
+                             .out_dir = out_dir,
+                             .images = images,
+                             .n_images = 1,
+                             .with_inputs = 1,
+                             .inputs = &in,
+                             .n_inputs = 1};
+    struct ap_pack_result res;
+    ap_error *err = NULL;
+    CHECK_MSG(ap_pack_run(&o, &res, &err) == 0 && res.files == 5, "%s", err ? err->msg : "files");
+    ap_error_release(&err);
+    in.sha256 = HEX_B;
+    CHECK_MSG(ap_pack_run(&o, &res, &err) < 0 &&
+                  test_contains(err->msg, "but the lock pins " HEX_B) &&
+                  test_contains(err->msg, "(x 1.0 (go-x))") &&
+                  test_contains(err->msg, "\nHint: DAMAGED-HINT"),
+              "%s", err ? err->msg : "accepted");
+    ap_error_release(&err);
+    in.sha256 = hex;
+    in.path = missing;
+    CHECK_MSG(ap_pack_run(&o, &res, &err) < 0 && test_contains(err->msg, "\nHint: MISSING-HINT"),
+              "%s", err ? err->msg : "accepted");
+    ap_error_release(&err);
+    in.path = deb;
+    o.n_images = 0;
+    CHECK_MSG(ap_pack_run(&o, &res, &err) < 0 &&
+                  test_contains(err->msg, "changed while it was packed"),
+              "%s", err ? err->msg : "accepted");
+    ap_error_release(&err);
 }
 
 TEST(packs_a_run_directory)
@@ -907,10 +958,10 @@ TEST(compare_refuses_what_verify_refuses)
         {"a member over 8 GiB",
          "is 8589934593 bytes, more than the 8589934592 allowed",
          {"zz-big", NULL, 0, 0, NULL, (UINT64_C(8) << 30) + 1}},
-        /* In place of the real one: results.json over AP_BUNDLE_RESULTS_MAX. */
+        /* In place of the real one: results.json over AP_RESULTS_MAX. */
         {"results.json over its bound",
          "is 536870913 bytes, more than the 536870912 allowed",
-         {"results.json", NULL, 0, 0, NULL, AP_BUNDLE_RESULTS_MAX + 1}},
+         {"results.json", NULL, 0, 0, NULL, AP_RESULTS_MAX + 1}},
     };
     char path[4096];
     struct entry e[AP_ARRAY_SIZE(m.e) + 1];

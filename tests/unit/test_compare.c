@@ -343,6 +343,7 @@ static cJSON *doc_new(const char *profile, const char *kernel, const char *diges
     cJSON_AddStringToObject(run, "id", "20260101T000000Z-0000abcd");
     cJSON_AddStringToObject(run, "profile", profile);
     cJSON_AddTrueToObject(run, "complete");
+    cJSON_AddObjectToObject(d, "plan");
     cJSON *env = cJSON_AddObjectToObject(d, "environment");
     cJSON_AddStringToObject(env, "kernel", kernel);
     cJSON_AddStringToObject(env, "cpu_model", "Test CPU");
@@ -712,8 +713,17 @@ TEST(version_1_results_compare_with_version_2)
     ap_compare_free(c);
     cJSON_ReplaceItemInObjectCaseSensitive(a, "schema", cJSON_CreateString("appliance-results-3"));
     CHECK(ap_compare_results(a, b, NULL, &c, &err) == -1);
-    CHECK_MSG(err != NULL && test_contains(err->msg, "appliance-results-2 or appliance-results-1"),
+    CHECK_MSG(err != NULL && test_contains(err->msg, "run A is not a results file") &&
+                  test_contains(err->msg, "\"appliance-results-2\" nor \"appliance-results-1\""),
               "%s", err ? err->msg : "");
+    ap_error_release(&err);
+    /* The same check as pack and verify (bench/results.h): a document without "plan" is
+     * refused here too; the control above compared the same documents with it. */
+    cJSON_ReplaceItemInObjectCaseSensitive(a, "schema", cJSON_CreateString("appliance-results-1"));
+    cJSON_DeleteItemFromObjectCaseSensitive(a, "plan");
+    CHECK(ap_compare_results(a, b, NULL, &c, &err) == -1);
+    CHECK_MSG(err != NULL && test_contains(err->msg, "\"plan\" is missing"), "%s",
+              err ? err->msg : "");
     ap_error_release(&err);
 }
 

@@ -1,0 +1,131 @@
+/* The results format's names, limit and check (results.h). */
+#include "results.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/cleanup.h"
+
+int ap_bench_results_schema_known(const char *id)
+{
+    return id != NULL &&
+           (strcmp(id, AP_RESULTS_SCHEMA) == 0 || strcmp(id, AP_RESULTS_SCHEMA_1) == 0);
+}
+
+int ap_bench_results_run_id_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > AP_RESULTS_RUN_ID_MAX)
+        return 0;
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+          (s[0] >= '0' && s[0] <= '9')))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int digits(const char *s, size_t n, int *out)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int ap_bench_results_parse_time(const char *s, int64_t *out)
+{
+    /* YYYY-MM-DDTHH:MM:SSZ */
+    if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':' || s[19] != 'Z')
+        return -1;
+    int y, mo, d, h, mi, se;
+    if (digits(s, 4, &y) < 0 || digits(s + 5, 2, &mo) < 0 || digits(s + 8, 2, &d) < 0 ||
+        digits(s + 11, 2, &h) < 0 || digits(s + 14, 2, &mi) < 0 || digits(s + 17, 2, &se) < 0)
+        return -1;
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap)
+        return -1;
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = se};
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    *out = (int64_t)t;
+    return 0;
+}
+
+/* The schema as found, for a message: control characters as '?', cut with "...". */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+    size_t i = 0;
+    for (; s[i] != '\0' && i + 1 < len; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    if (s[i] != '\0' && len > 4)
+        memcpy(buf + len - 4, "...", 4);
+    return buf;
+}
+
+int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err)
+{
+    run_id[0] = '\0';
+    if (!cJSON_IsObject(results))
+        return ap_error_make(err, 0, "results.json is not a JSON object");
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(results, "schema");
+    if (!cJSON_IsString(schema))
+        return ap_error_make(err, 0, "results.json has no \"schema\" string");
+    char buf[128];
+    if (!ap_bench_results_schema_known(schema->valuestring))
+        return ap_error_make(err, 0, "results.json: schema \"%s\" is neither \"%s\" nor \"%s\"",
+                             shown(schema->valuestring, buf, sizeof(buf)), AP_RESULTS_SCHEMA,
+                             AP_RESULTS_SCHEMA_1);
+    static const char *const objects[] = {"run", "plan", "environment"};
+    static const char *const arrays[] = {"warnings", "measurements"};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(objects); i++)
+        if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(results, objects[i])))
+            return ap_error_make(err, 0, "results.json: \"%s\" is missing or not an object",
+                                 objects[i]);
+    for (size_t i = 0; i < AP_ARRAY_SIZE(arrays); i++)
+        if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(results, arrays[i])))
+            return ap_error_make(err, 0, "results.json: \"%s\" is missing or not an array",
+                                 arrays[i]);
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(results, "run");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
+    if (id != NULL) {
+        if (!cJSON_IsString(id) || !ap_bench_results_run_id_valid(id->valuestring))
+            return ap_error_make(err, 0,
+                                 "results.json: run.id is not a run id (letters, digits, '.', "
+                                 "'_', '-'; at most %d)",
+                                 AP_RESULTS_RUN_ID_MAX);
+        snprintf(run_id, AP_RESULTS_RUN_ID_MAX + 1, "%s", id->valuestring);
+    }
+    static const char *const times[] = {"started", "ended"};
+    for (size_t i = 0; i < AP_ARRAY_SIZE(times); i++) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(run, times[i]);
+        int64_t v;
+        if (t != NULL && !cJSON_IsNull(t) &&
+            (!cJSON_IsString(t) || ap_bench_results_parse_time(t->valuestring, &v) < 0))
+            return ap_error_make(err, 0,
+                                 "results.json: run.%s is not a time "
+                                 "(YYYY-MM-DDTHH:MM:SSZ)",
+                                 times[i]);
+    }
+    return 0;
+}
