@@ -19,7 +19,6 @@
 #include "unpack.h"
 
 #define STAGE_FORMAT "appliance-stage-1"
-#define MAX_ENV 256
 #define MAX_BINDS 64
 #define LOG_TAIL 3000
 
@@ -98,9 +97,10 @@ static int run_command(const struct ap_stage_opts *o, const struct ap_recipe *r,
     char rootfs[4096];
     if (ap_oci_rootfs(o->cache_dir, builder_layout_dir, rootfs, sizeof(rootfs), err) < 0)
         return ap_error_wrap(err, "stage %s", st->name);
-    cleanup_cjson cJSON *cfg = NULL;
-    if (ap_oci_read_config(builder_layout_dir, &cfg, err) < 0)
-        return ap_error_wrap(err, "stage %s", st->name);
+    /* The builder's environment, as it would run it; the stage's command and directory. */
+    __attribute__((cleanup(ap_oci_run_free))) struct ap_oci_run image;
+    if (ap_oci_run_read(builder_layout_dir, 0, &image, err) < 0)
+        return ap_error_wrap(err, "stage %s: its builder", st->name);
     char out[4096], log[4096], src_paths[MAX_BINDS][4096];
     cleanup_free char *fetched[MAX_BINDS] = {NULL};
     ap_fs_path(out, sizeof(out), "%s/out", work);
@@ -127,18 +127,13 @@ static int run_command(const struct ap_stage_opts *o, const struct ap_recipe *r,
     }
     binds[nb++] = (struct ap_bind){out, "/out", 0};
 
-    char *env[MAX_ENV] = {NULL};
-    size_t ne = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "Env"))
-    {
-        if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL)
-            ap_sandbox_env_set(env, &ne, MAX_ENV, it->valuestring);
-    }
     for (size_t i = 0; i < st->n_env; i++)
-        if (ap_sandbox_env_set(env, &ne, MAX_ENV, (char *)(uintptr_t)st->env[i]) < 0)
-            return ap_error_make(err, 0, "stage %s: more than %d environment variables", st->name,
-                                 MAX_ENV - 1);
+        if (ap_sandbox_env_set(image.env, &image.n_env, AP_OCI_RUN_MAX,
+                               (char *)(uintptr_t)st->env[i]) < 0)
+            return ap_error_make(err, 0,
+                                 "stage %s: more than %d environment variables (the builder's "
+                                 "and the stage's); at most %d are supported",
+                                 st->name, AP_OCI_RUN_MAX - 1, AP_OCI_RUN_MAX - 1);
     log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log_fd < 0)
         return ap_error_make(err, errno, "creating %s", log);
@@ -149,7 +144,7 @@ static int run_command(const struct ap_stage_opts *o, const struct ap_recipe *r,
     struct ap_sandbox_spec spec = {
         .rootfs = rootfs,
         .argv = (char *const *)(uintptr_t)st->command,
-        .envp = env,
+        .envp = image.env,
         .workdir = st->workdir,
         .hostname = "builder",
         .uid = 65534,
