@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/text.h"
 #include "../core/cleanup.h"
 
 int ap_bench_results_schema_known(const char *id)
@@ -15,19 +16,7 @@ int ap_bench_results_schema_known(const char *id)
 
 int ap_bench_results_run_id_valid(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > AP_RESULTS_RUN_ID_MAX)
-        return 0;
-    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-          (s[0] >= '0' && s[0] <= '9')))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return ap_text_id_valid(s, AP_RESULTS_RUN_ID_MAX);
 }
 
 static int digits(const char *s, size_t n, int *out)

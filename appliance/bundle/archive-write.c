@@ -111,31 +111,26 @@ static int write_item(struct writer *w, const struct ap_pack_item *e, ap_error *
             return writer_fail(w, e->name, err);
         return 0;
     }
-    struct stat st;
-    cleanup_close int fd = ap_pack_open_item(e, &st, err);
-    if (fd < 0)
+    __attribute__((cleanup(ap_pack_reader_close))) struct ap_pack_reader in = {.fd = -1};
+    if (ap_pack_reader_open(e, &in, err) < 0)
         return -1;
-    struct ap_sha256 h;
-    ap_sha256_init(&h);
-    cleanup_free char *buf = malloc(AP_PACK_IO_BUF);
-    if (buf == NULL)
-        return ap_error_make(err, ENOMEM, "reading %s", e->path);
     uint64_t left = e->size;
     while (left > 0) {
-        ssize_t n = ap_pack_read(fd, buf, left < AP_PACK_IO_BUF ? (size_t)left : AP_PACK_IO_BUF);
+        ssize_t n =
+            ap_pack_read(in.fd, in.buf, left < AP_PACK_IO_BUF ? (size_t)left : AP_PACK_IO_BUF);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", e->path);
         if (n == 0)
             return ap_error_make(err, 0, "%s shrank while it was packed", e->path);
-        ap_sha256_update(&h, buf, (size_t)n);
-        if (archive_write_data(w->a, buf, (size_t)n) != n)
+        ap_sha256_update(&in.h, in.buf, (size_t)n);
+        if (archive_write_data(w->a, in.buf, (size_t)n) != n)
             return writer_fail(w, e->name, err);
         left -= (uint64_t)n;
     }
     char extra;
-    ssize_t more = ap_pack_read(fd, &extra, 1);
+    ssize_t more = ap_pack_read(in.fd, &extra, 1);
     char hex[AP_SHA256_HEX_LEN + 1];
-    ap_sha256_final_hex(&h, hex);
+    ap_sha256_final_hex(&in.h, hex);
     if (more != 0 || strcmp(hex, e->sha256) != 0) {
         ap_error_make(err, 0, "%s changed while it was packed", e->path);
         return ap_error_hint(err, "pack a run directory nothing is writing to");

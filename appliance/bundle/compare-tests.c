@@ -11,6 +11,21 @@
 
 /* ---- special functions ----------------------------------------------------------------------- */
 
+/* One step of the modified Lentz method with the partial numerator aa: updates c and d and
+ * returns the factor d * c by which the fraction changes. */
+static double lentz_step(double aa, double *c, double *d)
+{
+    const double tiny = 1e-300;
+    *d = 1 + aa * *d;
+    if (fabs(*d) < tiny)
+        *d = tiny;
+    *c = 1 + aa / *c;
+    if (fabs(*c) < tiny)
+        *c = tiny;
+    *d = 1 / *d;
+    return *d * *c;
+}
+
 /* The continued fraction of I_x(a, b) (Numerical Recipes' betacf, modified Lentz): converges
  * fast for x < (a + 1) / (a + b + 2); the caller uses the symmetry I_x(a, b) = 1 - I_{1-x}(b,
  * a) elsewhere. Its number of terms grows as sqrt(max(a, b)), hence the generous bound. */
@@ -25,24 +40,8 @@ static double beta_cf(double a, double b, double x)
     double h = d;
     for (int m = 1; m <= 100000; m++) {
         double m2 = 2.0 * m;
-        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1 / d;
-        h *= d * c;
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1 / d;
-        double del = d * c;
+        h *= lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), &c, &d);
+        double del = lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &c, &d);
         h *= del;
         if (fabs(del - 1) <= eps)
             break;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/text.h"
 #include "../core/cleanup.h"
 #include "../core/json.h"
 
@@ -77,23 +78,6 @@ int ap_bundle_check_name(const char *name, const char **why)
     return 0;
 }
 
-static int id_valid(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return 0;
-    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-          (s[0] >= '0' && s[0] <= '9')))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 int ap_bundle_run_id_valid(const char *id)
 {
     return ap_bench_results_run_id_valid(id);
@@ -101,7 +85,7 @@ int ap_bundle_run_id_valid(const char *id)
 
 int ap_bundle_image_name_valid(const char *name)
 {
-    return id_valid(name, 128);
+    return ap_text_id_valid(name, 128);
 }
 
 int ap_bundle_digest_valid(const char *s)

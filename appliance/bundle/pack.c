@@ -203,19 +203,31 @@ static int walk_dir(struct walk *w, int dfd, const char *rel, ap_error **err)
 
 /* ---- hashing and writing ---- */
 
-int ap_pack_open_item(const struct ap_pack_item *e, struct stat *st, ap_error **err)
+int ap_pack_reader_open(const struct ap_pack_item *e, struct ap_pack_reader *r, ap_error **err)
 {
-    int fd = openat(e->dirfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    r->buf = NULL;
+    r->fd = openat(e->dirfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (r->fd < 0)
         return ap_error_make(err, errno, "opening %s", e->path);
-    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-        int saved = errno;
-        close(fd);
-        if (!S_ISREG(st->st_mode))
-            return ap_error_make(err, 0, "%s is no longer a regular file", e->path);
-        return ap_error_make(err, saved, "checking %s", e->path);
-    }
-    return fd;
+    struct stat st;
+    if (fstat(r->fd, &st) < 0)
+        return ap_error_make(err, errno, "checking %s", e->path);
+    if (!S_ISREG(st.st_mode))
+        return ap_error_make(err, 0, "%s is no longer a regular file", e->path);
+    ap_sha256_init(&r->h);
+    r->buf = malloc(AP_PACK_IO_BUF);
+    if (r->buf == NULL)
+        return ap_error_make(err, ENOMEM, "reading %s", e->path);
+    return 0;
+}
+
+void ap_pack_reader_close(struct ap_pack_reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->buf);
+    r->fd = -1;
+    r->buf = NULL;
 }
 
 ssize_t ap_pack_read(int fd, void *buf, size_t len)
@@ -234,29 +246,23 @@ static int hash_item(struct ap_pack_item *e, ap_error **err)
     if (e->data != NULL)
         return 0;
     const struct ap_pack_input *pin = e->pin;
-    struct stat st;
-    cleanup_close int fd = ap_pack_open_item(e, &st, err);
-    if (fd < 0) {
+    __attribute__((cleanup(ap_pack_reader_close))) struct ap_pack_reader r = {.fd = -1};
+    if (ap_pack_reader_open(e, &r, err) < 0) {
         if (pin != NULL && pin->missing_hint != NULL && (*err)->status == ENOENT)
             ap_error_hint(err, "%s", pin->missing_hint);
         return -1;
     }
-    struct ap_sha256 h;
-    ap_sha256_init(&h);
-    cleanup_free char *buf = malloc(AP_PACK_IO_BUF);
-    if (buf == NULL)
-        return ap_error_make(err, ENOMEM, "reading %s", e->path);
     uint64_t size = 0;
     for (;;) {
-        ssize_t n = ap_pack_read(fd, buf, AP_PACK_IO_BUF);
+        ssize_t n = ap_pack_read(r.fd, r.buf, AP_PACK_IO_BUF);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", e->path);
         if (n == 0)
             break;
-        ap_sha256_update(&h, buf, (size_t)n);
+        ap_sha256_update(&r.h, r.buf, (size_t)n);
         size += (uint64_t)n;
     }
-    ap_sha256_final_hex(&h, e->sha256);
+    ap_sha256_final_hex(&r.h, e->sha256);
     e->size = size;
     if (pin == NULL || pin->sha256 == NULL || pin->sha256[0] == '\0' ||
         (strcmp(pin->sha256, e->sha256) == 0 &&

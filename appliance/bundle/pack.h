@@ -41,8 +41,15 @@ int ap_pack_add_file(struct ap_pack_items *it, const char *name, int dirfd, cons
 int ap_pack_add_data(struct ap_pack_items *it, const char *name, char *data, size_t len,
                      ap_error **err);
 
-/* Opens a listed file for reading, checking it is still a regular file; fills st. */
-int ap_pack_open_item(const struct ap_pack_item *e, struct stat *st, ap_error **err);
+/* A listed file open for reading (checked to be still a regular file), with a read buffer of
+ * AP_PACK_IO_BUF bytes and a running sha256. */
+struct ap_pack_reader {
+    int fd;
+    char *buf;
+    struct ap_sha256 h;
+};
+int ap_pack_reader_open(const struct ap_pack_item *e, struct ap_pack_reader *r, ap_error **err);
+void ap_pack_reader_close(struct ap_pack_reader *r);
 
 /* read(2), retried on EINTR. */
 ssize_t ap_pack_read(int fd, void *buf, size_t len);

@@ -71,3 +71,16 @@ TEST(error_lines_are_indented_and_escaped)
               "%s", err ? err->msg : "(none)");
     ap_error_release(&err);
 }
+
+TEST(ids_are_names_safe_in_files_and_messages)
+{
+    CHECK(ap_text_id_valid("20261205T101500Z-a1b2", 64));
+    CHECK(ap_text_id_valid("go-1.23_static", 64));
+    CHECK(!ap_text_id_valid("", 64));
+    CHECK(!ap_text_id_valid("-leading", 64));
+    CHECK(!ap_text_id_valid(".hidden", 64));
+    CHECK(!ap_text_id_valid("a/b", 64));
+    CHECK(!ap_text_id_valid("a\x1b", 64));
+    CHECK(ap_text_id_valid("abcd", 4));
+    CHECK(!ap_text_id_valid("abcde", 4));
+}
