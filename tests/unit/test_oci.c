@@ -318,6 +318,33 @@ TEST(writing_twice_gives_the_same_bytes)
     test_buf_free(&lb);
 }
 
+TEST(a_layout_path_that_does_not_fit_is_named_not_cut)
+{
+    /* Control: the same read of a layout at a short path works. */
+    char dir[4200], mdigest[AP_SHA256_HEX_LEN + 1] = "";
+    struct ap_oci_info info;
+    ap_error *err = NULL;
+    if (!CHECK(ap_fs_path(dir, sizeof(dir), "%s/short", tmpdir) == 0) ||
+        !CHECK(write_layout(dir, mdigest) == 0))
+        return;
+    CHECK_MSG(ap_oci_read(dir, &info, &err) == 0, "%s", err ? err->msg : "");
+    ap_error_release(&err);
+
+    /* Short components, so a cut "<dir>/index.js" would be a plain missing file (ENOENT);
+     * 4090 bytes leave no room for "/index.json" in the 4096-byte buffer. */
+    size_t n = strlen(tmpdir);
+    memcpy(dir, tmpdir, n);
+    for (; n < 4090; n++)
+        dir[n] = n % 2 ? '/' : 'a';
+    dir[n] = '\0';
+    CHECK(ap_oci_read(dir, &info, &err) < 0);
+    if (!CHECK(err != NULL))
+        return;
+    CHECK_MSG(err->status == ENAMETOOLONG, "status %d: %s", err->status, err->msg);
+    CHECK_MSG(test_contains(err->msg, "the index of layout"), "%s", err->msg);
+    ap_error_release(&err);
+}
+
 TEST(cleanup_removes_the_test_tree)
 {
     ap_error *err = NULL;
