@@ -114,7 +114,7 @@ static int list_names(const char *images_dir, char ***out, size_t *n, ap_error *
         struct stat st;
         if (ap_fs_path(path, sizeof(path), "%s/%s/image.json", images_dir, de->d_name) < 0) {
             free_names(names, count);
-            return ap_error_make(err, ENAMETOOLONG, "the recipe of image %.64s... in %.64s...",
+            return ap_error_make(err, ENAMETOOLONG, "the recipe of image %s in %.64s...",
                                  de->d_name, images_dir);
         }
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
@@ -319,7 +319,7 @@ static int cmd_inspect(struct ap_settings *s, int argc, char **argv)
     ap_error *err = NULL;
     if (ap_fs_path(layout, sizeof(layout), "%s/%s", s->out_dir, name) < 0)
         return ap_cmd_usage("image inspect",
-                            "the layout of image %.64s... under %.64s... is "
+                            "the layout of image %s under %.64s... is "
                             "longer than %zu bytes",
                             name, s->out_dir, sizeof(layout) - 1);
     if (ap_oci_read(layout, &info, &err) < 0) {
@@ -371,7 +371,7 @@ static int cmd_unpack(struct ap_settings *s, int argc, char **argv)
     char layout[4096];
     if (ap_fs_path(layout, sizeof(layout), "%s/%s", s->out_dir, name) < 0)
         return ap_cmd_usage("image unpack",
-                            "the layout of image %.64s... under %.64s... is "
+                            "the layout of image %s under %.64s... is "
                             "longer than %zu bytes",
                             name, s->out_dir, sizeof(layout) - 1);
     ap_error *err = NULL;

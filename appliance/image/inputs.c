@@ -405,7 +405,7 @@ static int add_layout(const struct ap_image_inputs_opts *o, const struct ap_imag
     if (dfd < 0)
         return ap_error_make(err, errno, "opening %s", dir);
     if (ap_fs_path(under, sizeof(under), "images/%s/", im->name) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "the layout of image %.64s...", im->name);
+        return ap_error_make(err, ENAMETOOLONG, "the layout of image %s", im->name);
     return walk(in, dfd, dir, "", under, 1, err);
 }
 
