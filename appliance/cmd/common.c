@@ -17,15 +17,12 @@ int ap_cmd_settings_init(struct ap_settings *s, ap_error **err)
     } else {
         const char *xdg = getenv("XDG_CACHE_HOME");
         const char *home = getenv("HOME");
-        int fits = xdg != NULL && *xdg ? ap_fs_path(cache, sizeof(cache), "%s/appliance", xdg)
-                                       : ap_fs_path(cache, sizeof(cache), "%s/.cache/appliance",
-                                                    home ? home : "/root");
-        if (fits < 0) {
+        int use_xdg = xdg != NULL && *xdg;
+        const char *under = use_xdg ? xdg : home != NULL ? home : "/root";
+        if (ap_fs_path(cache, sizeof(cache), "%s/%s", under,
+                       use_xdg ? "appliance" : ".cache/appliance") < 0) {
             ap_error_make(err, ENAMETOOLONG, "the cache folder under %s %.64s...",
-                          xdg != NULL && *xdg ? "XDG_CACHE_HOME" : "HOME",
-                          xdg != NULL && *xdg ? xdg
-                          : home              ? home
-                                              : "/root");
+                          use_xdg ? "XDG_CACHE_HOME" : "HOME", under);
             return ap_error_hint(err, "set APPLIANCE_CACHE to a folder of at most %zu bytes",
                                  sizeof(cache) - 1);
         }
