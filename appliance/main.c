@@ -73,7 +73,8 @@ int main(int argc, char **argv)
     if (ap_hash_init(&err) < 0)
         return ap_cmd_fail(&err);
     struct ap_settings s;
-    ap_cmd_settings_init(&s);
+    if (ap_cmd_settings_init(&s, &err) < 0)
+        return ap_cmd_fail(&err);
     for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
         if (strcmp(argv[i], verbs[v].name) == 0)
             return verbs[v].fn(&s, argc - i, argv + i);

@@ -68,7 +68,8 @@ int ap_pack_run(const struct ap_pack_opts *o, struct ap_pack_result *res, ap_err
 /* Packs; on success archive (len bytes) holds the archive's path. Nothing is left under a
  * final name unless the whole archive (and its signature, verified right after signing) is
  * written. */
-int ap_pack(const struct ap_pack_opts *o, char *archive, size_t len, ap_error **err);
+int ap_pack(const struct ap_pack_opts *o, char *archive, size_t len, ap_error **err)
+    __attribute__((warn_unused_result));
 
 /* Verifies an archive against a trusted public key: the signature (<archive>.minisig unless
  * sig_path), then every file against SHA256SUMS and the provenance subjects, then the

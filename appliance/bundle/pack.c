@@ -534,7 +534,10 @@ static int claims_name(const struct ap_pack_opts *o, char *hex, char *member, si
     const char *slash = strrchr(o->claims_path, '/');
     const char *base = slash != NULL ? slash + 1 : o->claims_path;
     const char *why = NULL;
-    snprintf(member, len, AP_BUNDLE_INPUTS_DIR "/claims/%s", base);
+    if (ap_fs_path(member, len, AP_BUNDLE_INPUTS_DIR "/claims/%s", base) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "--claims %.64s...: its member name", base);
+        return ap_error_hint(err, NAME_HINT, AP_BUNDLE_NAME_MAX);
+    }
     if (ap_bundle_check_name(member, &why) < 0)
         return ap_error_make(err, 0, "--claims %s: the file name cannot be a member name (%s)",
                              o->claims_path, why);

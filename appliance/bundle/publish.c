@@ -96,7 +96,10 @@ int ap_pack_publish(const struct ap_pack_opts *o, const char *out_dir, int outfd
             goto out;
     }
     char sig_base[512];
-    snprintf(sig_base, sizeof(sig_base), "%s.minisig", base);
+    if (ap_fs_path(sig_base, sizeof(sig_base), "%s.minisig", base) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "the signature of %.64s... in %.64s...", base, out_dir);
+        goto out;
+    }
     if (unlinkat(outfd, sig_base, 0) < 0 && errno != ENOENT) {
         ap_error_make(err, errno, "removing the old %s/%s", out_dir, sig_base);
         goto out;

@@ -18,12 +18,15 @@ struct ap_settings {
     const char *out_dir;    /* APPLIANCE_OUT, default build/images */
 };
 
-void ap_cmd_settings_init(struct ap_settings *s);
+/* Fills s from the environment. A cache folder derived from XDG_CACHE_HOME or HOME that does
+ * not fit is an error (APPLIANCE_CACHE is taken as it is). */
+int ap_cmd_settings_init(struct ap_settings *s, ap_error **err) __attribute__((warn_unused_result));
 
 struct ap_minisign_sk;
 
 /* The secret key's default path: $APPLIANCE_KEY, else ~/.config/appliance/appliance.key. */
-int ap_cmd_default_secret_key(char *buf, size_t len, ap_error **err);
+int ap_cmd_default_secret_key(char *buf, size_t len, ap_error **err)
+    __attribute__((warn_unused_result));
 /* The first line of a file (or pipe), without its line break, into pw (len bytes). */
 int ap_cmd_password_from_file(const char *path, char *pw, size_t len, ap_error **err);
 /* Loads the secret key at key (NULL: the default path), decrypting it with the first line of

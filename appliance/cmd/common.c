@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/fs.h"
 #include "cmd.h"
 
-void ap_cmd_settings_init(struct ap_settings *s)
+int ap_cmd_settings_init(struct ap_settings *s, ap_error **err)
 {
     static char cache[4096];
     const char *v = getenv("APPLIANCE_CACHE");
@@ -16,10 +17,15 @@ void ap_cmd_settings_init(struct ap_settings *s)
     } else {
         const char *xdg = getenv("XDG_CACHE_HOME");
         const char *home = getenv("HOME");
-        if (xdg != NULL && *xdg)
-            snprintf(cache, sizeof(cache), "%s/appliance", xdg);
-        else
-            snprintf(cache, sizeof(cache), "%s/.cache/appliance", home ? home : "/root");
+        int use_xdg = xdg != NULL && *xdg;
+        const char *under = use_xdg ? xdg : home != NULL ? home : "/root";
+        if (ap_fs_path(cache, sizeof(cache), "%s/%s", under,
+                       use_xdg ? "appliance" : ".cache/appliance") < 0) {
+            ap_error_make(err, ENAMETOOLONG, "the cache folder under %s %.64s...",
+                          use_xdg ? "XDG_CACHE_HOME" : "HOME", under);
+            return ap_error_hint(err, "set APPLIANCE_CACHE to a folder of at most %zu bytes",
+                                 sizeof(cache) - 1);
+        }
         s->cache_dir = cache;
     }
     s->mirrors = getenv("APPLIANCE_MIRROR");
@@ -27,6 +33,7 @@ void ap_cmd_settings_init(struct ap_settings *s)
     s->images_dir = v != NULL && *v ? v : "images";
     v = getenv("APPLIANCE_OUT");
     s->out_dir = v != NULL && *v ? v : "build/images";
+    return 0;
 }
 
 int ap_cmd_fail(ap_error **err)

@@ -91,6 +91,13 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 /* The image names under images_dir (folders holding an image.json), sorted. */
 static int list_names(const char *images_dir, char ***out, size_t *n, ap_error **err)
 {
@@ -105,7 +112,11 @@ static int list_names(const char *images_dir, char ***out, size_t *n, ap_error *
             continue;
         char path[4096];
         struct stat st;
-        snprintf(path, sizeof(path), "%s/%s/image.json", images_dir, de->d_name);
+        if (ap_fs_path(path, sizeof(path), "%s/%s/image.json", images_dir, de->d_name) < 0) {
+            free_names(names, count);
+            return ap_error_make(err, ENAMETOOLONG, "the recipe of image %s in %.64s...",
+                                 de->d_name, images_dir);
+        }
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
             continue;
         char **p = realloc(names, (count + 1) * sizeof(*names));
@@ -118,13 +129,6 @@ static int list_names(const char *images_dir, char ***out, size_t *n, ap_error *
     *out = names;
     *n = count;
     return 0;
-}
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
 }
 
 static cJSON *info_json(const char *name, const char *layout, const struct ap_oci_info *i)
@@ -251,7 +255,11 @@ static int cmd_ls(struct ap_settings *s, int argc, char **argv)
     int rc = o.json ? 0 : ap_table_add(&t, NULL, head, 6, NULL, &err);
     for (size_t i = 0; i < n && rc == 0; i++) {
         char layout[4096];
-        snprintf(layout, sizeof(layout), "%s/%s", s->out_dir, names[i]);
+        if (ap_fs_path(layout, sizeof(layout), "%s/%s", s->out_dir, names[i]) < 0) {
+            rc = ap_error_make(&err, ENAMETOOLONG, "the layout of image %s under %.64s...",
+                               names[i], s->out_dir);
+            break;
+        }
         struct ap_oci_info info;
         ap_error *e = NULL;
         int built = ap_oci_read(layout, &info, &e) == 0;
@@ -307,9 +315,13 @@ static int cmd_inspect(struct ap_settings *s, int argc, char **argv)
         return ap_cmd_usage("image inspect", "expected one image NAME");
     const char *name = argv[optind];
     char layout[4096];
-    snprintf(layout, sizeof(layout), "%s/%s", s->out_dir, name);
     struct ap_oci_info info;
     ap_error *err = NULL;
+    if (ap_fs_path(layout, sizeof(layout), "%s/%s", s->out_dir, name) < 0)
+        return ap_cmd_usage("image inspect",
+                            "the layout of image %s under %.64s... is "
+                            "longer than %zu bytes",
+                            name, s->out_dir, sizeof(layout) - 1);
     if (ap_oci_read(layout, &info, &err) < 0) {
         ap_error_wrap(&err, "image %s", name);
         return ap_cmd_fail(&err);
@@ -357,7 +369,11 @@ static int cmd_unpack(struct ap_settings *s, int argc, char **argv)
             return ap_cmd_usage("image unpack", "%s exists and is not an empty directory", dest);
     }
     char layout[4096];
-    snprintf(layout, sizeof(layout), "%s/%s", s->out_dir, name);
+    if (ap_fs_path(layout, sizeof(layout), "%s/%s", s->out_dir, name) < 0)
+        return ap_cmd_usage("image unpack",
+                            "the layout of image %s under %.64s... is "
+                            "longer than %zu bytes",
+                            name, s->out_dir, sizeof(layout) - 1);
     ap_error *err = NULL;
     if (ap_oci_unpack(layout, dest, &err) < 0) {
         ap_error_wrap(&err, "unpacking image %s", name);

@@ -29,10 +29,12 @@ int ap_fs_link_or_copy(const char *src, const char *dst, ap_error **err);
 
 /* Creates a fresh directory "<parent>/.<prefix>.XXXXXX" and returns its path (owned by the
  * caller). */
-int ap_fs_mkdtemp_in(const char *parent, const char *prefix, char **out, ap_error **err);
+int ap_fs_mkdtemp_in(const char *parent, const char *prefix, char **out, ap_error **err)
+    __attribute__((warn_unused_result));
 
 /* snprintf for paths: returns 0, or -1 (errno ENAMETOOLONG) when the result does not fit. */
-int ap_fs_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int ap_fs_path(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), warn_unused_result));
 
 /* Formats bytes as "12.3 MiB" into buf. Returns buf. */
 const char *ap_fs_human_bytes(uint64_t bytes, char *buf, size_t len);
@@ -42,7 +44,7 @@ int ap_fs_write_all(int fd, const void *data, size_t len);
 
 /* The folder part of path into dir: "." for a bare name, "/" for a file at the root. Returns
  * -1 when it does not fit. */
-int ap_fs_dirname(const char *path, char *dir, size_t len);
+int ap_fs_dirname(const char *path, char *dir, size_t len) __attribute__((warn_unused_result));
 
 /* Reads fd to its end into buf (len bytes, NUL-terminated); path names it in errors. With
  * whole, more than len - 1 bytes is an error; otherwise the rest is left unread. Returns the

@@ -118,7 +118,9 @@ static int add_files(int rootfd, const char *image_dir, const char *tree_dir,
             continue;
         }
         char dst[4096];
-        snprintf(dst, sizeof(dst), "%s", f->dst + 1);
+        if (ap_fs_path(dst, sizeof(dst), "%s", f->dst + 1) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "recipe file %s: its destination %.64s...",
+                                 f->src, f->dst);
         char *slash = strrchr(dst, '/');
         const char *leaf = dst;
         cleanup_close int dfd = -1;
@@ -158,13 +160,17 @@ static void loaded_free(struct loaded *l)
 static int load(const struct ap_build_opts *o, const char *name, struct loaded *l, ap_error **err)
 {
     memset(l, 0, sizeof(*l));
-    snprintf(l->image_dir, sizeof(l->image_dir), "%s/%s", o->images_dir, name);
+    if (ap_fs_path(l->image_dir, sizeof(l->image_dir), "%s/%s", o->images_dir, name) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the folder of image %s under %.64s...", name,
+                             o->images_dir);
     if (ap_fs_dirname(o->images_dir, l->tree_dir, sizeof(l->tree_dir)) < 0)
         return ap_error_make(err, ENAMETOOLONG, "the images folder %s", o->images_dir);
     char path[4096];
     cleanup_free char *rbuf = NULL, *lbuf = NULL;
     size_t rlen = 0, llen = 0;
-    ap_fs_path(path, sizeof(path), "%s/image.json", l->image_dir);
+    if (ap_fs_path(path, sizeof(path), "%s/image.json", l->image_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the recipe of image %s in %.64s...", name,
+                             l->image_dir);
     if (ap_fs_read_file(AT_FDCWD, path, RECIPE_MAX, &rbuf, &rlen, err) < 0)
         return ap_error_hint(err, "`appliance image ls` lists the images this tree defines");
     if (ap_recipe_parse(rbuf, rlen, path, &l->recipe, err) < 0)
@@ -172,7 +178,9 @@ static int load(const struct ap_build_opts *o, const char *name, struct loaded *
     if (strcmp(l->recipe->name, name) != 0)
         return ap_error_make(err, 0, "%s: name \"%s\" differs from its folder \"%s\"", path,
                              l->recipe->name, name);
-    ap_fs_path(path, sizeof(path), "%s/lock.json", l->image_dir);
+    if (ap_fs_path(path, sizeof(path), "%s/lock.json", l->image_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the lock of image %s in %.64s...", name,
+                             l->image_dir);
     /* An image made of stage outputs only has no packages to pin. */
     if (l->recipe->n_packages > 0) {
         if (ap_fs_read_file(AT_FDCWD, path, LOCK_MAX, &lbuf, &llen, err) < 0)
@@ -205,17 +213,22 @@ static int build_layer(const struct ap_build_opts *o, const struct loaded *l, co
                        struct ap_layer_stats *s, ap_error **err)
 {
     char builds[4096];
-    snprintf(builds, sizeof(builds), "%s/builds", o->cache_dir);
+    if (ap_fs_path(builds, sizeof(builds), "%s/builds", o->cache_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the build folder under cache %.64s...",
+                             o->cache_dir);
     if (ap_fs_mkdir_p(builds, 0755, err) < 0)
         return -1;
     cleanup_free char *work = NULL;
     if (ap_fs_mkdtemp_in(builds, l->recipe->name, &work, err) < 0)
         return -1;
     char root[4096];
-    snprintf(root, sizeof(root), "%s/rootfs", work);
     cleanup_free char *status = NULL;
     size_t status_len = 0;
     int rc = -1;
+    if (ap_fs_path(root, sizeof(root), "%s/rootfs", work) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "the tree of image %s in %.64s...", l->recipe->name, work);
+        goto out;
+    }
     if (mkdir(root, 0755) < 0) {
         ap_error_make(err, errno, "creating %s", root);
         goto out;
@@ -371,7 +384,11 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
     size_t npkg = l.lock != NULL ? l.lock->n : 0;
     r->packages = npkg;
     char build_dir[4096];
-    snprintf(build_dir, sizeof(build_dir), "%s/builds/%s", o->cache_dir, l.key);
+    if (ap_fs_path(build_dir, sizeof(build_dir), "%s/builds/%s", o->cache_dir, l.key) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "the build of image %s under cache %.64s...", name,
+                      o->cache_dir);
+        goto out;
+    }
     ap_error *miss = NULL;
     if (!o->no_build_cache && access(build_dir, F_OK) == 0 &&
         ap_image_cached_layer(build_dir, &r->layer, &miss) == 0) {
@@ -398,7 +415,10 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
         goto out;
     }
     char layer_path[4096], out_dir[4096], base_by[512];
-    ap_fs_path(layer_path, sizeof(layer_path), "%s/layer.tar.gz", build_dir);
+    if (ap_fs_path(layer_path, sizeof(layer_path), "%s/layer.tar.gz", build_dir) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "the layer of image %s in %.64s...", name, build_dir);
+        goto out;
+    }
     snprintf(base_by, sizeof(base_by),
              "appliance %s image build %s: %zu Debian packages from lock sha256:%s", AP_VERSION,
              name, npkg, l.lock_sha);
@@ -422,7 +442,10 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
         r->unpacked_bytes += layers[i].stats->unpacked_bytes;
         r->files += layers[i].stats->files;
     }
-    snprintf(out_dir, sizeof(out_dir), "%s/%s", o->out_dir, name);
+    if (ap_fs_path(out_dir, sizeof(out_dir), "%s/%s", o->out_dir, name) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "the layout of image %s under %.64s...", name, o->out_dir);
+        goto out;
+    }
     struct ap_oci_spec spec = {.recipe = l.recipe,
                                .layers = layers,
                                .n_layers = ns + 1,

@@ -29,7 +29,8 @@ static int stats_to_json(const struct ap_layer_stats *s, const char *path, ap_er
 int ap_image_cached_layer(const char *dir, struct ap_layer_stats *s, ap_error **err)
 {
     char path[4096];
-    ap_fs_path(path, sizeof(path), "%s/stats.json", dir);
+    if (ap_fs_path(path, sizeof(path), "%s/stats.json", dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the statistics of cached layer %.64s...", dir);
     cleanup_cjson cJSON *j = NULL;
     if (ap_json_read_file(path, 1u << 16, &j, err) < 0)
         return -1;
@@ -54,7 +55,8 @@ int ap_image_cached_layer(const char *dir, struct ap_layer_stats *s, ap_error **
     s->files = (uint64_t)v[4];
     char hex[AP_SHA256_HEX_LEN + 1];
     uint64_t size = 0;
-    ap_fs_path(path, sizeof(path), "%s/layer.tar.gz", dir);
+    if (ap_fs_path(path, sizeof(path), "%s/layer.tar.gz", dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "cached layer %.64s...", dir);
     if (ap_sha256_file(AT_FDCWD, path, hex, &size, err) < 0)
         return -1;
     if (strcmp(hex, s->digest) != 0 || size != s->compressed_size)

@@ -133,7 +133,10 @@ static enum outcome try_once(struct ap_fetch *f, const char *url, const char *sh
                              const char *final, char *why, size_t whylen)
 {
     char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.part-XXXXXX", final);
+    if (ap_fs_path(tmp, sizeof(tmp), "%s.part-XXXXXX", final) < 0) {
+        snprintf(why, whylen, "the download beside %.900s: %s", final, strerror(ENAMETOOLONG));
+        return BAD_CONTENT;
+    }
     struct sink s = {.fd = mkostemp(tmp, O_CLOEXEC), .limit = size};
     if (s.fd < 0) {
         snprintf(why, whylen, "creating %.900s: %s", tmp, strerror(errno));

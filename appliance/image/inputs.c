@@ -276,13 +276,15 @@ static int add_lock(const struct ap_image_inputs_opts *o, struct found *f,
     char path[4096], member[PATH_LEN];
     cleanup_free char *buf = NULL;
     size_t len = 0;
-    ap_fs_path(path, sizeof(path), "%s/%s/lock.json", o->images_dir, name);
+    if (ap_fs_path(path, sizeof(path), "%s/%s/lock.json", o->images_dir, name) < 0 ||
+        ap_fs_path(member, sizeof(member), "recipes/%s/lock.json", name) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the lock of image %s under %.64s...", name,
+                             o->images_dir);
     if (ap_fs_read_file(AT_FDCWD, path, RECIPE_MAX, &buf, &len, err) < 0)
         return -1;
     cleanup_lock struct ap_lock *lock = NULL;
     if (ap_lock_parse(buf, len, path, &lock, err) < 0)
         return -1;
-    snprintf(member, sizeof(member), "recipes/%s/lock.json", name);
     if (push(in, member, path, err) == NULL)
         return -1;
     for (size_t i = 0; i < lock->n; i++) {
@@ -304,14 +306,16 @@ static int add_recipe(const struct ap_image_inputs_opts *o, struct found *f,
     char path[4096], member[PATH_LEN];
     cleanup_free char *buf = NULL;
     size_t len = 0;
-    ap_fs_path(path, sizeof(path), "%s/%s/image.json", o->images_dir, name);
+    if (ap_fs_path(path, sizeof(path), "%s/%s/image.json", o->images_dir, name) < 0 ||
+        ap_fs_path(member, sizeof(member), "recipes/%s/image.json", name) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the recipe of image %s under %.64s...", name,
+                             o->images_dir);
     if (ap_fs_read_file(AT_FDCWD, path, RECIPE_MAX, &buf, &len, err) < 0)
         return ap_error_hint(err, "--with-inputs packs the recipes of the run's images: run "
                                   "from the source tree or set APPLIANCE_IMAGES");
     cleanup_recipe struct ap_recipe *rec = NULL;
     if (ap_recipe_parse(buf, len, path, &rec, err) < 0)
         return -1;
-    snprintf(member, sizeof(member), "recipes/%s/image.json", name);
     if (push(in, member, path, err) == NULL)
         return -1;
     if (rec->n_packages > 0 && add_lock(o, f, in, name, err) < 0)
@@ -323,8 +327,10 @@ static int add_recipe(const struct ap_image_inputs_opts *o, struct found *f,
                 return -1;
             continue;
         }
-        snprintf(member, sizeof(member), "recipes/%s/%s", name, rec->files[i].src);
-        ap_fs_path(path, sizeof(path), "%s/%s/%s", o->images_dir, name, rec->files[i].src);
+        if (ap_fs_path(member, sizeof(member), "recipes/%s/%s", name, rec->files[i].src) < 0 ||
+            ap_fs_path(path, sizeof(path), "%s/%s/%s", o->images_dir, name, rec->files[i].src) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "file %.64s... of image %s under %.64s...",
+                                 rec->files[i].src, name, o->images_dir);
         if (push(in, member, path, err) == NULL)
             return -1;
     }
@@ -398,7 +404,8 @@ static int add_layout(const struct ap_image_inputs_opts *o, const struct ap_imag
     cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return ap_error_make(err, errno, "opening %s", dir);
-    snprintf(under, sizeof(under), "images/%s/", im->name);
+    if (ap_fs_path(under, sizeof(under), "images/%s/", im->name) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the layout of image %s", im->name);
     return walk(in, dfd, dir, "", under, 1, err);
 }
 
@@ -419,9 +426,10 @@ static int add_blobs(const struct ap_image_inputs_opts *o, const struct found *f
     for (size_t i = 0; i < f->n_blobs; i++) {
         const struct blob *b = &f->blobs[i];
         char member[128], path[4096];
-        snprintf(member, sizeof(member), "blobs/sha256/%s", b->sha256);
-        if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", o->cache_dir, b->sha256) < 0)
-            return ap_error_make(err, ENAMETOOLONG, "%s", o->cache_dir);
+        if (ap_fs_path(member, sizeof(member), "blobs/sha256/%s", b->sha256) < 0 ||
+            ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", o->cache_dir, b->sha256) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "blob %s in cache %.64s...", b->sha256,
+                                 o->cache_dir);
         struct ap_image_input *e = push(in, member, path, err);
         if (e == NULL)
             return -1;

@@ -63,7 +63,8 @@ static int put_blob(const char *dir, const cJSON *j, char *hex, uint64_t *size, 
     ap_sha256_hex(s, len, hex);
     *size = len;
     char path[4096];
-    snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, hex);
+    if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", dir, hex) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "blob %s in layout %.64s...", hex, dir);
     return ap_fs_write_atomic(path, s, len, 0644, err);
 }
 
@@ -81,13 +82,16 @@ static int build_layout(const char *tmp, const struct ap_oci_spec *spec, char *m
     const struct ap_recipe *r = spec->recipe;
     char created[32], path[4096], diff[80];
     iso8601(r->source_date_epoch, created, sizeof(created));
-    snprintf(path, sizeof(path), "%s/blobs/sha256", tmp);
+    if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256", tmp) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the blobs of layout %.64s...", tmp);
     if (ap_fs_mkdir_p(path, 0755, err) < 0)
         return -1;
     uint64_t files = 0, bytes = 0;
     for (size_t i = 0; i < spec->n_layers; i++) {
         const struct ap_oci_layer *l = &spec->layers[i];
-        snprintf(path, sizeof(path), "%s/blobs/sha256/%s", tmp, l->stats->digest);
+        if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", tmp, l->stats->digest) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "layer %s in layout %.64s...", l->stats->digest,
+                                 tmp);
         if (ap_fs_link_or_copy(l->path, path, err) < 0)
             return -1;
         files += l->stats->files;
@@ -167,10 +171,12 @@ static int build_layout(const char *tmp, const struct ap_oci_spec *spec, char *m
     cJSON_AddItemToArray(ms, d);
     cleanup_free char *idx_s = ap_json_compact(idx);
     static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-    snprintf(path, sizeof(path), "%s/index.json", tmp);
+    if (ap_fs_path(path, sizeof(path), "%s/index.json", tmp) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the index of layout %.64s...", tmp);
     if (idx_s == NULL || ap_fs_write_atomic(path, idx_s, strlen(idx_s), 0644, err) < 0)
         return idx_s == NULL ? ap_error_make(err, ENOMEM, "index.json") : -1;
-    snprintf(path, sizeof(path), "%s/oci-layout", tmp);
+    if (ap_fs_path(path, sizeof(path), "%s/oci-layout", tmp) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the oci-layout file of layout %.64s...", tmp);
     return ap_fs_write_atomic(path, layout, sizeof(layout) - 1, 0644, err);
 }
 
@@ -178,12 +184,14 @@ int ap_oci_write_layout(const char *dir, const struct ap_oci_spec *spec, char *m
                         ap_error **err)
 {
     char parent[4096];
-    snprintf(parent, sizeof(parent), "%s", dir);
+    if (ap_fs_path(parent, sizeof(parent), "%s", dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the layout of %s at %.64s...", spec->recipe->name,
+                             dir);
     char *slash = strrchr(parent, '/');
     if (slash != NULL)
         *slash = '\0';
     else
-        snprintf(parent, sizeof(parent), ".");
+        strcpy(parent, ".");
     if (ap_fs_mkdir_p(parent, 0755, err) < 0)
         return -1;
     cleanup_free char *tmp = NULL;
@@ -216,7 +224,8 @@ static int read_blob_json(const char *dir, const char *digest, uint64_t size, cJ
     if (strncmp(digest, "sha256:", 7) != 0 || !ap_sha256_hex_valid(digest + 7))
         return ap_error_make(err, 0, "%s: unsupported digest \"%s\"", dir, digest);
     char path[4096];
-    snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7);
+    if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", dir, digest + 7) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "blob %s in layout %.64s...", digest, dir);
     cleanup_free char *buf = NULL;
     size_t len = 0;
     if (ap_fs_read_file(AT_FDCWD, path, BLOB_MAX, &buf, &len, err) < 0)
@@ -261,7 +270,8 @@ static int load_image(const char *dir, cJSON **manifest, cJSON **config, char *m
                       uint64_t *msize, uint64_t *csize, ap_error **err)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/index.json", dir);
+    if (ap_fs_path(path, sizeof(path), "%s/index.json", dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the index of layout %.64s...", dir);
     cleanup_cjson cJSON *idx = NULL;
     if (ap_json_read_file(path, BLOB_MAX, &idx, err) < 0)
         return ap_error_hint(err, "build it with `appliance image build NAME`");
@@ -305,7 +315,8 @@ int ap_oci_read(const char *dir, struct ap_oci_info *info, ap_error **err)
             return -1;
         if (strncmp(ldig, "sha256:", 7) != 0 || !ap_sha256_hex_valid(ldig + 7))
             return ap_error_make(err, 0, "%s: unsupported layer digest \"%s\"", dir, ldig);
-        snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, ldig + 7);
+        if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", dir, ldig + 7) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "layer %s in layout %.64s...", ldig, dir);
         struct stat st;
         if (stat(path, &st) < 0)
             return ap_error_make(err, errno, "layer blob %s", path);
@@ -338,7 +349,11 @@ int ap_oci_unpack(const char *dir, const char *dest, ap_error **err)
     int rc = 0;
     for (size_t i = 0; i < info.n_layers && rc == 0; i++) {
         char path[4096];
-        snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, info.layer_digest[i]);
+        if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", dir, info.layer_digest[i]) < 0) {
+            rc = ap_error_make(err, ENAMETOOLONG, "layer %s in layout %.64s...",
+                               info.layer_digest[i], dir);
+            break;
+        }
         cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
         size_t len = (size_t)info.layer_size[i];
         if (fd < 0) {
@@ -366,7 +381,11 @@ int ap_oci_unpack(const char *dir, const char *dest, ap_error **err)
     }
     for (size_t i = 0; i < info.n_layers && rc == 0; i++) {
         char path[4096];
-        snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, info.layer_digest[i]);
+        if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", dir, info.layer_digest[i]) < 0) {
+            rc = ap_error_make(err, ENAMETOOLONG, "layer %s in layout %.64s...",
+                               info.layer_digest[i], dir);
+            break;
+        }
         struct archive *a = NULL;
         struct ap_tar_policy p;
         ap_tar_default_policy(&p, 0);
@@ -446,7 +465,8 @@ int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t l
     char parent[4096];
     if (ap_fs_path(parent, sizeof(parent), "%s/rootfs", cache_dir) < 0 ||
         ap_fs_path(out, len, "%s/%s", parent, info.manifest_digest) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "rootfs path under %s", cache_dir);
+        return ap_error_make(err, ENAMETOOLONG, "the unpacked root of %s under cache %.64s...",
+                             layout, cache_dir);
     struct stat st;
     if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
         return 0;

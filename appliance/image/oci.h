@@ -86,4 +86,5 @@ void ap_oci_run_free(struct ap_oci_run *run);
 
 /* Makes the image at `layout` available unpacked under <cache_dir>/rootfs/<manifest digest>
  * (unpacked once; later calls reuse it) and writes that path to out. */
-int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len, ap_error **err);
+int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len, ap_error **err)
+    __attribute__((warn_unused_result));

@@ -68,16 +68,19 @@ static int place_output(const char *work, const char *install, char *root, size_
                         ap_error **err)
 {
     char out[4096];
-    ap_fs_path(out, sizeof(out), "%s/out", work);
+    if (ap_fs_path(out, sizeof(out), "%s/out", work) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the stage output in %.64s...", work);
     if (strcmp(install, "/") == 0) {
-        snprintf(root, len, "%s", out);
+        if (ap_fs_path(root, len, "%s", out) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "the stage output in %.64s...", work);
         return 0;
     }
-    ap_fs_path(root, len, "%s/layer-root", work);
+    if (ap_fs_path(root, len, "%s/layer-root", work) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the stage layer in %.64s...", work);
     char dest[4096], parent[4096];
-    if (ap_fs_path(dest, sizeof(dest), "%s%s", root, install) < 0)
+    if (ap_fs_path(dest, sizeof(dest), "%s%s", root, install) < 0 ||
+        ap_fs_path(parent, sizeof(parent), "%s", dest) < 0)
         return ap_error_make(err, ENAMETOOLONG, "install path %s", install);
-    snprintf(parent, sizeof(parent), "%s", dest);
     *strrchr(parent, '/') = '\0';
     if (ap_fs_mkdir_p(parent, 0755, err) < 0)
         return -1;
@@ -103,8 +106,10 @@ static int run_command(const struct ap_stage_opts *o, const struct ap_recipe *r,
         return ap_error_wrap(err, "stage %s: its builder", st->name);
     char out[4096], log[4096], src_paths[MAX_BINDS][4096];
     cleanup_free char *fetched[MAX_BINDS] = {NULL};
-    ap_fs_path(out, sizeof(out), "%s/out", work);
-    ap_fs_path(log, sizeof(log), "%s/log", work);
+    if (ap_fs_path(out, sizeof(out), "%s/out", work) < 0 ||
+        ap_fs_path(log, sizeof(log), "%s/log", work) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "stage %s: its work folder %.64s...", st->name,
+                             work);
     struct ap_bind binds[MAX_BINDS];
     size_t nb = 0;
     cleanup_close int log_fd = -1;
@@ -114,7 +119,10 @@ static int run_command(const struct ap_stage_opts *o, const struct ap_recipe *r,
     if (mkdir(out, 0755) < 0 || chown(out, 65534, 65534) < 0 || chmod(work, 0755) < 0)
         return ap_error_make(err, errno, "preparing %s", out);
     for (size_t i = 0; i < st->n_sources; i++) {
-        ap_fs_path(src_paths[i], sizeof(src_paths[i]), "%s/%s", root_dir, st->sources[i].path);
+        if (ap_fs_path(src_paths[i], sizeof(src_paths[i]), "%s/%s", root_dir, st->sources[i].path) <
+            0)
+            return ap_error_make(err, ENAMETOOLONG, "stage %s: source %.64s... under %.64s...",
+                                 st->name, st->sources[i].path, root_dir);
         binds[nb++] = (struct ap_bind){src_paths[i], st->sources[i].mount, 1};
     }
     for (size_t i = 0; i < st->n_fetch; i++) {
@@ -243,7 +251,9 @@ static int copy_out(const struct ap_stage_opts *o, const struct ap_recipe_stage 
     char rootfs[4096], out[4096];
     if (ap_oci_rootfs(o->cache_dir, builder_layout_dir, rootfs, sizeof(rootfs), err) < 0)
         return ap_error_wrap(err, "stage %s", st->name);
-    ap_fs_path(out, sizeof(out), "%s/out", work);
+    if (ap_fs_path(out, sizeof(out), "%s/out", work) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "stage %s: its work folder %.64s...", st->name,
+                             work);
     if (mkdir(out, 0755) < 0 || chmod(out, 0755) < 0)
         return ap_error_make(err, errno, "creating %s", out);
     cleanup_close int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -282,7 +292,9 @@ static int run_in_builder(const struct ap_stage_opts *o, const struct ap_recipe 
     ap_sha256_update(&k, def, strlen(def) + 1);
     for (size_t i = 0; i < st->n_sources; i++) {
         char path[4096];
-        ap_fs_path(path, sizeof(path), "%s/%s", root_dir, st->sources[i].path);
+        if (ap_fs_path(path, sizeof(path), "%s/%s", root_dir, st->sources[i].path) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "stage %s: source %.64s... under %.64s...",
+                                 st->name, st->sources[i].path, root_dir);
         if (hash_source(path, &k, err) < 0)
             return ap_error_wrap(err, "stage %s", st->name);
     }
@@ -290,10 +302,11 @@ static int run_in_builder(const struct ap_stage_opts *o, const struct ap_recipe 
     ap_sha256_final_hex(&k, key);
 
     char stages[4096], final_dir[4096];
-    ap_fs_path(stages, sizeof(stages), "%s/stages", o->cache_dir);
-    ap_fs_path(final_dir, sizeof(final_dir), "%s/%s", stages, key);
-    if (ap_fs_path(layer_path, len, "%s/layer.tar.gz", final_dir) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "%s", final_dir);
+    if (ap_fs_path(stages, sizeof(stages), "%s/stages", o->cache_dir) < 0 ||
+        ap_fs_path(final_dir, sizeof(final_dir), "%s/%s", stages, key) < 0 ||
+        ap_fs_path(layer_path, len, "%s/layer.tar.gz", final_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "stage %s: its layer under cache %.64s...",
+                             st->name, o->cache_dir);
 
     char prefix[160];
     snprintf(prefix, sizeof(prefix), "appliance.stage.%s.", st->name);

@@ -33,6 +33,7 @@ struct ap_stage_builder {
 int ap_image_run_stage(const struct ap_stage_opts *o, const struct ap_recipe *r,
                        const struct ap_recipe_stage *st, const struct ap_stage_builder *b,
                        char *layer_path, size_t len, struct ap_layer_stats *stats,
-                       cJSON *annotations, int *from_cache, ap_error **err);
+                       cJSON *annotations, int *from_cache, ap_error **err)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -12,18 +12,22 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../core/fs.h"
 #include "cgroup.h"
 
 static const char *const controllers[] = {"memory", "cpu", "cpuacct", "cpuset", "pids", "freezer"};
 
-/* Our own group's directory in ctrl's hierarchy; self is the text of /proc/self/cgroup. */
+/* Our own group's directory in ctrl's hierarchy; self is the text of /proc/self/cgroup. A
+ * controller that self does not list is the hierarchy's root; -1 when a path does not fit. */
 static int parent_dir(const char *self, const char *ctrl, char *out, size_t len)
 {
     char path[400] = "";
-    if (ap_cgroup_self_path(self, ctrl, path, sizeof(path)) < 0)
+    if (ap_cgroup_self_path(self, ctrl, path, sizeof(path)) < 0) {
+        if (errno == ENAMETOOLONG)
+            return -1;
         path[0] = '\0';
-    int n = snprintf(out, len, "%s/%s%s", ap_cgroup_root(), ctrl, path);
-    return n < 0 || (size_t)n >= len ? -1 : 0;
+    }
+    return ap_fs_path(out, len, "%s/%s%s", ap_cgroup_root(), ctrl, path);
 }
 
 /* cpuset groups live in a group of their own, "appliance", made once and kept. The kernel
@@ -41,8 +45,7 @@ static int group_parent(const char *self, const char *ctrl, char *out, size_t le
     if (strcmp(ctrl, "cpuset") != 0)
         return 0;
     size_t n = strlen(out);
-    int k = snprintf(out + n, len - n, "/" CPUSET_BASE);
-    return k < 0 || (size_t)k >= len - n ? -1 : 0;
+    return ap_fs_path(out + n, len - n, "/" CPUSET_BASE);
 }
 
 /* Copies file from the group above base into base when they differ (CPUs that came online
@@ -50,7 +53,8 @@ static int group_parent(const char *self, const char *ctrl, char *out, size_t le
 static int sync_from_parent(const char *base, const char *file, ap_error **err)
 {
     char parent[512], want[256], have[256];
-    snprintf(parent, sizeof(parent), "%s", base);
+    if (ap_fs_path(parent, sizeof(parent), "%s", base) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the cgroup above %s", base);
     char *slash = strrchr(parent, '/');
     if (slash != NULL)
         *slash = '\0';
@@ -84,7 +88,8 @@ static const char *dir_of(struct ap_cgroup *cg, const char *ctrl)
 static int setup_cpuset(const char *dir, const char *cpus, ap_error **err)
 {
     char parent[512], buf[256];
-    snprintf(parent, sizeof(parent), "%s", dir);
+    if (ap_fs_path(parent, sizeof(parent), "%s", dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the cgroup above %s", dir);
     char *slash = strrchr(parent, '/');
     if (slash != NULL)
         *slash = '\0';
@@ -113,7 +118,8 @@ static int v1_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
     for (size_t i = 0; i < AP_ARRAY_SIZE(controllers); i++) {
         char parent[512];
         if (group_parent(self, controllers[i], parent, sizeof(parent)) < 0)
-            continue;
+            return ap_error_make(err, ENAMETOOLONG, "the cgroup v1 %s group under %s/%s",
+                                 controllers[i], ap_cgroup_root(), controllers[i]);
         if (strcmp(controllers[i], "cpuset") == 0 && ensure_cpuset_base(parent, err) < 0)
             return -1;
         struct stat st;
@@ -134,8 +140,7 @@ static int v1_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
             continue;
         int k = cg->n_dirs;
         seen[k] = st;
-        if (snprintf(cg->dirs[k], sizeof(cg->dirs[k]), "%s/%s", parent, name) >=
-            (int)sizeof(cg->dirs[k]))
+        if (ap_fs_path(cg->dirs[k], sizeof(cg->dirs[k]), "%s/%s", parent, name) < 0)
             return ap_error_make(err, ENAMETOOLONG, "cgroup path under %s", parent);
         if (mkdir(cg->dirs[k], 0755) < 0)
             return ap_error_make(err, errno, "creating cgroup %s", cg->dirs[k]);
@@ -179,7 +184,8 @@ static int v1_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
      * child is a single thread when it joins. */
     for (int i = 0; i < cg->n_dirs; i++) {
         char path[600];
-        snprintf(path, sizeof(path), "%s/tasks", cg->dirs[i]);
+        if (ap_fs_path(path, sizeof(path), "%s/tasks", cg->dirs[i]) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "the tasks file of cgroup %s", cg->dirs[i]);
         int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
             return ap_error_make(err, errno, "opening %s", path);
@@ -321,7 +327,10 @@ static int clean_dir(const char *parent, int warn)
         if (!ap_cgroup_name_is_stale(de->d_name))
             continue;
         char dir[800];
-        snprintf(dir, sizeof(dir), "%s/%s", parent, de->d_name);
+        if (ap_fs_path(dir, sizeof(dir), "%s/%s", parent, de->d_name) < 0) {
+            left++;
+            continue;
+        }
         kill_dir(dir, NULL);
         if (ap_cgroup_rmdir_stale(dir, warn) < 0)
             left++;

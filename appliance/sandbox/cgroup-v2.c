@@ -12,14 +12,14 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../core/fs.h"
 #include "cgroup.h"
 
 #define BASE "appliance"
 
 static int base_dir(char *out, size_t len)
 {
-    int n = snprintf(out, len, "%s/" BASE, ap_cgroup_root());
-    return n < 0 || (size_t)n >= len ? -1 : 0;
+    return ap_fs_path(out, len, "%s/" BASE, ap_cgroup_root());
 }
 
 /* True when the space-separated list holds the word w ("cpu" is not "cpuset"). */
@@ -61,14 +61,15 @@ static int v2_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
     snprintf(cg->name, sizeof(cg->name), "%s", name);
     char base[400];
     if (base_dir(base, sizeof(base)) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "cgroup root");
+        return ap_error_make(err, ENAMETOOLONG, "the cgroup group under %s", ap_cgroup_root());
     if (enable_controllers(ap_cgroup_root(), err) < 0)
         return -1;
     if (mkdir(base, 0755) < 0 && errno != EEXIST)
         return ap_error_make(err, errno, "creating cgroup %s", base);
     if (enable_controllers(base, err) < 0)
         return -1;
-    snprintf(cg->dirs[0], sizeof(cg->dirs[0]), "%s/%s", base, name);
+    if (ap_fs_path(cg->dirs[0], sizeof(cg->dirs[0]), "%s/%s", base, name) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "cgroup %s under %s", name, base);
     if (mkdir(cg->dirs[0], 0755) < 0)
         return ap_error_make(err, errno, "creating cgroup %s", cg->dirs[0]);
     cg->controllers[0] = "unified";
@@ -100,7 +101,8 @@ static int v2_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
     if (cg->into_cgroup_fd < 0)
         return ap_error_make(err, errno, "opening %s", dir);
     char path[600];
-    snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+    if (ap_fs_path(path, sizeof(path), "%s/cgroup.procs", dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the cgroup.procs file of cgroup %s", dir);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return ap_error_make(err, errno, "opening %s", path);
@@ -193,7 +195,8 @@ static void v2_clean_stale(const struct ap_cgroup_manager *mgr)
         if (!ap_cgroup_name_is_stale(de->d_name))
             continue;
         char dir[800];
-        snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name);
+        if (ap_fs_path(dir, sizeof(dir), "%s/%s", base, de->d_name) < 0)
+            continue;
         ap_error *e = NULL;
         if (populated(dir))
             v2_kill_dir(dir, &e);

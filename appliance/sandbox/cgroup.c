@@ -49,7 +49,8 @@ int ap_cgroup_detect(const struct ap_cgroup_manager **out, ap_error **err)
         return 0;
     }
     char mem[512];
-    snprintf(mem, sizeof(mem), "%s/memory", cgroup_root);
+    if (ap_fs_path(mem, sizeof(mem), "%s/memory", cgroup_root) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the memory controller under %s", cgroup_root);
     if (statfs(mem, &sf) == 0 && sf.f_type == CGROUP_SUPER_MAGIC) {
         *out = &ap_cgroup_v1;
         return 0;
@@ -290,12 +291,15 @@ int ap_cgroup_self_path(const char *self, const char *controller, char *out, siz
             size_t plen = (size_t)(end - path);
             if (plen == 1 && path[0] == '/')
                 plen = 0;
-            if (plen >= len)
+            if (plen >= len) {
+                errno = ENAMETOOLONG;
                 return -1;
+            }
             memcpy(out, path, plen);
             out[plen] = '\0';
             return 0;
         }
     }
+    errno = ENOENT;
     return -1;
 }

@@ -102,8 +102,10 @@ int ap_cgroup_name_is_stale(const char *name);
  * cannot be read whole. */
 int ap_cgroup_read_self(char *buf, size_t len);
 /* Our cgroup path within a v1 controller's hierarchy ("" for the root), found in self, the text
- * of /proc/self/cgroup; -1 when the controller is not listed or out is too small. */
-int ap_cgroup_self_path(const char *self, const char *controller, char *out, size_t len);
+ * of /proc/self/cgroup; -1 with errno ENOENT when the controller is not listed, ENAMETOOLONG
+ * when the path does not fit in out. */
+int ap_cgroup_self_path(const char *self, const char *controller, char *out, size_t len)
+    __attribute__((warn_unused_result));
 
 #define AP_CGROUP_PREFIX "appliance-"
 

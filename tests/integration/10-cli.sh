@@ -79,6 +79,25 @@ check "... naming the limit of 100000" err_has "at most 100000"
 run "$APPLIANCE" bench --repeat 100000 --images no-such-image --out "$TMP/bench/results.json"
 expect_rc 1 "control: bench --repeat 100000 gets past the options"
 
+# Paths built from the environment: one longer than its buffer (4096 bytes) is an error naming
+# what it was for, never a cut path; each control is the same call with a short path.
+longpath=/$(printf 'p/%.0s' $(seq 2100))
+run env -u APPLIANCE_CACHE -u XDG_CACHE_HOME HOME="$longpath" "$APPLIANCE" image ls
+expect_rc 1 "a HOME of 4201 bytes exits 1"
+check "... naming the cache folder under HOME, too long" \
+    bash -c 'grep -qF "the cache folder under HOME" "$1" && grep -qF "File name too long" "$1"' \
+    _ "$TMP/stderr"
+check "... with a hint to set APPLIANCE_CACHE" err_has "set APPLIANCE_CACHE"
+run env -u APPLIANCE_CACHE -u XDG_CACHE_HOME HOME="$TMP/home" "$APPLIANCE" image ls
+expect_rc 0 "control: the same image ls with a short HOME exits 0"
+run env APPLIANCE_OUT="$longpath" "$APPLIANCE" image inspect python-3.13
+expect_rc 2 "image inspect with an APPLIANCE_OUT of 4201 bytes exits 2"
+check "... naming the layout and the limit" err_has "the layout of image python-3.13 under"
+check "... the limit" err_has "longer than 4095 bytes"
+run "$APPLIANCE" image inspect python-3.13
+expect_rc 1 "control: the same image inspect with a short APPLIANCE_OUT gets to the layout (not built)"
+check "... and says which image" err_has "image python-3.13"
+
 # Failures: exit 1 with a message that says what and how to fix it.
 run "$APPLIANCE" image inspect no-such-image
 expect_rc 1 "image inspect no-such-image exits 1"

@@ -155,12 +155,14 @@ TEST(layout_files_and_blobs_match_their_descriptors)
         return;
     char path[4400];
     size_t len = 0;
-    ap_fs_path(path, sizeof(path), "%s/oci-layout", dir);
+    if (!CHECK(ap_fs_path(path, sizeof(path), "%s/oci-layout", dir) == 0))
+        return;
     cleanup_free char *layout = slurp(path, &len);
     CHECK_MSG(layout != NULL && strcmp(layout, "{\"imageLayoutVersion\":\"1.0.0\"}") == 0,
               "oci-layout: %s", layout ? layout : "(missing)");
 
-    ap_fs_path(path, sizeof(path), "%s/index.json", dir);
+    if (!CHECK(ap_fs_path(path, sizeof(path), "%s/index.json", dir) == 0))
+        return;
     cleanup_cjson cJSON *idx = NULL;
     ap_error *err = NULL;
     if (!CHECK_MSG(ap_json_read_file(path, 1 << 20, &idx, &err) == 0, "%s", err ? err->msg : "")) {
@@ -219,7 +221,8 @@ TEST(layout_files_and_blobs_match_their_descriptors)
 
     /* Nothing else under blobs/sha256, and the reader agrees with what was written. */
     char blobs[4400];
-    ap_fs_path(blobs, sizeof(blobs), "%s/blobs/sha256", dir);
+    if (!CHECK(ap_fs_path(blobs, sizeof(blobs), "%s/blobs/sha256", dir) == 0))
+        return;
     DIR *d = opendir(blobs);
     int n = 0;
     struct dirent *de;
@@ -240,7 +243,8 @@ TEST(layout_files_and_blobs_match_their_descriptors)
 static int list_tree(const char *root, const char *rel, struct test_buf *out)
 {
     char path[4400];
-    ap_fs_path(path, sizeof(path), "%s%s%s", root, *rel ? "/" : "", rel);
+    if (ap_fs_path(path, sizeof(path), "%s%s%s", root, *rel ? "/" : "", rel) < 0)
+        return -1;
     struct dirent **names = NULL;
     int n = scandir(path, &names, NULL, alphasort);
     if (n < 0)
@@ -249,10 +253,11 @@ static int list_tree(const char *root, const char *rel, struct test_buf *out)
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
         char sub[4400], full[4400];
-        ap_fs_path(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", name);
-        ap_fs_path(full, sizeof(full), "%s/%s", root, sub);
         struct stat st;
-        if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && lstat(full, &st) == 0) {
+        if (ap_fs_path(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", name) < 0 ||
+            ap_fs_path(full, sizeof(full), "%s/%s", root, sub) < 0) {
+            rc = -1;
+        } else if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && lstat(full, &st) == 0) {
             if (S_ISDIR(st.st_mode)) {
                 rc |= list_tree(root, sub, out);
             } else {
@@ -299,7 +304,7 @@ TEST(writing_twice_gives_the_same_bytes)
         CHECK(l2.len == la.len && memcmp(l2.data, la.data, la.len) == 0);
         test_buf_free(&l2);
         char parent[4200];
-        ap_fs_path(parent, sizeof(parent), "%s/twice", tmpdir);
+        CHECK(ap_fs_path(parent, sizeof(parent), "%s/twice", tmpdir) == 0);
         DIR *d = opendir(parent);
         int n = 0;
         struct dirent *de;
@@ -311,6 +316,33 @@ TEST(writing_twice_gives_the_same_bytes)
     }
     test_buf_free(&la);
     test_buf_free(&lb);
+}
+
+TEST(a_layout_path_that_does_not_fit_is_named_not_cut)
+{
+    /* Control: the same read of a layout at a short path works. */
+    char dir[4200], mdigest[AP_SHA256_HEX_LEN + 1] = "";
+    struct ap_oci_info info;
+    ap_error *err = NULL;
+    if (!CHECK(ap_fs_path(dir, sizeof(dir), "%s/short", tmpdir) == 0) ||
+        !CHECK(write_layout(dir, mdigest) == 0))
+        return;
+    CHECK_MSG(ap_oci_read(dir, &info, &err) == 0, "%s", err ? err->msg : "");
+    ap_error_release(&err);
+
+    /* Short components, so a cut "<dir>/index.js" would be a plain missing file (ENOENT);
+     * 4090 bytes leave no room for "/index.json" in the 4096-byte buffer. */
+    size_t n = strlen(tmpdir);
+    memcpy(dir, tmpdir, n);
+    for (; n < 4090; n++)
+        dir[n] = n % 2 ? '/' : 'a';
+    dir[n] = '\0';
+    CHECK(ap_oci_read(dir, &info, &err) < 0);
+    if (!CHECK(err != NULL))
+        return;
+    CHECK_MSG(err->status == ENAMETOOLONG, "status %d: %s", err->status, err->msg);
+    CHECK_MSG(test_contains(err->msg, "the index of layout"), "%s", err->msg);
+    ap_error_release(&err);
 }
 
 TEST(cleanup_removes_the_test_tree)

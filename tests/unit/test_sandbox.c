@@ -373,6 +373,22 @@ TEST(v1_accounting_from_a_fake_cgroupfs)
     ap_error_release(&err);
 }
 
+TEST(own_cgroup_path_tells_missing_from_too_long)
+{
+    const char *self = "5:cpu,cpuacct:/user.slice/session-3.scope\n0::/init.scope\n";
+    char out[64];
+    CHECK(ap_cgroup_self_path(self, "cpuacct", out, sizeof(out)) == 0 &&
+          strcmp(out, "/user.slice/session-3.scope") == 0);
+    CHECK(ap_cgroup_self_path(self, "", out, sizeof(out)) == 0 && strcmp(out, "/init.scope") == 0);
+    /* The same path into a buffer one byte too small: too long, not "not listed". */
+    errno = 0;
+    CHECK(ap_cgroup_self_path(self, "cpuacct", out, strlen("/user.slice/session-3.scope")) < 0);
+    CHECK_MSG(errno == ENAMETOOLONG, "errno %d", errno);
+    errno = 0;
+    CHECK(ap_cgroup_self_path(self, "memory", out, sizeof(out)) < 0);
+    CHECK_MSG(errno == ENOENT, "errno %d", errno);
+}
+
 TEST(stale_group_names)
 {
     char name[64];

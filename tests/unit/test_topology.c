@@ -27,9 +27,12 @@ static void put(const char *text, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(rel, sizeof(rel), fmt, ap);
     va_end(ap);
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    ap_fs_dirname(path, dir, sizeof(dir));
     ap_error *err = NULL;
+    if (ap_fs_path(path, sizeof(path), "%s/%s", root, rel) < 0 ||
+        ap_fs_dirname(path, dir, sizeof(dir)) < 0) {
+        fprintf(stderr, "test_topology: %s/%s does not fit\n", root, rel);
+        abort();
+    }
     if (ap_fs_mkdir_p(dir, 0755, &err) < 0 ||
         ap_fs_write_atomic(path, text, strlen(text), 0644, &err) < 0) {
         fprintf(stderr, "test_topology: %s\n", err->msg);
