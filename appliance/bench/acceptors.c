@@ -15,6 +15,7 @@
 
 #include "../core/cleanup.h"
 #include "../core/fs.h"
+#include "../core/clock.h"
 
 /* /proc/net/tcp of a server at rest holds a few lines; under load one per connection. What is
  * past this is left unread: the sockets listening are created first and listed by slot, so a
@@ -178,13 +179,6 @@ int ap_acceptors_count(const pid_t *pids, size_t n, uint16_t port, int *count, a
     return 0;
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int ap_acceptors_wait(ap_acceptors_list_fn list, void *ctx, uint16_t port, int want,
                       int64_t deadline_ns, int pidfd, int64_t *ready_ns, int *seen, ap_error **err)
 {
@@ -195,7 +189,7 @@ int ap_acceptors_wait(ap_acceptors_list_fn list, void *ctx, uint16_t port, int w
         if (list(ctx, pids, AP_ACCEPTORS_MAX_LISTENERS, &n, err) < 0 ||
             ap_acceptors_count(pids, n, port, seen, err) < 0)
             return ap_error_wrap(err, "waiting for %d workers on port %u", want, (unsigned)port);
-        int64_t t = now_ns();
+        int64_t t = ap_clock_mono_ns();
         if (*seen >= want) {
             *ready_ns = t;
             return 0;

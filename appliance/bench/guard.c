@@ -13,6 +13,7 @@
 #include "../core/log.h"
 #include "runner.h"
 #include "status.h"
+#include "../core/clock.h"
 
 /* The smallest threshold of the guard's time shares: what an interval must resolve to be
  * judged alone. */
@@ -39,18 +40,10 @@ static void noise_verdict_json(cJSON *n, const char *verdict, const char *over, 
 
 /* ---- one run ------------------------------------------------------------------------------- */
 
-/* The appliance's CPU time so far, every thread of it; -1 when it cannot be read. */
-static int64_t process_cpu_ns(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
-        return -1;
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* process_cpu_ns, when every CPU the appliance may run on is in cpus: then its own work there
- * (the sandbox's set-up and teardown before exec and after exit, the output's reader) is ours,
- * not other work. Else -1: it ran elsewhere, and is nothing of the CPUs'. */
+/* The appliance's CPU time so far (every thread of it), when every CPU the appliance may run
+ * on is in cpus: then its own work there (the sandbox's set-up and teardown before exec and
+ * after exit, the output's reader) is ours, not other work. Else -1: it ran elsewhere, and is
+ * nothing of the CPUs'. */
 static int64_t ours_on(const char *cpus)
 {
     cpu_set_t mine;
@@ -63,7 +56,7 @@ static int64_t ours_on(const char *cpus)
     for (int c = 0; c < CPU_SETSIZE; c++)
         if (CPU_ISSET(c, &mine) && (c >= AP_CPUSET_MAX || !ap_cpuset_has(&set, c)))
             return -1;
-    return process_cpu_ns();
+    return ap_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 void ap_bench_guard_start(int check, const char *cpus, struct ap_bench_guard *g)
@@ -84,7 +77,7 @@ void ap_bench_guard_stop(struct ap_bench *b, const char *cpus, int64_t own_ns,
     /* /proc/stat counts in ticks (10 ms a CPU): a run too short to resolve the threshold is
      * judged with the block's other short runs, once they resolve it together. */
     if (g->ours_start >= 0) {
-        int64_t now = process_cpu_ns();
+        int64_t now = ap_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
         g->ours_ns = now > g->ours_start ? now - g->ours_start : 0;
         own_ns += g->ours_ns;
     }
@@ -213,17 +206,14 @@ int ap_bench_block_begin(struct ap_bench *b, const char *what, const char *cpus,
         return ap_error_wrap(err, "the CPUs of %s", what);
     /* Every run is judged: the check before a block only keeps a block from starting in the
      * middle of someone else's work, which a check on the same CPUs a moment ago has done. */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t now = ap_clock_mono_ns();
     if (strcmp(b->quiet_cpus, b->block.cpus) == 0 &&
         now - b->quiet_ns < (int64_t)(AP_BENCH_QUIET_EVERY_S * 1e9))
         return 0;
     int rc = ap_bench_quiet_check(b, what, cpus, err);
     if (rc == 0) {
         snprintf(b->quiet_cpus, sizeof(b->quiet_cpus), "%s", b->block.cpus);
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        b->quiet_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        b->quiet_ns = ap_clock_mono_ns();
     }
     return rc;
 }

@@ -22,6 +22,7 @@
 #include "../core/cpuset.h"
 #include "http.h"
 #include "loadgen.h"
+#include "../core/clock.h"
 
 #define NS 1000000000LL
 #define READ_BUF (16 * 1024)
@@ -36,21 +37,6 @@
 #define BACKOFF_MAX_NS (100 * 1000 * 1000LL)
 #define DEFAULT_TIMEOUT_S 2.0
 #define START_WAIT_S 10
-
-int64_t ap_load_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
-}
-
-static int64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
-        return 0;
-    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
-}
 
 /* ---- addresses, URLs, CPU lists ---------------------------------------------------------- */
 
@@ -505,7 +491,7 @@ static int feed(struct worker *w, unsigned i, const char *data, size_t n, int64_
     int rc = ap_http_parse(&c->parser, data, n, &used, &r);
     if (rc == AP_HTTP_MORE)
         return 0;
-    now = ap_load_now_ns();
+    now = ap_clock_mono_ns();
     if (rc < 0) {
         if (in_window(w, now)) {
             w->c.responses++;
@@ -528,7 +514,7 @@ static void on_eof(struct worker *w, unsigned i, int64_t now)
         int rc = ap_http_parse_eof(&c->parser, &r);
         if (rc == AP_HTTP_DONE) {
             /* A body delimited by the close: must_close, so this drops and reconnects. */
-            response_done(w, i, &r, ap_load_now_ns(), 0);
+            response_done(w, i, &r, ap_clock_mono_ns(), 0);
             return;
         } else {
             /* Closed before or inside the response. */
@@ -659,7 +645,7 @@ static void send_pending(struct worker *w)
 {
     if (w->n_pending == 0)
         return;
-    int64_t now = ap_load_now_ns();
+    int64_t now = ap_clock_mono_ns();
     for (size_t k = 0; k < w->n_pending; k++) {
         unsigned i = w->pending[k];
         struct conn *c = &w->conns[i];
@@ -679,16 +665,16 @@ static void run_loop(struct worker *w)
     struct timespec at = {sh->start_ns / NS, sh->start_ns % NS};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
         ;
-    int64_t now = ap_load_now_ns(), next_sweep = now + sh->sweep_ns;
+    int64_t now = ap_clock_mono_ns(), next_sweep = now + sh->sweep_ns;
     for (unsigned i = 0; i < w->n_conns && may_send(w); i++)
         start_connect(w, i, now);
     /* Ends at end_ns: checked every pass, and no wait reaches past it. */
     for (;;) {
-        now = ap_load_now_ns();
+        now = ap_clock_mono_ns();
         if (!w->measuring && now >= sh->measure_ns) {
             w->measuring = 1;
             w->t_measure = now;
-            w->cpu0 = thread_cpu_ns();
+            w->cpu0 = ap_clock_ns(CLOCK_THREAD_CPUTIME_ID);
         }
         if (now >= sh->end_ns)
             break;
@@ -721,10 +707,10 @@ static void run_loop(struct worker *w)
         }
         if (n == 0) {
             if (spin && w->measuring)
-                w->spin_idle += ap_load_now_ns() - now;
+                w->spin_idle += ap_clock_mono_ns() - now;
             continue;
         }
-        now = ap_load_now_ns();
+        now = ap_clock_mono_ns();
         w->last_event = now;
         w->batching = 1;
         for (int k = 0; k < n; k++)
@@ -732,8 +718,8 @@ static void run_loop(struct worker *w)
         w->batching = 0;
         send_pending(w);
     }
-    w->t_end = ap_load_now_ns();
-    w->cpu1 = thread_cpu_ns();
+    w->t_end = ap_clock_mono_ns();
+    w->cpu1 = ap_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static void *worker_main(void *arg)
@@ -996,7 +982,7 @@ int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_
                 ap_error_hint(&fail, "joining a network namespace or pinning needs root");
         }
     if (fail == NULL) {
-        int64_t now = ap_load_now_ns();
+        int64_t now = ap_clock_mono_ns();
         /* A little ahead, so the threads' first connects line up with the schedule. */
         sh->start_ns = now + 1000000;
         sh->measure_ns = sh->start_ns + (int64_t)(spec->warmup_s * NS);
@@ -1081,7 +1067,7 @@ static int probe_wait(const struct probe *pr, int fd, short events, int64_t unti
     for (unsigned pass = 0; pass < 1000000; pass++) {
         if (server_gone(s))
             return P_GONE;
-        int64_t now = ap_load_now_ns();
+        int64_t now = ap_clock_mono_ns();
         if (now >= until)
             return P_DEADLINE;
         /* Wake at least every 10 ms to ask alive(). */
@@ -1170,7 +1156,7 @@ static int probe_once(struct probe *pr)
                 return P_RETRY;
             }
         }
-        int64_t now = ap_load_now_ns();
+        int64_t now = ap_clock_mono_ns();
         enum ap_http_verdict v = ap_http_check_hello(&r);
         if (v == AP_HTTP_VALID) {
             pr->res.ok_ns = now;
@@ -1190,12 +1176,12 @@ static void probe_run(struct probe *pr)
 {
     const struct ap_load_probe_spec *s = pr->spec;
     int64_t interval = s->interval_ns > 0 ? s->interval_ns : AP_LOAD_PROBE_INTERVAL_NS;
-    int64_t start = ap_load_now_ns();
+    int64_t start = ap_clock_mono_ns();
     uint64_t max_attempts =
         s->deadline_ns > start ? (uint64_t)((s->deadline_ns - start) / interval) + 2 : 1;
     snprintf(pr->why, sizeof(pr->why), "no attempt made");
     for (uint64_t a = 0; a < max_attempts; a++) {
-        int64_t t0 = ap_load_now_ns();
+        int64_t t0 = ap_clock_mono_ns();
         int rc = probe_once(pr);
         if (rc == P_OK)
             return;
@@ -1213,7 +1199,7 @@ static void probe_run(struct probe *pr)
                           pr->why);
             return;
         }
-        if (ap_load_now_ns() >= s->deadline_ns)
+        if (ap_clock_mono_ns() >= s->deadline_ns)
             break;
     }
     ap_error_make(&pr->err, ETIMEDOUT,

@@ -161,7 +161,4 @@ struct ap_load_probe_result {
 int ap_load_probe(const struct ap_load_probe_spec *spec, struct ap_load_probe_result *res,
                   ap_error **err);
 
-/* CLOCK_MONOTONIC in nanoseconds, the clock of every time above. */
-int64_t ap_load_now_ns(void);
-
 #endif

@@ -16,6 +16,7 @@
 #include "../core/fs.h"
 #include "../sandbox/cgroup.h"
 #include "stats.h"
+#include "../core/clock.h"
 
 #define STAT_PATH "/proc/stat"
 #define SCHEDSTAT_PATH "/proc/schedstat"
@@ -289,13 +290,6 @@ int ap_noise_read_loadavg(double *load1, ap_error **err)
 
 /* ---- Measuring an interval --------------------------------------------------------------- */
 
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* b - a, or 0 when the counter went backwards (iowait does: the kernel documents it as
  * unreliable). */
 static uint64_t delta(uint64_t a, uint64_t b)
@@ -415,7 +409,7 @@ int ap_noise_begin(const char *cpus, struct ap_noise_snapshot *snap, ap_error **
     struct ap_noise_snapshot s;
     if (ap_cpuset_parse(cpus, &s.cpus, err) < 0 || ap_noise_read_stat(&s.cpus, &s.t0, err) < 0)
         return ap_error_wrap(err, "starting the noise measurement");
-    s.start_ns = monotonic_ns();
+    s.start_ns = ap_clock_mono_ns();
     *snap = s;
     return 0;
 }
@@ -426,7 +420,7 @@ int ap_noise_end(const struct ap_noise_snapshot *snap, int64_t own_cpu_ns,
     struct ap_noise_times t1;
     if (ap_noise_read_stat(&snap->cpus, &t1, err) < 0)
         return ap_error_wrap(err, "ending the noise measurement");
-    int64_t wall = monotonic_ns() - snap->start_ns;
+    int64_t wall = ap_clock_mono_ns() - snap->start_ns;
     double load1;
     if (ap_noise_read_loadavg(&load1, err) < 0)
         return ap_error_wrap(err, "ending the noise measurement");
@@ -597,14 +591,6 @@ static int cmp_i64(const void *a, const void *b)
 /* Where the work's result goes, so that it is needed. */
 static volatile uint64_t probe_sink;
 
-/* The thread's own CPU time in ns. */
-static int64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The median time of the fixed work on the CPU the thread runs on now, by the wall: a task of
  * the guest's that takes the CPU from it (a hog next to a short run) shows too, so that a short
  * run judged in a window is flagged alone when its neighbour was busy. (Timed by its own CPU
@@ -615,9 +601,9 @@ static int64_t probe_here(void)
     int64_t t[AP_NOISE_PROBE_REPEAT];
     uint64_t x = 0x9e3779b97f4a7c15u;
     for (int i = 0; i < AP_NOISE_PROBE_REPEAT; i++) {
-        int64_t t0 = monotonic_ns();
+        int64_t t0 = ap_clock_mono_ns();
         x = probe_work(x, AP_NOISE_PROBE_STEPS);
-        t[i] = monotonic_ns() - t0;
+        t[i] = ap_clock_mono_ns() - t0;
     }
     probe_sink = x;
     qsort(t, AP_NOISE_PROBE_REPEAT, sizeof(t[0]), cmp_i64);
@@ -823,12 +809,12 @@ int ap_noise_chase(int cpu, int probes, int gap_ms, double *ns, ap_error **err)
             nanosleep(&(struct timespec){gap_ms / 1000, (long)(gap_ms % 1000) * 1000000}, NULL);
         for (size_t i = 0; i < lines; i++)
             p = *(void **)p;
-        int64_t t0 = thread_cpu_ns();
+        int64_t t0 = ap_clock_ns(CLOCK_THREAD_CPUTIME_ID);
         for (size_t i = 0; i < lines; i++) {
             p = *(void **)p;
             __asm__ volatile("" : "+r"(p));
         }
-        ns[k] = (double)(thread_cpu_ns() - t0) / (double)lines;
+        ns[k] = (double)(ap_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / (double)lines;
     }
     probe_sink = (uint64_t)(uintptr_t)p;
     if (sched_setaffinity(0, sizeof(home), &home) < 0)

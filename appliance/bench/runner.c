@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../core/clock.h"
 #include "../core/fs.h"
 #include "../core/hash.h"
 #include "../core/log.h"
@@ -994,10 +995,8 @@ void ap_bench_progress(struct ap_bench *b, double est_s, const char *what)
 {
     b->est_done_s += est_s;
     double f = b->est_total_s > 0 ? b->est_done_s / b->est_total_s : 0;
-    double spent = 0, eta = -1;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    spent = (double)ts.tv_sec + ts.tv_nsec / 1e9 - (double)b->progress.t0_ns / 1e9;
+    double eta = -1;
+    double spent = (double)(ap_clock_mono_ns() - b->progress.t0_ns) / 1e9;
     /* The estimate scaled by how fast this machine has gone through it so far. */
     if (b->est_done_s > 0 && spent > 1)
         eta = (b->est_total_s - b->est_done_s) * (spent / b->est_done_s);

@@ -22,6 +22,7 @@
 #include "procmem.h"
 #include "runner.h"
 #include "status.h"
+#include "../core/clock.h"
 
 #define MAX_SERVERS 16
 #define MAX_ARGS 32
@@ -58,13 +59,6 @@ struct server {
     cJSON *run;
     int netns_fd, pidfd;
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- the servers' manifests ------------------------------------------------------------------ */
 
@@ -246,7 +240,7 @@ static void on_exec(void *ctx, pid_t pid, struct ap_sandbox_live *live)
 {
     struct server *s = ctx;
     pthread_mutex_lock(&s->mu);
-    s->t_exec_ns = mono_ns();
+    s->t_exec_ns = ap_clock_mono_ns();
     s->init_pid = pid;
     s->live = live;
     s->execd = 1;
@@ -307,7 +301,7 @@ static int server_start(struct server *s, ap_error **err)
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    s->t_call_ns = mono_ns();
+    s->t_call_ns = ap_clock_mono_ns();
     if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
         ap_error_make(err, errno, "starting a thread for %s", s->name);
         close(s->stop_fd);
@@ -338,7 +332,7 @@ static int server_start(struct server *s, ap_error **err)
         .port = (uint16_t)s->port,
         .path = s->path,
         .netns_fd = s->netns_fd,
-        .deadline_ns = ap_load_now_ns() + (int64_t)(READY_TIMEOUT_S * 1e9),
+        .deadline_ns = ap_clock_mono_ns() + (int64_t)(READY_TIMEOUT_S * 1e9),
         .interval_ns = AP_LOAD_PROBE_INTERVAL_NS,
         .pidfd = s->pidfd,
     };
@@ -661,12 +655,12 @@ static int load_once(struct ap_bench *b, struct server *s, int conns, double sec
     struct ap_noise_speed before;
     int probed = ap_bench_speed_before(b->wl_cpus, &before) == 0;
     int watching = ap_noise_begin(b->wl_cpus, &snap, NULL) == 0;
-    int64_t c0 = server_cpu_ns(s), t0 = mono_ns();
+    int64_t c0 = server_cpu_ns(s), t0 = ap_clock_mono_ns();
     if (ap_load_run(&spec, r, err) < 0) {
         ap_error_wrap(err, "loading %s", s->name);
         return -1;
     }
-    int64_t c1 = server_cpu_ns(s), t1 = mono_ns();
+    int64_t c1 = server_cpu_ns(s), t1 = ap_clock_mono_ns();
     int own = c0 >= 0 && c1 >= c0;
     *server_cores = own && t1 > t0 ? (double)(c1 - c0) / (double)(t1 - t0) : -1;
     /* Without the server's CPU time nothing on its CPUs can be told apart from it. */

@@ -17,6 +17,7 @@
 #include "../core/fs.h"
 #include "noise.h"
 #include "runner.h"
+#include "../core/clock.h"
 
 static int wanted(const struct ap_bench *b, const char *name)
 {
@@ -24,13 +25,6 @@ static int wanted(const struct ap_bench *b, const char *name)
 }
 
 /* ---- process start without a sandbox --------------------------------------------------------- */
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 struct spawn_args {
     const char *root, *path;
@@ -78,13 +72,13 @@ static int bare_run(const struct ap_bench_image *img, char *const *argv, int in_
     a.in_fd = in_fd >= 0 ? in_fd : null_fd;
     a.out_fd = out_fd;
     a.null_fd = null_fd;
-    int64_t t0 = mono_ns();
+    int64_t t0 = ap_clock_mono_ns();
     pid_t pid = spawn_chrooted(&a);
     int status = 0;
     if (pid > 0)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
-    *wall_ns = mono_ns() - t0;
+    *wall_ns = ap_clock_mono_ns() - t0;
     if (pid < 0)
         return ap_error_make(err, errno, "vfork");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

@@ -15,6 +15,7 @@
 #include "../bench/loadgen.h"
 #include "../bench/status.h"
 #include "../core/cleanup.h"
+#include "../core/clock.h"
 #include "../core/json.h"
 #include "cmd.h"
 
@@ -294,11 +295,11 @@ static int wait_ready(const struct ap_load_url *u, int netns_fd, long pid, doubl
         .port = u->port,
         .path = u->path,
         .netns_fd = netns_fd,
-        .deadline_ns = ap_load_now_ns() + (int64_t)(wait_s * 1e9),
+        .deadline_ns = ap_clock_mono_ns() + (int64_t)(wait_s * 1e9),
         .pidfd = pidfd,
     };
     struct ap_load_probe_result pr;
-    int64_t t0 = ap_load_now_ns();
+    int64_t t0 = ap_clock_mono_ns();
     if (ap_load_probe(&ps, &pr, err) < 0)
         return ap_error_wrap(err, "--wait");
     fprintf(stderr, "appliance load: first valid answer after %.1f ms (%llu attempts)\n",

@@ -1,4 +1,5 @@
 #include "progress.h"
+#include "clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,13 +7,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void ap_progress_init(struct ap_progress *p, int quiet)
 {
@@ -22,7 +16,7 @@ void ap_progress_init(struct ap_progress *p, int quiet)
     p->tty = isatty(STDERR_FILENO) && term != NULL && strcmp(term, "dumb") != 0;
     const char *nc = getenv("NO_COLOR");
     p->color = p->tty && (nc == NULL || nc[0] == '\0');
-    p->t0_ns = mono_ns();
+    p->t0_ns = ap_clock_mono_ns();
 }
 
 const char *ap_progress_format_duration(double s, char *buf, unsigned len)
@@ -57,7 +51,7 @@ void ap_progress_update(struct ap_progress *p, double fraction, double eta_s, co
         fraction = 0;
     if (fraction > 1)
         fraction = 1;
-    int64_t now = mono_ns();
+    int64_t now = ap_clock_mono_ns();
     char eta[32], spent[32];
     ap_progress_format_duration(eta_s, eta, sizeof(eta));
     ap_progress_format_duration((double)(now - p->t0_ns) / 1e9, spent, sizeof(spent));

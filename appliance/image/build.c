@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../core/clock.h"
 #include "../core/fs.h"
 #include "../core/json.h"
 #include "../core/log.h"
@@ -31,13 +32,6 @@
 #define RECIPE_MAX (1u << 20)
 #define LOCK_MAX (16u << 20)
 #define DEB_MAX (UINT64_C(4) << 30)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int append(char **buf, size_t *len, const char *s, size_t n, ap_error **err)
 {
@@ -365,7 +359,7 @@ static int run_stage(const struct ap_build_opts *o, const struct ap_recipe *r,
 int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_build_result *r,
                    ap_error **err)
 {
-    double t0 = now_s();
+    int64_t t0 = ap_clock_mono_ns();
     memset(r, 0, sizeof(*r));
     struct loaded l;
     int rc = -1;
@@ -456,7 +450,7 @@ int ap_image_build(const struct ap_build_opts *o, const char *name, struct ap_bu
                                .annotations = ann};
     if (ap_oci_write_layout(out_dir, &spec, r->manifest_digest, err) < 0)
         goto out;
-    r->seconds = now_s() - t0;
+    r->seconds = (double)(ap_clock_mono_ns() - t0) / 1e9;
     rc = 0;
 out:
     free(stage_stats);

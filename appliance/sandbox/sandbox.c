@@ -23,6 +23,7 @@
 #include "../core/log.h"
 #include "child.h"
 #include "keeper.h"
+#include "../core/clock.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -30,13 +31,6 @@
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* A unique cgroup name: the prefix lets a later run recognise groups of dead appliances. */
 static void cgroup_name(char *buf, size_t len)
@@ -285,7 +279,7 @@ static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st, s
                               {s->stop_fd > 0 && !killed ? s->stop_fd : -1, POLLIN, 0}};
         int timeout = -1;
         if (deadline && !killed) {
-            int64_t left = deadline - now_ns();
+            int64_t left = deadline - ap_clock_mono_ns();
             timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
         }
         int n = poll(p, 4, timeout);
@@ -302,7 +296,7 @@ static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st, s
                 continue;
             exec_open = 0;
             if (r == (ssize_t)sizeof(code) && code == 0) {
-                *t_exec = now_ns();
+                *t_exec = ap_clock_mono_ns();
                 if (s->on_exec != NULL) {
                     st->live.cg = cg;
                     s->on_exec(s->ctx, st->pid, &st->live);
@@ -318,7 +312,7 @@ static int wait_sandbox(const struct ap_sandbox_spec *s, struct run_state *st, s
         }
         if (p[3].revents)
             rec->stopped = 1;
-        int expired = deadline && !killed && now_ns() >= deadline;
+        int expired = deadline && !killed && ap_clock_mono_ns() >= deadline;
         if ((expired || rec->interrupted || rec->stopped) && !killed) {
             rec->timed_out = expired;
             /* SIGKILL to pid 1 ends its whole pid namespace; the cgroup catches anything
@@ -501,7 +495,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, a
                               .hold_fd = hold_p[1],
                               .cap_last = cap_last()};
     ignored_signals(&a.ignored);
-    int64_t t0 = now_ns();
+    int64_t t0 = ap_clock_mono_ns();
     /* The child borrows one stack and static buffers until it execs (and, sharing our
      * memory, we wait for that): one sandbox starts at a time when threads run several. */
     pthread_mutex_lock(&clone_lock);
@@ -539,7 +533,7 @@ int ap_sandbox_run(const struct ap_sandbox_spec *s, struct ap_run_record *rec, a
     memset(&si, 0, sizeof(si));
     while (waitid(P_PIDFD, (id_t)st.pidfd, &si, WEXITED) < 0 && errno == EINTR)
         ;
-    int64_t t_end = now_ns();
+    int64_t t_end = ap_clock_mono_ns();
     held_mnt_ns = receive_fd(hold_p[0]);
     rec->wall_ns = t_end - t0;
     rec->start_ns = t_exec > 0 ? t_exec - t0 : 0;

@@ -35,6 +35,7 @@
 
 #include "bench/loadgen.h"
 #include "bench/noise.h"
+#include "core/clock.h"
 #include "bench/procmem.h"
 #include "core/error.h"
 #include "sandbox/sandbox.h"
@@ -162,7 +163,7 @@ static int wait_line(struct run *r, int fd, const char *ready, int64_t deadline_
             return 0;
         if (nl != NULL || len + 1 >= sizeof(r->out))
             return -1; /* a first line that is not the one awaited */
-        int64_t left = deadline_ns - ap_load_now_ns();
+        int64_t left = deadline_ns - ap_clock_mono_ns();
         if (left <= 0)
             return -1;
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -190,7 +191,7 @@ static int wait_http(struct run *r, ap_error **err)
         .port = (uint16_t)r->c->port,
         .path = "/json",
         .netns_fd = netns,
-        .deadline_ns = ap_load_now_ns() + READY_TIMEOUT_S * 1000000000ll,
+        .deadline_ns = ap_clock_mono_ns() + READY_TIMEOUT_S * 1000000000ll,
         .pidfd = pidfd,
     };
     struct ap_load_probe_result pr;
@@ -299,7 +300,7 @@ static void make_spec(struct run *r, const char *root, const struct ap_bind *bin
 static int live_figures(struct run *r, int out_fd, int stop_fd)
 {
     ap_error *err = NULL;
-    int64_t deadline = ap_load_now_ns() + READY_TIMEOUT_S * 1000000000ll;
+    int64_t deadline = ap_clock_mono_ns() + READY_TIMEOUT_S * 1000000000ll;
     int rc = wait_exec(r);
     if (rc == 0)
         rc = r->c->mode == M_READY ? wait_line(r, out_fd, r->c->ready, deadline)
