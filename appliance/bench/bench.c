@@ -185,15 +185,12 @@ static int load_images(struct ap_bench *b, ap_error **err)
  * topology sysfs does not give is assumed flat (each CPU a core), which the warnings say. */
 static int choose_cpus(struct ap_bench *b, ap_error **err)
 {
-    struct ap_cpuset allowed, wl, load;
-    cpu_set_t mine;
-    CPU_ZERO(&mine);
+    struct ap_cpuset allowed, wl, load, mine;
     if (ap_cpuset_online(&allowed, err) < 0)
         return -1;
-    if (sched_getaffinity(0, sizeof(mine), &mine) == 0)
-        for (int c = 0; c < AP_CPUSET_MAX && c < CPU_SETSIZE; c++)
-            if (ap_cpuset_has(&allowed, c) && !CPU_ISSET(c, &mine))
-                allowed.bits[c / 64] &= ~(1ull << (c % 64));
+    if (ap_cpuset_affinity(&mine, NULL) == 0)
+        for (size_t i = 0; i < AP_ARRAY_SIZE(allowed.bits); i++)
+            allowed.bits[i] &= mine.bits[i];
     if (b->o->workload_cpus != NULL && ap_cpuset_parse(b->o->workload_cpus, &wl, err) < 0)
         return ap_error_wrap(err, "--workload-cpus");
     if (b->o->load_cpus != NULL && ap_cpuset_parse(b->o->load_cpus, &load, err) < 0)
@@ -216,15 +213,8 @@ static int choose_cpus(struct ap_bench *b, ap_error **err)
         return -1;
     b->n_wl_cpus = ap_cpuset_count(&p->workload);
     /* The orchestrator (and every thread it starts) stays off the workload's CPUs. */
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (ap_cpuset_has(&p->load, c))
-            CPU_SET(c, &set);
-    if (sched_setaffinity(0, sizeof(set), &set) < 0) {
-        ap_error_make(err, errno, "pinning the appliance to CPUs %s", b->load_cpus);
-        return -1;
-    }
+    if (ap_cpuset_pin(&p->load, NULL, err) < 0)
+        return ap_error_wrap(err, "the appliance");
     return 0;
 }
 

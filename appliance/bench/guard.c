@@ -46,15 +46,14 @@ static void noise_verdict_json(cJSON *n, const char *verdict, const char *over, 
  * nothing of the CPUs'. */
 static int64_t ours_on(const char *cpus)
 {
-    cpu_set_t mine;
-    struct ap_cpuset set;
+    struct ap_cpuset mine, set;
     ap_error *e = NULL;
-    if (sched_getaffinity(0, sizeof(mine), &mine) < 0 || ap_cpuset_parse(cpus, &set, &e) < 0) {
+    if (ap_cpuset_affinity(&mine, &e) < 0 || ap_cpuset_parse(cpus, &set, &e) < 0) {
         ap_error_release(&e);
         return -1;
     }
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &mine) && (c >= AP_CPUSET_MAX || !ap_cpuset_has(&set, c)))
+    for (size_t i = 0; i < AP_ARRAY_SIZE(mine.bits); i++)
+        if (mine.bits[i] & ~set.bits[i])
             return -1;
     return ap_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }

@@ -137,22 +137,6 @@ int ap_load_parse_url(const char *url, struct ap_load_url *out, ap_error **err)
     return 0;
 }
 
-int ap_load_parse_cpus(const char *list, int *cpus, size_t max, size_t *n, ap_error **err)
-{
-    struct ap_cpuset set;
-    *n = 0;
-    if (ap_cpuset_parse(list, &set, err) < 0)
-        return -1;
-    for (int c = 0; c < AP_CPUSET_MAX; c++) {
-        if (!ap_cpuset_has(&set, c))
-            continue;
-        if (*n >= max)
-            return ap_error_make(err, E2BIG, "CPU list '%s' names more than %zu CPUs", list, max);
-        cpus[(*n)++] = c;
-    }
-    return 0;
-}
-
 /* ---- the load ------------------------------------------------------------------------------ */
 
 enum conn_state {
@@ -730,12 +714,10 @@ static void *worker_main(void *arg)
     if (spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0)
         ap_error_make(&w->err, errno, "load thread %u: joining the network namespace", w->index);
     if (w->err == NULL && spec->cpus != NULL && spec->n_cpus > 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(spec->cpus[w->index % spec->n_cpus], &set);
-        if (sched_setaffinity(0, sizeof(set), &set) < 0)
-            ap_error_make(&w->err, errno, "load thread %u: pinning to CPU %d", w->index,
-                          spec->cpus[w->index % spec->n_cpus]);
+        struct ap_cpuset one = {{0}};
+        ap_cpuset_add(&one, spec->cpus[w->index % spec->n_cpus]);
+        if (ap_cpuset_pin(&one, NULL, &w->err) < 0)
+            ap_error_wrap(&w->err, "load thread %u", w->index);
     }
     /* Open-loop sends wake on time: no timer slack. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
@@ -778,7 +760,7 @@ static int check_spec(const struct ap_load_spec *s, ap_error **err)
     if (s->mode == AP_LOAD_OPEN && (!(s->rate > 0) || s->rate > 1e9))
         return ap_error_make(err, EINVAL, "open loop needs a rate in (0, 1e9] requests/s");
     for (size_t i = 0; s->cpus != NULL && i < s->n_cpus; i++)
-        if (s->cpus[i] < 0 || s->cpus[i] >= CPU_SETSIZE)
+        if (s->cpus[i] < 0 || s->cpus[i] >= AP_CPUSET_MAX)
             return ap_error_make(err, EINVAL, "bad CPU %d", s->cpus[i]);
     return 0;
 }

@@ -127,9 +127,6 @@ struct ap_load_url {
 };
 int ap_load_parse_url(const char *url, struct ap_load_url *out, ap_error **err);
 
-/* Parses a CPU list ("1", "0-3", "0,2-3") into cpus (room for max). */
-int ap_load_parse_cpus(const char *list, int *cpus, size_t max, size_t *n, ap_error **err);
-
 /* How often the readiness probe tries a server that is not up yet: a service start is known
  * to this resolution, so it is kept well below the starts it measures (~1 ms for Go). */
 #define AP_LOAD_PROBE_INTERVAL_NS 100000

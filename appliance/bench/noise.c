@@ -25,17 +25,6 @@
 #define ONLINE_PATH "/sys/devices/system/cpu/online"
 #define STAT_MAX (1024 * 1024)
 #define SMALL_FILE_MAX 4096
-#define CPULIST_EXAMPLE "want e.g. \"0\", \"0-3\" or \"0,2-3\""
-
-/* Reads a file of the kernel's (size 0 in stat, so read to EOF) into buf, NUL-terminated.
- * More than len - 1 bytes is an error. */
-static int read_proc_file(const char *path, char *buf, size_t len, ap_error **err)
-{
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ap_error_make(err, errno, "opening %s", path);
-    return ap_fs_read_to_end(fd, path, buf, len, 1, err) < 0 ? -1 : 0;
-}
 
 /* ---- /proc/stat and /proc/loadavg -------------------------------------------------------- */
 
@@ -243,7 +232,7 @@ static void read_tasks(const struct ap_cpuset *cpus, char *buf, struct ap_noise_
     for (size_t i = 0; i < AP_ARRAY_SIZE(from); i++) {
         ap_error *e = NULL;
         uint64_t ns;
-        int r = read_proc_file(from[i].path, buf, STAT_MAX, &e);
+        int r = ap_fs_read_small(from[i].path, buf, STAT_MAX, &e);
         if (r == 0)
             r = from[i].source == AP_NOISE_SCHEDSTAT ? ap_noise_parse_schedstat(buf, cpus, &ns, &e)
                                                      : ap_noise_parse_percpu(buf, cpus, &ns, &e);
@@ -261,7 +250,7 @@ int ap_noise_read_stat(const struct ap_cpuset *cpus, struct ap_noise_times *out,
     cleanup_free char *buf = malloc(STAT_MAX);
     if (buf == NULL)
         return ap_error_make(err, ENOMEM, "reading %s", STAT_PATH);
-    if (read_proc_file(STAT_PATH, buf, STAT_MAX, err) < 0 ||
+    if (ap_fs_read_small(STAT_PATH, buf, STAT_MAX, err) < 0 ||
         ap_noise_parse_stat(buf, cpus, out, err) < 0)
         return -1;
     read_tasks(cpus, buf, out);
@@ -283,7 +272,7 @@ int ap_noise_parse_loadavg(const char *text, double *load1, ap_error **err)
 int ap_noise_read_loadavg(double *load1, ap_error **err)
 {
     char buf[SMALL_FILE_MAX];
-    if (read_proc_file(LOADAVG_PATH, buf, sizeof(buf), err) < 0)
+    if (ap_fs_read_small(LOADAVG_PATH, buf, sizeof(buf), err) < 0)
         return -1;
     return ap_noise_parse_loadavg(buf, load1, err);
 }
@@ -615,26 +604,25 @@ int ap_noise_speed_probe(const char *cpus, struct ap_noise_speed *out, ap_error 
     struct ap_cpuset set;
     if (ap_cpuset_parse(cpus, &set, err) < 0)
         return ap_error_wrap(err, "timing the CPUs' speed");
-    cpu_set_t home;
-    if (sched_getaffinity(0, sizeof(home), &home) < 0)
-        return ap_error_make(err, errno, "timing the CPUs' speed: sched_getaffinity");
+    struct ap_cpuset home;
+    if (ap_cpuset_affinity(&home, err) < 0)
+        return ap_error_wrap(err, "timing the CPUs' speed");
     struct ap_noise_speed p = {0};
     int rc = 0;
-    for (int c = 0; c < AP_CPUSET_MAX && c < CPU_SETSIZE && rc == 0; c++) {
+    for (int c = 0; c < AP_CPUSET_MAX && rc == 0; c++) {
         if (!ap_cpuset_has(&set, c) || p.n == AP_NOISE_SPEED_CPUS)
             continue;
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(c, &one);
-        if (sched_setaffinity(0, sizeof(one), &one) < 0) {
-            rc = ap_error_make(err, errno, "timing the speed of CPU %d: moving there", c);
+        struct ap_cpuset one = {{0}};
+        ap_cpuset_add(&one, c);
+        if (ap_cpuset_pin(&one, NULL, err) < 0) {
+            rc = ap_error_wrap(err, "timing the speed of CPU %d", c);
             break;
         }
         p.cpu[p.n] = c;
         p.ns[p.n++] = probe_here();
     }
-    if (sched_setaffinity(0, sizeof(home), &home) < 0 && rc == 0)
-        rc = ap_error_make(err, errno, "timing the CPUs' speed: moving back");
+    if (ap_cpuset_pin(&home, NULL, rc == 0 ? err : NULL) < 0 && rc == 0)
+        rc = ap_error_wrap(err, "timing the CPUs' speed: moving back");
     if (rc == 0)
         *out = p;
     return rc;
@@ -794,15 +782,12 @@ int ap_noise_chase(int cpu, int probes, int gap_ms, double *ns, ap_error **err)
     }
     for (size_t i = 0; i < lines; i++)
         *(void **)(buf + (size_t)order[i] * 64) = buf + (size_t)order[(i + 1) % lines] * 64;
-    cpu_set_t home, one;
-    if (sched_getaffinity(0, sizeof(home), &home) < 0)
-        return ap_error_make(err, errno, "timing the caches: sched_getaffinity");
-    CPU_ZERO(&one);
-    if (cpu < 0 || cpu >= CPU_SETSIZE)
+    struct ap_cpuset home, one = {{0}};
+    if (cpu < 0 || cpu >= AP_CPUSET_MAX)
         return ap_error_make(err, EINVAL, "timing the caches: no CPU %d", cpu);
-    CPU_SET(cpu, &one);
-    if (sched_setaffinity(0, sizeof(one), &one) < 0)
-        return ap_error_make(err, errno, "timing the caches of CPU %d: moving there", cpu);
+    ap_cpuset_add(&one, cpu);
+    if (ap_cpuset_pin(&one, &home, err) < 0)
+        return ap_error_wrap(err, "timing the caches of CPU %d", cpu);
     void *p = buf;
     for (int k = 0; k < probes; k++) {
         if (k > 0 && gap_ms > 0)
@@ -817,8 +802,8 @@ int ap_noise_chase(int cpu, int probes, int gap_ms, double *ns, ap_error **err)
         ns[k] = (double)(ap_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / (double)lines;
     }
     probe_sink = (uint64_t)(uintptr_t)p;
-    if (sched_setaffinity(0, sizeof(home), &home) < 0)
-        return ap_error_make(err, errno, "timing the caches: moving back");
+    if (ap_cpuset_pin(&home, NULL, err) < 0)
+        return ap_error_wrap(err, "timing the caches: moving back");
     return 0;
 }
 

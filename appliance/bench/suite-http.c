@@ -624,7 +624,7 @@ static int load_once(struct ap_bench *b, struct server *s, int conns, double sec
 {
     int cpus[64];
     size_t n_cpus = 0;
-    if (ap_load_parse_cpus(b->load_cpus, cpus, 64, &n_cpus, err) < 0)
+    if (ap_cpuset_parse_array(b->load_cpus, cpus, 64, &n_cpus, err) < 0)
         return -1;
     struct ap_load_spec spec = {
         .addr = "127.0.0.1",

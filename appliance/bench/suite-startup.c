@@ -52,7 +52,7 @@ static pid_t spawn_chrooted(const struct spawn_args *a)
 }
 
 /* Runs argv in the image's root with chroot only (no namespaces, no cgroup, no filter): the
- * bare cost of starting the process, from a thread already on the workload CPUs (pin_here).
+ * bare cost of starting the process, from a thread already on the workload CPUs (run_startup).
  * stdin from in_fd (or /dev/null when -1), stdout into out_fd. Returns the wall time from fork
  * to reap. */
 static int bare_run(const struct ap_bench_image *img, char *const *argv, int in_fd, int out_fd,
@@ -85,26 +85,6 @@ static int bare_run(const struct ap_bench_image *img, char *const *argv, int in_
         return ap_error_make(err, 0, "%s in %s without a sandbox: %s %d", argv[0], img->name,
                              WIFEXITED(status) ? "exit status" : "signal",
                              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-    return 0;
-}
-
-/* Moves the calling thread to the workload CPUs for a series of bare starts, as under `taskset
- * -c CPU hyperfine`: the child starts there instead of migrating on its way, and the thread
- * that waits for it does not move between CPUs at every run. *home gets where it was. */
-static int pin_here(struct ap_bench *b, cpu_set_t *home, ap_error **err)
-{
-    struct ap_cpuset cpus;
-    if (ap_cpuset_parse(b->wl_cpus, &cpus, err) < 0)
-        return -1;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (ap_cpuset_has(&cpus, c))
-            CPU_SET(c, &set);
-    CPU_ZERO(home);
-    if (sched_getaffinity(0, sizeof(*home), home) < 0 ||
-        sched_setaffinity(0, sizeof(set), &set) < 0)
-        return ap_error_make(err, errno, "pinning to the workload CPUs %s", b->wl_cpus);
     return 0;
 }
 
@@ -184,9 +164,12 @@ static int run_startup(struct ap_bench *b, struct ap_bench_image *img, struct st
      * namespace and cgroup are released by kernel workers after the reap) runs on the CPU for
      * a while, and would be timed as part of the bare start that followed it (14 % of Go's
      * hello against hyperfine -N, seen here). Each kind is warmed with one run first. */
-    cpu_set_t home;
-    if (pin_here(b, &home, err) < 0)
-        return -1;
+    /* On the workload CPUs for the bare starts, as under `taskset -c CPU hyperfine`: the child
+     * starts there instead of migrating on its way, and the thread that waits for it does not
+     * move between CPUs at every run. */
+    struct ap_cpuset wl, home;
+    if (ap_cpuset_parse(b->wl_cpus, &wl, err) < 0 || ap_cpuset_pin(&wl, &home, err) < 0)
+        return ap_error_wrap(err, "the workload CPUs");
     int bare = 0;
     for (int r = -1; r < repeat && bare == 0; r++) {
         if (r >= 0 && ap_bench_count(mp, "wall_s") > r)
@@ -198,7 +181,7 @@ static int run_startup(struct ap_bench *b, struct ap_bench_image *img, struct st
         else
             ap_bench_progress(b, 0.05, block);
     }
-    sched_setaffinity(0, sizeof(home), &home);
+    ap_cpuset_pin(&home, NULL, NULL);
     if (bare < 0)
         return bare;
     for (int r = -1; r < repeat; r++) {

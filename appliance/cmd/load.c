@@ -16,6 +16,7 @@
 #include "../bench/status.h"
 #include "../core/cleanup.h"
 #include "../core/clock.h"
+#include "../core/cpuset.h"
 #include "../core/json.h"
 #include "cmd.h"
 
@@ -409,7 +410,7 @@ static int parse_option(int c, const char *arg, struct load_opts *o)
             return ap_cmd_usage("load", "--pid takes a process id, not '%s'", arg);
         return AP_CMD_CONTINUE;
     case O_CPUSET:
-        if (ap_load_parse_cpus(arg, o->cpus, MAX_CPUS, &o->n_cpus, &err) < 0) {
+        if (ap_cpuset_parse_array(arg, o->cpus, MAX_CPUS, &o->n_cpus, &err) < 0) {
             rc = ap_cmd_usage("load", "--cpuset: %s", err->msg);
             ap_error_release(&err);
             return rc;

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -155,22 +156,62 @@ int ap_cpuset_format(const struct ap_cpuset *set, char *buf, size_t len, ap_erro
     return (int)used;
 }
 
-/* Reads a file of the kernel's (size 0 in stat, so read to EOF) into buf, NUL-terminated.
- * More than len - 1 bytes is an error. */
-static int read_proc_file(const char *path, char *buf, size_t len, ap_error **err)
-{
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ap_error_make(err, errno, "opening %s", path);
-    return ap_fs_read_to_end(fd, path, buf, len, 1, err) < 0 ? -1 : 0;
-}
-
 int ap_cpuset_online(struct ap_cpuset *out, ap_error **err)
 {
     char buf[SMALL_FILE_MAX];
-    if (read_proc_file(ONLINE_PATH, buf, sizeof(buf), err) < 0)
+    if (ap_fs_read_small(ONLINE_PATH, buf, sizeof(buf), err) < 0)
         return -1;
     if (ap_cpuset_parse(buf, out, err) < 0)
         return ap_error_wrap(err, "reading %s", ONLINE_PATH);
+    return 0;
+}
+
+int ap_cpuset_parse_array(const char *text, int *cpus, size_t max, size_t *n, ap_error **err)
+{
+    struct ap_cpuset set;
+    *n = 0;
+    if (ap_cpuset_parse(text, &set, err) < 0)
+        return -1;
+    for (int c = 0; c < AP_CPUSET_MAX; c++) {
+        if (!ap_cpuset_has(&set, c))
+            continue;
+        if (*n >= max)
+            return ap_error_make(err, E2BIG, "CPU list '%s' names more than %zu CPUs", text, max);
+        cpus[(*n)++] = c;
+    }
+    return 0;
+}
+
+int ap_cpuset_affinity(struct ap_cpuset *out, ap_error **err)
+{
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    if (sched_getaffinity(0, sizeof(mine), &mine) < 0)
+        return ap_error_make(err, errno, "reading the CPU affinity");
+    struct ap_cpuset set = {{0}};
+    for (int c = 0; c < AP_CPUSET_MAX && c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &mine))
+            ap_cpuset_add(&set, c);
+    *out = set;
+    return 0;
+}
+
+int ap_cpuset_pin(const struct ap_cpuset *set, struct ap_cpuset *home, ap_error **err)
+{
+    struct ap_cpuset was;
+    if (home != NULL && ap_cpuset_affinity(&was, err) < 0)
+        return -1;
+    cpu_set_t to;
+    CPU_ZERO(&to);
+    for (int c = 0; c < AP_CPUSET_MAX && c < CPU_SETSIZE; c++)
+        if (ap_cpuset_has(set, c))
+            CPU_SET(c, &to);
+    if (sched_setaffinity(0, sizeof(to), &to) < 0) {
+        char list[AP_CPUSET_STRLEN];
+        ap_cpuset_format(set, list, sizeof(list), NULL);
+        return ap_error_make(err, errno, "pinning to CPUs %s", list[0] ? list : "(none)");
+    }
+    if (home != NULL)
+        *home = was;
     return 0;
 }

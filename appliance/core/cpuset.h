@@ -38,6 +38,17 @@ int ap_cpuset_count(const struct ap_cpuset *set);
 /* The CPUs online now, from /sys/devices/system/cpu/online. */
 int ap_cpuset_online(struct ap_cpuset *out, ap_error **err);
 
+/* Parses a CPU list as ap_cpuset_parse and writes its CPUs, ascending, into cpus (room for
+ * max); *n gets how many. More than max CPUs is an error that names the limit. */
+int ap_cpuset_parse_array(const char *text, int *cpus, size_t max, size_t *n, ap_error **err);
+
+/* The CPUs the calling thread may run on (its affinity). */
+int ap_cpuset_affinity(struct ap_cpuset *out, ap_error **err);
+
+/* Moves the calling thread onto the CPUs of set (sched_setaffinity); *home, when not NULL,
+ * gets the affinity it had, to move back to with another call. The error names the CPUs. */
+int ap_cpuset_pin(const struct ap_cpuset *set, struct ap_cpuset *home, ap_error **err);
+
 /* Reads a decimal CPU number at *p and moves *p past it. Returns 0, or -1 when there is no
  * digit there; values too large for any CPU saturate at AP_CPUSET_MAX. */
 int ap_cpuset_read_number(const char **p, long *out);

@@ -309,3 +309,11 @@ int ap_fs_each_chunk(int fd, const char *path, void *buf, size_t len,
         *total = sum;
     return 0;
 }
+
+int ap_fs_read_small(const char *path, char *buf, size_t len, ap_error **err)
+{
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ap_error_make(err, errno, "opening %s", path);
+    return ap_fs_read_to_end(fd, path, buf, len, 1, err) < 0 ? -1 : 0;
+}

@@ -51,6 +51,10 @@ int ap_fs_dirname(const char *path, char *dir, size_t len) __attribute__((warn_u
  * bytes read, or -1 with err. For files whose size stat cannot tell (/proc, cgroupfs). */
 int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole, ap_error **err);
 
+/* Opens path and reads it whole into buf, as ap_fs_read_to_end with whole: a file of the
+ * kernel's (/proc, /sys, cgroupfs), whose size stat cannot tell. */
+int ap_fs_read_small(const char *path, char *buf, size_t len, ap_error **err);
+
 /* Reads fd to its end in chunks of at most len bytes into buf, handing each to fn; the bytes
  * read go to *total when not NULL. */
 int ap_fs_each_chunk(int fd, const char *path, void *buf, size_t len,

@@ -120,6 +120,48 @@ TEST(cpu_list_format_refuses_a_short_buffer)
     CHECK(ap_cpuset_has(&none, -1) == 0 && ap_cpuset_has(&none, AP_CPUSET_MAX) == 0);
 }
 
+TEST(cpu_list_parse_array_keeps_order_and_refuses_past_the_limit)
+{
+    int cpus[4];
+    size_t n = 0;
+    ap_error *err = NULL;
+    CHECK(ap_cpuset_parse_array("3,0-1", cpus, 4, &n, &err) == 0);
+    CHECK_MSG(n == 3 && cpus[0] == 0 && cpus[1] == 1 && cpus[2] == 3, "n %zu", n);
+    /* Control: the same list with room for two is refused, naming the limit. */
+    CHECK(ap_cpuset_parse_array("3,0-1", cpus, 2, &n, &err) == -1);
+    CHECK_MSG(err != NULL && test_contains(err->msg, "more than 2 CPUs"), "%s",
+              err ? err->msg : "(no error)");
+    ap_error_release(&err);
+    CHECK(ap_cpuset_parse_array("", cpus, 4, &n, &err) == -1 && n == 0);
+    ap_error_release(&err);
+}
+
+TEST(cpu_pin_moves_the_thread_and_back)
+{
+    ap_error *err = NULL;
+    struct ap_cpuset mine, one = {{0}}, home, now;
+    if (!CHECK_MSG(ap_cpuset_affinity(&mine, &err) == 0, "%s", err ? err->msg : ""))
+        return;
+    int first = -1;
+    for (int c = 0; c < AP_CPUSET_MAX && first < 0; c++)
+        if (ap_cpuset_has(&mine, c))
+            first = c;
+    ap_cpuset_add(&one, first);
+    CHECK(ap_cpuset_pin(&one, &home, &err) == 0);
+    CHECK(ap_cpuset_affinity(&now, &err) == 0 && ap_cpuset_count(&now) == 1 &&
+          ap_cpuset_has(&now, first));
+    CHECK(memcmp(&home, &mine, sizeof(home)) == 0);
+    CHECK(ap_cpuset_pin(&home, NULL, &err) == 0);
+    CHECK(ap_cpuset_affinity(&now, &err) == 0 && memcmp(&now, &mine, sizeof(now)) == 0);
+    /* Control: an empty set is refused by the kernel, and the error names it. */
+    struct ap_cpuset none = {{0}};
+    CHECK(ap_cpuset_pin(&none, NULL, &err) == -1);
+    CHECK_MSG(err != NULL && err->status == EINVAL && test_contains(err->msg, "pinning to CPUs"),
+              "%s", err ? err->msg : "(no error)");
+    ap_error_release(&err);
+    CHECK(ap_cpuset_affinity(&now, &err) == 0 && memcmp(&now, &mine, sizeof(now)) == 0);
+}
+
 /* ---- /proc/stat ------------------------------------------------------------------------ */
 
 /* The CPU lists "1" and "0-1" of the synthetic texts. */
