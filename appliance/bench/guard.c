@@ -459,6 +459,7 @@ int ap_bench_judge_run(struct ap_bench *b, cJSON *run, const struct ap_noise_rep
 {
     struct ap_bench_guard an = {.have = 1, .nr = *nr};
     an.noisy = ap_noise_judge(nr, &b->noise, an.why, sizeof(an.why)) == 1;
+    an.slow = slow_why != NULL && !an.noisy;
     if (slow_why != NULL) {
         size_t used = an.noisy ? strlen(an.why) : 0;
         snprintf(an.why + used, sizeof(an.why) - used, "%s%s", used ? "; " : "", slow_why);
@@ -473,7 +474,32 @@ int ap_bench_judge_run(struct ap_bench *b, cJSON *run, const struct ap_noise_rep
     if (an.noisy)
         snprintf(b->block.noisy_why, sizeof(b->block.noisy_why), "%s", an.why);
     snprintf(why, len, "%s", an.why);
-    return an.noisy;
+    return an.slow ? 2 : an.noisy;
+}
+
+int ap_bench_noisy_next(struct ap_bench *b, const char *what, const char *cpus, const char *why,
+                        int slow_alone, int *tries, int *rebased, ap_error **err)
+{
+    if (slow_alone && *rebased < 2 && ap_bench_speed_settle(b, cpus)) {
+        (*rebased)++;
+        *tries = 0;
+        return 1;
+    }
+    if (*tries < 2) {
+        ap_progress_line(&b->progress, "noise: %s: %s; running it again", what, why);
+        (*tries)++;
+        return 1;
+    }
+    if (!b->o->allow_noisy) {
+        ap_error_make(err, 0, "%s: the machine is too noisy to measure: %s", what, why);
+        return ap_error_hint(err,
+                             "stop what else runs on CPUs %s, or pass --allow-noisy to keep "
+                             "such samples (they are flagged in the results)",
+                             cpus);
+    }
+    b->noisy_samples++;
+    snprintf(b->block.noisy_why, sizeof(b->block.noisy_why), "%s", why);
+    return 0;
 }
 
 int ap_bench_block_end(struct ap_bench *b)

@@ -639,9 +639,8 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
                     cJSON **run, ap_error **err)
 {
     *run = NULL;
-    char why[512] = "";
-    int rebased = 0;
-    for (int tries = 0;; tries++) {
+    int tries = 0, rebased = 0;
+    for (;;) {
         if (ap_bench_interrupted) {
             ap_error_make(err, EINTR, "interrupted");
             return -2;
@@ -652,38 +651,20 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
         ap_bench_guard_free(&g);
         if (rc < 0)
             return rc;
-        snprintf(why, sizeof(why), "%s", g.why);
-        if (!g.noisy) {
-            ap_bench_guard_kept(b, r, &g);
-            *run = r;
-            return 0;
+        if (g.noisy) {
+            /* A CPU that settled at a new speed: the run again, judged against that speed. */
+            rc = ap_bench_noisy_next(b, x->label, x->cpus ? x->cpus : b->wl_cpus, g.why, g.slow,
+                                     &tries, &rebased, err);
+            if (rc != 0) {
+                cJSON_Delete(r);
+                if (rc < 0)
+                    return -1;
+                continue;
+            }
         }
-        /* A CPU that settled at a new speed: the run again, judged against that speed, as a
-         * first try (at most twice a sample). */
-        if (g.slow && rebased < 2 && ap_bench_speed_settle(b, x->cpus ? x->cpus : b->wl_cpus)) {
-            rebased++;
-            tries = -1;
-            cJSON_Delete(r);
-            continue;
-        }
-        if (tries < 2) {
-            ap_progress_line(&b->progress, "noise: %s: %s; running it again", x->label, why);
-            cJSON_Delete(r);
-            continue;
-        }
-        if (!b->o->allow_noisy) {
-            cJSON_Delete(r);
-            ap_error_make(err, 0, "%s: the machine is too noisy to measure: %s", x->label, why);
-            ap_error_hint(err,
-                          "stop what else runs on CPUs %s, or pass --allow-noisy to keep "
-                          "such samples (they are flagged in the results)",
-                          x->cpus ? x->cpus : b->wl_cpus);
-            return -1;
-        }
-        b->noisy_samples++;
-        snprintf(b->block.noisy_why, sizeof(b->block.noisy_why), "%s", why);
         ap_bench_guard_kept(b, r, &g);
-        cJSON_AddBoolToObject(r, "noisy", 1);
+        if (g.noisy)
+            cJSON_AddBoolToObject(r, "noisy", 1);
         *run = r;
         return 0;
     }

@@ -213,9 +213,21 @@ int ap_bench_speed_settle(struct ap_bench *b, const char *cpus);
  * alone, with the margin its resolution calls for when it is short, records it with the
  * verdict under run.noise (speed, the probes' record, owned from now on, under noise.speed;
  * slow_why, when not NULL, makes it noisy for that reason too) and in the block's sum.
- * Returns 1 when noisy (why filled), else 0. */
+ * Returns 0 when quiet, else (why filled) 1 when the ticks saw other work, 2 when it is noisy
+ * only because a CPU was slow (slow_why). */
 int ap_bench_judge_run(struct ap_bench *b, cJSON *run, const struct ap_noise_report *nr,
                        cJSON *speed, const char *slow_why, char *why, size_t len);
+
+/* What follows a noisy try of `what` on cpus, judged noisy for `why` (slow_alone: only because
+ * a CPU was slow, the ticks saw no other work), for ap_bench_sample and for the loads of the
+ * http suite alike. A slow CPU that settled at a new speed (ap_bench_speed_settle; at most twice
+ * a sample, *rebased counts) makes the next try a first try again (*tries back to 0); the first
+ * two tries are run again (*tries counts them); after the third, --allow-noisy keeps it
+ * (counted in noisy_samples, why kept as the block's last noisy judgement) and otherwise it is
+ * refused: "too noisy to measure". Returns 1 to run it again, 0 to keep it flagged noisy (the
+ * caller flags it), -1 with err. Start with *tries and *rebased at 0. */
+int ap_bench_noisy_next(struct ap_bench *b, const char *what, const char *cpus, const char *why,
+                        int slow_alone, int *tries, int *rebased, ap_error **err);
 
 /* Ends the block: its window judged whatever its length, its sum recorded in run.noise_blocks.
  * Returns the samples the window flagged noisy. ap_bench_block_done calls it. */

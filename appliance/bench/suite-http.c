@@ -684,9 +684,10 @@ static int load_judged(struct ap_bench *b, struct server *s, int conns, double s
                        double warmup, double rate, struct ap_load_result *r, double *cores,
                        cJSON **run, unsigned *flags, ap_error **err)
 {
-    char why[512] = "";
-    int rebased = 0;
-    for (int tries = 0;; tries++) {
+    char why[512] = "", what[160];
+    snprintf(what, sizeof(what), "loading %s", s->name);
+    int tries = 0, rebased = 0;
+    for (;;) {
         struct load_noise ln = {0};
         if (load_once(b, s, conns, seconds, warmup, rate, r, cores, &ln, err) < 0)
             return -1;
@@ -696,37 +697,19 @@ static int load_judged(struct ap_bench *b, struct server *s, int conns, double s
             cJSON_Delete(ln.speed);
             return 0;
         }
-        if (ap_bench_judge_run(b, *run, &ln.nr, ln.speed, ln.slow ? ln.slow_why : NULL, why,
-                               sizeof(why)) == 0)
+        int noisy = ap_bench_judge_run(b, *run, &ln.nr, ln.speed, ln.slow ? ln.slow_why : NULL, why,
+                                       sizeof(why));
+        if (noisy == 0)
             return 0;
-        /* A CPU that settled at a new speed: the load again, as a first try (runner.c). */
-        char ticks_why[512];
-        if (ln.slow && rebased < 2 &&
-            ap_noise_judge(&ln.nr, &b->noise, ticks_why, sizeof(ticks_why)) == 0 &&
-            ap_bench_speed_settle(b, b->wl_cpus)) {
-            rebased++;
-            tries = -1;
+        /* A CPU that settled at a new speed: the load again, as a first try. */
+        int next = ap_bench_noisy_next(b, what, b->wl_cpus, why, noisy == 2, &tries, &rebased, err);
+        if (next != 0) {
             cJSON_Delete(*run);
             *run = NULL;
+            if (next < 0)
+                return -1;
             continue;
         }
-        if (tries < 2) {
-            ap_progress_line(&b->progress, "noise: loading %s: %s; running it again", s->name, why);
-            cJSON_Delete(*run);
-            *run = NULL;
-            continue;
-        }
-        if (!b->o->allow_noisy) {
-            cJSON_Delete(*run);
-            *run = NULL;
-            ap_error_make(err, 0, "loading %s: the machine is too noisy to measure: %s", s->name,
-                          why);
-            return ap_error_hint(err,
-                                 "stop what else runs on CPUs %s, or pass --allow-noisy to keep "
-                                 "such samples (they are flagged in the results)",
-                                 b->wl_cpus);
-        }
-        b->noisy_samples++;
         cJSON_AddBoolToObject(*run, "noisy", 1);
         *flags |= AP_STATUS_BIT(AP_STATUS_NOISY);
         return 0;
@@ -981,9 +964,8 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
             unsigned fl = ap_status_of_load(res);
             cJSON *run = load_json(res);
             char why[512];
-            if (ln.have &&
-                ap_bench_judge_run(b, run, &ln.nr, steal_pointer(&ln.speed),
-                                   ln.slow ? ln.slow_why : NULL, why, sizeof(why)) == 1) {
+            if (ln.have && ap_bench_judge_run(b, run, &ln.nr, steal_pointer(&ln.speed),
+                                              ln.slow ? ln.slow_why : NULL, why, sizeof(why)) > 0) {
                 cJSON_AddBoolToObject(run, "noisy", 1);
                 fl |= AP_STATUS_BIT(AP_STATUS_NOISY);
                 b->noisy_samples++;

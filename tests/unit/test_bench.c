@@ -92,3 +92,30 @@ TEST(suite_lists)
     CHECK(ap_bench_parse_suites(",", &s, &err) < 0);
     ap_error_release(&err);
 }
+
+/* A noisy try is run again twice, then refused; --allow-noisy keeps the third instead, counted
+ * and remembered as the block's last noisy judgement. */
+TEST(noisy_tries_run_again_twice_then_refuse_or_keep)
+{
+    static struct ap_bench b;
+    struct ap_bench_opts o;
+    memset(&b, 0, sizeof(b));
+    memset(&o, 0, sizeof(o));
+    b.o = &o;
+    ap_progress_init(&b.progress, 1);
+    ap_error *err = NULL;
+    int tries = 0, rebased = 0;
+    CHECK(ap_bench_noisy_next(&b, "nbody", "1", "busy", 0, &tries, &rebased, &err) == 1);
+    CHECK(ap_bench_noisy_next(&b, "nbody", "1", "busy", 0, &tries, &rebased, &err) == 1);
+    CHECK(tries == 2 && rebased == 0 && err == NULL);
+    CHECK(ap_bench_noisy_next(&b, "nbody", "1", "busy", 0, &tries, &rebased, &err) == -1);
+    CHECK_MSG(err != NULL && strstr(err->msg, "nbody: the machine is too noisy to measure: busy") &&
+                  strstr(err->msg, "CPUs 1"),
+              "%s", err ? err->msg : "(no error)");
+    ap_error_release(&err);
+    CHECK(b.noisy_samples == 0);
+    /* Control: with --allow-noisy the same third try is kept. */
+    o.allow_noisy = 1;
+    CHECK(ap_bench_noisy_next(&b, "nbody", "1", "busy", 0, &tries, &rebased, &err) == 0);
+    CHECK(err == NULL && b.noisy_samples == 1 && strcmp(b.block.noisy_why, "busy") == 0);
+}
