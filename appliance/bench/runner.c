@@ -670,6 +670,21 @@ int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap
     }
 }
 
+int ap_bench_round_sample(struct ap_bench *b, struct ap_bench_exec *x, int r,
+                          struct ap_run_record *rec, cJSON **run, ap_error **err)
+{
+    x->noise_check = r >= 0;
+    int rc = ap_bench_sample(b, x, rec, run, err);
+    if (rc < 0)
+        return rc;
+    if (r < 0) {
+        cJSON_Delete(*run);
+        *run = NULL;
+        return 0;
+    }
+    return 1;
+}
+
 /* ---- measurements --------------------------------------------------------------------------- */
 
 /* The placement's warning that applies to m's figures, added once (the run's warnings and the

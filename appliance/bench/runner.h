@@ -140,6 +140,13 @@ struct ap_bench_exec {
 int ap_bench_sample(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
                     cJSON **run, ap_error **err);
 
+/* Round r of a block (r < 0: a warm-up) of x, through ap_bench_sample, the noise guard watching
+ * every round but the warm-ups (x->noise_check is set so). Returns 1 with *rec and *run (owned
+ * by the caller) for a round to keep, 0 for a warm-up (its run dropped, *run NULL), or
+ * ap_bench_sample's negative value. */
+int ap_bench_round_sample(struct ap_bench *b, struct ap_bench_exec *x, int r,
+                          struct ap_run_record *rec, cJSON **run, ap_error **err);
+
 /* ---- the noise guard (guard.c) ------------------------------------------------------------- */
 
 /* What the guard sees of one run: the interval on its CPUs (nr, when have) and the speed probes

@@ -165,55 +165,106 @@ double ap_bench_estimate(struct ap_bench *b, unsigned suites)
     return total;
 }
 
-/* One task: warmups, then rounds in which every image runs once, the order rotating each
- * round so drift hits every image alike. */
-static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with_memory,
-                    struct ap_bench_image **imgs, size_t ni, ap_error **err)
+/* The run of a task's command on img: the workloads folder bound read-only for a Python image
+ * (bind), no network. */
+static struct ap_bench_exec task_exec(const struct ap_bench_image *img, char *const *argv,
+                                      const struct ap_bind *bind, const cJSON *expected,
+                                      double timeout_s, const char *label)
 {
-    char rel[256];
-    snprintf(rel, sizeof(rel), "bg/%s", task);
-    cleanup_cjson cJSON *man = NULL;
-    if (ap_bench_manifest(b, rel, &man, err) < 0)
-        return -1;
-    const cJSON *entry = ap_bench_profile_entry(b, man);
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(entry, "n");
-    const cJSON *expected = cJSON_GetObjectItemCaseSensitive(entry, "expected");
-    const cJSON *stdin_spec = cJSON_GetObjectItemCaseSensitive(entry, "stdin");
-    if (!cJSON_IsNumber(n) || !cJSON_IsObject(expected)) {
-        ap_error_make(err, EINVAL, "%s/%s/workload.json has no %s entry with n and expected",
-                      b->o->workloads_dir, rel, b->profile_name);
-        return -1;
+    int py = strcmp(img->language, "python") == 0;
+    struct ap_bench_exec x = {
+        .image = img,
+        .argv = argv,
+        .binds = py ? bind : NULL,
+        .n_binds = py ? 1 : 0,
+        .expected = expected,
+        .timeout_s = timeout_s,
+        .net = AP_NET_NONE,
+        .label = label,
+    };
+    return x;
+}
+
+/* The figures of a task's run into m, flagged fl: the task alone (its exec to its exit, timed
+ * inside the sandbox), the sandbox's set-up and teardown as a figure of its own, CPU time and
+ * memory; with detail, the CPU time split into user and system and the maximum RSS too. */
+static void add_task_figures(cJSON *m, const struct ap_run_record *rec, unsigned fl, int detail)
+{
+    ap_bench_add_flagged(m, "wall_s", "s", (double)rec->run_ns / 1e9, fl);
+    ap_bench_add_flagged(m, "sandbox_s", "s", (double)(rec->wall_ns - rec->run_ns) / 1e9, fl);
+    ap_bench_add_flagged(m, "cpu_s", "s", (double)rec->cpu_total_ns / 1e9, fl);
+    if (detail) {
+        ap_bench_add_flagged(m, "cpu_user_s", "s", (double)rec->cpu_user_ns / 1e9, fl);
+        ap_bench_add_flagged(m, "cpu_system_s", "s", (double)rec->cpu_system_ns / 1e9, fl);
     }
-    char nbuf[32], dir[1100], input[1100];
-    snprintf(nbuf, sizeof(nbuf), "%.0f", n->valuedouble);
-    snprintf(dir, sizeof(dir), "%s/%s", b->o->workloads_dir, rel);
-    const char *stdin_path = NULL;
-    if (cJSON_IsObject(stdin_spec)) {
-        if (ap_bench_input(b, stdin_spec, input, sizeof(input), err) < 0) {
-            ap_error_wrap(err, "%s", task);
-            return -1;
-        }
-        stdin_path = input;
-    }
-    double timeout = ap_bench_num(b, "cpu_timeout_s", 600);
-    char wl[1100];
-    snprintf(wl, sizeof(wl), "%s", b->o->workloads_dir);
-    struct ap_bind bind = {wl, "/workloads", 1};
-    cJSON *mcpu[AP_BENCH_MAX_IMAGES] = {NULL}, *mmem[AP_BENCH_MAX_IMAGES] = {NULL};
+    ap_bench_add_flagged(m, "peak_bytes", "B", (double)rec->memory_peak_bytes, fl);
+    if (detail)
+        ap_bench_add_flagged(m, "maxrss_bytes", "B", (double)rec->maxrss_bytes, fl);
+}
+
+/* One task of the cpu suite: its manifest's entry for the profile, its command per image and
+ * its measurements (cpu and memory, either may be NULL). */
+struct task {
+    const char *name;
+    char rel[256], nbuf[32], dir[1100], input[1100], wl[1100];
+    cJSON *man; /* owned */
+    const cJSON *entry, *expected, *stdin_spec;
+    const char *stdin_path;
+    double n, timeout_s;
+    struct ap_bind bind;
+    cJSON *mcpu[AP_BENCH_MAX_IMAGES], *mmem[AP_BENCH_MAX_IMAGES];
     char *argv[AP_BENCH_MAX_IMAGES][MAX_ARGS];
     char store[AP_BENCH_MAX_IMAGES][MAX_ARGS][64];
+};
+
+/* Reads the task's manifest and its input (generated once, when it reads stdin). */
+static int task_load(struct ap_bench *b, struct task *t, ap_error **err)
+{
+    snprintf(t->rel, sizeof(t->rel), "bg/%s", t->name);
+    if (ap_bench_manifest(b, t->rel, &t->man, err) < 0)
+        return -1;
+    t->entry = ap_bench_profile_entry(b, t->man);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(t->entry, "n");
+    t->expected = cJSON_GetObjectItemCaseSensitive(t->entry, "expected");
+    t->stdin_spec = cJSON_GetObjectItemCaseSensitive(t->entry, "stdin");
+    if (!cJSON_IsNumber(n) || !cJSON_IsObject(t->expected)) {
+        ap_error_make(err, EINVAL, "%s/%s/workload.json has no %s entry with n and expected",
+                      b->o->workloads_dir, t->rel, b->profile_name);
+        return -1;
+    }
+    t->n = n->valuedouble;
+    snprintf(t->nbuf, sizeof(t->nbuf), "%.0f", t->n);
+    snprintf(t->dir, sizeof(t->dir), "%s/%s", b->o->workloads_dir, t->rel);
+    if (cJSON_IsObject(t->stdin_spec)) {
+        if (ap_bench_input(b, t->stdin_spec, t->input, sizeof(t->input), err) < 0) {
+            ap_error_wrap(err, "%s", t->name);
+            return -1;
+        }
+        t->stdin_path = t->input;
+    }
+    t->timeout_s = ap_bench_num(b, "cpu_timeout_s", 600);
+    snprintf(t->wl, sizeof(t->wl), "%s", b->o->workloads_dir);
+    t->bind = (struct ap_bind){t->wl, "/workloads", 1};
+    return 0;
+}
+
+/* The task's command and measurements per image (found again when resumed). Returns 1 when
+ * one of them still needs samples, 0 when none does, -1 with err. */
+static int task_measurements(struct ap_bench *b, struct task *t, int with_cpu, int with_memory,
+                             struct ap_bench_image **imgs, size_t ni, ap_error **err)
+{
     int need = 0;
     for (size_t i = 0; i < ni; i++) {
-        if (task_argv(man, imgs[i], nbuf, NULL, argv[i], store[i], err) < 0)
+        if (task_argv(t->man, imgs[i], t->nbuf, NULL, t->argv[i], t->store[i], err) < 0)
             return -1;
         char id[256];
         cJSON *params = cJSON_CreateObject();
-        cJSON_AddNumberToObject(params, "n", n->valuedouble);
-        if (stdin_path != NULL)
-            cJSON_AddItemToObject(params, "stdin", cJSON_Duplicate(stdin_spec, 1));
+        cJSON_AddNumberToObject(params, "n", t->n);
+        if (t->stdin_path != NULL)
+            cJSON_AddItemToObject(params, "stdin", cJSON_Duplicate(t->stdin_spec, 1));
         cJSON *av = cJSON_AddArrayToObject(params, "command");
-        for (int k = 0; argv[i][k] != NULL; k++)
-            cJSON_AddItemToArray(av, cJSON_CreateString(argv[i][k]));
+        for (int k = 0; t->argv[i][k] != NULL; k++)
+            cJSON_AddItemToArray(av, cJSON_CreateString(t->argv[i][k]));
         cJSON_AddStringToObject(params, "cpuset", b->wl_cpus);
         cJSON_AddNumberToObject(params, "memory_limit_bytes", (double)b->memory_limit);
         cJSON_AddNumberToObject(params, "warmup", b->warmup);
@@ -225,109 +276,114 @@ static int run_task(struct ap_bench *b, const char *task, int with_cpu, int with
              * every figure, and its ratio is withheld (the profile's entry in the task's
              * manifest; tests/bench/ratio-transfer measures it): the seconds stand, a ratio
              * to Go would mislead. */
-            const cJSON *tw = cJSON_GetObjectItemCaseSensitive(entry, "transfer_warning");
+            const cJSON *tw = cJSON_GetObjectItemCaseSensitive(t->entry, "transfer_warning");
             if (cJSON_IsString(tw))
                 cJSON_AddStringToObject(params, "ratio_withheld",
                                         "this size does not predict the published size's ratio");
-            snprintf(id, sizeof(id), "cpu/%s/%s", task, imgs[i]->name);
-            mcpu[i] = ap_bench_measurement(b, id, "cpu", task, imgs[i]->name, params);
-            need |= ap_bench_count_clean(mcpu[i], "wall_s") < b->repeat;
+            snprintf(id, sizeof(id), "cpu/%s/%s", t->name, imgs[i]->name);
+            t->mcpu[i] = ap_bench_measurement(b, id, "cpu", t->name, imgs[i]->name, params);
+            need |= ap_bench_count_clean(t->mcpu[i], "wall_s") < b->repeat;
             if (cJSON_IsString(tw))
-                ap_bench_warn(b, mcpu[i], "%s", tw->valuestring);
+                ap_bench_warn(b, t->mcpu[i], "%s", tw->valuestring);
         } else {
             cJSON_Delete(params);
         }
         if (with_memory) {
             if (with_cpu)
                 cJSON_AddStringToObject(mparams, "same_runs_as", id);
-            snprintf(id, sizeof(id), "memory/task/%s/%s", task, imgs[i]->name);
-            mmem[i] = ap_bench_measurement(b, id, "memory", task, imgs[i]->name, mparams);
-            need |= ap_bench_count_clean(mmem[i], "peak_bytes") < b->repeat;
+            snprintf(id, sizeof(id), "memory/task/%s/%s", t->name, imgs[i]->name);
+            t->mmem[i] = ap_bench_measurement(b, id, "memory", t->name, imgs[i]->name, mparams);
+            need |= ap_bench_count_clean(t->mmem[i], "peak_bytes") < b->repeat;
         } else {
             cJSON_Delete(mparams);
         }
     }
-    if (!need) {
-        for (size_t i = 0; i < ni; i++)
-            ap_bench_progress(b, (b->repeat + b->warmup) * run_estimate(b, task, imgs[i]), task);
-        return 0;
-    }
-    int rc = ap_bench_block_begin(b, task, b->wl_cpus, err);
+    return need;
+}
+
+/* One run of the task on imgs[i] in round r (r < 0: a warm-up), its figures into the task's
+ * measurements. */
+static int task_run(struct ap_bench *b, struct task *t, const struct ap_bench_image *img, size_t i,
+                    int r, ap_error **err)
+{
+    char label[160], what[160];
+    snprintf(label, sizeof(label), "%s %s on %s", t->name, t->nbuf, img->name);
+    snprintf(what, sizeof(what), "%s %s%s %d/%d", t->name, img->name, r < 0 ? " warmup" : "",
+             r < 0 ? r + b->warmup + 1 : r + 1,
+             r < 0           ? b->warmup
+             : r < b->repeat ? b->repeat
+                             : r + 1);
+    ap_bench_progress(b, 0, what);
+    struct ap_bench_exec x = task_exec(img, t->argv[i], &t->bind, t->expected, t->timeout_s, label);
+    x.stdin_path = t->stdin_path;
+    x.expected_dir = t->dir;
+    struct ap_run_record rec;
+    cJSON *run = NULL;
+    int rc = ap_bench_round_sample(b, &x, r, &rec, &run, err);
     if (rc < 0)
         return rc;
-    const char *metric = with_cpu ? "wall_s" : "peak_bytes";
+    ap_bench_progress(b, run_estimate(b, t->name, img), what);
+    if (rc == 0)
+        return 0;
+    /* A noisy run kept with --allow-noisy: its samples are flagged. */
+    unsigned fl = ap_bench_run_flags(run);
+    if (t->mcpu[i] != NULL)
+        add_task_figures(t->mcpu[i], &rec, fl, 1);
+    if (t->mmem[i] != NULL) {
+        ap_bench_add_flagged(t->mmem[i], "peak_bytes", "B", (double)rec.memory_peak_bytes, fl);
+        ap_bench_add_flagged(t->mmem[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes, fl);
+    }
+    if (t->mcpu[i] != NULL && t->mmem[i] != NULL)
+        ap_bench_keep_run(b, t->mmem[i], cJSON_Duplicate(run, 1));
+    ap_bench_keep_run(b, t->mcpu[i] ? t->mcpu[i] : t->mmem[i], run);
+    return ap_bench_save(b, err);
+}
+
+/* The rounds of a task, in a block of its own: warmups, then rounds in which every image runs
+ * once, the order rotating each round so drift hits every image alike, until every image has
+ * its clean samples of metric (samples the noise guard flags are measured again, in at most
+ * AP_BENCH_NOISE_ROUNDS more rounds). */
+static int task_rounds(struct ap_bench *b, struct task *t, struct ap_bench_image **imgs, size_t ni,
+                       const char *metric, ap_error **err)
+{
+    int rc = ap_bench_block_begin(b, t->name, b->wl_cpus, err);
+    if (rc < 0)
+        return rc;
     cJSON *ms[AP_BENCH_MAX_IMAGES];
     for (size_t i = 0; i < ni; i++)
-        ms[i] = mcpu[i] ? mcpu[i] : mmem[i];
-    /* Rounds until every image has its clean samples: samples the noise guard flags are
-     * measured again, in at most AP_BENCH_NOISE_ROUNDS more rounds. */
+        ms[i] = t->mcpu[i] ? t->mcpu[i] : t->mmem[i];
     for (int r = -b->warmup;; r++) {
         for (size_t k = 0; k < ni; k++) {
             size_t i = (k + (size_t)(r < 0 ? 0 : r)) % ni;
-            cJSON *m = ms[i];
             /* Resumed: an image whose samples are all kept needs no warmup either. */
-            if (!ap_bench_round_wants(b, m, metric, r))
-                continue;
-            char label[160], what[160];
-            snprintf(label, sizeof(label), "%s %s on %s", task, nbuf, imgs[i]->name);
-            snprintf(what, sizeof(what), "%s %s%s %d/%d", task, imgs[i]->name,
-                     r < 0 ? " warmup" : "", r < 0 ? r + b->warmup + 1 : r + 1,
-                     r < 0           ? b->warmup
-                     : r < b->repeat ? b->repeat
-                                     : r + 1);
-            ap_bench_progress(b, 0, what);
-            int py = strcmp(imgs[i]->language, "python") == 0;
-            struct ap_bench_exec x = {
-                .image = imgs[i],
-                .argv = argv[i],
-                .binds = py ? &bind : NULL,
-                .n_binds = py ? 1 : 0,
-                .stdin_path = stdin_path,
-                .expected = expected,
-                .expected_dir = dir,
-                .timeout_s = timeout,
-                .net = AP_NET_NONE,
-                .noise_check = r >= 0,
-                .label = label,
-            };
-            struct ap_run_record rec;
-            cJSON *run = NULL;
-            rc = ap_bench_sample(b, &x, &rec, &run, err);
-            if (rc < 0)
-                return rc;
-            ap_bench_progress(b, run_estimate(b, task, imgs[i]), what);
-            if (r < 0) {
-                cJSON_Delete(run);
-                continue;
-            }
-            /* A noisy run kept with --allow-noisy: its samples are flagged. */
-            unsigned fl = ap_bench_run_flags(run);
-            if (mcpu[i] != NULL) {
-                /* The task alone: its exec to its exit, timed inside the sandbox; what the
-                 * sandbox's set-up and teardown took is a figure of its own. */
-                ap_bench_add_flagged(mcpu[i], "wall_s", "s", (double)rec.run_ns / 1e9, fl);
-                ap_bench_add_flagged(mcpu[i], "sandbox_s", "s",
-                                     (double)(rec.wall_ns - rec.run_ns) / 1e9, fl);
-                ap_bench_add_flagged(mcpu[i], "cpu_s", "s", (double)rec.cpu_total_ns / 1e9, fl);
-                ap_bench_add_flagged(mcpu[i], "cpu_user_s", "s", (double)rec.cpu_user_ns / 1e9, fl);
-                ap_bench_add_flagged(mcpu[i], "cpu_system_s", "s", (double)rec.cpu_system_ns / 1e9,
-                                     fl);
-                ap_bench_add_flagged(mcpu[i], "peak_bytes", "B", (double)rec.memory_peak_bytes, fl);
-                ap_bench_add_flagged(mcpu[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes, fl);
-            }
-            if (mmem[i] != NULL) {
-                ap_bench_add_flagged(mmem[i], "peak_bytes", "B", (double)rec.memory_peak_bytes, fl);
-                ap_bench_add_flagged(mmem[i], "maxrss_bytes", "B", (double)rec.maxrss_bytes, fl);
-            }
-            if (mcpu[i] != NULL && mmem[i] != NULL)
-                ap_bench_keep_run(b, mmem[i], cJSON_Duplicate(run, 1));
-            ap_bench_keep_run(b, m, run);
-            if ((rc = ap_bench_save(b, err)) < 0)
+            if (ap_bench_round_wants(b, ms[i], metric, r) &&
+                (rc = task_run(b, t, imgs[i], i, r, err)) < 0)
                 return rc;
         }
         if (r >= 0 && (rc = ap_bench_block_done(b, ms, ni, metric, r, err)) != 0)
             return rc < 0 ? rc : ap_bench_save(b, err);
     }
+}
+
+static int run_task(struct ap_bench *b, const char *name, int with_cpu, int with_memory,
+                    struct ap_bench_image **imgs, size_t ni, ap_error **err)
+{
+    struct task *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return ap_error_make(err, ENOMEM, "running %s", name);
+    t->name = name;
+    int rc = task_load(b, t, err);
+    if (rc == 0)
+        rc = task_measurements(b, t, with_cpu, with_memory, imgs, ni, err);
+    if (rc == 0) { /* every sample kept already (a resumed run) */
+        for (size_t i = 0; i < ni; i++)
+            ap_bench_progress(b, (b->repeat + b->warmup) * run_estimate(b, name, imgs[i]), name);
+    } else if (rc > 0) {
+        rc = task_rounds(b, t, imgs, ni, with_cpu ? "wall_s" : "peak_bytes", err);
+    }
+    cJSON_Delete(t->man);
+    free(t);
+    return rc;
 }
 
 int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_error **err)
@@ -412,35 +468,18 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
                 snprintf(label, sizeof(label), "threads %s with %s workers on %s", nbuf, wbuf,
                          imgs[i]->name);
                 ap_bench_progress(b, 0, label);
-                int py = strcmp(imgs[i]->language, "python") == 0;
-                struct ap_bench_exec x = {
-                    .image = imgs[i],
-                    .argv = argv[i],
-                    .binds = py ? &bind : NULL,
-                    .n_binds = py ? 1 : 0,
-                    .expected = expected,
-                    .cpus = b->threads_cpus,
-                    .timeout_s = ap_bench_num(b, "cpu_timeout_s", 600),
-                    .net = AP_NET_NONE,
-                    .noise_check = r >= 0,
-                    .label = label,
-                };
+                struct ap_bench_exec x = task_exec(imgs[i], argv[i], &bind, expected,
+                                                   ap_bench_num(b, "cpu_timeout_s", 600), label);
+                x.cpus = b->threads_cpus;
                 struct ap_run_record rec;
                 cJSON *run = NULL;
-                rc = ap_bench_sample(b, &x, &rec, &run, err);
+                rc = ap_bench_round_sample(b, &x, r, &rec, &run, err);
                 if (rc < 0)
                     return rc;
                 ap_bench_progress(b, strcmp(b->profile_name, "quick") == 0 ? 0.3 : 3.0, label);
-                if (r < 0) {
-                    cJSON_Delete(run);
+                if (rc == 0)
                     continue;
-                }
-                unsigned fl = ap_bench_run_flags(run);
-                ap_bench_add_flagged(ms[i], "wall_s", "s", (double)rec.run_ns / 1e9, fl);
-                ap_bench_add_flagged(ms[i], "sandbox_s", "s",
-                                     (double)(rec.wall_ns - rec.run_ns) / 1e9, fl);
-                ap_bench_add_flagged(ms[i], "cpu_s", "s", (double)rec.cpu_total_ns / 1e9, fl);
-                ap_bench_add_flagged(ms[i], "peak_bytes", "B", (double)rec.memory_peak_bytes, fl);
+                add_task_figures(ms[i], &rec, ap_bench_run_flags(run), 0);
                 ap_bench_keep_run(b, ms[i], run);
                 if ((rc = ap_bench_save(b, err)) < 0)
                     return rc;

@@ -202,18 +202,15 @@ static int run_startup(struct ap_bench *b, struct ap_bench_image *img, struct st
             .expected_dir = hello_dir,
             .timeout_s = 60,
             .net = AP_NET_NONE,
-            .noise_check = r >= 0,
             .label = label,
         };
         struct ap_run_record rec;
         cJSON *run = NULL;
-        rc = ap_bench_sample(b, &x, &rec, &run, err);
+        rc = ap_bench_round_sample(b, &x, r, &rec, &run, err);
         if (rc < 0)
             return rc;
-        if (r < 0) {
-            cJSON_Delete(run);
+        if (rc == 0)
             continue;
-        }
         unsigned fl = ap_bench_run_flags(run);
         ap_bench_add_flagged(mc, "wall_s", "s", (double)rec.wall_ns / 1e9, fl);
         ap_bench_add_flagged(mc, "setup_s", "s", (double)rec.start_ns / 1e9, fl);
