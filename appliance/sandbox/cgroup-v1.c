@@ -314,33 +314,13 @@ static int v1_destroy(struct ap_cgroup *cg, ap_error **err)
     return rc;
 }
 
-/* Removes the groups under parent whose appliance is gone; with warn, says which could not be
- * removed. Returns how many are left. */
-static int clean_dir(const char *parent, int warn)
+static void v1_kill_stale(const char *dir)
 {
-    cleanup_dir DIR *d = opendir(parent);
-    if (d == NULL)
-        return 0;
-    int left = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (!ap_cgroup_name_is_stale(de->d_name))
-            continue;
-        char dir[800];
-        if (ap_fs_path(dir, sizeof(dir), "%s/%s", parent, de->d_name) < 0) {
-            left++;
-            continue;
-        }
-        kill_dir(dir, NULL);
-        if (ap_cgroup_rmdir_stale(dir, warn) < 0)
-            left++;
-    }
-    return left;
+    kill_dir(dir, NULL);
 }
 
 static void v1_clean_stale(const struct ap_cgroup_manager *mgr)
 {
-    (void)mgr;
     char self[4096];
     ap_cgroup_read_self(self, sizeof(self));
     /* A dead appliance's task may still be exiting (a large address space takes a while to
@@ -352,10 +332,10 @@ static void v1_clean_stale(const struct ap_cgroup_manager *mgr)
             char parent[512];
             /* For cpuset both: groups were made beside the kept group before it existed. */
             if (parent_dir(self, controllers[i], parent, sizeof(parent)) == 0)
-                left += clean_dir(parent, pass == 1);
+                left += ap_cgroup_clean_dir(mgr, parent, pass == 1);
             if (strcmp(controllers[i], "cpuset") == 0 &&
                 group_parent(self, controllers[i], parent, sizeof(parent)) == 0)
-                left += clean_dir(parent, pass == 1);
+                left += ap_cgroup_clean_dir(mgr, parent, pass == 1);
         }
         if (left == 0)
             break;
@@ -369,4 +349,5 @@ const struct ap_cgroup_manager ap_cgroup_v1 = {
     .kill = v1_kill,
     .destroy = v1_destroy,
     .clean_stale = v1_clean_stale,
+    .kill_stale = v1_kill_stale,
 };

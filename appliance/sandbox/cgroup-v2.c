@@ -181,28 +181,19 @@ static int v2_destroy(struct ap_cgroup *cg, ap_error **err)
     return rc;
 }
 
+static void v2_kill_stale(const char *dir)
+{
+    ap_error *e = NULL;
+    if (populated(dir))
+        v2_kill_dir(dir, &e);
+    ap_error_release(&e);
+}
+
 static void v2_clean_stale(const struct ap_cgroup_manager *mgr)
 {
-    (void)mgr;
     char base[400];
-    if (base_dir(base, sizeof(base)) < 0)
-        return;
-    cleanup_dir DIR *d = opendir(base);
-    if (d == NULL)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (!ap_cgroup_name_is_stale(de->d_name))
-            continue;
-        char dir[800];
-        if (ap_fs_path(dir, sizeof(dir), "%s/%s", base, de->d_name) < 0)
-            continue;
-        ap_error *e = NULL;
-        if (populated(dir))
-            v2_kill_dir(dir, &e);
-        ap_error_release(&e);
-        ap_cgroup_rmdir_stale(dir, 1);
-    }
+    if (base_dir(base, sizeof(base)) == 0)
+        ap_cgroup_clean_dir(mgr, base, 1);
 }
 
 const struct ap_cgroup_manager ap_cgroup_v2 = {
@@ -212,4 +203,5 @@ const struct ap_cgroup_manager ap_cgroup_v2 = {
     .kill = v2_kill,
     .destroy = v2_destroy,
     .clean_stale = v2_clean_stale,
+    .kill_stale = v2_kill_stale,
 };

@@ -1,5 +1,6 @@
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -198,6 +199,28 @@ int ap_cgroup_rmdir_stale(const char *dir, int warn)
                     e->msg);
     ap_error_release(&e);
     return rc;
+}
+
+int ap_cgroup_clean_dir(const struct ap_cgroup_manager *mgr, const char *parent, int warn)
+{
+    cleanup_dir DIR *d = opendir(parent);
+    if (d == NULL)
+        return 0;
+    int left = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!ap_cgroup_name_is_stale(de->d_name))
+            continue;
+        char dir[800];
+        if (ap_fs_path(dir, sizeof(dir), "%s/%s", parent, de->d_name) < 0) {
+            left++;
+            continue;
+        }
+        mgr->kill_stale(dir);
+        if (ap_cgroup_rmdir_stale(dir, warn) < 0)
+            left++;
+    }
+    return left;
 }
 
 int ap_cgroup_start_ticks(pid_t pid, unsigned long long *out)

@@ -57,6 +57,9 @@ struct ap_cgroup_manager {
     int (*destroy)(struct ap_cgroup *cg, ap_error **err);
     /* Removes groups of ours left by runs whose appliance process is gone. */
     void (*clean_stale)(const struct ap_cgroup_manager *mgr);
+    /* Kills every task of the group at dir, one of an appliance that has ended, known by its
+     * path only (ap_cgroup_clean_dir); best effort. */
+    void (*kill_stale)(const char *dir);
 };
 
 /* Where the hierarchies live: "/sys/fs/cgroup" normally; tests point it at a fake tree. */
@@ -91,6 +94,11 @@ int ap_cgroup_rmdir(const char *dir, ap_error **err);
 /* ap_cgroup_rmdir for a group of an appliance that has ended; with warn, a group that stays is
  * named in a warning. */
 int ap_cgroup_rmdir_stale(const char *dir, int warn);
+/* Kills (mgr->kill_stale) and removes the groups under parent whose appliance has ended
+ * (ap_cgroup_name_is_stale); with warn, a group that stays is named in a warning. Returns how
+ * many stay (a group whose path does not fit is left alone and counted). The clean_stale of both
+ * backends. */
+int ap_cgroup_clean_dir(const struct ap_cgroup_manager *mgr, const char *parent, int warn);
 /* The start time of process pid, in clock ticks after boot (field 22 of /proc/PID/stat); -1
  * when it cannot be read. A pid with its start time names one process even after pids wrap. */
 int ap_cgroup_start_ticks(pid_t pid, unsigned long long *out);

@@ -424,6 +424,54 @@ TEST(stale_group_names)
     CHECK_MSG(ap_cgroup_name_is_stale(name), "%s: its owner is gone", name);
 }
 
+/* The directories the fake backend was asked to kill, for clean_dir_kills_and_removes_stale. */
+static char killed[4][800];
+static int n_killed;
+
+static void fake_kill_stale(const char *dir)
+{
+    if (n_killed < 4)
+        snprintf(killed[n_killed], sizeof(killed[0]), "%s", dir);
+    n_killed++;
+}
+
+TEST(clean_dir_kills_and_removes_stale_groups_only)
+{
+    static const struct ap_cgroup_manager fake = {.name = "fake", .kill_stale = fake_kill_stale};
+    char tmpl[] = "/tmp/ap-test-clean-XXXXXX", path[1000], gone[900];
+    if (!CHECK(mkdtemp(tmpl) != NULL))
+        return;
+    pid_t p = fork();
+    if (p == 0)
+        _exit(0);
+    waitpid(p, NULL, 0);
+    snprintf(gone, sizeof(gone), "%s/" AP_CGROUP_PREFIX "%d-1", tmpl, (int)p);
+    CHECK(mkdir(gone, 0700) == 0);
+    snprintf(path, sizeof(path), "%s/" AP_CGROUP_PREFIX "%d-2", tmpl, (int)getpid());
+    CHECK(mkdir(path, 0700) == 0);
+    snprintf(path, sizeof(path), "%s/system.slice", tmpl);
+    CHECK(mkdir(path, 0700) == 0);
+    n_killed = 0;
+    CHECK(ap_cgroup_clean_dir(&fake, tmpl, 0) == 0);
+    CHECK_MSG(n_killed == 1 && strcmp(killed[0], gone) == 0, "%d killed, first %s", n_killed,
+              killed[0]);
+    CHECK(access(gone, F_OK) < 0 && errno == ENOENT);
+    snprintf(path, sizeof(path), "%s/" AP_CGROUP_PREFIX "%d-2", tmpl, (int)getpid());
+    CHECK_MSG(access(path, F_OK) == 0, "our own group is kept");
+    snprintf(path, sizeof(path), "%s/system.slice", tmpl);
+    CHECK_MSG(access(path, F_OK) == 0, "a group not of ours is kept");
+    /* Control: a stale group that cannot be removed is killed, kept and counted. */
+    CHECK(mkdir(gone, 0700) == 0);
+    snprintf(path, sizeof(path), "%s/task", gone);
+    CHECK(mkdir(path, 0700) == 0);
+    n_killed = 0;
+    CHECK(ap_cgroup_clean_dir(&fake, tmpl, 0) == 1 && n_killed == 1);
+    CHECK(access(gone, F_OK) == 0);
+    ap_error *err = NULL;
+    CHECK(ap_fs_remove_tree(tmpl, &err) == 0);
+    ap_error_release(&err);
+}
+
 TEST(byte_sizes)
 {
     int64_t v = 0;
