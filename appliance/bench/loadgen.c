@@ -1,4 +1,5 @@
-/* HTTP/1.1 load generator and readiness probe (see loadgen.h for the model). */
+/* HTTP/1.1 load generator: the engine (see loadgen.h for the model; target.c makes the
+ * request, probe.c is the readiness probe). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -22,12 +23,11 @@
 #include "../core/cpuset.h"
 #include "http.h"
 #include "loadgen.h"
+#include "target.h"
 #include "../core/clock.h"
 
 #define NS 1000000000LL
 #define READ_BUF (16 * 1024)
-#define BODY_MAX 4096
-#define HEAD_MAX 8192
 #define MAX_EVENTS 256
 /* Reads of one readiness event before the peer counts as flooding (far above any response
  * the limits let through). */
@@ -37,105 +37,6 @@
 #define BACKOFF_MAX_NS (100 * 1000 * 1000LL)
 #define DEFAULT_TIMEOUT_S 2.0
 #define START_WAIT_S 10
-
-/* ---- addresses, URLs, CPU lists ---------------------------------------------------------- */
-
-static int make_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss,
-                         socklen_t *len, ap_error **err)
-{
-    memset(ss, 0, sizeof(*ss));
-    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-    if (addr != NULL && inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons(port);
-        *len = sizeof(*in4);
-        return 0;
-    }
-    if (addr != NULL && inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-        *len = sizeof(*in6);
-        return 0;
-    }
-    return ap_error_make(err, EINVAL, "'%s' is not a literal IPv4 or IPv6 address",
-                         addr ? addr : "(null)");
-}
-
-static int path_ok(const char *path)
-{
-    if (path == NULL || path[0] != '/' || strlen(path) >= AP_LOAD_PATH_MAX)
-        return 0;
-    for (const char *p = path; *p; p++)
-        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-            return 0;
-    return 1;
-}
-
-/* "GET PATH HTTP/1.1\r\nHost: ADDR:PORT\r\n\r\n": what wrk sends, so both cost the server the
- * same. */
-static int format_request(const char *addr, uint16_t port, const char *path, char *buf, size_t size,
-                          size_t *len, ap_error **err)
-{
-    if (!path_ok(path))
-        return ap_error_make(err, EINVAL,
-                             "the path must start with '/' and hold printable "
-                             "ASCII without spaces (at most %d bytes)",
-                             AP_LOAD_PATH_MAX - 1);
-    int v6 = strchr(addr, ':') != NULL;
-    int n = snprintf(buf, size, "GET %s HTTP/1.1\r\nHost: %s%s%s:%u\r\n\r\n", path, v6 ? "[" : "",
-                     addr, v6 ? "]" : "", (unsigned)port);
-    if (n < 0 || (size_t)n >= size)
-        return ap_error_make(err, ENAMETOOLONG, "request too long");
-    *len = (size_t)n;
-    return 0;
-}
-
-int ap_load_parse_url(const char *url, struct ap_load_url *out, ap_error **err)
-{
-    memset(out, 0, sizeof(*out));
-    const char *p = url;
-    if (strncmp(p, "http://", 7) != 0)
-        return ap_error_make(err, EINVAL, "URL '%s' must start with http://", url);
-    p += 7;
-    const char *host_end;
-    if (*p == '[') {
-        host_end = strchr(p, ']');
-        if (host_end == NULL)
-            return ap_error_make(err, EINVAL, "URL '%s': no ']' after the IPv6 address", url);
-        p++;
-    } else {
-        host_end = p + strcspn(p, ":/");
-    }
-    size_t hn = (size_t)(host_end - p);
-    if (hn == 0 || hn >= sizeof(out->addr))
-        return ap_error_make(err, EINVAL, "URL '%s': bad address", url);
-    memcpy(out->addr, p, hn);
-    p = host_end + (*host_end == ']');
-    out->port = 80;
-    if (*p == ':') {
-        char *end = NULL;
-        errno = 0;
-        unsigned long v = strtoul(p + 1, &end, 10);
-        if (end == p + 1 || errno != 0 || v == 0 || v > 65535 || (*end != '/' && *end != '\0'))
-            return ap_error_make(err, EINVAL, "URL '%s': bad port", url);
-        out->port = (uint16_t)v;
-        p = end;
-    }
-    if (*p == '\0')
-        p = "/";
-    if (!path_ok(p))
-        return ap_error_make(err, EINVAL,
-                             "URL '%s': the path must be printable ASCII without "
-                             "spaces, at most %d bytes",
-                             url, AP_LOAD_PATH_MAX - 1);
-    snprintf(out->path, sizeof(out->path), "%s", p);
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    if (make_sockaddr(out->addr, out->port, &ss, &sl, err) < 0)
-        return ap_error_hint(err, "the load generator resolves no names: give an IP address");
-    return 0;
-}
 
 /* ---- the load ------------------------------------------------------------------------------ */
 
@@ -160,7 +61,7 @@ struct conn {
     uint64_t k;         /* open loop: index of the next request in the schedule */
     int64_t sched0;     /* open loop: intended time of request 0 */
     struct ap_http_parser parser;
-    char body[BODY_MAX];
+    char body[AP_LOAD_BODY_MAX];
 };
 
 struct timer {
@@ -203,10 +104,7 @@ struct worker {
 
 struct shared {
     const struct ap_load_spec *spec;
-    struct sockaddr_storage sa;
-    socklen_t sa_len;
-    char req[AP_LOAD_PATH_MAX + 128];
-    size_t req_len;
+    struct ap_load_target tg;
     int64_t timeout_ns, sweep_ns, spin_ns;
     double interval_ns; /* open loop: between requests of one connection */
     int64_t start_ns, measure_ns, end_ns;
@@ -315,8 +213,8 @@ static int flush_request(struct worker *w, unsigned i, int64_t now)
     struct conn *c = &w->conns[i];
     const struct shared *sh = w->sh;
     /* Each pass writes at least one byte or leaves, so req_len passes bound the loop. */
-    for (size_t pass = 0; c->wpos < sh->req_len && pass <= sh->req_len; pass++) {
-        ssize_t n = send(c->fd, sh->req + c->wpos, sh->req_len - c->wpos, MSG_NOSIGNAL);
+    for (size_t pass = 0; c->wpos < sh->tg.req_len && pass <= sh->tg.req_len; pass++) {
+        ssize_t n = send(c->fd, sh->tg.req + c->wpos, sh->tg.req_len - c->wpos, MSG_NOSIGNAL);
         if (n > 0) {
             c->wpos += (size_t)n;
             continue;
@@ -386,7 +284,7 @@ static void start_connect(struct worker *w, unsigned i, int64_t now)
     struct conn *c = &w->conns[i];
     const struct shared *sh = w->sh;
     c->t_connect = now;
-    c->fd = socket(sh->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = socket(sh->tg.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         COUNT(w, now, connect_errors);
         drop(w, i, now, 1);
@@ -396,7 +294,7 @@ static void start_connect(struct worker *w, unsigned i, int64_t now)
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     int rc;
     do
-        rc = connect(c->fd, (const struct sockaddr *)&sh->sa, sh->sa_len);
+        rc = connect(c->fd, (const struct sockaddr *)&sh->tg.sa, sh->tg.sa_len);
     while (rc < 0 && errno == EINTR);
     if (rc < 0 && errno != EINPROGRESS) {
         COUNT(w, now, connect_errors);
@@ -444,7 +342,7 @@ static int response_done(struct worker *w, unsigned i, const struct ap_http_resp
         ap_hist_record(&w->hist, w->sh->end_ns - c->t_origin);
         w->late++;
     }
-    int partial = c->wpos < w->sh->req_len;
+    int partial = c->wpos < w->sh->tg.req_len;
     set_state(w, c, C_IDLE);
     c->wpos = 0;
     if (more_bytes) {
@@ -568,7 +466,7 @@ static void on_event(struct worker *w, unsigned i, uint32_t events, int64_t now)
         if (c->gen != gen)
             return;
     }
-    if ((events & EPOLLOUT) && c->state == C_BUSY && c->wpos < w->sh->req_len) {
+    if ((events & EPOLLOUT) && c->state == C_BUSY && c->wpos < w->sh->tg.req_len) {
         flush_request(w, i, now);
         if (c->gen != gen)
             return;
@@ -873,21 +771,20 @@ static void merge(struct ap_load_result *res, struct worker *ws, unsigned n,
     }
 }
 
-int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_error **err)
+/* The state all load threads share, from the spec: the target, timeouts, the open loop's
+ * interval. NULL with err when the spec cannot run. */
+static struct shared *shared_new(const struct ap_load_spec *spec, ap_error **err)
 {
-    memset(res, 0, sizeof(*res));
-    if (check_spec(spec, err) < 0)
-        return -1;
     struct shared *sh = calloc(1, sizeof(*sh));
-    if (sh == NULL)
-        return ap_error_make(err, ENOMEM, "allocating the load generator");
+    if (sh == NULL) {
+        ap_error_make(err, ENOMEM, "allocating the load generator");
+        return NULL;
+    }
     sh->spec = spec;
-    if (make_sockaddr(spec->addr, spec->port, &sh->sa, &sh->sa_len, err) < 0 ||
-        format_request(spec->addr, spec->port, spec->path, sh->req, sizeof(sh->req), &sh->req_len,
-                       err) < 0 ||
+    if (ap_load_target_make(spec->addr, spec->port, spec->path, &sh->tg, err) < 0 ||
         ensure_nofile(spec->connections, spec->threads, err) < 0) {
         free(sh);
-        return -1;
+        return NULL;
     }
     double timeout_s = spec->timeout_s > 0 ? spec->timeout_s : DEFAULT_TIMEOUT_S;
     sh->timeout_ns = (int64_t)(timeout_s * NS);
@@ -897,16 +794,14 @@ int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_
     sh->spin_ns = spec->spin_ns;
     pthread_mutex_init(&sh->lock, NULL);
     pthread_cond_init(&sh->cond, NULL);
+    return sh;
+}
 
-    unsigned nt = spec->threads;
-    ap_error *fail = NULL; /* handed to err at the end */
-    struct worker *ws = calloc(nt, sizeof(*ws));
-    int rc = -1;
-    unsigned created = 0;
-    if (ws == NULL) {
-        ap_error_make(&fail, ENOMEM, "allocating %u load threads", nt);
-        goto out;
-    }
+/* Spreads the connections and the request budget evenly over the nt threads of ws and
+ * allocates each one's connections. */
+static int workers_init(struct worker *ws, unsigned nt, struct shared *sh, ap_error **err)
+{
+    const struct ap_load_spec *spec = sh->spec;
     unsigned base = spec->connections / nt, extra = spec->connections % nt, first = 0;
     uint64_t bbase = spec->max_requests / nt, bextra = spec->max_requests % nt;
     for (unsigned t = 0; t < nt; t++) {
@@ -921,18 +816,25 @@ int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_
         w->conns = calloc(w->n_conns, sizeof(*w->conns));
         w->heap = calloc(w->n_conns, sizeof(*w->heap));
         w->pending = calloc(w->n_conns, sizeof(*w->pending));
-        if (w->conns == NULL || w->heap == NULL || w->pending == NULL) {
-            ap_error_make(&fail, ENOMEM, "allocating %u connections", w->n_conns);
-            goto out;
-        }
+        if (w->conns == NULL || w->heap == NULL || w->pending == NULL)
+            return ap_error_make(err, ENOMEM, "allocating %u connections", w->n_conns);
         ap_hist_init(&w->hist);
         for (unsigned i = 0; i < w->n_conns; i++) {
             struct conn *c = &w->conns[i];
             c->fd = -1;
-            ap_http_parser_init(&c->parser, c->body, sizeof(c->body), HEAD_MAX);
+            ap_http_parser_init(&c->parser, c->body, sizeof(c->body), AP_LOAD_HEAD_MAX);
         }
     }
+    return 0;
+}
 
+/* Starts the nt load threads, waits (bounded) until every one has joined its namespace and
+ * CPU, then starts them together on one schedule, or aborts them all; returns when they have
+ * ended. *fail gets the first failure to start. */
+static void workers_run(struct worker *ws, unsigned nt, struct shared *sh, ap_error **fail)
+{
+    const struct ap_load_spec *spec = sh->spec;
+    unsigned created = 0;
     /* Load threads take no signals: the caller's handlers run on the caller's thread. */
     sigset_t all, old;
     sigfillset(&all);
@@ -940,30 +842,28 @@ int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_
     for (; created < nt; created++) {
         int e = pthread_create(&ws[created].tid, NULL, worker_main, &ws[created]);
         if (e != 0) {
-            ap_error_make(&fail, e, "starting load thread %u", created);
+            ap_error_make(fail, e, "starting load thread %u", created);
             break;
         }
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
-    /* Wait (bounded) until every thread has joined its namespace and CPU, then start them
-     * together, or abort them all. */
     pthread_mutex_lock(&sh->lock);
     struct timespec limit;
     clock_gettime(CLOCK_REALTIME, &limit);
     limit.tv_sec += START_WAIT_S;
-    while (fail == NULL && sh->ready < created)
+    while (*fail == NULL && sh->ready < created)
         if (pthread_cond_timedwait(&sh->cond, &sh->lock, &limit) == ETIMEDOUT)
             break;
-    if (fail == NULL && sh->ready < created)
-        ap_error_make(&fail, ETIMEDOUT, "load threads did not start");
-    for (unsigned t = 0; fail == NULL && t < created; t++)
+    if (*fail == NULL && sh->ready < created)
+        ap_error_make(fail, ETIMEDOUT, "load threads did not start");
+    for (unsigned t = 0; *fail == NULL && t < created; t++)
         if (ws[t].err != NULL) {
-            fail = steal_pointer(&ws[t].err);
-            if (fail->status == EPERM)
-                ap_error_hint(&fail, "joining a network namespace or pinning needs root");
+            *fail = steal_pointer(&ws[t].err);
+            if ((*fail)->status == EPERM)
+                ap_error_hint(fail, "joining a network namespace or pinning needs root");
         }
-    if (fail == NULL) {
+    if (*fail == NULL) {
         int64_t now = ap_clock_mono_ns();
         /* A little ahead, so the threads' first connects line up with the schedule. */
         sh->start_ns = now + 1000000;
@@ -983,17 +883,32 @@ int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_
     pthread_mutex_unlock(&sh->lock);
     for (unsigned t = 0; t < created; t++)
         pthread_join(ws[t].tid, NULL);
-    if (fail != NULL)
-        goto out;
-    for (unsigned t = 0; t < nt; t++)
-        if (ws[t].err != NULL) {
+}
+
+int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_error **err)
+{
+    memset(res, 0, sizeof(*res));
+    if (check_spec(spec, err) < 0)
+        return -1;
+    struct shared *sh = shared_new(spec, err);
+    if (sh == NULL)
+        return -1;
+    unsigned nt = spec->threads;
+    ap_error *fail = NULL; /* handed to err at the end */
+    struct worker *ws = calloc(nt, sizeof(*ws));
+    int rc = -1;
+    if (ws == NULL)
+        ap_error_make(&fail, ENOMEM, "allocating %u load threads", nt);
+    else if (workers_init(ws, nt, sh, &fail) == 0)
+        workers_run(ws, nt, sh, &fail);
+    for (unsigned t = 0; fail == NULL && t < nt; t++)
+        if (ws[t].err != NULL)
             fail = steal_pointer(&ws[t].err);
-            goto out;
-        }
-    ap_hist_init(&res->latency);
-    merge(res, ws, nt, sh);
-    rc = 0;
-out:
+    if (fail == NULL) {
+        ap_hist_init(&res->latency);
+        merge(res, ws, nt, sh);
+        rc = 0;
+    }
     for (unsigned t = 0; ws != NULL && t < nt; t++) {
         free(ws[t].conns);
         free(ws[t].heap);
@@ -1010,238 +925,5 @@ out:
         else
             ap_error_release(&fail);
     }
-    return rc;
-}
-
-/* ---- the probe ----------------------------------------------------------------------------- */
-
-struct probe {
-    const struct ap_load_probe_spec *spec;
-    struct sockaddr_storage sa;
-    socklen_t sa_len;
-    char req[AP_LOAD_PATH_MAX + 128];
-    size_t req_len;
-    char why[160]; /* the last attempt's failure */
-    struct ap_load_probe_result res;
-    ap_error *err;
-    char body[BODY_MAX];
-    char buf[READ_BUF];
-};
-
-enum { P_OK = 1, P_RETRY = 0, P_GONE = -1, P_DEADLINE = -2 };
-
-static int server_gone(const struct ap_load_probe_spec *s)
-{
-    if (s->alive != NULL && !s->alive(s->ctx))
-        return 1;
-    if (s->pidfd >= 0) {
-        struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
-        if (poll(&p, 1, 0) > 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Waits until fd is ready for `events`, the pidfd is readable or `until` passes. */
-static int probe_wait(const struct probe *pr, int fd, short events, int64_t until)
-{
-    const struct ap_load_probe_spec *s = pr->spec;
-    for (unsigned pass = 0; pass < 1000000; pass++) {
-        if (server_gone(s))
-            return P_GONE;
-        int64_t now = ap_clock_mono_ns();
-        if (now >= until)
-            return P_DEADLINE;
-        /* Wake at least every 10 ms to ask alive(). */
-        int64_t wait = min64(until - now, 10 * 1000 * 1000LL);
-        struct timespec ts = {wait / NS, wait % NS};
-        struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = s->pidfd, .events = POLLIN}};
-        int n = ppoll(p, s->pidfd >= 0 ? 2 : 1, &ts, NULL);
-        if (n < 0 && errno != EINTR)
-            return P_GONE;
-        if (n > 0 && p[0].revents != 0)
-            return P_OK;
-    }
-    return P_DEADLINE;
-}
-
-static int probe_once(struct probe *pr)
-{
-    const struct ap_load_probe_spec *s = pr->spec;
-    cleanup_close int fd = socket(pr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(pr->why, sizeof(pr->why), "socket: %s", strerror(errno));
-        return P_RETRY;
-    }
-    pr->res.attempts++;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(fd, (const struct sockaddr *)&pr->sa, pr->sa_len) < 0) {
-        if (errno != EINPROGRESS) {
-            snprintf(pr->why, sizeof(pr->why), "connect: %s", strerror(errno));
-            return P_RETRY;
-        }
-        int w = probe_wait(pr, fd, POLLOUT, s->deadline_ns);
-        if (w != P_OK)
-            return w;
-        int soerr = 0;
-        socklen_t sl = sizeof(soerr);
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-        if (soerr != 0) {
-            snprintf(pr->why, sizeof(pr->why), "connect: %s", strerror(soerr));
-            return P_RETRY;
-        }
-    }
-    for (size_t off = 0, pass = 0; off < pr->req_len && pass <= pr->req_len; pass++) {
-        ssize_t n = send(fd, pr->req + off, pr->req_len - off, MSG_NOSIGNAL);
-        if (n > 0) {
-            off += (size_t)n;
-        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            int w = probe_wait(pr, fd, POLLOUT, s->deadline_ns);
-            if (w != P_OK)
-                return w;
-        } else {
-            snprintf(pr->why, sizeof(pr->why), "send: %s", strerror(errno));
-            return P_RETRY;
-        }
-    }
-    struct ap_http_parser p;
-    ap_http_parser_init(&p, pr->body, sizeof(pr->body), HEAD_MAX);
-    /* Each read brings at least one byte, and the parser's limits end any response: the
-     * count bounds the loop, the deadline its time. */
-    for (unsigned reads = 0; reads < 4096; reads++) {
-        int w = probe_wait(pr, fd, POLLIN, s->deadline_ns);
-        if (w != P_OK)
-            return w;
-        ssize_t n = read(fd, pr->buf, sizeof(pr->buf));
-        struct ap_http_response r;
-        int rc;
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            continue;
-        if (n < 0) {
-            snprintf(pr->why, sizeof(pr->why), "read: %s", strerror(errno));
-            return P_RETRY;
-        }
-        if (n == 0) {
-            rc = ap_http_parse_eof(&p, &r);
-            if (rc != AP_HTTP_DONE) {
-                snprintf(pr->why, sizeof(pr->why), "the server closed the connection");
-                return P_RETRY;
-            }
-        } else {
-            size_t used;
-            rc = ap_http_parse(&p, pr->buf, (size_t)n, &used, &r);
-            if (rc == AP_HTTP_MORE)
-                continue;
-            if (rc < 0) {
-                snprintf(pr->why, sizeof(pr->why), "bad response: %s", ap_http_parser_error(&p));
-                return P_RETRY;
-            }
-        }
-        int64_t now = ap_clock_mono_ns();
-        enum ap_http_verdict v = ap_http_check_hello(&r);
-        if (v == AP_HTTP_VALID) {
-            pr->res.ok_ns = now;
-            return P_OK;
-        }
-        snprintf(pr->why, sizeof(pr->why), "status %d%s", r.status,
-                 v == AP_HTTP_WRONG_STATUS    ? ""
-                 : v == AP_HTTP_WRONG_HEADERS ? " without the JSON Content-Type, Server or Date"
-                                              : " with an unexpected body");
-        return P_RETRY;
-    }
-    snprintf(pr->why, sizeof(pr->why), "no complete response");
-    return P_RETRY;
-}
-
-static void probe_run(struct probe *pr)
-{
-    const struct ap_load_probe_spec *s = pr->spec;
-    int64_t interval = s->interval_ns > 0 ? s->interval_ns : AP_LOAD_PROBE_INTERVAL_NS;
-    int64_t start = ap_clock_mono_ns();
-    uint64_t max_attempts =
-        s->deadline_ns > start ? (uint64_t)((s->deadline_ns - start) / interval) + 2 : 1;
-    snprintf(pr->why, sizeof(pr->why), "no attempt made");
-    for (uint64_t a = 0; a < max_attempts; a++) {
-        int64_t t0 = ap_clock_mono_ns();
-        int rc = probe_once(pr);
-        if (rc == P_OK)
-            return;
-        if (rc == P_GONE) {
-            ap_error_make(&pr->err, ESRCH, "the server ended before it answered (last attempt: %s)",
-                          pr->why);
-            return;
-        }
-        if (rc == P_DEADLINE)
-            break;
-        /* Next attempt one interval after this one began (at once when it took longer). */
-        int w = probe_wait(pr, -1, 0, min64(t0 + interval, s->deadline_ns));
-        if (w == P_GONE) {
-            ap_error_make(&pr->err, ESRCH, "the server ended before it answered (last attempt: %s)",
-                          pr->why);
-            return;
-        }
-        if (ap_clock_mono_ns() >= s->deadline_ns)
-            break;
-    }
-    ap_error_make(&pr->err, ETIMEDOUT,
-                  "no valid answer from %s port %u within the deadline "
-                  "after %llu attempts (last: %s)",
-                  s->addr, (unsigned)s->port, (unsigned long long)pr->res.attempts, pr->why);
-}
-
-static void *probe_thread(void *arg)
-{
-    struct probe *pr = arg;
-    if (setns(pr->spec->netns_fd, CLONE_NEWNET) < 0) {
-        ap_error_make(&pr->err, errno, "probe: joining the network namespace");
-        return NULL;
-    }
-    probe_run(pr);
-    return NULL;
-}
-
-int ap_load_probe(const struct ap_load_probe_spec *spec, struct ap_load_probe_result *res,
-                  ap_error **err)
-{
-    memset(res, 0, sizeof(*res));
-    struct probe *pr = calloc(1, sizeof(*pr));
-    if (pr == NULL)
-        return ap_error_make(err, ENOMEM, "allocating the probe");
-    pr->spec = spec;
-    if (make_sockaddr(spec->addr, spec->port, &pr->sa, &pr->sa_len, err) < 0 ||
-        format_request(spec->addr, spec->port, spec->path, pr->req, sizeof(pr->req), &pr->req_len,
-                       err) < 0) {
-        free(pr);
-        return -1;
-    }
-    if (spec->netns_fd >= 0) {
-        /* setns changes only the calling thread's namespace: a thread of its own keeps the
-         * caller's untouched. */
-        pthread_t tid;
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &old);
-        int e = pthread_create(&tid, NULL, probe_thread, pr);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (e != 0) {
-            free(pr);
-            return ap_error_make(err, e, "starting the probe thread");
-        }
-        pthread_join(tid, NULL);
-    } else {
-        probe_run(pr);
-    }
-    int rc = 0;
-    if (pr->err != NULL) {
-        if (err != NULL && *err == NULL)
-            *err = steal_pointer(&pr->err);
-        else
-            ap_error_release(&pr->err);
-        rc = -1;
-    } else {
-        *res = pr->res;
-    }
-    free(pr);
     return rc;
 }
