@@ -23,11 +23,11 @@
 #include "../core/cpuset.h"
 #include "http.h"
 #include "loadgen.h"
+#include "loadgen-threads.h"
 #include "target.h"
 #include "../core/clock.h"
 
 #define NS 1000000000LL
-#define READ_BUF (16 * 1024)
 #define MAX_EVENTS 256
 /* Reads of one readiness event before the peer counts as flooding (far above any response
  * the limits let through). */
@@ -40,84 +40,10 @@
 
 /* ---- the load ------------------------------------------------------------------------------ */
 
-enum conn_state {
-    C_CLOSED,     /* no socket; reconnects when its timer fires (or at once) */
-    C_CONNECTING, /* connect in progress */
-    C_IDLE,       /* connected, no request outstanding */
-    C_BUSY,       /* a request outstanding (maybe partly written) */
-};
-
-struct conn {
-    int fd;
-    enum conn_state state;
-    int timer_armed;
-    int queued;         /* in the worker's pending list */
-    unsigned gen;       /* bumped at each drop: tells a handler its socket is gone */
-    size_t wpos;        /* bytes of the request written */
-    int64_t t_origin;   /* latency origin of the outstanding request */
-    int64_t t_sent;     /* when it went out (the timeout counts from here) */
-    int64_t t_connect;  /* when the connect began */
-    int64_t backoff_ns; /* wait before the next connect after a failed one */
-    uint64_t k;         /* open loop: index of the next request in the schedule */
-    int64_t sched0;     /* open loop: intended time of request 0 */
-    struct ap_http_parser parser;
-    char body[AP_LOAD_BODY_MAX];
-};
-
-struct timer {
-    int64_t when;
-    unsigned conn;
-};
-
-struct counters {
-    uint64_t requests, responses, invalid_status, invalid_headers, invalid_body;
-    uint64_t connect_errors, read_errors, write_errors, timeouts, connects, bytes_read;
-};
-
-struct shared;
-
-struct worker {
-    struct shared *sh;
-    unsigned index;
-    pthread_t tid;
-    int ep;
-    struct conn *conns;
-    unsigned n_conns;
-    unsigned first; /* global index of conns[0] */
-    struct timer *heap;
-    size_t heap_n;
-    unsigned *pending; /* closed loop: connections whose next request goes out after the batch */
-    size_t n_pending;
-    int batching;
-    uint64_t budget, sent; /* requests this thread may send, and has sent */
-    unsigned active;       /* connections connecting or busy */
-    int measuring, stopped;
-    int64_t cpu0, cpu1, t_measure, t_end, max_lag;
-    int64_t last_event; /* when epoll last returned events */
-    int64_t spin_idle;  /* time in the window spent polling an empty queue */
-    uint64_t late;      /* responses completed after the window to requests sent in it */
-    struct counters c;
-    ap_error *err;
-    struct ap_hist hist;
-    char rbuf[READ_BUF];
-};
-
-struct shared {
-    const struct ap_load_spec *spec;
-    struct ap_load_target tg;
-    int64_t timeout_ns, sweep_ns, spin_ns;
-    double interval_ns; /* open loop: between requests of one connection */
-    int64_t start_ns, measure_ns, end_ns;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    unsigned ready;
-    int go; /* 0 wait, 1 run, -1 abort */
-};
-
 /* The window is [measure_ns, end_ns): what happens before it is warm-up, what completes after
  * it (in the last batch of events a thread handles) belongs to no window, as in the duration,
  * which ends at end_ns. */
-static int in_window(const struct worker *w, int64_t now)
+static int in_window(const struct ap_load_worker *w, int64_t now)
 {
     return now >= w->sh->measure_ns && now < w->sh->end_ns;
 }
@@ -130,9 +56,9 @@ static int in_window(const struct worker *w, int64_t now)
 
 /* Min-heap of connection wake-ups (open-loop sends, reconnect back-off); at most one entry per
  * connection (timer_armed), so it never outgrows n_conns. */
-static void heap_push(struct worker *w, unsigned conn, int64_t when)
+static void heap_push(struct ap_load_worker *w, unsigned conn, int64_t when)
 {
-    struct conn *c = &w->conns[conn];
+    struct ap_load_conn *c = &w->conns[conn];
     if (c->timer_armed)
         return;
     c->timer_armed = 1;
@@ -144,12 +70,12 @@ static void heap_push(struct worker *w, unsigned conn, int64_t when)
         w->heap[i] = w->heap[parent];
         i = parent;
     }
-    w->heap[i] = (struct timer){when, conn};
+    w->heap[i] = (struct ap_load_timer){when, conn};
 }
 
-static struct timer heap_pop(struct worker *w)
+static struct ap_load_timer heap_pop(struct ap_load_worker *w)
 {
-    struct timer top = w->heap[0], last = w->heap[--w->heap_n];
+    struct ap_load_timer top = w->heap[0], last = w->heap[--w->heap_n];
     size_t i = 0, n = w->heap_n;
     for (;;) {
         size_t l = 2 * i + 1, m = i;
@@ -168,7 +94,7 @@ static struct timer heap_pop(struct worker *w)
     return top;
 }
 
-static void set_state(struct worker *w, struct conn *c, enum conn_state s)
+static void set_state(struct ap_load_worker *w, struct ap_load_conn *c, enum ap_load_conn_state s)
 {
     int was = c->state == C_CONNECTING || c->state == C_BUSY;
     int is = s == C_CONNECTING || s == C_BUSY;
@@ -176,17 +102,17 @@ static void set_state(struct worker *w, struct conn *c, enum conn_state s)
     c->state = s;
 }
 
-static int may_send(const struct worker *w)
+static int may_send(const struct ap_load_worker *w)
 {
     return w->sent < w->budget && !w->stopped;
 }
 
-static void start_connect(struct worker *w, unsigned i, int64_t now);
+static void start_connect(struct ap_load_worker *w, unsigned i, int64_t now);
 
 /* Closes the connection; reconnects at once, or after a back-off when the connect failed. */
-static void drop(struct worker *w, unsigned i, int64_t now, int connect_failed)
+static void drop(struct ap_load_worker *w, unsigned i, int64_t now, int connect_failed)
 {
-    struct conn *c = &w->conns[i];
+    struct ap_load_conn *c = &w->conns[i];
     if (c->fd >= 0) {
         close(c->fd);
         c->fd = -1;
@@ -208,10 +134,10 @@ static void drop(struct worker *w, unsigned i, int64_t now, int connect_failed)
 }
 
 /* Writes what is left of the request. Returns -1 when the connection was dropped. */
-static int flush_request(struct worker *w, unsigned i, int64_t now)
+static int flush_request(struct ap_load_worker *w, unsigned i, int64_t now)
 {
-    struct conn *c = &w->conns[i];
-    const struct shared *sh = w->sh;
+    struct ap_load_conn *c = &w->conns[i];
+    const struct ap_load_shared *sh = w->sh;
     /* Each pass writes at least one byte or leaves, so req_len passes bound the loop. */
     for (size_t pass = 0; c->wpos < sh->tg.req_len && pass <= sh->tg.req_len; pass++) {
         ssize_t n = send(c->fd, sh->tg.req + c->wpos, sh->tg.req_len - c->wpos, MSG_NOSIGNAL);
@@ -230,9 +156,9 @@ static int flush_request(struct worker *w, unsigned i, int64_t now)
     return 0;
 }
 
-static void send_request(struct worker *w, unsigned i, int64_t origin, int64_t now)
+static void send_request(struct ap_load_worker *w, unsigned i, int64_t origin, int64_t now)
 {
-    struct conn *c = &w->conns[i];
+    struct ap_load_conn *c = &w->conns[i];
     c->t_origin = origin;
     c->t_sent = now;
     c->wpos = 0;
@@ -243,9 +169,9 @@ static void send_request(struct worker *w, unsigned i, int64_t origin, int64_t n
 
 /* The connection is idle: send its next request now (closed loop, or open loop when due) or
  * arm its timer for the intended time. */
-static void next_request(struct worker *w, unsigned i, int64_t now)
+static void next_request(struct ap_load_worker *w, unsigned i, int64_t now)
 {
-    struct conn *c = &w->conns[i];
+    struct ap_load_conn *c = &w->conns[i];
     if (!may_send(w))
         return;
     if (w->sh->spec->mode != AP_LOAD_OPEN) {
@@ -270,19 +196,19 @@ static void next_request(struct worker *w, unsigned i, int64_t now)
     send_request(w, i, due, now);
 }
 
-static void connected(struct worker *w, unsigned i, int64_t now)
+static void connected(struct ap_load_worker *w, unsigned i, int64_t now)
 {
-    struct conn *c = &w->conns[i];
+    struct ap_load_conn *c = &w->conns[i];
     COUNT(w, now, connects);
     c->backoff_ns = 0;
     set_state(w, c, C_IDLE);
     next_request(w, i, now);
 }
 
-static void start_connect(struct worker *w, unsigned i, int64_t now)
+static void start_connect(struct ap_load_worker *w, unsigned i, int64_t now)
 {
-    struct conn *c = &w->conns[i];
-    const struct shared *sh = w->sh;
+    struct ap_load_conn *c = &w->conns[i];
+    const struct ap_load_shared *sh = w->sh;
     c->t_connect = now;
     c->fd = socket(sh->tg.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
@@ -316,10 +242,10 @@ static void start_connect(struct worker *w, unsigned i, int64_t now)
 
 /* A complete response: classify it, time it, go on. Returns -1 when the connection was
  * dropped. */
-static int response_done(struct worker *w, unsigned i, const struct ap_http_response *r,
+static int response_done(struct ap_load_worker *w, unsigned i, const struct ap_http_response *r,
                          int64_t now, int more_bytes)
 {
-    struct conn *c = &w->conns[i];
+    struct ap_load_conn *c = &w->conns[i];
     if (in_window(w, now)) {
         w->c.responses++;
         switch (ap_http_check_hello(r)) {
@@ -360,9 +286,9 @@ static int response_done(struct worker *w, unsigned i, const struct ap_http_resp
 }
 
 /* Feeds n bytes read from connection i. Returns -1 when it was dropped. */
-static int feed(struct worker *w, unsigned i, const char *data, size_t n, int64_t now)
+static int feed(struct ap_load_worker *w, unsigned i, const char *data, size_t n, int64_t now)
 {
-    struct conn *c = &w->conns[i];
+    struct ap_load_conn *c = &w->conns[i];
     if (c->state != C_BUSY) {
         COUNT(w, now, read_errors);
         drop(w, i, now, 0);
@@ -388,9 +314,9 @@ static int feed(struct worker *w, unsigned i, const char *data, size_t n, int64_
     return response_done(w, i, &r, now, used < n);
 }
 
-static void on_eof(struct worker *w, unsigned i, int64_t now)
+static void on_eof(struct ap_load_worker *w, unsigned i, int64_t now)
 {
-    struct conn *c = &w->conns[i];
+    struct ap_load_conn *c = &w->conns[i];
     if (c->state == C_BUSY) {
         struct ap_http_response r;
         int rc = ap_http_parse_eof(&c->parser, &r);
@@ -407,9 +333,9 @@ static void on_eof(struct worker *w, unsigned i, int64_t now)
     drop(w, i, now, 0);
 }
 
-static void on_readable(struct worker *w, unsigned i, uint32_t events, int64_t now)
+static void on_readable(struct ap_load_worker *w, unsigned i, uint32_t events, int64_t now)
 {
-    struct conn *c = &w->conns[i];
+    struct ap_load_conn *c = &w->conns[i];
     /* A short read means the socket was empty; edge triggering reports any later arrival,
      * except a FIN already flagged in this event: then read on until EOF or EAGAIN. */
     int drain = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
@@ -442,11 +368,11 @@ static void on_readable(struct worker *w, unsigned i, uint32_t events, int64_t n
     drop(w, i, now, 0);
 }
 
-static void on_event(struct worker *w, unsigned i, uint32_t events, int64_t now)
+static void on_event(struct ap_load_worker *w, unsigned i, uint32_t events, int64_t now)
 {
     if (i >= w->n_conns)
         return;
-    struct conn *c = &w->conns[i];
+    struct ap_load_conn *c = &w->conns[i];
     if (c->fd < 0)
         return;
     unsigned gen = c->gen;
@@ -476,11 +402,11 @@ static void on_event(struct worker *w, unsigned i, uint32_t events, int64_t now)
 }
 
 /* Drops requests outstanding longer than the timeout and connects that hang as long. */
-static void sweep(struct worker *w, int64_t now)
+static void sweep(struct ap_load_worker *w, int64_t now)
 {
     int64_t limit = w->sh->timeout_ns;
     for (unsigned i = 0; i < w->n_conns; i++) {
-        struct conn *c = &w->conns[i];
+        struct ap_load_conn *c = &w->conns[i];
         if (c->state == C_BUSY && now - c->t_sent > limit) {
             COUNT(w, now, timeouts);
             drop(w, i, now, 0);
@@ -491,12 +417,12 @@ static void sweep(struct worker *w, int64_t now)
     }
 }
 
-static void fire_timers(struct worker *w, int64_t now)
+static void fire_timers(struct ap_load_worker *w, int64_t now)
 {
     /* At most one entry per connection is due per pass. */
     for (unsigned n = 0; w->heap_n > 0 && w->heap[0].when <= now && n < w->n_conns; n++) {
-        struct timer t = heap_pop(w);
-        struct conn *c = &w->conns[t.conn];
+        struct ap_load_timer t = heap_pop(w);
+        struct ap_load_conn *c = &w->conns[t.conn];
         if (c->state == C_CLOSED && c->fd < 0 && may_send(w))
             start_connect(w, t.conn, now);
         else if (c->state == C_IDLE)
@@ -523,14 +449,14 @@ static int wait_events(int ep, struct epoll_event *evs, int64_t wait_ns)
 /* Closed loop: the next requests of a batch of responses go out together, after the batch,
  * as they do from wrk (which defers each write to its next epoll_wait): the server then finds
  * them together, and a server on one CPU serves more of them per wake-up. */
-static void send_pending(struct worker *w)
+static void send_pending(struct ap_load_worker *w)
 {
     if (w->n_pending == 0)
         return;
     int64_t now = ap_clock_mono_ns();
     for (size_t k = 0; k < w->n_pending; k++) {
         unsigned i = w->pending[k];
-        struct conn *c = &w->conns[i];
+        struct ap_load_conn *c = &w->conns[i];
         c->queued = 0;
         if (c->state == C_IDLE && c->fd >= 0 && may_send(w))
             send_request(w, i, now, now);
@@ -538,9 +464,9 @@ static void send_pending(struct worker *w)
     w->n_pending = 0;
 }
 
-static void run_loop(struct worker *w)
+static void run_loop(struct ap_load_worker *w)
 {
-    struct shared *sh = w->sh;
+    struct ap_load_shared *sh = w->sh;
     const struct ap_load_spec *spec = sh->spec;
     struct epoll_event evs[MAX_EVENTS];
     /* Every thread starts at start_ns, so the first connects fall in the window. */
@@ -606,8 +532,8 @@ static void run_loop(struct worker *w)
 
 static void *worker_main(void *arg)
 {
-    struct worker *w = arg;
-    struct shared *sh = w->sh;
+    struct ap_load_worker *w = arg;
+    struct ap_load_shared *sh = w->sh;
     const struct ap_load_spec *spec = sh->spec;
     if (spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0)
         ap_error_make(&w->err, errno, "load thread %u: joining the network namespace", w->index);
@@ -686,96 +612,11 @@ static int ensure_nofile(unsigned connections, unsigned threads, ap_error **err)
     return 0;
 }
 
-/* The end of a thread's window: requests unanswered then count as latencies of the time they
- * had waited, from their intended send time to the window's end, so that no percentile leaves
- * out the slowest requests (a server that stops answering would otherwise show the latency of
- * the answers it gave before). In flight: the request outstanding on a busy connection (from
- * its send in closed loop). Unsent, in open loop: each request of a connection's schedule due
- * by the end and never sent, request j intended at sched0 + j * interval; they are the
- * backlog. Each value is a lower bound of that request's latency, so every percentile stays a
- * lower bound of the true one. Only a thread that reached its window records them. */
-static void censor(struct worker *w, const struct shared *sh, struct ap_load_result *res)
-{
-    int64_t end = w->t_end < sh->end_ns ? w->t_end : sh->end_ns;
-    int record = w->measuring && end >= sh->measure_ns;
-    for (unsigned i = 0; i < w->n_conns; i++) {
-        const struct conn *c = &w->conns[i];
-        if (record && c->state == C_BUSY && c->t_origin <= end) {
-            ap_hist_record(&w->hist, end - c->t_origin);
-            res->in_flight++;
-        }
-        if (sh->spec->mode != AP_LOAD_OPEN || end < c->sched0)
-            continue;
-        uint64_t due = (uint64_t)floor((double)(end - c->sched0) / sh->interval_ns) + 1;
-        if (due <= c->k)
-            continue;
-        res->backlog += due - c->k;
-        /* The last one due waited least; each one before it an interval more. */
-        int64_t least = end - c->sched0 - (int64_t)((double)(due - 1) * sh->interval_ns);
-        if (record)
-            ap_hist_record_series(&w->hist, least, sh->interval_ns, due - c->k);
-    }
-}
-
-static void merge(struct ap_load_result *res, struct worker *ws, unsigned n,
-                  const struct shared *sh)
-{
-    const struct ap_load_spec *spec = sh->spec;
-    int64_t last = sh->measure_ns;
-    for (unsigned t = 0; t < n; t++) {
-        struct worker *w = &ws[t];
-        res->requests += w->c.requests;
-        res->responses += w->c.responses;
-        res->invalid_status += w->c.invalid_status;
-        res->invalid_headers += w->c.invalid_headers;
-        res->invalid_body += w->c.invalid_body;
-        res->connect_errors += w->c.connect_errors;
-        res->read_errors += w->c.read_errors;
-        res->write_errors += w->c.write_errors;
-        res->timeouts += w->c.timeouts;
-        res->connects += w->c.connects;
-        res->bytes_read += w->c.bytes_read;
-        res->stopped |= w->stopped;
-        res->in_flight += w->late;
-        censor(w, sh, res);
-        ap_hist_merge(&res->latency, &w->hist);
-        if (w->measuring) {
-            int64_t wall = w->t_end - w->t_measure, cpu = w->cpu1 - w->cpu0;
-            /* Polling an empty queue is idle time, however it shows in the CPU clock. */
-            int64_t busy = cpu - w->spin_idle > 0 ? cpu - w->spin_idle : 0;
-            res->cpu_ns += cpu;
-            res->spin_ns += w->spin_idle;
-            if (wall > 0 && (double)busy / (double)wall > res->cpu_share)
-                res->cpu_share = (double)busy / (double)wall;
-            if (w->t_end > last)
-                last = w->t_end;
-        }
-        if (w->max_lag > res->max_lag_ns)
-            res->max_lag_ns = w->max_lag;
-    }
-    if (last > sh->end_ns)
-        last = sh->end_ns;
-    res->duration_s = (double)(last - sh->measure_ns) / NS;
-    if (res->duration_s > 0)
-        res->requests_per_s = (double)res->requests / res->duration_s;
-    res->saturated = res->cpu_share >= AP_LOAD_SATURATED;
-    if (spec->mode == AP_LOAD_OPEN) {
-        res->target_rate = spec->rate;
-        if (res->duration_s > 0)
-            res->achieved_rate = (double)res->responses / res->duration_s;
-        double window = spec->rate * res->duration_s;
-        /* A run that max_requests ended early is judged over the window it had. */
-        res->sustained = res->duration_s > 0 &&
-                         res->achieved_rate >= AP_LOAD_SUSTAINED * spec->rate &&
-                         (double)res->backlog <= (1 - AP_LOAD_SUSTAINED) * window;
-    }
-}
-
 /* The state all load threads share, from the spec: the target, timeouts, the open loop's
  * interval. NULL with err when the spec cannot run. */
-static struct shared *shared_new(const struct ap_load_spec *spec, ap_error **err)
+static struct ap_load_shared *shared_new(const struct ap_load_spec *spec, ap_error **err)
 {
-    struct shared *sh = calloc(1, sizeof(*sh));
+    struct ap_load_shared *sh = calloc(1, sizeof(*sh));
     if (sh == NULL) {
         ap_error_make(err, ENOMEM, "allocating the load generator");
         return NULL;
@@ -799,13 +640,14 @@ static struct shared *shared_new(const struct ap_load_spec *spec, ap_error **err
 
 /* Spreads the connections and the request budget evenly over the nt threads of ws and
  * allocates each one's connections. */
-static int workers_init(struct worker *ws, unsigned nt, struct shared *sh, ap_error **err)
+static int workers_init(struct ap_load_worker *ws, unsigned nt, struct ap_load_shared *sh,
+                        ap_error **err)
 {
     const struct ap_load_spec *spec = sh->spec;
     unsigned base = spec->connections / nt, extra = spec->connections % nt, first = 0;
     uint64_t bbase = spec->max_requests / nt, bextra = spec->max_requests % nt;
     for (unsigned t = 0; t < nt; t++) {
-        struct worker *w = &ws[t];
+        struct ap_load_worker *w = &ws[t];
         w->sh = sh;
         w->index = t;
         w->ep = -1;
@@ -820,7 +662,7 @@ static int workers_init(struct worker *ws, unsigned nt, struct shared *sh, ap_er
             return ap_error_make(err, ENOMEM, "allocating %u connections", w->n_conns);
         ap_hist_init(&w->hist);
         for (unsigned i = 0; i < w->n_conns; i++) {
-            struct conn *c = &w->conns[i];
+            struct ap_load_conn *c = &w->conns[i];
             c->fd = -1;
             ap_http_parser_init(&c->parser, c->body, sizeof(c->body), AP_LOAD_HEAD_MAX);
         }
@@ -831,7 +673,8 @@ static int workers_init(struct worker *ws, unsigned nt, struct shared *sh, ap_er
 /* Starts the nt load threads, waits (bounded) until every one has joined its namespace and
  * CPU, then starts them together on one schedule, or aborts them all; returns when they have
  * ended. *fail gets the first failure to start. */
-static void workers_run(struct worker *ws, unsigned nt, struct shared *sh, ap_error **fail)
+static void workers_run(struct ap_load_worker *ws, unsigned nt, struct ap_load_shared *sh,
+                        ap_error **fail)
 {
     const struct ap_load_spec *spec = sh->spec;
     unsigned created = 0;
@@ -890,12 +733,12 @@ int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_
     memset(res, 0, sizeof(*res));
     if (check_spec(spec, err) < 0)
         return -1;
-    struct shared *sh = shared_new(spec, err);
+    struct ap_load_shared *sh = shared_new(spec, err);
     if (sh == NULL)
         return -1;
     unsigned nt = spec->threads;
     ap_error *fail = NULL; /* handed to err at the end */
-    struct worker *ws = calloc(nt, sizeof(*ws));
+    struct ap_load_worker *ws = calloc(nt, sizeof(*ws));
     int rc = -1;
     if (ws == NULL)
         ap_error_make(&fail, ENOMEM, "allocating %u load threads", nt);
@@ -906,7 +749,7 @@ int ap_load_run(const struct ap_load_spec *spec, struct ap_load_result *res, ap_
             fail = steal_pointer(&ws[t].err);
     if (fail == NULL) {
         ap_hist_init(&res->latency);
-        merge(res, ws, nt, sh);
+        ap_load_merge(res, ws, nt, sh);
         rc = 0;
     }
     for (unsigned t = 0; ws != NULL && t < nt; t++) {
