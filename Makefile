@@ -59,13 +59,13 @@ build/ap-exec: appliance/sandbox/exec/ap-exec.c appliance/sandbox/report.h
 
 build/obj/sandbox/embed.o build/asan/obj/sandbox/embed.o $(FUZZ_BIN): build/ap-exec
 
-# The commit the binary was built from goes into results files; bench.o is rebuilt when it
+# The commit the binary was built from goes into results files; document.o is rebuilt when it
 # changes (build/commit.txt is rewritten only then).
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 build/commit.txt: FORCE
 	@mkdir -p build; echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
-build/obj/bench/bench.o build/asan/obj/bench/bench.o: build/commit.txt
-build/obj/bench/bench.o build/asan/obj/bench/bench.o: BASE_CFLAGS += -DAP_COMMIT='"$(COMMIT)"'
+build/obj/bench/document.o build/asan/obj/bench/document.o: build/commit.txt
+build/obj/bench/document.o build/asan/obj/bench/document.o: BASE_CFLAGS += -DAP_COMMIT='"$(COMMIT)"'
 build/obj/core/dynlib-curl.o build/asan/obj/core/dynlib-curl.o: BASE_CFLAGS += \
     $(if $(CURL_SONAME),-DAP_LIBCURL_SONAME='"$(CURL_SONAME)"')
 build/obj/core/dynlib-archive.o build/asan/obj/core/dynlib-archive.o: BASE_CFLAGS += \

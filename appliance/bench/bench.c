@@ -5,13 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,18 +18,10 @@
 #include "../core/log.h"
 #include "../core/table.h"
 #include "../image/oci.h"
-#include "../sandbox/cgroup.h"
 #include "pairs.h"
 #include "runner.h"
 #include "stats.h"
 #include "status.h"
-
-#ifndef AP_VERSION
-#define AP_VERSION "0"
-#endif
-#ifndef AP_COMMIT
-#define AP_COMMIT "unknown"
-#endif
 
 static const struct {
     const char *name;
@@ -69,6 +58,16 @@ int ap_bench_parse_suites(const char *list, unsigned *out, ap_error **err)
         return -1;
     }
     return 0;
+}
+
+/* The names of the suites in the set, in the order of suite_names. */
+static cJSON *suites_json(unsigned suites)
+{
+    cJSON *s = cJSON_CreateArray();
+    for (size_t i = 0; i < sizeof(suite_names) / sizeof(suite_names[0]); i++)
+        if (suites & suite_names[i].bit)
+            cJSON_AddItemToArray(s, cJSON_CreateString(suite_names[i].name));
+    return s;
 }
 
 static void on_signal(int sig)
@@ -237,227 +236,6 @@ static void placement_warnings(struct ap_bench *b)
             cJSON_AddItemToArray(w, cJSON_CreateString(texts[i]));
         ap_progress_line(&b->progress, "warning: %s", texts[i]);
     }
-}
-
-/* ---- environment ----------------------------------------------------------------------------- */
-
-static void read_first(const char *path, const char *key, char *out, size_t len)
-{
-    out[0] = '\0';
-    cleanup_file FILE *f = fopen(path, "re");
-    char line[512];
-    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-        if (key != NULL && strncmp(line, key, strlen(key)) != 0)
-            continue;
-        char *v = key != NULL ? strchr(line, ':') : line;
-        if (v == NULL)
-            continue;
-        if (key != NULL)
-            v++;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        v[strcspn(v, "\n")] = '\0';
-        snprintf(out, len, "%s", v);
-        return;
-    }
-}
-
-/* The facts of the machine and of the appliance that a run's figures depend on: environment()
- * records them, and --resume refuses a file whose facts differ. */
-static void machine_facts(const struct ap_bench *b, cJSON *env)
-{
-    struct utsname u;
-    if (uname(&u) == 0) {
-        char k[600];
-        snprintf(k, sizeof(k), "%s %s %s", u.sysname, u.release, u.version);
-        cJSON_AddStringToObject(env, "kernel", k);
-        cJSON_AddStringToObject(env, "arch", u.machine);
-    }
-    char buf[600];
-    read_first("/proc/cpuinfo", "model name", buf, sizeof(buf));
-    cJSON_AddStringToObject(env, "cpu_model", buf);
-    cJSON_AddNumberToObject(env, "cpus_online", (double)sysconf(_SC_NPROCESSORS_ONLN));
-    read_first("/proc/meminfo", "MemTotal", buf, sizeof(buf));
-    cJSON_AddNumberToObject(env, "memory_bytes", strtod(buf, NULL) * 1024);
-    read_first("/sys/devices/system/clocksource/clocksource0/current_clocksource", NULL, buf,
-               sizeof(buf));
-    cJSON_AddStringToObject(env, "clocksource", buf);
-    const struct ap_cgroup_manager *mgr = NULL;
-    ap_error *e = NULL;
-    cJSON_AddStringToObject(env, "cgroup", ap_cgroup_detect(&mgr, &e) == 0 ? mgr->name : "none");
-    ap_error_release(&e);
-    cJSON *app = cJSON_AddObjectToObject(env, "appliance");
-    cJSON_AddStringToObject(app, "version", AP_VERSION);
-    cJSON_AddStringToObject(app, "commit", AP_COMMIT);
-    cJSON *cpus = cJSON_AddObjectToObject(env, "cpus");
-    cJSON_AddStringToObject(cpus, "workload", b->wl_cpus);
-    cJSON_AddStringToObject(cpus, "load_and_orchestrator", b->load_cpus);
-    cJSON_AddStringToObject(cpus, "threads_suite", b->threads_cpus);
-    if (b->topo != NULL)
-        cJSON_AddItemToObject(env, "topology", ap_topology_json(b->topo, &b->placement));
-}
-
-static cJSON *environment(struct ap_bench *b)
-{
-    cJSON *env = cJSON_CreateObject();
-    ap_error *e = NULL;
-    machine_facts(b, env);
-    cJSON_AddStringToObject(env, "output_hash", b->output_hash);
-    cJSON *imgs = cJSON_AddObjectToObject(env, "images");
-    for (size_t i = 0; i < b->n_images; i++) {
-        const struct ap_bench_image *img = &b->images[i];
-        cJSON *j = cJSON_AddObjectToObject(imgs, img->name);
-        cJSON_AddStringToObject(j, "digest", img->digest);
-        cJSON_AddStringToObject(j, "lock_sha256", img->lock_sha256);
-        cJSON_AddStringToObject(j, "language", img->language);
-        cJSON_AddNumberToObject(j, "compressed_bytes", (double)img->compressed_bytes);
-        cJSON_AddNumberToObject(j, "unpacked_bytes", (double)img->unpacked_bytes);
-        if (img->interpreter != NULL)
-            cJSON_AddStringToObject(j, "interpreter", img->interpreter);
-    }
-    cJSON *lim = cJSON_AddObjectToObject(env, "limits");
-    cJSON_AddNumberToObject(lim, "memory_bytes", (double)b->memory_limit);
-    cJSON_AddNumberToObject(lim, "server_memory_bytes", (double)b->server_memory_limit);
-    cJSON_AddNumberToObject(lim, "pids_max", (double)b->pids_max);
-    cJSON_AddNumberToObject(lim, "tmp_bytes", (double)b->tmp_bytes);
-    cJSON_AddNumberToObject(lim, "nofile", (double)b->nofile);
-    cJSON_AddStringToObject(lim, "user", "65534:65534");
-    cJSON_AddStringToObject(lim, "root", "read-only");
-    cJSON *sc = cJSON_AddObjectToObject(env, "seccomp");
-    cJSON_AddStringToObject(sc, "profile", "default");
-    cJSON_AddStringToObject(sc, "sha256", b->seccomp_sha256);
-    cJSON_AddNumberToObject(sc, "rules", (double)b->seccomp.rules);
-    cJSON *nt = cJSON_AddObjectToObject(env, "noise_thresholds");
-    cJSON_AddNumberToObject(nt, "others_pct", b->noise.others_pct);
-    cJSON_AddNumberToObject(nt, "steal_pct", b->noise.steal_pct);
-    cJSON_AddNumberToObject(nt, "load_per_cpu", b->noise.load_per_cpu);
-    struct ap_noise_report nr;
-    if (ap_noise_quiet_check(b->all_cpus, 0.5, &nr, &e) == 0) {
-        cJSON *n = cJSON_AddObjectToObject(env, "noise_at_start");
-        ap_noise_report_json(&nr, n);
-    }
-    ap_error_release(&e);
-    return env;
-}
-
-/* ---- the results document -------------------------------------------------------------------- */
-
-static int new_doc(struct ap_bench *b, ap_error **err)
-{
-    (void)err;
-    b->doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(b->doc, "schema", AP_RESULTS_SCHEMA);
-    cJSON *run = cJSON_AddObjectToObject(b->doc, "run");
-    unsigned char rnd[4] = {0};
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-        memset(rnd, 0, sizeof(rnd));
-    char stamp[32], id[64];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(id, sizeof(id), "%s-%02x%02x%02x%02x", stamp, rnd[0], rnd[1], rnd[2], rnd[3]);
-    cJSON_AddStringToObject(run, "id", id);
-    char now[32];
-    ap_bench_iso_now(now, sizeof(now));
-    cJSON_AddStringToObject(run, "started", now);
-    cJSON_AddNullToObject(run, "ended");
-    cJSON_AddBoolToObject(run, "complete", 0);
-    cJSON_AddStringToObject(run, "profile", b->profile_name);
-    cJSON *s = cJSON_AddArrayToObject(run, "suites");
-    for (size_t i = 0; i < sizeof(suite_names) / sizeof(suite_names[0]); i++)
-        if (b->o->suites & suite_names[i].bit)
-            cJSON_AddItemToArray(s, cJSON_CreateString(suite_names[i].name));
-    cJSON_AddNumberToObject(run, "repeat", b->repeat);
-    cJSON_AddNumberToObject(run, "warmup", b->warmup);
-    if (b->o->only != NULL)
-        cJSON_AddStringToObject(run, "only", b->o->only);
-    cJSON_AddStringToObject(run, "command", b->o->commandline ? b->o->commandline : "");
-    cJSON_AddArrayToObject(run, "resumed");
-    cJSON_AddItemToObject(b->doc, "plan", cJSON_Duplicate(b->plan, 1));
-    cJSON_AddItemToObject(b->doc, "environment", environment(b));
-    cJSON_AddArrayToObject(b->doc, "warnings");
-    b->measurements = cJSON_AddArrayToObject(b->doc, "measurements");
-    return 0;
-}
-
-/* --resume: the kept document must be ours, of the same profile and suites, made on this
- * machine (kernel, CPU model and count, memory, clock source, cgroup version, CPU assignment)
- * by this build of the appliance, and its images the same builds; its measurements are kept
- * and the run goes on. */
-static int resume_doc(struct ap_bench *b, ap_error **err)
-{
-    cJSON *doc = NULL;
-    if (ap_json_read_file(b->o->results_path, 1u << 30, &doc, err) < 0) {
-        ap_error_hint(err, "--resume continues a results file an interrupted run left; "
-                           "leave it out to start afresh");
-        return -1;
-    }
-    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(doc, "schema");
-    cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run");
-    const cJSON *profile = cJSON_GetObjectItemCaseSensitive(run, "profile");
-    const char *why = NULL;
-    /* Not AP_RESULTS_SCHEMA_1 either: one file records the samples of one appliance. */
-    if (!cJSON_IsString(schema) || strcmp(schema->valuestring, AP_RESULTS_SCHEMA) != 0)
-        why = "it is not a results file of this version";
-    else if (!cJSON_IsString(profile) || strcmp(profile->valuestring, b->profile_name) != 0)
-        why = "it was made with another profile";
-    /* Samples from another machine, kernel, CPU assignment or build of the appliance would
-     * be mixed into one figure: refuse, naming what differs. */
-    static const char *const facts[][2] = {{"kernel", NULL},
-                                           {"arch", NULL},
-                                           {"cpu_model", NULL},
-                                           {"cpus_online", NULL},
-                                           {"memory_bytes", NULL},
-                                           {"clocksource", NULL},
-                                           {"cgroup", NULL},
-                                           {"appliance", "version"},
-                                           {"appliance", "commit"},
-                                           {"cpus", "workload"},
-                                           {"cpus", "load_and_orchestrator"}};
-    cJSON *here = cJSON_CreateObject();
-    machine_facts(b, here);
-    const cJSON *was_env = cJSON_GetObjectItemCaseSensitive(doc, "environment");
-    char differs[1024] = "";
-    for (size_t i = 0; why == NULL && i < AP_ARRAY_SIZE(facts); i++) {
-        const cJSON *was = cJSON_GetObjectItemCaseSensitive(was_env, facts[i][0]);
-        const cJSON *now = cJSON_GetObjectItemCaseSensitive(here, facts[i][0]);
-        if (facts[i][1] != NULL) {
-            was = cJSON_GetObjectItemCaseSensitive(was, facts[i][1]);
-            now = cJSON_GetObjectItemCaseSensitive(now, facts[i][1]);
-        }
-        if (cJSON_Compare(was, now, 1))
-            continue;
-        cleanup_free char *a = was != NULL ? cJSON_PrintUnformatted(was) : NULL;
-        cleanup_free char *c = now != NULL ? cJSON_PrintUnformatted(now) : NULL;
-        snprintf(differs, sizeof(differs), "its %s%s%s was %.200s, here it is %.200s", facts[i][0],
-                 facts[i][1] ? "." : "", facts[i][1] ? facts[i][1] : "", a ? a : "missing",
-                 c ? c : "missing");
-        why = differs;
-    }
-    cJSON_Delete(here);
-    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(was_env, "images");
-    for (size_t i = 0; why == NULL && i < b->n_images; i++) {
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(imgs, b->images[i].name), "digest");
-        if (cJSON_IsString(d) && strcmp(d->valuestring, b->images[i].digest) != 0)
-            why = "an image has been rebuilt differently since";
-    }
-    if (why != NULL) {
-        ap_error_make(err, 0, "cannot resume %s: %s", b->o->results_path, why);
-        ap_error_hint(err, "start afresh with another --out, or without --resume");
-        cJSON_Delete(doc);
-        return -1;
-    }
-    char now[32];
-    ap_bench_iso_now(now, sizeof(now));
-    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(run, "resumed"), cJSON_CreateString(now));
-    cJSON_ReplaceItemInObjectCaseSensitive(run, "complete", cJSON_CreateFalse());
-    b->doc = doc;
-    b->measurements = cJSON_GetObjectItemCaseSensitive(doc, "measurements");
-    if (!cJSON_IsArray(b->measurements))
-        b->measurements = cJSON_AddArrayToObject(doc, "measurements");
-    return 0;
 }
 
 /* ---- CSV and the summary --------------------------------------------------------------------- */
@@ -954,10 +732,10 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
         choose_cpus(&b, err) < 0 || load_images(&b, err) < 0)
         goto out;
     if (o->resume && access(o->results_path, F_OK) == 0) {
-        if (resume_doc(&b, err) < 0)
+        if (ap_bench_doc_resume(&b, err) < 0)
             goto out;
-    } else if (new_doc(&b, err) < 0) {
-        goto out;
+    } else {
+        ap_bench_doc_new(&b, suites_json(o->suites));
     }
     placement_warnings(&b);
     struct sigaction sa;

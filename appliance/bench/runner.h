@@ -263,6 +263,20 @@ int ap_bench_round_wants(const struct ap_bench *b, const cJSON *m, const char *m
 int ap_bench_block_done(struct ap_bench *b, cJSON *const *ms, size_t n, const char *metric, int r,
                         ap_error **err);
 
+/* ---- the results document (document.c) ------------------------------------------------------ */
+
+/* A new results document in b->doc: the run (a fresh id, the profile, suites, the JSON array
+ * of their names, owned by the document from now on, and the command), the plan, the
+ * environment (the machine's facts, images, limits, seccomp profile, noise thresholds and the
+ * noise at the start) and no measurements yet. */
+void ap_bench_doc_new(struct ap_bench *b, cJSON *suites);
+
+/* --resume: the kept document at the results path into b->doc. It must be ours, of the same
+ * profile, made on this machine (kernel, CPU model and count, memory, clock source, cgroup
+ * version, CPU assignment) by this build of the appliance, and its images the same builds;
+ * else an error names what differs. Its measurements are kept and the run goes on. */
+int ap_bench_doc_resume(struct ap_bench *b, ap_error **err);
+
 /* Finds the measurement `id` (kept from a resumed run) or adds it, with its suite, workload,
  * image and params (params is owned by the measurement from now on; it replaces the kept
  * one only when the kept one differs, and then the kept samples are dropped). */
