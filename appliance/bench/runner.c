@@ -24,9 +24,6 @@
 
 volatile sig_atomic_t ap_bench_interrupted;
 
-/* Largest output kept for a text comparison; larger ones are compared by hash only. */
-#define MAX_TEXT_OUTPUT (64u << 20)
-
 struct ap_bench_image *ap_bench_image(struct ap_bench *b, const char *name)
 {
     for (size_t i = 0; i < b->n_images; i++)
@@ -66,131 +63,6 @@ const cJSON *ap_bench_profile_entry(const struct ap_bench *b, const cJSON *manif
     return cJSON_IsObject(e) ? e : NULL;
 }
 
-/* ---- output checks ------------------------------------------------------------------------ */
-
-static int is_number(const char *s, size_t n)
-{
-    if (n == 0)
-        return 0;
-    char buf[64];
-    if (n >= sizeof(buf))
-        return 0;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end = NULL;
-    strtod(buf, &end);
-    return end == buf + n;
-}
-
-/* Same lines and words; words that are both numbers may differ by tol. */
-static int float_same(const char *a, size_t na, const char *b, size_t nb, double tol, char *why,
-                      size_t wlen)
-{
-    size_t i = 0, j = 0;
-    int line = 1;
-    for (;;) {
-        while (i < na && (a[i] == ' ' || a[i] == '\t'))
-            i++;
-        while (j < nb && (b[j] == ' ' || b[j] == '\t'))
-            j++;
-        if (i >= na || j >= nb)
-            break;
-        if (a[i] == '\n' || b[j] == '\n') {
-            if (a[i] != b[j]) {
-                snprintf(why, wlen, "line %d has a different number of words", line);
-                return -1;
-            }
-            i++, j++, line++;
-            continue;
-        }
-        size_t si = i, sj = j;
-        while (i < na && a[i] != ' ' && a[i] != '\t' && a[i] != '\n')
-            i++;
-        while (j < nb && b[j] != ' ' && b[j] != '\t' && b[j] != '\n')
-            j++;
-        if (i - si == j - sj && memcmp(a + si, b + sj, i - si) == 0)
-            continue;
-        if (is_number(a + si, i - si) && is_number(b + sj, j - sj)) {
-            char x[64], y[64];
-            snprintf(x, sizeof(x), "%.*s", (int)(i - si), a + si);
-            snprintf(y, sizeof(y), "%.*s", (int)(j - sj), b + sj);
-            if (fabs(strtod(x, NULL) - strtod(y, NULL)) <= tol)
-                continue;
-        }
-        snprintf(why, wlen, "line %d: '%.*s' where '%.*s' is expected (tolerance %g)", line,
-                 (int)(j - sj > 40 ? 40 : j - sj), b + sj, (int)(i - si > 40 ? 40 : i - si), a + si,
-                 tol);
-        return -1;
-    }
-    while (i < na && (a[i] == ' ' || a[i] == '\n'))
-        i++;
-    while (j < nb && (b[j] == ' ' || b[j] == '\n'))
-        j++;
-    if (i < na || j < nb) {
-        snprintf(why, wlen, "the output is %s than expected", j < nb ? "longer" : "shorter");
-        return -1;
-    }
-    return 0;
-}
-
-int ap_bench_check_output(const char *data, size_t len, const cJSON *expected, const char *dir,
-                          char *why, size_t wlen)
-{
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(expected, "text");
-    const cJSON *file = cJSON_GetObjectItemCaseSensitive(expected, "file");
-    const cJSON *tol = cJSON_GetObjectItemCaseSensitive(expected, "float_tolerance");
-    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(expected, "sha256");
-    const cJSON *length = cJSON_GetObjectItemCaseSensitive(expected, "length");
-    if (cJSON_IsString(text)) {
-        size_t n = strlen(text->valuestring);
-        if (n == len && memcmp(data, text->valuestring, n) == 0)
-            return 0;
-        snprintf(why, wlen, "the output '%.*s' is not the expected '%.*s'",
-                 (int)(len > 60 ? 60 : len), data, (int)(n > 60 ? 60 : n), text->valuestring);
-        return -1;
-    }
-    if (cJSON_IsString(file)) {
-        char path[2048];
-        cleanup_free char *want = NULL;
-        size_t wn = 0;
-        ap_error *e = NULL;
-        if (ap_fs_path(path, sizeof(path), "%s/%s", dir, file->valuestring) < 0 ||
-            ap_fs_read_file(AT_FDCWD, path, MAX_TEXT_OUTPUT, &want, &wn, &e) < 0) {
-            snprintf(why, wlen, "cannot read the expected output %s: %s", path,
-                     e ? e->msg : "path too long");
-            ap_error_release(&e);
-            return -1;
-        }
-        if (cJSON_IsNumber(tol))
-            return float_same(want, wn, data, len, tol->valuedouble, why, wlen);
-        if (wn == len && memcmp(want, data, len) == 0)
-            return 0;
-        size_t k = 0;
-        while (k < wn && k < len && want[k] == data[k])
-            k++;
-        snprintf(why, wlen, "the output differs from %s at byte %zu (%zu bytes, expected %zu)",
-                 file->valuestring, k, len, wn);
-        return -1;
-    }
-    if (cJSON_IsString(sha)) {
-        char hex[AP_SHA256_HEX_LEN + 1];
-        ap_sha256_hex(data, len, hex);
-        if (strcmp(hex, sha->valuestring) == 0 &&
-            (!cJSON_IsNumber(length) || (double)len == length->valuedouble))
-            return 0;
-        snprintf(why, wlen,
-                 "the output has sha256 %.16s... and %zu bytes, expected %.16s...%s%.0f%s", hex,
-                 len, sha->valuestring, cJSON_IsNumber(length) ? " and " : "",
-                 cJSON_IsNumber(length) ? length->valuedouble : 0,
-                 cJSON_IsNumber(length) ? " bytes" : "");
-        return -1;
-    }
-    snprintf(why, wlen,
-             "the manifest gives no expected output this engine can check "
-             "(text, file or sha256)");
-    return -1;
-}
-
 /* ---- one run -------------------------------------------------------------------------------- */
 
 static int make_memfd(const char *name, ap_error **err)
@@ -202,9 +74,9 @@ static int make_memfd(const char *name, ap_error **err)
 }
 
 /* The command's standard output, read from a pipe by a thread of ours into a ring that a second
- * thread hashes, kept up to MAX_TEXT_OUTPUT bytes for text comparisons. The reader must keep up
- * with every task, or the task waits on a full pipe and the wait is timed as its own. SHA-256
- * (OpenSSL, 1.7 GB/s here) is slower than a task writing from memory, and a hasher on the
+ * thread hashes, kept up to AP_BENCH_MAX_TEXT_OUTPUT bytes for text comparisons. The reader must
+ * keep up with every task, or the task waits on a full pipe and the wait is timed as its own.
+ * SHA-256 (OpenSSL, 1.7 GB/s here) is slower than a task writing from memory, and a hasher on the
  * reader's CPU delays the reader's wake-ups. Measured on Go's revcomp (pinned; its wall time
  * against its user + system time), at the standard size (305 MB out): piped to `cat`, off its
  * CPU 0.4-2.5 % of the time; a 32 MiB ring hashed as it filled, 8-12 %; a ring that holds the
@@ -302,7 +174,7 @@ static void capture_take(struct capture *c, const char *data, size_t n)
 {
     ap_sha256_update(&c->h, data, n);
     c->total += n;
-    if (c->keep && c->kept + n <= MAX_TEXT_OUTPUT && !c->oom) {
+    if (c->keep && c->kept + n <= AP_BENCH_MAX_TEXT_OUTPUT && !c->oom) {
         if (c->kept + n > c->cap) {
             size_t cap = c->cap ? c->cap : 1 << 16;
             while (cap < c->kept + n)
@@ -493,20 +365,86 @@ static int env_set(char **env, size_t *n, char *kv)
     return ap_sandbox_env_set(env, n, AP_BENCH_MAX_ENV, kv);
 }
 
+/* The environment of run x: the image's, then x's own entries (NULL-terminated in env). */
+static int exec_env(const struct ap_bench_exec *x, char **env, ap_error **err)
+{
+    size_t n_env = 0;
+    for (size_t i = 0; i < x->image->n_env; i++)
+        env_set(env, &n_env, x->image->env[i]);
+    for (size_t i = 0; x->env != NULL && x->env[i] != NULL; i++)
+        if (env_set(env, &n_env, x->env[i]) < 0)
+            return ap_error_make(err, E2BIG, "%s: too many environment variables", x->label);
+    return 0;
+}
+
+/* The sandbox that runs x: the image's root read-only as nobody, the plan's limits unless x
+ * has its own, the default seccomp profile, the given descriptors. */
+static struct ap_sandbox_spec exec_spec(const struct ap_bench *b, const struct ap_bench_exec *x,
+                                        char **env, int in, int out, int errfd)
+{
+    const struct ap_bench_image *img = x->image;
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(img->config, "WorkingDir");
+    struct ap_sandbox_spec spec = {
+        .rootfs = img->rootfs,
+        .argv = x->argv,
+        .envp = env,
+        .workdir = cJSON_IsString(wd) && wd->valuestring[0] == '/' ? wd->valuestring : "/",
+        .uid = 65534,
+        .gid = 65534,
+        .binds = x->binds,
+        .n_binds = x->n_binds,
+        .tmp_bytes = (uint64_t)b->tmp_bytes,
+        .net = x->net,
+        .limits = {.memory_bytes = x->memory_bytes ? x->memory_bytes : b->memory_limit,
+                   .cpuset = x->cpus ? x->cpus : b->wl_cpus,
+                   .pids_max = b->pids_max},
+        .nofile = (uint64_t)(x->nofile ? x->nofile : b->nofile),
+        .timeout_s = x->timeout_s,
+        .seccomp = &b->seccomp,
+        .stdin_fd = in,
+        .stdout_fd = out,
+        .stderr_fd = errfd,
+        .on_exec = x->on_exec,
+        .ctx = x->ctx,
+        .stop_fd = x->stop_fd,
+    };
+    return spec;
+}
+
+/* How run x ended, from its record: 0 when it exited 0 (or was stopped on purpose), -2 when
+ * interrupted, else -1 with an error that says how (timeout, OOM kill at memory_bytes, exit
+ * status or signal, with the end of its stderr from errfd). */
+static int run_verdict(const struct ap_bench_exec *x, const struct ap_run_record *rec, int errfd,
+                       int64_t memory_bytes, ap_error **err)
+{
+    if (rec->interrupted) {
+        ap_error_make(err, EINTR, "%s: interrupted", x->label);
+        return -2;
+    }
+    char tail[400];
+    stderr_tail(errfd, tail, sizeof(tail));
+    if (rec->timed_out) {
+        ap_error_make(err, ETIMEDOUT, "%s: timed out after %.0f s", x->label, x->timeout_s);
+        return ap_error_hint(err, "a slower machine needs a smaller profile (--profile quick)");
+    }
+    if (rec->oom_killed)
+        return ap_error_make(err, ENOMEM,
+                             "%s: killed by the OOM killer at its memory limit (%lld B)", x->label,
+                             (long long)memory_bytes);
+    if (!rec->stopped && (!rec->exited || rec->exit_code != 0))
+        return ap_error_make(
+            err, 0, "%s: %s %d%s%s", x->label, rec->exited ? "exit status" : "signal",
+            rec->exited ? rec->exit_code : rec->term_signal, tail[0] ? ": " : "", tail);
+    return 0;
+}
+
 /* One attempt: runs x; g->noisy tells whether other work shared the workload CPUs. */
 static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
                    cJSON **run, struct ap_bench_guard *g, ap_error **err)
 {
-    const struct ap_bench_image *img = x->image;
     char *env[AP_BENCH_MAX_ENV] = {NULL};
-    size_t n_env = 0;
-    for (size_t i = 0; i < img->n_env; i++)
-        env_set(env, &n_env, img->env[i]);
-    for (size_t i = 0; x->env != NULL && x->env[i] != NULL; i++)
-        if (env_set(env, &n_env, x->env[i]) < 0) {
-            ap_error_make(err, E2BIG, "%s: too many environment variables", x->label);
-            return -1;
-        }
+    if (exec_env(x, env, err) < 0)
+        return -1;
     cleanup_close int in = -1, errfd = -1;
     int out_p[2] = {-1, -1};
     if (x->stdin_path != NULL) {
@@ -540,31 +478,7 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
         close(out_p[1]);
         return -1;
     }
-    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(img->config, "WorkingDir");
-    struct ap_sandbox_spec spec = {
-        .rootfs = img->rootfs,
-        .argv = x->argv,
-        .envp = env,
-        .workdir = cJSON_IsString(wd) && wd->valuestring[0] == '/' ? wd->valuestring : "/",
-        .uid = 65534,
-        .gid = 65534,
-        .binds = x->binds,
-        .n_binds = x->n_binds,
-        .tmp_bytes = (uint64_t)b->tmp_bytes,
-        .net = x->net,
-        .limits = {.memory_bytes = x->memory_bytes ? x->memory_bytes : b->memory_limit,
-                   .cpuset = x->cpus ? x->cpus : b->wl_cpus,
-                   .pids_max = b->pids_max},
-        .nofile = (uint64_t)(x->nofile ? x->nofile : b->nofile),
-        .timeout_s = x->timeout_s,
-        .seccomp = &b->seccomp,
-        .stdin_fd = in,
-        .stdout_fd = out_p[1],
-        .stderr_fd = errfd,
-        .on_exec = x->on_exec,
-        .ctx = x->ctx,
-        .stop_fd = x->stop_fd,
-    };
+    struct ap_sandbox_spec spec = exec_spec(b, x, env, in, out_p[1], errfd);
     ap_bench_guard_start(x->noise_check, spec.limits.cpuset, g);
     int ran = ap_sandbox_run(&spec, rec, err);
     /* The sandbox is gone with every copy of the pipe's write end but ours. */
@@ -581,52 +495,10 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
         ap_error_wrap(err, "%s", x->label);
         return -1;
     }
-    if (rec->interrupted) {
-        ap_error_make(err, EINTR, "%s: interrupted", x->label);
-        return -2;
-    }
-    char tail[400];
-    stderr_tail(errfd, tail, sizeof(tail));
-    if (rec->timed_out) {
-        ap_error_make(err, ETIMEDOUT, "%s: timed out after %.0f s", x->label, x->timeout_s);
-        ap_error_hint(err, "a slower machine needs a smaller profile (--profile quick)");
+    if ((ran = run_verdict(x, rec, errfd, spec.limits.memory_bytes, err)) < 0)
+        return ran;
+    if (ap_bench_output_verdict(x, hex, data, len, cap.kept, cap.oom, err) < 0)
         return -1;
-    }
-    if (rec->oom_killed) {
-        ap_error_make(err, ENOMEM, "%s: killed by the OOM killer at its memory limit (%lld B)",
-                      x->label, (long long)spec.limits.memory_bytes);
-        return -1;
-    }
-    if (!rec->stopped && (!rec->exited || rec->exit_code != 0)) {
-        ap_error_make(err, 0, "%s: %s %d%s%s", x->label, rec->exited ? "exit status" : "signal",
-                      rec->exited ? rec->exit_code : rec->term_signal, tail[0] ? ": " : "", tail);
-        return -1;
-    }
-    if (x->expected != NULL) {
-        char why[512];
-        int bad;
-        if (cJSON_IsString(sha)) {
-            bad = strcmp(hex, sha->valuestring) != 0 ||
-                  (cJSON_IsNumber(expect_len) && (double)len != expect_len->valuedouble);
-            snprintf(why, sizeof(why),
-                     "the output has sha256 %.16s... and %zu bytes, expected "
-                     "%.16s...",
-                     hex, len, sha->valuestring);
-        } else if (cap.kept != len || cap.oom) {
-            bad = 1;
-            snprintf(why, sizeof(why), "the output (%zu bytes) is too large to compare as text",
-                     len);
-        } else {
-            bad = ap_bench_check_output(data ? data : "", len, x->expected, x->expected_dir, why,
-                                        sizeof(why)) < 0;
-        }
-        if (bad) {
-            ap_error_make(err, 0, "%s: wrong output, not measured: %s", x->label, why);
-            ap_error_hint(err, "a wrong answer is never a number: check the program and the "
-                               "manifest's expected output");
-            return -1;
-        }
-    }
     *run = record_json(rec);
     cJSON_AddStringToObject(*run, "stdout_sha256", hex);
     cJSON_AddNumberToObject(*run, "stdout_bytes", (double)len);

@@ -340,9 +340,21 @@ const cJSON *ap_bench_profile_entry(const struct ap_bench *b, const cJSON *manif
 int ap_bench_input(struct ap_bench *b, const cJSON *stdin_spec, char *out, size_t len,
                    ap_error **err);
 
+/* ---- output checks (check.c) ---------------------------------------------------------------- */
+
+/* Largest output kept for a text comparison; larger ones are compared by hash only. */
+#define AP_BENCH_MAX_TEXT_OUTPUT (64u << 20)
+
 /* Checks output bytes against an expected spec; 0 same, -1 with why filled. */
 int ap_bench_check_output(const char *data, size_t len, const cJSON *expected, const char *dir,
                           char *why, size_t wlen);
+
+/* The verdict on the output of run x against x->expected (nothing expected: 0): len bytes with
+ * sha256 hex, of which data holds the first kept for a text comparison (oom: keeping them
+ * failed). Returns 0 when it is as expected, else -1 with an error naming the run ("wrong
+ * output, not measured"). */
+int ap_bench_output_verdict(const struct ap_bench_exec *x, const char *hex, const char *data,
+                            size_t len, size_t kept, int oom, ap_error **err);
 
 /* The suites. */
 int ap_bench_suite_size(struct ap_bench *b, ap_error **err);
