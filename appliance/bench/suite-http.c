@@ -20,458 +20,23 @@
 #include "hist.h"
 #include "loadgen.h"
 #include "procmem.h"
+#include "server.h"
 #include "runner.h"
 #include "status.h"
 #include "../core/clock.h"
 
-#define MAX_SERVERS 16
-#define MAX_ARGS 32
-#define READY_TIMEOUT_S 60.0
 #define MEM_SAMPLES 4096
-
-struct server {
-    struct ap_bench *b;
-    char name[64], framework[64];
-    struct ap_bench_image *img;
-    char *argv[MAX_ARGS];
-    char argv_store[MAX_ARGS][160];
-    char *env[16];
-    char env_store[16][256];
-    struct ap_bind binds[4];
-    char bind_src[4][1100], bind_dst[4][256];
-    size_t n_binds;
-    int port;
-    int workers; /* worker processes asked for (the manifest's workers_param), else 1 */
-    char path[128];
-    /* While it runs. */
-    pthread_t thread;
-    int started;
-    int stop_fd;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int execd, finished;
-    pid_t init_pid;
-    struct ap_sandbox_live *live;
-    int64_t t_call_ns, t_exec_ns, t_ready_ns;
-    int rc;
-    ap_error *err;
-    struct ap_run_record rec;
-    cJSON *run;
-    int netns_fd, pidfd;
-};
-
-/* ---- the servers' manifests ------------------------------------------------------------------ */
-
-static void add_arg(struct server *s, int *n, const char *v)
-{
-    if (*n + 1 >= MAX_ARGS)
-        return;
-    snprintf(s->argv_store[*n], sizeof(s->argv_store[*n]), "%s", v);
-    s->argv[*n] = s->argv_store[*n];
-    (*n)++;
-    s->argv[*n] = NULL;
-}
-
-static int load_server(struct ap_bench *b, const char *lang, const char *dir_name, struct server *s,
-                       ap_error **err)
-{
-    char rel[300];
-    snprintf(rel, sizeof(rel), "servers/%s/%s", lang, dir_name);
-    cleanup_cjson cJSON *m = NULL;
-    if (ap_bench_manifest(b, rel, &m, err) < 0)
-        return -1;
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "available")))
-        return 0;
-    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
-    const cJSON *iname =
-        cJSON_GetObjectItemCaseSensitive(imgs, strcmp(lang, "go") == 0 ? "go" : "python_web");
-    s->img = cJSON_IsString(iname) ? ap_bench_image(b, iname->valuestring) : NULL;
-    if (s->img == NULL)
-        return 0;
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
-    const cJSON *fw = cJSON_GetObjectItemCaseSensitive(m, "framework");
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(m, "command");
-    const cJSON *port = cJSON_GetObjectItemCaseSensitive(m, "port");
-    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(m, "endpoint");
-    if (!cJSON_IsString(name) || !cJSON_IsArray(cmd) || !cJSON_IsNumber(port)) {
-        ap_error_make(err, EINVAL, "%s/%s/workload.json: name, command and port are needed",
-                      b->o->workloads_dir, rel);
-        return -1;
-    }
-    if (b->o->only != NULL && strstr(name->valuestring, b->o->only) == NULL)
-        return 0;
-    snprintf(s->name, sizeof(s->name), "%s", name->valuestring);
-    snprintf(s->framework, sizeof(s->framework), "%s", cJSON_IsString(fw) ? fw->valuestring : "");
-    snprintf(s->path, sizeof(s->path), "%s", cJSON_IsString(ep) ? ep->valuestring : "/json");
-    s->port = port->valueint;
-    int n = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cmd)
-    {
-        if (!cJSON_IsString(it))
-            continue;
-        if (n == 0 && strcmp(lang, "go") == 0) {
-            /* The binary lives in the runtime image under the plan's servers folder. */
-            const cJSON *dirj = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(b->plan, "go_binaries"), "servers");
-            const char *base = strrchr(it->valuestring, '/');
-            char full[160];
-            snprintf(full, sizeof(full), "%s/%s",
-                     cJSON_IsString(dirj) ? dirj->valuestring : "/usr/local/bin/servers",
-                     base ? base + 1 : it->valuestring);
-            add_arg(s, &n, full);
-            continue;
-        }
-        add_arg(s, &n, it->valuestring);
-    }
-    char addr[64], workers[16];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
-    snprintf(workers, sizeof(workers), "%d", b->n_wl_cpus);
-    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(m, "addr_param");
-    const cJSON *wp = cJSON_GetObjectItemCaseSensitive(m, "workers_param");
-    const cJSON *af = cJSON_GetObjectItemCaseSensitive(ap, "flag");
-    const cJSON *wf = cJSON_GetObjectItemCaseSensitive(wp, "flag");
-    if (cJSON_IsString(af)) {
-        add_arg(s, &n, af->valuestring);
-        add_arg(s, &n, addr);
-    }
-    s->workers = 1;
-    if (cJSON_IsString(wf)) {
-        add_arg(s, &n, wf->valuestring);
-        add_arg(s, &n, workers);
-        s->workers = b->n_wl_cpus;
-    }
-    size_t ne = 0;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "env"))
-    {
-        if (cJSON_IsString(it) && ne + 1 < 16) {
-            snprintf(s->env_store[ne], sizeof(s->env_store[ne]), "%s=%s", it->string,
-                     it->valuestring);
-            s->env[ne] = s->env_store[ne];
-            ne++;
-        }
-    }
-    s->env[ne] = NULL;
-    cJSON_ArrayForEach(
-        it, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "run"), "binds"))
-    {
-        const cJSON *src = cJSON_GetObjectItemCaseSensitive(it, "src");
-        const cJSON *dst = cJSON_GetObjectItemCaseSensitive(it, "dst");
-        const cJSON *mode = cJSON_GetObjectItemCaseSensitive(it, "mode");
-        if (!cJSON_IsString(src) || !cJSON_IsString(dst) || s->n_binds == 4)
-            continue;
-        /* Sources are named from the top of the tree ("images/workloads/..."). */
-        const char *prefix = "images/workloads";
-        const char *rest = strncmp(src->valuestring, prefix, strlen(prefix)) == 0
-                               ? src->valuestring + strlen(prefix)
-                               : NULL;
-        if (rest != NULL)
-            snprintf(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s%s", b->o->workloads_dir,
-                     rest);
-        else
-            snprintf(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s", src->valuestring);
-        snprintf(s->bind_dst[s->n_binds], sizeof(s->bind_dst[0]), "%s", dst->valuestring);
-        s->binds[s->n_binds] =
-            (struct ap_bind){s->bind_src[s->n_binds], s->bind_dst[s->n_binds],
-                             !cJSON_IsString(mode) || strcmp(mode->valuestring, "rw") != 0};
-        s->n_binds++;
-    }
-    return 1;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every available server whose image takes part: Go first, then Python. */
-static int list_servers(struct ap_bench *b, struct server *out, size_t *n, ap_error **err)
-{
-    *n = 0;
-    const char *langs[] = {"go", "python"};
-    for (size_t l = 0; l < 2; l++) {
-        char dir[1100];
-        snprintf(dir, sizeof(dir), "%s/servers/%s", b->o->workloads_dir, langs[l]);
-        cleanup_dir DIR *d = opendir(dir);
-        if (d == NULL)
-            continue;
-        char *names[64];
-        size_t nn = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL && nn < 64) {
-            char m[1400];
-            snprintf(m, sizeof(m), "%s/%s/workload.json", dir, e->d_name);
-            if (e->d_name[0] != '.' && access(m, F_OK) == 0)
-                names[nn++] = strdup(e->d_name);
-        }
-        qsort(names, nn, sizeof(*names), cmp_str);
-        int rc = 0;
-        for (size_t i = 0; i < nn; i++) {
-            if (rc >= 0 && *n < MAX_SERVERS) {
-                memset(&out[*n], 0, sizeof(out[*n]));
-                out[*n].b = b;
-                rc = load_server(b, langs[l], names[i], &out[*n], err);
-                if (rc > 0)
-                    (*n)++;
-            }
-            free(names[i]);
-        }
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
-size_t ap_bench_server_count(struct ap_bench *b)
-{
-    struct server *sv = calloc(MAX_SERVERS, sizeof(*sv));
-    size_t n = 0;
-    ap_error *e = NULL;
-    if (sv != NULL && list_servers(b, sv, &n, &e) < 0)
-        n = 0;
-    ap_error_release(&e);
-    free(sv);
-    return n;
-}
-
-/* ---- one server's life ----------------------------------------------------------------------- */
-
-static void on_exec(void *ctx, pid_t pid, struct ap_sandbox_live *live)
-{
-    struct server *s = ctx;
-    pthread_mutex_lock(&s->mu);
-    s->t_exec_ns = ap_clock_mono_ns();
-    s->init_pid = pid;
-    s->live = live;
-    s->execd = 1;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
-static void *server_main(void *arg)
-{
-    struct server *s = arg;
-    char label[160];
-    snprintf(label, sizeof(label), "server %s", s->name);
-    struct ap_bench_exec x = {
-        .image = s->img,
-        .argv = s->argv,
-        .env = s->env,
-        .binds = s->binds,
-        .n_binds = s->n_binds,
-        .memory_bytes = s->b->server_memory_limit,
-        .timeout_s = 0,
-        .net = AP_NET_LOOPBACK,
-        .on_exec = on_exec,
-        .ctx = s,
-        .stop_fd = s->stop_fd,
-        .label = label,
-    };
-    s->rc = ap_bench_sample(s->b, &x, &s->rec, &s->run, &s->err);
-    pthread_mutex_lock(&s->mu);
-    s->finished = 1;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
-}
-
-static int server_stop(struct server *s, ap_error **err);
-
-/* The server's processes, from its sandbox's cgroup. */
-static int server_pids(void *ctx, pid_t *pids, size_t max, size_t *n, ap_error **err)
-{
-    struct server *s = ctx;
-    return ap_sandbox_live_pids(s->live, pids, max, n, err);
-}
-
-/* Starts s and waits until it is ready (at most READY_TIMEOUT_S): a valid HTTP 200, and with
- * several workers every one of them waiting for connections on its port (acceptors.h), not
- * only the first to answer. t_ready_ns is the later of the two. */
-static int server_start(struct server *s, ap_error **err)
-{
-    s->execd = s->finished = 0;
-    s->netns_fd = s->pidfd = -1;
-    s->rc = 0;
-    s->err = NULL;
-    s->run = NULL;
-    s->stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (s->stop_fd < 0) {
-        ap_error_make(err, errno, "eventfd");
-        return -1;
-    }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    s->t_call_ns = ap_clock_mono_ns();
-    if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
-        ap_error_make(err, errno, "starting a thread for %s", s->name);
-        close(s->stop_fd);
-        return -1;
-    }
-    s->started = 1;
-    pthread_mutex_lock(&s->mu);
-    while (!s->execd && !s->finished)
-        pthread_cond_wait(&s->cv, &s->mu);
-    pthread_mutex_unlock(&s->mu);
-    if (!s->execd) {
-        server_stop(s, err);
-        if (*err == NULL)
-            ap_error_make(err, 0, "server %s ended before it ran", s->name);
-        return -1;
-    }
-    char ns[64];
-    snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)s->init_pid);
-    s->netns_fd = open(ns, O_RDONLY | O_CLOEXEC);
-    s->pidfd = (int)syscall(SYS_pidfd_open, s->init_pid, 0);
-    if (s->netns_fd < 0 || s->pidfd < 0) {
-        ap_error_make(err, errno, "server %s: joining its network namespace", s->name);
-        server_stop(s, err);
-        return -1;
-    }
-    struct ap_load_probe_spec probe = {
-        .addr = "127.0.0.1",
-        .port = (uint16_t)s->port,
-        .path = s->path,
-        .netns_fd = s->netns_fd,
-        .deadline_ns = ap_clock_mono_ns() + (int64_t)(READY_TIMEOUT_S * 1e9),
-        .interval_ns = AP_LOAD_PROBE_INTERVAL_NS,
-        .pidfd = s->pidfd,
-    };
-    struct ap_load_probe_result pr;
-    int prc = ap_load_probe(&probe, &pr, err);
-    s->t_ready_ns = pr.ok_ns;
-    int64_t all_ns = 0;
-    int seen = 0;
-    if (prc == 0 && s->workers > 1) {
-        prc = ap_acceptors_wait(server_pids, s, (uint16_t)s->port, s->workers, probe.deadline_ns,
-                                s->pidfd, &all_ns, &seen, err);
-        if (all_ns > s->t_ready_ns)
-            s->t_ready_ns = all_ns;
-    }
-    if (prc < 0) {
-        ap_error_wrap(err, "server %s did not answer a valid HTTP 200", s->name);
-        ap_error *e2 = NULL;
-        server_stop(s, &e2);
-        if (e2 != NULL) {
-            ap_error_wrap(err, "%s", e2->msg);
-            ap_error_release(&e2);
-        }
-        return -1;
-    }
-    return 0;
-}
-
-/* Stops s; an error when it had ended by itself (crashed, OOM) rather than on our word. */
-static int server_stop(struct server *s, ap_error **err)
-{
-    if (!s->started)
-        return 0;
-    uint64_t one = 1;
-    if (write(s->stop_fd, &one, sizeof(one)) < 0) {
-        /* the thread still ends at the sandbox's end */
-    }
-    pthread_join(s->thread, NULL);
-    s->started = 0;
-    close(s->stop_fd);
-    if (s->netns_fd >= 0)
-        close(s->netns_fd);
-    if (s->pidfd >= 0)
-        close(s->pidfd);
-    s->netns_fd = s->pidfd = -1;
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
-    int rc = 0;
-    if (s->rc < 0) {
-        if (*err == NULL) {
-            *err = s->err;
-            s->err = NULL;
-        }
-        rc = s->rc;
-    } else if (!s->rec.stopped) {
-        if (*err == NULL)
-            ap_error_make(err, 0, "server %s ended by itself during the run (%s %d)", s->name,
-                          s->rec.exited ? "exit status" : "signal",
-                          s->rec.exited ? s->rec.exit_code : s->rec.term_signal);
-        rc = -1;
-    }
-    ap_error_release(&s->err);
-    return rc;
-}
-
-static void stop_all(struct server *sv, size_t n, ap_error **err)
-{
-    for (size_t i = 0; i < n; i++) {
-        ap_error *e = NULL;
-        server_stop(&sv[i], err != NULL && *err == NULL ? err : &e);
-        ap_error_release(&e);
-        cJSON_Delete(sv[i].run);
-        sv[i].run = NULL;
-    }
-}
-
-static int64_t server_memory(struct server *s, int64_t *working_set)
-{
-    struct ap_cgroup_stats st;
-    ap_error *e = NULL;
-    if (s->live == NULL || ap_sandbox_live_stats(s->live, &st, &e) < 0) {
-        ap_error_release(&e);
-        return -1;
-    }
-    *working_set = st.memory_current_bytes - st.memory_inactive_file_bytes;
-    return st.memory_current_bytes;
-}
-
-/* PSS, USS and RSS summed over the server's processes (its sandbox's init left out). */
-static int server_procmem(struct server *s, struct ap_procmem *pm)
-{
-    pid_t pids[256];
-    size_t n = 0;
-    ap_error *e = NULL;
-    if (s->live == NULL || ap_sandbox_live_pids(s->live, pids, AP_ARRAY_SIZE(pids), &n, &e) < 0 ||
-        ap_procmem_sum(pids, n < AP_ARRAY_SIZE(pids) ? n : AP_ARRAY_SIZE(pids), s->init_pid, pm,
-                       &e) < 0) {
-        ap_error_release(&e);
-        return -1;
-    }
-    return 0;
-}
-
-static int64_t server_cpu_ns(struct server *s)
-{
-    struct ap_cgroup_stats st;
-    ap_error *e = NULL;
-    if (s->live == NULL || ap_sandbox_live_stats(s->live, &st, &e) < 0) {
-        ap_error_release(&e);
-        return -1;
-    }
-    return st.cpu_usage_ns;
-}
-
-static cJSON *server_params(const struct server *s, const struct ap_bench *b)
-{
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "framework", s->framework);
-    cJSON *av = cJSON_AddArrayToObject(p, "command");
-    for (int k = 0; s->argv[k] != NULL; k++)
-        cJSON_AddItemToArray(av, cJSON_CreateString(s->argv[k]));
-    cJSON_AddStringToObject(p, "endpoint", s->path);
-    cJSON_AddStringToObject(p, "server_cpuset", b->wl_cpus);
-    cJSON_AddNumberToObject(p, "workers", s->workers);
-    cJSON_AddStringToObject(p, "load_cpuset", b->load_cpus);
-    cJSON_AddNumberToObject(p, "server_memory_limit_bytes", (double)b->server_memory_limit);
-    cJSON_AddStringToObject(p, "profile", b->profile_name);
-    return p;
-}
 
 /* ---- service start --------------------------------------------------------------------------- */
 
-static int service_start(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+static int service_start(struct ap_bench *b, struct ap_bench_server *sv, size_t n, ap_error **err)
 {
     int repeat = (int)ap_bench_num(b, "service_repeat", 2);
-    cJSON *ms[MAX_SERVERS];
+    cJSON *ms[AP_BENCH_MAX_SERVERS];
     for (size_t i = 0; i < n; i++) {
         char id[160];
         snprintf(id, sizeof(id), "startup/service/%s", sv[i].name);
-        cJSON *p = server_params(&sv[i], b);
+        cJSON *p = ap_bench_server_params(&sv[i], b);
         cJSON_AddStringToObject(p, "how",
                                 "ready_s: the server's exec to its first valid HTTP 200 "
                                 "with every worker process waiting for connections on its "
@@ -489,12 +54,12 @@ static int service_start(struct ap_bench *b, struct server *sv, size_t n, ap_err
             char what[160];
             snprintf(what, sizeof(what), "service start %s %d/%d", sv[i].name, r + 1, repeat);
             ap_bench_progress(b, 1.5, what);
-            if (server_start(&sv[i], err) < 0)
+            if (ap_bench_server_start(&sv[i], err) < 0)
                 return -1;
             int64_t ready = sv[i].t_ready_ns - sv[i].t_exec_ns;
             int64_t container = sv[i].t_ready_ns - sv[i].t_call_ns;
-            int64_t ws = 0, mem = server_memory(&sv[i], &ws);
-            if (server_stop(&sv[i], err) < 0)
+            int64_t ws = 0, mem = ap_bench_server_memory(&sv[i], &ws);
+            if (ap_bench_server_stop(&sv[i], err) < 0)
                 return -1;
             ap_bench_add(ms[i], "ready_s", "s", (double)ready / 1e9);
             ap_bench_add(ms[i], "container_ready_s", "s", (double)container / 1e9);
@@ -618,8 +183,8 @@ struct load_noise {
 
 /* One load against s; the server's CPU over it from its cgroup, and the noise on the server's
  * CPUs over it into *ln (ln->speed to be released by the caller). */
-static int load_once(struct ap_bench *b, struct server *s, int conns, double seconds, double warmup,
-                     double rate, struct ap_load_result *r, double *server_cores,
+static int load_once(struct ap_bench *b, struct ap_bench_server *s, int conns, double seconds,
+                     double warmup, double rate, struct ap_load_result *r, double *server_cores,
                      struct load_noise *ln, ap_error **err)
 {
     int cpus[64];
@@ -655,12 +220,12 @@ static int load_once(struct ap_bench *b, struct server *s, int conns, double sec
     struct ap_noise_speed before;
     int probed = ap_bench_speed_before(b->wl_cpus, &before) == 0;
     int watching = ap_noise_begin(b->wl_cpus, &snap, NULL) == 0;
-    int64_t c0 = server_cpu_ns(s), t0 = ap_clock_mono_ns();
+    int64_t c0 = ap_bench_server_cpu_ns(s), t0 = ap_clock_mono_ns();
     if (ap_load_run(&spec, r, err) < 0) {
         ap_error_wrap(err, "loading %s", s->name);
         return -1;
     }
-    int64_t c1 = server_cpu_ns(s), t1 = ap_clock_mono_ns();
+    int64_t c1 = ap_bench_server_cpu_ns(s), t1 = ap_clock_mono_ns();
     int own = c0 >= 0 && c1 >= c0;
     *server_cores = own && t1 > t0 ? (double)(c1 - c0) / (double)(t1 - t0) : -1;
     /* Without the server's CPU time nothing on its CPUs can be told apart from it. */
@@ -680,7 +245,7 @@ static int load_once(struct ap_bench *b, struct server *s, int conns, double sec
 /* A load judged by the noise guard (ap_bench_judge_run): a noisy one is run again, twice,
  * then refused unless --allow-noisy keeps it. *run gets its record (noise and verdict in it),
  * *flags the conditions of its samples. */
-static int load_judged(struct ap_bench *b, struct server *s, int conns, double seconds,
+static int load_judged(struct ap_bench *b, struct ap_bench_server *s, int conns, double seconds,
                        double warmup, double rate, struct ap_load_result *r, double *cores,
                        cJSON **run, unsigned *flags, ap_error **err)
 {
@@ -716,7 +281,7 @@ static int load_judged(struct ap_bench *b, struct server *s, int conns, double s
     }
 }
 
-static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+static int http_levels(struct ap_bench *b, struct ap_bench_server *sv, size_t n, ap_error **err)
 {
     const cJSON *levels = cJSON_GetObjectItemCaseSensitive(b->profile, "http_connections");
     int repeat = (int)ap_bench_num(b, "http_repeat", 1);
@@ -726,11 +291,11 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
     cJSON_ArrayForEach(lv, levels)
     {
         int c = lv->valueint;
-        cJSON *ms[MAX_SERVERS];
+        cJSON *ms[AP_BENCH_MAX_SERVERS];
         for (size_t i = 0; i < n; i++) {
             char id[160];
             snprintf(id, sizeof(id), "http/%s/c%d", sv[i].name, c);
-            cJSON *p = server_params(&sv[i], b);
+            cJSON *p = ap_bench_server_params(&sv[i], b);
             cJSON_AddNumberToObject(p, "connections", c);
             cJSON_AddNumberToObject(p, "load_threads", load_threads(b, c));
             cJSON_AddNumberToObject(p, "seconds", secs);
@@ -784,8 +349,8 @@ static int http_levels(struct ap_bench *b, struct server *sv, size_t n, ap_error
 }
 
 /* One open-loop run of server i at a rate: its latency, achieved rate and server CPU. */
-static int latency_once(struct ap_bench *b, struct server *s, cJSON *m, int conns, double secs,
-                        double rate, const char *what, ap_error **err)
+static int latency_once(struct ap_bench *b, struct ap_bench_server *s, cJSON *m, int conns,
+                        double secs, double rate, const char *what, ap_error **err)
 {
     ap_bench_progress(b, 0, what);
     struct ap_load_result *res = calloc(1, sizeof(*res));
@@ -811,7 +376,7 @@ static int latency_once(struct ap_bench *b, struct server *s, cJSON *m, int conn
 }
 
 /* Each rate: latency_repeat rounds, every server once a round, the order rotating. */
-static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+static int latency_rates(struct ap_bench *b, struct ap_bench_server *sv, size_t n, ap_error **err)
 {
     const cJSON *rates = cJSON_GetObjectItemCaseSensitive(b->profile, "latency_rates");
     int conns = (int)ap_bench_num(b, "latency_connections", 64);
@@ -821,11 +386,11 @@ static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_err
     cJSON_ArrayForEach(rv, rates)
     {
         double rate = rv->valuedouble;
-        cJSON *ms[MAX_SERVERS];
+        cJSON *ms[AP_BENCH_MAX_SERVERS];
         for (size_t i = 0; i < n; i++) {
             char id[160];
             snprintf(id, sizeof(id), "latency/%s/r%.0f", sv[i].name, rate);
-            cJSON *p = server_params(&sv[i], b);
+            cJSON *p = ap_bench_server_params(&sv[i], b);
             cJSON_AddNumberToObject(p, "rate", rate);
             cJSON_AddNumberToObject(p, "connections", conns);
             cJSON_AddNumberToObject(p, "seconds", secs);
@@ -855,7 +420,7 @@ static int latency_rates(struct ap_bench *b, struct server *sv, size_t n, ap_err
 }
 
 struct sampler {
-    struct server *s;
+    struct ap_bench_server *s;
     volatile int stop;
     int64_t samples[MEM_SAMPLES], ws[MEM_SAMPLES], pss[MEM_SAMPLES];
     size_t n;
@@ -865,9 +430,9 @@ static void *sampler_main(void *arg)
 {
     struct sampler *sp = arg;
     for (int i = 0; i < MEM_SAMPLES && !__atomic_load_n(&sp->stop, __ATOMIC_ACQUIRE); i++) {
-        int64_t ws = 0, v = server_memory(sp->s, &ws);
+        int64_t ws = 0, v = ap_bench_server_memory(sp->s, &ws);
         struct ap_procmem pm;
-        if (v >= 0 && server_procmem(sp->s, &pm) == 0 && sp->n < MEM_SAMPLES) {
+        if (v >= 0 && ap_bench_server_procmem(sp->s, &pm) == 0 && sp->n < MEM_SAMPLES) {
             sp->samples[sp->n] = v;
             sp->ws[sp->n] = ws;
             sp->pss[sp->n] = pm.pss_bytes;
@@ -884,11 +449,12 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static cJSON *memory_measurement(struct ap_bench *b, struct server *s, int conns, double secs)
+static cJSON *memory_measurement(struct ap_bench *b, struct ap_bench_server *s, int conns,
+                                 double secs)
 {
     char id[160];
     snprintf(id, sizeof(id), "memory/server/%s", s->name);
-    cJSON *p = server_params(s, b);
+    cJSON *p = ap_bench_server_params(s, b);
     cJSON_AddNumberToObject(p, "connections", conns);
     cJSON_AddNumberToObject(p, "seconds", secs);
     cJSON_AddStringToObject(p, "how",
@@ -900,7 +466,7 @@ static cJSON *memory_measurement(struct ap_bench *b, struct server *s, int conns
 }
 
 /* Memory of each server idle: ready, settled, before any load. */
-static int memory_idle(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+static int memory_idle(struct ap_bench *b, struct ap_bench_server *sv, size_t n, ap_error **err)
 {
     int conns = (int)ap_bench_num(b, "memory_connections", 1000);
     double secs = ap_bench_num(b, "memory_seconds", 2);
@@ -908,9 +474,9 @@ static int memory_idle(struct ap_bench *b, struct server *sv, size_t n, ap_error
         cJSON *m = memory_measurement(b, &sv[i], conns, secs);
         if (ap_bench_count(m, "idle_pss_bytes") > 0)
             continue;
-        int64_t ws = 0, idle = server_memory(&sv[i], &ws);
+        int64_t ws = 0, idle = ap_bench_server_memory(&sv[i], &ws);
         struct ap_procmem pm;
-        if (server_procmem(&sv[i], &pm) == 0) {
+        if (ap_bench_server_procmem(&sv[i], &pm) == 0) {
             ap_bench_add(m, "idle_pss_bytes", "B", (double)pm.pss_bytes);
             ap_bench_add(m, "idle_uss_bytes", "B", (double)pm.uss_bytes);
             ap_bench_add(m, "idle_rss_bytes", "B", (double)pm.rss_bytes);
@@ -926,7 +492,7 @@ static int memory_idle(struct ap_bench *b, struct server *sv, size_t n, ap_error
 /* Memory while holding memory_connections keep-alive connections under closed-loop load: peak
  * and steady (the median of the second half's samples). Last, so a server that queues a
  * backlog of those connections does not slow the other suites' figures. */
-static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_error **err)
+static int memory_servers(struct ap_bench *b, struct ap_bench_server *sv, size_t n, ap_error **err)
 {
     int conns = (int)ap_bench_num(b, "memory_connections", 1000);
     double secs = ap_bench_num(b, "memory_seconds", 2);
@@ -1010,13 +576,13 @@ static int memory_servers(struct ap_bench *b, struct server *sv, size_t n, ap_er
 
 int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
 {
-    struct server *sv = calloc(MAX_SERVERS, sizeof(*sv));
+    struct ap_bench_server *sv = calloc(AP_BENCH_MAX_SERVERS, sizeof(*sv));
     if (sv == NULL) {
         ap_error_make(err, ENOMEM, "servers");
         return -1;
     }
     size_t n = 0;
-    int rc = list_servers(b, sv, &n, err);
+    int rc = ap_bench_servers_list(b, sv, &n, err);
     if (rc == 0 && n > 0 &&
         (suites & (AP_SUITE_STARTUP | AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)))
         rc = ap_bench_block_begin(b, "the servers' start", b->wl_cpus, err);
@@ -1028,7 +594,7 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
      * it drains then would slow what came after), and stopped. */
     for (size_t i = 0;
          rc == 0 && i < n && (suites & (AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)); i++) {
-        struct server *one = &sv[i];
+        struct ap_bench_server *one = &sv[i];
         char what[160];
         snprintf(what, sizeof(what), "starting %s", one->name);
         ap_bench_progress(b, 0, what);
@@ -1038,7 +604,7 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
         snprintf(block, sizeof(block), "the server %s", one->name);
         rc = ap_bench_block_begin(b, block, b->wl_cpus, err);
         if (rc == 0)
-            rc = server_start(one, err);
+            rc = ap_bench_server_start(one, err);
         if (rc == 0)
             usleep(1000000); /* let the server settle before its idle memory is read */
         if (rc == 0 && (suites & AP_SUITE_MEMORY))
@@ -1049,7 +615,7 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
             rc = latency_rates(b, one, 1, err);
         if (rc == 0 && (suites & AP_SUITE_MEMORY))
             rc = memory_servers(b, one, 1, err);
-        stop_all(one, 1, rc == 0 ? err : NULL);
+        ap_bench_servers_stop(one, 1, rc == 0 ? err : NULL);
         if (rc == 0 && *err != NULL)
             rc = -1;
         ap_bench_block_end(b);
