@@ -27,7 +27,64 @@
 
 #define MEM_SAMPLES 4096
 
+/* A run of server s for its measurement m in round r of repeat (ctx: the caller's). */
+typedef int (*server_run_fn)(struct ap_bench *b, struct ap_bench_server *s, cJSON *m, int r,
+                             int repeat, const void *ctx, ap_error **err);
+
+/* repeat rounds, every one of the n servers once a round, the order rotating so drift hits
+ * every server alike: run(sv[i], ms[i]) unless ms[i] has its sample of metric for the round
+ * already (a resumed run). The results are saved after every round, or with save_each after
+ * every run. -2 when interrupted. */
+static int server_rounds(struct ap_bench *b, struct ap_bench_server *sv, size_t n, cJSON **ms,
+                         const char *metric, int repeat, int save_each, server_run_fn run,
+                         const void *ctx, ap_error **err)
+{
+    for (int r = 0; r < repeat; r++) {
+        for (size_t k = 0; k < n; k++) {
+            size_t i = (k + (size_t)r) % n;
+            if (ap_bench_count(ms[i], metric) > r)
+                continue;
+            if (ap_bench_interrupted)
+                return -2;
+            int rc = run(b, &sv[i], ms[i], r, repeat, ctx, err);
+            if (rc < 0 || (save_each && (rc = ap_bench_save(b, err)) < 0))
+                return rc;
+        }
+        int rc = save_each ? 0 : ap_bench_save(b, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* ---- service start --------------------------------------------------------------------------- */
+
+/* One service start of s (round r of repeat): its time to ready, from its exec and from the
+ * sandbox's creation, and its memory then, into m. */
+static int service_once(struct ap_bench *b, struct ap_bench_server *s, cJSON *m, int r, int repeat,
+                        const void *ctx, ap_error **err)
+{
+    (void)ctx;
+    char what[160];
+    snprintf(what, sizeof(what), "service start %s %d/%d", s->name, r + 1, repeat);
+    ap_bench_progress(b, 1.5, what);
+    if (ap_bench_server_start(s, err) < 0)
+        return -1;
+    int64_t ready = s->t_ready_ns - s->t_exec_ns;
+    int64_t container = s->t_ready_ns - s->t_call_ns;
+    int64_t ws = 0, mem = ap_bench_server_memory(s, &ws);
+    if (ap_bench_server_stop(s, err) < 0)
+        return -1;
+    ap_bench_add(m, "ready_s", "s", (double)ready / 1e9);
+    ap_bench_add(m, "container_ready_s", "s", (double)container / 1e9);
+    if (mem >= 0)
+        ap_bench_add(m, "memory_at_ready_bytes", "B", (double)mem);
+    if (s->run != NULL) {
+        ap_bench_add_run(m, s->run);
+        s->run = NULL;
+    }
+    return 0;
+}
 
 static int service_start(struct ap_bench *b, struct ap_bench_server *sv, size_t n, ap_error **err)
 {
@@ -44,37 +101,7 @@ static int service_start(struct ap_bench *b, struct ap_bench_server *sv, size_t 
                                 "creation; memory read once all are ready");
         ms[i] = ap_bench_measurement(b, id, "startup", sv[i].name, sv[i].img->name, p);
     }
-    for (int r = 0; r < repeat; r++) {
-        for (size_t k = 0; k < n; k++) {
-            size_t i = (k + (size_t)r) % n;
-            if (ap_bench_count(ms[i], "ready_s") > r)
-                continue;
-            if (ap_bench_interrupted)
-                return -2;
-            char what[160];
-            snprintf(what, sizeof(what), "service start %s %d/%d", sv[i].name, r + 1, repeat);
-            ap_bench_progress(b, 1.5, what);
-            if (ap_bench_server_start(&sv[i], err) < 0)
-                return -1;
-            int64_t ready = sv[i].t_ready_ns - sv[i].t_exec_ns;
-            int64_t container = sv[i].t_ready_ns - sv[i].t_call_ns;
-            int64_t ws = 0, mem = ap_bench_server_memory(&sv[i], &ws);
-            if (ap_bench_server_stop(&sv[i], err) < 0)
-                return -1;
-            ap_bench_add(ms[i], "ready_s", "s", (double)ready / 1e9);
-            ap_bench_add(ms[i], "container_ready_s", "s", (double)container / 1e9);
-            if (mem >= 0)
-                ap_bench_add(ms[i], "memory_at_ready_bytes", "B", (double)mem);
-            if (sv[i].run != NULL) {
-                ap_bench_add_run(ms[i], sv[i].run);
-                sv[i].run = NULL;
-            }
-        }
-        int rc = ap_bench_save(b, err);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return server_rounds(b, sv, n, ms, "ready_s", repeat, 0, service_once, NULL, err);
 }
 
 /* ---- load ------------------------------------------------------------------------------------ */
@@ -281,6 +308,60 @@ static int load_judged(struct ap_bench *b, struct ap_bench_server *s, int conns,
     }
 }
 
+/* A load of a server: closed loop (rate 0) or open loop at rate, over secs after warm. */
+struct load_params {
+    int conns;
+    double secs, warm, rate;
+};
+
+/* One load of s (round r of repeat) judged by the noise guard, into m with its run and
+ * warnings: closed loop, its rate, latency, the server's CPU and the errors; open loop, its
+ * latency, achieved rate, the server's CPU and whether the rate was sustained. */
+static int load_run(struct ap_bench *b, struct ap_bench_server *s, cJSON *m, int r, int repeat,
+                    const void *ctx, ap_error **err)
+{
+    const struct load_params *lp = ctx;
+    char what[160];
+    if (lp->rate > 0)
+        snprintf(what, sizeof(what), "latency %s %.0f req/s %d/%d", s->name, lp->rate, r + 1,
+                 repeat);
+    else
+        snprintf(what, sizeof(what), "http %s c=%d %d/%d", s->name, lp->conns, r + 1, repeat);
+    ap_bench_progress(b, 0, what);
+    struct ap_load_result *res = calloc(1, sizeof(*res));
+    if (res == NULL) {
+        ap_error_make(err, ENOMEM, "load result");
+        return -1;
+    }
+    double cores = 0;
+    unsigned fl = 0;
+    cJSON *run = NULL;
+    int rc =
+        load_judged(b, s, lp->conns, lp->secs, lp->warm, lp->rate, res, &cores, &run, &fl, err);
+    if (rc == 0 && lp->rate > 0) {
+        add_latency(m, res, fl);
+        ap_bench_add_flagged(m, "achieved_rps", "req/s", res->achieved_rate, fl);
+        ap_bench_add_flagged(m, "server_cpu_cores", "CPUs", cores, fl);
+        ap_bench_add_flagged(m, "sustained", "bool", res->sustained ? 1 : 0, fl);
+    } else if (rc == 0) {
+        ap_bench_add_flagged(m, "rps", "req/s", res->requests_per_s, fl);
+        add_latency(m, res, fl);
+        ap_bench_add_flagged(m, "server_cpu_cores", "CPUs", cores, fl);
+        ap_bench_add_flagged(m, "errors", "count",
+                             (double)(res->connect_errors + res->read_errors + res->write_errors +
+                                      res->timeouts + res->invalid_status + res->invalid_headers +
+                                      res->invalid_body),
+                             fl);
+    }
+    if (rc == 0) {
+        ap_bench_add_run(m, run);
+        load_warnings(b, m, res, lp->secs);
+    }
+    free(res);
+    ap_bench_progress(b, lp->secs + lp->warm, what);
+    return rc;
+}
+
 static int http_levels(struct ap_bench *b, struct ap_bench_server *sv, size_t n, ap_error **err)
 {
     const cJSON *levels = cJSON_GetObjectItemCaseSensitive(b->profile, "http_connections");
@@ -303,76 +384,12 @@ static int http_levels(struct ap_bench *b, struct ap_bench_server *sv, size_t n,
             cJSON_AddStringToObject(p, "mode", "closed loop, keep-alive HTTP/1.1");
             ms[i] = ap_bench_measurement(b, id, "http", sv[i].name, sv[i].img->name, p);
         }
-        for (int r = 0; r < repeat; r++) {
-            for (size_t k = 0; k < n; k++) {
-                size_t i = (k + (size_t)r) % n;
-                if (ap_bench_count(ms[i], "rps") > r)
-                    continue;
-                if (ap_bench_interrupted)
-                    return -2;
-                char what[160];
-                snprintf(what, sizeof(what), "http %s c=%d %d/%d", sv[i].name, c, r + 1, repeat);
-                ap_bench_progress(b, 0, what);
-                struct ap_load_result *res = calloc(1, sizeof(*res));
-                if (res == NULL) {
-                    ap_error_make(err, ENOMEM, "load result");
-                    return -1;
-                }
-                double cores = 0;
-                unsigned fl = 0;
-                cJSON *run = NULL;
-                int rc = load_judged(b, &sv[i], c, secs, warm, 0, res, &cores, &run, &fl, err);
-                if (rc == 0) {
-                    ap_bench_add_flagged(ms[i], "rps", "req/s", res->requests_per_s, fl);
-                    add_latency(ms[i], res, fl);
-                    ap_bench_add_flagged(ms[i], "server_cpu_cores", "CPUs", cores, fl);
-                    ap_bench_add_flagged(ms[i], "errors", "count",
-                                         (double)(res->connect_errors + res->read_errors +
-                                                  res->write_errors + res->timeouts +
-                                                  res->invalid_status + res->invalid_headers +
-                                                  res->invalid_body),
-                                         fl);
-                    ap_bench_add_run(ms[i], run);
-                    load_warnings(b, ms[i], res, secs);
-                }
-                free(res);
-                ap_bench_progress(b, secs + warm, what);
-                if (rc < 0)
-                    return rc;
-            }
-            int rc = ap_bench_save(b, err);
-            if (rc < 0)
-                return rc;
-        }
+        struct load_params lp = {.conns = c, .secs = secs, .warm = warm};
+        int rc = server_rounds(b, sv, n, ms, "rps", repeat, 0, load_run, &lp, err);
+        if (rc < 0)
+            return rc;
     }
     return 0;
-}
-
-/* One open-loop run of server i at a rate: its latency, achieved rate and server CPU. */
-static int latency_once(struct ap_bench *b, struct ap_bench_server *s, cJSON *m, int conns,
-                        double secs, double rate, const char *what, ap_error **err)
-{
-    ap_bench_progress(b, 0, what);
-    struct ap_load_result *res = calloc(1, sizeof(*res));
-    if (res == NULL) {
-        ap_error_make(err, ENOMEM, "load result");
-        return -1;
-    }
-    double cores = 0;
-    unsigned fl = 0;
-    cJSON *run = NULL;
-    int rc = load_judged(b, s, conns, secs, 0.5, rate, res, &cores, &run, &fl, err);
-    if (rc == 0) {
-        add_latency(m, res, fl);
-        ap_bench_add_flagged(m, "achieved_rps", "req/s", res->achieved_rate, fl);
-        ap_bench_add_flagged(m, "server_cpu_cores", "CPUs", cores, fl);
-        ap_bench_add_flagged(m, "sustained", "bool", res->sustained ? 1 : 0, fl);
-        ap_bench_add_run(m, run);
-        load_warnings(b, m, res, secs);
-    }
-    free(res);
-    ap_bench_progress(b, secs + 0.5, what);
-    return rc;
 }
 
 /* Each rate: latency_repeat rounds, every server once a round, the order rotating. */
@@ -399,22 +416,11 @@ static int latency_rates(struct ap_bench *b, struct ap_bench_server *sv, size_t 
                                     "request's intended send time");
             ms[i] = ap_bench_measurement(b, id, "latency", sv[i].name, sv[i].img->name, p);
         }
-        for (int r = 0; r < repeat; r++) {
-            for (size_t k = 0; k < n; k++) {
-                size_t i = (k + (size_t)r) % n;
-                /* Every run records its achieved rate; not every run has percentiles. */
-                if (ap_bench_count(ms[i], "achieved_rps") > r)
-                    continue;
-                if (ap_bench_interrupted)
-                    return -2;
-                char what[160];
-                snprintf(what, sizeof(what), "latency %s %.0f req/s %d/%d", sv[i].name, rate, r + 1,
-                         repeat);
-                int rc = latency_once(b, &sv[i], ms[i], conns, secs, rate, what, err);
-                if (rc < 0 || (rc = ap_bench_save(b, err)) < 0)
-                    return rc;
-            }
-        }
+        /* Every run records its achieved rate; not every run has percentiles. */
+        struct load_params lp = {.conns = conns, .secs = secs, .warm = 0.5, .rate = rate};
+        int rc = server_rounds(b, sv, n, ms, "achieved_rps", repeat, 1, load_run, &lp, err);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
