@@ -27,6 +27,25 @@
 
 #define MEM_SAMPLES 4096
 
+/* The measurement <prefix><server><tail> of suite for each of the n servers into ms: the
+ * server's parameters, then a copy of each of extra's. */
+static void server_measurements(struct ap_bench *b, struct ap_bench_server *sv, size_t n,
+                                const char *suite, const char *prefix, const char *tail,
+                                const cJSON *extra, cJSON **ms)
+{
+    for (size_t i = 0; i < n; i++) {
+        char id[160];
+        snprintf(id, sizeof(id), "%s%s%s", prefix, sv[i].name, tail);
+        cJSON *p = ap_bench_server_params(&sv[i], b);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, extra)
+        {
+            cJSON_AddItemToObject(p, it->string, cJSON_Duplicate(it, 1));
+        }
+        ms[i] = ap_bench_measurement(b, id, suite, sv[i].name, sv[i].img->name, p);
+    }
+}
+
 /* A run of server s for its measurement m in round r of repeat (ctx: the caller's). */
 typedef int (*server_run_fn)(struct ap_bench *b, struct ap_bench_server *s, cJSON *m, int r,
                              int repeat, const void *ctx, ap_error **err);
@@ -89,18 +108,14 @@ static int service_once(struct ap_bench *b, struct ap_bench_server *s, cJSON *m,
 static int service_start(struct ap_bench *b, struct ap_bench_server *sv, size_t n, ap_error **err)
 {
     int repeat = (int)ap_bench_num(b, "service_repeat", 2);
+    cleanup_cjson cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "how",
+                            "ready_s: the server's exec to its first valid HTTP 200 "
+                            "with every worker process waiting for connections on its "
+                            "port (epoll); container_ready_s: from the sandbox's "
+                            "creation; memory read once all are ready");
     cJSON *ms[AP_BENCH_MAX_SERVERS];
-    for (size_t i = 0; i < n; i++) {
-        char id[160];
-        snprintf(id, sizeof(id), "startup/service/%s", sv[i].name);
-        cJSON *p = ap_bench_server_params(&sv[i], b);
-        cJSON_AddStringToObject(p, "how",
-                                "ready_s: the server's exec to its first valid HTTP 200 "
-                                "with every worker process waiting for connections on its "
-                                "port (epoll); container_ready_s: from the sandbox's "
-                                "creation; memory read once all are ready");
-        ms[i] = ap_bench_measurement(b, id, "startup", sv[i].name, sv[i].img->name, p);
-    }
+    server_measurements(b, sv, n, "startup", "startup/service/", "", p, ms);
     return server_rounds(b, sv, n, ms, "ready_s", repeat, 0, service_once, NULL, err);
 }
 
@@ -372,18 +387,16 @@ static int http_levels(struct ap_bench *b, struct ap_bench_server *sv, size_t n,
     cJSON_ArrayForEach(lv, levels)
     {
         int c = lv->valueint;
+        cleanup_cjson cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "connections", c);
+        cJSON_AddNumberToObject(p, "load_threads", load_threads(b, c));
+        cJSON_AddNumberToObject(p, "seconds", secs);
+        cJSON_AddNumberToObject(p, "warmup_seconds", warm);
+        cJSON_AddStringToObject(p, "mode", "closed loop, keep-alive HTTP/1.1");
+        char tail[32];
+        snprintf(tail, sizeof(tail), "/c%d", c);
         cJSON *ms[AP_BENCH_MAX_SERVERS];
-        for (size_t i = 0; i < n; i++) {
-            char id[160];
-            snprintf(id, sizeof(id), "http/%s/c%d", sv[i].name, c);
-            cJSON *p = ap_bench_server_params(&sv[i], b);
-            cJSON_AddNumberToObject(p, "connections", c);
-            cJSON_AddNumberToObject(p, "load_threads", load_threads(b, c));
-            cJSON_AddNumberToObject(p, "seconds", secs);
-            cJSON_AddNumberToObject(p, "warmup_seconds", warm);
-            cJSON_AddStringToObject(p, "mode", "closed loop, keep-alive HTTP/1.1");
-            ms[i] = ap_bench_measurement(b, id, "http", sv[i].name, sv[i].img->name, p);
-        }
+        server_measurements(b, sv, n, "http", "http/", tail, p, ms);
         struct load_params lp = {.conns = c, .secs = secs, .warm = warm};
         int rc = server_rounds(b, sv, n, ms, "rps", repeat, 0, load_run, &lp, err);
         if (rc < 0)
@@ -403,19 +416,17 @@ static int latency_rates(struct ap_bench *b, struct ap_bench_server *sv, size_t 
     cJSON_ArrayForEach(rv, rates)
     {
         double rate = rv->valuedouble;
+        cleanup_cjson cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "rate", rate);
+        cJSON_AddNumberToObject(p, "connections", conns);
+        cJSON_AddNumberToObject(p, "seconds", secs);
+        cJSON_AddStringToObject(p, "mode",
+                                "open loop at a constant rate; latency from each "
+                                "request's intended send time");
+        char tail[64];
+        snprintf(tail, sizeof(tail), "/r%.0f", rate);
         cJSON *ms[AP_BENCH_MAX_SERVERS];
-        for (size_t i = 0; i < n; i++) {
-            char id[160];
-            snprintf(id, sizeof(id), "latency/%s/r%.0f", sv[i].name, rate);
-            cJSON *p = ap_bench_server_params(&sv[i], b);
-            cJSON_AddNumberToObject(p, "rate", rate);
-            cJSON_AddNumberToObject(p, "connections", conns);
-            cJSON_AddNumberToObject(p, "seconds", secs);
-            cJSON_AddStringToObject(p, "mode",
-                                    "open loop at a constant rate; latency from each "
-                                    "request's intended send time");
-            ms[i] = ap_bench_measurement(b, id, "latency", sv[i].name, sv[i].img->name, p);
-        }
+        server_measurements(b, sv, n, "latency", "latency/", tail, p, ms);
         /* Every run records its achieved rate; not every run has percentiles. */
         struct load_params lp = {.conns = conns, .secs = secs, .warm = 0.5, .rate = rate};
         int rc = server_rounds(b, sv, n, ms, "achieved_rps", repeat, 1, load_run, &lp, err);
