@@ -204,8 +204,8 @@ static int wait_http(struct run *r, ap_error **err)
     return rc;
 }
 
-/* The live figures, as suite-http.c reads them: the cgroup's, and PSS/USS/RSS summed over
- * the sandbox's processes but its init. */
+/* The live figures, as the bench reads them (server.c): the cgroup's, and PSS/USS/RSS summed
+ * over the sandbox's processes but its init. */
 /* Threads of pid (its /proc/PID/status), 0 when it is gone. */
 static long threads_of(pid_t pid)
 {
