@@ -45,37 +45,42 @@ int ap_error_make(ap_error **err, int status, const char *fmt, ...)
     return -1;
 }
 
-int ap_error_wrap(ap_error **err, const char *fmt, ...)
+/* Puts the text of fmt before the message of *err ("text: message"), or with as_hint after it
+ * ("message\nHint: text"). Returns -1. */
+static int amend(ap_error **err, int as_hint, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int amend(ap_error **err, int as_hint, const char *fmt, va_list ap)
 {
     if (err == NULL || *err == NULL)
         return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    char *ctx = vformat(fmt, ap);
-    va_end(ap);
+    char *text = vformat(fmt, ap);
     char *full = NULL;
-    if (ctx != NULL && asprintf(&full, "%s: %s", ctx, (*err)->msg) >= 0) {
+    int n = text == NULL ? -1
+            : as_hint    ? asprintf(&full, "%s\nHint: %s", (*err)->msg, text)
+                         : asprintf(&full, "%s: %s", text, (*err)->msg);
+    if (n >= 0) {
         free((*err)->msg);
         (*err)->msg = full;
     }
-    free(ctx);
+    free(text);
+    return -1;
+}
+
+int ap_error_wrap(ap_error **err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    amend(err, 0, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
 int ap_error_hint(ap_error **err, const char *fmt, ...)
 {
-    if (err == NULL || *err == NULL)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    char *hint = vformat(fmt, ap);
+    amend(err, 1, fmt, ap);
     va_end(ap);
-    char *full = NULL;
-    if (hint != NULL && asprintf(&full, "%s\nHint: %s", (*err)->msg, hint) >= 0) {
-        free((*err)->msg);
-        (*err)->msg = full;
-    }
-    free(hint);
     return -1;
 }
 
