@@ -182,15 +182,9 @@ static int v1_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
     /* "tasks", not "cgroup.procs": moving one thread skips the kernel's threadgroup lock,
      * whose first writer after a quiet spell waits ~10-15 ms for an RCU grace period. The
      * child is a single thread when it joins. */
-    for (int i = 0; i < cg->n_dirs; i++) {
-        char path[600];
-        if (ap_fs_path(path, sizeof(path), "%s/tasks", cg->dirs[i]) < 0)
-            return ap_error_make(err, ENAMETOOLONG, "the tasks file of cgroup %s", cg->dirs[i]);
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-            return ap_error_make(err, errno, "opening %s", path);
-        cg->join_fds[cg->n_join_fds++] = fd;
-    }
+    for (int i = 0; i < cg->n_dirs; i++)
+        if (ap_cgroup_add_join(cg, cg->dirs[i], "tasks", err) < 0)
+            return -1;
     return 0;
 }
 

@@ -100,14 +100,7 @@ static int v2_create(struct ap_cgroup *cg, const char *name, const struct ap_cgr
     cg->into_cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cg->into_cgroup_fd < 0)
         return ap_error_make(err, errno, "opening %s", dir);
-    char path[600];
-    if (ap_fs_path(path, sizeof(path), "%s/cgroup.procs", dir) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "the cgroup.procs file of cgroup %s", dir);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ap_error_make(err, errno, "opening %s", path);
-    cg->join_fds[cg->n_join_fds++] = fd;
-    return 0;
+    return ap_cgroup_add_join(cg, dir, "cgroup.procs", err);
 }
 
 static int v2_stats(struct ap_cgroup *cg, struct ap_cgroup_stats *st, ap_error **err)

@@ -63,6 +63,21 @@ int ap_cgroup_detect(const struct ap_cgroup_manager **out, ap_error **err)
                          cgroup_root);
 }
 
+int ap_cgroup_add_join(struct ap_cgroup *cg, const char *dir, const char *file, ap_error **err)
+{
+    char path[600];
+    if (cg->n_join_fds >= AP_CGROUP_MAX_FDS)
+        return ap_error_make(err, 0, "cgroup %s: more than %d groups to join", cg->name,
+                             AP_CGROUP_MAX_FDS);
+    if (ap_fs_path(path, sizeof(path), "%s/%s", dir, file) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the %s file of cgroup %s", file, dir);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ap_error_make(err, errno, "opening %s", path);
+    cg->join_fds[cg->n_join_fds++] = fd;
+    return 0;
+}
+
 void ap_cgroup_close_fds(struct ap_cgroup *cg)
 {
     for (int i = 0; i < cg->n_join_fds; i++)
@@ -78,7 +93,7 @@ int ap_cgroup_write(const char *dir, const char *file, const char *value, ap_err
 {
     char path[768];
     if (ap_fs_path(path, sizeof(path), "%s/%s", dir, file) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "%s/%s", dir, file);
+        return ap_error_make(err, ENAMETOOLONG, "the %s file of cgroup %s", file, dir);
     cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return ap_error_make(err, errno, "opening %s", path);
@@ -96,7 +111,7 @@ int ap_cgroup_read(const char *dir, const char *file, char *buf, size_t len, ap_
 {
     char path[768];
     if (ap_fs_path(path, sizeof(path), "%s/%s", dir, file) < 0)
-        return ap_error_make(err, ENAMETOOLONG, "%s/%s", dir, file);
+        return ap_error_make(err, ENAMETOOLONG, "the %s file of cgroup %s", file, dir);
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return ap_error_make(err, errno, "opening %s", path);

@@ -73,6 +73,10 @@ int ap_cgroup_detect(const struct ap_cgroup_manager **out, ap_error **err);
 extern const struct ap_cgroup_manager ap_cgroup_v1;
 extern const struct ap_cgroup_manager ap_cgroup_v2;
 
+/* Opens dir/file for writing as the next of cg's join descriptors (a v1 tasks file, the v2
+ * cgroup.procs); more than AP_CGROUP_MAX_FDS is an error. */
+int ap_cgroup_add_join(struct ap_cgroup *cg, const char *dir, const char *file, ap_error **err);
+
 /* Closes the join descriptors (after the child has started). */
 void ap_cgroup_close_fds(struct ap_cgroup *cg);
 
