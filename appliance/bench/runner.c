@@ -343,12 +343,7 @@ static void stderr_tail(int fd, char *out, size_t len)
 static cJSON *record_json(const struct ap_run_record *r)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "wall_ns", (double)r->wall_ns);
-    cJSON_AddNumberToObject(j, "start_ns", (double)r->start_ns);
-    cJSON_AddNumberToObject(j, "run_ns", (double)r->run_ns);
-    cJSON_AddNumberToObject(j, "cpu_user_ns", (double)r->cpu_user_ns);
-    cJSON_AddNumberToObject(j, "cpu_system_ns", (double)r->cpu_system_ns);
-    cJSON_AddNumberToObject(j, "cpu_total_ns", (double)r->cpu_total_ns);
+    ap_run_record_times_json(j, r);
     cJSON_AddNumberToObject(j, "memory_peak_bytes", (double)r->memory_peak_bytes);
     cJSON_AddNumberToObject(j, "maxrss_bytes", (double)r->maxrss_bytes);
     cJSON_AddNumberToObject(j, "pids_peak", (double)r->pids_peak);

@@ -158,12 +158,7 @@ static void print_record(const struct ap_run_record *r, int json)
     cJSON_AddBoolToObject(j, "oom_killed", r->oom_killed);
     cJSON_AddBoolToObject(j, "timed_out", r->timed_out);
     cJSON_AddBoolToObject(j, "interrupted", r->interrupted);
-    cJSON_AddNumberToObject(j, "wall_ns", (double)r->wall_ns);
-    cJSON_AddNumberToObject(j, "start_ns", (double)r->start_ns);
-    cJSON_AddNumberToObject(j, "run_ns", (double)r->run_ns);
-    cJSON_AddNumberToObject(j, "cpu_user_ns", (double)r->cpu_user_ns);
-    cJSON_AddNumberToObject(j, "cpu_system_ns", (double)r->cpu_system_ns);
-    cJSON_AddNumberToObject(j, "cpu_total_ns", (double)r->cpu_total_ns);
+    ap_run_record_times_json(j, r);
     cJSON_AddNumberToObject(j, "rusage_user_ns", (double)r->ru_user_ns);
     cJSON_AddNumberToObject(j, "rusage_system_ns", (double)r->ru_system_ns);
     cJSON_AddNumberToObject(j, "memory_peak_bytes", (double)r->memory_peak_bytes);

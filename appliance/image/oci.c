@@ -338,6 +338,14 @@ int ap_oci_read(const char *dir, struct ap_oci_info *info, ap_error **err)
     return 0;
 }
 
+/* The path of the layer blob with DIGEST in the layout at DIR. */
+static int layer_path(const char *dir, const char *digest, char *path, size_t len, ap_error **err)
+{
+    if (ap_fs_path(path, len, "%s/blobs/sha256/%s", dir, digest) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "layer %s in layout %.64s...", digest, dir);
+    return 0;
+}
+
 int ap_oci_unpack(const char *dir, const char *dest, ap_error **err)
 {
     struct ap_oci_info info;
@@ -349,11 +357,8 @@ int ap_oci_unpack(const char *dir, const char *dest, ap_error **err)
     int rc = 0;
     for (size_t i = 0; i < info.n_layers && rc == 0; i++) {
         char path[4096];
-        if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", dir, info.layer_digest[i]) < 0) {
-            rc = ap_error_make(err, ENAMETOOLONG, "layer %s in layout %.64s...",
-                               info.layer_digest[i], dir);
+        if ((rc = layer_path(dir, info.layer_digest[i], path, sizeof(path), err)) < 0)
             break;
-        }
         cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
         size_t len = (size_t)info.layer_size[i];
         if (fd < 0) {
@@ -381,11 +386,8 @@ int ap_oci_unpack(const char *dir, const char *dest, ap_error **err)
     }
     for (size_t i = 0; i < info.n_layers && rc == 0; i++) {
         char path[4096];
-        if (ap_fs_path(path, sizeof(path), "%s/blobs/sha256/%s", dir, info.layer_digest[i]) < 0) {
-            rc = ap_error_make(err, ENAMETOOLONG, "layer %s in layout %.64s...",
-                               info.layer_digest[i], dir);
+        if ((rc = layer_path(dir, info.layer_digest[i], path, sizeof(path), err)) < 0)
             break;
-        }
         struct archive *a = NULL;
         struct ap_tar_policy p;
         ap_tar_default_policy(&p, 0);

@@ -120,6 +120,11 @@ int ap_sandbox_live_stats(struct ap_sandbox_live *live, struct ap_cgroup_stats *
 int ap_sandbox_live_pids(struct ap_sandbox_live *live, pid_t *out, size_t max, size_t *n,
                          ap_error **err);
 
+/* Adds the record's times to the JSON object j, in this order: wall_ns, start_ns, run_ns,
+ * cpu_user_ns, cpu_system_ns, cpu_total_ns (the run record's own names). */
+struct cJSON;
+void ap_run_record_times_json(struct cJSON *j, const struct ap_run_record *r);
+
 /* Sets NAME=VALUE in the NULL-terminated environment env of *n entries (room for max,
  * terminator included): replaces an entry with the same NAME, else appends. kv is borrowed.
  * Returns -1 when full. */

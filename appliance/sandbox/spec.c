@@ -2,6 +2,7 @@
  * bad limit is a clear error rather than a kernel's errno or a command killed at its start. */
 #include "sandbox.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -10,6 +11,16 @@
 
 #include "../core/cleanup.h"
 #include "../core/cpuset.h"
+
+void ap_run_record_times_json(cJSON *j, const struct ap_run_record *r)
+{
+    cJSON_AddNumberToObject(j, "wall_ns", (double)r->wall_ns);
+    cJSON_AddNumberToObject(j, "start_ns", (double)r->start_ns);
+    cJSON_AddNumberToObject(j, "run_ns", (double)r->run_ns);
+    cJSON_AddNumberToObject(j, "cpu_user_ns", (double)r->cpu_user_ns);
+    cJSON_AddNumberToObject(j, "cpu_system_ns", (double)r->cpu_system_ns);
+    cJSON_AddNumberToObject(j, "cpu_total_ns", (double)r->cpu_total_ns);
+}
 
 int ap_sandbox_env_set(char **env, size_t *n, size_t max, char *kv)
 {
