@@ -126,20 +126,12 @@ static int load_image(struct ap_bench *b, const char *name, ap_error **err)
     img->unpacked_bytes = info.unpacked_bytes;
     img->files = info.files;
     if (ap_oci_rootfs(b->o->cache_dir, img->layout, img->rootfs, sizeof(img->rootfs), err) < 0 ||
-        ap_oci_read_config(img->layout, &img->config, err) < 0) {
+        ap_oci_run_read(img->layout, 1, &img->run, err) < 0) {
         ap_error_wrap(err, "image %s", name);
         return -1;
     }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(img->config, "Env"))
-    {
-        if (cJSON_IsString(it) && strchr(it->valuestring, '=') != NULL)
-            ap_sandbox_env_set(img->env, &img->n_env, AP_BENCH_MAX_ENV, it->valuestring);
-    }
-    const cJSON *ep =
-        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(img->config, "Entrypoint"), 0);
-    if (strcmp(img->language, "python") == 0 && cJSON_IsString(ep))
-        img->interpreter = ep->valuestring;
+    if (strcmp(img->language, "python") == 0 && img->run.n_argv > 0)
+        img->interpreter = img->run.argv[0];
     b->n_images++;
     return 0;
 }
@@ -562,7 +554,7 @@ static void print_summary(struct ap_bench *b)
 static void bench_free(struct ap_bench *b)
 {
     for (size_t i = 0; i < b->n_images; i++)
-        cJSON_Delete(b->images[i].config);
+        ap_oci_run_free(&b->images[i].run);
     cJSON_Delete(b->plan);
     cJSON_Delete(b->doc);
     ap_seccomp_free(&b->seccomp);

@@ -364,8 +364,8 @@ static int env_set(char **env, size_t *n, char *kv)
 static int exec_env(const struct ap_bench_exec *x, char **env, ap_error **err)
 {
     size_t n_env = 0;
-    for (size_t i = 0; i < x->image->n_env; i++)
-        env_set(env, &n_env, x->image->env[i]);
+    for (size_t i = 0; i < x->image->run.n_env; i++)
+        env_set(env, &n_env, x->image->run.env[i]);
     for (size_t i = 0; x->env != NULL && x->env[i] != NULL; i++)
         if (env_set(env, &n_env, x->env[i]) < 0)
             return ap_error_make(err, E2BIG, "%s: too many environment variables", x->label);
@@ -378,12 +378,11 @@ static struct ap_sandbox_spec exec_spec(const struct ap_bench *b, const struct a
                                         char **env, int in, int out, int errfd)
 {
     const struct ap_bench_image *img = x->image;
-    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(img->config, "WorkingDir");
     struct ap_sandbox_spec spec = {
         .rootfs = img->rootfs,
         .argv = x->argv,
         .envp = env,
-        .workdir = cJSON_IsString(wd) && wd->valuestring[0] == '/' ? wd->valuestring : "/",
+        .workdir = img->run.workdir != NULL ? img->run.workdir : "/",
         .uid = 65534,
         .gid = 65534,
         .binds = x->binds,
@@ -610,7 +609,7 @@ int ap_bench_input(struct ap_bench *b, const cJSON *in_spec, char *out, size_t l
     struct ap_sandbox_spec spec = {
         .rootfs = go->rootfs,
         .argv = argv,
-        .envp = go->env,
+        .envp = go->run.env,
         .workdir = "/",
         .uid = 65534,
         .gid = 65534,

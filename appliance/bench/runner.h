@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../image/oci.h"
 #include "../core/error.h"
 #include "../core/json.h"
 #include "../core/progress.h"
@@ -16,7 +17,7 @@
 #include "noise.h"
 #include "topology.h"
 
-#define AP_BENCH_MAX_ENV 64
+#define AP_BENCH_MAX_ENV AP_OCI_RUN_MAX /* a run's environment: the image's and its own */
 
 /* A built image the run uses. */
 struct ap_bench_image {
@@ -27,10 +28,8 @@ struct ap_bench_image {
     char digest[80]; /* "sha256:<hex>" of the manifest */
     char lock_sha256[80];
     uint64_t compressed_bytes, unpacked_bytes, files;
-    cJSON *config; /* Env, Entrypoint, WorkingDir (owned) */
-    char *env[AP_BENCH_MAX_ENV];
-    size_t n_env;
-    char *interpreter; /* Entrypoint[0] of a Python image (points into config) */
+    struct ap_oci_run run; /* its environment, working directory and command (owned) */
+    char *interpreter;     /* the command's first word in a Python image (points into run) */
 };
 
 /* A sample of a run whose noise is judged with its block's other short runs, not yet judged:

@@ -30,11 +30,10 @@ static void measure_image(struct ap_bench *b, const struct ap_bench_image *img)
 /* A Go image's program: the regular file its entrypoint names. */
 static int measure_program(struct ap_bench *b, const struct ap_bench_image *img, ap_error **err)
 {
-    const cJSON *ep =
-        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(img->config, "Entrypoint"), 0);
-    if (!cJSON_IsString(ep) || ep->valuestring[0] != '/')
+    const char *path = img->run.n_argv > 0 ? img->run.argv[0] : "";
+    if (path[0] != '/')
         return ap_error_make(err, EINVAL, "image %s: no entrypoint names its program", img->name);
-    const char *path = ep->valuestring, *base = strrchr(path, '/') + 1;
+    const char *base = strrchr(path, '/') + 1;
     char full[2200];
     struct stat st;
     if (ap_fs_path(full, sizeof(full), "%s%s", img->rootfs, path) < 0)

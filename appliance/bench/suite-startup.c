@@ -68,7 +68,7 @@ static int bare_run(const struct ap_bench_image *img, char *const *argv, int in_
     a.root = img->rootfs;
     a.path = path;
     a.argv = argv;
-    a.envp = img->env;
+    a.envp = img->run.env;
     a.in_fd = in_fd >= 0 ? in_fd : null_fd;
     a.out_fd = out_fd;
     a.null_fd = null_fd;

@@ -57,8 +57,6 @@ int ap_oci_read(const char *dir, struct ap_oci_info *info, ap_error **err);
  * entry checks as for packages and each layer's sha256 checked before it is used. */
 int ap_oci_unpack(const char *dir, const char *dest, ap_error **err);
 
-#endif
-
 /* The runtime settings of the layout's image (Env, Entrypoint, Cmd, WorkingDir): the
  * "config" object of its configuration, detached and owned by the caller. */
 int ap_oci_read_config(const char *dir, cJSON **out, ap_error **err);
@@ -88,3 +86,5 @@ void ap_oci_run_free(struct ap_oci_run *run);
  * (unpacked once; later calls reuse it) and writes that path to out. */
 int ap_oci_rootfs(const char *cache_dir, const char *layout, char *out, size_t len, ap_error **err)
     __attribute__((warn_unused_result));
+
+#endif
