@@ -2,6 +2,7 @@
 #include "results.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -60,16 +61,45 @@ int ap_bench_results_parse_time(const char *s, int64_t *out)
     return 0;
 }
 
-/* The schema as found, for a message: control characters as '?', cut with "...". */
-static const char *shown(const char *s, char *buf, size_t len)
+/* True when S holds no control character and is valid UTF-8 (it prints as it is). */
+static int printable(const char *s)
+{
+    char *e = ap_text_escape(s);
+    int same = e != NULL && strcmp(e, s) == 0;
+    free(e);
+    return same;
+}
+
+/* The names compare and the summaries print come from the file: measurement ids, metric
+ * names and units must print as they are (a crafted file could otherwise move the cursor or
+ * recolour the terminal of whoever compares it). */
+static int names_printable(const cJSON *measurements, ap_error **err)
 {
     size_t i = 0;
-    for (; s[i] != '\0' && i + 1 < len; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    if (s[i] != '\0' && len > 4)
-        memcpy(buf + len - 4, "...", 4);
-    return buf;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, measurements)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (cJSON_IsString(id) && !printable(id->valuestring))
+            return ap_error_make(err, 0,
+                                 "results.json: measurement %zu: its id \"%.100s\" holds a "
+                                 "control character or bytes that are not UTF-8",
+                                 i, id->valuestring);
+        const cJSON *metric;
+        cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
+        {
+            const cJSON *unit = cJSON_GetObjectItemCaseSensitive(metric, "unit");
+            if ((metric->string != NULL && !printable(metric->string)) ||
+                (cJSON_IsString(unit) && !printable(unit->valuestring)))
+                return ap_error_make(err, 0,
+                                     "results.json: measurement %zu: the metric \"%.100s\" or "
+                                     "its unit holds a control character or bytes that are not "
+                                     "UTF-8",
+                                     i, metric->string != NULL ? metric->string : "");
+        }
+        i++;
+    }
+    return 0;
 }
 
 int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err)
@@ -80,11 +110,9 @@ int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err)
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(results, "schema");
     if (!cJSON_IsString(schema))
         return ap_error_make(err, 0, "results.json has no \"schema\" string");
-    char buf[128];
     if (!ap_bench_results_schema_known(schema->valuestring))
-        return ap_error_make(err, 0, "results.json: schema \"%s\" is neither \"%s\" nor \"%s\"",
-                             shown(schema->valuestring, buf, sizeof(buf)), AP_RESULTS_SCHEMA,
-                             AP_RESULTS_SCHEMA_1);
+        return ap_error_make(err, 0, "results.json: schema \"%.100s\" is neither \"%s\" nor \"%s\"",
+                             schema->valuestring, AP_RESULTS_SCHEMA, AP_RESULTS_SCHEMA_1);
     static const char *const objects[] = {"run", "plan", "environment"};
     static const char *const arrays[] = {"warnings", "measurements"};
     for (size_t i = 0; i < AP_ARRAY_SIZE(objects); i++)
@@ -105,6 +133,8 @@ int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err)
                                  AP_RESULTS_RUN_ID_MAX);
         snprintf(run_id, AP_RESULTS_RUN_ID_MAX + 1, "%s", id->valuestring);
     }
+    if (names_printable(cJSON_GetObjectItemCaseSensitive(results, "measurements"), err) < 0)
+        return -1;
     static const char *const times[] = {"started", "ended"};
     for (size_t i = 0; i < AP_ARRAY_SIZE(times); i++) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(run, times[i]);

@@ -66,6 +66,14 @@ check "... and the counts" grep -q "comparisons changed significantly at alpha 0
 check "... 5 samples a side: Mann-Whitney decides" grep -q "cpu/nbody/python-3.13 .*cpu_s .*mann-whitney" \
     "$TMP/stdout"
 
+# A crafted measurement id with escape sequences and a newline: refused, named escaped, and
+# nothing raw reaches the terminal.
+jq '.measurements[0].id = "cpu/\u001b[2J\u001b[31mevil\nline"' "$R1" >"$TMP/evil.json"
+run "$APPLIANCE" compare "$R1" "$TMP/evil.json"
+expect_rc 1 "a run whose measurement id holds control characters is refused"
+check "... naming the id escaped" err_has 'its id "cpu/\033[2J\033[31mevil\nline" holds a control character'
+check "... with no raw escape on the terminal" sh -c "! LC_ALL=C grep -q \"\$(printf '\033')\" '$TMP/stdout' '$TMP/stderr'"
+
 run "$APPLIANCE" compare "$R1" "$R1"
 expect_rc 0 "compare a run with itself"
 check "... no significant change" grep -q "^no significant change" "$TMP/stdout"
