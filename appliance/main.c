@@ -60,7 +60,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--version") == 0) {
             return ap_cmd_version(NULL, 1, argv + i);
         } else {
-            fprintf(stderr, "appliance: unknown option '%s'\n", argv[i]);
+            ap_cmd_note("appliance: unknown option '%s'", argv[i]);
             usage(stderr);
             return AP_EXIT_USAGE;
         }
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
         if (strcmp(argv[i], verbs[v].name) == 0)
             return verbs[v].fn(&s, argc - i, argv + i);
-    fprintf(stderr, "appliance: unknown verb '%s'\n", argv[i]);
+    ap_cmd_note("appliance: unknown verb '%s'", argv[i]);
     usage(stderr);
     return AP_EXIT_USAGE;
 }

@@ -285,10 +285,9 @@ static int sign_run(const struct ap_bench_opts *o, const char *dir, struct ap_mi
 static int run_status(int rc, const char *results_path, ap_error **err)
 {
     if (rc == -2) {
-        fprintf(stderr,
-                "appliance bench: interrupted; the finished samples are in %s "
-                "(continue with --resume)\n",
-                results_path);
+        ap_cmd_note("appliance bench: interrupted; the finished samples are in %s (continue with "
+                    "--resume)",
+                    results_path);
         ap_error_release(err);
         return AP_EXIT_INTERRUPTED;
     }
@@ -296,10 +295,8 @@ static int run_status(int rc, const char *results_path, ap_error **err)
         ap_cmd_fail(err);
         /* A run that failed before its first sample has written no results file. */
         if (access(results_path, F_OK) == 0)
-            fprintf(stderr,
-                    "appliance bench: the finished samples are in %s (continue with "
-                    "--resume)\n",
-                    results_path);
+            ap_cmd_note("appliance bench: the finished samples are in %s (continue with --resume)",
+                        results_path);
         return AP_EXIT_FAIL;
     }
     return AP_EXIT_OK;

@@ -47,6 +47,10 @@ char *ap_cmd_commandline(int argc, char **argv);
 /* Prints an error (and frees it); returns AP_EXIT_FAIL. */
 int ap_cmd_fail(ap_error **err);
 /* Prints a usage error with the verb's hint; returns AP_EXIT_USAGE. */
+/* Prints a line on standard error with its control characters escaped, for what a verb says
+ * beside its errors (an interrupted run, where its samples are). */
+void ap_cmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* For `pack` and `bench --sign` (cmd/inputs.c): reads the images the run in o->run_dir
  * measured from its results.json, asks image/ for their locks in the tree (and, with
  * o->with_inputs, for every pinned input) and points o's images and inputs at the lists,

@@ -381,8 +381,7 @@ int ap_cmd_rerun(struct ap_settings *set, int argc, char **argv)
                 o.only ? o.only : "", paths.results);
     rc = bench_to_stderr(&o, &err);
     if (rc == -2) {
-        fprintf(stderr, "appliance rerun: interrupted; the finished samples are in %s\n",
-                paths.results);
+        ap_cmd_note("appliance rerun: interrupted; the finished samples are in %s", paths.results);
         ap_error_release(&err);
         return AP_EXIT_INTERRUPTED;
     }

@@ -154,4 +154,14 @@ else
     skip "image ls of built images" "no image built under build/images"
 fi
 
+# Words from the command line are quoted escaped: a verb or option holding an escape sequence
+# and a newline reaches the terminal as \033 and \n, never raw.
+run "$APPLIANCE" "$(printf 'x\033[2J\nnext')"
+expect_rc 2 "an unknown verb holding ESC[2J and a newline"
+check "... is named escaped" err_has "unknown verb 'x\\033[2J\\nnext'"
+check "... with no raw escape" sh -c "! LC_ALL=C grep -q \"\$(printf '\033')\" '$TMP/stderr'"
+run "$APPLIANCE" run "--x$(printf '\033')[31m" /
+expect_rc 2 "an unknown option of a verb holding ESC[31m"
+check "... is named escaped" err_has "'--x\\033[31m'"
+
 finish
