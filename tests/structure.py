@@ -2,7 +2,8 @@
 """Checks the shape of the tree under appliance/ against the rules of docs/hacking.md.
 
 - The include graph has no cycle, and no file includes a header of a module that comes after
-  its own in the layer order that docs/hacking.md states.
+  its own in the layer order that docs/hacking.md states; every header is enclosed in one
+  include guard.
 - No function body is longer than FUNCTION_LINES lines and no .c file longer than FILE_LINES.
 - No block of DUP_LINES or more significant lines stands twice (white space folded, comments
   and lone punctuation passed over).
@@ -223,6 +224,37 @@ def check_sizes(root, files):
         ok("no function over %d lines" % FUNCTION_LINES)
 
 
+def check_guards(root, files):
+    """Each header is one include guard: its first directive is #ifndef G with #define G,
+    and its last line is the #endif that closes it (nothing declared outside the guard)."""
+    bad_guards = []
+    for rel in files:
+        if not rel.endswith(".h"):
+            continue
+        lines = [l.strip() for l in
+                 strip_comments(open(os.path.join(root, rel), encoding="utf-8").read()).split("\n")]
+        directives = [l for l in lines if l.startswith("#")]
+        code = [l for l in lines if l]
+        m = re.match(r"#\s*ifndef\s+(\w+)$", directives[0]) if directives else None
+        if (not m or len(directives) < 2 or not re.match(r"#\s*define\s+%s$" % m.group(1), directives[1])
+                or not code or not code[-1].startswith("#endif")):
+            bad_guards.append("%s: not enclosed in one #ifndef/#define ... #endif guard" % rel)
+            continue
+        depth = 0
+        for i, l in enumerate(code):
+            if re.match(r"#\s*if", l):
+                depth += 1
+            elif l.startswith("#endif"):
+                depth -= 1
+                if depth == 0 and i != len(code) - 1:
+                    bad_guards.append("%s: the guard closes before the end of the file" % rel)
+                    break
+    if bad_guards:
+        bad("every header is enclosed in its include guard", bad_guards)
+    else:
+        ok("every header is enclosed in its include guard")
+
+
 def check_repeats(root, files):
     seen = {}
     repeats = []
@@ -261,6 +293,7 @@ def main():
     else:
         check_includes(root, files)
         check_sizes(root, files)
+        check_guards(root, files)
         check_repeats(root, files)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

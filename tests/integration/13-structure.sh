@@ -46,6 +46,9 @@ broken
 sed -n '/^int ap_fs_write_all/,/^}/p' "$ROOT/appliance/core/fs.c" | sed 's/ap_fs_write_all/ap_fs_write_again/' >>"$TMP/copy/appliance/core/fs.c"
 refused_for "a function written twice" "no block of 6 lines stands twice"
 broken
+printf '\nint ap_after_the_guard(void);\n' >>"$TMP/copy/appliance/core/log.h"
+refused_for "a declaration after a header's #endif" "every header is enclosed in its include guard"
+broken
 sed -i 's/^Layer order/The order/' "$TMP/copy/docs/hacking.md"
 refused_for "docs/hacking.md without the layer order" "the layer order is stated"
 finish
