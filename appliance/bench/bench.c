@@ -106,6 +106,10 @@ static int load_image(struct ap_bench *b, const char *name, ap_error **err)
     }
     struct ap_bench_image *img = &b->images[b->n_images];
     memset(img, 0, sizeof(*img));
+    /* The measurement ids are built from it: its bound bounds theirs. */
+    if (strlen(name) >= sizeof(img->name))
+        return ap_error_make(err, ENAMETOOLONG, "image %.64s...: its name is longer than %zu bytes",
+                             name, sizeof(img->name) - 1);
     snprintf(img->name, sizeof(img->name), "%s", name);
     snprintf(img->language, sizeof(img->language), "%s", ap_bench_image_language(name));
     if (ap_fs_path(img->layout, sizeof(img->layout), "%s/%s", b->o->out_dir, name) < 0)
