@@ -124,6 +124,9 @@ static int watches(pid_t pid, const uint64_t *inodes, size_t n, char *buf)
         if (!isdigit((unsigned char)e->d_name[0]))
             continue;
         char link[64], path[320];
+        /* Both paths fit: "/proc/<pid>/fd/" and "/proc/<pid>/fdinfo/" take under 64 bytes,
+         * the entry's name at most NAME_MAX. */
+        _Static_assert(sizeof(path) >= sizeof(dir) + sizeof(e->d_name), "fd paths fit");
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         ssize_t k = readlink(path, link, sizeof(link) - 1);
         if (k < 0)

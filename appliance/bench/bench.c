@@ -106,9 +106,15 @@ static int load_image(struct ap_bench *b, const char *name, ap_error **err)
     }
     struct ap_bench_image *img = &b->images[b->n_images];
     memset(img, 0, sizeof(*img));
+    /* The measurement ids are built from it: its bound bounds theirs. */
+    if (strlen(name) >= sizeof(img->name))
+        return ap_error_make(err, ENAMETOOLONG, "image %.64s...: its name is longer than %zu bytes",
+                             name, sizeof(img->name) - 1);
     snprintf(img->name, sizeof(img->name), "%s", name);
     snprintf(img->language, sizeof(img->language), "%s", ap_bench_image_language(name));
-    snprintf(img->layout, sizeof(img->layout), "%s/%s", b->o->out_dir, name);
+    if (ap_fs_path(img->layout, sizeof(img->layout), "%s/%s", b->o->out_dir, name) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the layout of image %s under %.64s...", name,
+                             b->o->out_dir);
     struct ap_oci_info info;
     if (ap_oci_read(img->layout, &info, err) < 0) {
         ap_error_wrap(err, "image %s is not built", name);
@@ -364,7 +370,8 @@ static enum ap_status shown_status(const cJSON *m, const char *name)
     return metric != NULL ? status_of(metric) : measurement_status(m);
 }
 
-/* The id of the Go measurement matching m (its image replaced by the Go image), if any. */
+/* The id of the Go measurement matching m (its image replaced by the Go image), if any. An id
+ * that does not fit (a resumed document's, say) has no twin: a cut one could name another. */
 static int go_twin(const struct ap_bench *b, const cJSON *m, char *out, size_t len)
 {
     const cJSON *go =
@@ -372,12 +379,14 @@ static int go_twin(const struct ap_bench *b, const cJSON *m, char *out, size_t l
     const char *id = cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring;
     const char *img = cJSON_GetObjectItemCaseSensitive(m, "image")->valuestring;
     char pat[80];
-    snprintf(pat, sizeof(pat), "/%s", img);
+    int n = snprintf(pat, sizeof(pat), "/%s", img);
+    if (n < 0 || (size_t)n >= sizeof(pat))
+        return -1;
     const char *at = strstr(id, pat);
     if (!cJSON_IsString(go) || at == NULL || strcmp(img, go->valuestring) == 0)
         return -1;
-    snprintf(out, len, "%.*s/%s%s", (int)(at - id), id, go->valuestring, at + strlen(pat));
-    return 0;
+    n = snprintf(out, len, "%.*s/%s%s", (int)(at - id), id, go->valuestring, at + strlen(pat));
+    return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 /* Four significant digits, never an exponent for the figures a summary shows. */
@@ -693,8 +702,11 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
     /* Each task's output is hashed as it comes: with the fastest SHA-256 here (runner.c). */
     b.output_hash = ap_sha256_backend(1);
     char path[1100];
-    snprintf(path, sizeof(path), "%s/bench.json", o->workloads_dir);
     int rc = -1;
+    if (ap_fs_path(path, sizeof(path), "%s/bench.json", o->workloads_dir) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "the plan bench.json in %.64s...", o->workloads_dir);
+        goto out;
+    }
     if (ap_json_read_file(path, 1u << 20, &b.plan, err) < 0)
         goto out;
     b.profile = cJSON_GetObjectItemCaseSensitive(
@@ -714,7 +726,11 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
         limit_bytes(lim, "nofile", 8192, &b.nofile, err) < 0 ||
         limit_bytes(b.profile, "memory", b.memory_limit, &b.memory_limit, err) < 0)
         goto out;
-    snprintf(b.inputs_dir, sizeof(b.inputs_dir), "%s/bench-inputs", o->cache_dir);
+    if (ap_fs_path(b.inputs_dir, sizeof(b.inputs_dir), "%s/bench-inputs", o->cache_dir) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "the inputs folder bench-inputs in %.64s...",
+                      o->cache_dir);
+        goto out;
+    }
     const char *profile_text = ap_seccomp_default_profile();
     char hex[AP_SHA256_HEX_LEN + 1];
     ap_sha256_hex(profile_text, strlen(profile_text), hex);

@@ -224,7 +224,9 @@ int ap_noise_parse_percpu(const char *text, const struct ap_cpuset *cpus, uint64
 static void read_tasks(const struct ap_cpuset *cpus, char *buf, struct ap_noise_times *out)
 {
     char percpu[512];
-    snprintf(percpu, sizeof(percpu), "%s/%s", ap_cgroup_root(), PERCPU_FILE);
+    /* A root too long for the cpuacct file leaves it out, as one that cannot be read. */
+    if (ap_fs_path(percpu, sizeof(percpu), "%s/%s", ap_cgroup_root(), PERCPU_FILE) < 0)
+        percpu[0] = '\0';
     const struct {
         const char *path;
         enum ap_noise_source source;

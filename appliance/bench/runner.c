@@ -577,7 +577,8 @@ int ap_bench_input(struct ap_bench *b, const cJSON *in_spec, char *out, size_t l
         return -1;
     }
     if (ap_fs_path(out, len, "%s/%s", b->inputs_dir, sha->valuestring) < 0) {
-        ap_error_make(err, ENAMETOOLONG, "input path too long");
+        ap_error_make(err, ENAMETOOLONG, "the input %s in %.64s...", sha->valuestring,
+                      b->inputs_dir);
         return -1;
     }
     char hex[AP_SHA256_HEX_LEN + 1];
@@ -597,7 +598,11 @@ int ap_bench_input(struct ap_bench *b, const cJSON *in_spec, char *out, size_t l
         return -1;
     }
     char tmp[1100], nbuf[32], label[128];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
+    if (ap_fs_path(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid()) < 0) {
+        ap_error_make(err, ENAMETOOLONG, "the temporary file of input %s in %.64s...",
+                      sha->valuestring, b->inputs_dir);
+        return -1;
+    }
     snprintf(nbuf, sizeof(nbuf), "%.0f", n->valuedouble);
     snprintf(label, sizeof(label), "generating the input: %s %s", gen->valuestring, nbuf);
     cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

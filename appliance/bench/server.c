@@ -15,6 +15,7 @@
 
 #include "../core/cleanup.h"
 #include "../core/clock.h"
+#include "../core/fs.h"
 #include "acceptors.h"
 #include "loadgen.h"
 #include "server.h"
@@ -24,20 +25,132 @@
 
 /* ---- the servers' manifests ------------------------------------------------------------------ */
 
-static void add_arg(struct ap_bench_server *s, int *n, const char *v)
+/* Copies v into dst; a value that does not fit is an error naming the manifest's field. */
+static int copy_field(char *dst, size_t len, const char *v, const char *rel, const char *field,
+                      ap_error **err)
+{
+    int n = snprintf(dst, len, "%s", v);
+    if (n < 0 || (size_t)n >= len)
+        return ap_error_make(err, ENAMETOOLONG,
+                             "%s/workload.json: its %s %.64s... is longer than %zu bytes", rel,
+                             field, v, len - 1);
+    return 0;
+}
+
+static int add_arg(struct ap_bench_server *s, int *n, const char *v, ap_error **err)
 {
     if (*n + 1 >= AP_BENCH_SERVER_MAX_ARGS)
-        return;
-    snprintf(s->argv_store[*n], sizeof(s->argv_store[*n]), "%s", v);
+        return ap_error_make(err, E2BIG, "server %s: its command has more than %d words", s->name,
+                             AP_BENCH_SERVER_MAX_ARGS - 1);
+    int len = snprintf(s->argv_store[*n], sizeof(s->argv_store[*n]), "%s", v);
+    if (len < 0 || (size_t)len >= sizeof(s->argv_store[*n]))
+        return ap_error_make(err, ENAMETOOLONG,
+                             "server %s: the word %.64s... of its command is longer than %zu bytes",
+                             s->name, v, sizeof(s->argv_store[*n]) - 1);
     s->argv[*n] = s->argv_store[*n];
     (*n)++;
     s->argv[*n] = NULL;
+    return 0;
+}
+
+/* The server's argv: the manifest's command (a Go program found under the plan's servers
+ * folder), then its address and workers flags when it names them. */
+static int server_command(struct ap_bench *b, const char *lang, const cJSON *m,
+                          struct ap_bench_server *s, ap_error **err)
+{
+    int n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "command"))
+    {
+        if (!cJSON_IsString(it))
+            continue;
+        const char *word = it->valuestring;
+        char full[160];
+        if (n == 0 && strcmp(lang, "go") == 0) {
+            /* The binary lives in the runtime image under the plan's servers folder. */
+            const cJSON *dirj = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(b->plan, "go_binaries"), "servers");
+            const char *dir = cJSON_IsString(dirj) ? dirj->valuestring : "/usr/local/bin/servers";
+            const char *base = strrchr(word, '/');
+            if (ap_fs_path(full, sizeof(full), "%s/%s", dir, base ? base + 1 : word) < 0)
+                return ap_error_make(err, ENAMETOOLONG,
+                                     "server %s: its program %.64s... in %.64s...", s->name,
+                                     base ? base + 1 : word, dir);
+            word = full;
+        }
+        if (add_arg(s, &n, word, err) < 0)
+            return -1;
+    }
+    char addr[64], workers[16];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
+    snprintf(workers, sizeof(workers), "%d", b->n_wl_cpus);
+    const cJSON *af =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "addr_param"), "flag");
+    const cJSON *wf = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(m, "workers_param"), "flag");
+    if (cJSON_IsString(af) &&
+        (add_arg(s, &n, af->valuestring, err) < 0 || add_arg(s, &n, addr, err) < 0))
+        return -1;
+    s->workers = 1;
+    if (cJSON_IsString(wf)) {
+        if (add_arg(s, &n, wf->valuestring, err) < 0 || add_arg(s, &n, workers, err) < 0)
+            return -1;
+        s->workers = b->n_wl_cpus;
+    }
+    return 0;
+}
+
+/* The server's environment ("NAME=value", at most 15) and binds (at most 4) from m. */
+static int server_env_binds(struct ap_bench *b, const cJSON *m, struct ap_bench_server *s,
+                            ap_error **err)
+{
+    size_t ne = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "env"))
+    {
+        if (cJSON_IsString(it) && ne + 1 < 16) {
+            int len = snprintf(s->env_store[ne], sizeof(s->env_store[ne]), "%s=%s", it->string,
+                               it->valuestring);
+            if (len < 0 || (size_t)len >= sizeof(s->env_store[ne]))
+                return ap_error_make(err, ENAMETOOLONG,
+                                     "server %s: its variable %.64s... is longer than %zu bytes",
+                                     s->name, it->string, sizeof(s->env_store[ne]) - 1);
+            s->env[ne] = s->env_store[ne];
+            ne++;
+        }
+    }
+    s->env[ne] = NULL;
+    cJSON_ArrayForEach(
+        it, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "run"), "binds"))
+    {
+        const cJSON *src = cJSON_GetObjectItemCaseSensitive(it, "src");
+        const cJSON *dst = cJSON_GetObjectItemCaseSensitive(it, "dst");
+        const cJSON *mode = cJSON_GetObjectItemCaseSensitive(it, "mode");
+        if (!cJSON_IsString(src) || !cJSON_IsString(dst) || s->n_binds == 4)
+            continue;
+        /* Sources are named from the top of the tree ("images/workloads/..."). */
+        const char *prefix = "images/workloads";
+        const char *rest = strncmp(src->valuestring, prefix, strlen(prefix)) == 0
+                               ? src->valuestring + strlen(prefix)
+                               : NULL;
+        if (ap_fs_path(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s%s",
+                       rest != NULL ? b->o->workloads_dir : "",
+                       rest != NULL ? rest : src->valuestring) < 0 ||
+            ap_fs_path(s->bind_dst[s->n_binds], sizeof(s->bind_dst[0]), "%s", dst->valuestring) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "server %s: its bind of %.64s... on %.64s...",
+                                 s->name, src->valuestring, dst->valuestring);
+        s->binds[s->n_binds] =
+            (struct ap_bind){s->bind_src[s->n_binds], s->bind_dst[s->n_binds],
+                             !cJSON_IsString(mode) || strcmp(mode->valuestring, "rw") != 0};
+        s->n_binds++;
+    }
+    return 0;
 }
 
 static int load_server(struct ap_bench *b, const char *lang, const char *dir_name,
                        struct ap_bench_server *s, ap_error **err)
 {
-    char rel[300];
+    char rel[300]; /* fits: lang is "go" or "python", dir_name a folder's name (NAME_MAX) */
     snprintf(rel, sizeof(rel), "servers/%s/%s", lang, dir_name);
     cleanup_cjson cJSON *m = NULL;
     if (ap_bench_manifest(b, rel, &m, err) < 0)
@@ -62,82 +175,16 @@ static int load_server(struct ap_bench *b, const char *lang, const char *dir_nam
     }
     if (b->o->only != NULL && strstr(name->valuestring, b->o->only) == NULL)
         return 0;
-    snprintf(s->name, sizeof(s->name), "%s", name->valuestring);
-    snprintf(s->framework, sizeof(s->framework), "%s", cJSON_IsString(fw) ? fw->valuestring : "");
-    snprintf(s->path, sizeof(s->path), "%s", cJSON_IsString(ep) ? ep->valuestring : "/json");
+    /* The name bounds the ids built from it (suite-http.c). */
+    if (copy_field(s->name, sizeof(s->name), name->valuestring, rel, "name", err) < 0 ||
+        copy_field(s->framework, sizeof(s->framework), cJSON_IsString(fw) ? fw->valuestring : "",
+                   rel, "framework", err) < 0 ||
+        copy_field(s->path, sizeof(s->path), cJSON_IsString(ep) ? ep->valuestring : "/json", rel,
+                   "endpoint", err) < 0)
+        return -1;
     s->port = port->valueint;
-    int n = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cmd)
-    {
-        if (!cJSON_IsString(it))
-            continue;
-        if (n == 0 && strcmp(lang, "go") == 0) {
-            /* The binary lives in the runtime image under the plan's servers folder. */
-            const cJSON *dirj = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(b->plan, "go_binaries"), "servers");
-            const char *base = strrchr(it->valuestring, '/');
-            char full[160];
-            snprintf(full, sizeof(full), "%s/%s",
-                     cJSON_IsString(dirj) ? dirj->valuestring : "/usr/local/bin/servers",
-                     base ? base + 1 : it->valuestring);
-            add_arg(s, &n, full);
-            continue;
-        }
-        add_arg(s, &n, it->valuestring);
-    }
-    char addr[64], workers[16];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
-    snprintf(workers, sizeof(workers), "%d", b->n_wl_cpus);
-    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(m, "addr_param");
-    const cJSON *wp = cJSON_GetObjectItemCaseSensitive(m, "workers_param");
-    const cJSON *af = cJSON_GetObjectItemCaseSensitive(ap, "flag");
-    const cJSON *wf = cJSON_GetObjectItemCaseSensitive(wp, "flag");
-    if (cJSON_IsString(af)) {
-        add_arg(s, &n, af->valuestring);
-        add_arg(s, &n, addr);
-    }
-    s->workers = 1;
-    if (cJSON_IsString(wf)) {
-        add_arg(s, &n, wf->valuestring);
-        add_arg(s, &n, workers);
-        s->workers = b->n_wl_cpus;
-    }
-    size_t ne = 0;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "env"))
-    {
-        if (cJSON_IsString(it) && ne + 1 < 16) {
-            snprintf(s->env_store[ne], sizeof(s->env_store[ne]), "%s=%s", it->string,
-                     it->valuestring);
-            s->env[ne] = s->env_store[ne];
-            ne++;
-        }
-    }
-    s->env[ne] = NULL;
-    cJSON_ArrayForEach(
-        it, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "run"), "binds"))
-    {
-        const cJSON *src = cJSON_GetObjectItemCaseSensitive(it, "src");
-        const cJSON *dst = cJSON_GetObjectItemCaseSensitive(it, "dst");
-        const cJSON *mode = cJSON_GetObjectItemCaseSensitive(it, "mode");
-        if (!cJSON_IsString(src) || !cJSON_IsString(dst) || s->n_binds == 4)
-            continue;
-        /* Sources are named from the top of the tree ("images/workloads/..."). */
-        const char *prefix = "images/workloads";
-        const char *rest = strncmp(src->valuestring, prefix, strlen(prefix)) == 0
-                               ? src->valuestring + strlen(prefix)
-                               : NULL;
-        if (rest != NULL)
-            snprintf(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s%s", b->o->workloads_dir,
-                     rest);
-        else
-            snprintf(s->bind_src[s->n_binds], sizeof(s->bind_src[0]), "%s", src->valuestring);
-        snprintf(s->bind_dst[s->n_binds], sizeof(s->bind_dst[0]), "%s", dst->valuestring);
-        s->binds[s->n_binds] =
-            (struct ap_bind){s->bind_src[s->n_binds], s->bind_dst[s->n_binds],
-                             !cJSON_IsString(mode) || strcmp(mode->valuestring, "rw") != 0};
-        s->n_binds++;
-    }
+    if (server_command(b, lang, m, s, err) < 0 || server_env_binds(b, m, s, err) < 0)
+        return -1;
     return 1;
 }
 
@@ -154,7 +201,9 @@ int ap_bench_servers_list(struct ap_bench *b, struct ap_bench_server *out, size_
     const char *langs[] = {"go", "python"};
     for (size_t l = 0; l < 2; l++) {
         char dir[1100];
-        snprintf(dir, sizeof(dir), "%s/servers/%s", b->o->workloads_dir, langs[l]);
+        if (ap_fs_path(dir, sizeof(dir), "%s/servers/%s", b->o->workloads_dir, langs[l]) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "the servers' folder servers/%s in %.64s...",
+                                 langs[l], b->o->workloads_dir);
         cleanup_dir DIR *d = opendir(dir);
         if (d == NULL)
             continue;
@@ -162,7 +211,7 @@ int ap_bench_servers_list(struct ap_bench *b, struct ap_bench_server *out, size_
         size_t nn = 0;
         struct dirent *e;
         while ((e = readdir(d)) != NULL && nn < 64) {
-            char m[1400];
+            char m[1400]; /* fits: dir is under 1100 bytes, the entry's name NAME_MAX */
             snprintf(m, sizeof(m), "%s/%s/workload.json", dir, e->d_name);
             if (e->d_name[0] != '.' && access(m, F_OK) == 0)
                 names[nn++] = strdup(e->d_name);

@@ -61,8 +61,12 @@ static int task_argv(const cJSON *manifest, const struct ap_bench_image *img, co
     const cJSON *it;
     cJSON_ArrayForEach(it, cmd)
     {
-        if (!cJSON_IsString(it) || i + 1 >= MAX_ARGS)
+        if (!cJSON_IsString(it))
             continue;
+        if (i + 1 >= MAX_ARGS)
+            return ap_error_make(err, E2BIG, "workload %s: its %s command has more than %d words",
+                                 cJSON_IsString(name) ? name->valuestring : "?", img->language,
+                                 MAX_ARGS - 1);
         const char *s = it->valuestring;
         if (strcmp(s, "N") == 0 && n != NULL)
             s = n;
@@ -72,7 +76,12 @@ static int task_argv(const cJSON *manifest, const struct ap_bench_image *img, co
             s = strrchr(s, '/') + 1;
         if (i == 0 && strcmp(img->language, "python") == 0 && img->interpreter != NULL)
             s = img->interpreter;
-        snprintf(store[i], 64, "%s", s);
+        int len = snprintf(store[i], 64, "%s", s);
+        if (len < 0 || len >= 64)
+            return ap_error_make(err, ENAMETOOLONG,
+                                 "workload %s: the word %.32s... of its command on %s is longer "
+                                 "than 63 bytes",
+                                 cJSON_IsString(name) ? name->valuestring : "?", s, img->name);
         argv[i] = store[i];
         i++;
     }
@@ -85,11 +94,15 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The task folders under workloads/bg, sorted. */
-static size_t list_tasks(struct ap_bench *b, char **names)
+/* The task folders under workloads/bg, sorted, into names (each owned by the caller) and *count;
+ * none when the folder cannot be opened. -1 with err when its path is too long. */
+static int list_tasks(struct ap_bench *b, char **names, size_t *count, ap_error **err)
 {
     char dir[1100];
-    snprintf(dir, sizeof(dir), "%s/bg", b->o->workloads_dir);
+    *count = 0;
+    if (ap_fs_path(dir, sizeof(dir), "%s/bg", b->o->workloads_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the cpu tasks' folder bg in %.64s...",
+                             b->o->workloads_dir);
     cleanup_dir DIR *d = opendir(dir);
     size_t n = 0;
     if (d == NULL)
@@ -103,7 +116,8 @@ static size_t list_tasks(struct ap_bench *b, char **names)
         names[n++] = strdup(e->d_name);
     }
     qsort(names, n, sizeof(*names), cmp_str);
-    return n;
+    *count = n;
+    return 0;
 }
 
 /* Estimated seconds of one run, for the ETA. */
@@ -128,7 +142,9 @@ double ap_bench_estimate(struct ap_bench *b, unsigned suites)
     struct ap_bench_image *imgs[AP_BENCH_MAX_IMAGES];
     size_t ni = cpu_images(mb, NULL, imgs);
     char *tasks[MAX_TASKS];
-    size_t nt = list_tasks(mb, tasks);
+    size_t nt;
+    if (list_tasks(mb, tasks, &nt, NULL) < 0)
+        nt = 0; /* the cpu suite reports it */
     int runs = b->repeat + b->warmup;
     /* --only picks tasks, servers and the startup programs by name (as the suites do). */
     const char *only = b->o->only;
@@ -220,7 +236,9 @@ struct task {
 /* Reads the task's manifest and its input (generated once, when it reads stdin). */
 static int task_load(struct ap_bench *b, struct task *t, ap_error **err)
 {
-    snprintf(t->rel, sizeof(t->rel), "bg/%s", t->name);
+    if (ap_fs_path(t->rel, sizeof(t->rel), "bg/%s", t->name) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the folder bg/%.64s... of a cpu task in %.64s...",
+                             t->name, b->o->workloads_dir);
     if (ap_bench_manifest(b, t->rel, &t->man, err) < 0)
         return -1;
     t->entry = ap_bench_profile_entry(b, t->man);
@@ -234,7 +252,9 @@ static int task_load(struct ap_bench *b, struct task *t, ap_error **err)
     }
     t->n = n->valuedouble;
     snprintf(t->nbuf, sizeof(t->nbuf), "%.0f", t->n);
-    snprintf(t->dir, sizeof(t->dir), "%s/%s", b->o->workloads_dir, t->rel);
+    if (ap_fs_path(t->dir, sizeof(t->dir), "%s/%s", b->o->workloads_dir, t->rel) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the folder of cpu task %.64s... in %.64s...",
+                             t->name, b->o->workloads_dir);
     if (cJSON_IsObject(t->stdin_spec)) {
         if (ap_bench_input(b, t->stdin_spec, t->input, sizeof(t->input), err) < 0) {
             ap_error_wrap(err, "%s", t->name);
@@ -243,7 +263,9 @@ static int task_load(struct ap_bench *b, struct task *t, ap_error **err)
         t->stdin_path = t->input;
     }
     t->timeout_s = ap_bench_num(b, "cpu_timeout_s", 600);
-    snprintf(t->wl, sizeof(t->wl), "%s", b->o->workloads_dir);
+    if (ap_fs_path(t->wl, sizeof(t->wl), "%s", b->o->workloads_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the workloads folder %.64s... (task %s's bind)",
+                             b->o->workloads_dir, t->name);
     t->bind = (struct ap_bind){t->wl, "/workloads", 1};
     return 0;
 }
@@ -257,7 +279,13 @@ static int task_measurements(struct ap_bench *b, struct task *t, int with_cpu, i
     for (size_t i = 0; i < ni; i++) {
         if (task_argv(t->man, imgs[i], t->nbuf, NULL, t->argv[i], t->store[i], err) < 0)
             return -1;
-        char id[256];
+        char id[256], mid[256];
+        if (ap_fs_path(id, sizeof(id), "cpu/%s/%s", t->name, imgs[i]->name) < 0 ||
+            ap_fs_path(mid, sizeof(mid), "memory/task/%s/%s", t->name, imgs[i]->name) < 0)
+            return ap_error_make(err, ENAMETOOLONG,
+                                 "the measurement ids of cpu task %.64s... on %s are longer than "
+                                 "%zu bytes",
+                                 t->name, imgs[i]->name, sizeof(id) - 1);
         cJSON *params = cJSON_CreateObject();
         cJSON_AddNumberToObject(params, "n", t->n);
         if (t->stdin_path != NULL)
@@ -280,7 +308,6 @@ static int task_measurements(struct ap_bench *b, struct task *t, int with_cpu, i
             if (cJSON_IsString(tw))
                 cJSON_AddStringToObject(params, "ratio_withheld",
                                         "this size does not predict the published size's ratio");
-            snprintf(id, sizeof(id), "cpu/%s/%s", t->name, imgs[i]->name);
             t->mcpu[i] = ap_bench_measurement(b, id, "cpu", t->name, imgs[i]->name, params);
             need |= ap_bench_count_clean(t->mcpu[i], "wall_s") < b->repeat;
             if (cJSON_IsString(tw))
@@ -291,8 +318,7 @@ static int task_measurements(struct ap_bench *b, struct task *t, int with_cpu, i
         if (with_memory) {
             if (with_cpu)
                 cJSON_AddStringToObject(mparams, "same_runs_as", id);
-            snprintf(id, sizeof(id), "memory/task/%s/%s", t->name, imgs[i]->name);
-            t->mmem[i] = ap_bench_measurement(b, id, "memory", t->name, imgs[i]->name, mparams);
+            t->mmem[i] = ap_bench_measurement(b, mid, "memory", t->name, imgs[i]->name, mparams);
             need |= ap_bench_count_clean(t->mmem[i], "peak_bytes") < b->repeat;
         } else {
             cJSON_Delete(mparams);
@@ -393,7 +419,9 @@ int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_err
     if (ni == 0)
         return 0;
     char *tasks[MAX_TASKS];
-    size_t nt = list_tasks(b, tasks);
+    size_t nt;
+    if (list_tasks(b, tasks, &nt, err) < 0)
+        return -1;
     int rc = 0;
     for (size_t t = 0; t < nt && rc == 0; t++)
         rc = run_task(b, tasks[t], with_cpu, with_memory, imgs, ni, err);
@@ -428,7 +456,9 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
         workers = cJSON_GetObjectItemCaseSensitive(man, "workers");
     char nbuf[32], wl[1100];
     snprintf(nbuf, sizeof(nbuf), "%.0f", n->valuedouble);
-    snprintf(wl, sizeof(wl), "%s", b->o->workloads_dir);
+    if (ap_fs_path(wl, sizeof(wl), "%s", b->o->workloads_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the workloads folder %.64s... (threads' bind)",
+                             b->o->workloads_dir);
     struct ap_bind bind = {wl, "/workloads", 1};
     int rc = 0;
     const cJSON *w;
@@ -444,6 +474,7 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
         for (size_t i = 0; i < ni; i++) {
             if (task_argv(man, imgs[i], nbuf, wbuf, argv[i], store[i], err) < 0)
                 return -1;
+            /* Fits: 16 bytes of prefix, an image name under 64 and "/w" with an int. */
             char id[160];
             snprintf(id, sizeof(id), "threads/%s/%s/w%d", "threads", imgs[i]->name, w->valueint);
             cJSON *params = cJSON_CreateObject();

@@ -34,6 +34,7 @@ static void server_measurements(struct ap_bench *b, struct ap_bench_server *sv, 
                                 const cJSON *extra, cJSON **ms)
 {
     for (size_t i = 0; i < n; i++) {
+        /* Fits: the prefixes are under 20 bytes, a server's name and a tail under 64. */
         char id[160];
         snprintf(id, sizeof(id), "%s%s%s", prefix, sv[i].name, tail);
         cJSON *p = ap_bench_server_params(&sv[i], b);
@@ -469,7 +470,7 @@ static int cmp_i64(const void *a, const void *b)
 static cJSON *memory_measurement(struct ap_bench *b, struct ap_bench_server *s, int conns,
                                  double secs)
 {
-    char id[160];
+    char id[160]; /* fits: a server's name is under 64 bytes (server.c) */
     snprintf(id, sizeof(id), "memory/server/%s", s->name);
     cJSON *p = ap_bench_server_params(s, b);
     cJSON_AddNumberToObject(p, "connections", conns);

@@ -15,7 +15,7 @@
 
 static void measure_image(struct ap_bench *b, const struct ap_bench_image *img)
 {
-    char id[160];
+    char id[160]; /* fits: an image name is under 64 bytes */
     snprintf(id, sizeof(id), "size/image/%s", img->name);
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "digest", img->digest);
@@ -44,7 +44,11 @@ static int measure_program(struct ap_bench *b, const struct ap_bench_image *img,
         return ap_error_make(err, EINVAL, "image %s: its program %s is not a regular file",
                              img->name, path);
     char id[300];
-    snprintf(id, sizeof(id), "size/binary/%s/%s", img->name, base);
+    if (ap_fs_path(id, sizeof(id), "size/binary/%s/%s", img->name, base) < 0)
+        return ap_error_make(err, ENAMETOOLONG,
+                             "image %s: the measurement id of its program %.64s... is longer than "
+                             "%zu bytes",
+                             img->name, base, sizeof(id) - 1);
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "path", path);
     cJSON *m = ap_bench_measurement(b, id, "size", base, img->name, p);
@@ -60,8 +64,9 @@ static int derive_pairs(struct ap_bench *b, const struct ap_size_pair *pairs, si
     cJSON *out = cJSON_CreateArray();
     for (size_t i = 0; out != NULL && i < n; i++) {
         char gid[160], pid[160];
-        snprintf(gid, sizeof(gid), "size/image/%s", pairs[i].go);
-        snprintf(pid, sizeof(pid), "size/image/%s", pairs[i].python);
+        if (ap_fs_path(gid, sizeof(gid), "size/image/%s", pairs[i].go) < 0 ||
+            ap_fs_path(pid, sizeof(pid), "size/image/%s", pairs[i].python) < 0)
+            continue; /* no image has so long a name (bench.c), none was measured */
         const cJSON *gm = ap_bench_find_measurement(b, gid);
         const cJSON *pm = ap_bench_find_measurement(b, pid);
         if (gm == NULL || pm == NULL)
@@ -84,7 +89,9 @@ int ap_bench_suite_size(struct ap_bench *b, ap_error **err)
 {
     struct ap_size_pair pairs[AP_SIZE_PAIRS_MAX];
     char what[1100];
-    snprintf(what, sizeof(what), "%s/bench.json", b->o->workloads_dir);
+    if (ap_fs_path(what, sizeof(what), "%s/bench.json", b->o->workloads_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the plan bench.json in %.64s...",
+                             b->o->workloads_dir);
     int n = ap_size_pairs_parse(b->plan, what, pairs, AP_SIZE_PAIRS_MAX, err);
     if (n < 0)
         return -1;

@@ -62,9 +62,9 @@ static int bare_run(const struct ap_bench_image *img, char *const *argv, int in_
     memset(&a, 0, sizeof(a));
     cleanup_close int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     char path[1200];
-    snprintf(path, sizeof(path), "%s", argv[0]);
-    if (argv[0][0] != '/')
-        snprintf(path, sizeof(path), "/usr/local/bin/%s", argv[0]);
+    if (ap_fs_path(path, sizeof(path), "%s%s", argv[0][0] != '/' ? "/usr/local/bin/" : "",
+                   argv[0]) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the program %.64s... on %s", argv[0], img->name);
     a.root = img->rootfs;
     a.path = path;
     a.argv = argv;
@@ -128,7 +128,7 @@ static int bare_sample(struct ap_bench_image *img, struct startup_prog *p, const
 static int run_startup(struct ap_bench *b, struct ap_bench_image *img, struct startup_prog *p,
                        const char *script, const char *hello_dir, ap_error **err)
 {
-    char id[200];
+    char id[200]; /* fits: an image name is under 64 bytes, the programs' names are short */
     cJSON *params = cJSON_CreateObject();
     cJSON *av = cJSON_AddArrayToObject(params, "command");
     for (int k = 0; p->argv[k] != NULL; k++)
@@ -242,8 +242,10 @@ int ap_bench_suite_startup(struct ap_bench *b, ap_error **err)
     cleanup_cjson cJSON *empty = cJSON_CreateObject();
     cJSON_AddStringToObject(empty, "text", "");
     char hello_dir[1100], script[1100];
-    snprintf(hello_dir, sizeof(hello_dir), "%s/hello", b->o->workloads_dir);
-    snprintf(script, sizeof(script), "%s/hello/hello.py", b->o->workloads_dir);
+    if (ap_fs_path(hello_dir, sizeof(hello_dir), "%s/hello", b->o->workloads_dir) < 0 ||
+        ap_fs_path(script, sizeof(script), "%s/hello/hello.py", b->o->workloads_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the hello script hello/hello.py in %.64s...",
+                             b->o->workloads_dir);
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
     const cJSON *bins = cJSON_GetObjectItemCaseSensitive(b->plan, "go_binaries");
     const cJSON *go = cJSON_GetObjectItemCaseSensitive(imgs, "go");
