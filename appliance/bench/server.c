@@ -20,7 +20,6 @@
 #include "loadgen.h"
 #include "server.h"
 
-#define AP_BENCH_SERVER_MAX_ARGS 32
 #define READY_TIMEOUT_S 60.0
 
 /* ---- the servers' manifests ------------------------------------------------------------------ */
@@ -100,7 +99,8 @@ static int server_command(struct ap_bench *b, const char *lang, const cJSON *m,
     return 0;
 }
 
-/* The server's environment ("NAME=value", at most 15) and binds (at most 4) from m. */
+/* The server's environment ("NAME=value", at most 15) and binds (at most 4) from m; more is
+ * an error naming the limit. */
 static int server_env_binds(struct ap_bench *b, const cJSON *m, struct ap_bench_server *s,
                             ap_error **err)
 {
@@ -108,7 +108,11 @@ static int server_env_binds(struct ap_bench *b, const cJSON *m, struct ap_bench_
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "env"))
     {
-        if (cJSON_IsString(it) && ne + 1 < 16) {
+        if (cJSON_IsString(it) && ne + 1 >= AP_BENCH_SERVER_MAX_ENV)
+            return ap_error_make(err, E2BIG,
+                                 "server %s: more than %d environment variables in its manifest",
+                                 s->name, AP_BENCH_SERVER_MAX_ENV - 1);
+        if (cJSON_IsString(it)) {
             int len = snprintf(s->env_store[ne], sizeof(s->env_store[ne]), "%s=%s", it->string,
                                it->valuestring);
             if (len < 0 || (size_t)len >= sizeof(s->env_store[ne]))
@@ -126,8 +130,11 @@ static int server_env_binds(struct ap_bench *b, const cJSON *m, struct ap_bench_
         const cJSON *src = cJSON_GetObjectItemCaseSensitive(it, "src");
         const cJSON *dst = cJSON_GetObjectItemCaseSensitive(it, "dst");
         const cJSON *mode = cJSON_GetObjectItemCaseSensitive(it, "mode");
-        if (!cJSON_IsString(src) || !cJSON_IsString(dst) || s->n_binds == 4)
+        if (!cJSON_IsString(src) || !cJSON_IsString(dst))
             continue;
+        if (s->n_binds == AP_BENCH_SERVER_MAX_BINDS)
+            return ap_error_make(err, E2BIG, "server %s: more than %d binds in its manifest",
+                                 s->name, AP_BENCH_SERVER_MAX_BINDS);
         /* Sources are named from the top of the tree ("images/workloads/..."). */
         const char *prefix = "images/workloads";
         const char *rest = strncmp(src->valuestring, prefix, strlen(prefix)) == 0

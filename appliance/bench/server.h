@@ -15,6 +15,8 @@
 
 #define AP_BENCH_MAX_SERVERS 16
 #define AP_BENCH_SERVER_MAX_ARGS 32
+#define AP_BENCH_SERVER_MAX_ENV 16 /* entries of env, the NULL terminator included */
+#define AP_BENCH_SERVER_MAX_BINDS 4
 
 struct ap_bench_server {
     struct ap_bench *b;
@@ -22,10 +24,10 @@ struct ap_bench_server {
     struct ap_bench_image *img;
     char *argv[AP_BENCH_SERVER_MAX_ARGS];
     char argv_store[AP_BENCH_SERVER_MAX_ARGS][160];
-    char *env[16];
-    char env_store[16][256];
-    struct ap_bind binds[4];
-    char bind_src[4][1100], bind_dst[4][256];
+    char *env[AP_BENCH_SERVER_MAX_ENV];
+    char env_store[AP_BENCH_SERVER_MAX_ENV][256];
+    struct ap_bind binds[AP_BENCH_SERVER_MAX_BINDS];
+    char bind_src[AP_BENCH_SERVER_MAX_BINDS][1100], bind_dst[AP_BENCH_SERVER_MAX_BINDS][256];
     size_t n_binds;
     int port;
     int workers; /* worker processes asked for (the manifest's workers_param), else 1 */
