@@ -17,12 +17,7 @@
 #include "../core/fs.h"
 #include "../core/log.h"
 
-static char cgroup_root[256] = "/sys/fs/cgroup";
-
-void ap_cgroup_set_root(const char *root)
-{
-    snprintf(cgroup_root, sizeof(cgroup_root), "%s", root);
-}
+static const char cgroup_root[] = "/sys/fs/cgroup";
 
 const char *ap_cgroup_root(void)
 {

@@ -62,8 +62,7 @@ struct ap_cgroup_manager {
     void (*kill_stale)(const char *dir);
 };
 
-/* Where the hierarchies live: "/sys/fs/cgroup" normally; tests point it at a fake tree. */
-void ap_cgroup_set_root(const char *root);
+/* Where the hierarchies live: "/sys/fs/cgroup". */
 const char *ap_cgroup_root(void);
 
 /* Picks the backend for this host: v2 when the root is a pure cgroup2 mount, v1 when the v1
