@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/fs.h"
-#include "../core/text.h"
+#include "../core/log.h"
 #include "cmd.h"
 
 int ap_cmd_settings_init(struct ap_settings *s, ap_error **err)
@@ -44,24 +44,11 @@ int ap_cmd_fail(ap_error **err)
     return AP_EXIT_FAIL;
 }
 
-/* Prints "PREFIX" and the message built from fmt on standard error, with its control
- * characters escaped (the words it quotes come from the command line or from files). */
-static void vnote(const char *prefix, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-static void vnote(const char *prefix, const char *fmt, va_list ap)
-{
-    char *s = NULL;
-    char *safe = vasprintf(&s, fmt, ap) >= 0 ? ap_text_escape(s) : NULL;
-    fprintf(stderr, "%s%s\n", prefix, safe != NULL ? safe : "(out of memory)");
-    free(safe);
-    free(s);
-}
-
 void ap_cmd_note(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vnote("", fmt, ap);
+    ap_log_vline("", fmt, ap);
     va_end(ap);
 }
 
@@ -71,7 +58,7 @@ int ap_cmd_usage(const char *verb, const char *fmt, ...)
     snprintf(prefix, sizeof(prefix), "appliance %.40s: ", verb);
     va_list ap;
     va_start(ap, fmt);
-    vnote(prefix, fmt, ap);
+    ap_log_vline(prefix, fmt, ap);
     va_end(ap);
     fprintf(stderr, "Try 'appliance %s --help'.\n", verb);
     return AP_EXIT_USAGE;

@@ -18,9 +18,7 @@ enum ap_log_level ap_log_get_level(void)
     return level;
 }
 
-static void vlog(const char *prefix, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-static void vlog(const char *prefix, const char *fmt, va_list ap)
+void ap_log_vline(const char *prefix, const char *fmt, va_list ap)
 {
     /* A log line is one line: control characters in the names it holds are escaped. */
     char *s = NULL;
@@ -36,7 +34,7 @@ void ap_log_info(const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vlog("", fmt, ap);
+    ap_log_vline("", fmt, ap);
     va_end(ap);
 }
 
@@ -46,7 +44,7 @@ void ap_log_debug(const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vlog("debug: ", fmt, ap);
+    ap_log_vline("debug: ", fmt, ap);
     va_end(ap);
 }
 
@@ -54,6 +52,6 @@ void ap_log_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vlog("warning: ", fmt, ap);
+    ap_log_vline("warning: ", fmt, ap);
     va_end(ap);
 }
