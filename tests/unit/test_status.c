@@ -195,7 +195,7 @@ static const char *status(const cJSON *x)
     return cJSON_IsString(s) ? s->valuestring : "(none)";
 }
 
-static double stat(const cJSON *x, const char *key)
+static double stat_of(const cJSON *x, const char *key)
 {
     const cJSON *v =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(x, "stats"), key);
@@ -213,7 +213,7 @@ TEST(clean_samples_are_ok)
     ap_bench_metric_update(x, 0, 0, 0);
     CHECK_MSG(strcmp(status(x), "ok") == 0, "%s", status(x));
     CHECK(cJSON_GetObjectItemCaseSensitive(x, "flags") == NULL);
-    CHECK(stat(x, "n") == 8);
+    CHECK(stat_of(x, "n") == 8);
     /* Three samples: n-too-small (and unstable too, which it outranks). */
     cJSON *m3 = measurement();
     ap_bench_add(m3, "wall_s", "s", 1);
@@ -264,8 +264,8 @@ TEST(noisy_samples_are_flagged_and_left_out_unless_asked)
     CHECK(cJSON_GetArraySize(cJSON_GetArrayItem(fl, 0)) == 0);
     CHECK(strcmp(cJSON_GetArrayItem(cJSON_GetArrayItem(fl, 2), 0)->valuestring, "noisy") == 0);
     ap_bench_metric_update(x, 0, 0, 0);
-    CHECK_MSG(stat(x, "n") == 6 && stat(x, "max") < 11, "n %g max %g", stat(x, "n"),
-              stat(x, "max"));
+    CHECK_MSG(stat_of(x, "n") == 6 && stat_of(x, "max") < 11, "n %g max %g", stat_of(x, "n"),
+              stat_of(x, "max"));
     CHECK_MSG(strcmp(status(x), "ok") == 0, "%s", status(x));
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(x, "warning");
     CHECK(cJSON_IsString(w) && test_contains(w->valuestring, "2 of 8 samples") &&
@@ -274,7 +274,7 @@ TEST(noisy_samples_are_flagged_and_left_out_unless_asked)
     CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(x, "samples")) == 8);
     /* --include-noisy: all eight, and the figure says it is noisy. */
     ap_bench_metric_update(x, 1, 0, 0);
-    CHECK(stat(x, "n") == 8 && stat(x, "max") == 30);
+    CHECK(stat_of(x, "n") == 8 && stat_of(x, "max") == 30);
     CHECK_MSG(strcmp(status(x), "noisy") == 0, "%s", status(x));
     cJSON_Delete(m);
 }
