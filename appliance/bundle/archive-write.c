@@ -117,7 +117,7 @@ static int write_item(struct writer *w, const struct ap_pack_item *e, ap_error *
     uint64_t left = e->size;
     while (left > 0) {
         ssize_t n =
-            ap_pack_read(in.fd, in.buf, left < AP_PACK_IO_BUF ? (size_t)left : AP_PACK_IO_BUF);
+            ap_fs_read_some(in.fd, in.buf, left < AP_PACK_IO_BUF ? (size_t)left : AP_PACK_IO_BUF);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", e->path);
         if (n == 0)
@@ -128,7 +128,7 @@ static int write_item(struct writer *w, const struct ap_pack_item *e, ap_error *
         left -= (uint64_t)n;
     }
     char extra;
-    ssize_t more = ap_pack_read(in.fd, &extra, 1);
+    ssize_t more = ap_fs_read_some(in.fd, &extra, 1);
     char hex[AP_SHA256_HEX_LEN + 1];
     ap_sha256_final_hex(&in.h, hex);
     if (more != 0 || strcmp(hex, e->sha256) != 0) {

@@ -832,9 +832,7 @@ int ap_compare_load(const char *path, cJSON **out, struct ap_archive_scan *archi
         cleanup_close int fd = open(file, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return ap_error_make(err, errno, "opening %s", file);
-        do
-            got = read(fd, head, sizeof(head));
-        while (got < 0 && errno == EINTR);
+        got = ap_fs_read_some(fd, head, sizeof(head));
         if (got < 0)
             return ap_error_make(err, errno, "reading %s", file);
     }

@@ -230,16 +230,6 @@ void ap_pack_reader_close(struct ap_pack_reader *r)
     r->buf = NULL;
 }
 
-ssize_t ap_pack_read(int fd, void *buf, size_t len)
-{
-    for (;;) {
-        ssize_t n = read(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        return n;
-    }
-}
-
 /* Pass one: the size and sha256 of a file, checked against its pin. */
 static int hash_item(struct ap_pack_item *e, ap_error **err)
 {
@@ -254,7 +244,7 @@ static int hash_item(struct ap_pack_item *e, ap_error **err)
     }
     uint64_t size = 0;
     for (;;) {
-        ssize_t n = ap_pack_read(r.fd, r.buf, AP_PACK_IO_BUF);
+        ssize_t n = ap_fs_read_some(r.fd, r.buf, AP_PACK_IO_BUF);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", e->path);
         if (n == 0)

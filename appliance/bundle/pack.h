@@ -51,9 +51,6 @@ struct ap_pack_reader {
 int ap_pack_reader_open(const struct ap_pack_item *e, struct ap_pack_reader *r, ap_error **err);
 void ap_pack_reader_close(struct ap_pack_reader *r);
 
-/* read(2), retried on EINTR. */
-ssize_t ap_pack_read(int fd, void *buf, size_t len);
-
 #define AP_PACK_IO_BUF ((size_t)1 << 16) /* read size while hashing and packing files */
 
 /* Writes items (sorted by name, every one hashed) as a deterministic tar.zst to fd, each

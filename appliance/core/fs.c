@@ -13,8 +13,7 @@
 
 #include "cleanup.h"
 
-/* read(2), again when a signal interrupted it. */
-static ssize_t read_some(int fd, void *buf, size_t len)
+ssize_t ap_fs_read_some(int fd, void *buf, size_t len)
 {
     ssize_t n;
     do
@@ -59,7 +58,7 @@ int ap_fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t 
     for (;;) {
         if (got > (size_t)st.st_size)
             break;
-        ssize_t n = read_some(fd, buf + got, (size_t)st.st_size + 1 - got);
+        ssize_t n = ap_fs_read_some(fd, buf + got, (size_t)st.st_size + 1 - got);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", path);
         if (n == 0)
@@ -280,7 +279,7 @@ int ap_fs_read_to_end(int fd, const char *path, char *buf, size_t len, int whole
                                      len - 1);
             break;
         }
-        ssize_t n = read_some(fd, buf + got, len - 1 - got);
+        ssize_t n = ap_fs_read_some(fd, buf + got, len - 1 - got);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", path);
         if (n == 0)
@@ -297,7 +296,7 @@ int ap_fs_each_chunk(int fd, const char *path, void *buf, size_t len,
 {
     uint64_t sum = 0;
     for (;;) {
-        ssize_t n = read_some(fd, buf, len);
+        ssize_t n = ap_fs_read_some(fd, buf, len);
         if (n < 0)
             return ap_error_make(err, errno, "reading %s", path);
         if (n == 0)

@@ -39,6 +39,9 @@ int ap_fs_path(char *buf, size_t len, const char *fmt, ...)
 /* Formats bytes as "12.3 MiB" into buf. Returns buf. */
 const char *ap_fs_human_bytes(uint64_t bytes, char *buf, size_t len);
 
+/* read(2), again when a signal interrupted it: the bytes read, 0 at the end, -1 with errno. */
+ssize_t ap_fs_read_some(int fd, void *buf, size_t len);
+
 /* Retries write() on EINTR and short writes. */
 int ap_fs_write_all(int fd, const void *data, size_t len);
 
