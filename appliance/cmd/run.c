@@ -445,14 +445,14 @@ static int apply_image_config(struct run_target *t, const struct run_opts *o, co
 {
     ap_error *err = NULL;
     if (ap_oci_run_read(layout, o->n_cmd == 0, &t->image, &err) < 0) {
-        int rc = err != NULL && t->image.cfg != NULL
-                     ? ap_cmd_usage("run", "image %s: %s (give the command after --)", o->image,
-                                    err->msg)
-                     : AP_EXIT_RUN_FAILED;
-        if (rc == AP_EXIT_RUN_FAILED) {
+        /* With its config read, what failed is a limit of its settings: a usage error. */
+        if (t->image.cfg == NULL) {
             ap_error_wrap(&err, "image %s", o->image);
             ap_cmd_fail(&err);
+            return AP_EXIT_RUN_FAILED;
         }
+        int rc = ap_cmd_usage("run", "image %s: %s (give the command after --)", o->image,
+                              err != NULL ? err->msg : "its settings are refused");
         ap_error_release(&err);
         return rc;
     }
