@@ -96,6 +96,20 @@ static int image_wanted(const struct ap_bench_opts *o, const char *name)
     return 0;
 }
 
+int ap_bench_wanted(const struct ap_bench *b, const char *name)
+{
+    const char *only = b->o->only;
+    if (only == NULL)
+        return 1;
+    for (const char *w = only; *w != '\0';) {
+        size_t len = strcspn(w, ",");
+        if (len > 0 && memmem(name, strlen(name), w, len) != NULL)
+            return 1;
+        w += len + (w[len] == ',');
+    }
+    return 0;
+}
+
 static int load_image(struct ap_bench *b, const char *name, ap_error **err)
 {
     if (ap_bench_image(b, name) != NULL || !image_wanted(b->o, name))

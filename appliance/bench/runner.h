@@ -370,6 +370,10 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err);
  * (the suite itself then says why). */
 size_t ap_bench_server_count(struct ap_bench *b);
 
+/* Whether --only lets the workload `name` run: no --only, or one of its comma-separated
+ * words occurs in name. */
+int ap_bench_wanted(const struct ap_bench *b, const char *name);
+
 /* Plan estimates in seconds, for the ETA (before anything runs). */
 double ap_bench_estimate(struct ap_bench *b, unsigned suites);
 

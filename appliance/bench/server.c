@@ -180,7 +180,7 @@ static int load_server(struct ap_bench *b, const char *lang, const char *dir_nam
                       b->o->workloads_dir, rel);
         return -1;
     }
-    if (b->o->only != NULL && strstr(name->valuestring, b->o->only) == NULL)
+    if (!ap_bench_wanted(b, name->valuestring))
         return 0;
     /* The name bounds the ids built from it (suite-http.c). */
     if (copy_field(s->name, sizeof(s->name), name->valuestring, rel, "name", err) < 0 ||

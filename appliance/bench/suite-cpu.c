@@ -111,7 +111,7 @@ static int list_tasks(struct ap_bench *b, char **names, size_t *count, ap_error 
     while ((e = readdir(d)) != NULL && n < MAX_TASKS) {
         if (e->d_name[0] == '.')
             continue;
-        if (b->o->only != NULL && strstr(e->d_name, b->o->only) == NULL)
+        if (!ap_bench_wanted(b, e->d_name))
             continue;
         names[n++] = strdup(e->d_name);
     }
@@ -147,18 +147,16 @@ double ap_bench_estimate(struct ap_bench *b, unsigned suites)
         nt = 0; /* the cpu suite reports it */
     int runs = b->repeat + b->warmup;
     /* --only picks tasks, servers and the startup programs by name (as the suites do). */
-    const char *only = b->o->only;
     if (suites & (AP_SUITE_CPU | AP_SUITE_MEMORY))
         for (size_t t = 0; t < nt; t++)
             for (size_t i = 0; i < ni; i++)
                 total += runs * run_estimate(b, tasks[t], imgs[i]);
     for (size_t t = 0; t < nt; t++)
         free(tasks[t]);
-    if ((suites & AP_SUITE_THREADS) && (only == NULL || strstr("threads", only) != NULL))
+    if ((suites & AP_SUITE_THREADS) && ap_bench_wanted(b, "threads"))
         total += (double)ni * 4 * runs * (strcmp(b->profile_name, "quick") == 0 ? 0.3 : 3.0);
     double servers = (double)ap_bench_server_count(b);
-    int progs = (only == NULL || strstr("hello", only) != NULL) +
-                (only == NULL || strstr("pass", only) != NULL);
+    int progs = ap_bench_wanted(b, "hello") + ap_bench_wanted(b, "pass");
     if (suites & AP_SUITE_STARTUP)
         total += ap_bench_num(b, "startup_repeat", 10) * (double)ni * progs * 0.1 +
                  ap_bench_num(b, "service_repeat", 2) * servers * 1.5;
@@ -432,7 +430,7 @@ int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_err
 
 int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
 {
-    if (b->o->only != NULL && strstr("threads", b->o->only) == NULL)
+    if (!ap_bench_wanted(b, "threads"))
         return 0;
     cleanup_cjson cJSON *man = NULL;
     if (ap_bench_manifest(b, "threads", &man, err) < 0)

@@ -19,11 +19,6 @@
 #include "runner.h"
 #include "../core/clock.h"
 
-static int wanted(const struct ap_bench *b, const char *name)
-{
-    return b->o->only == NULL || strstr(name, b->o->only) != NULL;
-}
-
 /* ---- process start without a sandbox --------------------------------------------------------- */
 
 struct spawn_args {
@@ -256,7 +251,7 @@ int ap_bench_suite_startup(struct ap_bench *b, ap_error **err)
         const char *names[] = {"hello", "hello-stripped"};
         for (int k = 0; k < 2; k++) {
             const cJSON *path = cJSON_GetObjectItemCaseSensitive(bins, keys[k]);
-            if (!cJSON_IsString(path) || !wanted(b, names[k]))
+            if (!cJSON_IsString(path) || !ap_bench_wanted(b, names[k]))
                 continue;
             struct startup_prog p = {names[k], {path->valuestring, NULL}, 0, expected};
             if ((rc = run_startup(b, g, &p, script, hello_dir, err)) < 0)
@@ -274,9 +269,11 @@ int ap_bench_suite_startup(struct ap_bench *b, ap_error **err)
         static char dash[] = "-", dash_c[] = "-c", pass_src[] = "pass";
         struct startup_prog hello = {"hello", {img->interpreter, dash, NULL}, 1, expected};
         struct startup_prog pass = {"pass", {img->interpreter, dash_c, pass_src, NULL}, 0, empty};
-        if (wanted(b, "hello") && (rc = run_startup(b, img, &hello, script, hello_dir, err)) < 0)
+        if (ap_bench_wanted(b, "hello") &&
+            (rc = run_startup(b, img, &hello, script, hello_dir, err)) < 0)
             return rc;
-        if (wanted(b, "pass") && (rc = run_startup(b, img, &pass, script, hello_dir, err)) < 0)
+        if (ap_bench_wanted(b, "pass") &&
+            (rc = run_startup(b, img, &pass, script, hello_dir, err)) < 0)
             return rc;
     }
     return 0;

@@ -30,7 +30,7 @@ static void bench_usage(FILE *out)
             "Options:\n"
             "  --suite LIST        size,startup,memory,cpu,http,latency,threads (default all)\n"
             "  --images LIST       only these images (comma-separated)\n"
-            "  --only TEXT         only workloads whose name contains TEXT\n"
+            "  --only TEXT[,TEXT]  only workloads whose name contains one of the TEXTs\n"
             "  --profile NAME      quick (minutes), standard (default; under an hour) or\n"
             "                      published (the published sizes: hours; resumable)\n"
             "  --repeat N          measured runs per measurement (default: the profile's)\n"

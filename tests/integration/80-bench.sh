@@ -43,6 +43,10 @@ ETA_ONE=$(eta_s --profile standard --suite http,latency --only nethttp)
 NSERVERS=$(jq -s "map(select(.available == true)) | length" images/workloads/servers/*/*/workload.json)
 check "the ETA of one server (--only nethttp, ${ETA_ONE:-?} s) is the whole plan's (${ETA_ALL:-?} s) over its $NSERVERS servers" \
     awk -v a="${ETA_ALL:-0}" -v o="${ETA_ONE:-0}" -v n="$NSERVERS" 'BEGIN { exit !(o > 0 && a > 0 && o * n <= a * 1.1 && o * n >= a * 0.9) }'
+# --only takes a list: each word picks the workloads whose name holds it.
+ETA_TWO=$(eta_s --profile standard --suite http,latency --only nethttp,flask)
+check "the ETA of two servers (--only nethttp,flask, ${ETA_TWO:-?} s) is twice one's (${ETA_ONE:-?} s)" \
+    awk -v t="${ETA_TWO:-0}" -v o="${ETA_ONE:-0}" 'BEGIN { exit !(o > 0 && t >= 2 * o * 0.9 && t <= 2 * o * 1.1) }'
 
 # ---- usage errors ----------------------------------------------------------------------------
 # The load generator never shares a CPU with the workload when the machine has a choice.
