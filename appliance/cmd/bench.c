@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include "../bench/bench.h"
+#include "../bench/catalog.h"
 #include "../bundle/archive.h"
 #include "../bundle/minisign.h"
 #include "../core/cleanup.h"
 #include "../core/fs.h"
+#include "../core/json.h"
 #include "../core/log.h"
 #include "cmd.h"
 
@@ -38,6 +40,8 @@ static void bench_usage(FILE *out)
             "  --out FILE          results file (default results/latest/results.json); its\n"
             "                      folder is the run directory that --sign packs\n"
             "  --csv FILE          also write one CSV row per measurement and metric\n"
+            "  --list              print what the profile measures (every measurement id with\n"
+            "                      its suite, image and metrics, as JSON) and run nothing\n"
             "  --sign              once the run is complete, pack its folder into\n"
             "                      results/<run-id>.tar.zst with a minisign signature\n"
             "  --key SECKEY        the secret key that signs (default $APPLIANCE_KEY, else\n"
@@ -83,7 +87,8 @@ enum {
     O_SIGN,
     O_KEY,
     O_PASSWORD_FILE,
-    O_INCLUDE_NOISY
+    O_INCLUDE_NOISY,
+    O_LIST
 };
 
 static const struct option opts[] = {{"suite", required_argument, NULL, O_SUITE},
@@ -104,6 +109,7 @@ static const struct option opts[] = {{"suite", required_argument, NULL, O_SUITE}
                                      {"sign", no_argument, NULL, O_SIGN},
                                      {"key", required_argument, NULL, O_KEY},
                                      {"password-file", required_argument, NULL, O_PASSWORD_FILE},
+                                     {"list", no_argument, NULL, O_LIST},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
@@ -126,6 +132,7 @@ static int parse_count(const char *s, int min, int *out)
 struct bench_opts {
     struct ap_bench_opts o;
     int sign;
+    int list; /* --list: print the catalog, run nothing */
     const char *key, *password_file;
     char *images_list;
 };
@@ -225,6 +232,9 @@ static int parse_option(int c, char *arg, struct bench_opts *b)
     case O_PASSWORD_FILE:
         b->password_file = arg;
         return AP_CMD_CONTINUE;
+    case O_LIST:
+        b->list = 1;
+        return AP_CMD_CONTINUE;
     default:
         return -2;
     }
@@ -262,6 +272,22 @@ static int parse_bench_opts(struct bench_opts *b, const struct ap_settings *set,
     if (!b->sign && (b->key != NULL || b->password_file != NULL))
         return ap_cmd_usage("bench", "--key and --password-file go with --sign");
     return AP_CMD_CONTINUE;
+}
+
+/* --list: the catalog of the profile on standard output. */
+static int list_plan(const struct ap_bench_opts *o)
+{
+    ap_error *err = NULL;
+    cleanup_cjson cJSON *cat = NULL;
+    if (ap_bench_catalog(o->workloads_dir, o->profile, &cat, &err) < 0)
+        return ap_cmd_fail(&err);
+    cleanup_free char *text = cJSON_Print(cat);
+    if (text == NULL) {
+        ap_error_make(&err, ENOMEM, "printing the catalog");
+        return ap_cmd_fail(&err);
+    }
+    puts(text);
+    return AP_EXIT_OK;
 }
 
 /* Packs and signs the finished run's folder dir. */
@@ -314,6 +340,8 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
         return ap_cmd_usage("bench", "the images folder is longer than %zu bytes",
                             sizeof(workloads) - sizeof("/workloads"));
     o->workloads_dir = workloads;
+    if (b.list)
+        return list_plan(o);
     if (ap_fs_dirname(o->results_path, dir, sizeof(dir)) < 0)
         return ap_cmd_usage("bench", "--out: the path is too long");
     ap_error *err = NULL;
