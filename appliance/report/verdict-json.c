@@ -11,18 +11,21 @@ static cJSON *num(double x)
     return isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull();
 }
 
-static cJSON *str_or_null(const char *s)
-{
-    return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
-/* Adds item to obj under key; a NULL item (out of memory) sets *oom. */
+/* Adds item to obj under key; a NULL obj or item (out of memory) sets *oom. */
 static void put(cJSON *obj, const char *key, cJSON *item, int *oom)
 {
-    if (item == NULL || !cJSON_AddItemToObject(obj, key, item)) {
-        cJSON_Delete(item);
-        *oom = 1;
-    }
+    if (obj != NULL && item != NULL && cJSON_AddItemToObject(obj, key, item))
+        return;
+    cJSON_Delete(item);
+    *oom = 1;
+}
+
+/* A string, or null for none. */
+static cJSON *str_or_null(const char *s)
+{
+    if (s == NULL)
+        return cJSON_CreateNull();
+    return cJSON_CreateString(s);
 }
 
 static void push(cJSON *arr, cJSON *item, int *oom)

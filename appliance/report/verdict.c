@@ -516,13 +516,13 @@ static void published_text(const struct ap_claim *c, char *buf, size_t len)
         if (c->text != NULL)
             snprintf(buf, len, "\"%s\"%s", c->text, c->prefix ? " (prefix)" : "");
         else
-            snprintf(buf, len, "%.4g%s%s", c->value, sp, u);
+            snprintf(buf, len, "%.6g%s%s", c->value, sp, u);
         return;
     case AP_CLAIM_RANGE:
-        snprintf(buf, len, "%.4g-%.4g%s%s", c->low, c->high, sp, u);
+        snprintf(buf, len, "%.6g-%.6g%s%s", c->low, c->high, sp, u);
         return;
     case AP_CLAIM_BOUND:
-        snprintf(buf, len, "%s %.4g%s%s", c->has_upper ? "<=" : ">=", c->bound, sp, u);
+        snprintf(buf, len, "%s %.6g%s%s", c->has_upper ? "<=" : ">=", c->bound, sp, u);
         return;
     case AP_CLAIM_ORDERING:
         snprintf(buf, len, "%s", c->descending ? "descending" : "ascending");
