@@ -300,6 +300,8 @@ static char **keep_slot(struct ap_archive_scan *s, const struct ap_archive_limit
         return *len = &s->manifest_len, &s->manifest;
     if (strcmp(name, AP_BUNDLE_PROVENANCE) == 0)
         return *len = &s->provenance_len, &s->provenance;
+    if (strcmp(name, AP_BUNDLE_CLAIMS) == 0)
+        return *len = &s->claims_len, &s->claims;
     *max = l->max_results;
     if (strcmp(name, AP_BUNDLE_RESULTS) == 0)
         return *len = &s->results_len, &s->results;
@@ -408,5 +410,6 @@ void ap_archive_scan_free(struct ap_archive_scan *s)
     free(s->manifest);
     free(s->provenance);
     free(s->results);
+    free(s->claims);
     memset(s, 0, sizeof(*s));
 }

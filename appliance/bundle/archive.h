@@ -114,6 +114,8 @@ struct ap_archive_scan {
     struct ap_bundle_files members;
     char *sums, *manifest, *provenance, *results;
     size_t sums_len, manifest_len, provenance_len, results_len;
+    char *claims; /* the member claims.json (at most max_meta bytes), or NULL */
+    size_t claims_len;
     uint64_t total; /* sum of member sizes */
 };
 

@@ -21,6 +21,8 @@
 #define AP_BUNDLE_MANIFEST "manifest.json"
 #define AP_BUNDLE_PROVENANCE "provenance.json"
 #define AP_BUNDLE_RESULTS "results.json"
+/* A claims file the run was judged against (appliance verdict reads it). */
+#define AP_BUNDLE_CLAIMS "claims.json"
 #define AP_BUNDLE_INPUTS_DIR "inputs"
 
 #define AP_BUNDLE_NAME_MAX 1024             /* bytes in a member name */

@@ -73,6 +73,7 @@ int ap_cmd_compare(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_rerun(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_pack(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_verify(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_verdict(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_version(struct ap_settings *s, int argc, char **argv);
 
 #endif

@@ -1,0 +1,315 @@
+/* appliance verdict: a claims file judged against a run's results (docs/claims.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../bundle/archive.h"
+#include "../bundle/compare.h"
+#include "../core/cleanup.h"
+#include "../core/fs.h"
+#include "../core/json.h"
+#include "../core/table.h"
+#include "../core/text.h"
+#include "../report/verdict.h"
+#include "cmd.h"
+
+static void verdict_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: appliance verdict (RESULTS.json | RUN-DIR | ARCHIVE) [--claims FILE]\n"
+            "                         [--source TEXT] [--out DIR] [--json]\n"
+            "\n"
+            "Judges every claim of a claims file (appliance-claims-1) against a run's results:\n"
+            "holds, contradicted, inconclusive, not comparable or not reproducible here, by the\n"
+            "rules of docs/claims.md, with each claim's measured interval, p-value and its\n"
+            "Benjamini-Hochberg q across the file (q = %g). The verdicts are a pure function\n"
+            "of the claims and the results: judging again gives the same file byte for byte.\n"
+            "\n"
+            "The results are a results.json, a run directory holding one, or a result archive\n"
+            "(every member checked as 'appliance verify' does, without a signature check). An\n"
+            "archive's claims.json is used when --claims is not given.\n"
+            "\n"
+            "Options:\n"
+            "  --claims FILE   the claims file (required unless the archive holds one)\n"
+            "  --source TEXT   the document the quotes were read from (default: the file that\n"
+            "                  source.document names, beside the claims file, when it is\n"
+            "                  there); its sha256 and every quote are checked first\n"
+            "  --out DIR       where verdicts.json goes (default: the current directory)\n"
+            "  --json          print the verdicts document instead of the table\n"
+            "\n"
+            "Exit status: 0 when judged (whatever the verdicts), 1 on errors reading the\n"
+            "results or writing, 2 on a usage error or a claims file that is wrong (its\n"
+            "format, its source text, or a claim that does not fit the results).\n",
+            AP_VERDICT_FDR_Q);
+}
+
+enum { O_CLAIMS = 256, O_SOURCE, O_OUT, O_JSON };
+
+static const struct option opts[] = {{"claims", required_argument, NULL, O_CLAIMS},
+                                     {"source", required_argument, NULL, O_SOURCE},
+                                     {"out", required_argument, NULL, O_OUT},
+                                     {"json", no_argument, NULL, O_JSON},
+                                     {"help", no_argument, NULL, 'h'},
+                                     {NULL, 0, NULL, 0}};
+
+/* The options of appliance verdict; strings point into argv. */
+struct verdict_opts {
+    const char *results, *claims, *source, *out;
+    int json;
+};
+
+static int parse_verdict_opts(struct verdict_opts *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof(*o));
+    o->out = ".";
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_CLAIMS:
+            o->claims = optarg;
+            break;
+        case O_SOURCE:
+            o->source = optarg;
+            break;
+        case O_OUT:
+            o->out = optarg;
+            break;
+        case O_JSON:
+            o->json = 1;
+            break;
+        case 'h':
+            verdict_usage(stdout);
+            return AP_EXIT_OK;
+        default:
+            return ap_cmd_usage("verdict", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind < 1)
+        return ap_cmd_usage("verdict", "the results to judge are needed: a results.json, a run "
+                                       "directory or a result archive");
+    if (argc - optind > 1)
+        return ap_cmd_usage("verdict", "unexpected argument '%s'", argv[optind + 1]);
+    o->results = argv[optind];
+    return AP_CMD_CONTINUE;
+}
+
+/* A claims file that is wrong: its error, and the exit status of a usage error. */
+static int claims_fail(ap_error **err)
+{
+    ap_cmd_fail(err);
+    return AP_EXIT_USAGE;
+}
+
+/* The claims: --claims, else the archive's claims.json. */
+static int load_claims(const struct verdict_opts *o, const struct ap_archive_scan *scan,
+                       struct ap_claims *c)
+{
+    ap_error *err = NULL;
+    if (o->claims != NULL)
+        return ap_claims_load(o->claims, c, &err) < 0 ? claims_fail(&err) : AP_CMD_CONTINUE;
+    if (scan->claims == NULL)
+        return ap_cmd_usage("verdict", "--claims FILE is needed: %s holds no %s", o->results,
+                            scan->members.n > 0 ? "claims.json" : "claims (it is no archive)");
+    char what[4200];
+    snprintf(what, sizeof(what), "%s:%s", o->results, AP_BUNDLE_CLAIMS);
+    if (ap_claims_parse(scan->claims, scan->claims_len, what, c, &err) < 0)
+        return claims_fail(&err);
+    return AP_CMD_CONTINUE;
+}
+
+/* The source check: --source, or source.document beside the claims file when it is there.
+ * *checked says whether a text was checked. */
+static int check_source(const struct verdict_opts *o, const struct ap_claims *c, int *checked)
+{
+    char path[4096], dir[4096];
+    ap_error *err = NULL;
+    *checked = 0;
+    if (o->source != NULL) {
+        snprintf(path, sizeof(path), "%s", o->source);
+    } else {
+        struct stat st;
+        if (o->claims == NULL || ap_fs_dirname(o->claims, dir, sizeof(dir)) < 0 ||
+            ap_fs_path(path, sizeof(path), "%s/%s", dir, c->document) < 0 || stat(path, &st) < 0)
+            return AP_CMD_CONTINUE;
+    }
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    if (ap_fs_read_file(AT_FDCWD, path, (size_t)AP_CLAIMS_SOURCE_MAX, &text, &len, &err) < 0) {
+        ap_error_wrap(&err, "--source");
+        return claims_fail(&err);
+    }
+    if (ap_claims_check_source(c, text, len, path, &err) < 0)
+        return claims_fail(&err);
+    *checked = 1;
+    return AP_CMD_CONTINUE;
+}
+
+/* The sha256 of the results.json judged: the archive member's, or the file's. */
+static int results_sha256(const char *path, const struct ap_archive_scan *scan, char *hex,
+                          ap_error **err)
+{
+    if (scan->members.n > 0) {
+        const struct ap_bundle_file *f = ap_bundle_files_find(&scan->members, AP_BUNDLE_RESULTS);
+        if (f == NULL)
+            return ap_error_make(err, ENOENT, "%s has no %s", path, AP_BUNDLE_RESULTS);
+        snprintf(hex, AP_SHA256_HEX_LEN + 1, "%s", f->sha256);
+        return 0;
+    }
+    char file[4096];
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (ap_fs_path(file, sizeof(file), "%s/results.json", path) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "%s", path);
+        path = file;
+    }
+    return ap_sha256_file(AT_FDCWD, path, hex, NULL, err);
+}
+
+static int write_verdicts(const char *out, const cJSON *doc, char *path, size_t len, ap_error **err)
+{
+    if (ap_fs_mkdir_p(out, 0755, err) < 0)
+        return ap_error_wrap(err, "--out");
+    if (ap_fs_path(path, len, "%s/verdicts.json", out) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "--out %s", out);
+    return ap_json_write_file(path, doc, err);
+}
+
+static int by_off(const void *x, const void *y)
+{
+    const struct ap_verdict *a = *(const struct ap_verdict *const *)x;
+    const struct ap_verdict *b = *(const struct ap_verdict *const *)y;
+    double da = fabs(log(a->measured_over_published)), db = fabs(log(b->measured_over_published));
+    if (da != db)
+        return da > db ? -1 : 1;
+    return strcmp(a->claim->id, b->claim->id);
+}
+
+/* The three judged claims furthest off (largest |log(measured / published)|). */
+static void print_furthest(FILE *out, const struct ap_verdicts *v)
+{
+    const struct ap_verdict *pick[3];
+    cleanup_free const struct ap_verdict **all = calloc(v->n + 1, sizeof(*all));
+    size_t n = 0;
+    for (size_t i = 0; all != NULL && i < v->n; i++)
+        if (isfinite(v->v[i].measured_over_published) && v->v[i].measured_over_published > 0 &&
+            v->v[i].verdict != AP_VERDICT_NOT_REPRODUCIBLE)
+            all[n++] = &v->v[i];
+    if (n == 0)
+        return;
+    qsort(all, n, sizeof(*all), by_off);
+    fprintf(out, "Furthest off:\n");
+    for (size_t i = 0; i < n && i < AP_ARRAY_SIZE(pick); i++)
+        fprintf(out, "  %s: measured/published %.3g (%s)\n", all[i]->claim->id,
+                all[i]->measured_over_published, ap_verdict_name(all[i]->verdict));
+}
+
+static int print_table(FILE *out, const struct ap_verdicts *v, int checked, const char *path,
+                       ap_error **err)
+{
+    struct ap_table t;
+    ap_table_init(&t, 4, 1u << 2, 0);
+    t.header = 1;
+    const char *head[] = {"published", "measured (interval, coverage)", "meas/pub", "verdict"};
+    int rc = ap_table_add(&t, "claim", head, 4, NULL, err);
+    for (size_t i = 0; rc == 0 && i < v->n; i++) {
+        const struct ap_verdict *x = &v->v[i];
+        char ratio[32] = "-";
+        if (isfinite(x->measured_over_published))
+            snprintf(ratio, sizeof(ratio), "%.3g", x->measured_over_published);
+        cleanup_free char *why = ap_text_escape(x->why);
+        const char *cells[] = {x->published_text, x->measured_display, ratio,
+                               ap_verdict_name(x->verdict)};
+        rc = ap_table_add(
+            &t, x->claim->id, cells, 4,
+            x->verdict == AP_VERDICT_HOLDS || x->verdict == AP_VERDICT_CONTRADICTED ? NULL : why,
+            err);
+    }
+    if (rc == 0)
+        ap_table_print(&t, out, ap_table_width(out));
+    ap_table_free(&t);
+    if (rc < 0)
+        return -1;
+    fprintf(out,
+            "\n%zu holds, %zu contradicted, %zu inconclusive, %zu not comparable, %zu not "
+            "reproducible here (false-discovery control over %zu discoveries, q = %g)\n",
+            v->counts[AP_VERDICT_HOLDS], v->counts[AP_VERDICT_CONTRADICTED],
+            v->counts[AP_VERDICT_INCONCLUSIVE], v->counts[AP_VERDICT_NOT_COMPARABLE],
+            v->counts[AP_VERDICT_NOT_REPRODUCIBLE], v->m, AP_VERDICT_FDR_Q);
+    if (!checked)
+        fprintf(out, "source text not checked: no --source, and no source document beside the "
+                     "claims file\n");
+    print_furthest(out, v);
+    fprintf(out, "Wrote %s\n", path);
+    return 0;
+}
+
+/* Judges, writes verdicts.json and prints. */
+static int judge(const struct verdict_opts *o, const struct ap_claims *c, const cJSON *results,
+                 const struct ap_archive_scan *scan, int checked)
+{
+    ap_error *err = NULL;
+    char hex[AP_SHA256_HEX_LEN + 1], path[4200];
+    if (results_sha256(o->results, scan, hex, &err) < 0)
+        return ap_cmd_fail(&err);
+    struct ap_verdicts v;
+    if (ap_verdict_judge(c, results, &v, &err) < 0)
+        return claims_fail(&err);
+    const char *slash = o->claims != NULL ? strrchr(o->claims, '/') : NULL;
+    struct ap_verdict_inputs in = {o->claims == NULL ? AP_BUNDLE_CLAIMS
+                                   : slash != NULL   ? slash + 1
+                                                     : o->claims,
+                                   hex, checked};
+    cleanup_cjson cJSON *doc = ap_verdict_document(c, results, &v, &in);
+    int rc = AP_EXIT_OK;
+    if (doc == NULL) {
+        ap_error_make(&err, ENOMEM, "building the verdicts");
+        rc = ap_cmd_fail(&err);
+    } else if (write_verdicts(o->out, doc, path, sizeof(path), &err) < 0) {
+        rc = ap_cmd_fail(&err);
+    } else if (o->json) {
+        char *s = cJSON_Print(doc);
+        if (s != NULL)
+            printf("%s\n", s);
+        free(s);
+    } else if (print_table(stdout, &v, checked, path, &err) < 0) {
+        rc = ap_cmd_fail(&err);
+    }
+    ap_verdicts_free(&v);
+    if (fflush(stdout) != 0 && rc == AP_EXIT_OK) {
+        ap_error_make(&err, errno, "writing the verdicts");
+        rc = ap_cmd_fail(&err);
+    }
+    return rc;
+}
+
+int ap_cmd_verdict(struct ap_settings *set, int argc, char **argv)
+{
+    (void)set;
+    struct verdict_opts o;
+    int rc = parse_verdict_opts(&o, argc, argv);
+    if (rc != AP_CMD_CONTINUE)
+        return rc;
+    ap_error *err = NULL;
+    cleanup_cjson cJSON *results = NULL;
+    struct ap_archive_scan scan;
+    if (ap_compare_load(o.results, &results, &scan, &err) < 0)
+        return ap_cmd_fail(&err);
+    struct ap_claims c;
+    int checked = 0;
+    memset(&c, 0, sizeof(c));
+    rc = load_claims(&o, &scan, &c);
+    if (rc == AP_CMD_CONTINUE)
+        rc = check_source(&o, &c, &checked);
+    if (rc == AP_CMD_CONTINUE)
+        rc = judge(&o, &c, results, &scan, checked);
+    ap_claims_free(&c);
+    ap_archive_scan_free(&scan);
+    return rc;
+}

@@ -1,0 +1,513 @@
+/* The claims engine: claims files (format, source, measurements) and verdicts (every rule, every
+ * kind, intervals, p-values, false-discovery control, the document), on synthetic results. */
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cleanup.h"
+#include "core/fs.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "report/claims.h"
+#include "report/verdict.h"
+#include "test.h"
+
+#define KINDS "tests/claims/kinds.claims.json"
+#define KINDS_TEXT "tests/claims/kinds.txt"
+
+static int setup(void)
+{
+    ap_error *err = NULL;
+    return ap_hash_init(&err);
+}
+TEST_SETUP(setup)
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A metric as the bench writes it; n >= 6: the interval [min, max] (k = 1 at n = 6) unless
+ * lo/hi are given (not NaN). */
+static cJSON *metric(const char *unit, const double *x, size_t n, const char *status, double med,
+                     double lo, double hi)
+{
+    double s[16];
+    memcpy(s, x, n * sizeof(double));
+    qsort(s, n, sizeof(double), by_double);
+    cJSON *m = cJSON_CreateObject(), *st = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "unit", unit);
+    cJSON_AddItemToObject(m, "samples", cJSON_CreateDoubleArray(x, (int)n));
+    cJSON_AddNumberToObject(st, "n", (double)n);
+    cJSON_AddNumberToObject(st, "median",
+                            !isnan(med) ? med
+                            : n % 2     ? s[n / 2]
+                                        : (s[n / 2 - 1] + s[n / 2]) / 2);
+    if (n >= 6) {
+        cJSON_AddNumberToObject(st, "ci95_lo", isnan(lo) ? s[0] : lo);
+        cJSON_AddNumberToObject(st, "ci95_hi", isnan(hi) ? s[n - 1] : hi);
+        cJSON_AddNumberToObject(st, "ci95_coverage", 0.96875);
+    } else {
+        cJSON_AddNullToObject(st, "ci95_lo");
+        cJSON_AddNullToObject(st, "ci95_hi");
+        cJSON_AddNullToObject(st, "ci95_coverage");
+    }
+    cJSON_AddBoolToObject(st, "n_too_small", n < 6);
+    cJSON_AddItemToObject(m, "stats", st);
+    cJSON_AddStringToObject(m, "status", status);
+    return m;
+}
+
+static cJSON *measurement(cJSON *ms, const char *id, const char *name, cJSON *metric_)
+{
+    cJSON *m = cJSON_CreateObject(), *metrics = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "id", id);
+    cJSON_AddItemToObject(m, "params", cJSON_CreateObject());
+    if (metric_ != NULL)
+        cJSON_AddItemToObject(metrics, name, metric_);
+    cJSON_AddItemToObject(m, "metrics", metrics);
+    cJSON_AddItemToArray(ms, m);
+    return m;
+}
+
+static void timed(cJSON *ms, const char *id, double centre, const char *status)
+{
+    const double f[6] = {0.98, 0.99, 1.0, 1.0, 1.01, 1.02};
+    double x[6];
+    for (int i = 0; i < 6; i++)
+        x[i] = f[i] * centre;
+    measurement(ms, id, "wall_s", metric("s", x, 6, status, NAN, NAN, NAN));
+}
+
+static void counted(cJSON *ms, const char *id, double bytes)
+{
+    measurement(ms, id, "unpacked_bytes", metric("B", &bytes, 1, "ok", NAN, NAN, NAN));
+}
+
+/* The results every kind of kinds.claims.json is judged against. */
+static cJSON *results(void)
+{
+    cJSON *r = cJSON_CreateObject(), *run = cJSON_CreateObject(), *ms = cJSON_CreateArray();
+    cJSON_AddStringToObject(r, "schema", "appliance-results-2");
+    cJSON_AddStringToObject(run, "id", "20260101T000000Z-00000000");
+    cJSON_AddStringToObject(run, "profile", "quick");
+    cJSON_AddItemToObject(r, "run", run);
+    cJSON_AddItemToObject(r, "measurements", ms);
+    counted(ms, "size/image/go-hello", 2000000);
+    counted(ms, "size/image/python-hello", 50000000);
+    timed(ms, "cpu/a/go", 1, "ok");
+    timed(ms, "cpu/a/python", 20, "ok");
+    timed(ms, "cpu/b/go", 2, "ok");
+    timed(ms, "cpu/b/python", 30, "ok");
+    timed(ms, "cpu/c/go", 1, "unstable");
+    timed(ms, "cpu/c/python", 8, "ok");
+    /* Samples spread wide, an interval (as given) narrow: the interval decides, the t-test on
+     * the samples finds nothing. */
+    const double dg[6] = {1, 1.5, 0.7, 1.2, 0.8, 1.1}, dp[6] = {1.6, 0.9, 1.3, 1.1, 1.4, 1.2};
+    measurement(ms, "cpu/d/go", "wall_s", metric("s", dg, 6, "ok", 1.0, 0.99, 1.01));
+    measurement(ms, "cpu/d/python", "wall_s", metric("s", dp, 6, "ok", 1.2, 1.19, 1.21));
+    cJSON *v = measurement(ms, "lang/version/go-1.23-static", NULL, NULL);
+    cJSON_AddStringToObject(cJSON_GetObjectItem(v, "params"), "version", "1.23.4");
+    return r;
+}
+
+static int load_kinds(struct ap_claims *c)
+{
+    ap_error *err = NULL;
+    if (ap_claims_load(KINDS, c, &err) < 0) {
+        printf("    %s\n", err->msg);
+        ap_error_release(&err);
+        return -1;
+    }
+    return 0;
+}
+
+static const struct ap_verdict *find(const struct ap_verdicts *v, const char *id)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i].claim->id, id) == 0)
+            return &v->v[i];
+    return NULL;
+}
+
+static int close_to(double a, double b)
+{
+    return fabs(a - b) <= 1e-9 * (fabs(a) + fabs(b) + 1e-300);
+}
+
+TEST(every_verdict_of_kinds)
+{
+    struct ap_claims c;
+    if (!CHECK(load_kinds(&c) == 0))
+        return;
+    cJSON *r = results();
+    struct ap_verdicts v;
+    ap_error *err = NULL;
+    if (!CHECK(ap_verdict_judge(&c, r, &v, &err) == 0))
+        return;
+    static const struct {
+        const char *id;
+        enum ap_verdict_rule rule;
+    } want[] = {{"value-size", AP_RULE_HOLDS},
+                {"ratio-holds", AP_RULE_HOLDS},
+                {"ratio-contradicted", AP_RULE_CONTRADICTED},
+                {"ratio-straddles", AP_RULE_STRADDLES},
+                {"bound-size", AP_RULE_HOLDS},
+                {"ordering-times", AP_RULE_HOLDS},
+                {"text-version", AP_RULE_HOLDS},
+                {"geomean-cpu", AP_RULE_HOLDS},
+                {"each-size", AP_RULE_HOLDS},
+                {"scaled-by-reference", AP_RULE_HOLDS},
+                {"not-portable", AP_RULE_NOT_COMPARABLE},
+                {"declared-not-reproducible", AP_RULE_NOT_REPRODUCIBLE},
+                {"missing-measurement", AP_RULE_NOT_REPRODUCIBLE},
+                {"status-unstable", AP_RULE_STATUS},
+                {"fdr-weak", AP_RULE_FDR}};
+    CHECK(v.n == AP_ARRAY_SIZE(want));
+    for (size_t i = 0; i < AP_ARRAY_SIZE(want); i++) {
+        const struct ap_verdict *x = find(&v, want[i].id);
+        CHECK_MSG(x != NULL && x->rule == want[i].rule, "%s: rule %d (%s), want %d", want[i].id,
+                  x != NULL ? (int)x->rule : -1, x != NULL ? x->why : "", (int)want[i].rule);
+    }
+    CHECK(v.counts[AP_VERDICT_HOLDS] == 8 && v.counts[AP_VERDICT_CONTRADICTED] == 1);
+    CHECK(v.counts[AP_VERDICT_INCONCLUSIVE] == 3 && v.counts[AP_VERDICT_NOT_COMPARABLE] == 1);
+    CHECK(v.counts[AP_VERDICT_NOT_REPRODUCIBLE] == 2);
+    CHECK(v.m == 10); /* every holds and contradicted, and fdr-weak before control */
+    const struct ap_verdict *nr = find(&v, "missing-measurement");
+    CHECK(nr != NULL && strstr(nr->why, "cpu/z/python is not in the results") != NULL);
+    const struct ap_verdict *st = find(&v, "status-unstable");
+    CHECK(st != NULL && strstr(st->why, "cpu/c/go") != NULL && strstr(st->why, "unstable"));
+    const struct ap_verdict *fdr = find(&v, "fdr-weak");
+    CHECK(fdr != NULL && fdr->p > 0.05 && fdr->q > 0.05 && strstr(fdr->why, "contradicted"));
+    const struct ap_verdict *nc = find(&v, "not-portable");
+    CHECK(nc != NULL && close_to(nc->measured.value, 1.0)); /* shown beside the published */
+    ap_verdicts_free(&v);
+    cJSON_Delete(r);
+    ap_claims_free(&c);
+}
+
+TEST(intervals_by_hand)
+{
+    struct ap_claims c;
+    if (!CHECK(load_kinds(&c) == 0))
+        return;
+    cJSON *r = results();
+    struct ap_verdicts v;
+    ap_error *err = NULL;
+    if (!CHECK(ap_verdict_judge(&c, r, &v, &err) == 0))
+        return;
+    /* A ratio: [lo_A / hi_B, hi_A / lo_B], coverage the product. */
+    const struct ap_verdict *x = find(&v, "ratio-holds");
+    CHECK(close_to(x->measured.value, 20));
+    CHECK(close_to(x->measured.low, 19.6 / 1.02) && close_to(x->measured.high, 20.4 / 0.98));
+    CHECK(close_to(x->measured.coverage, 0.96875 * 0.96875));
+    CHECK(close_to(x->band_low, 20 / 1.1) && close_to(x->band_high, 22));
+    CHECK(close_to(x->measured_over_published, 1));
+    /* A counted figure, converted: 2,000,000 B is 2 MB exactly, its own interval. */
+    x = find(&v, "value-size");
+    CHECK(close_to(x->measured.value, 2) && close_to(x->measured.low, 2) && x->p == 0);
+    /* MiB are powers of 1024; a bound inside: measured/published is 1. */
+    x = find(&v, "bound-size");
+    CHECK(close_to(x->measured.value, 50e6 / 1048576) && close_to(x->band_high, 60));
+    CHECK(x->band_low == 0 && x->measured_over_published == 1);
+    /* Scale by reference: judged as 20x against 40 s / 2 s. */
+    x = find(&v, "scaled-by-reference");
+    CHECK(close_to(x->judged_published, 20) && close_to(x->measured.value, 20));
+    CHECK(strcmp(x->unit, "x") == 0);
+    /* geomean: sqrt(20 x 15), a bootstrap interval around it. */
+    x = find(&v, "geomean-cpu");
+    CHECK(close_to(x->measured.value, sqrt(300)));
+    CHECK(x->measured.low < x->measured.value && x->measured.high > x->measured.value);
+    CHECK(x->measured.coverage == 0.95 && strncmp(x->measured.how, "bootstrap", 9) == 0);
+    /* each: every figure's own interval; ordering: adjacent ratios against 1. */
+    x = find(&v, "each-size");
+    CHECK(x->n_parts == 2 && x->parts[0].rule == AP_RULE_HOLDS);
+    x = find(&v, "ordering-times");
+    CHECK(x->n_parts == 3 && close_to(x->parts[0].m.value, 1.5) &&
+          close_to(x->parts[1].m.value, 10) && close_to(x->parts[2].m.value, 2));
+    CHECK(close_to(x->parts[1].m.low, 19.6 / 2.04));
+    ap_verdicts_free(&v);
+    cJSON_Delete(r);
+    ap_claims_free(&c);
+}
+
+TEST(math_against_known_values)
+{
+    CHECK(close_to(ap_verdict_t_upper(0, 5), 0.5));
+    CHECK(fabs(ap_verdict_t_upper(1, 1) - 0.25) < 1e-12); /* Cauchy */
+    CHECK(fabs(ap_verdict_t_upper(2, 2) - (0.5 - 1 / sqrt(6))) < 1e-12);
+    CHECK(fabs(ap_verdict_t_upper(-2, 2) - (0.5 + 1 / sqrt(6))) < 1e-12);
+    CHECK(fabs(ap_verdict_t_upper(1.959964, 1e9) - 0.025) < 1e-6); /* the normal limit */
+    const double p[4] = {0.01, 0.04, 0.03, 0.5};
+    double q[4];
+    ap_verdict_bh(p, 4, q);
+    CHECK(close_to(q[0], 0.04) && close_to(q[1], 0.04 * 4 / 3) && close_to(q[2], 0.04 * 4 / 3));
+    CHECK(close_to(q[3], 0.5));
+    CHECK(ap_verdict_fnv1a("a") == UINT64_C(0xaf63dc4c8601ec8c));
+    CHECK(ap_verdict_fnv1a("") == UINT64_C(0xcbf29ce484222325));
+    /* The bootstrap of one exact pair is the ratio itself; of samples, the same twice. */
+    const double a[1] = {6}, b[1] = {3};
+    const double *pa[1] = {a}, *pb[1] = {b};
+    size_t one[1] = {1};
+    double lo = 0, hi = 0;
+    CHECK(ap_verdict_bootstrap(pa, one, pb, one, 1, 1, 100, &lo, &hi) == 0 && lo == 2 && hi == 2);
+    const double xa[6] = {1, 2, 3, 4, 5, 6}, xb[6] = {1, 1, 1, 1, 1, 2};
+    const double *qa[1] = {xa}, *qb[1] = {xb};
+    size_t six[1] = {6};
+    double lo2, hi2, lo3, hi3;
+    ap_verdict_bootstrap(qa, six, qb, six, 1, 7, 1000, &lo2, &hi2);
+    ap_verdict_bootstrap(qa, six, qb, six, 1, 7, 1000, &lo3, &hi3);
+    CHECK(lo2 == lo3 && hi2 == hi3 && lo2 < hi2 && lo2 >= 0.5 && hi2 <= 6);
+}
+
+TEST(noisy_samples_are_left_out)
+{
+    cJSON *m = cJSON_Parse("{\"samples\": [1, 2, 3], \"flags\": [[], [\"noisy\"], "
+                           "[\"client-saturated\"]]}");
+    double x[4];
+    CHECK(ap_verdict_counted(m, 0, x, 4) == 2 && x[0] == 1 && x[1] == 3);
+    CHECK(ap_verdict_counted(m, 1, x, 4) == 3 && x[1] == 2);
+    cJSON_Delete(m);
+}
+
+TEST(ratio_withheld_is_not_reproducible)
+{
+    struct ap_claims c;
+    if (!CHECK(load_kinds(&c) == 0))
+        return;
+    cJSON *r = results();
+    cJSON *m;
+    cJSON_ArrayForEach(m,
+                       cJSON_GetObjectItem(
+                           r, "measurements")) if (strcmp(cJSON_GetObjectItem(m, "id")->valuestring,
+                                                          "cpu/b/go") == 0)
+        cJSON_AddStringToObject(cJSON_GetObjectItem(m, "params"), "ratio_withheld", "too small");
+    struct ap_verdicts v;
+    ap_error *err = NULL;
+    if (CHECK(ap_verdict_judge(&c, r, &v, &err) == 0)) {
+        CHECK(find(&v, "ratio-contradicted")->rule == AP_RULE_NOT_REPRODUCIBLE);
+        CHECK(strstr(find(&v, "ratio-contradicted")->why, "withheld") != NULL);
+        ap_verdicts_free(&v);
+    }
+    cJSON_Delete(r);
+    ap_claims_free(&c);
+}
+
+/* The verdicts document of kinds against the synthetic results, as text. */
+static char *document(void)
+{
+    struct ap_claims c;
+    if (load_kinds(&c) < 0)
+        return NULL;
+    cJSON *r = results();
+    struct ap_verdicts v;
+    ap_error *err = NULL;
+    char *s = NULL;
+    if (ap_verdict_judge(&c, r, &v, &err) == 0) {
+        struct ap_verdict_inputs in = {"kinds.claims.json", c.sha256, 0};
+        cJSON *d = ap_verdict_document(&c, r, &v, &in);
+        s = cJSON_Print(d);
+        cJSON_Delete(d);
+        ap_verdicts_free(&v);
+    }
+    cJSON_Delete(r);
+    ap_claims_free(&c);
+    return s;
+}
+
+TEST(document_is_deterministic)
+{
+    char *a = document(), *b = document();
+    CHECK(a != NULL && b != NULL && strcmp(a, b) == 0);
+    CHECK(a != NULL && strstr(a, "\"schema\":\t\"appliance-verdicts-1\"") != NULL);
+    CHECK(a != NULL && strstr(a, "\"not reproducible here\":\t2") != NULL);
+    CHECK(a != NULL && strstr(a, "source text not checked") != NULL);
+    free(a);
+    free(b);
+}
+
+/* Parses kinds.claims.json with `from` replaced by `to` once; returns the error or NULL. */
+static char *parse_edited(const char *from, const char *to)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    ap_error *err = NULL;
+    if (ap_fs_read_file(AT_FDCWD, KINDS, 1 << 20, &buf, &len, &err) < 0)
+        return strdup("cannot read " KINDS);
+    char *at = strstr(buf, from);
+    if (at == NULL) {
+        free(buf);
+        return strdup("pattern not found");
+    }
+    size_t out_len = len - strlen(from) + strlen(to);
+    char *edited = malloc(out_len + 1);
+    size_t head = (size_t)(at - buf);
+    memcpy(edited, buf, head);
+    memcpy(edited + head, to, strlen(to));
+    strcpy(edited + head + strlen(to), at + strlen(from));
+    struct ap_claims c;
+    char *msg = NULL;
+    if (ap_claims_parse(edited, out_len, "kinds.claims.json", &c, &err) < 0) {
+        msg = strdup(err->msg);
+        ap_error_release(&err);
+    } else {
+        ap_claims_free(&c);
+    }
+    free(buf);
+    free(edited);
+    return msg;
+}
+
+TEST(schema_errors_name_claim_and_field)
+{
+    static const struct {
+        const char *from, *to, *claim, *field;
+    } cases[] = {
+        {"\"kind\": \"ratio\"", "\"kind\": \"ratios\"", "ratio-holds", "\"kind\""},
+        {"\"unit\": \"MB\"", "\"unit\": \"Mb\"", "value-size", "\"published.unit\""},
+        {"\"unit\": \"MB\"", "\"unit\": \"x\"", "value-size", "\"published.unit\""},
+        {"\"section\": \"kinds\"", "\"section\": \"nowhere\"", "value-size", "\"section\""},
+        {"\"id\": \"ratio-holds\"", "\"id\": \"value-size\"", "value-size", "\"id\""},
+        {"\"id\": \"ratio-holds\"", "\"id\": \"Ratio Holds\"", NULL, "\"id\""},
+        {"\"subject\": \"size/image/go-hello\"", "\"numerator\": \"size/image/go-hello\"",
+         "value-size", "\"numerator\""},
+        {"\"portable\": true\n    },\n    {\n      \"id\": \"ratio-holds\"",
+         "\"portable\": 1\n    },\n    {\n      \"id\": \"ratio-holds\"", "value-size",
+         "\"portable\""},
+        {"\"rule\": \"none\"", "\"rule\": \"guess\"", "not-portable", "\"transfer.rule\""},
+        {"\"order\": \"descending\"", "\"order\": \"down\"", "ordering-times",
+         "\"published.order\""},
+        {"\"aggregate\": \"geomean\"", "\"aggregate\": \"mean\"", "geomean-cpu", "\"aggregate\""},
+        {"\"n\": 10", "\"n\": \"10\"", "ratio-holds", "\"conditions.n\""},
+        {"\"reason\": \"salary\"", "\"reason\": \"pay\"", "salary", "\"reason\""},
+        {"\"upper\": 60,\n        \"unit\": \"MiB\"\n      },\n      \"portable\": true\n    },\n"
+         "    {\n      \"id\": \"ordering-times\"",
+         "\"lower\": 1, \"upper\": 60,\n        \"unit\": \"MiB\"\n      },\n      \"portable\": "
+         "true\n    },\n    {\n      \"id\": \"ordering-times\"",
+         "bound-size", "\"published.upper\""},
+    };
+    for (size_t i = 0; i < AP_ARRAY_SIZE(cases); i++) {
+        char *msg = parse_edited(cases[i].from, cases[i].to);
+        CHECK_MSG(msg != NULL && strstr(msg, "kinds.claims.json") != NULL &&
+                      (cases[i].claim == NULL || strstr(msg, cases[i].claim) != NULL) &&
+                      strstr(msg, cases[i].field) != NULL && strstr(msg, "Hint:") != NULL,
+                  "case %zu: %s", i, msg != NULL ? msg : "(accepted)");
+        free(msg);
+    }
+    /* The control: the file itself is accepted. */
+    char *none = parse_edited("\"schema\"", "\"schema\"");
+    CHECK_MSG(none == NULL, "%s", none);
+    free(none);
+}
+
+TEST(source_text_checks)
+{
+    struct ap_claims c;
+    if (!CHECK(load_kinds(&c) == 0))
+        return;
+    char *text = NULL;
+    size_t len = 0;
+    ap_error *err = NULL;
+    if (!CHECK(ap_fs_read_file(AT_FDCWD, KINDS_TEXT, 1 << 20, &text, &len, &err) == 0))
+        return;
+    CHECK(ap_claims_check_source(&c, text, len, "kinds.txt", &err) == 0);
+    /* One byte changed: the sha256 differs. */
+    text[len - 2] ^= 1;
+    CHECK(ap_claims_check_source(&c, text, len, "kinds.txt", &err) < 0 && err != NULL &&
+          strstr(err->msg, "sha256") != NULL);
+    ap_error_release(&err);
+    text[len - 2] ^= 1;
+    /* A quote the text lacks: the text changed and the sha256 updated with it. */
+    char *q = strstr(text, "Python is 3x slower");
+    q[10] = '4';
+    char hex[AP_SHA256_HEX_LEN + 1];
+    ap_sha256_hex(text, len, hex);
+    c.source_sha256 = hex;
+    CHECK(ap_claims_check_source(&c, text, len, "kinds.txt", &err) < 0 && err != NULL &&
+          strstr(err->msg, "ratio-contradicted") != NULL && strstr(err->msg, "quote") != NULL);
+    ap_error_release(&err);
+    free(text);
+    ap_claims_free(&c);
+}
+
+TEST(claims_against_measurements)
+{
+    struct ap_claims c;
+    if (!CHECK(load_kinds(&c) == 0))
+        return;
+    cJSON *r = results();
+    ap_error *err = NULL;
+    /* The synthetic results lack cpu/z: the check names the claim and the subject. */
+    CHECK(ap_claims_check_results(&c, r, &err) < 0 && err != NULL &&
+          strstr(err->msg, "missing-measurement") != NULL && strstr(err->msg, "cpu/z/python"));
+    ap_error_release(&err);
+    timed(cJSON_GetObjectItem(r, "measurements"), "cpu/z/python", 5, "ok");
+    timed(cJSON_GetObjectItem(r, "measurements"), "cpu/z/go", 1, "ok");
+    CHECK(ap_claims_check_results(&c, r, &err) == 0);
+    /* A metric the measurement lacks. */
+    const char *metrics[] = {"rps"};
+    struct ap_claims_measurement one = {"size/image/go-hello", metrics, 1, NULL};
+    CHECK(ap_claims_check_measurements(&c, &one, 1, &err) < 0 &&
+          strstr(err->msg, "value-size") != NULL && strstr(err->msg, "unpacked_bytes"));
+    ap_error_release(&err);
+    size_t n = 0;
+    const char **need = ap_claims_needed(&c, &n);
+    /* go-hello, python-hello, cpu a, b (go, python), lang, z, c, d: 13; not http/framework-f. */
+    CHECK(need != NULL && n == 13 && need[n] == NULL);
+    for (size_t i = 0; need != NULL && i < n; i++)
+        CHECK(strncmp(need[i], "http/", 5) != 0);
+    free(need);
+    cJSON_Delete(r);
+    ap_claims_free(&c);
+}
+
+/* A claims file of one claim over cpu/a/go, its published part given. */
+static int one_claim(const char *claim, struct ap_claims *c, ap_error **err)
+{
+    char buf[2048];
+    snprintf(buf, sizeof(buf),
+             "{\"schema\": \"appliance-claims-1\", \"source\": {\"title\": \"t\", \"document\": "
+             "\"t.txt\", \"sha256\": \"%064d\"}, \"defaults\": {\"tolerance_pct\": 10}, "
+             "\"sections\": [{\"id\": \"s\", \"title\": \"S\"}], \"claims\": [{\"id\": \"one\", "
+             "\"section\": \"s\", \"where\": \"w\", \"quote\": \"q\", %s}]}",
+             0, claim);
+    return ap_claims_parse(buf, strlen(buf), "one.json", c, err);
+}
+
+TEST(unit_conversion)
+{
+    struct ap_claims c;
+    ap_error *err = NULL;
+    cJSON *r = results();
+    struct ap_verdicts v;
+    /* 1 s measured, published in ms: measured 1000 ms. */
+    if (CHECK(one_claim("\"kind\": \"value\", \"metric\": \"wall_s\", \"subject\": \"cpu/a/go\", "
+                        "\"published\": {\"value\": 1000, \"unit\": \"ms\"}, \"portable\": "
+                        "false, \"transfer\": {\"rule\": \"none\"}",
+                        &c, &err) == 0)) {
+        CHECK(ap_verdict_judge(&c, r, &v, &err) == 0 && close_to(v.v[0].measured.value, 1000));
+        ap_verdicts_free(&v);
+        ap_claims_free(&c);
+    }
+    /* Seconds cannot become megabytes: an error naming the claim and the field. */
+    if (CHECK(one_claim("\"kind\": \"value\", \"metric\": \"wall_s\", \"subject\": \"cpu/a/go\", "
+                        "\"published\": {\"value\": 1, \"unit\": \"MB\"}, \"portable\": true",
+                        &c, &err) == 0)) {
+        CHECK(ap_verdict_judge(&c, r, &v, &err) < 0 && strstr(err->msg, "\"one\"") != NULL &&
+              strstr(err->msg, "published.unit") != NULL);
+        ap_error_release(&err);
+        ap_claims_free(&c);
+    }
+    /* A metric the measurement lacks is an error too, not a verdict. */
+    if (CHECK(one_claim("\"kind\": \"value\", \"metric\": \"cpu_s\", \"subject\": \"cpu/a/go\", "
+                        "\"published\": {\"value\": 1, \"unit\": \"s\"}, \"portable\": true",
+                        &c, &err) == 0)) {
+        CHECK(ap_verdict_judge(&c, r, &v, &err) < 0 && strstr(err->msg, "cpu_s") != NULL);
+        ap_error_release(&err);
+        ap_claims_free(&c);
+    }
+    cJSON_Delete(r);
+}
