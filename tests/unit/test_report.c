@@ -109,8 +109,8 @@ static const char results_json[] =
                                             "\"params\":{\"connections\":1000},"
                                             "\"metrics\":{" FIG(
                                                 "idle_pss_bytes",
-                                                "B",
-                                                5000000, 4900000,
+                                                "B", 5000000,
+                                                4900000,
                                                 5100000) "," FIG("steady_pss_bytes", "B", 30000000,
                                                                  29000000,
                                                                  31000000) "}},"
