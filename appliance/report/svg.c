@@ -10,7 +10,7 @@
 #define WIDTH 640.0
 #define X0 24.0
 #define X1 612.0
-#define ROW_LABEL 16.0
+#define ROW_LABEL 18.0
 #define SERIES_STEP 10.0
 
 /* Dark enough for 4.5:1 against white; markers differ in shape too. */
@@ -155,7 +155,7 @@ static double legend(FILE *out, const struct ap_svg_chart *c, double y)
 {
     double x = X0;
     for (size_t s = 0; s < c->nseries; s++) {
-        double w = 22 + 6.6 * (double)strlen(c->series[s]);
+        double w = 22 + 7.4 * (double)strlen(c->series[s]);
         if (x > X0 && x + w > X1) {
             x = X0;
             y += 18;
@@ -255,7 +255,7 @@ int ap_svg_write(FILE *out, const struct ap_svg_chart *c, const char *id)
     }
     for (size_t r = 0; r < c->nrows; r++) {
         double y = top + (double)r * row_h;
-        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"label\">", X0, y + 12);
+        fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"label\">", X0, y + 14);
         ap_report_html_text(out, c->labels[r]);
         fputs("</text>\n", out);
         for (size_t s = 0; s < c->nseries; s++) {
