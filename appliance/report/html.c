@@ -1,0 +1,202 @@
+#include "html.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "../core/cleanup.h"
+#include "format.h"
+
+/* Colours of the verdicts: each text colour against its background is over 7:1; the verdict is
+ * also written as a word and a symbol. */
+static const char css[] =
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;"
+    "max-width:72rem;padding:0 1rem;color:#1a1a1a;background:#fff;line-height:1.45}\n"
+    "h1{font-size:1.5rem}h2{font-size:1.25rem;margin-top:2rem}\n"
+    ".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}\n"
+    "table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0 1rem}\n"
+    "th,td{border:1px solid #c8c8c8;padding:.3rem .45rem;text-align:left;vertical-align:top}\n"
+    "th{background:#f0f0f0}td.quote{min-width:14rem}td.n{white-space:nowrap}\n"
+    "code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:.85em}\n"
+    "small{color:#444}.v{white-space:nowrap;font-weight:600}\n"
+    ".holds{background:#e3f1e5;color:#14532d}.contradicted{background:#fbe4e4;color:#8b1111}\n"
+    ".inconclusive{background:#fdf3d7;color:#5c4300}"
+    ".not-comparable{background:#e8ecef;color:#2f3b45}\n"
+    ".not-reproducible{background:#efe6f5;color:#4a1670}"
+    ".untestable,.unknown{background:#f3f3f3;color:#333}\n"
+    "figure{margin:1.5rem 0}svg.chart{width:100%;height:auto;display:block}\n"
+    "svg text{font-family:inherit;fill:#1a1a1a}.heading{font-size:16px;font-weight:700}\n"
+    ".label{font-size:14px;paint-order:stroke;stroke:#fff;stroke-width:3px}"
+    ".legend{font-size:13px}.tick{font-size:12px;text-anchor:middle}\n"
+    ".axis{font-size:13px;text-anchor:middle}.none{font-size:13px}\n"
+    "figcaption{font-size:.85rem;color:#333}\n"
+    "@media print{body{max-width:none;padding:0;font-size:10pt}.scroll{overflow:visible}"
+    "table{font-size:8pt}th,td{padding:2px 4px}a{color:#000;text-decoration:none}"
+    "figure,tr{break-inside:avoid}h2{break-after:avoid}"
+    ".holds,.contradicted,.inconclusive,.not-comparable,.not-reproducible{"
+    "-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
+
+static void text(FILE *out, const char *s)
+{
+    ap_report_html_text(out, s);
+}
+
+/* <td class="cls">s</td>, s escaped. */
+static void td(FILE *out, const char *cls, const char *s)
+{
+    fprintf(out, "<td class=\"%s\">", cls);
+    text(out, s);
+    fputs("</td>", out);
+}
+
+static void verdict_cell(FILE *out, const char *word)
+{
+    fprintf(out, "<td class=\"v %s\">%s ", ap_report_verdict_class(word),
+            ap_report_verdict_symbol(word));
+    text(out, word);
+    fputs("</td>", out);
+}
+
+static void verdict_row(FILE *out, const cJSON *v)
+{
+    char published[256], measured[256], ratio[32];
+    fputs("<tr class=\"claim\" data-claim=\"", out);
+    text(out, ap_report_string(v, "id"));
+    fputs("\"><td><code>", out);
+    text(out, ap_report_string(v, "id"));
+    fputs("</code><br><small>", out);
+    text(out, ap_report_string(v, "where"));
+    fputs("</small></td>", out);
+    td(out, "quote", ap_report_string(v, "quote"));
+    td(out, "n", ap_report_published(published, sizeof(published), v));
+    td(out, "n", ap_report_measured(measured, sizeof(measured), v));
+    td(out, "n",
+       ap_report_num(ratio, sizeof(ratio), ap_report_number(v, "measured_over_published")));
+    verdict_cell(out, ap_report_string(v, "verdict"));
+    td(out, "why", ap_report_string(v, "why"));
+    fputs("</tr>\n", out);
+}
+
+static void section(FILE *out, const cJSON *verdicts, const struct ap_report_section *s)
+{
+    const cJSON *v;
+    fputs("<section class=\"claims\">\n<h2>", out);
+    text(out, s->title);
+    fputs("</h2>\n<div class=\"scroll\"><table class=\"verdicts\">\n<thead><tr><th>claim</th>"
+          "<th>quote</th><th>published</th><th>measured [interval] coverage</th>"
+          "<th>measured / published</th><th>verdict</th><th>why</th></tr></thead>\n<tbody>\n",
+          out);
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "verdicts"))
+    {
+        if (strcmp(ap_report_string(v, "section"), s->id) == 0)
+            verdict_row(out, v);
+    }
+    fputs("</tbody></table></div>\n", out);
+    int header = 0;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "untestable"))
+    {
+        if (strcmp(ap_report_string(v, "section"), s->id) != 0)
+            continue;
+        if (!header++)
+            fputs("<p>Not testable by measurement:</p>\n<div class=\"scroll\"><table "
+                  "class=\"untestable-entries\">\n<thead><tr><th>entry</th><th>quote</th>"
+                  "<th>reason</th></tr></thead>\n<tbody>\n",
+                  out);
+        fputs("<tr class=\"untestable-entry\">", out);
+        td(out, "id", ap_report_string(v, "id"));
+        td(out, "quote", ap_report_string(v, "quote"));
+        td(out, "untestable", ap_report_string(v, "reason"));
+        fputs("</tr>\n", out);
+    }
+    if (header)
+        fputs("</tbody></table></div>\n", out);
+    fputs("</section>\n", out);
+}
+
+static void summary(FILE *out, const cJSON *verdicts)
+{
+    size_t counts[AP_REPORT_VERDICTS];
+    ap_report_count(verdicts, counts);
+    fputs("<section id=\"summary\">\n<h2>Summary</h2>\n<table class=\"counts\">\n<thead><tr>"
+          "<th>verdict</th><th>claims</th></tr></thead>\n<tbody>\n",
+          out);
+    for (int i = 0; i < AP_REPORT_VERDICTS; i++) {
+        fputs("<tr>", out);
+        verdict_cell(out, ap_report_verdict_words[i]);
+        fprintf(out, "<td class=\"n\">%zu</td></tr>\n", counts[i]);
+    }
+    fputs("</tbody></table>\n", out);
+    const cJSON *far[3];
+    size_t n = ap_report_furthest(verdicts, far);
+    if (n > 0)
+        fputs("<p>Furthest from the published value (measured / published):</p>\n<ol>\n", out);
+    for (size_t i = 0; i < n; i++) {
+        char ratio[32];
+        fputs("<li><code>", out);
+        text(out, ap_report_string(far[i], "id"));
+        fprintf(out, "</code>: %s (",
+                ap_report_num(ratio, sizeof(ratio),
+                              ap_report_number(far[i], "measured_over_published")));
+        text(out, ap_report_string(far[i], "verdict"));
+        fputs(")</li>\n", out);
+    }
+    fputs(n > 0 ? "</ol>\n</section>\n" : "</section>\n", out);
+}
+
+static void condition(void *ctx, const char *label, const char *value)
+{
+    FILE *out = ctx;
+    fputs("<tr><th scope=\"row\">", out);
+    text(out, label);
+    fputs("</th>", out);
+    td(out, "value", value);
+    fputs("</tr>\n", out);
+}
+
+static void header(FILE *out, const cJSON *verdicts)
+{
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(verdicts, "source");
+    const char *title = ap_report_string(src, "title");
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>Claims and verdicts: ",
+          out);
+    text(out, title);
+    fprintf(out,
+            "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>Claims and "
+            "verdicts: ",
+            css);
+    text(out, title);
+    fputs("</h1>\n<p>Source: ", out);
+    text(out, ap_report_string(src, "url"));
+    fputs(" (", out);
+    text(out, *ap_report_string(src, "date") ? ap_report_string(src, "date") : "undated");
+    fprintf(out, "); %s.</p>\n</header>\n",
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(src, "checked"))
+                ? "every quote was found in the source text"
+                : "source text not checked");
+}
+
+int ap_report_html(FILE *out, const cJSON *verdicts, const cJSON *results, ap_error **err)
+{
+    if (ap_report_check(verdicts, results, err) < 0)
+        return -1;
+    cleanup_free struct ap_report_section *sections = NULL;
+    int n = ap_report_sections(verdicts, &sections);
+    if (n < 0)
+        return ap_error_make(err, ENOMEM, "writing the HTML report");
+    header(out, verdicts);
+    summary(out, verdicts);
+    for (int i = 0; i < n; i++)
+        section(out, verdicts, &sections[i]);
+    fputs("<section id=\"figures\">\n<h2>Figures</h2>\n", out);
+    if (ap_report_charts(out, verdicts, results) < 0)
+        return ap_error_make(err, ENOMEM, "writing the HTML report's charts");
+    fputs("</section>\n<section id=\"conditions\">\n<h2>Conditions of the run</h2>\n"
+          "<div class=\"scroll\"><table class=\"conditions\">\n<tbody>\n",
+          out);
+    ap_report_conditions(verdicts, results, condition, out);
+    fputs("</tbody></table></div>\n</section>\n</body>\n</html>\n", out);
+    if (fflush(out) != 0 || ferror(out))
+        return ap_error_make(err, errno, "writing the HTML report");
+    return 0;
+}
