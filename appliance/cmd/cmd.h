@@ -2,6 +2,8 @@
 #ifndef AP_CMD_H
 #define AP_CMD_H
 
+#include <cjson/cJSON.h>
+
 #include "../core/error.h"
 
 enum { AP_EXIT_OK = 0, AP_EXIT_FAIL = 1, AP_EXIT_USAGE = 2 };
@@ -74,6 +76,31 @@ int ap_cmd_rerun(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_pack(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_verify(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_verdict(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_reproduce(struct ap_settings *s, int argc, char **argv);
+
+/* ---- judging claims (verdict and reproduce share it) ------------------------------------- */
+struct ap_claims;
+
+/* The source check of claims c: the text at source, else the file source.document names
+ * beside claims_path when it is there (claims_path NULL: none). *checked says whether a text
+ * was checked. AP_CMD_CONTINUE, or the exit status of a failed check (printed). */
+int ap_cmd_claims_source(const char *claims_path, const char *source, const struct ap_claims *c,
+                         int *checked);
+
+/* Where a judgement goes: claims names the claims file in the verdicts (NULL: the archive's
+ * member), out the directory of verdicts.json, report.md and report.html; json prints the
+ * verdicts document instead of the table. */
+struct ap_cmd_judge {
+    const char *claims;
+    const char *out;
+    int json;
+};
+
+/* Judges c against results (whose results.json has sha256 results_hex), writes verdicts.json
+ * and the reports into o->out, and prints the table, the counts and the claims furthest off.
+ * Returns an exit status (AP_EXIT_OK when judged, whatever the verdicts). */
+int ap_cmd_judge(const struct ap_cmd_judge *o, const struct ap_claims *c, const cJSON *results,
+                 const char *results_hex, int checked);
 int ap_cmd_version(struct ap_settings *s, int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@
 #include "../core/json.h"
 #include "../core/table.h"
 #include "../core/text.h"
+#include "../report/format.h"
+#include "../report/output.h"
 #include "../report/verdict.h"
 #include "cmd.h"
 
@@ -39,7 +41,8 @@ static void verdict_usage(FILE *out)
             "  --source TEXT   the document the quotes were read from (default: the file that\n"
             "                  source.document names, beside the claims file, when it is\n"
             "                  there); its sha256 and every quote are checked first\n"
-            "  --out DIR       where verdicts.json goes (default: the current directory)\n"
+            "  --out DIR       where verdicts.json, report.md and report.html go (default: the\n"
+            "                  current directory)\n"
             "  --json          print the verdicts document instead of the table\n"
             "\n"
             "Exit status: 0 when judged (whatever the verdicts), 1 on errors reading the\n"
@@ -124,18 +127,17 @@ static int load_claims(const struct verdict_opts *o, const struct ap_archive_sca
     return AP_CMD_CONTINUE;
 }
 
-/* The source check: --source, or source.document beside the claims file when it is there.
- * *checked says whether a text was checked. */
-static int check_source(const struct verdict_opts *o, const struct ap_claims *c, int *checked)
+int ap_cmd_claims_source(const char *claims_path, const char *source, const struct ap_claims *c,
+                         int *checked)
 {
     char path[4096], dir[4096];
     ap_error *err = NULL;
     *checked = 0;
-    if (o->source != NULL) {
-        snprintf(path, sizeof(path), "%s", o->source);
+    if (source != NULL) {
+        snprintf(path, sizeof(path), "%s", source);
     } else {
         struct stat st;
-        if (o->claims == NULL || ap_fs_dirname(o->claims, dir, sizeof(dir)) < 0 ||
+        if (claims_path == NULL || ap_fs_dirname(claims_path, dir, sizeof(dir)) < 0 ||
             ap_fs_path(path, sizeof(path), "%s/%s", dir, c->document) < 0 || stat(path, &st) < 0)
             return AP_CMD_CONTINUE;
     }
@@ -181,37 +183,22 @@ static int write_verdicts(const char *out, const cJSON *doc, char *path, size_t 
     return ap_json_write_file(path, doc, err);
 }
 
-static int by_off(const void *x, const void *y)
-{
-    const struct ap_verdict *a = *(const struct ap_verdict *const *)x;
-    const struct ap_verdict *b = *(const struct ap_verdict *const *)y;
-    double da = fabs(log(a->measured_over_published)), db = fabs(log(b->measured_over_published));
-    if (da != db)
-        return da > db ? -1 : 1;
-    return strcmp(a->claim->id, b->claim->id);
-}
-
 /* The three judged claims furthest off (largest |log(measured / published)|). */
-static void print_furthest(FILE *out, const struct ap_verdicts *v)
+static void print_furthest(FILE *out, const cJSON *doc)
 {
-    const struct ap_verdict *pick[3];
-    cleanup_free const struct ap_verdict **all = calloc(v->n + 1, sizeof(*all));
-    size_t n = 0;
-    for (size_t i = 0; all != NULL && i < v->n; i++)
-        if (isfinite(v->v[i].measured_over_published) && v->v[i].measured_over_published > 0 &&
-            v->v[i].verdict != AP_VERDICT_NOT_REPRODUCIBLE)
-            all[n++] = &v->v[i];
-    if (n == 0)
-        return;
-    qsort(all, n, sizeof(*all), by_off);
-    fprintf(out, "Furthest off:\n");
-    for (size_t i = 0; i < n && i < AP_ARRAY_SIZE(pick); i++)
-        fprintf(out, "  %s: measured/published %.3g (%s)\n", all[i]->claim->id,
-                all[i]->measured_over_published, ap_verdict_name(all[i]->verdict));
+    const cJSON *far[3];
+    size_t n = ap_report_furthest(doc, far);
+    if (n > 0)
+        fprintf(out, "Furthest off:\n");
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(far[i], "measured_over_published");
+        fprintf(out, "  %s: measured/published %.3g (%s)\n", ap_report_string(far[i], "id"),
+                cJSON_IsNumber(r) ? r->valuedouble : NAN, ap_report_string(far[i], "verdict"));
+    }
 }
 
-static int print_table(FILE *out, const struct ap_verdicts *v, int checked, const char *path,
-                       ap_error **err)
+static int print_table(FILE *out, const struct ap_verdicts *v, const cJSON *doc, int checked,
+                       const char *path, ap_error **err)
 {
     struct ap_table t;
     ap_table_init(&t, 4, 1u << 2, 0);
@@ -245,19 +232,16 @@ static int print_table(FILE *out, const struct ap_verdicts *v, int checked, cons
     if (!checked)
         fprintf(out, "source text not checked: no --source, and no source document beside the "
                      "claims file\n");
-    print_furthest(out, v);
-    fprintf(out, "Wrote %s\n", path);
+    print_furthest(out, doc);
+    fprintf(out, "Wrote %s and report.md, report.html beside it\n", path);
     return 0;
 }
 
-/* Judges, writes verdicts.json and prints. */
-static int judge(const struct verdict_opts *o, const struct ap_claims *c, const cJSON *results,
-                 const struct ap_archive_scan *scan, int checked)
+int ap_cmd_judge(const struct ap_cmd_judge *o, const struct ap_claims *c, const cJSON *results,
+                 const char *hex, int checked)
 {
     ap_error *err = NULL;
-    char hex[AP_SHA256_HEX_LEN + 1], path[4200];
-    if (results_sha256(o->results, scan, hex, &err) < 0)
-        return ap_cmd_fail(&err);
+    char path[4200];
     struct ap_verdicts v;
     if (ap_verdict_judge(c, results, &v, &err) < 0)
         return claims_fail(&err);
@@ -271,14 +255,15 @@ static int judge(const struct verdict_opts *o, const struct ap_claims *c, const 
     if (doc == NULL) {
         ap_error_make(&err, ENOMEM, "building the verdicts");
         rc = ap_cmd_fail(&err);
-    } else if (write_verdicts(o->out, doc, path, sizeof(path), &err) < 0) {
+    } else if (write_verdicts(o->out, doc, path, sizeof(path), &err) < 0 ||
+               ap_report_write_dir(o->out, doc, results, &err) < 0) {
         rc = ap_cmd_fail(&err);
     } else if (o->json) {
         char *s = cJSON_Print(doc);
         if (s != NULL)
             printf("%s\n", s);
         free(s);
-    } else if (print_table(stdout, &v, checked, path, &err) < 0) {
+    } else if (print_table(stdout, &v, doc, checked, path, &err) < 0) {
         rc = ap_cmd_fail(&err);
     }
     ap_verdicts_free(&v);
@@ -306,9 +291,13 @@ int ap_cmd_verdict(struct ap_settings *set, int argc, char **argv)
     memset(&c, 0, sizeof(c));
     rc = load_claims(&o, &scan, &c);
     if (rc == AP_CMD_CONTINUE)
-        rc = check_source(&o, &c, &checked);
+        rc = ap_cmd_claims_source(o.claims, o.source, &c, &checked);
+    char hex[AP_SHA256_HEX_LEN + 1];
+    if (rc == AP_CMD_CONTINUE && results_sha256(o.results, &scan, hex, &err) < 0)
+        rc = ap_cmd_fail(&err);
+    struct ap_cmd_judge j = {o.claims, o.out, o.json};
     if (rc == AP_CMD_CONTINUE)
-        rc = judge(&o, &c, results, &scan, checked);
+        rc = ap_cmd_judge(&j, &c, results, hex, checked);
     ap_claims_free(&c);
     ap_archive_scan_free(&scan);
     return rc;

@@ -232,7 +232,10 @@ size_t ap_report_furthest(const cJSON *verdicts, const cJSON *out[3])
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "verdicts"))
     {
         double r = ap_report_number(v, "measured_over_published");
-        if (!(r > 0) || !isfinite(r) || r == 1)
+        const char *verdict = ap_report_string(v, "verdict");
+        /* Judged claims only: a machine-bound value set against a published one says nothing. */
+        if (!(r > 0) || !isfinite(r) || r == 1 || strcmp(verdict, "not comparable") == 0 ||
+            strcmp(verdict, "not reproducible here") == 0)
             continue;
         double d = fabs(log(r));
         size_t at = 0;

@@ -209,6 +209,8 @@ cJSON *ap_verdict_document(const struct ap_claims *c, const cJSON *results,
         oom = 1;
         goto out;
     }
+    /* The claims file's sections, in order: the reports are laid out by them. */
+    put(d, "sections", cJSON_Duplicate(c->sections, 1), &oom);
     put(d, "fdr", fdr, &oom);
     put(d, "verdicts", list, &oom);
     put(d, "untestable", unt, &oom);

@@ -144,6 +144,41 @@ static int fig_samples(struct fig *f, int include_noisy, ap_error **err)
     return 0;
 }
 
+/* The unit of metric in the first measurement of results whose id starts like id's (its suite
+ * and kind: the id up to its second '/') that holds it, or NULL when none does. */
+static const char *unit_elsewhere(const cJSON *results, const char *id, const char *metric)
+{
+    const char *slash = strchr(id, '/');
+    slash = slash != NULL ? strchr(slash + 1, '/') : NULL;
+    size_t len = slash != NULL ? (size_t)(slash - id) : strlen(id);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(results, "measurements"))
+    {
+        const cJSON *mid = cJSON_GetObjectItemCaseSensitive(m, "id");
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(m, "metrics"), metric);
+        const cJSON *unit = cJSON_GetObjectItemCaseSensitive(x, "unit");
+        if (cJSON_IsString(mid) && strncmp(mid->valuestring, id, len) == 0 &&
+            (mid->valuestring[len] == '/' || mid->valuestring[len] == '\0') && cJSON_IsString(unit))
+            return unit->valuestring;
+    }
+    return NULL;
+}
+
+/* A figure the run did not make although measurements of its kind hold it (a latency rate
+ * the server did not sustain has no percentiles): no value, and a status saying why. */
+static void fig_absent(struct fig *f, const char *unit)
+{
+    const cJSON *sus = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(f->m, "metrics"), "sustained");
+    double s = num_or_nan(cJSON_GetObjectItemCaseSensitive(sus, "stats"), "median");
+    f->status = sus != NULL && !(s > 0) ? "not measured: the rate was not sustained"
+                                        : "not measured: the run made no such figure";
+    f->ok = 0;
+    f->median = f->lo = f->hi = f->coverage = NAN;
+    f->group = ap_claims_unit(unit, &f->factor);
+}
+
 /* Finds subject's metric: 1 found, 0 the measurement is missing (why says so), -1 error. */
 static int fig_load(const cJSON *results, const struct ap_claim *c, const char *id, struct fig *f,
                     char *why, size_t wlen, ap_error **err)
@@ -171,6 +206,13 @@ static int fig_load(const cJSON *results, const struct ap_claim *c, const char *
         return 1;
     f->metric = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f->m, "metrics"),
                                                  c->metric);
+    const char *elsewhere = NULL;
+    if (!cJSON_IsObject(f->metric) &&
+        (elsewhere = unit_elsewhere(results, id, c->metric)) != NULL) {
+        f->metric = NULL;
+        fig_absent(f, elsewhere);
+        return 1;
+    }
     if (!cJSON_IsObject(f->metric)) {
         ap_error_make(err, ENOENT, "claim \"%s\": measurement %s has no metric \"%s\"", c->id, id,
                       c->metric);
@@ -505,8 +547,20 @@ static int judge_parts(struct work *w, struct ap_verdict *v)
     return 0;
 }
 
-/* "21x", "8-20 MB", "<= 30 MB", "descending", "\"1.23\" (prefix)" */
+static void published_value_text(const struct ap_claim *c, char *buf, size_t len);
+
+/* "21x", "8-20 MB", "<= 30 MB", "descending", "\"1.23\" (prefix)"; judged through a
+ * reference: "250 ms vs ref 12 ms" (the verdict's own unit is then x). */
 static void published_text(const struct ap_claim *c, char *buf, size_t len)
+{
+    published_value_text(c, buf, len);
+    size_t used = strlen(buf);
+    if (c->transfer == AP_CLAIM_TRANSFER_REFERENCE && used < len)
+        snprintf(buf + used, len - used, " vs ref %.6g %s", c->reference_published,
+                 c->unit != NULL ? c->unit : "");
+}
+
+static void published_value_text(const struct ap_claim *c, char *buf, size_t len)
 {
     const char *u = c->unit != NULL ? c->unit : "";
     const char *sp = strcmp(u, "x") == 0 ? "" : " ";
