@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bundle/compare.h"
+#include "../bundle/compare-load.h"
+#include "../report/compare.h"
 #include "../core/cleanup.h"
 #include "../core/json.h"
 #include "../core/log.h"

@@ -9,7 +9,8 @@
 
 #include "../bench/bench.h"
 #include "../bundle/archive.h"
-#include "../bundle/compare.h"
+#include "../bundle/compare-load.h"
+#include "../report/compare.h"
 #include "../core/cleanup.h"
 #include "../core/fs.h"
 #include "../core/json.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/compare.h"
+#include "report/compare.h"
 #include "core/error.h"
 #include "core/json.h"
 

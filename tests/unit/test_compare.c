@@ -1,4 +1,4 @@
-/* Comparing runs (bundle/compare.c): the incomplete beta function and Student's t against
+/* Comparing runs (report/compare.c): the incomplete beta function and Student's t against
  * closed forms, tables and high-precision values; Welch's t-test and Mann-Whitney U against
  * published examples and exact enumerations; then whole comparisons of results documents
  * (verdicts and their direction per metric, the rule choosing the test, runs that differ,
@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 #include "bundle/archive.h"
-#include "bundle/compare.h"
+#include "bundle/compare-load.h"
+#include "report/compare.h"
 #include "core/cleanup.h"
 #include "core/json.h"
 #include "test.h"

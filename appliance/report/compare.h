@@ -17,8 +17,8 @@
  * one decides. A change is significant when that p is below alpha. The p-values are per
  * comparison, not corrected for the number of comparisons: among M comparisons of two runs
  * of identical code, about alpha * M come out significant by chance alone. */
-#ifndef AP_BUNDLE_COMPARE_H
-#define AP_BUNDLE_COMPARE_H
+#ifndef AP_REPORT_COMPARE_H
+#define AP_REPORT_COMPARE_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -26,11 +26,11 @@
 
 #include "../core/error.h"
 
-struct ap_archive_scan;
-
 #define AP_COMPARE_MWU_MIN_N 5
 #define AP_COMPARE_EXACT_MAX_N 50
 #define AP_COMPARE_ALPHA_DEFAULT 0.05
+/* The schema of ap_compare_to_json's object (docs/comparing.md). */
+#define AP_COMPARE_SCHEMA "appliance-compare-1"
 /* Two runs whose machines' chases through the caches or register loops (their
  * environment.memory_latency) are further apart than this, in %, get a warning. */
 #define AP_COMPARE_STATE_PCT 25.0
@@ -104,7 +104,8 @@ enum ap_compare_verdict {
 struct ap_compare_row {
     const char *id, *metric, *unit;
     enum ap_compare_kind kind;
-    int better; /* +1 B is better than A, -1 worse, 0 neither (or no direction) */
+    int direction; /* +1 higher is better, -1 lower is, 0 neither */
+    int better;    /* +1 B is better than A, -1 worse, 0 neither (or no direction) */
     size_t na, nb;
     double median_a, median_b;
     double ratio;          /* median B / median A; NaN when median A is 0 and B is not */
@@ -163,15 +164,10 @@ void ap_compare_print(FILE *out, const struct ap_compare *c, int all);
 int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a, const char *a_path,
                           const cJSON *b, const char *b_path, ap_error **err);
 
-/* Reads a results document from path: a results.json, a run directory holding one, or a
- * result archive (.tar.zst; no signature check), told apart by content (zstd magic, or JSON),
- * not by name. An archive is read whole by ap_archive_scan_file, the walk appliance verify
- * makes: an archive whose members verify refuses is refused with verify's error; its
- * results.json member is the document. results.json is at most AP_RESULTS_MAX bytes
- * either way. Checks the schema and the shape comparing needs. The caller owns *out.
- * archive, when not NULL, receives what the walk of an archive kept (members, metadata
- * members' bytes; free it with ap_archive_scan_free); it is all zero (members.n == 0) when path
- * was no archive, and on failure. */
-int ap_compare_load(const char *path, cJSON **out, struct ap_archive_scan *archive, ap_error **err);
+/* Checks that doc is a results document of appliance bench (appliance-results-2 or -1,
+ * bench/results.h's check) with the shape comparing relies on: every measurement with a
+ * string "id" and a "metrics" object, every metric with a "unit" and a non-empty array of
+ * finite samples. what names the document in errors. Returns 0, or -1 with err. */
+int ap_compare_check_doc(const cJSON *doc, const char *what, ap_error **err);
 
 #endif
