@@ -13,6 +13,7 @@
 #include "../bench/results.h"
 #include "../bench/stats.h"
 #include "../core/cleanup.h"
+#include "stats.h"
 
 /* ---- results documents ------------------------------------------------------------------------
  */
@@ -240,8 +241,9 @@ static double median_of(const double *x, size_t n)
     return ap_stats_quantile(s, n, 0.5);
 }
 
-static int compute_row(struct ap_compare_row *r, const cJSON *ma, const cJSON *mb, int exact,
-                       double alpha)
+/* The medians, both tests and the deciding one of a row; significance and the verdict wait
+ * for every row (decide_rows). */
+static int compute_row(struct ap_compare_row *r, const cJSON *ma, const cJSON *mb, int exact)
 {
     cleanup_free double *a = samples_of(ma, &r->na);
     cleanup_free double *b = samples_of(mb, &r->nb);
@@ -256,7 +258,7 @@ static int compute_row(struct ap_compare_row *r, const cJSON *ma, const cJSON *m
     else
         r->ratio = r->median_b == 0 ? 1 : NAN;
     r->change_pct = (r->ratio - 1) * 100;
-    r->p_mwu = r->p_welch = r->u = r->t = r->df = r->p = NAN;
+    r->p_mwu = r->p_welch = r->u = r->t = r->df = r->p = r->p_adjusted = NAN;
     if (r->na >= 2 && r->nb >= 2) {
         struct ap_mann_whitney mw;
         struct ap_welch w;
@@ -270,43 +272,89 @@ static int compute_row(struct ap_compare_row *r, const cJSON *ma, const cJSON *m
         r->t = w.t;
         r->df = w.df;
     }
-    /* dir: +1 when B tends to be larger than A, by the statistic of the deciding test. */
-    int dir = 0;
+    /* shift: +1 when B tends to be larger than A, by the statistic of the deciding test. */
     if (exact) {
         r->test = AP_COMPARE_TEST_EXACT;
-        r->significant = r->median_a != r->median_b;
-        dir = (r->median_b > r->median_a) - (r->median_b < r->median_a);
+        r->shift = (r->median_b > r->median_a) - (r->median_b < r->median_a);
+        r->significant = r->shift != 0;
     } else if (r->na < 2 || r->nb < 2) {
         r->test = AP_COMPARE_TEST_NONE;
     } else if (r->na >= AP_COMPARE_MWU_MIN_N && r->nb >= AP_COMPARE_MWU_MIN_N) {
         r->test = AP_COMPARE_TEST_MWU;
         r->p = r->p_mwu;
         double mid = (double)r->na * (double)r->nb / 2;
-        dir = (r->u < mid) - (r->u > mid);
+        r->shift = (r->u < mid) - (r->u > mid);
     } else {
         r->test = AP_COMPARE_TEST_WELCH;
         r->p = r->p_welch;
-        dir = (r->t < 0) - (r->t > 0);
+        r->shift = (r->t < 0) - (r->t > 0);
     }
-    if (r->test == AP_COMPARE_TEST_MWU || r->test == AP_COMPARE_TEST_WELCH)
-        r->significant = r->p < alpha && dir != 0;
+    return 0;
+}
+
+static int is_tested(const struct ap_compare_row *r)
+{
+    return r->test == AP_COMPARE_TEST_MWU || r->test == AP_COMPARE_TEST_WELCH;
+}
+
+/* The verdict of a row whose significance is known: a change only when it reaches the
+ * metric's minimum effect. */
+static void verdict_of(struct ap_compare_row *r)
+{
+    r->verdict = AP_COMPARE_SAME;
+    r->better = 0;
     if (r->test == AP_COMPARE_TEST_NONE) {
         r->verdict = AP_COMPARE_TOO_FEW;
-    } else if (!r->significant) {
-        r->verdict = AP_COMPARE_SAME;
-    } else {
-        switch (r->kind) {
-        case AP_COMPARE_TIME:
-            r->verdict = dir > 0 ? AP_COMPARE_SLOWER : AP_COMPARE_FASTER;
-            break;
-        case AP_COMPARE_RATE:
-            r->verdict = dir > 0 ? AP_COMPARE_FASTER : AP_COMPARE_SLOWER;
-            break;
-        case AP_COMPARE_QUANTITY:
-            r->verdict = dir > 0 ? AP_COMPARE_LARGER : AP_COMPARE_SMALLER;
-            break;
+        return;
+    }
+    if (!r->significant || !r->reaches_min_effect)
+        return;
+    switch (r->kind) {
+    case AP_COMPARE_TIME:
+        r->verdict = r->shift > 0 ? AP_COMPARE_SLOWER : AP_COMPARE_FASTER;
+        break;
+    case AP_COMPARE_RATE:
+        r->verdict = r->shift > 0 ? AP_COMPARE_FASTER : AP_COMPARE_SLOWER;
+        break;
+    case AP_COMPARE_QUANTITY:
+        r->verdict = r->shift > 0 ? AP_COMPARE_LARGER : AP_COMPARE_SMALLER;
+        break;
+    }
+    r->better = r->shift * r->direction;
+}
+
+/* Significance across the comparison (Benjamini-Hochberg over the tested rows), the minimum
+ * effect, the verdicts and the counts. */
+static int decide_rows(struct ap_compare *c)
+{
+    cleanup_free double *p = malloc((c->n_rows ? c->n_rows : 1) * sizeof(double));
+    cleanup_free double *q = malloc((c->n_rows ? c->n_rows : 1) * sizeof(double));
+    if (p == NULL || q == NULL)
+        return -1;
+    for (size_t i = 0; i < c->n_rows; i++)
+        p[i] = is_tested(&c->rows[i]) ? c->rows[i].p : NAN;
+    if (ap_report_bh_adjust(p, c->n_rows, q) < 0)
+        return -1;
+    for (size_t i = 0; i < c->n_rows; i++) {
+        struct ap_compare_row *r = &c->rows[i];
+        r->min_effect_pct = isnan(c->min_effect_override)
+                                ? ap_report_min_effect(r->metric, r->unit, NULL)
+                                : c->min_effect_override;
+        r->reaches_min_effect = ap_report_effect_reaches(r->change_pct, r->min_effect_pct);
+        if (is_tested(r)) {
+            r->p_adjusted = q[i];
+            r->significant_raw = r->p <= c->alpha && r->shift != 0;
+            r->significant = r->p_adjusted <= c->alpha && r->shift != 0;
+            c->n_tested++;
+            c->n_significant_raw += r->significant_raw != 0;
+            c->n_significant += r->significant != 0;
+            c->n_changed += r->significant && r->reaches_min_effect;
+        } else if (r->test == AP_COMPARE_TEST_EXACT) {
+            c->n_exact++;
+            c->n_exact_differ += r->significant != 0;
+            c->n_exact_changed += r->significant && r->reaches_min_effect;
         }
-        r->better = dir * r->direction;
+        verdict_of(r);
     }
     return 0;
 }
@@ -484,11 +532,9 @@ static int compare_docs(struct ap_compare *c, const cJSON *a, const cJSON *b,
             r->id = id;
             r->metric = metric->string;
             r->unit = unit;
-            if (compute_row(r, metric, other, exact, c->alpha) < 0)
+            if (compute_row(r, metric, other, exact) < 0)
                 return -1;
             c->n_rows++;
-            c->n_tested += r->test == AP_COMPARE_TEST_MWU || r->test == AP_COMPARE_TEST_WELCH;
-            c->n_significant += r->significant != 0;
         }
         cJSON_ArrayForEach(metric, get(mb, "metrics"))
         {
@@ -520,12 +566,17 @@ int ap_compare_results(const cJSON *a, const cJSON *b, const struct ap_compare_o
     double alpha = o != NULL && o->alpha > 0 ? o->alpha : AP_COMPARE_ALPHA_DEFAULT;
     if (!(alpha < 1))
         return ap_error_make(err, EINVAL, "alpha %g is not between 0 and 1", alpha);
+    if (o != NULL && o->min_effect_given &&
+        !(o->min_effect_pct >= 0 && o->min_effect_pct <= AP_COMPARE_MIN_EFFECT_MAX))
+        return ap_error_make(err, EINVAL, "minimum effect %g %% is not between 0 and %g %%",
+                             o->min_effect_pct, AP_COMPARE_MIN_EFFECT_MAX);
     struct ap_compare *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return ap_error_make(err, ENOMEM, "comparing two runs");
     c->alpha = alpha;
+    c->min_effect_override = o != NULL && o->min_effect_given ? o->min_effect_pct : NAN;
     struct ap_compare_opts none = {0};
-    if (compare_docs(c, a, b, o != NULL ? o : &none) < 0) {
+    if (compare_docs(c, a, b, o != NULL ? o : &none) < 0 || decide_rows(c) < 0) {
         ap_compare_free(c);
         return ap_error_make(err, ENOMEM, "comparing two runs");
     }
@@ -550,7 +601,7 @@ const char *ap_compare_verdict_name(enum ap_compare_verdict v)
 {
     switch (v) {
     case AP_COMPARE_SAME:
-        return "no significant change";
+        return "no change";
     case AP_COMPARE_FASTER:
         return "faster";
     case AP_COMPARE_SLOWER:
