@@ -41,6 +41,8 @@ int ap_cmd_load_secret_key(const char *key, const char *password_file, struct ap
 int ap_cmd_parse_seconds(const char *s, double *out);
 /* A significance level strictly between 0 and 1; -1 otherwise. */
 int ap_cmd_parse_alpha(const char *s, double *out);
+/* A percentage from 0 to max, with or without a trailing '%' ("5", "2.5%"); -1 otherwise. */
+int ap_cmd_parse_pct(const char *s, double max, double *out);
 
 /* "appliance VERB ARG..." (argv[0] is the verb) as one heap string, whatever its length, for
  * the results' record of the command line; the caller frees it. NULL when out of memory. */

@@ -91,6 +91,19 @@ int ap_cmd_parse_alpha(const char *s, double *out)
     return 0;
 }
 
+int ap_cmd_parse_pct(const char *s, double max, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end != s && *end == '%')
+        end++;
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 0) || !(v <= max))
+        return -1;
+    *out = v;
+    return 0;
+}
+
 char *ap_cmd_commandline(int argc, char **argv)
 {
     size_t len = sizeof("appliance");

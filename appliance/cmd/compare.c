@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bundle/compare.h"
+#include "../bundle/compare-load.h"
+#include "../report/compare.h"
+#include "../report/stats.h"
 #include "../core/cleanup.h"
 #include "../core/json.h"
 #include "../core/log.h"
@@ -14,7 +16,8 @@
 static void compare_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: appliance compare A B [--all] [--json] [--alpha P] [--metric NAME[,NAME...]]\n"
+            "Usage: appliance compare A B [--all] [--json] [--alpha Q] [--min-effect PCT]\n"
+            "                         [--metric NAME[,NAME...]]\n"
             "\n"
             "Compares run B with run A (the baseline): for every measurement in both (matched\n"
             "by id) and every metric in both, the medians, their change and whether the raw\n"
@@ -26,32 +29,43 @@ static void compare_usage(FILE *out)
             "The test: Mann-Whitney U (two-sided; exact without ties) when both runs have %d\n"
             "or more samples, Welch's t-test when either has 2 to %d (with 3 against 3 the\n"
             "smallest Mann-Whitney p is 0.1); both p-values are in --json. Sizes (the size\n"
-            "suite) are exact figures: any difference is a change. A side with one sample is\n"
-            "not tested. p-values are per comparison: of M tested comparisons of two runs of\n"
-            "the same code, about alpha x M come out significant by chance alone.\n"
+            "suite) are exact figures, no tests: any difference counts. A side with one sample\n"
+            "is not tested. Of the m tests one comparison makes, about alpha x m would come\n"
+            "out below alpha by chance alone, so the p-values are adjusted together\n"
+            "(Benjamini-Hochberg): a row is significant when its adjusted p (q) is at or\n"
+            "below alpha, which keeps the expected share of false changes among those shown\n"
+            "at alpha.\n"
+            "\n"
+            "Significance is not importance: a change smaller than the metric's minimum\n"
+            "effect (%g%% of A's median unless the metric has its own; docs/comparing.md) is\n"
+            "'no change', however small its p; sizes too.\n"
             "\n"
             "The verdict says what B is against A: faster or slower for times (lower is\n"
             "better) and rates (req/s: higher is better), larger or smaller for bytes, counts\n"
             "and CPUs; 'better' or 'worse' follows when the metric has a preferred direction.\n"
             "\n"
             "Options:\n"
-            "  --all            show every comparison, not only significant changes\n"
+            "  --all            show every comparison, not only changes\n"
             "  --json           print the comparison as one JSON object (every comparison)\n"
-            "  --alpha P        significance level, 0 < P < 1 (default 0.05)\n"
+            "  --alpha Q        false discovery rate, 0 < Q < 1 (default 0.05)\n"
+            "  --min-effect PCT the minimum effect for every metric, in %% (0 to %g; 0 counts\n"
+            "                   every significant change)\n"
             "  --metric LIST    only these metrics (e.g. cpu_s or wall_s,rps)\n"
             "\n"
             "Warnings (standard error) say when the runs differ in profile, parameters such as\n"
             "the size N, image digests, machine (kernel, CPU model) or appliance build.\n"
             "\n"
             "Exit status: 0 when compared (whatever the result), 1 on errors, 2 usage error.\n",
-            AP_COMPARE_MWU_MIN_N, AP_COMPARE_MWU_MIN_N - 1);
+            AP_COMPARE_MWU_MIN_N, AP_COMPARE_MWU_MIN_N - 1, AP_REPORT_MIN_EFFECT_DEFAULT,
+            AP_COMPARE_MIN_EFFECT_MAX);
 }
 
-enum { O_ALL = 256, O_JSON, O_ALPHA, O_METRIC };
+enum { O_ALL = 256, O_JSON, O_ALPHA, O_METRIC, O_MIN_EFFECT };
 
 static const struct option opts[] = {{"all", no_argument, NULL, O_ALL},
                                      {"json", no_argument, NULL, O_JSON},
                                      {"alpha", required_argument, NULL, O_ALPHA},
+                                     {"min-effect", required_argument, NULL, O_MIN_EFFECT},
                                      {"metric", required_argument, NULL, O_METRIC},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
@@ -82,6 +96,14 @@ static int parse_compare_opts(struct compare_opts *o, int argc, char **argv)
             if (ap_cmd_parse_alpha(optarg, &o->co.alpha) < 0)
                 return ap_cmd_usage("compare", "--alpha: '%s' is not a number between 0 and 1",
                                     optarg);
+            break;
+        case O_MIN_EFFECT:
+            if (ap_cmd_parse_pct(optarg, AP_COMPARE_MIN_EFFECT_MAX, &o->co.min_effect_pct) < 0)
+                return ap_cmd_usage("compare",
+                                    "--min-effect: '%s' is not a percentage from 0 to %g "
+                                    "(e.g. 5 or 2.5%%)",
+                                    optarg, AP_COMPARE_MIN_EFFECT_MAX);
+            o->co.min_effect_given = 1;
             break;
         case O_METRIC:
             if (*optarg == '\0')

@@ -9,7 +9,8 @@
 
 #include "../bench/bench.h"
 #include "../bundle/archive.h"
-#include "../bundle/compare.h"
+#include "../bundle/compare-load.h"
+#include "../report/compare.h"
 #include "../core/cleanup.h"
 #include "../core/fs.h"
 #include "../core/json.h"
@@ -23,7 +24,7 @@ static void rerun_usage(FILE *out)
 {
     fprintf(out,
             "Usage: appliance rerun ARCHIVE [-p PUBKEY [--sig FILE]] [--out DIR] [--allow-noisy]\n"
-            "                       [--all] [--alpha P] [--json]\n"
+            "                       [--all] [--alpha Q] [--min-effect PCT] [--json]\n"
             "\n"
             "Runs the plan an archived run followed again on this machine, then compares the\n"
             "new results with the archived ones as 'appliance compare ARCHIVE NEW' does. The\n"
@@ -39,7 +40,8 @@ static void rerun_usage(FILE *out)
             "  --out DIR          where the new results.json goes (default\n"
             "                     results/rerun-<run id>)\n"
             "  --allow-noisy      keep samples taken while other work shared the CPUs\n"
-            "  --all, --alpha P, --json   as for 'appliance compare'\n"
+            "  --all, --alpha Q, --min-effect PCT, --json\n"
+            "                     as for 'appliance compare'\n"
             "\n"
             "The images' digests are checked before the run: an image rebuilt differently\n"
             "since the archived run is named in a warning (a change may then come from the\n"
@@ -50,7 +52,7 @@ static void rerun_usage(FILE *out)
             "error, 130 interrupted (the new results file keeps every finished sample).\n");
 }
 
-enum { O_OUT = 256, O_NOISY, O_ALL, O_ALPHA, O_JSON, O_SIG };
+enum { O_OUT = 256, O_NOISY, O_ALL, O_ALPHA, O_JSON, O_SIG, O_MIN_EFFECT };
 
 static const struct option opts[] = {{"public", required_argument, NULL, 'p'},
                                      {"sig", required_argument, NULL, O_SIG},
@@ -58,6 +60,7 @@ static const struct option opts[] = {{"public", required_argument, NULL, 'p'},
                                      {"allow-noisy", no_argument, NULL, O_NOISY},
                                      {"all", no_argument, NULL, O_ALL},
                                      {"alpha", required_argument, NULL, O_ALPHA},
+                                     {"min-effect", required_argument, NULL, O_MIN_EFFECT},
                                      {"json", no_argument, NULL, O_JSON},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
@@ -240,6 +243,14 @@ static int parse_rerun_opts(struct rerun_opts *r, int argc, char **argv)
             if (ap_cmd_parse_alpha(optarg, &r->co.alpha) < 0)
                 return ap_cmd_usage("rerun", "--alpha: '%s' is not a number between 0 and 1",
                                     optarg);
+            break;
+        case O_MIN_EFFECT:
+            if (ap_cmd_parse_pct(optarg, AP_COMPARE_MIN_EFFECT_MAX, &r->co.min_effect_pct) < 0)
+                return ap_cmd_usage("rerun",
+                                    "--min-effect: '%s' is not a percentage from 0 to %g "
+                                    "(e.g. 5 or 2.5%%)",
+                                    optarg, AP_COMPARE_MIN_EFFECT_MAX);
+            r->co.min_effect_given = 1;
             break;
         case O_JSON:
             r->json = 1;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/compare.h"
+#include "report/compare.h"
 #include "core/error.h"
 #include "core/json.h"
 
@@ -45,7 +45,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto out;
     for (size_t i = 0; i < c->n_rows; i++) {
         const struct ap_compare_row *r = &c->rows[i];
-        if (r->significant && !(r->test == AP_COMPARE_TEST_EXACT || r->p < o.alpha))
+        if (r->significant && !(r->test == AP_COMPARE_TEST_EXACT ||
+                                (r->p_adjusted <= o.alpha && r->p <= r->p_adjusted)))
+            abort();
+        /* A change is significant and reaches the minimum effect; nothing else is. */
+        if (r->verdict != AP_COMPARE_SAME && r->verdict != AP_COMPARE_TOO_FEW &&
+            !(r->significant && r->reaches_min_effect))
             abort();
         if (!isnan(r->p) && !(r->p >= 0 && r->p <= 1))
             abort();

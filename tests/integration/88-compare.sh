@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # appliance compare and rerun: two real quick runs (sizes and nbody, Go and CPython, 5 samples
-# each) compared; a run against itself shows no significant change; a copy of a run with every
+# each) compared; a run against itself shows no change; a copy of a run with every
 # CPU-suite sample doubled is significantly slower (and its memory larger), and the reverse
-# faster; --json is one valid object; differing runs are warned about; bad input is an error
+# faster; a copy 3 % slower is no change by the minimum effect unless --min-effect lowers it; --json is one valid object; differing runs are warned about; bad input is an error
 # and bad usage exit 2. Then a signed archive of a run (appliance pack) is compared by content
 # and rerun: verified first, the recorded plan run again, and compared.
 # The bench runs pass --allow-noisy: a shared machine's steal must not fail a functional check.
@@ -26,6 +26,13 @@ run "$APPLIANCE" compare --alpha 1.5 a b
 expect_rc 2 "--alpha outside (0, 1) is a usage error"
 run "$APPLIANCE" compare --frobnicate a b
 expect_rc 2 "an unknown option is a usage error"
+for bad in -1 abc 5x 1001 nan ""; do
+    run "$APPLIANCE" compare --min-effect "$bad" a b
+    expect_rc 2 "--min-effect '$bad' is a usage error"
+    check "... naming the option" err_has "--min-effect: '$bad' is not a percentage from 0 to 1000"
+done
+run "$APPLIANCE" rerun --min-effect -3 x.tar.zst
+expect_rc 2 "rerun --min-effect -3 is a usage error too"
 run "$APPLIANCE" rerun
 expect_rc 2 "rerun without an archive is a usage error"
 run "$APPLIANCE" rerun x.tar.zst y.tar.zst
@@ -61,7 +68,8 @@ check "... lists every measurement of the runs" sh -c "
     jq -r '.measurements[].id' '$R1' | while read -r id; do grep -qF \"\$id\" '$TMP/stdout' || exit 1; done"
 check "... with the table's columns" grep -q "A median.*B median.*change.*p.*test.*verdict" \
     "$TMP/stdout"
-check "... and the counts" grep -q "comparisons changed significantly at alpha 0.05" \
+check "... and the counts: tests made, significant after the correction, by the minimum effect" \
+    grep -q "^[0-9]* tests made: [0-9]* significant after Benjamini-Hochberg at q 0.05, [0-9]* of them by at least the minimum effect; without the correction [0-9]* had p <= 0.05, where about [0-9.]* would by chance alone$" \
     "$TMP/stdout"
 check "... 5 samples a side: Mann-Whitney decides" grep -q "cpu/nbody/python-3.13 .*cpu_s .*mann-whitney" \
     "$TMP/stdout"
@@ -76,8 +84,8 @@ check "... with no raw escape on the terminal" sh -c "! LC_ALL=C grep -q \"\$(pr
 
 run "$APPLIANCE" compare "$R1" "$R1"
 expect_rc 0 "compare a run with itself"
-check "... no significant change" grep -q "^no significant change" "$TMP/stdout"
-check "... 0 changed" grep -q "^0 of [0-9]* comparisons changed significantly" "$TMP/stdout"
+check "... no change" grep -q "^no change$" "$TMP/stdout"
+check "... 0 significant" grep -q "^[0-9]* tests made: 0 significant after Benjamini-Hochberg" "$TMP/stdout"
 # The one warning a run compared with itself may carry is about the host it ran on: that its
 # caches were shared (environment.memory_latency), which depends on the machine's state.
 check "... and no warning but one about the host's shared caches" sh -c \
@@ -94,13 +102,21 @@ expect_rc 0 "compare --json"
 J=$TMP/self.json
 cp "$TMP/stdout" "$J"
 check "... is one JSON object of the documented schema" jqe '
-    .schema == "appliance-compare-1" and .alpha == 0.05 and .rule.mann_whitney_min_n == 5
+    .schema == "appliance-compare-2" and .alpha == 0.05 and .rule.mann_whitney_min_n == 5
+    and .correction == "benjamini-hochberg" and .min_effect.default_pct == 5
+    and .min_effect.override_pct == null
     and (.comparisons | length) > 0 and .only_in_a == [] and .only_in_b == []' "$J"
 check "... with nothing significant and every ratio 1" jqe '
     [.comparisons[] | (.significant == false) and (.ratio == 1)] | all' "$J"
 check "... every row with its fields" jqe '
     [.comparisons[] | has("id", "metric", "unit", "n_a", "n_b", "median_a", "median_b",
-     "change_pct", "test", "p", "p_mann_whitney", "p_welch", "verdict", "direction")] | all' "$J"
+     "change_pct", "test", "p", "p_adjusted", "p_mann_whitney", "p_welch", "verdict",
+     "direction", "significant_uncorrected", "min_effect_pct", "reaches_min_effect")] | all' "$J"
+# (cJSON writes 15 digits when they read back within a rounding step: compare with a margin.)
+check "... the summary counts the tests made" jqe '
+    .summary.tested == ([.comparisons[] | select(.test == "mann-whitney" or .test == "welch")] | length)
+    and .summary.significant == 0
+    and ((.summary.expected_by_chance - 0.05 * .summary.tested) | . * . < 1e-18)' "$J"
 
 # A run whose CPU-suite samples are all doubled: slower, larger.
 X2=$TMP/x2/results.json
@@ -142,8 +158,43 @@ run "$APPLIANCE" compare --json --alpha 0.001 "$R1" "$X2"
 check "--alpha 0.001: a row is significant only when its counts can reach it (2/C(m+n,m))" jqe '
     def choose($n; $k): reduce range(0; $k) as $i (1; . * ($n - $i) / ($i + 1));
     ([.comparisons[] | select(.test == "mann-whitney")
-      | .significant == ((2 / choose(.n_a + .n_b; .n_a)) <= 0.001 and .p <= 0.001)] | all)
+      | .significant == ((2 / choose(.n_a + .n_b; .n_a)) <= 0.001 and .p_adjusted <= 0.001)]
+     | all)
     and ([.comparisons[] | select(.test == "mann-whitney")] | length) > 0' "$TMP/stdout"
+check "... and the adjusted p is never below the raw one" jqe '
+    [.comparisons[] | select(.p_adjusted != null) | .p_adjusted >= .p and .p_adjusted <= 1]
+    | all' "$TMP/stdout"
+
+# Two runs whose CPU-suite samples sit 3 % apart (each side its run's median, spread by 0.01 %
+# steps, so every B sample is above every A sample): every Mann-Whitney row significant, none a
+# change at the default 5 %; with --min-effect 2 they are.
+A3=$TMP/x3/a.json
+X3=$TMP/x3/results.json
+mkdir -p "$TMP/x3"
+spread() {
+    jq --argjson f "$1" '(.measurements[] | select(.suite == "cpu") | .metrics[]) |=
+        (.samples |= ((sort | .[length / 2 | floor]) as $m
+            | [range(0; length) | $m * $f * (1 + . * 0.0001)]))' "$R1"
+}
+spread 1 >"$A3"
+spread 1.03 >"$X3"
+run "$APPLIANCE" compare --json "$A3" "$X3"
+expect_rc 0 "compare with a copy 3 % higher"
+cp "$TMP/stdout" "$TMP/x3.json"
+check "... python cpu_s: significant, below the minimum effect, so no change" jqe '
+    .comparisons[] | select(.id == "cpu/nbody/python-3.13" and .metric == "cpu_s")
+    | .significant and (.reaches_min_effect | not) and .min_effect_pct == 5
+      and .verdict == "no change" and .better == null' "$TMP/x3.json"
+check "... no row a change" jqe '.summary.changed == 0 and .summary.significant > 0' "$TMP/x3.json"
+run "$APPLIANCE" compare --json --min-effect 2 "$A3" "$X3"
+check "--min-effect 2: the same row is slower" jqe '
+    .min_effect.override_pct == 2 and (.comparisons[]
+    | select(.id == "cpu/nbody/python-3.13" and .metric == "cpu_s")
+    | .min_effect_pct == 2 and .verdict == "slower")' "$TMP/stdout"
+run "$APPLIANCE" compare --all "$A3" "$X3"
+check "the table says why a significant row is no change" \
+    grep -q "cpu/nbody/python-3.13 .*cpu_s .*+3.0%.*no change (significant, below the 5% minimum effect)" \
+    "$TMP/stdout"
 
 # Runs that differ: another profile, another N, another image digest, another kernel, and a
 # measurement in one run only.
@@ -270,7 +321,8 @@ same_plan() {
 check "... with the recorded plan" same_plan
 check "... the same measurements" sh -c "
     [ \"\$(jq -c '[.measurements[].id] | sort' '$NEW')\" = \"\$(jq -c '[.measurements[].id] | sort' '$R1')\" ]"
-check "... and prints the comparison" grep -q "comparisons changed significantly" "$TMP/stdout"
+check "... and prints the comparison, counting the tests made" \
+    grep -q "^[0-9]* tests made: [0-9]* significant after Benjamini-Hochberg" "$TMP/stdout"
 check "... saying it verified the archive" err_has "verified"
 
 cp "$ARCHIVE" "$TMP/tampered.tar.zst"

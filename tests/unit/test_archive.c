@@ -11,7 +11,7 @@
 #include <archive_entry.h>
 
 #include "bundle/archive.h"
-#include "bundle/compare.h"
+#include "bundle/compare-load.h"
 #include "bundle/manifest.h"
 #include "core/cleanup.h"
 #include "core/error.h"

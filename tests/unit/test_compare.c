@@ -1,4 +1,4 @@
-/* Comparing runs (bundle/compare.c): the incomplete beta function and Student's t against
+/* Comparing runs (report/compare.c): the incomplete beta function and Student's t against
  * closed forms, tables and high-precision values; Welch's t-test and Mann-Whitney U against
  * published examples and exact enumerations; then whole comparisons of results documents
  * (verdicts and their direction per metric, the rule choosing the test, runs that differ,
@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 #include "bundle/archive.h"
-#include "bundle/compare.h"
+#include "bundle/compare-load.h"
+#include "report/compare.h"
 #include "core/cleanup.h"
 #include "core/json.h"
 #include "test.h"
@@ -483,8 +484,10 @@ TEST(doubled_samples_are_slower_larger_and_faster_by_direction)
     /* Sizes are exact figures. */
     r = row(c, "size/image/go", "compressed_bytes");
     CHECK(r != NULL && r->test == AP_COMPARE_TEST_EXACT && r->significant &&
-          r->verdict == AP_COMPARE_LARGER && isnan(r->p));
-    CHECK(c->n_significant == 6);
+          r->verdict == AP_COMPARE_LARGER && isnan(r->p) && isnan(r->p_adjusted));
+    /* Five tests, all significant after the correction, all by +100 %; the size is no test. */
+    CHECK(c->n_tested == 5 && c->n_significant == 5 && c->n_changed == 5);
+    CHECK(c->n_exact == 1 && c->n_exact_differ == 1 && c->n_exact_changed == 1);
     ap_compare_free(c);
 
     /* The other way round every verdict turns. */
@@ -617,7 +620,7 @@ TEST(json_output_carries_every_comparison)
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j, "comparisons");
     CHECK(cJSON_GetArraySize(rows) == 7);
     CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(j, "schema")->valuestring,
-                 "appliance-compare-1") == 0);
+                 "appliance-compare-2") == 0);
     const cJSON *first = cJSON_GetArrayItem(rows, 0);
     CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(first, "verdict")->valuestring, "slower") == 0);
     CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(first, "better")->valuestring, "a") == 0);
@@ -631,7 +634,21 @@ TEST(json_output_carries_every_comparison)
     cleanup_free char *text = cJSON_PrintUnformatted(j);
     CHECK(text != NULL && strstr(text, "nan") == NULL && strstr(text, "inf") == NULL);
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "summary");
-    CHECK(cJSON_GetObjectItemCaseSensitive(s, "significant")->valuedouble == 6);
+    CHECK(cJSON_GetObjectItemCaseSensitive(s, "tested")->valuedouble == 5);
+    CHECK(cJSON_GetObjectItemCaseSensitive(s, "significant")->valuedouble == 5);
+    CHECK(cJSON_GetObjectItemCaseSensitive(s, "changed")->valuedouble == 5);
+    CHECK(cJSON_GetObjectItemCaseSensitive(s, "exact_changed")->valuedouble == 1);
+    CHECK(
+        near(cJSON_GetObjectItemCaseSensitive(s, "expected_by_chance")->valuedouble, 0.25, 1e-12));
+    /* The first row: raw and adjusted p, the minimum effect it reached. */
+    CHECK(near(cJSON_GetObjectItemCaseSensitive(first, "p")->valuedouble, 2.0 / 252, 1e-15));
+    CHECK(
+        near(cJSON_GetObjectItemCaseSensitive(first, "p_adjusted")->valuedouble, 2.0 / 252, 1e-15));
+    CHECK(cJSON_GetObjectItemCaseSensitive(first, "min_effect_pct")->valuedouble == 5);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(first, "reaches_min_effect")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(last, "p_adjusted")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(j, "min_effect"), "override_pct")));
     CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "b"), "path")
                      ->valuestring,
                  "b.tar.zst") == 0);
@@ -662,16 +679,158 @@ TEST(table_shows_significant_rows_unless_all)
     CHECK(test_contains(buf, "faster (better)"));
     CHECK(test_contains(buf, "+96.1%"));
     CHECK(!test_contains(buf, "cpu/nbody/go"));
-    CHECK(test_contains(buf, "1 of 7 comparisons changed significantly at alpha 0.05"));
+    /* rps alone: p 2/252 and q 5 x 2/252 = 0.04, at or below 0.05. */
+    CHECK_MSG(test_contains(buf, "5 tests made: 1 significant after Benjamini-Hochberg at q "
+                                 "0.05, 1 of them by at least the minimum effect; without the "
+                                 "correction 1 had p <= 0.05, where about 0.2 would by chance "
+                                 "alone"),
+              "%s", buf);
+    CHECK(test_contains(buf, "7 comparisons: 5 tested") &&
+          test_contains(buf, "1 exact (sizes: 0 differ, 0 by at least the minimum effect)"));
     free(buf);
     buf = NULL;
     f = open_memstream(&buf, &len);
     ap_compare_print(f, c, 1);
     fclose(f);
-    CHECK(test_contains(buf, "cpu/nbody/go") && test_contains(buf, "no significant change"));
+    CHECK(test_contains(buf, "cpu/nbody/go") && test_contains(buf, "no change"));
     CHECK(test_contains(buf, "too few samples"));
     CHECK(test_contains(buf, "38.15 MiB"));
     free(buf);
+    ap_compare_free(c);
+}
+
+/* n samples around base, no two alike and no ties across scales: 1, 1.0001, 1.0002, ... */
+static void add_spread(cJSON *m, const char *name, const char *unit, size_t n, double base)
+{
+    double x[64];
+    for (size_t i = 0; i < n && i < 64; i++)
+        x[i] = 1 + 0.0001 * (double)i;
+    add_metric(m, name, unit, x, n, base);
+}
+
+/* Significance is not importance: a change below the metric's minimum effect is no change,
+ * however small its p; sizes, which are not tested, likewise. */
+TEST(a_change_below_the_minimum_effect_is_no_change)
+{
+    cleanup_cjson cJSON *a = doc_new("quick", "Linux 6.1", DIGEST_A);
+    cleanup_cjson cJSON *b = doc_new("quick", "Linux 6.1", DIGEST_A);
+    /* 30 against 30, every B above every A: exact p = 2 / C(60, 30), about 8.5e-18. */
+    add_spread(add_measurement(a, "cpu/small/go", 1), "wall_s", "s", 30, 1);
+    add_spread(add_measurement(b, "cpu/small/go", 1), "wall_s", "s", 30, 1.03);
+    add_spread(add_measurement(a, "cpu/large/go", 1), "wall_s", "s", 30, 1);
+    add_spread(add_measurement(b, "cpu/large/go", 1), "wall_s", "s", 30, 1.06);
+    add_spread(add_measurement(a, "size/image/small", 0), "bytes", "B", 1, 1e6);
+    add_spread(add_measurement(b, "size/image/small", 0), "bytes", "B", 1, 1.03e6);
+    add_spread(add_measurement(a, "size/image/large", 0), "bytes", "B", 1, 1e6);
+    add_spread(add_measurement(b, "size/image/large", 0), "bytes", "B", 1, 1.06e6);
+    struct ap_compare *c = NULL;
+    ap_error *err = NULL;
+    if (!CHECK_MSG(ap_compare_results(a, b, NULL, &c, &err) == 0, "%s", err ? err->msg : ""))
+        return;
+    const struct ap_compare_row *r = row(c, "cpu/small/go", "wall_s");
+    if (CHECK(r != NULL)) {
+        CHECK_MSG(r->p < 1e-6 && r->p_adjusted < 1e-6 && r->significant, "p %g", r->p);
+        CHECK_MSG(near(r->change_pct, 3, 1e-9) && r->min_effect_pct == 5, "%g", r->change_pct);
+        CHECK(!r->reaches_min_effect && r->verdict == AP_COMPARE_SAME && r->better == 0);
+    }
+    r = row(c, "cpu/large/go", "wall_s");
+    CHECK(r != NULL && r->p < 1e-6 && r->significant && r->reaches_min_effect &&
+          r->verdict == AP_COMPARE_SLOWER && r->better == -1);
+    r = row(c, "size/image/small", "bytes");
+    CHECK(r != NULL && r->test == AP_COMPARE_TEST_EXACT && r->significant &&
+          !r->reaches_min_effect && r->verdict == AP_COMPARE_SAME);
+    r = row(c, "size/image/large", "bytes");
+    CHECK(r != NULL && r->significant && r->verdict == AP_COMPARE_LARGER);
+    CHECK(c->n_tested == 2 && c->n_significant == 2 && c->n_changed == 1);
+    CHECK(c->n_exact == 2 && c->n_exact_differ == 2 && c->n_exact_changed == 1);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ap_compare_print(f, c, 1);
+    fclose(f);
+    CHECK_MSG(test_contains(buf, "no change (significant, below the 5% minimum effect)"), "%s",
+              buf);
+    CHECK(test_contains(buf, "2 tests made: 2 significant after Benjamini-Hochberg at q 0.05, 1 "
+                             "of them by at least the minimum effect"));
+    free(buf);
+    ap_compare_free(c);
+
+    /* --min-effect 2: the 3 % changes count; 10: neither. */
+    struct ap_compare_opts o = {.min_effect_given = 1, .min_effect_pct = 2};
+    if (!CHECK(ap_compare_results(a, b, &o, &c, &err) == 0))
+        return;
+    r = row(c, "cpu/small/go", "wall_s");
+    CHECK(r != NULL && r->min_effect_pct == 2 && r->verdict == AP_COMPARE_SLOWER);
+    CHECK(c->n_changed == 2 && c->n_exact_changed == 2);
+    ap_compare_free(c);
+    o.min_effect_pct = 10;
+    if (!CHECK(ap_compare_results(a, b, &o, &c, &err) == 0))
+        return;
+    CHECK(c->n_significant == 2 && c->n_changed == 0 && c->n_exact_changed == 0);
+    ap_compare_free(c);
+    /* A minimum effect outside 0 to AP_COMPARE_MIN_EFFECT_MAX is refused. */
+    const double bad[] = {-1, NAN, AP_COMPARE_MIN_EFFECT_MAX * 2};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        o.min_effect_pct = bad[i];
+        CHECK_MSG(ap_compare_results(a, b, &o, &c, &err) == -1 && err != NULL &&
+                      test_contains(err->msg, "minimum effect"),
+                  "%g", bad[i]);
+        ap_error_release(&err);
+    }
+}
+
+/* Runs of the same code: 400 tests, of which 20 (alpha x m, what chance alone gives) have
+ * p near 0.03. Uncorrected, 20 changes; after Benjamini-Hochberg, none. */
+TEST(twenty_chance_p_values_among_400_tests_are_not_significant_after_bh)
+{
+    static const double lo[] = {1.00, 1.10, 1.20}, hi[] = {1.25, 1.35, 1.45};
+    cleanup_cjson cJSON *a = doc_new("quick", "Linux 6.1", DIGEST_A);
+    cleanup_cjson cJSON *b = doc_new("quick", "Linux 6.1", DIGEST_A);
+    cleanup_cjson cJSON *a20 = doc_new("quick", "Linux 6.1", DIGEST_A);
+    cleanup_cjson cJSON *b20 = doc_new("quick", "Linux 6.1", DIGEST_A);
+    for (int i = 0; i < 400; i++) {
+        char id[64];
+        snprintf(id, sizeof(id), "cpu/task%03d/go", i);
+        add_metric(add_measurement(a, id, 1), "wall_s", "s", lo, 3, 1);
+        add_metric(add_measurement(b, id, 1), "wall_s", "s", i < 20 ? hi : lo, 3, 1);
+        if (i < 20) {
+            add_metric(add_measurement(a20, id, 1), "wall_s", "s", lo, 3, 1);
+            add_metric(add_measurement(b20, id, 1), "wall_s", "s", hi, 3, 1);
+        }
+    }
+    struct ap_compare *c = NULL;
+    ap_error *err = NULL;
+    if (!CHECK_MSG(ap_compare_results(a, b, NULL, &c, &err) == 0, "%s", err ? err->msg : ""))
+        return;
+    CHECK(c->n_tested == 400);
+    CHECK_MSG(c->n_significant_raw == 20 && c->n_significant == 0 && c->n_changed == 0,
+              "raw %zu, after BH %zu", c->n_significant_raw, c->n_significant);
+    const struct ap_compare_row *r = row(c, "cpu/task007/go", "wall_s");
+    if (CHECK(r != NULL)) {
+        /* Welch, 3 against 3: t = -3.06, df 4, p = 0.0375; q = 0.0375 x 400 / 20 = 0.75. */
+        CHECK_MSG(r->test == AP_COMPARE_TEST_WELCH && r->p > 0.02 && r->p < 0.05, "p %g", r->p);
+        CHECK_MSG(near(r->p_adjusted, r->p * 20, 1e-12), "q %g", r->p_adjusted);
+        CHECK(r->significant_raw && !r->significant && r->reaches_min_effect);
+        CHECK(r->verdict == AP_COMPARE_SAME);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ap_compare_print(f, c, 0);
+    fclose(f);
+    CHECK_MSG(test_contains(buf, "no change\n") &&
+                  test_contains(buf, "400 tests made: 0 significant after Benjamini-Hochberg at "
+                                     "q 0.05, 0 of them by at least the minimum effect; without "
+                                     "the correction 20 had p <= 0.05, where about 20.0 would by "
+                                     "chance alone"),
+              "%s", buf);
+    free(buf);
+    ap_compare_free(c);
+    /* Control: the same 20 rows as the only tests are 20 discoveries (q = p). */
+    if (!CHECK(ap_compare_results(a20, b20, NULL, &c, &err) == 0))
+        return;
+    CHECK_MSG(c->n_tested == 20 && c->n_significant == 20 && c->n_changed == 20, "%zu",
+              c->n_significant);
     ap_compare_free(c);
 }
 

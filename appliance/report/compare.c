@@ -1,25 +1,19 @@
+/* Comparing two results documents (compare.h): the rows, their tests and verdicts, and the
+ * warnings about what makes two runs less comparable than they look. */
 #include "compare.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "../bench/results.h"
 #include "../bench/noise.h"
+#include "../bench/results.h"
 #include "../bench/stats.h"
 #include "../core/cleanup.h"
-#include "../core/fs.h"
-#include "../core/json.h"
-#include "archive.h"
-
-#define COMPARE_SCHEMA "appliance-compare-1"
+#include "stats.h"
 
 /* ---- results documents ------------------------------------------------------------------------
  */
@@ -35,8 +29,7 @@ static const char *get_str(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* The shape comparing relies on; `what` names the document in errors. */
-static int check_doc(const cJSON *doc, const char *what, ap_error **err)
+int ap_compare_check_doc(const cJSON *doc, const char *what, ap_error **err)
 {
     /* Version 1 files compare as well: only their samples are read, never their statistics. */
     char run_id[AP_RESULTS_RUN_ID_MAX + 1];
@@ -248,14 +241,16 @@ static double median_of(const double *x, size_t n)
     return ap_stats_quantile(s, n, 0.5);
 }
 
-static int compute_row(struct ap_compare_row *r, const cJSON *ma, const cJSON *mb, int exact,
-                       double alpha)
+/* The medians, both tests and the deciding one of a row; significance and the verdict wait
+ * for every row (decide_rows). */
+static int compute_row(struct ap_compare_row *r, const cJSON *ma, const cJSON *mb, int exact)
 {
     cleanup_free double *a = samples_of(ma, &r->na);
     cleanup_free double *b = samples_of(mb, &r->nb);
     if (a == NULL || b == NULL)
         return -1;
     r->kind = kind_of(r->unit);
+    r->direction = preferred(r);
     r->median_a = median_of(a, r->na);
     r->median_b = median_of(b, r->nb);
     if (r->median_a != 0)
@@ -263,7 +258,7 @@ static int compute_row(struct ap_compare_row *r, const cJSON *ma, const cJSON *m
     else
         r->ratio = r->median_b == 0 ? 1 : NAN;
     r->change_pct = (r->ratio - 1) * 100;
-    r->p_mwu = r->p_welch = r->u = r->t = r->df = r->p = NAN;
+    r->p_mwu = r->p_welch = r->u = r->t = r->df = r->p = r->p_adjusted = NAN;
     if (r->na >= 2 && r->nb >= 2) {
         struct ap_mann_whitney mw;
         struct ap_welch w;
@@ -277,43 +272,89 @@ static int compute_row(struct ap_compare_row *r, const cJSON *ma, const cJSON *m
         r->t = w.t;
         r->df = w.df;
     }
-    /* dir: +1 when B tends to be larger than A, by the statistic of the deciding test. */
-    int dir = 0;
+    /* shift: +1 when B tends to be larger than A, by the statistic of the deciding test. */
     if (exact) {
         r->test = AP_COMPARE_TEST_EXACT;
-        r->significant = r->median_a != r->median_b;
-        dir = (r->median_b > r->median_a) - (r->median_b < r->median_a);
+        r->shift = (r->median_b > r->median_a) - (r->median_b < r->median_a);
+        r->significant = r->shift != 0;
     } else if (r->na < 2 || r->nb < 2) {
         r->test = AP_COMPARE_TEST_NONE;
     } else if (r->na >= AP_COMPARE_MWU_MIN_N && r->nb >= AP_COMPARE_MWU_MIN_N) {
         r->test = AP_COMPARE_TEST_MWU;
         r->p = r->p_mwu;
         double mid = (double)r->na * (double)r->nb / 2;
-        dir = (r->u < mid) - (r->u > mid);
+        r->shift = (r->u < mid) - (r->u > mid);
     } else {
         r->test = AP_COMPARE_TEST_WELCH;
         r->p = r->p_welch;
-        dir = (r->t < 0) - (r->t > 0);
+        r->shift = (r->t < 0) - (r->t > 0);
     }
-    if (r->test == AP_COMPARE_TEST_MWU || r->test == AP_COMPARE_TEST_WELCH)
-        r->significant = r->p < alpha && dir != 0;
+    return 0;
+}
+
+static int is_tested(const struct ap_compare_row *r)
+{
+    return r->test == AP_COMPARE_TEST_MWU || r->test == AP_COMPARE_TEST_WELCH;
+}
+
+/* The verdict of a row whose significance is known: a change only when it reaches the
+ * metric's minimum effect. */
+static void verdict_of(struct ap_compare_row *r)
+{
+    r->verdict = AP_COMPARE_SAME;
+    r->better = 0;
     if (r->test == AP_COMPARE_TEST_NONE) {
         r->verdict = AP_COMPARE_TOO_FEW;
-    } else if (!r->significant) {
-        r->verdict = AP_COMPARE_SAME;
-    } else {
-        switch (r->kind) {
-        case AP_COMPARE_TIME:
-            r->verdict = dir > 0 ? AP_COMPARE_SLOWER : AP_COMPARE_FASTER;
-            break;
-        case AP_COMPARE_RATE:
-            r->verdict = dir > 0 ? AP_COMPARE_FASTER : AP_COMPARE_SLOWER;
-            break;
-        case AP_COMPARE_QUANTITY:
-            r->verdict = dir > 0 ? AP_COMPARE_LARGER : AP_COMPARE_SMALLER;
-            break;
+        return;
+    }
+    if (!r->significant || !r->reaches_min_effect)
+        return;
+    switch (r->kind) {
+    case AP_COMPARE_TIME:
+        r->verdict = r->shift > 0 ? AP_COMPARE_SLOWER : AP_COMPARE_FASTER;
+        break;
+    case AP_COMPARE_RATE:
+        r->verdict = r->shift > 0 ? AP_COMPARE_FASTER : AP_COMPARE_SLOWER;
+        break;
+    case AP_COMPARE_QUANTITY:
+        r->verdict = r->shift > 0 ? AP_COMPARE_LARGER : AP_COMPARE_SMALLER;
+        break;
+    }
+    r->better = r->shift * r->direction;
+}
+
+/* Significance across the comparison (Benjamini-Hochberg over the tested rows), the minimum
+ * effect, the verdicts and the counts. */
+static int decide_rows(struct ap_compare *c)
+{
+    cleanup_free double *p = malloc((c->n_rows ? c->n_rows : 1) * sizeof(double));
+    cleanup_free double *q = malloc((c->n_rows ? c->n_rows : 1) * sizeof(double));
+    if (p == NULL || q == NULL)
+        return -1;
+    for (size_t i = 0; i < c->n_rows; i++)
+        p[i] = is_tested(&c->rows[i]) ? c->rows[i].p : NAN;
+    if (ap_report_bh_adjust(p, c->n_rows, q) < 0)
+        return -1;
+    for (size_t i = 0; i < c->n_rows; i++) {
+        struct ap_compare_row *r = &c->rows[i];
+        r->min_effect_pct = isnan(c->min_effect_override)
+                                ? ap_report_min_effect(r->metric, r->unit, NULL)
+                                : c->min_effect_override;
+        r->reaches_min_effect = ap_report_effect_reaches(r->change_pct, r->min_effect_pct);
+        if (is_tested(r)) {
+            r->p_adjusted = q[i];
+            r->significant_raw = r->p <= c->alpha && r->shift != 0;
+            r->significant = r->p_adjusted <= c->alpha && r->shift != 0;
+            c->n_tested++;
+            c->n_significant_raw += r->significant_raw != 0;
+            c->n_significant += r->significant != 0;
+            c->n_changed += r->significant && r->reaches_min_effect;
+        } else if (r->test == AP_COMPARE_TEST_EXACT) {
+            c->n_exact++;
+            c->n_exact_differ += r->significant != 0;
+            c->n_exact_changed += r->significant && r->reaches_min_effect;
         }
-        r->better = dir * preferred(r);
+        verdict_of(r);
     }
     return 0;
 }
@@ -491,11 +532,9 @@ static int compare_docs(struct ap_compare *c, const cJSON *a, const cJSON *b,
             r->id = id;
             r->metric = metric->string;
             r->unit = unit;
-            if (compute_row(r, metric, other, exact, c->alpha) < 0)
+            if (compute_row(r, metric, other, exact) < 0)
                 return -1;
             c->n_rows++;
-            c->n_tested += r->test == AP_COMPARE_TEST_MWU || r->test == AP_COMPARE_TEST_WELCH;
-            c->n_significant += r->significant != 0;
         }
         cJSON_ArrayForEach(metric, get(mb, "metrics"))
         {
@@ -522,17 +561,22 @@ static int compare_docs(struct ap_compare *c, const cJSON *a, const cJSON *b,
 int ap_compare_results(const cJSON *a, const cJSON *b, const struct ap_compare_opts *o,
                        struct ap_compare **out, ap_error **err)
 {
-    if (check_doc(a, "run A", err) < 0 || check_doc(b, "run B", err) < 0)
+    if (ap_compare_check_doc(a, "run A", err) < 0 || ap_compare_check_doc(b, "run B", err) < 0)
         return -1;
     double alpha = o != NULL && o->alpha > 0 ? o->alpha : AP_COMPARE_ALPHA_DEFAULT;
     if (!(alpha < 1))
         return ap_error_make(err, EINVAL, "alpha %g is not between 0 and 1", alpha);
+    if (o != NULL && o->min_effect_given &&
+        !(o->min_effect_pct >= 0 && o->min_effect_pct <= AP_COMPARE_MIN_EFFECT_MAX))
+        return ap_error_make(err, EINVAL, "minimum effect %g %% is not between 0 and %g %%",
+                             o->min_effect_pct, AP_COMPARE_MIN_EFFECT_MAX);
     struct ap_compare *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return ap_error_make(err, ENOMEM, "comparing two runs");
     c->alpha = alpha;
+    c->min_effect_override = o != NULL && o->min_effect_given ? o->min_effect_pct : NAN;
     struct ap_compare_opts none = {0};
-    if (compare_docs(c, a, b, o != NULL ? o : &none) < 0) {
+    if (compare_docs(c, a, b, o != NULL ? o : &none) < 0 || decide_rows(c) < 0) {
         ap_compare_free(c);
         return ap_error_make(err, ENOMEM, "comparing two runs");
     }
@@ -557,7 +601,7 @@ const char *ap_compare_verdict_name(enum ap_compare_verdict v)
 {
     switch (v) {
     case AP_COMPARE_SAME:
-        return "no significant change";
+        return "no change";
     case AP_COMPARE_FASTER:
         return "faster";
     case AP_COMPARE_SLOWER:
@@ -585,297 +629,4 @@ const char *ap_compare_test_name(enum ap_compare_test t)
         return "welch";
     }
     return "?";
-}
-
-/* ---- output -----------------------------------------------------------------------------------
- */
-
-/* JSON has no NaN or infinity: those become null. */
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
-static void add_run(cJSON *j, const char *key, const cJSON *doc, const char *path)
-{
-    cJSON *r = cJSON_AddObjectToObject(j, key);
-    const cJSON *run = get(doc, "run");
-    cJSON_AddStringToObject(r, "path", path != NULL ? path : "");
-    const char *id = get_str(run, "id"), *profile = get_str(run, "profile");
-    if (id != NULL)
-        cJSON_AddStringToObject(r, "run_id", id);
-    else
-        cJSON_AddNullToObject(r, "run_id");
-    if (profile != NULL)
-        cJSON_AddStringToObject(r, "profile", profile);
-    else
-        cJSON_AddNullToObject(r, "profile");
-    cJSON_AddBoolToObject(r, "complete", cJSON_IsTrue(get(run, "complete")));
-    cJSON_AddNumberToObject(r, "measurements", cJSON_GetArraySize(get(doc, "measurements")));
-}
-
-static const char *direction_name(const struct ap_compare_row *r)
-{
-    int p = preferred(r);
-    return p > 0 ? "higher_is_better" : p < 0 ? "lower_is_better" : "none";
-}
-
-cJSON *ap_compare_to_json(const struct ap_compare *c, const cJSON *a, const char *a_path,
-                          const cJSON *b, const char *b_path)
-{
-    cJSON *j = cJSON_CreateObject();
-    if (j == NULL)
-        return NULL;
-    cJSON_AddStringToObject(j, "schema", COMPARE_SCHEMA);
-    add_run(j, "a", a, a_path);
-    add_run(j, "b", b, b_path);
-    cJSON_AddNumberToObject(j, "alpha", c->alpha);
-    cJSON *rule = cJSON_AddObjectToObject(j, "rule");
-    cJSON_AddNumberToObject(rule, "mann_whitney_min_n", AP_COMPARE_MWU_MIN_N);
-    cJSON_AddNumberToObject(rule, "welch_min_n", 2);
-    cJSON_AddNumberToObject(rule, "exact_max_n", AP_COMPARE_EXACT_MAX_N);
-    cJSON_AddStringToObject(rule, "exact_suites", "size");
-    cJSON *rows = cJSON_AddArrayToObject(j, "comparisons");
-    for (size_t i = 0; i < c->n_rows; i++) {
-        const struct ap_compare_row *r = &c->rows[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToArray(rows, o);
-        cJSON_AddStringToObject(o, "id", r->id);
-        cJSON_AddStringToObject(o, "metric", r->metric);
-        cJSON_AddStringToObject(o, "unit", r->unit);
-        cJSON_AddStringToObject(o, "direction", direction_name(r));
-        cJSON_AddNumberToObject(o, "n_a", (double)r->na);
-        cJSON_AddNumberToObject(o, "n_b", (double)r->nb);
-        add_num(o, "median_a", r->median_a);
-        add_num(o, "median_b", r->median_b);
-        add_num(o, "ratio", r->ratio);
-        add_num(o, "change_pct", r->change_pct);
-        cJSON_AddStringToObject(o, "test", ap_compare_test_name(r->test));
-        add_num(o, "p", r->p);
-        add_num(o, "p_mann_whitney", r->p_mwu);
-        add_num(o, "mann_whitney_u", r->u);
-        if (isnan(r->p_mwu))
-            cJSON_AddNullToObject(o, "mann_whitney_exact");
-        else
-            cJSON_AddBoolToObject(o, "mann_whitney_exact", r->mwu_exact);
-        add_num(o, "p_welch", r->p_welch);
-        add_num(o, "welch_t", r->t);
-        add_num(o, "welch_df", r->df);
-        cJSON_AddBoolToObject(o, "significant", r->significant);
-        cJSON_AddStringToObject(o, "verdict", ap_compare_verdict_name(r->verdict));
-        if (r->better != 0)
-            cJSON_AddStringToObject(o, "better", r->better > 0 ? "b" : "a");
-        else
-            cJSON_AddNullToObject(o, "better");
-    }
-    cJSON *oa = cJSON_AddArrayToObject(j, "only_in_a");
-    for (size_t i = 0; i < c->n_only_a; i++)
-        cJSON_AddItemToArray(oa, cJSON_CreateString(c->only_a[i]));
-    cJSON *ob = cJSON_AddArrayToObject(j, "only_in_b");
-    for (size_t i = 0; i < c->n_only_b; i++)
-        cJSON_AddItemToArray(ob, cJSON_CreateString(c->only_b[i]));
-    cJSON *w = cJSON_AddArrayToObject(j, "warnings");
-    for (size_t i = 0; i < c->n_warnings; i++)
-        cJSON_AddItemToArray(w, cJSON_CreateString(c->warnings[i]));
-    cJSON *s = cJSON_AddObjectToObject(j, "summary");
-    cJSON_AddNumberToObject(s, "comparisons", (double)c->n_rows);
-    cJSON_AddNumberToObject(s, "tested", (double)c->n_tested);
-    cJSON_AddNumberToObject(s, "significant", (double)c->n_significant);
-    return j;
-}
-
-/* Four significant digits, never an exponent. */
-static const char *num(double v, char *buf, size_t len)
-{
-    double a = fabs(v);
-    snprintf(buf, len, a >= 1000 ? "%.0f" : a >= 100 ? "%.1f" : a >= 10 ? "%.2f" : "%.3f", v);
-    return buf;
-}
-
-/* A value in a unit a reader takes in at a glance: 12.34 ms, 43.16 MiB, 81511 req/s. */
-static const char *human(double v, const char *unit, char *buf, size_t len)
-{
-    char n[32];
-    if (!isfinite(v)) {
-        snprintf(buf, len, "-");
-    } else if (strcmp(unit, "s") == 0 || strcmp(unit, "ms") == 0) {
-        double s = strcmp(unit, "ms") == 0 ? v / 1000 : v;
-        double a = fabs(s);
-        if (a >= 1 || a == 0)
-            snprintf(buf, len, "%s s", num(s, n, sizeof(n)));
-        else if (a >= 1e-3)
-            snprintf(buf, len, "%s ms", num(s * 1e3, n, sizeof(n)));
-        else
-            snprintf(buf, len, "%s us", num(s * 1e6, n, sizeof(n)));
-    } else if (strcmp(unit, "B") == 0) {
-        static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-        size_t u = 0;
-        double x = v;
-        while (fabs(x) >= 1024 && u + 1 < AP_ARRAY_SIZE(units)) {
-            x /= 1024;
-            u++;
-        }
-        if (u == 0)
-            snprintf(buf, len, "%.0f B", x);
-        else
-            snprintf(buf, len, "%s %s", num(x, n, sizeof(n)), units[u]);
-    } else if (strcmp(unit, "count") == 0 || strcmp(unit, "bool") == 0) {
-        snprintf(buf, len, v == floor(v) ? "%.0f" : "%.2f", v);
-    } else {
-        snprintf(buf, len, "%s %s", num(v, n, sizeof(n)), unit);
-    }
-    return buf;
-}
-
-void ap_compare_print(FILE *out, const struct ap_compare *c, int all)
-{
-    int wid = (int)strlen("measurement"), wmet = (int)strlen("metric");
-    size_t shown = 0;
-    for (size_t i = 0; i < c->n_rows; i++) {
-        const struct ap_compare_row *r = &c->rows[i];
-        if (!all && !r->significant)
-            continue;
-        shown++;
-        if ((int)strlen(r->id) > wid)
-            wid = (int)strlen(r->id);
-        if ((int)strlen(r->metric) > wmet)
-            wmet = (int)strlen(r->metric);
-    }
-    if (shown > 0)
-        fprintf(out, "%-*s  %-*s  %12s  %12s  %8s  %7s  %-12s  %s\n", wid, "measurement", wmet,
-                "metric", "A median", "B median", "change", "p", "test", "verdict (B vs A)");
-    for (size_t i = 0; i < c->n_rows; i++) {
-        const struct ap_compare_row *r = &c->rows[i];
-        if (!all && !r->significant)
-            continue;
-        char ma[64], mb[64], ch[24], p[24];
-        if (isfinite(r->change_pct))
-            snprintf(ch, sizeof(ch), "%+.1f%%", r->change_pct);
-        else
-            snprintf(ch, sizeof(ch), "n/a");
-        if (isnan(r->p))
-            snprintf(p, sizeof(p), "-");
-        else if (r->p < 0.001)
-            snprintf(p, sizeof(p), "<0.001");
-        else
-            snprintf(p, sizeof(p), "%.3f", r->p);
-        fprintf(out, "%-*s  %-*s  %12s  %12s  %8s  %7s  %-12s  %s%s\n", wid, r->id, wmet, r->metric,
-                human(r->median_a, r->unit, ma, sizeof(ma)),
-                human(r->median_b, r->unit, mb, sizeof(mb)), ch, p, ap_compare_test_name(r->test),
-                ap_compare_verdict_name(r->verdict),
-                r->better > 0   ? " (better)"
-                : r->better < 0 ? " (worse)"
-                                : "");
-    }
-    for (size_t i = 0; i < c->n_only_a; i++)
-        fprintf(out, "only in A: %s\n", c->only_a[i]);
-    for (size_t i = 0; i < c->n_only_b; i++)
-        fprintf(out, "only in B: %s\n", c->only_b[i]);
-    if (shown == 0 && c->n_rows > 0 && !all)
-        fprintf(out, "no significant change\n");
-    fprintf(out,
-            "%zu of %zu comparisons changed significantly at alpha %g (%zu tested: Mann-Whitney "
-            "U where both runs have %d or more samples, else Welch's t; sizes exactly)",
-            c->n_significant, c->n_rows, c->alpha, c->n_tested, AP_COMPARE_MWU_MIN_N);
-    if (c->n_tested > 0)
-        fprintf(out, "; about %.1f of the tested would by chance alone",
-                c->alpha * (double)c->n_tested);
-    fprintf(out, "\n");
-}
-
-/* ---- input ---------------------------------------------------------------------------------- */
-
-static const unsigned char zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
-
-/* The results document of a result archive, read by the walk verify makes. */
-static int load_archive(const char *file, cJSON **doc, struct ap_archive_scan *keep, ap_error **err)
-{
-    struct ap_archive_scan s;
-    if (ap_archive_scan_file(file, NULL, &s, err) < 0)
-        return -1;
-    int rc = 0;
-    if (s.results == NULL) {
-        rc = ap_error_make(err, ENOENT, "result archive %s has no member \"%s\"", file,
-                           AP_BUNDLE_RESULTS);
-    } else {
-        char what[4200];
-        snprintf(what, sizeof(what), "%s:%s", file, AP_BUNDLE_RESULTS);
-        rc = ap_json_parse(s.results, s.results_len, what, doc, err);
-    }
-    if (rc == 0 && keep != NULL)
-        *keep = s;
-    else
-        ap_archive_scan_free(&s);
-    return rc;
-}
-
-int ap_compare_load(const char *path, cJSON **out, struct ap_archive_scan *archive, ap_error **err)
-{
-    char file[4096];
-    struct stat st;
-    if (archive != NULL)
-        memset(archive, 0, sizeof(*archive));
-    if (stat(path, &st) < 0)
-        return ap_error_make(err, errno, "%s", path);
-    if (S_ISDIR(st.st_mode)) {
-        if (ap_fs_path(file, sizeof(file), "%s/results.json", path) < 0)
-            return ap_error_make(err, errno, "%s", path);
-    } else if (ap_fs_path(file, sizeof(file), "%s", path) < 0) {
-        return ap_error_make(err, errno, "%s", path);
-    }
-    unsigned char head[64];
-    ssize_t got;
-    {
-        cleanup_close int fd = open(file, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return ap_error_make(err, errno, "opening %s", file);
-        got = ap_fs_read_some(fd, head, sizeof(head));
-        if (got < 0)
-            return ap_error_make(err, errno, "reading %s", file);
-    }
-    cJSON *doc = NULL;
-    if (got >= 4 && memcmp(head, zstd_magic, 4) == 0) {
-        if (load_archive(file, &doc, archive, err) < 0)
-            return -1;
-    } else {
-        ssize_t i = 0;
-        if (got >= 3 && head[0] == 0xef && head[1] == 0xbb && head[2] == 0xbf)
-            i = 3;
-        while (i < got && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'))
-            i++;
-        if (i >= got || head[i] != '{') {
-            ap_error_make(err, EINVAL,
-                          "%s is neither a results file (JSON) nor a result "
-                          "archive (zstd)",
-                          file);
-            return ap_error_hint(err, "give the results.json that 'appliance bench' wrote, or "
-                                      "an archive that 'appliance pack' made");
-        }
-        if (ap_json_read_file(file, (size_t)AP_RESULTS_MAX, &doc, err) < 0)
-            return -1;
-    }
-    if (check_doc(doc, file, err) < 0) {
-        cJSON_Delete(doc);
-        if (archive != NULL)
-            ap_archive_scan_free(archive);
-        return -1;
-    }
-    *out = doc;
-    return 0;
-}
-
-int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a, const char *a_path,
-                          const cJSON *b, const char *b_path, ap_error **err)
-{
-    cJSON *j = ap_compare_to_json(c, a, a_path, b, b_path);
-    char *s = j != NULL ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (s == NULL)
-        return ap_error_make(err, ENOMEM, "printing the comparison");
-    fprintf(out, "%s\n", s);
-    free(s);
-    return 0;
 }

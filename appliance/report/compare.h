@@ -14,11 +14,20 @@
  *   for 3 against 3, so it could never reject at 0.05.
  * - A side with a single sample: no test ("too few samples"), never significant.
  * Both p-values are reported whenever both sides have at least 2 samples; the rule says which
- * one decides. A change is significant when that p is below alpha. The p-values are per
- * comparison, not corrected for the number of comparisons: among M comparisons of two runs
- * of identical code, about alpha * M come out significant by chance alone. */
-#ifndef AP_BUNDLE_COMPARE_H
-#define AP_BUNDLE_COMPARE_H
+ * one decides.
+ *
+ * Significance is judged across the whole comparison, not per row: the m rows decided by a
+ * test get Benjamini-Hochberg adjusted p-values (report/stats.h), and a row is significant
+ * when its adjusted p is at or below alpha, which keeps the expected share of false changes
+ * among those called significant at alpha. Uncorrected, about alpha * m rows of two runs of
+ * identical code would come out significant by chance alone. Exact rows are no tests and stay
+ * out of m.
+ *
+ * Significance is not importance: a row (tested or exact) whose |change_pct| is below its
+ * metric's minimum effect (ap_report_min_effect, or the caller's override) is "no change",
+ * whatever its p. */
+#ifndef AP_REPORT_COMPARE_H
+#define AP_REPORT_COMPARE_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -26,11 +35,13 @@
 
 #include "../core/error.h"
 
-struct ap_archive_scan;
-
 #define AP_COMPARE_MWU_MIN_N 5
 #define AP_COMPARE_EXACT_MAX_N 50
 #define AP_COMPARE_ALPHA_DEFAULT 0.05
+/* The largest minimum effect a caller may set, in %. */
+#define AP_COMPARE_MIN_EFFECT_MAX 1000.0
+/* The schema of ap_compare_to_json's object (docs/comparing.md). */
+#define AP_COMPARE_SCHEMA "appliance-compare-2"
 /* Two runs whose machines' chases through the caches or register loops (their
  * environment.memory_latency) are further apart than this, in %, get a warning. */
 #define AP_COMPARE_STATE_PCT 25.0
@@ -92,7 +103,7 @@ enum ap_compare_kind {
 };
 
 enum ap_compare_verdict {
-    AP_COMPARE_SAME, /* no significant change */
+    AP_COMPARE_SAME, /* no significant change, or one below the minimum effect */
     AP_COMPARE_FASTER,
     AP_COMPARE_SLOWER,
     AP_COMPARE_LARGER,
@@ -104,7 +115,8 @@ enum ap_compare_verdict {
 struct ap_compare_row {
     const char *id, *metric, *unit;
     enum ap_compare_kind kind;
-    int better; /* +1 B is better than A, -1 worse, 0 neither (or no direction) */
+    int direction; /* +1 higher is better, -1 lower is, 0 neither */
+    int better;    /* +1 B is better than A, -1 worse, 0 neither (or no direction) */
     size_t na, nb;
     double median_a, median_b;
     double ratio;          /* median B / median A; NaN when median A is 0 and B is not */
@@ -113,9 +125,14 @@ struct ap_compare_row {
     double u, t, df;       /* the statistics behind them (NaN when not computed) */
     int mwu_exact;
     enum ap_compare_test test; /* the test that decides */
-    double p;                  /* its p; NaN for none and exact */
-    int significant;
-    enum ap_compare_verdict verdict;
+    double p;                  /* its p, uncorrected; NaN for none and exact */
+    double p_adjusted;         /* p adjusted by Benjamini-Hochberg over the comparison's tests */
+    int shift;                 /* +1 B tends to be larger than A, -1 smaller, 0 neither */
+    int significant_raw;       /* tested, p <= alpha */
+    int significant;           /* tested: p_adjusted <= alpha; exact: the figures differ */
+    double min_effect_pct;     /* the smallest |change_pct| that counts as a change */
+    int reaches_min_effect;    /* |change_pct| >= min_effect_pct (a NaN change always does) */
+    enum ap_compare_verdict verdict; /* a change only when significant and reaching it */
 };
 
 struct ap_compare {
@@ -126,13 +143,21 @@ struct ap_compare {
     size_t n_only_a, n_only_b;
     char **warnings; /* owned: the runs differ in profile, parameters, images, machine... */
     size_t n_warnings;
-    size_t n_tested;      /* rows decided by Mann-Whitney or Welch */
-    size_t n_significant; /* rows with a significant change (exact changes included) */
+    double min_effect_override; /* the caller's minimum effect for every metric, NaN: none */
+    size_t n_tested;            /* m: rows decided by Mann-Whitney or Welch */
+    size_t n_significant_raw;   /* of them, with p <= alpha (uncorrected) */
+    size_t n_significant;       /* of them, significant after Benjamini-Hochberg at alpha */
+    size_t n_changed;           /* of those, reaching the minimum effect */
+    size_t n_exact;             /* exact rows (sizes): no tests, not in m */
+    size_t n_exact_differ;      /* of them, whose figures differ */
+    size_t n_exact_changed;     /* of those, reaching the minimum effect */
 };
 
 struct ap_compare_opts {
-    double alpha;        /* significance level, 0 < alpha < 1 (0: the default, 0.05) */
-    const char *metrics; /* comma-separated metric names to compare, NULL: every one */
+    double alpha;          /* false discovery rate, 0 < alpha < 1 (0: the default, 0.05) */
+    int min_effect_given;  /* 1: min_effect_pct replaces every metric's minimum effect */
+    double min_effect_pct; /* 0 <= pct <= AP_COMPARE_MIN_EFFECT_MAX */
+    const char *metrics;   /* comma-separated metric names to compare, NULL: every one */
 };
 
 /* Compares run a (the baseline) with run b, both parsed results documents
@@ -143,19 +168,22 @@ int ap_compare_results(const cJSON *a, const cJSON *b, const struct ap_compare_o
                        struct ap_compare **out, ap_error **err);
 void ap_compare_free(struct ap_compare *c);
 
-/* "faster", "slower", "larger", "smaller", "no significant change", "too few samples". */
+/* "faster", "slower", "larger", "smaller", "no change", "too few samples". */
 const char *ap_compare_verdict_name(enum ap_compare_verdict v);
 /* "none", "exact", "mann-whitney", "welch". */
 const char *ap_compare_test_name(enum ap_compare_test t);
 
-/* The comparison as a JSON object (schema "appliance-compare-1", described in docs/comparing.md);
+/* The comparison as a JSON object (schema AP_COMPARE_SCHEMA, described in docs/comparing.md);
  * a_path and b_path name the inputs. Every row is included, significant or not. The caller
  * owns the object; NULL when out of memory. */
 cJSON *ap_compare_to_json(const struct ap_compare *c, const cJSON *a, const char *a_path,
                           const cJSON *b, const char *b_path);
 
-/* Prints the table: the significant changes (every row when all), the measurements in one
- * run only, and a closing line with the counts and the rule. Warnings are not printed. */
+/* Prints the table: the changes (every row when all), the measurements in one run only, and
+ * closing lines with the counts: the tests made (m), how many are significant after
+ * Benjamini-Hochberg and how many of those reach the minimum effect, how many would be
+ * significant by chance alone without the correction, and the exact rows likewise. Warnings
+ * are not printed. */
 void ap_compare_print(FILE *out, const struct ap_compare *c, int all);
 
 /* Prints ap_compare_to_json's object, indented, with a newline. -1 with err when it cannot
@@ -163,15 +191,10 @@ void ap_compare_print(FILE *out, const struct ap_compare *c, int all);
 int ap_compare_print_json(FILE *out, const struct ap_compare *c, const cJSON *a, const char *a_path,
                           const cJSON *b, const char *b_path, ap_error **err);
 
-/* Reads a results document from path: a results.json, a run directory holding one, or a
- * result archive (.tar.zst; no signature check), told apart by content (zstd magic, or JSON),
- * not by name. An archive is read whole by ap_archive_scan_file, the walk appliance verify
- * makes: an archive whose members verify refuses is refused with verify's error; its
- * results.json member is the document. results.json is at most AP_RESULTS_MAX bytes
- * either way. Checks the schema and the shape comparing needs. The caller owns *out.
- * archive, when not NULL, receives what the walk of an archive kept (members, metadata
- * members' bytes; free it with ap_archive_scan_free); it is all zero (members.n == 0) when path
- * was no archive, and on failure. */
-int ap_compare_load(const char *path, cJSON **out, struct ap_archive_scan *archive, ap_error **err);
+/* Checks that doc is a results document of appliance bench (appliance-results-2 or -1,
+ * bench/results.h's check) with the shape comparing relies on: every measurement with a
+ * string "id" and a "metrics" object, every metric with a "unit" and a non-empty array of
+ * finite samples. what names the document in errors. Returns 0, or -1 with err. */
+int ap_compare_check_doc(const cJSON *doc, const char *what, ap_error **err);
 
 #endif
