@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "../bundle/archive.h"
-#include "../bundle/compare.h"
+#include "../bundle/compare-load.h"
 #include "../core/cleanup.h"
 #include "../core/fs.h"
 #include "../core/json.h"

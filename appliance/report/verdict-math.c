@@ -1,97 +1,20 @@
-/* The verdicts' arithmetic: Student's t tail, Benjamini-Hochberg and the bootstrap of a
- * geometric mean of ratios (verdict.h). Pure functions. */
+/* The verdicts' arithmetic: Student's t tail (from the comparison's, report/compare.h) and the
+ * bootstrap of a geometric mean of ratios (verdict.h). Pure functions. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/cleanup.h"
+#include "compare.h"
 #include "verdict.h"
-
-/* The continued fraction of the regularized incomplete beta function I_x(a, b), by the
- * modified Lentz method; converges fast for x < (a + 1) / (a + b + 2). */
-static double beta_fraction(double a, double b, double x)
-{
-    const double tiny = 1e-300;
-    double c = 1, d = 1 - (a + b) * x / (a + 1);
-    d = fabs(d) < tiny ? tiny : d;
-    d = 1 / d;
-    double h = d;
-    for (int m = 1; m <= 400; m++) {
-        for (int odd = 0; odd < 2; odd++) {
-            double num = odd ? -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
-                             : m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
-            d = 1 + num * d;
-            c = 1 + num / c;
-            d = fabs(d) < tiny ? tiny : d;
-            c = fabs(c) < tiny ? tiny : c;
-            d = 1 / d;
-            h *= d * c;
-            if (odd && fabs(d * c - 1) < 1e-15)
-                return h;
-        }
-    }
-    return h;
-}
-
-/* I_x(a, b) for a, b > 0, 0 <= x <= 1. */
-static double beta_reg(double a, double b, double x)
-{
-    if (x <= 0)
-        return 0;
-    if (x >= 1)
-        return 1;
-    double front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
-    if (x < (a + 1) / (a + b + 2))
-        return front * beta_fraction(a, b, x) / a;
-    return 1 - front * beta_fraction(b, a, 1 - x) / b;
-}
 
 double ap_verdict_t_upper(double t, double df)
 {
     if (isnan(t) || !(df > 0))
         return NAN;
-    if (isinf(t))
-        return t > 0 ? 0 : 1;
-    /* P(|T| >= |t|) = I_{df / (df + t^2)}(df / 2, 1 / 2); half of it lies above |t|. */
-    double half = 0.5 * beta_reg(df / 2, 0.5, df / (df + t * t));
-    return t >= 0 ? half : 1 - half;
-}
-
-struct ranked {
-    double p;
-    size_t i;
-};
-
-static int by_p(const void *x, const void *y)
-{
-    const struct ranked *a = x, *b = y;
-    if (a->p != b->p)
-        return a->p < b->p ? -1 : 1;
-    return (a->i > b->i) - (a->i < b->i);
-}
-
-void ap_verdict_bh(const double *p, size_t n, double *q)
-{
-    if (n == 0)
-        return;
-    struct ranked *r = calloc(n, sizeof(*r));
-    if (r == NULL) {
-        /* Without memory nothing is kept: every q is 1. */
-        for (size_t i = 0; i < n; i++)
-            q[i] = 1;
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        r[i] = (struct ranked){isnan(p[i]) ? 1 : p[i], i};
-    qsort(r, n, sizeof(*r), by_p);
-    double run = 1;
-    for (size_t k = n; k-- > 0;) {
-        double adj = r[k].p * (double)n / (double)(k + 1);
-        run = adj < run ? adj : run;
-        q[r[k].i] = run;
-    }
-    free(r);
+    double p2 = ap_compare_t_p2(t, df); /* P(|T| >= |t|) */
+    return t >= 0 ? p2 / 2 : 1 - p2 / 2;
 }
 
 uint64_t ap_verdict_fnv1a(const char *s)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../core/cleanup.h"
+#include "stats.h"
 #include "verdict.h"
 
 /* More samples than this in one metric are refused (a results file holds far fewer). */
@@ -776,7 +777,8 @@ static int control_fdr(struct ap_verdicts *out)
             idx[m] = i;
             p[m++] = out->v[i].p;
         }
-    ap_verdict_bh(p, m, q);
+    if (ap_report_bh_adjust(p, m, q) < 0)
+        return -1;
     out->m = m;
     for (size_t j = 0; j < m; j++) {
         struct ap_verdict *v = &out->v[idx[j]];

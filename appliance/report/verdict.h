@@ -113,10 +113,6 @@ size_t ap_verdict_counted(const cJSON *metric, int include_noisy, double *out, s
  * necessarily whole). Exposed for the tests. */
 double ap_verdict_t_upper(double t, double df);
 
-/* Benjamini-Hochberg: the adjusted q of each of n p-values into q (q[i] = min over p(j) >= p(i)
- * of n p(j) / rank(j), at most 1). Exposed for the tests. */
-void ap_verdict_bh(const double *p, size_t n, double *q);
-
 /* The percentile-bootstrap interval of the geometric mean of the ratios of medians of pairs
  * (a[i], b[i]), na[i] and nb[i] samples each, resamples times, with splitmix64 seeded by
  * seed. Exposed for the tests. Returns 0, or -1 (ENOMEM). */

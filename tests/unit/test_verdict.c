@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "core/json.h"
 #include "report/claims.h"
+#include "report/stats.h"
 #include "report/verdict.h"
 #include "test.h"
 
@@ -243,7 +244,7 @@ TEST(math_against_known_values)
     CHECK(fabs(ap_verdict_t_upper(1.959964, 1e9) - 0.025) < 1e-6); /* the normal limit */
     const double p[4] = {0.01, 0.04, 0.03, 0.5};
     double q[4];
-    ap_verdict_bh(p, 4, q);
+    ap_report_bh_adjust(p, 4, q);
     CHECK(close_to(q[0], 0.04) && close_to(q[1], 0.04 * 4 / 3) && close_to(q[2], 0.04 * 4 / 3));
     CHECK(close_to(q[3], 0.5));
     CHECK(ap_verdict_fnv1a("a") == UINT64_C(0xaf63dc4c8601ec8c));
