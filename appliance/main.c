@@ -22,6 +22,8 @@ static const struct {
     {"rerun", ap_cmd_rerun, "run an archived run's plan again and compare the results"},
     {"pack", ap_cmd_pack, "pack a run directory into a signed, deterministic archive"},
     {"verify", ap_cmd_verify, "verify a result archive: signature, digests, provenance, schemas"},
+    {"reproduce", ap_cmd_reproduce,
+     "check a claims file, build and measure what it needs, judge it, write the reports"},
     {"verdict", ap_cmd_verdict, "judge a claims file against a run's results: a verdict per claim"},
     {"version", ap_cmd_version, "print the version"},
 };

@@ -16,8 +16,6 @@
 #include "../core/log.h"
 #include "cmd.h"
 
-#define AP_EXIT_INTERRUPTED 130
-
 static void bench_usage(FILE *out)
 {
     fprintf(out,
@@ -290,20 +288,37 @@ static int list_plan(const struct ap_bench_opts *o)
     return AP_EXIT_OK;
 }
 
-/* Packs and signs the finished run's folder dir. */
-static int sign_run(const struct ap_bench_opts *o, const char *dir, struct ap_minisign_sk *sk,
-                    ap_error **err)
+int ap_cmd_sign_run(const struct ap_settings *set, const char *dir, const char *claims,
+                    struct ap_minisign_sk *sk, ap_error **err)
 {
-    struct ap_pack_opts po = {.run_dir = dir, .out_dir = "results", .sk = sk};
+    struct ap_pack_opts po = {
+        .run_dir = dir, .out_dir = "results", .sk = sk, .claims_path = claims};
     struct ap_cmd_pack_inputs *inputs = NULL;
     char archive[4096];
-    int packed = ap_cmd_pack_inputs(&po, o->images_dir, o->out_dir, o->cache_dir, &inputs, err);
+    int packed =
+        ap_cmd_pack_inputs(&po, set->images_dir, set->out_dir, set->cache_dir, &inputs, err);
     if (packed == 0)
         packed = ap_pack(&po, archive, sizeof(archive), err);
     ap_cmd_pack_inputs_free(inputs);
     if (packed < 0)
         return ap_error_wrap(err, "packing the run %s", dir);
     printf("archive: %s\nsignature: %s.minisig\n", archive, archive);
+    return 0;
+}
+
+int ap_cmd_clear_judgement(const char *dir, ap_error **err)
+{
+    static const char *const files[] = {"claims.json", "verdicts.json", "report.md", "report.html"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[4200];
+        if (ap_fs_path(path, sizeof(path), "%s/%s", dir, files[i]) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "the run directory %.64s...", dir);
+        int r = unlink(path);
+        if (r < 0 && errno != ENOENT)
+            return ap_error_make(err, errno, "removing the older run's %s", path);
+        if (r == 0)
+            ap_log_info("removed the older run's %s", path);
+    }
     return 0;
 }
 
@@ -362,9 +377,14 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
         ap_minisign_sk_wipe(&sk);
         return ap_cmd_fail(&err);
     }
+    /* A new run's folder holds no judgement of an older run: reproduce judges its own. */
+    if (!o->resume && ap_cmd_clear_judgement(dir, &err) < 0) {
+        ap_minisign_sk_wipe(&sk);
+        return ap_cmd_fail(&err);
+    }
     rc = ap_bench_run(o, &err);
     if (rc == 0 && b.sign)
-        rc = sign_run(o, dir, &sk, &err);
+        rc = ap_cmd_sign_run(set, dir, NULL, &sk, &err);
     ap_minisign_sk_wipe(&sk);
     return run_status(rc, o->results_path, &err);
 }

@@ -6,7 +6,8 @@
 
 #include "../core/error.h"
 
-enum { AP_EXIT_OK = 0, AP_EXIT_FAIL = 1, AP_EXIT_USAGE = 2 };
+/* Exit statuses: 130 is an interrupted run (continue it with --resume). */
+enum { AP_EXIT_OK = 0, AP_EXIT_FAIL = 1, AP_EXIT_USAGE = 2, AP_EXIT_INTERRUPTED = 130 };
 
 /* What a verb's option parser returns when the verb goes on; any other value is the exit
  * status to end with (AP_EXIT_OK after --help, AP_EXIT_USAGE after a usage error). */
@@ -79,6 +80,17 @@ int ap_cmd_pack(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_verify(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_verdict(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_reproduce(struct ap_settings *s, int argc, char **argv);
+
+/* Packs and signs the finished run's folder dir into results/ (with the images' inputs the
+ * manifest lists, and claims, when not NULL, as the claims file it was judged against) and
+ * prints the archive's and the signature's paths. */
+struct ap_minisign_sk;
+int ap_cmd_sign_run(const struct ap_settings *set, const char *dir, const char *claims,
+                    struct ap_minisign_sk *sk, ap_error **err);
+
+/* Removes the judgement of an older run from a run directory (claims.json, verdicts.json,
+ * report.md, report.html), so that a new run's folder never packs another run's verdicts. */
+int ap_cmd_clear_judgement(const char *dir, ap_error **err);
 
 /* ---- judging claims (verdict and reproduce share it) ------------------------------------- */
 struct ap_claims;

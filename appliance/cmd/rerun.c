@@ -18,8 +18,6 @@
 #include "../image/oci.h"
 #include "cmd.h"
 
-#define AP_EXIT_INTERRUPTED 130
-
 static void rerun_usage(FILE *out)
 {
     fprintf(out,
