@@ -90,9 +90,6 @@ static int parse_reproduce_opts(struct reproduce_opts *o, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case O_CLAIMS:
-            o->claims = optarg;
-            break;
         case O_PROFILE:
             if (strcmp(optarg, "quick") != 0 && strcmp(optarg, "standard") != 0 &&
                 strcmp(optarg, "published") != 0)
@@ -100,11 +97,14 @@ static int parse_reproduce_opts(struct reproduce_opts *o, int argc, char **argv)
                                     "--profile: '%s' is not quick, standard or published", optarg);
             o->profile = optarg;
             break;
-        case O_SOURCE:
-            o->source = optarg;
+        case O_CLAIMS:
+            o->claims = optarg;
             break;
         case O_OUT:
             o->out = optarg;
+            break;
+        case O_SOURCE:
+            o->source = optarg;
             break;
         case O_DRY:
             o->dry_run = 1;
