@@ -131,20 +131,21 @@ lock:
 images: build/appliance
 	build/appliance image build
 
-# The main job: builds every image, then measures them with the standard profile (progress
-# bar and ETA on a terminal), prints the summary table, writes results/latest/results.json and
-# results.csv, and packs them into the signed archive results/<run-id>.tar.zst (a key pair is
-# made on first use: the secret key at KEY, the public one at results/appliance.pub).
-# `make reproduce PROFILE=quick` is the short version (minutes).
+# The main job: the published article's claims judged on this machine. `appliance reproduce`
+# checks the claims file, builds the images it needs, measures them with the standard profile
+# (progress bar and ETA on a terminal), judges every claim, writes results/latest/ (results.json
+# and .csv, claims.json, verdicts.json, report.md, report.html) and packs it into the signed
+# archive results/<run-id>.tar.zst (a key pair is made on first use: the secret key at KEY, the
+# public one at results/appliance.pub). `make reproduce PROFILE=quick` is the short version
+# (minutes); CLAIMS=FILE judges another claims file.
 PROFILE ?= standard
+CLAIMS ?= results/published/go-vs-python-2026.claims.json
 KEY ?= $(or $(APPLIANCE_KEY),$(HOME)/.config/appliance/appliance.key)
 reproduce: deps
 	$(MAKE) build/appliance
-	build/appliance image build
-	build/appliance image ls
 	@if [ ! -f "$(KEY)" ]; then build/appliance keygen -W -s "$(KEY)" -p results/appliance.pub; fi
-	build/appliance bench --profile $(PROFILE) --out results/latest/results.json \
-	    --csv results/latest/results.csv --sign --key "$(KEY)"
+	build/appliance reproduce --claims "$(CLAIMS)" --profile $(PROFILE) --out results/latest \
+	    --sign --key "$(KEY)"
 
 test: deps
 	$(MAKE) build/appliance build/vm/figures $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN) $(STATIC_BIN)

@@ -302,6 +302,8 @@ static char **keep_slot(struct ap_archive_scan *s, const struct ap_archive_limit
         return *len = &s->provenance_len, &s->provenance;
     if (strcmp(name, AP_BUNDLE_CLAIMS) == 0)
         return *len = &s->claims_len, &s->claims;
+    if (strcmp(name, AP_BUNDLE_VERDICTS) == 0)
+        return *len = &s->verdicts_len, &s->verdicts;
     *max = l->max_results;
     if (strcmp(name, AP_BUNDLE_RESULTS) == 0)
         return *len = &s->results_len, &s->results;
@@ -411,5 +413,6 @@ void ap_archive_scan_free(struct ap_archive_scan *s)
     free(s->provenance);
     free(s->results);
     free(s->claims);
+    free(s->verdicts);
     memset(s, 0, sizeof(*s));
 }

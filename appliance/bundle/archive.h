@@ -116,6 +116,8 @@ struct ap_archive_scan {
     size_t sums_len, manifest_len, provenance_len, results_len;
     char *claims; /* the member claims.json (at most max_meta bytes), or NULL */
     size_t claims_len;
+    char *verdicts; /* the member verdicts.json (at most max_meta bytes), or NULL */
+    size_t verdicts_len;
     uint64_t total; /* sum of member sizes */
 };
 

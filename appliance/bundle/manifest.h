@@ -23,6 +23,8 @@
 #define AP_BUNDLE_RESULTS "results.json"
 /* A claims file the run was judged against (appliance verdict reads it). */
 #define AP_BUNDLE_CLAIMS "claims.json"
+/* The verdicts of that claims file on the archived results (appliance verify judges again). */
+#define AP_BUNDLE_VERDICTS "verdicts.json"
 #define AP_BUNDLE_INPUTS_DIR "inputs"
 
 #define AP_BUNDLE_NAME_MAX 1024             /* bytes in a member name */

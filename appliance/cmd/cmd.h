@@ -88,6 +88,13 @@ struct ap_minisign_sk;
 int ap_cmd_sign_run(const struct ap_settings *set, const char *dir, const char *claims,
                     struct ap_minisign_sk *sk, ap_error **err);
 
+/* Judges an archive's claims.json again on its results.json (results, parsed) and compares the
+ * outcome byte for byte with its verdicts.json (scan: the archive's walk). 0 when it holds no
+ * verdicts, 1 when they are the same, -1 with err naming what differs or is missing. */
+struct ap_archive_scan;
+int ap_cmd_rejudge(const char *archive, const struct ap_archive_scan *scan, const cJSON *results,
+                   ap_error **err);
+
 /* Removes the judgement of an older run from a run directory (claims.json, verdicts.json,
  * report.md, report.html), so that a new run's folder never packs another run's verdicts. */
 int ap_cmd_clear_judgement(const char *dir, ap_error **err);

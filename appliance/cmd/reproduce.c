@@ -276,14 +276,23 @@ static int build_images(const struct ap_settings *set, const struct need *nd, ap
     return rc;
 }
 
-/* The claims file into the run directory as claims.json, so that the archive carries it and
- * `appliance verdict ARCHIVE` judges again without --claims. */
-static int copy_claims(const struct ap_claims *c, const char *out, ap_error **err)
+/* The claims file into the run directory as claims.json, byte for byte (its sha256 is the
+ * one the verdicts and the manifest name), so that the archive carries it and `appliance
+ * verdict ARCHIVE` judges again without --claims. */
+static int copy_claims(const struct ap_claims *c, const char *claims, const char *out,
+                       ap_error **err)
 {
-    char path[4200];
+    char path[4200], hex[AP_SHA256_HEX_LEN + 1];
+    cleanup_free char *bytes = NULL;
+    size_t len = 0;
     if (ap_fs_path(path, sizeof(path), "%s/claims.json", out) < 0)
         return ap_error_make(err, ENAMETOOLONG, "--out %s", out);
-    return ap_json_write_file(path, c->doc, err);
+    if (ap_fs_read_file(AT_FDCWD, claims, (size_t)AP_CLAIMS_MAX, &bytes, &len, err) < 0)
+        return ap_error_wrap(err, "--claims");
+    ap_sha256_hex(bytes, len, hex);
+    if (strcmp(hex, c->sha256) != 0)
+        return ap_error_make(err, 0, "%s changed while the run was measured", claims);
+    return ap_fs_write_atomic(path, bytes, len, 0644, err);
 }
 
 /* Runs bench for what the claims need into out/results.json. Returns bench's rc (0, -1, -2). */
@@ -322,7 +331,8 @@ static int judge_run(const struct reproduce_opts *o, const struct ap_claims *c, 
     cleanup_cjson cJSON *doc = NULL;
     char hex[AP_SHA256_HEX_LEN + 1];
     if (ap_json_read_file(results, AP_RESULTS_MAX, &doc, &err) < 0 ||
-        ap_sha256_file(AT_FDCWD, results, hex, NULL, &err) < 0 || copy_claims(c, o->out, &err) < 0)
+        ap_sha256_file(AT_FDCWD, results, hex, NULL, &err) < 0 ||
+        copy_claims(c, o->claims, o->out, &err) < 0)
         return ap_cmd_fail(&err);
     struct ap_cmd_judge j = {o->claims, o->out, 0};
     return ap_cmd_judge(&j, c, doc, hex, checked);

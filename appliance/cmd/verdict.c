@@ -274,6 +274,79 @@ int ap_cmd_judge(const struct ap_cmd_judge *o, const struct ap_claims *c, const 
     return rc;
 }
 
+/* The archived verdicts' own inputs that judging cannot recompute offline: the claims file's
+ * name and whether the source text was checked when they were made. */
+static void archived_inputs(const cJSON *archived, const char **claims_name, int *checked)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(archived, "claims"), "path");
+    *claims_name = cJSON_IsString(p) ? p->valuestring : AP_BUNDLE_CLAIMS;
+    *checked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(archived, "source"), "checked"));
+}
+
+/* The manifest's claims_sha256, when it names one, is the claims.json member's. */
+static int claims_pinned(const char *archive, const struct ap_archive_scan *scan, ap_error **err)
+{
+    const struct ap_bundle_file *cf = ap_bundle_files_find(&scan->members, AP_BUNDLE_CLAIMS);
+    cleanup_cjson cJSON *m = cJSON_ParseWithLength(scan->manifest, scan->manifest_len);
+    const cJSON *pin = cJSON_GetObjectItemCaseSensitive(m, "claims_sha256");
+    if (!cJSON_IsString(pin))
+        return 0;
+    if (cf == NULL || strncmp(pin->valuestring, "sha256:", 7) != 0 ||
+        strcmp(pin->valuestring + 7, cf->sha256) != 0)
+        return ap_error_make(err, 0,
+                             "verdicts check failed: %s: %s is not the claims file the manifest "
+                             "names (%s)",
+                             archive, AP_BUNDLE_CLAIMS, pin->valuestring);
+    return 0;
+}
+
+int ap_cmd_rejudge(const char *archive, const struct ap_archive_scan *scan, const cJSON *results,
+                   ap_error **err)
+{
+    if (scan->verdicts == NULL)
+        return 0;
+    if (scan->claims == NULL)
+        return ap_error_make(err, 0, "verdicts check failed: %s holds %s but no %s to judge again",
+                             archive, AP_BUNDLE_VERDICTS, AP_BUNDLE_CLAIMS);
+    const struct ap_bundle_file *rf = ap_bundle_files_find(&scan->members, AP_BUNDLE_RESULTS);
+    cleanup_cjson cJSON *archived = NULL;
+    char what[4200];
+    snprintf(what, sizeof(what), "%s:%s", archive, AP_BUNDLE_VERDICTS);
+    if (rf == NULL || ap_json_parse(scan->verdicts, scan->verdicts_len, what, &archived, err) < 0)
+        return ap_error_wrap(err, "verdicts check failed");
+    if (claims_pinned(archive, scan, err) < 0)
+        return -1;
+    snprintf(what, sizeof(what), "%s:%s", archive, AP_BUNDLE_CLAIMS);
+    struct ap_claims c;
+    if (ap_claims_parse(scan->claims, scan->claims_len, what, &c, err) < 0)
+        return ap_error_wrap(err, "verdicts check failed");
+    struct ap_verdicts v;
+    struct ap_verdict_inputs in = {NULL, rf->sha256, 0};
+    archived_inputs(archived, &in.claims_name, &in.source_checked);
+    int rc = ap_verdict_judge(&c, results, &v, err);
+    cleanup_cjson cJSON *doc = rc == 0 ? ap_verdict_document(&c, results, &v, &in) : NULL;
+    cleanup_free char *text = doc != NULL ? cJSON_Print(doc) : NULL;
+    if (rc == 0)
+        ap_verdicts_free(&v);
+    ap_claims_free(&c);
+    if (rc < 0)
+        return ap_error_wrap(err, "verdicts check failed: judging %s again", archive);
+    if (text == NULL)
+        return ap_error_make(err, ENOMEM, "judging %s again", archive);
+    size_t len = strlen(text);
+    if (scan->verdicts_len != len + 1 || memcmp(scan->verdicts, text, len) != 0 ||
+        scan->verdicts[len] != '\n') {
+        ap_error_make(err, 0,
+                      "verdicts check failed: %s: %s is not what its %s judged on its %s gives",
+                      archive, AP_BUNDLE_VERDICTS, AP_BUNDLE_CLAIMS, AP_BUNDLE_RESULTS);
+        return ap_error_hint(err, "judge again with 'appliance verdict %s --out DIR' and compare",
+                             archive);
+    }
+    return 1;
+}
+
 int ap_cmd_verdict(struct ap_settings *set, int argc, char **argv)
 {
     (void)set;

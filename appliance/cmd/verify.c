@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "../bundle/archive.h"
+#include "../bundle/compare-load.h"
+#include "../core/json.h"
 #include "../core/fs.h"
 #include "cmd.h"
 
@@ -24,6 +26,8 @@ static void verify_usage(FILE *out)
             "  manifest    manifest.json's structure and run id\n"
             "  inputs      packed inputs against the manifest and their digests\n"
             "  results     results.json's schema id and required members\n"
+            "  verdicts    verdicts.json, when there is one, judged again from the archived\n"
+            "              claims.json and results.json: the same bytes, or it fails\n"
             "\n"
             "Options:\n"
             "  -p, --public FILE     the trusted public key (minisign format)\n"
@@ -97,6 +101,15 @@ int ap_cmd_verify(struct ap_settings *set, int argc, char **argv)
     struct ap_verify_result res;
     if (ap_verify_archive(o.archive, o.sig, &pk, &res, &err) < 0)
         return ap_cmd_fail(&err);
+    /* The verdicts are a pure function of the archived claims and results: judge again. */
+    cleanup_cjson cJSON *results = NULL;
+    struct ap_archive_scan scan;
+    int judged = ap_compare_load(o.archive, &results, &scan, &err);
+    if (judged == 0)
+        judged = ap_cmd_rejudge(o.archive, &scan, results, &err);
+    ap_archive_scan_free(&scan);
+    if (judged < 0)
+        return ap_cmd_fail(&err);
     char keyid[AP_MINISIGN_KEYID_HEX_LEN + 1], human[32];
     ap_minisign_keyid_hex(pk.keyid, keyid);
     printf("%s: verified\n", o.archive);
@@ -106,5 +119,7 @@ int ap_cmd_verify(struct ap_settings *set, int argc, char **argv)
            ap_fs_human_bytes(res.bytes, human, sizeof(human)),
            res.with_inputs ? ", with inputs" : "");
     printf("  signed by: key %s\n", keyid);
+    if (judged > 0)
+        printf("  verdicts:  judged again from claims.json and results.json: the same\n");
     return AP_EXIT_OK;
 }
