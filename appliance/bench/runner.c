@@ -433,7 +433,8 @@ static int run_verdict(const struct ap_bench_exec *x, const struct ap_run_record
 }
 
 /* x->output: the kept output (*data, kept of len bytes; NULL when empty) handed to the caller,
- * NUL-terminated; *data is NULL after. An output not kept whole is an error. */
+ * NUL-terminated; *data is NULL after. An output not kept whole, or holding a NUL byte, is an
+ * error. */
 static int hand_output(const struct ap_bench_exec *x, char **data, size_t len, size_t kept, int oom,
                        ap_error **err)
 {
@@ -443,6 +444,11 @@ static int hand_output(const struct ap_bench_exec *x, char **data, size_t len, s
         return ap_error_make(err, oom ? ENOMEM : EFBIG,
                              "%s: its output of %zu bytes could not be kept (at most %u bytes are)",
                              x->label, len, AP_BENCH_MAX_TEXT_OUTPUT);
+    /* Text: a NUL byte would end it early for the reader, which would see less than was said. */
+    const char *nul = kept > 0 ? memchr(*data, '\0', kept) : NULL;
+    if (nul != NULL)
+        return ap_error_make(err, EINVAL, "%s: its output holds a NUL byte (at byte %zu): not text",
+                             x->label, (size_t)(nul - *data));
     char *s = realloc(*data, kept + 1);
     if (s == NULL)
         return ap_error_make(err, ENOMEM, "%s: keeping its output", x->label);

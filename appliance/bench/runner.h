@@ -128,7 +128,8 @@ struct ap_bench_exec {
     int noise_check;   /* watch the workload CPUs for other work during the run */
     const char *label; /* "nbody on python-3.13", for messages */
     /* When not NULL: *output gets the run's whole standard output, NUL-terminated, owned by the
-     * caller (free); an output over AP_BENCH_MAX_TEXT_OUTPUT bytes is an error. */
+     * caller (free); an output over AP_BENCH_MAX_TEXT_OUTPUT bytes, or one holding a NUL byte
+     * (not text), is an error. */
     char **output;
 };
 
