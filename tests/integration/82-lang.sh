@@ -7,7 +7,8 @@
 # 3.13, versions 1.23.x and 3.13.x, the stack of a blocked goroutine between 1 and 64 KiB), the
 # statuses (counted figures ok at n = 1, sampled ones by the statistics' rules), a results file
 # the validator accepts (and refuses once a counted measurement is no longer marked counted, or
-# a version is no version), the summary, --only, and a probe whose output is no version failing
+# a version is no version), the catalog of bench --list, the summary, --only, and a probe whose
+# output is no version failing
 # the run instead of giving a number. Needs root and the built images.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -107,6 +108,11 @@ check "the summary prints the lang rows and the versions' block" sh -c "
     grep -Eq 'lang/goroutine-stack/$GO +stack per goroutine +[0-9.]+ +KiB' '$TMP/stdout' &&
     grep -q '^lang versions' '$TMP/stdout' && grep -Eq '^  $GO +1\.23\.[0-9]+ +go1\.23' '$TMP/stdout' &&
     grep -Eq '^  ${PY[0]} +3\.13\.[0-9]+ +3\.13' '$TMP/stdout'"
+
+"$APPLIANCE" bench --profile quick --list >"$TMP/catalog.json" 2>/dev/null
+same "the catalog (bench --list) lists exactly these measurements, with the same metrics and units" \
+    "$(jq -cS '[.measurements[] | select(.suite == "lang") | {id, m: (.metrics | map_values(.unit))}] | sort_by(.id)' "$TMP/catalog.json")" \
+    "$(jq -cS '[.measurements[] | {id, m: (.metrics | map_values(.unit))}] | sort_by(.id)' "$R")"
 
 # ---- the validator holds the counted figures to their mark ----------------------------------------
 jq '(.measurements[] | select(.id == "lang/keywords/'"$GO"'") | .params) |= del(.counted)' "$R" >"$TMP/uncounted.json"
