@@ -8,8 +8,8 @@
 # statuses (counted figures ok at n = 1, sampled ones by the statistics' rules), a results file
 # the validator accepts (and refuses once a counted measurement is no longer marked counted, or
 # a version is no version), the catalog of bench --list, the summary, --only, and a probe whose
-# output is no version failing
-# the run instead of giving a number. Needs root and the built images.
+# output is no version failing the run instead of giving a number. Needs root and the built
+# images.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 require_root_and "$APPLIANCE"
