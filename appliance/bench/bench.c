@@ -29,7 +29,7 @@ static const struct {
 } suite_names[] = {
     {"size", AP_SUITE_SIZE},       {"startup", AP_SUITE_STARTUP}, {"memory", AP_SUITE_MEMORY},
     {"cpu", AP_SUITE_CPU},         {"http", AP_SUITE_HTTP},       {"latency", AP_SUITE_LATENCY},
-    {"threads", AP_SUITE_THREADS},
+    {"threads", AP_SUITE_THREADS}, {"lang", AP_SUITE_LANG},
 };
 
 int ap_bench_parse_suites(const char *list, unsigned *out, ap_error **err)
@@ -48,7 +48,7 @@ int ap_bench_parse_suites(const char *list, unsigned *out, ap_error **err)
         if (bit == 0) {
             ap_error_make(err, EINVAL, "unknown suite '%s'", t);
             ap_error_hint(err, "the suites are size, startup, memory, cpu, http, latency, "
-                               "threads (or all)");
+                               "threads, lang (or all)");
             return -1;
         }
         *out |= bit;
@@ -348,6 +348,10 @@ static const struct {
     {"latency", "achieved_rps", "achieved", 1, "req/s", 0},
     {"latency", "p99_ms", "p99", 1, "ms", 1},
     {"threads", "wall_s", "wall (exec to exit)", 1, "s", 0},
+    {"lang", "keywords", "keywords", 1, "", 0},
+    {"lang", "soft_keywords", "soft keywords", 1, "", 0},
+    {"lang", "stack_bytes", "stack per goroutine", 1.0 / 1024, "KiB", 0},
+    {"lang", "private_bytes", "private memory per goroutine", 1.0 / 1024, "KiB", 0},
 };
 
 static const cJSON *metric_of(const cJSON *m, const char *name)
@@ -468,10 +472,9 @@ static int summary_row(struct ap_table *t, const cJSON *m, size_t k, enum ap_sta
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(st, "n");
     double scale = shown[k].scale;
     char a[32] = "-", l[32], h[32], interval[100] = "n too small", cvs[16] = "cv -", ns[16];
-    const cJSON *suite = cJSON_GetObjectItemCaseSensitive(m, "suite");
     if (metric == NULL)
         snprintf(interval, sizeof(interval), "no figure (see warnings)");
-    else if (cJSON_IsString(suite) && strcmp(suite->valuestring, "size") == 0)
+    else if (ap_bench_counted(m))
         snprintf(interval, sizeof(interval), "exact (counted)");
     else if (!cJSON_IsObject(st))
         snprintf(interval, sizeof(interval), "none: all %d samples noisy",
@@ -483,7 +486,10 @@ static int summary_row(struct ap_table *t, const cJSON *m, size_t k, enum ap_sta
                  num(hi->valuedouble * scale, h, sizeof(h)), cov->valuedouble * 100);
     if (cJSON_IsNumber(cv))
         snprintf(cvs, sizeof(cvs), "cv %.1f%%", cv->valuedouble * 100);
-    if (cJSON_IsNumber(med))
+    /* A count is a whole number: 25 keywords, not 25.00. */
+    if (cJSON_IsNumber(med) && ap_bench_counted(m) && strcmp(shown[k].unit, "") == 0)
+        snprintf(a, sizeof(a), "%.0f", med->valuedouble * scale);
+    else if (cJSON_IsNumber(med))
         num(med->valuedouble * scale, a, sizeof(a));
     snprintf(ns, sizeof(ns), "n %d", cJSON_IsNumber(n) ? (int)n->valuedouble : 0);
     /* A figure the guard or its spread affects says why, under it. */
@@ -553,6 +559,8 @@ static void print_summary(struct ap_bench *b)
         }
         if (suite_names[si].bit == AP_SUITE_SIZE)
             ap_bench_size_pairs_summary(b, width);
+        if (suite_names[si].bit == AP_SUITE_LANG)
+            ap_bench_lang_summary(b, width);
     }
     int nw = 0;
     const cJSON *w, *m;
@@ -691,6 +699,9 @@ static int run_suites(struct ap_bench *b, ap_error **err)
     int rc = 0;
     if (rc == 0 && (s & AP_SUITE_SIZE))
         rc = ap_bench_suite_size(b, err);
+    /* Seconds of counts and bytes, before the long suites. */
+    if (rc == 0 && (s & AP_SUITE_LANG))
+        rc = ap_bench_suite_lang(b, err);
     if (rc == 0 && (s & AP_SUITE_STARTUP))
         rc = ap_bench_suite_startup(b, err);
     if (rc == 0 && (s & (AP_SUITE_CPU | AP_SUITE_MEMORY)))

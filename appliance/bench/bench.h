@@ -17,7 +17,8 @@ enum ap_bench_suite {
     AP_SUITE_HTTP = 1 << 4,
     AP_SUITE_LATENCY = 1 << 5,
     AP_SUITE_THREADS = 1 << 6,
-    AP_SUITE_ALL = (1 << 7) - 1,
+    AP_SUITE_LANG = 1 << 7,
+    AP_SUITE_ALL = (1 << 8) - 1,
 };
 
 #define AP_BENCH_MAX_IMAGES 32

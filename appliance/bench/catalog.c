@@ -1,6 +1,6 @@
 /* The catalog of the plan (catalog.h): the measurement ids the suites build, listed from the
  * same plan, manifests and recipes the suites read. The ids' shapes are the suites' own
- * (suite-size.c, suite-startup.c, suite-cpu.c, suite-http.c, server.c). */
+ * (suite-size.c, suite-startup.c, suite-cpu.c, suite-http.c, server.c, suite-lang.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +26,10 @@ static const char *const m_start_service[] = {"container_ready_s:s", "memory_at_
 static const char *const m_cpu[] = {
     "cpu_s:s",      "cpu_system_s:s", "cpu_user_s:s", "maxrss_bytes:B",
     "peak_bytes:B", "sandbox_s:s",    "wall_s:s",     NULL};
+static const char *const m_lang_version[] = {"major:count", "minor:count", "patch:count", NULL};
+static const char *const m_lang_keywords_go[] = {"keywords:count", NULL};
+static const char *const m_lang_keywords_py[] = {"keywords:count", "soft_keywords:count", NULL};
+static const char *const m_lang_stack[] = {"private_bytes:B", "stack_bytes:B", NULL};
 static const char *const m_mem_task[] = {"maxrss_bytes:B", "peak_bytes:B", NULL};
 static const char *const m_threads[] = {"cpu_s:s", "peak_bytes:B", "sandbox_s:s", "wall_s:s", NULL};
 static const char *const m_mem_server[] = {"idle_bytes:B",
@@ -169,6 +173,26 @@ static int suite_startup(struct cat *c, const char *const *imgs, size_t ni)
     return 0;
 }
 
+/* suite-lang.c: each runtime image's version and keywords (soft keywords apart in Python's),
+ * and the Go image's goroutine stack. */
+static int suite_lang(struct cat *c, const char *const *imgs, size_t ni)
+{
+    for (size_t i = 0; i < ni; i++) {
+        int go = strcmp(ap_bench_image_language(imgs[i]), "go") == 0;
+        char id[300];
+        snprintf(id, sizeof(id), "lang/version/%s", imgs[i]);
+        if (add(c, id, "version", imgs[i], m_lang_version) < 0)
+            return -1;
+        snprintf(id, sizeof(id), "lang/keywords/%s", imgs[i]);
+        if (add(c, id, "keywords", imgs[i], go ? m_lang_keywords_go : m_lang_keywords_py) < 0)
+            return -1;
+        snprintf(id, sizeof(id), "lang/goroutine-stack/%s", imgs[i]);
+        if (go && add(c, id, "goroutine-stack", imgs[i], m_lang_stack) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The task folders under bg/ (each with a workload.json), sorted. */
 static int list_dir(const char *dir, char **names, size_t max, size_t *n)
 {
@@ -289,8 +313,8 @@ static int suite_servers(struct cat *c, ap_error **err)
 
 const char *ap_bench_catalog_suite_of(const char *id)
 {
-    static const char *const suites[] = {"size", "startup", "memory", "cpu",
-                                         "http", "latency", "threads"};
+    static const char *const suites[] = {"size", "startup", "memory",  "cpu",
+                                         "http", "latency", "threads", "lang"};
     for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
         size_t len = strlen(suites[i]);
         if (strncmp(id, suites[i], len) == 0 && id[len] == '/')
@@ -326,6 +350,8 @@ int ap_bench_catalog(const char *workloads_dir, const char *profile, cJSON **out
         return -1;
     if (suite_startup(&c, imgs, ni) < 0)
         return ap_error_make(err, ENOMEM, "the catalog of the startup suite");
+    if (suite_lang(&c, imgs, ni) < 0)
+        return ap_error_make(err, ENOMEM, "the catalog of the lang suite");
     if (suite_cpu(&c, imgs, ni, err) < 0 || suite_servers(&c, err) < 0)
         return -1;
     *out = doc;

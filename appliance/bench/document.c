@@ -246,12 +246,14 @@ int ap_bench_doc_resume(struct ap_bench *b, ap_error **err)
 /* ---- measurements --------------------------------------------------------------------------- */
 
 /* The placement's warning that applies to m's figures, added once (the run's warnings and the
- * terminal have it already): a size is placed nowhere, the threads suite has its own CPUs. */
+ * terminal have it already): a size is placed nowhere, the lang suite's counts and bytes do not
+ * depend on what shares a core, the threads suite has its own CPUs. */
 static void placement_warning(const struct ap_bench *b, cJSON *m, const char *suite)
 {
     const char *text = strcmp(suite, "threads") == 0 ? b->placement.threads_warning
-                       : strcmp(suite, "size") == 0  ? ""
-                                                     : b->placement.warning;
+                       : strcmp(suite, "size") == 0 || strcmp(suite, "lang") == 0
+                           ? ""
+                           : b->placement.warning;
     cJSON *w = cJSON_GetObjectItemCaseSensitive(m, "warnings");
     const cJSON *it;
     cJSON_ArrayForEach(it, w)
@@ -511,6 +513,14 @@ void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact, double 
     }
 }
 
+int ap_bench_counted(const cJSON *m)
+{
+    const cJSON *suite = cJSON_GetObjectItemCaseSensitive(m, "suite");
+    return (cJSON_IsString(suite) && strcmp(suite->valuestring, "size") == 0) ||
+           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(m, "params"), "counted"));
+}
+
 int ap_bench_save(struct ap_bench *b, ap_error **err)
 {
     /* Every statistic is recomputed under this invocation's --include-noisy, which the run
@@ -527,7 +537,7 @@ int ap_bench_save(struct ap_bench *b, ap_error **err)
     cJSON_ArrayForEach(m, b->measurements)
     {
         const cJSON *suite = cJSON_GetObjectItemCaseSensitive(m, "suite");
-        int exact = cJSON_IsString(suite) && strcmp(suite->valuestring, "size") == 0;
+        int exact = ap_bench_counted(m);
         double shared_cv = shared && cJSON_IsString(suite) && strcmp(suite->valuestring, "cpu") == 0
                                ? AP_BENCH_SHARED_CV
                                : 0;

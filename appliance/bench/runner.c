@@ -432,6 +432,33 @@ static int run_verdict(const struct ap_bench_exec *x, const struct ap_run_record
     return 0;
 }
 
+/* x->output: the kept output (*data, kept of len bytes; NULL when empty) handed to the caller,
+ * NUL-terminated; *data is NULL after. An output not kept whole, or holding a NUL byte, is an
+ * error. */
+static int hand_output(const struct ap_bench_exec *x, char **data, size_t len, size_t kept, int oom,
+                       ap_error **err)
+{
+    if (x->output == NULL)
+        return 0;
+    if (oom || kept != len)
+        return ap_error_make(err, oom ? ENOMEM : EFBIG,
+                             "%s: its output of %zu bytes could not be kept (at most %u bytes are)",
+                             x->label, len, AP_BENCH_MAX_TEXT_OUTPUT);
+    /* Text: a NUL byte would end it early for the reader, which would see less than was said. */
+    const char *nul = kept > 0 ? memchr(*data, '\0', kept) : NULL;
+    if (nul != NULL)
+        return ap_error_make(err, EINVAL, "%s: its output holds a NUL byte (at byte %zu): not text",
+                             x->label, (size_t)(nul - *data));
+    char *s = realloc(*data, kept + 1);
+    if (s == NULL)
+        return ap_error_make(err, ENOMEM, "%s: keeping its output", x->label);
+    s[kept] = '\0';
+    *data = NULL;
+    free(*x->output); /* an earlier attempt's */
+    *x->output = s;
+    return 0;
+}
+
 /* One attempt: runs x; g->noisy tells whether other work shared the workload CPUs. */
 static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_run_record *rec,
                    cJSON **run, struct ap_bench_guard *g, ap_error **err)
@@ -462,7 +489,7 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
     cap.fd = out_p[0];
     const cJSON *sha = cJSON_GetObjectItemCaseSensitive(x->expected, "sha256");
     const cJSON *expect_len = cJSON_GetObjectItemCaseSensitive(x->expected, "length");
-    cap.keep = x->expected != NULL && !cJSON_IsString(sha);
+    cap.keep = (x->expected != NULL && !cJSON_IsString(sha)) || x->output != NULL;
     ap_sha256_init(&cap.h);
     if (capture_start(&cap, cJSON_IsNumber(expect_len) && expect_len->valuedouble > 0
                                 ? (size_t)expect_len->valuedouble
@@ -491,7 +518,8 @@ static int attempt(struct ap_bench *b, const struct ap_bench_exec *x, struct ap_
     }
     if ((ran = run_verdict(x, rec, errfd, spec.limits.memory_bytes, err)) < 0)
         return ran;
-    if (ap_bench_output_verdict(x, hex, data, len, cap.kept, cap.oom, err) < 0)
+    if (ap_bench_output_verdict(x, hex, data, len, cap.kept, cap.oom, err) < 0 ||
+        hand_output(x, &data, len, cap.kept, cap.oom, err) < 0)
         return -1;
     *run = record_json(rec);
     cJSON_AddStringToObject(*run, "stdout_sha256", hex);

@@ -127,6 +127,10 @@ struct ap_bench_exec {
     int stop_fd;
     int noise_check;   /* watch the workload CPUs for other work during the run */
     const char *label; /* "nbody on python-3.13", for messages */
+    /* When not NULL: *output gets the run's whole standard output, NUL-terminated, owned by the
+     * caller (free); an output over AP_BENCH_MAX_TEXT_OUTPUT bytes, or one holding a NUL byte
+     * (not text), is an error. */
+    char **output;
 };
 
 /* Runs x in a fresh sandbox and fills rec; *run gets a JSON record of the run (the record's
@@ -312,6 +316,9 @@ unsigned ap_bench_run_flags(const cJSON *run);
  * shared_cv > 0 is the repeatability a figure must show on a host found sharing its caches
  * (AP_BENCH_SHARED_CV): a larger coefficient of variation is unstable too, saying why. */
 void ap_bench_metric_update(cJSON *metric, int include_noisy, int exact, double shared_cv);
+/* Whether measurement m holds counted figures, exact at n = 1: the size suite's, and those whose
+ * params say "counted": true (the lang suite's versions and keyword counts). */
+int ap_bench_counted(const cJSON *m);
 /* Appends a run record (owned by m from now on) to m's runs. */
 void ap_bench_add_run(cJSON *m, cJSON *run);
 /* Appends a warning text to m. */
@@ -364,6 +371,11 @@ int ap_bench_suite_startup(struct ap_bench *b, ap_error **err);
 int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_error **err);
 int ap_bench_suite_threads(struct ap_bench *b, ap_error **err);
 int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err);
+int ap_bench_suite_lang(struct ap_bench *b, ap_error **err);
+/* The summary's block of the lang suite's versions (params.version of lang/version/<image>),
+ * if any, on stdout laid out to `width` columns; and the suite's estimated seconds. */
+void ap_bench_lang_summary(const struct ap_bench *b, int width);
+double ap_bench_lang_estimate(struct ap_bench *b);
 
 /* How many servers the http, latency, memory and service-start suites would run (those whose
  * image takes part and whose name --only matches); 0 when none or their manifests are bad

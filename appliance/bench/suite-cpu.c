@@ -157,6 +157,8 @@ double ap_bench_estimate(struct ap_bench *b, unsigned suites)
         total += (double)ni * 4 * runs * (strcmp(b->profile_name, "quick") == 0 ? 0.3 : 3.0);
     double servers = (double)ap_bench_server_count(b);
     int progs = ap_bench_wanted(b, "hello") + ap_bench_wanted(b, "pass");
+    if (suites & AP_SUITE_LANG)
+        total += ap_bench_lang_estimate(b);
     if (suites & AP_SUITE_STARTUP)
         total += ap_bench_num(b, "startup_repeat", 10) * (double)ni * progs * 0.1 +
                  ap_bench_num(b, "service_repeat", 2) * servers * 1.5;

@@ -103,7 +103,7 @@ secs=$(($(date +%s) - t0))
 expect_rc 0 "bench --profile quick completes ($secs s)"
 check "... within 5 minutes" test "$secs" -le 300
 check "... prints a summary table of every suite" sh -c \
-    "for s in size startup memory cpu http latency threads; do grep -q \"^\$s: median\" '$TMP/stdout' || exit 1; done"
+    "for s in size startup memory cpu http latency threads lang; do grep -q \"^\$s: median\" '$TMP/stdout' || exit 1; done"
 R=$TMP/quick/results.json
 check "results.json validates against the schema and agrees with its samples" "$VALIDATE" "$R"
 check "the run is marked complete" jqe '.run.complete == true and .run.profile == "quick"' "$R"
@@ -195,6 +195,9 @@ check "memory: each server's idle PSS, USS and RSS, USS <= PSS <= RSS, PSS over 
      ($m.idle_uss_bytes.samples[0] <= $m.idle_pss_bytes.samples[0]) and
      ($m.idle_pss_bytes.samples[0] <= $m.idle_rss_bytes.samples[0]) and
      ($m.idle_pss_bytes.samples[0] > 1048576)] | all' "$R"
+# The lang suite's own figures are checked by 82-lang.sh; here, that the whole profile runs it.
+same "lang: version and keywords of Go and every Python image, Go's goroutine stack" "$(count '^lang/')" \
+    "$(jq '3 + 2 * (.images.python | length)' images/workloads/bench.json)"
 check "threads: 1, 2, 4, 8 workers on Go and every Python image" jqe '
     ([.measurements[] | select(.suite == "threads")] | length) == 20' "$R"
 # size: one program or one service per image, each in the plan's pairs beside its counterpart.

@@ -32,7 +32,7 @@ expect_rc 2 "an unknown profile is a usage error"
 "$APPLIANCE" -q image build go-1.23-static go-1.23-hello python-3.13 python-3.13-web >/dev/null ||
     { fail "building the images the run measures"; finish; exit 1; }
 IMAGES=go-1.23-static,go-1.23-hello,python-3.13,python-3.13-web
-ONLY=pidigits,hello,threads,nethttp,flask
+ONLY=pidigits,hello,threads,nethttp,flask,version,keywords,goroutine-stack
 run "$APPLIANCE" -q bench --profile quick --images "$IMAGES" --only "$ONLY" --repeat 1 \
     --warmup 0 --allow-noisy --out "$TMP/run/results.json"
 expect_rc 0 "a quick run of every suite over a few images and workloads"
@@ -64,8 +64,8 @@ check "the run's sampled measurements hold every metric the catalog lists (laten
         | all(.[] | select(.id | startswith("latency/") | not);
               .id as $id | ($cat[$id] | keys) == (.metrics | keys))' "$TMP/measured.json"
 n=$(jq length "$TMP/measured.json")
-check "the comparison covered the suites (size, startup, cpu, memory, threads, http, latency: $n measurements)" \
-    jqe '[.[].id | split("/")[0]] | unique == ["cpu","http","latency","memory","size","startup","threads"]' \
+check "the comparison covered the suites (size, startup, cpu, memory, threads, http, latency, lang: $n measurements)" \
+    jqe '[.[].id | split("/")[0]] | unique == ["cpu","http","lang","latency","memory","size","startup","threads"]' \
     "$TMP/measured.json"
 
 finish

@@ -86,11 +86,43 @@ TEST(suite_lists)
     CHECK(ap_bench_parse_suites("cpu,http", &s, &err) == 0);
     CHECK(s == (AP_SUITE_CPU | AP_SUITE_HTTP));
     CHECK(ap_bench_parse_suites("all", &s, &err) == 0 && s == AP_SUITE_ALL);
+    CHECK(ap_bench_parse_suites("lang", &s, &err) == 0 && s == AP_SUITE_LANG);
+    CHECK((AP_SUITE_ALL & AP_SUITE_LANG) != 0);
     CHECK(ap_bench_parse_suites("cpu,gpu", &s, &err) < 0);
     CHECK(err != NULL && strstr(err->msg, "gpu") != NULL);
     ap_error_release(&err);
     CHECK(ap_bench_parse_suites(",", &s, &err) < 0);
     ap_error_release(&err);
+}
+
+/* Counted figures: the size suite's, and a measurement whose params say counted: true. */
+TEST(counted_measurements)
+{
+    static const struct {
+        const char *json;
+        int counted;
+    } cases[] = {
+        {"{\"suite\": \"size\", \"params\": {}}", 1},
+        {"{\"suite\": \"lang\", \"params\": {\"counted\": true}}", 1},
+        {"{\"suite\": \"lang\", \"params\": {\"counted\": false}}", 0},
+        {"{\"suite\": \"lang\", \"params\": {\"goroutines\": 10000}}", 0},
+        {"{\"suite\": \"cpu\", \"params\": {\"counted\": 1}}", 0},
+        {"{\"suite\": \"cpu\"}", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cJSON *m = cJSON_Parse(cases[i].json);
+        CHECK_MSG(m != NULL && ap_bench_counted(m) == cases[i].counted, "%s", cases[i].json);
+        cJSON_Delete(m);
+    }
+    /* Counted: one sample is the exact figure, status ok; sampled: n = 1 is n-too-small. */
+    cJSON *exact = cJSON_Parse("{\"unit\": \"count\", \"samples\": [25]}");
+    cJSON *sampled = cJSON_Duplicate(exact, 1);
+    ap_bench_metric_update(exact, 0, 1, 0);
+    ap_bench_metric_update(sampled, 0, 0, 0);
+    CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(exact, "status")->valuestring, "ok") == 0);
+    CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(sampled, "status")->valuestring, "ok") != 0);
+    cJSON_Delete(exact);
+    cJSON_Delete(sampled);
 }
 
 /* A noisy try is run again twice, then refused; --allow-noisy keeps the third instead, counted
