@@ -221,8 +221,9 @@ static char *only_list(const struct need *nd)
 static void print_plan(FILE *out, const struct need *nd, const char *only, const char *profile)
 {
     fprintf(out, "%zu measurements needed; profile %s\nsuites:", nd->n_ids, profile);
-    static const char *const names[] = {"size", "startup", "memory", "cpu",
-                                        "http", "latency", "threads"};
+    /* In the order of the AP_SUITE_* bits (bench/bench.h). */
+    static const char *const names[] = {"size", "startup", "memory",  "cpu",
+                                        "http", "latency", "threads", "lang"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (nd->suites & (1u << i))
             fprintf(out, " %s", names[i]);

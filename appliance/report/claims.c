@@ -116,6 +116,16 @@ static int printable(const char *s)
     return 1;
 }
 
+/* A quote: the source's exact text, which may span lines (tabs, line feeds and carriage returns
+ * as the source has them), without any other control character. */
+static int quotable(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (((unsigned char)*s < 0x20 && strchr("\t\n\r", *s) == NULL) || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* Only the keys listed (NULL-terminated) may stand in obj. */
 static int only_keys(const cJSON *obj, const char *const *keys, const struct at *at,
                      const char *prefix, ap_error **err)
@@ -148,8 +158,12 @@ static int str_field(const cJSON *obj, const char *key, int required, const stru
     }
     if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
         return bad(err, at, key, "write it as a non-empty JSON string", "not a non-empty string");
-    if (!printable(v->valuestring))
-        return bad(err, at, key, "write it on one line, without control characters",
+    if (strcmp(key, "quote") == 0 ? !quotable(v->valuestring) : !printable(v->valuestring))
+        return bad(err, at, key,
+                   strcmp(key, "quote") == 0
+                       ? "quote the source exactly: tabs and line breaks may stand in a quote, "
+                         "no other control character"
+                       : "write it on one line, without control characters",
                    "holds a control character");
     *out = v->valuestring;
     return 0;
