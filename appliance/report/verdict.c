@@ -592,6 +592,8 @@ static void measured_text(const struct ap_verdict *v, char *buf, size_t len)
     const char *sp = strcmp(u, "x") == 0 ? "" : " ";
     if (v->measured_text != NULL)
         snprintf(buf, len, "\"%s\"", v->measured_text);
+    else if (isnan(m->value) && isfinite(m->low) && isfinite(m->high))
+        snprintf(buf, len, "%.4g-%.4g%s%s (each)", m->low, m->high, sp, u);
     else if (isnan(m->value))
         snprintf(buf, len, "-");
     else if (isnan(m->low) || m->low == m->high)
@@ -673,10 +675,22 @@ static void estimate_only(struct work *w, struct ap_verdict *v)
     for (size_t i = 0; i < w->n_figs; i++)
         if (isnan(w->figs[i].median))
             return;
-    if (w->c->aggregate == AP_CLAIM_AGG_GEOMEAN)
+    if (w->c->aggregate == AP_CLAIM_AGG_GEOMEAN) {
         geomean(w, 0, &v->measured);
-    else if (w->k == 1)
+    } else if (w->k == 1) {
         comp_interval(&w->comps[0], &v->measured);
+    } else if (w->k > 1) {
+        /* Several figures judged each on their own: their estimates, lowest to highest. */
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < w->k; i++) {
+            struct ap_verdict_interval one;
+            comp_interval(&w->comps[i], &one);
+            lo = fmin(lo, one.value);
+            hi = fmax(hi, one.value);
+        }
+        v->measured = (struct ap_verdict_interval){NAN, lo, hi, NAN,
+                                                   "each: the parts' estimates, lowest to highest"};
+    }
 }
 
 static void why_judged(const struct ap_claim *c, struct ap_verdict *v)
