@@ -230,7 +230,7 @@ static void print_counts(FILE *out, const struct ap_compare *c)
         snprintf(effect, sizeof(effect), "%g%% for every metric", c->min_effect_override);
     fprintf(out,
             "%zu comparisons: %zu tested (Mann-Whitney U where both runs have %d or more "
-            "samples, else Welch's t), %zu exact (sizes: %zu differ, %zu by at least the "
+            "samples, else Welch's t), %zu exact (counted figures: %zu differ, %zu by at least the "
             "minimum effect), %zu with too few samples; minimum effect %s\n",
             c->n_rows, c->n_tested, AP_COMPARE_MWU_MIN_N, c->n_exact, c->n_exact_differ,
             c->n_exact_changed, c->n_rows - c->n_tested - c->n_exact, effect);

@@ -504,7 +504,9 @@ static int compare_docs(struct ap_compare *c, const cJSON *a, const cJSON *b,
         }
         if (note_param_diffs(get(ma, "params"), get(mb, "params"), id, &diffs, &n_diffs) < 0)
             return -1;
-        int exact = strncmp(id, "size/", 5) == 0;
+        /* Counted figures, one exact value per run: the size suite's, and those a measurement's
+         * params say are counted (the lang suite's versions and keyword counts). */
+        int exact = strncmp(id, "size/", 5) == 0 || cJSON_IsTrue(get(get(ma, "params"), "counted"));
         const cJSON *metric;
         cJSON_ArrayForEach(metric, get(ma, "metrics"))
         {
