@@ -686,7 +686,8 @@ TEST(table_shows_significant_rows_unless_all)
                                  "alone"),
               "%s", buf);
     CHECK(test_contains(buf, "7 comparisons: 5 tested") &&
-          test_contains(buf, "1 exact (counted figures: 0 differ, 0 by at least the minimum effect)"));
+          test_contains(buf,
+                        "1 exact (counted figures: 0 differ, 0 by at least the minimum effect)"));
     free(buf);
     buf = NULL;
     f = open_memstream(&buf, &len);
