@@ -321,8 +321,8 @@ static double one_sided(double est, double se, double df, double edge, int above
     if (isnan(est))
         return 1;
     double d = above ? est - edge : edge - est;
-    if (se == 0)
-        return d > 0 ? 0 : 1;
+    if (se == 0) /* exact: a value on the edge is inside the band, as the interval rule says */
+        return d >= 0 ? 0 : 1;
     return ap_verdict_t_upper(d / se, isinf(df) ? 1e12 : df);
 }
 

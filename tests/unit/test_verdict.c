@@ -297,6 +297,43 @@ TEST(ratio_withheld_is_not_reproducible)
     ap_claims_free(&c);
 }
 
+/* A counted figure exactly on a published value with no tolerance (25 keywords against 25)
+ * holds, exactly (p = 0), and stays a discovery after Benjamini-Hochberg; one off is
+ * contradicted. */
+TEST(counted_figure_on_the_edge_holds_exactly)
+{
+    static const char claims[] =
+        "{\"schema\": \"appliance-claims-1\", \"source\": {\"title\": \"t\", \"url\": \"u\","
+        " \"date\": \"2026-01-01\", \"document\": \"d.txt\", \"sha256\": \"%064d\"},"
+        " \"defaults\": {\"tolerance_pct\": 10}, \"sections\": [{\"id\": \"s\", \"title\": \"S\"}],"
+        " \"claims\": [{\"id\": \"k\", \"section\": \"s\", \"where\": \"w\", \"quote\": \"q\","
+        " \"kind\": \"value\", \"metric\": \"unpacked_bytes\", \"subject\": "
+        "\"size/image/go-hello\","
+        " \"published\": {\"value\": %s, \"unit\": \"B\"}, \"tolerance_pct\": 0,"
+        " \"portable\": true}], \"untestable\": []}";
+    const char *published[] = {"2000000", "2000001"};
+    for (int i = 0; i < 2; i++) {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), claims, 0, published[i]);
+        struct ap_claims c;
+        ap_error *err = NULL;
+        if (!CHECK_MSG(ap_claims_parse(buf, strlen(buf), "edge", &c, &err) == 0, "%s",
+                       err != NULL ? err->msg : ""))
+            return;
+        cJSON *r = results();
+        struct ap_verdicts v;
+        if (CHECK(ap_verdict_judge(&c, r, &v, &err) == 0)) {
+            const struct ap_verdict *k = find(&v, "k");
+            CHECK_MSG(k->verdict == (i == 0 ? AP_VERDICT_HOLDS : AP_VERDICT_CONTRADICTED),
+                      "published %s: %s (%s)", published[i], ap_verdict_name(k->verdict), k->why);
+            CHECK(k->p == 0);
+            ap_verdicts_free(&v);
+        }
+        cJSON_Delete(r);
+        ap_claims_free(&c);
+    }
+}
+
 /* The verdicts document of kinds against the synthetic results, as text. */
 static char *document(void)
 {
