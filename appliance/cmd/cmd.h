@@ -42,8 +42,9 @@ int ap_cmd_load_secret_key(const char *key, const char *password_file, struct ap
 int ap_cmd_parse_seconds(const char *s, double *out);
 /* A significance level strictly between 0 and 1; -1 otherwise. */
 int ap_cmd_parse_alpha(const char *s, double *out);
-/* A percentage from 0 to max, with or without a trailing '%' ("5", "2.5%"); -1 otherwise. */
-int ap_cmd_parse_pct(const char *s, double max, double *out);
+/* The value of a percentage option (option, e.g. "--min-effect", of verb): from 0 to max, with
+ * or without a trailing '%' ("5", "2.5%"). AP_CMD_CONTINUE, or the usage error (printed). */
+int ap_cmd_option_pct(const char *verb, const char *option, const char *s, double max, double *out);
 
 /* "appliance VERB ARG..." (argv[0] is the verb) as one heap string, whatever its length, for
  * the results' record of the command line; the caller frees it. NULL when out of memory. */

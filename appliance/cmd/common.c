@@ -91,7 +91,7 @@ int ap_cmd_parse_alpha(const char *s, double *out)
     return 0;
 }
 
-int ap_cmd_parse_pct(const char *s, double max, double *out)
+int ap_cmd_option_pct(const char *verb, const char *option, const char *s, double max, double *out)
 {
     char *end = NULL;
     errno = 0;
@@ -99,9 +99,10 @@ int ap_cmd_parse_pct(const char *s, double max, double *out)
     if (end != s && *end == '%')
         end++;
     if (errno != 0 || end == s || *end != '\0' || !(v >= 0) || !(v <= max))
-        return -1;
+        return ap_cmd_usage(verb, "%s: '%s' is not a percentage from 0 to %g (e.g. 5 or 2.5%%)",
+                            option, s, max);
     *out = v;
-    return 0;
+    return AP_CMD_CONTINUE;
 }
 
 char *ap_cmd_commandline(int argc, char **argv)

@@ -98,12 +98,10 @@ static int parse_compare_opts(struct compare_opts *o, int argc, char **argv)
                                     optarg);
             break;
         case O_MIN_EFFECT:
-            if (ap_cmd_parse_pct(optarg, AP_COMPARE_MIN_EFFECT_MAX, &o->co.min_effect_pct) < 0)
-                return ap_cmd_usage("compare",
-                                    "--min-effect: '%s' is not a percentage from 0 to %g "
-                                    "(e.g. 5 or 2.5%%)",
-                                    optarg, AP_COMPARE_MIN_EFFECT_MAX);
             o->co.min_effect_given = 1;
+            if (ap_cmd_option_pct("compare", "--min-effect", optarg, AP_COMPARE_MIN_EFFECT_MAX,
+                                  &o->co.min_effect_pct) != AP_CMD_CONTINUE)
+                return AP_EXIT_USAGE;
             break;
         case O_METRIC:
             if (*optarg == '\0')

@@ -243,12 +243,10 @@ static int parse_rerun_opts(struct rerun_opts *r, int argc, char **argv)
                                     optarg);
             break;
         case O_MIN_EFFECT:
-            if (ap_cmd_parse_pct(optarg, AP_COMPARE_MIN_EFFECT_MAX, &r->co.min_effect_pct) < 0)
-                return ap_cmd_usage("rerun",
-                                    "--min-effect: '%s' is not a percentage from 0 to %g "
-                                    "(e.g. 5 or 2.5%%)",
-                                    optarg, AP_COMPARE_MIN_EFFECT_MAX);
             r->co.min_effect_given = 1;
+            if (ap_cmd_option_pct("rerun", "--min-effect", optarg, AP_COMPARE_MIN_EFFECT_MAX,
+                                  &r->co.min_effect_pct) != AP_CMD_CONTINUE)
+                return AP_EXIT_USAGE;
             break;
         case O_JSON:
             r->json = 1;

@@ -106,6 +106,21 @@ check "and says the source text was not checked" \
     jqe '.source.checked == false and .source.note == "source text not checked"' \
     "$TMP/again/verdicts.json"
 
+# ---- the README's verdict table is generated from a run ----------------------------------------
+cp README.md "$TMP/README.md"
+run scripts/readme-verdicts "$TMP/work/run" "$ARCHIVE" "$TMP/README.md"
+expect_rc 0 "scripts/readme-verdicts writes the run's verdicts into a copy of the README"
+check "the table names the run's profile and its archive's sha256" \
+    grep -q "profile quick.*sha256 \`$(sha256sum "$ARCHIVE" | cut -d' ' -f1)\`" "$TMP/README.md"
+check "its totals row adds up to the claims judged (2)" \
+    awk -F'|' '/^[|] [*][*]all[*][*] /{ s = $3 + $4 + $5 + $6 + $7; f = 1 } END { exit !(f && s == 2) }' \
+    "$TMP/README.md"
+same "the rest of the README is untouched" \
+    "$(sed '/^<!-- verdicts:begin -->$/,/^<!-- verdicts:end -->$/d' "$TMP/README.md" | sha256sum)" \
+    "$(sed '/^<!-- verdicts:begin -->$/,/^<!-- verdicts:end -->$/d' README.md | sha256sum)"
+run scripts/readme-verdicts "$TMP/work/run" "$TMP/k.pub" "$TMP/README.md"
+expect_rc 1 "another run's archive is refused"
+
 # ---- a changed verdict is refused --------------------------------------------------------------
 cp -r "$TMP/work/run" "$TMP/same"
 cp -r "$TMP/work/run" "$TMP/forged"
