@@ -68,6 +68,21 @@ same "--dry-run: the two images the claims need" "$(grep '^images:' "$TMP/stdout
 same "--dry-run: the one workload the claims need" "$(grep '^workloads:' "$TMP/stdout")" \
     "workloads: hello"
 
+# The published claims files pass the same check against every profile's catalog (a measurement
+# renamed in a suite fails here, naming the claim), and say what they need.
+for profile in quick standard published; do
+    run "$APPLIANCE" reproduce --profile "$profile" --dry-run
+    expect_rc 0 "the article's claims file fits what the $profile profile measures"
+done
+check "the article's claims need every suite but threads" \
+    grep -qx 'suites: size startup memory cpu http latency lang' "$TMP/stdout"
+run "$APPLIANCE" reproduce --claims results/published/benchmarksgame-2022-05.claims.json \
+    --profile quick --dry-run
+expect_rc 0 "the Benchmarks Game's 2022 timings go through the same code"
+same "they need the cpu suite alone, Go and CPython" \
+    "$(grep -E '^(suites|images):' "$TMP/stdout" | tr '\n' ' ')" \
+    "suites: cpu images: python-3.13 go-1.23-static "
+
 # ---- a real run ------------------------------------------------------------------------------------
 run "$APPLIANCE" keygen -p "$TMP/k.pub" -s "$TMP/k.key" -W
 expect_rc 0 "a key pair for the run"
