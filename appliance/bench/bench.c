@@ -32,6 +32,22 @@ static const struct {
     {"threads", AP_SUITE_THREADS}, {"lang", AP_SUITE_LANG},
 };
 
+const char *ap_bench_suite_name(unsigned bit)
+{
+    for (size_t i = 0; i < sizeof(suite_names) / sizeof(suite_names[0]); i++)
+        if (suite_names[i].bit == bit)
+            return suite_names[i].name;
+    return NULL;
+}
+
+unsigned ap_bench_suite_bit(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(suite_names) / sizeof(suite_names[0]); i++)
+        if (strlen(suite_names[i].name) == len && strncmp(suite_names[i].name, name, len) == 0)
+            return suite_names[i].bit;
+    return 0;
+}
+
 int ap_bench_parse_suites(const char *list, unsigned *out, ap_error **err)
 {
     *out = 0;

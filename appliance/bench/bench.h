@@ -51,6 +51,11 @@ struct ap_bench_opts {
  * Returns -1 with err, or -2 when interrupted by SIGINT/SIGTERM. */
 int ap_bench_run(const struct ap_bench_opts *o, ap_error **err);
 
+/* The name of one AP_SUITE_* bit ("cpu"), or NULL. A static string. */
+const char *ap_bench_suite_name(unsigned bit);
+/* The bit of the suite named by the len bytes at name, or 0 for none. */
+unsigned ap_bench_suite_bit(const char *name, size_t len);
+
 /* "size,cpu" into AP_SUITE_* bits; -1 with err naming the unknown suite. */
 int ap_bench_parse_suites(const char *list, unsigned *out, ap_error **err);
 

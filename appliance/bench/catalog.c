@@ -10,6 +10,7 @@
 #include "../core/cleanup.h"
 #include "../core/fs.h"
 #include "../core/json.h"
+#include "bench.h"
 #include "catalog.h"
 #include "pairs.h"
 
@@ -313,14 +314,9 @@ static int suite_servers(struct cat *c, ap_error **err)
 
 const char *ap_bench_catalog_suite_of(const char *id)
 {
-    static const char *const suites[] = {"size", "startup", "memory",  "cpu",
-                                         "http", "latency", "threads", "lang"};
-    for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
-        size_t len = strlen(suites[i]);
-        if (strncmp(id, suites[i], len) == 0 && id[len] == '/')
-            return suites[i];
-    }
-    return NULL;
+    const char *slash = strchr(id, '/');
+    unsigned bit = slash != NULL ? ap_bench_suite_bit(id, (size_t)(slash - id)) : 0;
+    return bit != 0 ? ap_bench_suite_name(bit) : NULL;
 }
 
 int ap_bench_catalog(const char *workloads_dir, const char *profile, cJSON **out, ap_error **err)

@@ -22,6 +22,7 @@
 #include "../core/log.h"
 #include "../image/build.h"
 #include "../report/claims.h"
+#include "../report/verdict.h"
 #include "cmd.h"
 
 #define DEFAULT_CLAIMS "results/published/go-vs-python-2026.claims.json"
@@ -158,18 +159,6 @@ static void add_unique(const char **v, size_t *n, size_t max, const char *s)
         v[(*n)++] = s;
 }
 
-static const cJSON *catalog_entry(const cJSON *cat, const char *id)
-{
-    const cJSON *m;
-    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(cat, "measurements"))
-    {
-        const cJSON *mid = cJSON_GetObjectItemCaseSensitive(m, "id");
-        if (cJSON_IsString(mid) && strcmp(mid->valuestring, id) == 0)
-            return m;
-    }
-    return NULL;
-}
-
 /* The suites, images and workloads of every measurement the claims need (checked to be in
  * the catalog before). Strings point into the catalog. */
 static int plan_need(const struct ap_claims *c, const cJSON *cat, struct need *nd, ap_error **err)
@@ -181,7 +170,7 @@ static int plan_need(const struct ap_claims *c, const cJSON *cat, struct need *n
         return ap_error_make(err, ENOMEM, "listing the measurements the claims need");
     nd->n_ids = n;
     for (size_t i = 0; i < n; i++) {
-        const cJSON *e = catalog_entry(cat, ids[i]);
+        const cJSON *e = ap_verdict_find(cat, ids[i]);
         const char *suite = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "suite"));
         const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "image"));
         const char *work = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "workload"));
@@ -221,12 +210,9 @@ static char *only_list(const struct need *nd)
 static void print_plan(FILE *out, const struct need *nd, const char *only, const char *profile)
 {
     fprintf(out, "%zu measurements needed; profile %s\nsuites:", nd->n_ids, profile);
-    /* In the order of the AP_SUITE_* bits (bench/bench.h). */
-    static const char *const names[] = {"size", "startup", "memory",  "cpu",
-                                        "http", "latency", "threads", "lang"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (nd->suites & (1u << i))
-            fprintf(out, " %s", names[i]);
+    for (unsigned bit = 1; bit & AP_SUITE_ALL; bit <<= 1)
+        if (nd->suites & bit)
+            fprintf(out, " %s", ap_bench_suite_name(bit));
     fprintf(out, "\nimages:");
     for (size_t i = 0; i < nd->n_images; i++)
         fprintf(out, " %s", nd->images[i]);

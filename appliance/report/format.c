@@ -255,15 +255,6 @@ size_t ap_report_furthest(const cJSON *verdicts, const cJSON *out[3])
     return n;
 }
 
-const cJSON *ap_report_measurement(const cJSON *results, const char *id)
-{
-    const cJSON *m;
-    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(
-                              results, "measurements")) if (strcmp(ap_report_string(m, "id"), id) ==
-                                                            0) return m;
-    return NULL;
-}
-
 int ap_report_figure(const cJSON *measurement, const char *metric, double *median, double *lo,
                      double *hi)
 {

@@ -73,10 +73,9 @@ int ap_report_sections(const cJSON *verdicts, struct ap_report_section **out);
  * many were found. */
 size_t ap_report_furthest(const cJSON *verdicts, const cJSON *out[3]);
 
-/* The measurement of the results with this id, or NULL; and the median and 95 % interval of
- * one of its metrics: returns 1 with *median set (lo and hi NAN when there is no interval), or
- * 0 when the measurement, the metric or its median is missing. */
-const cJSON *ap_report_measurement(const cJSON *results, const char *id);
+/* The median and 95 % interval of one metric of a measurement (ap_verdict_find finds it by
+ * id): returns 1 with *median set (lo and hi NAN when there is no interval), or 0 when the
+ * measurement, the metric or its median is missing. */
 int ap_report_figure(const cJSON *measurement, const char *metric, double *median, double *lo,
                      double *hi);
 
