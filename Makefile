@@ -28,7 +28,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DAP_VERSION='"$(VERSION)"' $(WARN)
 CFLAGS ?= -O2 -g
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-SRC := $(sort $(wildcard appliance/core/*.c appliance/image/*.c appliance/sandbox/*.c appliance/bench/*.c appliance/report/*.c appliance/bundle/*.c appliance/cmd/*.c))
+SRC := $(sort $(wildcard appliance/core/*.c appliance/image/*.c appliance/sandbox/*.c appliance/bench/*.c appliance/report/*.c appliance/bundle/*.c appliance/campaign/*.c appliance/cmd/*.c))
 MAIN := appliance/main.c
 OBJ := $(SRC:appliance/%.c=build/obj/%.o)
 ASAN_OBJ := $(SRC:appliance/%.c=build/asan/obj/%.o)
