@@ -16,6 +16,7 @@
 #include "../core/fs.h"
 #include "../core/log.h"
 #include "../sandbox/cgroup.h"
+#include "results.h"
 #include "runner.h"
 #include "stats.h"
 #include "status.h"
@@ -521,20 +522,17 @@ int ap_bench_counted(const cJSON *m)
                cJSON_GetObjectItemCaseSensitive(m, "params"), "counted"));
 }
 
-int ap_bench_save(struct ap_bench *b, ap_error **err)
+void ap_bench_results_restat(cJSON *results)
 {
-    /* Every statistic is recomputed under this invocation's --include-noisy, which the run
-     * records (a resumed run's too). */
-    cJSON *run = cJSON_GetObjectItemCaseSensitive(b->doc, "run");
-    cJSON_DeleteItemFromObjectCaseSensitive(run, "include_noisy");
-    cJSON_AddBoolToObject(run, "include_noisy", b->o->include_noisy);
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(results, "run");
+    int include_noisy = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "include_noisy"));
     const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->doc, "environment"),
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(results, "environment"),
                                          "memory_latency"),
         "verdict");
     int shared = cJSON_IsString(verdict) && strcmp(verdict->valuestring, "shared") == 0;
     cJSON *m;
-    cJSON_ArrayForEach(m, b->measurements)
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(results, "measurements"))
     {
         const cJSON *suite = cJSON_GetObjectItemCaseSensitive(m, "suite");
         int exact = ap_bench_counted(m);
@@ -544,10 +542,20 @@ int ap_bench_save(struct ap_bench *b, ap_error **err)
         cJSON *metric;
         cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
         {
-            ap_bench_metric_update(metric, b->o->include_noisy, exact, shared_cv);
+            ap_bench_metric_update(metric, include_noisy, exact, shared_cv);
             ap_bench_noisy_warning(metric, m);
         }
     }
+}
+
+int ap_bench_save(struct ap_bench *b, ap_error **err)
+{
+    /* Every statistic is recomputed under this invocation's --include-noisy, which the run
+     * records (a resumed run's too). */
+    cJSON *run = cJSON_GetObjectItemCaseSensitive(b->doc, "run");
+    cJSON_DeleteItemFromObjectCaseSensitive(run, "include_noisy");
+    cJSON_AddBoolToObject(run, "include_noisy", b->o->include_noisy);
+    ap_bench_results_restat(b->doc);
     if (ap_json_write_file(b->o->results_path, b->doc, err) < 0) {
         ap_error_wrap(err, "writing the results");
         return -1;

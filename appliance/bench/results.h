@@ -45,4 +45,11 @@ int ap_bench_results_parse_time(const char *s, int64_t *out);
  * times. run_id holds AP_RESULTS_RUN_ID_MAX + 1 bytes. Messages start "results.json". */
 int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err);
 
+/* Recomputes the statistics, status and warning of every metric of every measurement of a
+ * results document from its samples and flags, as bench does each time it saves: under
+ * run.include_noisy, exact for counted figures, and with the cpu suite's stricter
+ * repeatability when environment.memory_latency's verdict is "shared". The one implementation
+ * of the statistics, for readers that change samples (appliance merge --pool pools them). */
+void ap_bench_results_restat(cJSON *results);
+
 #endif

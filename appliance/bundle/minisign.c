@@ -277,6 +277,72 @@ int ap_minisign_read_pk(const char *path, struct ap_minisign_pk *out, ap_error *
     return parse_pk_named(text, len, path, out, err);
 }
 
+/* A file of several keys can hold one per signer of a campaign; more than this is surely
+ * not a key file. */
+#define KEYS_FILE_MAX (KEY_FILE_MAX * 256)
+
+int ap_minisign_read_pks(const char *path, struct ap_minisign_pk *out, size_t max, size_t *n,
+                         ap_error **err)
+{
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    *n = 0;
+    if (ap_fs_read_file(AT_FDCWD, path, KEYS_FILE_MAX, &text, &len, err) < 0)
+        return ap_error_wrap(err, "reading the trusted keys");
+    if (memchr(text, '\0', len) != NULL)
+        return ap_error_make(err, 0, "%s: holds a NUL byte: not a file of minisign public keys",
+                             path);
+    const char *pos = text, *end = text + len;
+    struct line l;
+    size_t lineno = 0;
+    while (next_line(&pos, end, &l)) {
+        lineno++;
+        if (l.len == 0)
+            continue;
+        if (!has_prefix(&l, "untrusted comment:"))
+            return ap_error_make(err, 0,
+                                 "%s: line %zu does not start with \"untrusted comment:\": "
+                                 "each key is a comment line and a key line, as in a public key "
+                                 "file",
+                                 path, lineno);
+        if (!next_line(&pos, end, &l))
+            return ap_error_make(err, 0, "%s: the key line after line %zu is missing", path,
+                                 lineno);
+        lineno++;
+        if (*n == max)
+            return ap_error_make(err, 0, "%s: more than %zu keys", path, max);
+        char name[4200];
+        snprintf(name, sizeof(name), "%s: line %zu", path, lineno);
+        if (decode_pk(&l, name, &out[*n], err) < 0)
+            return -1;
+        (*n)++;
+    }
+    if (*n == 0)
+        return ap_error_make(err, 0, "%s: holds no public key", path);
+    return 0;
+}
+
+int ap_minisign_sig_keyid(const char *sig_path, unsigned char keyid[AP_MINISIGN_KEYID_LEN],
+                          ap_error **err)
+{
+    cleanup_free char *text = NULL;
+    size_t text_len = 0;
+    if (ap_fs_read_file(AT_FDCWD, sig_path, SIG_FILE_MAX, &text, &text_len, err) < 0)
+        return ap_error_wrap(err, "reading the signature");
+    const char *pos = text, *end = text + text_len;
+    struct line l;
+    unsigned char sig_blob[SIG_BLOB_LEN];
+    if (!next_line(&pos, end, &l) || !has_prefix(&l, UNTRUSTED_PREFIX) || !next_line(&pos, end, &l))
+        return ap_error_make(err, 0,
+                             "%s: not a minisign signature (no comment and signature "
+                             "lines)",
+                             sig_path);
+    if (decode_b64(&l, sig_blob, sizeof(sig_blob), sig_path, "signature", err) < 0)
+        return -1;
+    memcpy(keyid, sig_blob + 2, AP_MINISIGN_KEYID_LEN);
+    return 0;
+}
+
 /* BLAKE2b-256 of "Ed" || keyid || sk: what minisign stores to tell a right password. */
 static void sk_checksum(const unsigned char *keynum_sk, unsigned char chk[CHK_LEN])
 {

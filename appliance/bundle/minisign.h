@@ -43,6 +43,17 @@ int ap_minisign_keygen_kdf(const char *pk_path, const char *sk_path, const char 
 int ap_minisign_read_pk(const char *path, struct ap_minisign_pk *out, ap_error **err);
 int ap_minisign_parse_pk(const char *text, size_t len, struct ap_minisign_pk *out, ap_error **err);
 
+/* Reads a file of one or more public keys, each as in a key file (an "untrusted comment:"
+ * line, then the base64 key), concatenated, blank lines between them allowed: the keys a
+ * verifier trusts. Fills out[0..*n) (at most max; more is an error naming the limit). A file
+ * with no key, or with text that is no key, is an error naming the line. */
+int ap_minisign_read_pks(const char *path, struct ap_minisign_pk *out, size_t max, size_t *n,
+                         ap_error **err);
+
+/* The key id a signature file names (the key that made it, whether or not it verifies). */
+int ap_minisign_sig_keyid(const char *sig_path, unsigned char keyid[AP_MINISIGN_KEYID_LEN],
+                          ap_error **err);
+
 /* The key id as minisign 0.11 prints it in key files and messages: the 8 bytes as a
  * little-endian integer in upper-case hex without leading zeros (at most 16 digits),
  * NUL-terminated into hex. */
