@@ -25,6 +25,7 @@ static const struct {
     {"reproduce", ap_cmd_reproduce,
      "check a claims file, build and measure what it needs, judge it, write the reports"},
     {"verdict", ap_cmd_verdict, "judge a claims file against a run's results: a verdict per claim"},
+    {"merge", ap_cmd_merge, "merge the signed parts of a sharded campaign into one results file"},
     {"version", ap_cmd_version, "print the version"},
 };
 
