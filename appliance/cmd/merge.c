@@ -99,11 +99,11 @@ static int parse_merge_opts(struct merge_opts *o, int argc, char **argv)
         case O_POOL:
             o->pool = 1;
             break;
-        case O_SIGN:
-            o->sign = 1;
-            break;
         case O_KEY:
             o->key = optarg;
+            break;
+        case O_SIGN:
+            o->sign = 1;
             break;
         case O_PW:
             o->password_file = optarg;
