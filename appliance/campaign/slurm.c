@@ -270,8 +270,10 @@ static int shard_states(const cJSON *j, const struct ap_slurm_plan *p, const cha
     if (shard_jobs(j, p->shards, job, err) < 0)
         return -1;
     struct ap_slurm_state tmp[AP_SLURM_MAX_SHARDS];
-    for (int i = 0; i < p->shards; i++) {
+    for (int i = 0; i < p->shards; i++)
         st[i] = (struct ap_slurm_state){.source = NULL};
+    /* One query per array job, for all of its shards. */
+    for (int i = 0; i < p->shards; i++) {
         int first = 1;
         for (int k = 0; k < i; k++)
             first &= job[k] != job[i];
