@@ -24,6 +24,8 @@ static const struct {
     {"verify", ap_cmd_verify, "verify a result archive: signature, digests, provenance, schemas"},
     {"reproduce", ap_cmd_reproduce,
      "check a claims file, build and measure what it needs, judge it, write the reports"},
+    {"slurm", ap_cmd_slurm, "run a sharded campaign on a Slurm cluster: submit, status, resume"},
+    {"k8s", ap_cmd_k8s, "render a sharded campaign as Kubernetes Jobs (an Indexed Job, a merge)"},
     {"verdict", ap_cmd_verdict, "judge a claims file against a run's results: a verdict per claim"},
     {"merge", ap_cmd_merge, "merge the signed parts of a sharded campaign into one results file"},
     {"version", ap_cmd_version, "print the version"},

@@ -82,6 +82,8 @@ int ap_cmd_verify(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_verdict(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_reproduce(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_merge(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_slurm(struct ap_settings *s, int argc, char **argv);
+int ap_cmd_k8s(struct ap_settings *s, int argc, char **argv);
 
 /* Packs and signs the finished run's folder dir into results/ (with the images' inputs the
  * manifest lists, and claims, when not NULL, as the claims file it was judged against) and

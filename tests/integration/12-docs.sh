@@ -87,7 +87,7 @@ check "the README links into docs/" grep -qE '\]\(docs/[a-z-]+\.md' README.md
 # `VERB SUB-VERB`.
 mapfile -t VERBS < <(awk '
     /^## / { in_verbs = ($0 == "## Verbs"); next }
-    in_verbs && /^\| `[a-z][a-z -]*` \|/ {
+    in_verbs && /^\| `[a-z][a-z0-9 -]*` \|/ {
         v = $0
         sub(/^\| `/, "", v)
         sub(/` \|.*/, "", v)
