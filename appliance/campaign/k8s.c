@@ -40,7 +40,7 @@ static const char merge_script[] =
     "    sleep 30\n"
     "done\n"
     "exec build/appliance merge \"$dir\"/parts/shard-*-of-\"$n\".tar.zst --expect \"$n\" "
-    "--out \"$dir/merged\" --sign\n";
+    "--out \"$dir/merged\" --sign --archive-dir \"$dir\"\n";
 
 /* s with every '$' doubled: Kubernetes expands $(VAR) in arguments, and reads $$ as '$'. */
 static char *k8s_literal(const char *s)

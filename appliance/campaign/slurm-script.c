@@ -220,7 +220,7 @@ int ap_slurm_merge_script(const struct ap_slurm_plan *p, char **out, ap_error **
     bad |= put_quoted(f, p->appliance);
     fprintf(f, " merge \"$dir\"/parts/*.tar.zst --expect %d", p->shards);
     bad |= put_option(f, "--trusted-keys", p->trusted_keys);
-    fputs(" --out \"$dir/merged\" --sign", f);
+    fputs(" --out \"$dir/merged\" --sign --archive-dir \"$dir\"", f);
     bad |= put_option(f, "--key", p->key);
     bad |= put_option(f, "--password-file", p->password_file);
     fputc('\n', f);

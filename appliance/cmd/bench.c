@@ -290,11 +290,13 @@ static int list_plan(const struct ap_bench_opts *o)
     return AP_EXIT_OK;
 }
 
-int ap_cmd_sign_run(const struct ap_settings *set, const char *dir, const char *claims,
-                    struct ap_minisign_sk *sk, ap_error **err)
+int ap_cmd_sign_run(const struct ap_settings *set, const char *dir, const char *archive_dir,
+                    const char *claims, struct ap_minisign_sk *sk, ap_error **err)
 {
-    struct ap_pack_opts po = {
-        .run_dir = dir, .out_dir = "results", .sk = sk, .claims_path = claims};
+    struct ap_pack_opts po = {.run_dir = dir,
+                              .out_dir = archive_dir != NULL ? archive_dir : "results",
+                              .sk = sk,
+                              .claims_path = claims};
     struct ap_cmd_pack_inputs *inputs = NULL;
     char archive[4096];
     int packed =
@@ -386,7 +388,7 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
     }
     rc = ap_bench_run(o, &err);
     if (rc == 0 && b.sign)
-        rc = ap_cmd_sign_run(set, dir, NULL, &sk, &err);
+        rc = ap_cmd_sign_run(set, dir, NULL, NULL, &sk, &err);
     ap_minisign_sk_wipe(&sk);
     return run_status(rc, o->results_path, &err);
 }

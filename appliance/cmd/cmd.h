@@ -85,12 +85,12 @@ int ap_cmd_merge(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_slurm(struct ap_settings *s, int argc, char **argv);
 int ap_cmd_k8s(struct ap_settings *s, int argc, char **argv);
 
-/* Packs and signs the finished run's folder dir into results/ (with the images' inputs the
- * manifest lists, and claims, when not NULL, as the claims file it was judged against) and
- * prints the archive's and the signature's paths. */
+/* Packs and signs the finished run's folder dir into archive_dir (NULL: results/) (with the images'
+ * inputs the manifest lists, and claims, when not NULL, as the claims file it was judged against)
+ * and prints the archive's and the signature's paths. */
 struct ap_minisign_sk;
-int ap_cmd_sign_run(const struct ap_settings *set, const char *dir, const char *claims,
-                    struct ap_minisign_sk *sk, ap_error **err);
+int ap_cmd_sign_run(const struct ap_settings *set, const char *dir, const char *archive_dir,
+                    const char *claims, struct ap_minisign_sk *sk, ap_error **err);
 
 /* Judges an archive's claims.json again on its results.json (results, parsed) and compares the
  * outcome byte for byte with its verdicts.json (scan: the archive's walk). 0 when it holds no

@@ -22,7 +22,7 @@ static void merge_usage(FILE *out)
     fprintf(out,
             "Usage: appliance merge PART.tar.zst... --expect N [--trusted-keys FILE]\n"
             "                       [--out DIR] [--pool] [--sign [--key SECKEY]\n"
-            "                       [--password-file F]]\n"
+            "                       [--password-file F] [--archive-dir ADIR]]\n"
             "\n"
             "Merges the parts of a sharded campaign (each the signed archive of an\n"
             "'appliance bench --shard I/N --sign' run) into one results file. Every part is\n"
@@ -45,14 +45,15 @@ static void merge_usage(FILE *out)
             "  --out DIR             where the merged files go (default results/merged)\n"
             "  --pool                pool the measurements of different machine types into one\n"
             "                        sample set each (said in run.merged.pooled and a warning)\n"
-            "  --sign                pack DIR into a signed archive under results/\n"
+            "  --sign                pack DIR into a signed archive under ADIR\n"
+            "  --archive-dir ADIR    where --sign puts the archive (default results)\n"
             "  --key FILE, --password-file FILE   the secret key (as for bench --sign)\n"
             "\n"
             "Exit status: 0 merged, 1 a part refused or an error, 2 usage error.\n",
             AP_MERGE_SHARDS_MAX);
 }
 
-enum { O_EXPECT = 256, O_KEYS, O_OUT, O_POOL, O_SIGN, O_KEY, O_PW };
+enum { O_EXPECT = 256, O_KEYS, O_OUT, O_POOL, O_SIGN, O_KEY, O_PW, O_ADIR };
 
 static const struct option opts[] = {{"expect", required_argument, NULL, O_EXPECT},
                                      {"trusted-keys", required_argument, NULL, O_KEYS},
@@ -61,12 +62,13 @@ static const struct option opts[] = {{"expect", required_argument, NULL, O_EXPEC
                                      {"sign", no_argument, NULL, O_SIGN},
                                      {"key", required_argument, NULL, O_KEY},
                                      {"password-file", required_argument, NULL, O_PW},
+                                     {"archive-dir", required_argument, NULL, O_ADIR},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
 /* The options of appliance merge; strings point into argv. */
 struct merge_opts {
-    const char *keys, *out, *key, *password_file;
+    const char *keys, *out, *key, *password_file, *archive_dir;
     int expect, pool, sign;
     char **parts;
     size_t n_parts;
@@ -108,6 +110,9 @@ static int parse_merge_opts(struct merge_opts *o, int argc, char **argv)
         case O_PW:
             o->password_file = optarg;
             break;
+        case O_ADIR:
+            o->archive_dir = optarg;
+            break;
         case 'h':
             merge_usage(stdout);
             return AP_EXIT_OK;
@@ -122,8 +127,8 @@ static int parse_merge_opts(struct merge_opts *o, int argc, char **argv)
     if ((size_t)(argc - optind) > AP_MERGE_PARTS_MAX)
         return ap_cmd_usage("merge", "%d parts: at most %d are merged at once", argc - optind,
                             AP_MERGE_PARTS_MAX);
-    if (!o->sign && (o->key != NULL || o->password_file != NULL))
-        return ap_cmd_usage("merge", "--key and --password-file go with --sign");
+    if (!o->sign && (o->key != NULL || o->password_file != NULL || o->archive_dir != NULL))
+        return ap_cmd_usage("merge", "--key, --password-file and --archive-dir go with --sign");
     o->parts = argv + optind;
     o->n_parts = (size_t)(argc - optind);
     return AP_CMD_CONTINUE;
@@ -319,7 +324,8 @@ int ap_cmd_merge(struct ap_settings *set, int argc, char **argv)
             print_summary(&o, doc, o.n_parts);
     }
     if (rc == AP_EXIT_OK && o.sign &&
-        ap_cmd_sign_run(set, o.out, claims[0] != '\0' ? claims : NULL, &sk, &err) < 0)
+        ap_cmd_sign_run(set, o.out, o.archive_dir, claims[0] != '\0' ? claims : NULL, &sk, &err) <
+            0)
         rc = ap_cmd_fail(&err);
     ap_minisign_sk_wipe(&sk);
     for (size_t i = 0; parts != NULL && i < o.n_parts; i++)

@@ -347,7 +347,7 @@ static int run_all(struct ap_settings *set, const struct reproduce_opts *o, cons
     rc = judge_run(o, c, results, checked);
     if (rc != AP_EXIT_OK || !o->sign)
         return rc;
-    if (ap_cmd_sign_run(set, o->out, o->claims, sk, &err) < 0)
+    if (ap_cmd_sign_run(set, o->out, NULL, o->claims, sk, &err) < 0)
         return ap_cmd_fail(&err);
     return AP_EXIT_OK;
 }
