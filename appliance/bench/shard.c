@@ -378,6 +378,57 @@ int ap_bench_plan_digest(const struct ap_bench *b, char *hex, ap_error **err)
     return rc;
 }
 
+/* The groups of the plan partitioned into the run's shards, and the plan's digest. */
+int ap_bench_shard_plan(struct ap_bench *b, ap_error **err)
+{
+    b->groups = malloc(sizeof(*b->groups));
+    if (b->groups == NULL)
+        return ap_error_make(err, ENOMEM, "the plan's groups");
+    if (ap_bench_groups_list(b, b->o->suites, b->groups, err) < 0)
+        return ap_error_wrap(err, "the plan's groups");
+    ap_bench_partition(b->groups, b->o->shard_count > 0 ? b->o->shard_count : 1, b->shard_totals);
+    return ap_bench_plan_digest(b, b->plan_sha256, err);
+}
+
+/* A sharded run's record: run.shard with its index, count, groups (sorted) and estimate; a
+ * shard without a group says so in the warnings. */
+void ap_bench_shard_record(struct ap_bench *b)
+{
+    cJSON *run = cJSON_GetObjectItemCaseSensitive(b->doc, "run");
+    cJSON_DeleteItemFromObjectCaseSensitive(run, "plan_sha256");
+    cJSON_AddStringToObject(run, "plan_sha256", b->plan_sha256);
+    if (b->o->shard_count == 0)
+        return;
+    const char *ids[AP_BENCH_GROUPS_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < b->groups->n; i++)
+        if (b->groups->v[i].shard == b->o->shard_index)
+            ids[n++] = b->groups->v[i].id;
+    qsort(ids, n, sizeof(ids[0]), cmp_cstr);
+    cJSON *sh = cJSON_CreateObject();
+    cJSON_AddNumberToObject(sh, "index", b->o->shard_index);
+    cJSON_AddNumberToObject(sh, "count", b->o->shard_count);
+    cJSON_AddItemToObject(sh, "groups", cJSON_CreateStringArray(ids, (int)n));
+    cJSON_AddNumberToObject(sh, "estimate_s", b->shard_totals[b->o->shard_index]);
+    cJSON_DeleteItemFromObjectCaseSensitive(run, "shard");
+    cJSON_AddItemToObject(run, "shard", sh);
+    if (n > 0)
+        return;
+    char text[300];
+    snprintf(text, sizeof(text),
+             "shard %d/%d has no group: the plan has %zu groups for %d shards; nothing measured",
+             b->o->shard_index, b->o->shard_count, b->groups->n, b->o->shard_count);
+    cJSON *w = cJSON_GetObjectItemCaseSensitive(b->doc, "warnings");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, w)
+    {
+        if (cJSON_IsString(it) && strcmp(it->valuestring, text) == 0)
+            return;
+    }
+    cJSON_AddItemToArray(w, cJSON_CreateString(text));
+    ap_progress_line(&b->progress, "warning: %s", text);
+}
+
 /* ---- the dry run ------------------------------------------------------------------------------
  */
 

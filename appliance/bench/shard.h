@@ -73,6 +73,14 @@ int ap_bench_groups_list(struct ap_bench *b, unsigned suites, struct ap_bench_gr
  * digest on every node; the shard is not part of it. -1 with err when a file cannot be read. */
 int ap_bench_plan_digest(const struct ap_bench *b, char *hex, ap_error **err);
 
+/* The plan's groups into b->groups, partitioned into the run's shards (one when not sharded;
+ * b->shard_totals), and its digest into b->plan_sha256. -1 with err. */
+int ap_bench_shard_plan(struct ap_bench *b, ap_error **err);
+
+/* Into the results document b->doc: run.plan_sha256 and, for a sharded run, run.shard (its
+ * index, count, sorted groups and estimate); a shard without a group says so in the warnings. */
+void ap_bench_shard_record(struct ap_bench *b);
+
 /* Whether this run measures the group `id`: always when not sharded, else when the group is in
  * its shard (b->groups partitioned). */
 int ap_bench_in_shard(const struct ap_bench *b, const char *id);
