@@ -126,7 +126,8 @@ int ap_bench_wanted(const struct ap_bench *b, const char *name)
     return 0;
 }
 
-static int load_image(struct ap_bench *b, const char *name, ap_error **err)
+/* The image name into the run; names_only: its name and language alone (a dry run). */
+static int load_image(struct ap_bench *b, const char *name, int names_only, ap_error **err)
 {
     if (ap_bench_image(b, name) != NULL || !image_wanted(b->o, name))
         return 0;
@@ -142,6 +143,10 @@ static int load_image(struct ap_bench *b, const char *name, ap_error **err)
                              name, sizeof(img->name) - 1);
     snprintf(img->name, sizeof(img->name), "%s", name);
     snprintf(img->language, sizeof(img->language), "%s", ap_bench_image_language(name));
+    if (names_only) {
+        b->n_images++;
+        return 0;
+    }
     if (ap_fs_path(img->layout, sizeof(img->layout), "%s/%s", b->o->out_dir, name) < 0)
         return ap_error_make(err, ENAMETOOLONG, "the layout of image %s under %.64s...", name,
                              b->o->out_dir);
@@ -172,13 +177,13 @@ static int load_image(struct ap_bench *b, const char *name, ap_error **err)
     return 0;
 }
 
-static int load_images(struct ap_bench *b, ap_error **err)
+static int load_images(struct ap_bench *b, int names_only, ap_error **err)
 {
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
     const char *single[] = {"go", "python_web"};
     for (size_t k = 0; k < 2; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(imgs, single[k]);
-        if (cJSON_IsString(v) && load_image(b, v->valuestring, err) < 0)
+        if (cJSON_IsString(v) && load_image(b, v->valuestring, names_only, err) < 0)
             return -1;
     }
     const char *lists[] = {"python", "size"};
@@ -186,7 +191,7 @@ static int load_images(struct ap_bench *b, ap_error **err)
         const cJSON *it;
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(imgs, lists[k]))
         {
-            if (cJSON_IsString(it) && load_image(b, it->valuestring, err) < 0)
+            if (cJSON_IsString(it) && load_image(b, it->valuestring, names_only, err) < 0)
                 return -1;
         }
     }
@@ -598,8 +603,9 @@ static void print_summary(struct ap_bench *b)
 
 /* ---- the run --------------------------------------------------------------------------------- */
 
-static void bench_free(struct ap_bench *b)
+void ap_bench_free(struct ap_bench *b)
 {
+    free(b->groups);
     for (size_t i = 0; i < b->n_images; i++)
         ap_oci_run_free(&b->images[i].run);
     cJSON_Delete(b->plan);
@@ -729,12 +735,54 @@ static int run_suites(struct ap_bench *b, ap_error **err)
     return rc;
 }
 
+int ap_bench_load(struct ap_bench *b, const struct ap_bench_opts *o, int names_only, ap_error **err)
+{
+    b->o = o;
+    b->profile_name = o->profile ? o->profile : "standard";
+    char path[1100];
+    if (ap_fs_path(path, sizeof(path), "%s/bench.json", o->workloads_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the plan bench.json in %.64s...",
+                             o->workloads_dir);
+    if (ap_json_read_file(path, 1u << 20, &b->plan, err) < 0)
+        return -1;
+    b->profile = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(b->plan, "profiles"), b->profile_name);
+    if (!cJSON_IsObject(b->profile)) {
+        ap_error_make(err, EINVAL, "unknown profile '%s'", b->profile_name);
+        return ap_error_hint(err, "the profiles are quick, standard and published (%s)", path);
+    }
+    b->repeat = o->repeat > 0 ? o->repeat : (int)ap_bench_num(b, "repeat", 3);
+    b->warmup = o->warmup >= 0 ? o->warmup : (int)ap_bench_num(b, "warmup", 1);
+    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(b->plan, "limits");
+    if (limit_bytes(lim, "memory", 2ll << 30, &b->memory_limit, err) < 0 ||
+        limit_bytes(lim, "server_memory", 1ll << 30, &b->server_memory_limit, err) < 0 ||
+        limit_bytes(lim, "tmp_size", 64ll << 20, &b->tmp_bytes, err) < 0 ||
+        limit_bytes(lim, "pids", 512, &b->pids_max, err) < 0 ||
+        limit_bytes(lim, "nofile", 8192, &b->nofile, err) < 0 ||
+        limit_bytes(b->profile, "memory", b->memory_limit, &b->memory_limit, err) < 0)
+        return -1;
+    if (ap_fs_path(b->inputs_dir, sizeof(b->inputs_dir), "%s/bench-inputs", o->cache_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the inputs folder bench-inputs in %.64s...",
+                             o->cache_dir);
+    if (!names_only) {
+        const char *profile_text = ap_seccomp_default_profile();
+        char hex[AP_SHA256_HEX_LEN + 1];
+        ap_sha256_hex(profile_text, strlen(profile_text), hex);
+        snprintf(b->seccomp_sha256, sizeof(b->seccomp_sha256), "sha256:%s", hex);
+        if (ap_seccomp_compile(profile_text, strlen(profile_text), "default seccomp profile",
+                               &b->seccomp, err) < 0 ||
+            choose_cpus(b, err) < 0)
+            return -1;
+    }
+    if (load_images(b, names_only, err) < 0)
+        return -1;
+    return ap_bench_shard_plan(b, err);
+}
+
 int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
 {
     struct ap_bench b;
     memset(&b, 0, sizeof(b));
-    b.o = o;
-    b.profile_name = o->profile ? o->profile : "standard";
     ap_progress_init(&b.progress, o->quiet);
     /* The load average is not judged: it lags a minute behind and counts our own runs
      * (eight workers of the threads suite); it is recorded with every noise report. */
@@ -742,43 +790,8 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
     b.noise.load_per_cpu = 0;
     /* Each task's output is hashed as it comes: with the fastest SHA-256 here (runner.c). */
     b.output_hash = ap_sha256_backend(1);
-    char path[1100];
     int rc = -1;
-    if (ap_fs_path(path, sizeof(path), "%s/bench.json", o->workloads_dir) < 0) {
-        ap_error_make(err, ENAMETOOLONG, "the plan bench.json in %.64s...", o->workloads_dir);
-        goto out;
-    }
-    if (ap_json_read_file(path, 1u << 20, &b.plan, err) < 0)
-        goto out;
-    b.profile = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(b.plan, "profiles"), b.profile_name);
-    if (!cJSON_IsObject(b.profile)) {
-        ap_error_make(err, EINVAL, "unknown profile '%s'", b.profile_name);
-        ap_error_hint(err, "the profiles are quick, standard and published (%s)", path);
-        goto out;
-    }
-    b.repeat = o->repeat > 0 ? o->repeat : (int)ap_bench_num(&b, "repeat", 3);
-    b.warmup = o->warmup >= 0 ? o->warmup : (int)ap_bench_num(&b, "warmup", 1);
-    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(b.plan, "limits");
-    if (limit_bytes(lim, "memory", 2ll << 30, &b.memory_limit, err) < 0 ||
-        limit_bytes(lim, "server_memory", 1ll << 30, &b.server_memory_limit, err) < 0 ||
-        limit_bytes(lim, "tmp_size", 64ll << 20, &b.tmp_bytes, err) < 0 ||
-        limit_bytes(lim, "pids", 512, &b.pids_max, err) < 0 ||
-        limit_bytes(lim, "nofile", 8192, &b.nofile, err) < 0 ||
-        limit_bytes(b.profile, "memory", b.memory_limit, &b.memory_limit, err) < 0)
-        goto out;
-    if (ap_fs_path(b.inputs_dir, sizeof(b.inputs_dir), "%s/bench-inputs", o->cache_dir) < 0) {
-        ap_error_make(err, ENAMETOOLONG, "the inputs folder bench-inputs in %.64s...",
-                      o->cache_dir);
-        goto out;
-    }
-    const char *profile_text = ap_seccomp_default_profile();
-    char hex[AP_SHA256_HEX_LEN + 1];
-    ap_sha256_hex(profile_text, strlen(profile_text), hex);
-    snprintf(b.seccomp_sha256, sizeof(b.seccomp_sha256), "sha256:%s", hex);
-    if (ap_seccomp_compile(profile_text, strlen(profile_text), "default seccomp profile",
-                           &b.seccomp, err) < 0 ||
-        choose_cpus(&b, err) < 0 || load_images(&b, err) < 0)
+    if (ap_bench_load(&b, o, 0, err) < 0)
         goto out;
     if (o->resume && access(o->results_path, F_OK) == 0) {
         if (ap_bench_doc_resume(&b, err) < 0)
@@ -787,17 +800,20 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
         ap_bench_doc_new(&b, suites_json(o->suites));
     }
     placement_warnings(&b);
+    ap_bench_shard_record(&b);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    b.est_total_s = ap_bench_estimate(&b, o->suites);
-    char eta[32];
+    b.est_total_s = b.shard_totals[o->shard_count > 0 ? o->shard_index : 0];
+    char eta[32], shard[64] = "";
+    if (o->shard_count > 0)
+        snprintf(shard, sizeof(shard), "shard %d/%d, ", o->shard_index, o->shard_count);
     ap_progress_line(&b.progress,
-                     "bench: profile %s, %d repeats, %d warmup; workload on CPUs %s, load and "
+                     "bench: profile %s, %s%d repeats, %d warmup; workload on CPUs %s, load and "
                      "orchestrator on %s; estimated %s",
-                     b.profile_name, b.repeat, b.warmup, b.wl_cpus, b.load_cpus,
+                     b.profile_name, shard, b.repeat, b.warmup, b.wl_cpus, b.load_cpus,
                      ap_progress_format_duration(b.est_total_s, eta, sizeof(eta)));
     memory_calibration(&b, o->resume ? "resume" : "start");
     if (ap_bench_save(&b, err) < 0)
@@ -835,6 +851,6 @@ out:
     ap_progress_done(&b.progress);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    bench_free(&b);
+    ap_bench_free(&b);
     return rc;
 }

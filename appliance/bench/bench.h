@@ -5,6 +5,7 @@
 #define AP_BENCH_BENCH_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../core/error.h"
 #include "results.h"
@@ -44,12 +45,20 @@ struct ap_bench_opts {
     const char *load_cpus;     /* NULL: the lower half (bench/topology.h) */
     const char *commandline;   /* recorded in the results */
     int quiet;
+    /* --shard I/N: only the groups of shard shard_index of the plan's partition into
+     * shard_count (bench/shard.h); shard_count 0: not sharded, every group. */
+    int shard_index, shard_count;
 };
 
 /* Runs the plan; the results file is complete when it returns 0. On an error or an interrupt
  * the file holds every finished sample (marked incomplete) and --resume continues it.
  * Returns -1 with err, or -2 when interrupted by SIGINT/SIGTERM. */
 int ap_bench_run(const struct ap_bench_opts *o, ap_error **err);
+
+/* --dry-run: the plan of o loaded (images by name; nothing built is needed, nothing runs), and
+ * its partition into o's shards (one when not sharded) printed on out: the plan's digest, the
+ * total estimate, each shard's estimate and groups. -1 with err. */
+int ap_bench_dry_run(const struct ap_bench_opts *o, FILE *out, ap_error **err);
 
 /* The name of one AP_SUITE_* bit ("cpu"), or NULL. A static string. */
 const char *ap_bench_suite_name(unsigned bit);

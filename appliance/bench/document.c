@@ -61,6 +61,7 @@ static void machine_facts(const struct ap_bench *b, cJSON *env)
         snprintf(k, sizeof(k), "%s %s %s", u.sysname, u.release, u.version);
         cJSON_AddStringToObject(env, "kernel", k);
         cJSON_AddStringToObject(env, "arch", u.machine);
+        cJSON_AddStringToObject(env, "host", u.nodename);
     }
     char buf[600];
     read_first("/proc/cpuinfo", "model name", buf, sizeof(buf));
@@ -165,6 +166,34 @@ void ap_bench_doc_new(struct ap_bench *b, cJSON *suites)
     b->measurements = cJSON_AddArrayToObject(b->doc, "measurements");
 }
 
+/* Whether the kept run's plan or shard differs from this run's (why into buf): another
+ * plan's samples, or another shard's groups, would be mixed into this one's. */
+static int resume_plan_differs(const struct ap_bench *b, const cJSON *run, char *buf, size_t len)
+{
+    const cJSON *digest = cJSON_GetObjectItemCaseSensitive(run, "plan_sha256");
+    if (!cJSON_IsString(digest) || strcmp(digest->valuestring, b->plan_sha256) != 0) {
+        snprintf(buf, len,
+                 "it was made from another plan (run.plan_sha256: its workloads, profile, "
+                 "suites, repeat, warmup, --only or images differ)");
+        return 1;
+    }
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(run, "shard");
+    const cJSON *ix = cJSON_GetObjectItemCaseSensitive(sh, "index");
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(sh, "count");
+    int was_index = cJSON_IsNumber(ix) ? ix->valueint : -1;
+    int was_count = cJSON_IsNumber(ct) ? ct->valueint : 0;
+    int index = b->o->shard_count > 0 ? b->o->shard_index : -1;
+    if (was_index == index && was_count == b->o->shard_count)
+        return 0;
+    char was[40] = "an unsharded run", now[40] = "an unsharded run";
+    if (was_count > 0)
+        snprintf(was, sizeof(was), "shard %d/%d", was_index, was_count);
+    if (b->o->shard_count > 0)
+        snprintf(now, sizeof(now), "shard %d/%d", index, b->o->shard_count);
+    snprintf(buf, len, "it holds the results of %s, and this run is %s", was, now);
+    return 1;
+}
+
 /* --resume: the kept document must be ours, of the same profile and suites, made on this
  * machine (kernel, CPU model and count, memory, clock source, cgroup version, CPU assignment)
  * by this build of the appliance, and its images the same builds; its measurements are kept
@@ -181,11 +210,14 @@ int ap_bench_doc_resume(struct ap_bench *b, ap_error **err)
     cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run");
     const cJSON *profile = cJSON_GetObjectItemCaseSensitive(run, "profile");
     const char *why = NULL;
+    char shard_why[200];
     /* Not AP_RESULTS_SCHEMA_1 either: one file records the samples of one appliance. */
     if (!cJSON_IsString(schema) || strcmp(schema->valuestring, AP_RESULTS_SCHEMA) != 0)
         why = "it is not a results file of this version";
     else if (!cJSON_IsString(profile) || strcmp(profile->valuestring, b->profile_name) != 0)
         why = "it was made with another profile";
+    else if (resume_plan_differs(b, run, shard_why, sizeof(shard_why)))
+        why = shard_why;
     /* Samples from another machine, kernel, CPU assignment or build of the appliance would
      * be mixed into one figure: refuse, naming what differs. */
     static const char *const facts[][2] = {{"kernel", NULL},
@@ -266,6 +298,14 @@ static void placement_warning(const struct ap_bench *b, cJSON *m, const char *su
         cJSON_AddItemToArray(w, cJSON_CreateString(text));
 }
 
+/* m's group (shard.h), from its id. */
+static void measurement_group(cJSON *m, const char *id)
+{
+    char group[AP_BENCH_GROUP_ID_MAX];
+    if (ap_bench_group_of(id, group, sizeof(group)) == 0)
+        cJSON_AddStringToObject(m, "group", group);
+}
+
 cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suite,
                             const char *workload, const char *image, cJSON *params)
 {
@@ -276,6 +316,8 @@ cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suit
         if (!cJSON_IsString(mid) || strcmp(mid->valuestring, id) != 0)
             continue;
         const cJSON *kept = cJSON_GetObjectItemCaseSensitive(m, "params");
+        if (!cJSON_HasObjectItem(m, "group"))
+            measurement_group(m, id);
         if (cJSON_Compare(kept, params, 1)) {
             cJSON_Delete(params);
             placement_warning(b, m, suite);
@@ -294,6 +336,7 @@ cJSON *ap_bench_measurement(struct ap_bench *b, const char *id, const char *suit
     }
     m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "id", id);
+    measurement_group(m, id);
     cJSON_AddStringToObject(m, "suite", suite);
     cJSON_AddStringToObject(m, "workload", workload);
     cJSON_AddStringToObject(m, "image", image);

@@ -8,6 +8,8 @@
 
 #include "../core/text.h"
 #include "../core/cleanup.h"
+#include "../core/hash.h"
+#include "shard.h"
 
 int ap_bench_results_schema_known(const char *id)
 {
@@ -102,6 +104,51 @@ static int names_printable(const cJSON *measurements, ap_error **err)
     return 0;
 }
 
+/* run.plan_sha256 and run.shard, when present (a run that could be sharded, a sharded run),
+ * and each measurement's group: the shapes merge and the parts' checks rely on. */
+static int shard_check(const cJSON *run, const cJSON *measurements, ap_error **err)
+{
+    const cJSON *digest = cJSON_GetObjectItemCaseSensitive(run, "plan_sha256");
+    if (digest != NULL && (!cJSON_IsString(digest) || !ap_sha256_hex_valid(digest->valuestring)))
+        return ap_error_make(err, 0,
+                             "results.json: run.plan_sha256 is not 64 lowercase hex digits");
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(run, "shard");
+    if (sh != NULL) {
+        const cJSON *ix = cJSON_GetObjectItemCaseSensitive(sh, "index");
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(sh, "count");
+        const cJSON *groups = cJSON_GetObjectItemCaseSensitive(sh, "groups");
+        if (!cJSON_IsNumber(ix) || !cJSON_IsNumber(ct) || ct->valuedouble < 1 ||
+            ct->valuedouble > AP_BENCH_SHARDS_MAX || ix->valuedouble < 0 ||
+            ix->valuedouble >= ct->valuedouble || ix->valuedouble != (double)ix->valueint ||
+            ct->valuedouble != (double)ct->valueint || !cJSON_IsArray(groups))
+            return ap_error_make(err, 0,
+                                 "results.json: run.shard is not {index, count, groups} with "
+                                 "0 <= index < count <= %d",
+                                 AP_BENCH_SHARDS_MAX);
+        if (digest == NULL)
+            return ap_error_make(err, 0, "results.json: run.shard without run.plan_sha256");
+        const cJSON *g;
+        cJSON_ArrayForEach(g, groups)
+        {
+            if (!cJSON_IsString(g) || !ap_bench_group_id_valid(g->valuestring))
+                return ap_error_make(err, 0, "results.json: run.shard.groups holds a bad group id");
+        }
+    }
+    size_t i = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, measurements)
+    {
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(m, "group");
+        if (g != NULL && (!cJSON_IsString(g) || !ap_bench_group_id_valid(g->valuestring)))
+            return ap_error_make(err, 0,
+                                 "results.json: measurement %zu: its group is not 1 to %d "
+                                 "characters of a-z, 0-9, '/', '.', '_' and '-'",
+                                 i, AP_BENCH_GROUP_ID_MAX - 1);
+        i++;
+    }
+    return 0;
+}
+
 int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err)
 {
     run_id[0] = '\0';
@@ -133,7 +180,8 @@ int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err)
                                  AP_RESULTS_RUN_ID_MAX);
         snprintf(run_id, AP_RESULTS_RUN_ID_MAX + 1, "%s", id->valuestring);
     }
-    if (names_printable(cJSON_GetObjectItemCaseSensitive(results, "measurements"), err) < 0)
+    if (names_printable(cJSON_GetObjectItemCaseSensitive(results, "measurements"), err) < 0 ||
+        shard_check(run, cJSON_GetObjectItemCaseSensitive(results, "measurements"), err) < 0)
         return -1;
     static const char *const times[] = {"started", "ended"};
     for (size_t i = 0; i < AP_ARRAY_SIZE(times); i++) {

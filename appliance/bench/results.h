@@ -42,7 +42,10 @@ int ap_bench_results_parse_time(const char *s, int64_t *out);
  * AP_RESULTS_SCHEMA_1 and the required top-level members ("run", "plan", "environment"
  * objects; "warnings", "measurements" arrays); run.id, when present, a valid run id (copied
  * into run_id, else run_id gets ""); run.started and run.ended, when present and not null,
- * times. run_id holds AP_RESULTS_RUN_ID_MAX + 1 bytes. Messages start "results.json". */
+ * times; run.plan_sha256, when present, 64 lowercase hex; run.shard, when present, {index, count,
+ * groups} with 0 <= index < count <= AP_BENCH_SHARDS_MAX, group ids as bench/shard.h's, and
+ * run.plan_sha256 beside it; a measurement's group, when present, a group id. run_id holds
+ * AP_RESULTS_RUN_ID_MAX + 1 bytes. Messages start "results.json". */
 int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err);
 
 /* Recomputes the statistics, status and warning of every metric of every measurement of a

@@ -10,11 +10,13 @@
 
 #include "../image/oci.h"
 #include "../core/error.h"
+#include "../core/hash.h"
 #include "../core/json.h"
 #include "../core/progress.h"
 #include "../sandbox/sandbox.h"
 #include "bench.h"
 #include "noise.h"
+#include "shard.h"
 #include "topology.h"
 
 #define AP_BENCH_MAX_ENV AP_OCI_RUN_MAX /* a run's environment: the image's and its own */
@@ -81,7 +83,20 @@ struct ap_bench {
     struct ap_noise_speed_ref speed_ref; /* each CPU's last speed probes (noise.h) */
     char quiet_cpus[AP_CPUSET_STRLEN];   /* the CPUs of the last quiet check, and its end */
     int64_t quiet_ns;
+    /* The plan's groups partitioned into o->shard_count shards (one when not sharded), each
+     * shard's estimated total, and the plan's digest (shard.h). */
+    struct ap_bench_groups *groups; /* owned */
+    double shard_totals[AP_BENCH_SHARDS_MAX];
+    char plan_sha256[AP_SHA256_HEX_LEN + 1];
 };
+
+/* The plan of o into b (zeroed by the caller): bench.json and its profile, repeat and warmup,
+ * limits, the images (names_only: their names and languages alone, nothing read from their
+ * layouts, no CPU chosen: for a dry run, before anything is built), the groups partitioned
+ * into o's shards and the plan's digest. ap_bench_free releases what b holds (not b). */
+int ap_bench_load(struct ap_bench *b, const struct ap_bench_opts *o, int names_only,
+                  ap_error **err);
+void ap_bench_free(struct ap_bench *b);
 
 /* The coefficient of variation a CPU task's figure may show when the run found the host's
  * caches shared (environment.memory_latency): what the noise guard cannot see run by run shows
@@ -373,9 +388,20 @@ int ap_bench_suite_threads(struct ap_bench *b, ap_error **err);
 int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err);
 int ap_bench_suite_lang(struct ap_bench *b, ap_error **err);
 /* The summary's block of the lang suite's versions (params.version of lang/version/<image>),
- * if any, on stdout laid out to `width` columns; and the suite's estimated seconds. */
+ * if any, on stdout laid out to `width` columns. */
 void ap_bench_lang_summary(const struct ap_bench *b, int width);
-double ap_bench_lang_estimate(struct ap_bench *b);
+
+/* Each suite's groups (shard.h) with their estimated seconds, appended to g in the order the
+ * suite runs them: size; lang; startup; task/<task> (cpu, memory) and threads; startup/service,
+ * http/c<N>, latency/r<R> and memory/servers (the servers). Only groups with something to run
+ * (--images, --only) are listed. -1 with err. */
+int ap_bench_size_groups(struct ap_bench *b, struct ap_bench_groups *g, ap_error **err);
+int ap_bench_lang_groups(struct ap_bench *b, struct ap_bench_groups *g, ap_error **err);
+int ap_bench_startup_groups(struct ap_bench *b, struct ap_bench_groups *g, ap_error **err);
+int ap_bench_cpu_groups(struct ap_bench *b, unsigned suites, struct ap_bench_groups *g,
+                        ap_error **err);
+int ap_bench_http_groups(struct ap_bench *b, unsigned suites, struct ap_bench_groups *g,
+                         ap_error **err);
 
 /* How many servers the http, latency, memory and service-start suites would run (those whose
  * image takes part and whose name --only matches); 0 when none or their manifests are bad
@@ -386,7 +412,8 @@ size_t ap_bench_server_count(struct ap_bench *b);
  * words occurs in name. */
 int ap_bench_wanted(const struct ap_bench *b, const char *name);
 
-/* Plan estimates in seconds, for the ETA (before anything runs). */
+/* The plan's estimated seconds with these suites, for the ETA (before anything runs): the sum
+ * of its groups' estimates (ap_bench_groups_list). */
 double ap_bench_estimate(struct ap_bench *b, unsigned suites);
 
 #endif

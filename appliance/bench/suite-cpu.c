@@ -135,50 +135,42 @@ static double run_estimate(const struct ap_bench *b, const char *task,
     return cJSON_IsNumber(v) ? v->valuedouble : (py ? 300 : 20);
 }
 
-double ap_bench_estimate(struct ap_bench *b, unsigned suites)
+int ap_bench_cpu_groups(struct ap_bench *b, unsigned suites, struct ap_bench_groups *g,
+                        ap_error **err)
 {
-    double total = 0;
-    struct ap_bench *mb = b;
     struct ap_bench_image *imgs[AP_BENCH_MAX_IMAGES];
-    size_t ni = cpu_images(mb, NULL, imgs);
-    char *tasks[MAX_TASKS];
-    size_t nt;
-    if (list_tasks(mb, tasks, &nt, NULL) < 0)
-        nt = 0; /* the cpu suite reports it */
+    size_t ni = cpu_images(b, NULL, imgs);
     int runs = b->repeat + b->warmup;
-    /* --only picks tasks, servers and the startup programs by name (as the suites do). */
-    if (suites & (AP_SUITE_CPU | AP_SUITE_MEMORY))
-        for (size_t t = 0; t < nt; t++)
+    if (ni == 0)
+        return 0;
+    if (suites & (AP_SUITE_CPU | AP_SUITE_MEMORY)) {
+        /* A task's figures on every image are one group: its ratios are between them (Go and
+         * each Python, and the Python builds with each other), measured in rounds together. */
+        char *tasks[MAX_TASKS];
+        size_t nt;
+        if (list_tasks(b, tasks, &nt, err) < 0)
+            return -1;
+        int rc = 0;
+        for (size_t t = 0; t < nt; t++) {
+            double est = 0;
             for (size_t i = 0; i < ni; i++)
-                total += runs * run_estimate(b, tasks[t], imgs[i]);
-    for (size_t t = 0; t < nt; t++)
-        free(tasks[t]);
-    if ((suites & AP_SUITE_THREADS) && ap_bench_wanted(b, "threads"))
-        total += (double)ni * 4 * runs * (strcmp(b->profile_name, "quick") == 0 ? 0.3 : 3.0);
-    double servers = (double)ap_bench_server_count(b);
-    int progs = ap_bench_wanted(b, "hello") + ap_bench_wanted(b, "pass");
-    if (suites & AP_SUITE_LANG)
-        total += ap_bench_lang_estimate(b);
-    if (suites & AP_SUITE_STARTUP)
-        total += ap_bench_num(b, "startup_repeat", 10) * (double)ni * progs * 0.1 +
-                 ap_bench_num(b, "service_repeat", 2) * servers * 1.5;
-    if (suites & (AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)) {
-        double per = 0;
-        const cJSON *levels = cJSON_GetObjectItemCaseSensitive(b->profile, "http_connections");
-        const cJSON *rates = cJSON_GetObjectItemCaseSensitive(b->profile, "latency_rates");
-        if (suites & AP_SUITE_HTTP)
-            /* Each window warms its own fresh connections. */
-            per +=
-                cJSON_GetArraySize(levels) * ap_bench_num(b, "http_repeat", 1) *
-                (ap_bench_num(b, "http_seconds", 1) + ap_bench_num(b, "http_warmup_seconds", 0.3));
-        if (suites & AP_SUITE_LATENCY)
-            per += cJSON_GetArraySize(rates) * ap_bench_num(b, "latency_repeat", 1) *
-                   (ap_bench_num(b, "latency_seconds", 1) + 0.5);
-        if (suites & AP_SUITE_MEMORY)
-            per += ap_bench_num(b, "memory_seconds", 2) + 2;
-        total += servers * (per + 1);
+                est += runs * run_estimate(b, tasks[t], imgs[i]);
+            if (rc == 0)
+                rc = ap_bench_groups_add(g, est, err, "task/%s", tasks[t]);
+            free(tasks[t]);
+        }
+        if (rc < 0)
+            return -1;
     }
-    return total;
+    if ((suites & AP_SUITE_THREADS) && ap_bench_wanted(b, "threads")) {
+        int workers =
+            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b->profile, "threads_workers"));
+        return ap_bench_groups_add(g,
+                                   (double)ni * (workers > 0 ? workers : 4) * runs *
+                                       (strcmp(b->profile_name, "quick") == 0 ? 0.3 : 3.0),
+                                   err, "threads");
+    }
+    return 0;
 }
 
 /* The run of a task's command on img: the workloads folder bound read-only for a Python image
@@ -423,8 +415,12 @@ int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_err
     if (list_tasks(b, tasks, &nt, err) < 0)
         return -1;
     int rc = 0;
-    for (size_t t = 0; t < nt && rc == 0; t++)
-        rc = run_task(b, tasks[t], with_cpu, with_memory, imgs, ni, err);
+    for (size_t t = 0; t < nt && rc == 0; t++) {
+        char group[AP_BENCH_GROUP_ID_MAX];
+        snprintf(group, sizeof(group), "task/%s", tasks[t]);
+        if (ap_bench_in_shard(b, group))
+            rc = run_task(b, tasks[t], with_cpu, with_memory, imgs, ni, err);
+    }
     for (size_t t = 0; t < nt; t++)
         free(tasks[t]);
     return rc;
@@ -432,7 +428,7 @@ int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_err
 
 int ap_bench_suite_threads(struct ap_bench *b, ap_error **err)
 {
-    if (!ap_bench_wanted(b, "threads"))
+    if (!ap_bench_wanted(b, "threads") || !ap_bench_in_shard(b, "threads"))
         return 0;
     cleanup_cjson cJSON *man = NULL;
     if (ap_bench_manifest(b, "threads", &man, err) < 0)

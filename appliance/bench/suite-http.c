@@ -388,6 +388,10 @@ static int http_levels(struct ap_bench *b, struct ap_bench_server *sv, size_t n,
     cJSON_ArrayForEach(lv, levels)
     {
         int c = lv->valueint;
+        char group[AP_BENCH_GROUP_ID_MAX];
+        snprintf(group, sizeof(group), "http/c%d", c);
+        if (!ap_bench_in_shard(b, group))
+            continue;
         cleanup_cjson cJSON *p = cJSON_CreateObject();
         cJSON_AddNumberToObject(p, "connections", c);
         cJSON_AddNumberToObject(p, "load_threads", load_threads(b, c));
@@ -417,6 +421,10 @@ static int latency_rates(struct ap_bench *b, struct ap_bench_server *sv, size_t 
     cJSON_ArrayForEach(rv, rates)
     {
         double rate = rv->valuedouble;
+        char group[AP_BENCH_GROUP_ID_MAX];
+        snprintf(group, sizeof(group), "latency/r%.0f", rate);
+        if (!ap_bench_in_shard(b, group))
+            continue;
         cleanup_cjson cJSON *p = cJSON_CreateObject();
         cJSON_AddNumberToObject(p, "rate", rate);
         cJSON_AddNumberToObject(p, "connections", conns);
@@ -592,6 +600,69 @@ static int memory_servers(struct ap_bench *b, struct ap_bench_server *sv, size_t
     return 0;
 }
 
+/* Whether this run loads the servers at some level or rate of the profile (its shard's). */
+static int loads_in_shard(struct ap_bench *b, unsigned suites)
+{
+    const cJSON *v;
+    char group[AP_BENCH_GROUP_ID_MAX];
+    if (suites & AP_SUITE_HTTP)
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(b->profile, "http_connections"))
+        {
+            snprintf(group, sizeof(group), "http/c%d", v->valueint);
+            if (cJSON_IsNumber(v) && ap_bench_in_shard(b, group))
+                return 1;
+        }
+    if (suites & AP_SUITE_LATENCY)
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(b->profile, "latency_rates"))
+        {
+            snprintf(group, sizeof(group), "latency/r%.0f", v->valuedouble);
+            if (cJSON_IsNumber(v) && ap_bench_in_shard(b, group))
+                return 1;
+        }
+    return 0;
+}
+
+int ap_bench_http_groups(struct ap_bench *b, unsigned suites, struct ap_bench_groups *g,
+                         ap_error **err)
+{
+    double servers = (double)ap_bench_server_count(b);
+    if (servers == 0)
+        return 0;
+    /* Each group of loads pays for starting every server and letting it settle (1 s), as it
+     * does when it is the only one of its shard. */
+    if ((suites & AP_SUITE_STARTUP) &&
+        ap_bench_groups_add(g, ap_bench_num(b, "service_repeat", 2) * servers * 1.5, err,
+                            "startup/service") < 0)
+        return -1;
+    const cJSON *v;
+    if (suites & AP_SUITE_HTTP) {
+        /* Each window warms its own fresh connections. */
+        double per =
+            ap_bench_num(b, "http_repeat", 1) *
+            (ap_bench_num(b, "http_seconds", 1) + ap_bench_num(b, "http_warmup_seconds", 0.3));
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(b->profile, "http_connections"))
+        {
+            if (cJSON_IsNumber(v) &&
+                ap_bench_groups_add(g, servers * (per + 1), err, "http/c%d", v->valueint) < 0)
+                return -1;
+        }
+    }
+    if (suites & AP_SUITE_LATENCY) {
+        double per =
+            ap_bench_num(b, "latency_repeat", 1) * (ap_bench_num(b, "latency_seconds", 1) + 0.5);
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(b->profile, "latency_rates"))
+        {
+            if (cJSON_IsNumber(v) && ap_bench_groups_add(g, servers * (per + 1), err,
+                                                         "latency/r%.0f", v->valuedouble) < 0)
+                return -1;
+        }
+    }
+    if (suites & AP_SUITE_MEMORY)
+        return ap_bench_groups_add(g, servers * (ap_bench_num(b, "memory_seconds", 2) + 3), err,
+                                   "memory/servers");
+    return 0;
+}
+
 int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
 {
     struct ap_bench_server *sv = calloc(AP_BENCH_MAX_SERVERS, sizeof(*sv));
@@ -601,17 +672,20 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
     }
     size_t n = 0;
     int rc = ap_bench_servers_list(b, sv, &n, err);
-    if (rc == 0 && n > 0 &&
-        (suites & (AP_SUITE_STARTUP | AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)))
+    /* What this run (its shard) measures of the servers: a server with nothing to measure is
+     * not started. */
+    int service = (suites & AP_SUITE_STARTUP) && ap_bench_in_shard(b, "startup/service");
+    int memory = (suites & AP_SUITE_MEMORY) && ap_bench_in_shard(b, "memory/servers");
+    int loads = memory || loads_in_shard(b, suites);
+    if (rc == 0 && n > 0 && (service || loads))
         rc = ap_bench_block_begin(b, "the servers' start", b->wl_cpus, err);
-    if (rc == 0 && n > 0 && (suites & AP_SUITE_STARTUP))
+    if (rc == 0 && n > 0 && service)
         rc = service_start(b, sv, n, err);
     /* One server at a time, the others stopped: no idle server's timers and heartbeats share
      * the CPUs of the one measured. Each is started, left to settle, measured idle, under the
      * closed-loop levels, at the open-loop rates and last holding many connections (a backlog
      * it drains then would slow what came after), and stopped. */
-    for (size_t i = 0;
-         rc == 0 && i < n && (suites & (AP_SUITE_HTTP | AP_SUITE_LATENCY | AP_SUITE_MEMORY)); i++) {
+    for (size_t i = 0; rc == 0 && i < n && loads; i++) {
         struct ap_bench_server *one = &sv[i];
         char what[160];
         snprintf(what, sizeof(what), "starting %s", one->name);
@@ -625,13 +699,13 @@ int ap_bench_suite_http(struct ap_bench *b, unsigned suites, ap_error **err)
             rc = ap_bench_server_start(one, err);
         if (rc == 0)
             usleep(1000000); /* let the server settle before its idle memory is read */
-        if (rc == 0 && (suites & AP_SUITE_MEMORY))
+        if (rc == 0 && memory)
             rc = memory_idle(b, one, 1, err);
         if (rc == 0 && (suites & AP_SUITE_HTTP))
             rc = http_levels(b, one, 1, err);
         if (rc == 0 && (suites & AP_SUITE_LATENCY))
             rc = latency_rates(b, one, 1, err);
-        if (rc == 0 && (suites & AP_SUITE_MEMORY))
+        if (rc == 0 && memory)
             rc = memory_servers(b, one, 1, err);
         ap_bench_servers_stop(one, 1, rc == 0 ? err : NULL);
         if (rc == 0 && *err != NULL)

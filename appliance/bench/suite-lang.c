@@ -180,6 +180,8 @@ static int lang_stack(struct ap_bench *b, const struct ap_bench_image *img, char
 
 int ap_bench_suite_lang(struct ap_bench *b, ap_error **err)
 {
+    if (!ap_bench_in_shard(b, "lang"))
+        return 0;
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
     const cJSON *go = cJSON_GetObjectItemCaseSensitive(imgs, "go");
     const cJSON *prog = cJSON_GetObjectItemCaseSensitive(
@@ -213,16 +215,24 @@ int ap_bench_suite_lang(struct ap_bench *b, ap_error **err)
     return ap_bench_save(b, err);
 }
 
-double ap_bench_lang_estimate(struct ap_bench *b)
+int ap_bench_lang_groups(struct ap_bench *b, struct ap_bench_groups *g, ap_error **err)
 {
-    double probes = 0;
+    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
+    const cJSON *go = cJSON_GetObjectItemCaseSensitive(imgs, "go");
+    int have_go = cJSON_IsString(go) && ap_bench_image(b, go->valuestring) != NULL;
+    int version = ap_bench_wanted(b, "version"), keywords = ap_bench_wanted(b, "keywords");
+    int stack = have_go && ap_bench_wanted(b, "goroutine-stack");
+    double pythons = 0;
     const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
-                               cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "python"))
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(imgs, "python"))
     {
-        probes += cJSON_IsString(it) && ap_bench_image(b, it->valuestring) != NULL ? 2 : 0;
+        pythons += cJSON_IsString(it) && ap_bench_image(b, it->valuestring) != NULL;
     }
-    return 0.1 * (probes + 2 + ap_bench_num(b, "lang_repeat", 6));
+    double probes = (have_go + pythons) * (version + keywords);
+    if (probes == 0 && !stack)
+        return 0;
+    return ap_bench_groups_add(g, 0.1 * (probes + (stack ? ap_bench_num(b, "lang_repeat", 6) : 0)),
+                               err, "lang");
 }
 
 void ap_bench_lang_summary(const struct ap_bench *b, int width)

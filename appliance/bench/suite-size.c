@@ -85,8 +85,30 @@ static int derive_pairs(struct ap_bench *b, const struct ap_size_pair *pairs, si
     return 0;
 }
 
+/* The images of the plan's images.size that this run loaded. */
+static size_t size_images(struct ap_bench *b)
+{
+    size_t n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
+                               cJSON_GetObjectItemCaseSensitive(b->plan, "images"), "size"))
+    {
+        n += cJSON_IsString(it) && ap_bench_image(b, it->valuestring) != NULL;
+    }
+    return n;
+}
+
+int ap_bench_size_groups(struct ap_bench *b, struct ap_bench_groups *g, ap_error **err)
+{
+    /* Counted from the images' files, not run: a moment each. The group exists whatever
+     * --images leaves of it, as the suite then says why it measured nothing. */
+    return ap_bench_groups_add(g, 0.01 * (double)size_images(b), err, "size");
+}
+
 int ap_bench_suite_size(struct ap_bench *b, ap_error **err)
 {
+    if (!ap_bench_in_shard(b, "size"))
+        return 0;
     struct ap_size_pair pairs[AP_SIZE_PAIRS_MAX];
     char what[1100];
     if (ap_fs_path(what, sizeof(what), "%s/bench.json", b->o->workloads_dir) < 0)

@@ -226,8 +226,31 @@ static int run_startup(struct ap_bench *b, struct ap_bench_image *img, struct st
     return ap_bench_save(b, err);
 }
 
+int ap_bench_startup_groups(struct ap_bench *b, struct ap_bench_groups *g, ap_error **err)
+{
+    /* The Go image and the Python ones, each program's process and container starts. */
+    const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(b->plan, "images");
+    const cJSON *go = cJSON_GetObjectItemCaseSensitive(imgs, "go");
+    double ni = cJSON_IsString(go) && ap_bench_image(b, go->valuestring) != NULL;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(imgs, "python"))
+    {
+        ni += cJSON_IsString(it) && ap_bench_image(b, it->valuestring) != NULL;
+    }
+    /* "hello" is in "hello-stripped": --only stripped runs that one alone. */
+    int progs = ap_bench_wanted(b, "hello") + ap_bench_wanted(b, "pass");
+    if (progs == 0)
+        progs = ap_bench_wanted(b, "hello-stripped");
+    if (ni == 0 || progs == 0)
+        return 0;
+    return ap_bench_groups_add(g, ap_bench_num(b, "startup_repeat", 10) * ni * progs * 0.1, err,
+                               "startup");
+}
+
 int ap_bench_suite_startup(struct ap_bench *b, ap_error **err)
 {
+    if (!ap_bench_in_shard(b, "startup"))
+        return 0;
     cleanup_cjson cJSON *man = NULL;
     if (ap_bench_manifest(b, "hello", &man, err) < 0)
         return -1;

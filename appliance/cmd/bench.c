@@ -8,6 +8,7 @@
 
 #include "../bench/bench.h"
 #include "../bench/catalog.h"
+#include "../bench/shard.h"
 #include "../bundle/archive.h"
 #include "../bundle/minisign.h"
 #include "../core/cleanup.h"
@@ -42,6 +43,13 @@ static void bench_usage(FILE *out)
             "  --csv FILE          also write one CSV row per measurement and metric\n"
             "  --list              print what the profile measures (every measurement id with\n"
             "                      its suite, image and metrics, as JSON) and run nothing\n"
+            "  --shard I/N         run shard I of N (0 <= I < N <= 64): the plan's comparison\n"
+            "                      groups (everything one ratio needs: a task on every image,\n"
+            "                      the servers at one level) split into N by estimated time,\n"
+            "                      the same way on every node; each group in exactly one shard\n"
+            "  --dry-run           print the plan's digest and its partition (each shard's\n"
+            "                      groups and estimate, and the total) and run nothing; no\n"
+            "                      image needs to be built\n"
             "  --sign              once the run is complete, pack its folder into\n"
             "                      results/<run-id>.tar.zst with a minisign signature\n"
             "  --key SECKEY        the secret key that signs (default $APPLIANCE_KEY, else\n"
@@ -88,7 +96,9 @@ enum {
     O_KEY,
     O_PASSWORD_FILE,
     O_INCLUDE_NOISY,
-    O_LIST
+    O_LIST,
+    O_SHARD,
+    O_DRY_RUN
 };
 
 static const struct option opts[] = {{"suite", required_argument, NULL, O_SUITE},
@@ -110,6 +120,8 @@ static const struct option opts[] = {{"suite", required_argument, NULL, O_SUITE}
                                      {"key", required_argument, NULL, O_KEY},
                                      {"password-file", required_argument, NULL, O_PASSWORD_FILE},
                                      {"list", no_argument, NULL, O_LIST},
+                                     {"shard", required_argument, NULL, O_SHARD},
+                                     {"dry-run", no_argument, NULL, O_DRY_RUN},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
 
@@ -132,7 +144,8 @@ static int parse_count(const char *s, int min, int *out)
 struct bench_opts {
     struct ap_bench_opts o;
     int sign;
-    int list; /* --list: print the catalog, run nothing */
+    int list;    /* --list: print the catalog, run nothing */
+    int dry_run; /* --dry-run: print the partition, run nothing */
     const char *key, *password_file;
     char *images_list;
 };
@@ -235,6 +248,11 @@ static int parse_option(int c, char *arg, struct bench_opts *b)
     case O_LIST:
         b->list = 1;
         return AP_CMD_CONTINUE;
+    case O_SHARD:
+        return ap_cmd_parse_shard("bench", arg, &o->shard_index, &o->shard_count);
+    case O_DRY_RUN:
+        b->dry_run = 1;
+        return AP_CMD_CONTINUE;
     default:
         return -2;
     }
@@ -287,6 +305,24 @@ static int list_plan(const struct ap_bench_opts *o)
         return ap_cmd_fail(&err);
     }
     puts(text);
+    return AP_EXIT_OK;
+}
+
+int ap_cmd_parse_shard(const char *verb, const char *arg, int *index, int *count)
+{
+    ap_error *err = NULL;
+    if (ap_bench_shard_parse(arg, index, count, &err) == 0)
+        return AP_CMD_CONTINUE;
+    int rc = ap_cmd_usage(verb, "--shard: %s", err->msg);
+    ap_error_release(&err);
+    return rc;
+}
+
+int ap_cmd_dry_run(const struct ap_bench_opts *o)
+{
+    ap_error *err = NULL;
+    if (ap_bench_dry_run(o, stdout, &err) < 0)
+        return ap_cmd_fail(&err);
     return AP_EXIT_OK;
 }
 
@@ -361,6 +397,8 @@ int ap_cmd_bench(struct ap_settings *set, int argc, char **argv)
     o->workloads_dir = workloads;
     if (b.list)
         return list_plan(o);
+    if (b.dry_run)
+        return ap_cmd_dry_run(o);
     if (ap_fs_dirname(o->results_path, dir, sizeof(dir)) < 0)
         return ap_cmd_usage("bench", "--out: the path is too long");
     ap_error *err = NULL;

@@ -99,6 +99,15 @@ struct ap_archive_scan;
 int ap_cmd_rejudge(const char *archive, const struct ap_archive_scan *scan, const cJSON *results,
                    ap_error **err);
 
+/* --shard I/N of bench and reproduce (verb names the verb): *index and *count, or a usage error
+ * saying what is wrong (AP_EXIT_USAGE). AP_CMD_CONTINUE when it parsed. */
+int ap_cmd_parse_shard(const char *verb, const char *arg, int *index, int *count);
+
+/* --dry-run of bench and reproduce: the partition of the plan of o into its shards on stdout
+ * (bench/shard.h), nothing run. The exit status. */
+struct ap_bench_opts;
+int ap_cmd_dry_run(const struct ap_bench_opts *o);
+
 /* Removes the judgement of an older run from a run directory (claims.json, verdicts.json,
  * report.md, report.html), so that a new run's folder never packs another run's verdicts. */
 int ap_cmd_clear_judgement(const char *dir, ap_error **err);

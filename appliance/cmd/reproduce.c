@@ -32,7 +32,8 @@ static void reproduce_usage(FILE *out)
 {
     fprintf(out,
             "Usage: appliance reproduce [--claims FILE] [--profile quick|standard|published]\n"
-            "                           [--source TEXT] [--out DIR] [--dry-run] [--resume]\n"
+            "                           [--source TEXT] [--out DIR] [--shard I/N] [--dry-run]\n"
+            "                           [--resume]\n"
             "                           [--allow-noisy] [--sign [--key SECKEY]\n"
             "                           [--password-file F]]\n"
             "\n"
@@ -51,7 +52,13 @@ static void reproduce_usage(FILE *out)
             "  --source TEXT     the document the quotes were read from (default: the file\n"
             "                    source.document names, beside the claims file, when there)\n"
             "  --out DIR         the run directory (default results/latest)\n"
-            "  --dry-run         check the claims and print what would be built and run\n"
+            "  --shard I/N       measure shard I of N (0 <= I < N <= 64) of what the claims\n"
+            "                    need: its comparison groups split by estimated time, the same\n"
+            "                    way on every node (appliance bench --help); the verdicts of a\n"
+            "                    shard judge its own measurements alone\n"
+            "  --dry-run         check the claims and print what would be built and run, the\n"
+            "                    plan's digest and its partition into the shards (each\n"
+            "                    shard's groups and estimate, and the total); nothing is built\n"
             "  --resume          continue an interrupted run in DIR\n"
             "  --allow-noisy     record noise and go on (the figures carry their status)\n"
             "  --sign            pack the run, its claims file, verdicts and reports into a\n"
@@ -62,13 +69,26 @@ static void reproduce_usage(FILE *out)
             "file that is wrong, 130 interrupted (continue with --resume).\n");
 }
 
-enum { O_CLAIMS = 256, O_PROFILE, O_SOURCE, O_OUT, O_DRY, O_RESUME, O_NOISY, O_SIGN, O_KEY, O_PW };
+enum {
+    O_CLAIMS = 256,
+    O_PROFILE,
+    O_SOURCE,
+    O_OUT,
+    O_DRY,
+    O_RESUME,
+    O_NOISY,
+    O_SIGN,
+    O_KEY,
+    O_PW,
+    O_SHARD
+};
 
 static const struct option opts[] = {{"claims", required_argument, NULL, O_CLAIMS},
                                      {"profile", required_argument, NULL, O_PROFILE},
                                      {"source", required_argument, NULL, O_SOURCE},
                                      {"out", required_argument, NULL, O_OUT},
                                      {"dry-run", no_argument, NULL, O_DRY},
+                                     {"shard", required_argument, NULL, O_SHARD},
                                      {"resume", no_argument, NULL, O_RESUME},
                                      {"allow-noisy", no_argument, NULL, O_NOISY},
                                      {"sign", no_argument, NULL, O_SIGN},
@@ -80,6 +100,7 @@ static const struct option opts[] = {{"claims", required_argument, NULL, O_CLAIM
 struct reproduce_opts {
     const char *claims, *profile, *source, *out, *key, *password_file;
     int dry_run, resume, allow_noisy, sign;
+    int shard_index, shard_count; /* --shard I/N; count 0: not sharded */
 };
 
 static int parse_reproduce_opts(struct reproduce_opts *o, int argc, char **argv)
@@ -125,6 +146,12 @@ static int parse_reproduce_opts(struct reproduce_opts *o, int argc, char **argv)
         case O_PW:
             o->password_file = optarg;
             break;
+        case O_SHARD: {
+            int rc = ap_cmd_parse_shard("reproduce", optarg, &o->shard_index, &o->shard_count);
+            if (rc != AP_CMD_CONTINUE)
+                return rc;
+            break;
+        }
         case 'h':
             reproduce_usage(stdout);
             return AP_EXIT_OK;
@@ -282,6 +309,29 @@ static int copy_claims(const struct ap_claims *c, const char *claims, const char
     return ap_fs_write_atomic(path, bytes, len, 0644, err);
 }
 
+/* The bench options that measure what the claims need (nd, only), shard and all. */
+static struct ap_bench_opts bench_opts(const struct ap_settings *set,
+                                       const struct reproduce_opts *o, const char *workloads,
+                                       const struct need *nd, const char *only)
+{
+    struct ap_bench_opts bo = {.images_dir = set->images_dir,
+                               .workloads_dir = workloads,
+                               .out_dir = set->out_dir,
+                               .cache_dir = set->cache_dir,
+                               .suites = nd->suites,
+                               .profile = o->profile,
+                               .warmup = -1,
+                               .only = only,
+                               .resume = o->resume,
+                               .allow_noisy = o->allow_noisy,
+                               .quiet = ap_log_get_level() == AP_LOG_QUIET,
+                               .shard_index = o->shard_index,
+                               .shard_count = o->shard_count};
+    for (size_t i = 0; i < nd->n_images; i++)
+        bo.images[bo.n_images++] = nd->images[i];
+    return bo;
+}
+
 /* Runs bench for what the claims need into out/results.json. Returns bench's rc (0, -1, -2). */
 static int measure(const struct ap_settings *set, const struct reproduce_opts *o,
                    const char *workloads, const struct need *nd, const char *only,
@@ -291,22 +341,10 @@ static int measure(const struct ap_settings *set, const struct reproduce_opts *o
     if (ap_fs_path(results, len, "%s/results.json", o->out) < 0 ||
         ap_fs_path(csv, sizeof(csv), "%s/results.csv", o->out) < 0)
         return ap_error_make(err, ENAMETOOLONG, "--out %s", o->out);
-    struct ap_bench_opts bo = {.images_dir = set->images_dir,
-                               .workloads_dir = workloads,
-                               .out_dir = set->out_dir,
-                               .cache_dir = set->cache_dir,
-                               .suites = nd->suites,
-                               .profile = o->profile,
-                               .warmup = -1,
-                               .only = only,
-                               .results_path = results,
-                               .csv_path = csv,
-                               .resume = o->resume,
-                               .allow_noisy = o->allow_noisy,
-                               .commandline = cmdline,
-                               .quiet = ap_log_get_level() == AP_LOG_QUIET};
-    for (size_t i = 0; i < nd->n_images; i++)
-        bo.images[bo.n_images++] = nd->images[i];
+    struct ap_bench_opts bo = bench_opts(set, o, workloads, nd, only);
+    bo.results_path = results;
+    bo.csv_path = csv;
+    bo.commandline = cmdline;
     return ap_bench_run(&bo, err);
 }
 
@@ -373,7 +411,8 @@ int ap_cmd_reproduce(struct ap_settings *set, int argc, char **argv)
     cleanup_free char *only = rc == AP_CMD_CONTINUE ? only_list(&nd) : NULL;
     if (rc == AP_CMD_CONTINUE && o.dry_run) {
         print_plan(stdout, &nd, only, o.profile);
-        rc = AP_EXIT_OK;
+        struct ap_bench_opts bo = bench_opts(set, &o, workloads, &nd, only);
+        rc = ap_cmd_dry_run(&bo);
     }
     struct ap_minisign_sk sk;
     memset(&sk, 0, sizeof(sk));

@@ -45,7 +45,7 @@ check "the hostile partition is a quoted #SBATCH value" grep -qxF "#SBATCH --par
 check "the hostile partition is nowhere in the shell part" bash -c "! grep -v '^#' '$TMP/array.sh' | grep -qF 'x; rm -rf /'"
 check "task I runs reproduce --shard I/N" grep -qF -- "--shard \"\$i/\$n\" --out \"\$out\" \$resume" "$TMP/array.sh"
 check "the array script is valid sh" sh -n "$TMP/array.sh"
-check "the merge runs merge --expect 3 --sign" grep -qF -- 'merge "$dir"/parts/*.tar.zst --expect 3 --out "$dir/merged" --sign' "$TMP/stdout"
+check "the merge runs merge --expect 3 --sign" grep -qF -- 'merge "$dir"/parts/*.tar.zst --expect 3 --out "$dir/merged" --sign --archive-dir "$dir"' "$TMP/stdout"
 run "$APPLIANCE" slurm submit --dry-run --partition 'a"b' --results "$TMP/dry"
 expect_rc 1 "a partition holding '\"' is refused"
 check "the refusal names it and says what to do" err_has 'Hint: give the partition'
