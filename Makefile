@@ -44,7 +44,7 @@ HEADERS := $(wildcard appliance/*/*.h) appliance/sandbox/seccomp-default.json
 
 .PHONY: all deps lock test test-unit test-asan test-fuzz test-integration test-security \
         bench-image bench-sandbox bench-loadgen bench-cross-check bench-ratio-transfer check-reproducible check-published \
-        reproduce images clean format check-format
+        reproduce images clean format check-format k8s-schema
 
 all: build/appliance
 
@@ -123,6 +123,12 @@ build/static/%: tests/%.c
 # Installs every Debian package the project needs (apt-get update first; idempotent).
 deps:
 	scripts/install-deps
+
+# The Kubernetes API schema of batch/v1 Job that 95-slurm.sh checks the rendered manifests
+# against: the npm packages pinned by tests/k8s/package-lock.json (kubernetes-models), installed
+# with npm ci into the download cache once per lock file (needs node 20 or later and npm).
+k8s-schema:
+	tests/k8s/install-schema
 
 # Re-pins every image against the mirror (commit the result on its own).
 lock:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The campaign's engine adapters. Kubernetes: the rendered manifests against the golden files
-# (tests/golden/k8s, regenerated as docs/scale-out.md says). Slurm: the scripts of
+# (tests/golden/k8s, regenerated as docs/scale-out.md says) and against the Kubernetes API
+# schema of batch/v1 Job (tests/k8s, fetched by npm into the download cache). Slurm: the scripts of
 # `slurm submit --dry-run` (a hostile partition stays a value); then, on a real loopback
 # cluster (lib-slurm.sh), a campaign whose tasks fail fast (its claims file is broken): status
 # reports them failed, and resume submits exactly the shards without a part.
@@ -28,8 +29,30 @@ expect_rc 0 "k8s render --shards 2"
 check "control: 2 shards differ from the golden 3" bash -c "! cmp -s '$TMP/k8s2/shards-job.json' tests/golden/k8s/shards-job.json"
 check "a '\$(' in a value is escaped from Kubernetes' expansion" jqe \
     '.spec.template.spec.containers[0].args[2] == "x$$(HOME)"' "$TMP/k8s2/shards-job.json"
-skip "the manifests against the Kubernetes API's JSON schema" \
-    "no package reachable here ships the batch/v1 Job schema as a JSON schema"
+# The Kubernetes API schema of batch/v1 Job (kubernetes-models, pinned by tests/k8s/package-lock.json
+# and installed into the download cache by the script of `make k8s-schema`), strict about fields
+# the schema does not name; each denial beside the valid manifests as its control.
+if K8S_MODULES=$(tests/k8s/install-schema 2>"$TMP/k8s-install.err"); then
+    run_job() { node tests/k8s/validate-job.mjs --modules "$K8S_MODULES" "$@" >"$TMP/k8s-valid.out" 2>&1; }
+    valid_job() { run_job "$@" || { sed 's/^/#   /' "$TMP/k8s-valid.out"; return 1; }; }
+    invalid_job() { ! run_job "$@" && grep -q "^invalid " "$TMP/k8s-valid.out"; }
+    check "the shards Job and the merge Job validate against the batch/v1 Job schema" \
+        valid_job "$TMP/k8s/shards-job.json" "$TMP/k8s/merge-job.json"
+    check "... and the 2-shard render (an escaped value) too" valid_job "$TMP/k8s2/shards-job.json"
+    jq '.spec.completions = "3"' "$S" >"$TMP/k8s-string.json"
+    check "denied: spec.completions as a string" invalid_job "$TMP/k8s-string.json"
+    check "... named in the errors" grep -q '^  /spec/completions: type' "$TMP/k8s-valid.out"
+    jq '.spec.completionz = 3' "$S" >"$TMP/k8s-typo.json"
+    check "denied: a misspelt field (spec.completionz)" invalid_job "$TMP/k8s-typo.json"
+    check "... named in the errors" grep -q '^  /spec/completionz: not a field' "$TMP/k8s-valid.out"
+    jq '.spec.template.spec.containers[0].imagePullPolicyy = "Always"' "$S" >"$TMP/k8s-typo2.json"
+    check "denied: a misspelt field deep in the pod (imagePullPolicyy)" invalid_job "$TMP/k8s-typo2.json"
+    jq '.spec.template.metadata.labels["example.org/any-key"] = "v"' "$S" >"$TMP/k8s-label.json"
+    check "control: a new label is no unknown field (labels is a map)" valid_job "$TMP/k8s-label.json"
+else
+    fail "the Kubernetes schema of batch/v1 Job is installed (make k8s-schema)"
+    sed 's/^/#   /' "$TMP/k8s-install.err" | tail -n 20
+fi
 
 # ---- Slurm, no cluster needed ----
 HOSTILE='x; rm -rf /'
