@@ -11,6 +11,8 @@
 #include "core/hash.h"
 #include "core/json.h"
 #include "report/claims.h"
+#include "report/html.h"
+#include "report/markdown.h"
 #include "report/stats.h"
 #include "report/verdict.h"
 #include "test.h"
@@ -820,4 +822,108 @@ TEST(machine_shapes)
     CHECK_MSG(msg == NULL, "%s", msg);
     CHECK(m3[AP_VERDICT_NOT_REPRODUCIBLE] == 15 && m3[AP_VERDICT_HOLDS] == 0);
     free(msg);
+}
+
+#define KINDS_REPORT_MD "tests/claims/kinds.report.md"
+/* The sha256 of report.html of kinds against results(), made before machine types existed. */
+#define KINDS_REPORT_HTML_SHA256 "e362b6145dfda3034829085ae3404dd1e5b11b996b50a3b3166092fb19df6963"
+
+/* report.md (html 0) or report.html (html 1) of doc and r, as text (the caller frees it). */
+static char *render(const cJSON *doc, const cJSON *r, int html)
+{
+    char *text = NULL;
+    size_t len = 0;
+    ap_error *err = NULL;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return NULL;
+    int rc = html ? ap_report_html(f, doc, r, &err) : ap_report_markdown(f, doc, r, &err);
+    fclose(f);
+    if (rc < 0) {
+        printf("    %s\n", err->msg);
+        ap_error_release(&err);
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* One machine type: report.md and report.html are those made before machine types existed. */
+TEST(single_machine_reports_unchanged)
+{
+    char *text = document(), *want = NULL;
+    cJSON *doc = cJSON_Parse(text), *r = results();
+    char *md = render(doc, r, 0), *html = render(doc, r, 1);
+    size_t len = 0;
+    ap_error *err = NULL;
+    if (CHECK(ap_fs_read_file(AT_FDCWD, KINDS_REPORT_MD, 1 << 20, &want, &len, &err) == 0))
+        CHECK(md != NULL && strlen(md) == len && memcmp(md, want, len) == 0);
+    char hex[AP_SHA256_HEX_LEN + 1] = "";
+    if (CHECK(html != NULL))
+        ap_sha256_hex(html, strlen(html), hex);
+    CHECK_MSG(strcmp(hex, KINDS_REPORT_HTML_SHA256) == 0, "report.html sha256 %s", hex);
+    free(want);
+    free(md);
+    free(html);
+    free(text);
+    cJSON_Delete(doc);
+    cJSON_Delete(r);
+}
+
+/* How many times needle occurs in s. */
+static size_t occurrences(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; p != NULL && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Two machine types: each claim is one row, with a column group per machine headed by its CPU
+ * model and kernel; ratio-holds holds in m1's and is contradicted in m2's. */
+TEST(two_machine_reports_side_by_side)
+{
+    struct ap_claims c;
+    if (!CHECK(load_kinds(&c) == 0))
+        return;
+    cJSON *r = merged(2, 2);
+    struct ap_verdicts v;
+    cJSON *doc = judged_doc(&c, r, &v);
+    char *md = doc != NULL ? render(doc, r, 0) : NULL;
+    char *html = doc != NULL ? render(doc, r, 1) : NULL;
+    if (CHECK(md != NULL)) {
+        CHECK(strstr(md, "| claim | quote | published | m1: CPU model 1, kernel 6.1.0<br>measured "
+                         "[interval] coverage | m1: measured / published | m1: verdict | m1: why "
+                         "| m2: CPU model 2, kernel 6.12.0<br>measured") != NULL);
+        CHECK(strstr(md, "| verdict | m1: CPU model 1, kernel 6.1.0 | m2: CPU model 2, kernel "
+                         "6.12.0 |") != NULL);
+        CHECK(occurrences(md, "\n| ratio-holds |") == 1);
+        const char *row = strstr(md, "\n| ratio-holds |");
+        const char *end = row != NULL ? strchr(row + 1, '\n') : NULL;
+        const char *h = row != NULL ? strstr(row, "\u2713 holds") : NULL;
+        const char *x = row != NULL ? strstr(row, "\u2717 contradicted") : NULL;
+        CHECK(h != NULL && x != NULL && h < x && x < end);
+        /* m1's ratio (20x) before its verdict, then m2's (40x) and its verdict. */
+        const char *m1 = row != NULL ? strstr(row, "| 20.0 x [") : NULL;
+        const char *m2 = row != NULL ? strstr(row, "| 40.0 x [") : NULL;
+        CHECK(m1 != NULL && m2 != NULL && m1 < h && h < m2 && m2 < x);
+    }
+    if (CHECK(html != NULL)) {
+        CHECK(occurrences(html, "<tr class=\"claim\"") == c.n_claims);
+        CHECK(occurrences(html, "<th colspan=\"4\" class=\"machine\" scope=\"colgroup\" "
+                                "data-machine=\"m2\">m2: CPU model 2, kernel 6.12.0</th>") == 2);
+        const char *row = strstr(html, "<tr class=\"claim\" data-claim=\"ratio-holds\">");
+        const char *end = row != NULL ? strstr(row, "</tr>") : NULL;
+        const char *h = row != NULL ? strstr(row, "class=\"v holds\" data-machine=\"m1\"") : NULL;
+        const char *x =
+            row != NULL ? strstr(row, "class=\"v contradicted\" data-machine=\"m2\"") : NULL;
+        CHECK(h != NULL && x != NULL && h < x && x < end);
+    }
+    free(md);
+    free(html);
+    cJSON_Delete(doc);
+    if (doc != NULL)
+        ap_verdicts_free(&v);
+    cJSON_Delete(r);
+    ap_claims_free(&c);
 }
