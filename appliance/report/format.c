@@ -328,6 +328,12 @@ size_t ap_report_machines(const cJSON *verdicts, const cJSON *out[AP_REPORT_MACH
     return n;
 }
 
+int ap_report_row_of(const cJSON *v, const char *section, const cJSON *const *ms)
+{
+    return strcmp(ap_report_string(v, "section"), section) == 0 &&
+           strcmp(ap_report_string(v, "machine"), ap_report_string(ms[0], "id")) == 0;
+}
+
 const cJSON *ap_report_verdict_on(const cJSON *verdicts, const char *id, const char *machine)
 {
     const cJSON *v;

@@ -88,6 +88,10 @@ int ap_report_figure(const cJSON *measurement, const char *metric, double *media
  * order) into out; returns how many: 0 with one machine type. */
 size_t ap_report_machines(const cJSON *verdicts, const cJSON *out[AP_REPORT_MACHINES_MAX]);
 
+/* Whether verdict v begins a row of section in a table of several machine types: it is of that
+ * section and on the first machine, ms[0] (every claim has a verdict on each). */
+int ap_report_row_of(const cJSON *v, const char *section, const cJSON *const *ms);
+
 /* The verdict of claim id on machine (its "machine"), or NULL. */
 const cJSON *ap_report_verdict_on(const cJSON *verdicts, const char *id, const char *machine);
 

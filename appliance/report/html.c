@@ -119,14 +119,12 @@ static void machine_table(FILE *out, const cJSON *verdicts, const struct ap_repo
               out);
     fputs("</tr></thead>\n<tbody>\n", out);
     const cJSON *v;
-    const char *first = ap_report_string(ms[0], "id");
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "verdicts"))
     {
-        if (strcmp(ap_report_string(v, "section"), s->id) != 0 ||
-            strcmp(ap_report_string(v, "machine"), first) != 0)
+        const char *id = ap_report_string(v, "id");
+        if (!ap_report_row_of(v, s->id, ms))
             continue;
         char published[256];
-        const char *id = ap_report_string(v, "id");
         fputs("<tr class=\"claim\" data-claim=\"", out);
         text(out, id);
         fputs("\"><td><code>", out);

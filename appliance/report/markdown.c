@@ -116,11 +116,9 @@ static int machine_table(FILE *out, const cJSON *verdicts, const struct ap_repor
         fputs(" --- |", out);
     fputc('\n', out);
     const cJSON *v;
-    const char *first = ap_report_string(ms[0], "id");
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "verdicts"))
     {
-        if (strcmp(ap_report_string(v, "section"), s->id) != 0 ||
-            strcmp(ap_report_string(v, "machine"), first) != 0)
+        if (!ap_report_row_of(v, s->id, ms))
             continue;
         char published[256];
         const char *id = ap_report_string(v, "id");

@@ -12,44 +12,6 @@
 /* More samples than this in one metric are refused (a results file holds far fewer). */
 #define SAMPLES_MAX 100000
 
-const char *ap_verdict_name(enum ap_verdict_kind k)
-{
-    switch (k) {
-    case AP_VERDICT_HOLDS:
-        return "holds";
-    case AP_VERDICT_CONTRADICTED:
-        return "contradicted";
-    case AP_VERDICT_INCONCLUSIVE:
-        return "inconclusive";
-    case AP_VERDICT_NOT_COMPARABLE:
-        return "not comparable";
-    case AP_VERDICT_NOT_REPRODUCIBLE:
-        return "not reproducible here";
-    }
-    return "?";
-}
-
-const char *ap_verdict_rule_text(enum ap_verdict_rule r)
-{
-    switch (r) {
-    case AP_RULE_NOT_REPRODUCIBLE:
-        return "not reproducible here: the claim cannot be measured by this run";
-    case AP_RULE_NOT_COMPARABLE:
-        return "not comparable: not comparable across machines";
-    case AP_RULE_STATUS:
-        return "inconclusive, status: a figure the claim uses is not ok";
-    case AP_RULE_HOLDS:
-        return "holds: the interval lies inside the band";
-    case AP_RULE_CONTRADICTED:
-        return "contradicted: the interval lies wholly outside the band";
-    case AP_RULE_STRADDLES:
-        return "inconclusive, straddles: the interval overlaps an edge of the band";
-    case AP_RULE_FDR:
-        return "inconclusive, not significant after false-discovery control";
-    }
-    return "?";
-}
-
 /* Whether measurement m is one of machine's (any, when machine is NULL). */
 static int on_machine(const cJSON *m, const char *machine)
 {
