@@ -192,9 +192,23 @@ static void print_furthest(FILE *out, const cJSON *doc)
         fprintf(out, "Furthest off:\n");
     for (size_t i = 0; i < n; i++) {
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(far[i], "measured_over_published");
-        fprintf(out, "  %s: measured/published %.3g (%s)\n", ap_report_string(far[i], "id"),
+        char label[300];
+        fprintf(out, "  %s: measured/published %.3g (%s)\n",
+                ap_report_claim_label(label, sizeof(label), far[i]),
                 cJSON_IsNumber(r) ? r->valuedouble : NAN, ap_report_string(far[i], "verdict"));
     }
+}
+
+/* The counts of one set of verdicts (a run, or one machine type of several). */
+static void print_counts(FILE *out, const char *lead, const size_t counts[AP_VERDICT_KINDS],
+                         size_t m)
+{
+    fprintf(out,
+            "%s%zu holds, %zu contradicted, %zu inconclusive, %zu not comparable, %zu not "
+            "reproducible here (false-discovery control over %zu discoveries, q = %g)\n",
+            lead, counts[AP_VERDICT_HOLDS], counts[AP_VERDICT_CONTRADICTED],
+            counts[AP_VERDICT_INCONCLUSIVE], counts[AP_VERDICT_NOT_COMPARABLE],
+            counts[AP_VERDICT_NOT_REPRODUCIBLE], m, AP_VERDICT_FDR_Q);
 }
 
 static int print_table(FILE *out, const struct ap_verdicts *v, const cJSON *doc, int checked,
@@ -213,8 +227,11 @@ static int print_table(FILE *out, const struct ap_verdicts *v, const cJSON *doc,
         cleanup_free char *why = ap_text_escape(x->why);
         const char *cells[] = {x->published_text, x->measured_display, ratio,
                                ap_verdict_name(x->verdict)};
+        char claim[300];
+        snprintf(claim, sizeof(claim), "%s%s%s", x->claim->id, x->machine != NULL ? " on " : "",
+                 x->machine != NULL ? x->machine : "");
         rc = ap_table_add(
-            &t, x->claim->id, cells, 4,
+            &t, claim, cells, 4,
             x->verdict == AP_VERDICT_HOLDS || x->verdict == AP_VERDICT_CONTRADICTED ? NULL : why,
             err);
     }
@@ -223,12 +240,16 @@ static int print_table(FILE *out, const struct ap_verdicts *v, const cJSON *doc,
     ap_table_free(&t);
     if (rc < 0)
         return -1;
-    fprintf(out,
-            "\n%zu holds, %zu contradicted, %zu inconclusive, %zu not comparable, %zu not "
-            "reproducible here (false-discovery control over %zu discoveries, q = %g)\n",
-            v->counts[AP_VERDICT_HOLDS], v->counts[AP_VERDICT_CONTRADICTED],
-            v->counts[AP_VERDICT_INCONCLUSIVE], v->counts[AP_VERDICT_NOT_COMPARABLE],
-            v->counts[AP_VERDICT_NOT_REPRODUCIBLE], v->m, AP_VERDICT_FDR_Q);
+    if (v->n_machines == 0)
+        print_counts(out, "\n", v->counts, v->m);
+    for (size_t k = 0; k < v->n_machines; k++) {
+        const struct ap_verdict_machine *m = &v->machines[k];
+        cleanup_free char *cpu = ap_text_escape(m->cpu_model);
+        cleanup_free char *kernel = ap_text_escape(m->kernel);
+        fprintf(out, "%s%s (%s, kernel %s): ", k == 0 ? "\n" : "", m->id, cpu != NULL ? cpu : "?",
+                kernel != NULL ? kernel : "?");
+        print_counts(out, "", m->counts, m->m);
+    }
     if (!checked)
         fprintf(out, "source text not checked: no --source, and no source document beside the "
                      "claims file\n");
@@ -243,6 +264,12 @@ int ap_cmd_judge(const struct ap_cmd_judge *o, const struct ap_claims *c, const 
     ap_error *err = NULL;
     char path[4200];
     struct ap_verdicts v;
+    struct ap_verdict_machine *machines = NULL;
+    size_t n_machines = 0;
+    /* Results of the wrong shape are the results' fault, not the claims file's (exit 1). */
+    if (ap_verdict_machines(results, &machines, &n_machines, &err) < 0)
+        return ap_cmd_fail(&err);
+    free(machines);
     if (ap_verdict_judge(c, results, &v, &err) < 0)
         return claims_fail(&err);
     const char *slash = o->claims != NULL ? strrchr(o->claims, '/') : NULL;

@@ -51,6 +51,12 @@ static int collect(struct ap_svg_chart *c, const cJSON *results, const struct pi
             continue;
         char label[256], name[128];
         p->row(m, label, sizeof(label));
+        /* Merged results of several machine types hold each figure once per machine: a row
+         * each. */
+        const char *machine = ap_report_string(m, "machine");
+        size_t used = strlen(label);
+        if (*machine != '\0' && used < sizeof(label))
+            snprintf(label + used, sizeof(label) - used, " on %s", machine);
         long r = ap_svg_row(c, label);
         if (r < 0)
             return -1;
@@ -186,12 +192,12 @@ static int claims_chart(struct ap_svg_chart *c, const cJSON *verdicts)
         double value = ap_report_number(measured, "value");
         if (!(ref > 0) || isnan(value))
             continue;
-        char label[512], pub[128], meas[160];
+        char label[512], pub[128], meas[160], claim[300];
         const char *word = ap_report_string(v, "verdict");
-        snprintf(label, sizeof(label), "%s %s: %s (published %s, measured %s)",
-                 ap_report_verdict_symbol(word), word, ap_report_string(v, "id"),
-                 ap_report_published(pub, sizeof(pub), v),
-                 ap_report_measured(meas, sizeof(meas), v));
+        snprintf(
+            label, sizeof(label), "%s %s: %s (published %s, measured %s)",
+            ap_report_verdict_symbol(word), word, ap_report_claim_label(claim, sizeof(claim), v),
+            ap_report_published(pub, sizeof(pub), v), ap_report_measured(meas, sizeof(meas), v));
         long r = ap_svg_row(c, label);
         if (r < 0)
             return -1;

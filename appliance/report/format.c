@@ -316,6 +316,87 @@ static void machine_conditions(const cJSON *env, condition_fn fn, void *ctx)
     fn(ctx, "appliance", v);
 }
 
+size_t ap_report_machines(const cJSON *verdicts, const cJSON *out[AP_REPORT_MACHINES_MAX])
+{
+    size_t n = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(verdicts, "machines"))
+    {
+        if (n < AP_REPORT_MACHINES_MAX && *ap_report_string(m, "id") != '\0')
+            out[n++] = m;
+    }
+    return n;
+}
+
+int ap_report_row_of(const cJSON *v, const char *section, const cJSON *const *ms)
+{
+    return strcmp(ap_report_string(v, "section"), section) == 0 &&
+           strcmp(ap_report_string(v, "machine"), ap_report_string(ms[0], "id")) == 0;
+}
+
+const cJSON *ap_report_verdict_on(const cJSON *verdicts, const char *id, const char *machine)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "verdicts"))
+    {
+        if (strcmp(ap_report_string(v, "id"), id) == 0 &&
+            strcmp(ap_report_string(v, "machine"), machine) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+char *ap_report_machine_title(char *buf, size_t len, const cJSON *machine)
+{
+    snprintf(buf, len, "%s: %s, kernel %s", ap_report_string(machine, "id"),
+             ap_report_string(machine, "cpu_model"), ap_report_string(machine, "kernel"));
+    return buf;
+}
+
+char *ap_report_claim_label(char *buf, size_t len, const cJSON *verdict)
+{
+    const char *machine = ap_report_string(verdict, "machine");
+    snprintf(buf, len, "%s%s%s", ap_report_string(verdict, "id"), *machine ? " on " : "", machine);
+    return buf;
+}
+
+/* The numbers of an array joined by ", " into buf. */
+static char *joined_numbers(char *buf, size_t len, const cJSON *array)
+{
+    size_t used = 0;
+    const cJSON *e;
+    buf[0] = '\0';
+    cJSON_ArrayForEach(e, array)
+    {
+        char n[32];
+        if (!cJSON_IsNumber(e) || used >= len)
+            continue;
+        int k = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                         ap_report_exact(n, sizeof(n), e->valuedouble));
+        used += k > 0 ? (size_t)k : 0;
+    }
+    return buf;
+}
+
+/* Each machine type of merged results (environment.machines), in its order. */
+static void machine_types(const cJSON *env, condition_fn fn, void *ctx)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(env, "machines"))
+    {
+        char label[96], v[1024], hosts[512], shards[256], a[32];
+        snprintf(label, sizeof(label), "machine %s", ap_report_string(m, "id"));
+        snprintf(
+            v, sizeof(v), "%s, kernel %s, cgroup %s, %s CPUs online; hosts: %s; shards: %s",
+            ap_report_string(m, "cpu_model"), ap_report_string(m, "kernel"),
+            ap_report_string(m, "cgroup"),
+            ap_report_exact(a, sizeof(a), ap_report_number(m, "cpus_online")),
+            joined(hosts, sizeof(hosts), cJSON_GetObjectItemCaseSensitive(m, "hosts")),
+            joined_numbers(shards, sizeof(shards), cJSON_GetObjectItemCaseSensitive(m, "shards")));
+        fn(ctx, label, v);
+    }
+}
+
 /* Each CPU task's N (params.n of its first measurement), in the results' order. */
 static void task_conditions(const cJSON *results, condition_fn fn, void *ctx)
 {
@@ -354,6 +435,7 @@ void ap_report_conditions(const cJSON *verdicts, const cJSON *results, condition
     fn(ctx, "profile", v);
     fn(ctx, "suites", joined(v, sizeof(v), cJSON_GetObjectItemCaseSensitive(run, "suites")));
     machine_conditions(env, fn, ctx);
+    machine_types(env, fn, ctx);
     const cJSON *img;
     cJSON_ArrayForEach(img, cJSON_GetObjectItemCaseSensitive(env, "images"))
     {

@@ -79,8 +79,32 @@ size_t ap_report_furthest(const cJSON *verdicts, const cJSON *out[3]);
 int ap_report_figure(const cJSON *measurement, const char *metric, double *median, double *lo,
                      double *hi);
 
+/* Machine types: a verdicts document judged on several (verdict.h) lists them in "machines" and
+ * names the machine of every verdict. The reports then show each claim once, with a column
+ * group per machine. */
+#define AP_REPORT_MACHINES_MAX 64
+
+/* The entries of the verdicts document's "machines" (at most AP_REPORT_MACHINES_MAX, in its
+ * order) into out; returns how many: 0 with one machine type. */
+size_t ap_report_machines(const cJSON *verdicts, const cJSON *out[AP_REPORT_MACHINES_MAX]);
+
+/* Whether verdict v begins a row of section in a table of several machine types: it is of that
+ * section and on the first machine, ms[0] (every claim has a verdict on each). */
+int ap_report_row_of(const cJSON *v, const char *section, const cJSON *const *ms);
+
+/* The verdict of claim id on machine (its "machine"), or NULL. */
+const cJSON *ap_report_verdict_on(const cJSON *verdicts, const char *id, const char *machine);
+
+/* A machine entry's title, "m1: CPU model, kernel 6.1.0". Returns buf. */
+char *ap_report_machine_title(char *buf, size_t len, const cJSON *machine);
+
+/* How a report names a verdict: its claim id, followed by " on m1" when it names a machine.
+ * Returns buf. */
+char *ap_report_claim_label(char *buf, size_t len, const cJSON *verdict);
+
 /* Calls fn once for each condition of the run, in a fixed order: the run, the machine (CPU
- * model, topology, memory), kernel, cgroup version, profile and suites, the appliance, each
+ * model, topology, memory), kernel, cgroup version, the appliance, each machine type of merged
+ * results (environment.machines: CPU model, kernel, cgroup, CPUs, hosts, shards), each
  * image's digest and each CPU task's N; and from the verdicts the claims file, the results'
  * digest and the source. Label and value are plain text (the caller escapes them). */
 void ap_report_conditions(const cJSON *verdicts, const cJSON *results,

@@ -76,18 +76,89 @@ static void verdict_row(FILE *out, const cJSON *v)
     fputs("</tr>\n", out);
 }
 
-static void section(FILE *out, const cJSON *verdicts, const struct ap_report_section *s)
+/* One claim on one machine: its cells, each marked with the machine (v NULL: no verdict). */
+static void machine_cells(FILE *out, const cJSON *v, const char *machine)
 {
-    const cJSON *v;
-    fputs("<section class=\"claims\">\n<h2>", out);
-    text(out, s->title);
-    fputs("</h2>\n<div class=\"scroll\"><table class=\"verdicts\">\n<thead><tr><th>claim</th>"
-          "<th>quote</th><th>published</th><th>measured [interval] coverage</th>"
-          "<th>measured / published</th><th>verdict</th><th>why</th></tr></thead>\n<tbody>\n",
+    char measured[256], ratio[32];
+    const char *word = v != NULL ? ap_report_string(v, "verdict") : "-";
+    fputs("<td class=\"n\" data-machine=\"", out);
+    text(out, machine);
+    fputs("\">", out);
+    text(out, ap_report_measured(measured, sizeof(measured), v));
+    fputs("</td>", out);
+    td(out, "n",
+       ap_report_num(ratio, sizeof(ratio), ap_report_number(v, "measured_over_published")));
+    fprintf(out, "<td class=\"v %s\" data-machine=\"", ap_report_verdict_class(word));
+    text(out, machine);
+    fprintf(out, "\">%s ", ap_report_verdict_symbol(word));
+    text(out, word);
+    fputs("</td>", out);
+    td(out, "why", ap_report_string(v, "why"));
+}
+
+/* Several machine types: one row per claim, a column group per machine headed by its CPU model
+ * and kernel. */
+static void machine_table(FILE *out, const cJSON *verdicts, const struct ap_report_section *s,
+                          const cJSON *const *ms, size_t nm)
+{
+    fputs("<thead><tr><th rowspan=\"2\">claim</th><th rowspan=\"2\">quote</th>"
+          "<th rowspan=\"2\">published</th>",
           out);
+    for (size_t k = 0; k < nm; k++) {
+        char title[512];
+        fputs("<th colspan=\"4\" class=\"machine\" scope=\"colgroup\" data-machine=\"", out);
+        text(out, ap_report_string(ms[k], "id"));
+        fputs("\">", out);
+        text(out, ap_report_machine_title(title, sizeof(title), ms[k]));
+        fputs("</th>", out);
+    }
+    fputs("</tr>\n<tr>", out);
+    for (size_t k = 0; k < nm; k++)
+        fputs("<th>measured [interval] coverage</th><th>measured / published</th><th>verdict</th>"
+              "<th>why</th>",
+              out);
+    fputs("</tr></thead>\n<tbody>\n", out);
+    const cJSON *v;
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "verdicts"))
     {
-        if (strcmp(ap_report_string(v, "section"), s->id) == 0)
+        const char *id = ap_report_string(v, "id");
+        if (!ap_report_row_of(v, s->id, ms))
+            continue;
+        char published[256];
+        fputs("<tr class=\"claim\" data-claim=\"", out);
+        text(out, id);
+        fputs("\"><td><code>", out);
+        text(out, id);
+        fputs("</code><br><small>", out);
+        text(out, ap_report_string(v, "where"));
+        fputs("</small></td>", out);
+        td(out, "quote", ap_report_string(v, "quote"));
+        td(out, "n", ap_report_published(published, sizeof(published), v));
+        for (size_t k = 0; k < nm; k++) {
+            const char *machine = ap_report_string(ms[k], "id");
+            machine_cells(out, ap_report_verdict_on(verdicts, id, machine), machine);
+        }
+        fputs("</tr>\n", out);
+    }
+}
+
+static void section(FILE *out, const cJSON *verdicts, const struct ap_report_section *s)
+{
+    const cJSON *v, *ms[AP_REPORT_MACHINES_MAX];
+    size_t nm = ap_report_machines(verdicts, ms);
+    fputs("<section class=\"claims\">\n<h2>", out);
+    text(out, s->title);
+    fputs("</h2>\n<div class=\"scroll\"><table class=\"verdicts\">\n", out);
+    if (nm > 0)
+        machine_table(out, verdicts, s, ms, nm);
+    else
+        fputs("<thead><tr><th>claim</th>"
+              "<th>quote</th><th>published</th><th>measured [interval] coverage</th>"
+              "<th>measured / published</th><th>verdict</th><th>why</th></tr></thead>\n<tbody>\n",
+              out);
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "verdicts"))
+    {
+        if (nm == 0 && strcmp(ap_report_string(v, "section"), s->id) == 0)
             verdict_row(out, v);
     }
     fputs("</tbody></table></div>\n", out);
@@ -112,27 +183,51 @@ static void section(FILE *out, const cJSON *verdicts, const struct ap_report_sec
     fputs("</section>\n", out);
 }
 
-static void summary(FILE *out, const cJSON *verdicts)
+/* The counts table: one column of claims, or one per machine type. */
+static void counts_table(FILE *out, const cJSON *verdicts)
 {
     size_t counts[AP_REPORT_VERDICTS];
+    const cJSON *ms[AP_REPORT_MACHINES_MAX];
+    size_t nm = ap_report_machines(verdicts, ms);
     ap_report_count(verdicts, counts);
-    fputs("<section id=\"summary\">\n<h2>Summary</h2>\n<table class=\"counts\">\n<thead><tr>"
-          "<th>verdict</th><th>claims</th></tr></thead>\n<tbody>\n",
-          out);
+    fputs("<table class=\"counts\">\n<thead><tr><th>verdict</th>", out);
+    if (nm == 0)
+        fputs("<th>claims</th>", out);
+    for (size_t k = 0; k < nm; k++) {
+        char title[512];
+        fputs("<th class=\"machine\" data-machine=\"", out);
+        text(out, ap_report_string(ms[k], "id"));
+        fputs("\">", out);
+        text(out, ap_report_machine_title(title, sizeof(title), ms[k]));
+        fputs("</th>", out);
+    }
+    fputs("</tr></thead>\n<tbody>\n", out);
     for (int i = 0; i < AP_REPORT_VERDICTS; i++) {
         fputs("<tr>", out);
         verdict_cell(out, ap_report_verdict_words[i]);
-        fprintf(out, "<td class=\"n\">%zu</td></tr>\n", counts[i]);
+        if (nm == 0)
+            fprintf(out, "<td class=\"n\">%zu</td>", counts[i]);
+        for (size_t k = 0; k < nm; k++)
+            fprintf(out, "<td class=\"n\">%.0f</td>",
+                    ap_report_number(cJSON_GetObjectItemCaseSensitive(ms[k], "counts"),
+                                     ap_report_verdict_words[i]));
+        fputs("</tr>\n", out);
     }
+}
+
+static void summary(FILE *out, const cJSON *verdicts)
+{
+    fputs("<section id=\"summary\">\n<h2>Summary</h2>\n", out);
+    counts_table(out, verdicts);
     fputs("</tbody></table>\n", out);
     const cJSON *far[3];
     size_t n = ap_report_furthest(verdicts, far);
     if (n > 0)
         fputs("<p>Furthest from the published value (measured / published):</p>\n<ol>\n", out);
     for (size_t i = 0; i < n; i++) {
-        char ratio[32];
+        char ratio[32], label[300];
         fputs("<li><code>", out);
-        text(out, ap_report_string(far[i], "id"));
+        text(out, ap_report_claim_label(label, sizeof(label), far[i]));
         fprintf(out, "</code>: %s (",
                 ap_report_num(ratio, sizeof(ratio),
                               ap_report_number(far[i], "measured_over_published")));

@@ -74,19 +74,86 @@ static int verdict_row(FILE *out, const cJSON *v)
     return 0;
 }
 
+/* The cells of one claim on one machine (v NULL: it has no verdict there). */
+static int machine_cells(FILE *out, const cJSON *v)
+{
+    char measured[256], ratio[32], verdict[96];
+    const char *word = ap_report_string(v, "verdict");
+    snprintf(verdict, sizeof(verdict), "%s %s", ap_report_verdict_symbol(word), word);
+    const char *cells[] = {
+        ap_report_measured(measured, sizeof(measured), v),
+        ap_report_num(ratio, sizeof(ratio), ap_report_number(v, "measured_over_published")),
+        v != NULL ? verdict : "-",
+        ap_report_string(v, "why"),
+    };
+    for (size_t i = 0; i < AP_ARRAY_SIZE(cells); i++)
+        if (cell(out, cells[i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* Several machine types: one row per claim, a column group per machine, each headed by its CPU
+ * model and kernel. */
+static int machine_table(FILE *out, const cJSON *verdicts, const struct ap_report_section *s,
+                         const cJSON *const *ms, size_t nm)
+{
+    static const char *const heads[] = {"measured [interval] coverage", "measured / published",
+                                        "verdict", "why"};
+    fputs("\n| claim | quote | published |", out);
+    for (size_t k = 0; k < nm; k++)
+        for (size_t h = 0; h < AP_ARRAY_SIZE(heads); h++) {
+            char title[512], head[600];
+            if (h == 0)
+                snprintf(head, sizeof(head), "%s\n%s",
+                         ap_report_machine_title(title, sizeof(title), ms[k]), heads[h]);
+            else
+                snprintf(head, sizeof(head), "%s: %s", ap_report_string(ms[k], "id"), heads[h]);
+            if (cell(out, head) < 0)
+                return -1;
+        }
+    fputs("\n| --- | --- | --- |", out);
+    for (size_t k = 0; k < nm * AP_ARRAY_SIZE(heads); k++)
+        fputs(" --- |", out);
+    fputc('\n', out);
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "verdicts"))
+    {
+        if (!ap_report_row_of(v, s->id, ms))
+            continue;
+        char published[256];
+        const char *id = ap_report_string(v, "id");
+        fputc('|', out);
+        if (cell(out, id) < 0 || cell(out, ap_report_string(v, "quote")) < 0 ||
+            cell(out, ap_report_published(published, sizeof(published), v)) < 0)
+            return -1;
+        for (size_t k = 0; k < nm; k++)
+            if (machine_cells(
+                    out, ap_report_verdict_on(verdicts, id, ap_report_string(ms[k], "id"))) < 0)
+                return -1;
+        fputc('\n', out);
+    }
+    return 0;
+}
+
 /* The claims of one section, then its untestable entries. */
 static int section(FILE *out, const cJSON *verdicts, const struct ap_report_section *s)
 {
-    const cJSON *v;
+    const cJSON *v, *ms[AP_REPORT_MACHINES_MAX];
+    size_t nm = ap_report_machines(verdicts, ms);
     fputs("\n## ", out);
     if (cell_line(out, s->title, strlen(s->title)) < 0)
         return -1;
-    fputs("\n\n| claim | quote | published | measured [interval] coverage | measured / published "
-          "| verdict | why |\n| --- | --- | --- | --- | --- | --- | --- |\n",
-          out);
+    fputc('\n', out);
+    if (nm > 0 && machine_table(out, verdicts, s, ms, nm) < 0)
+        return -1;
+    if (nm == 0)
+        fputs("\n| claim | quote | published | measured [interval] coverage | measured / "
+              "published | verdict | why |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+              out);
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(verdicts, "verdicts"))
     {
-        if (strcmp(ap_report_string(v, "section"), s->id) == 0 && verdict_row(out, v) < 0)
+        if (nm == 0 && strcmp(ap_report_string(v, "section"), s->id) == 0 &&
+            verdict_row(out, v) < 0)
             return -1;
     }
     int header = 0;
@@ -108,12 +175,42 @@ static int section(FILE *out, const cJSON *verdicts, const struct ap_report_sect
     return 0;
 }
 
+/* Several machine types: the counts of each, side by side. */
+static int machine_counts(FILE *out, const cJSON *const *ms, size_t nm)
+{
+    fputs("\n## Summary\n\n| verdict |", out);
+    for (size_t k = 0; k < nm; k++) {
+        char title[512];
+        if (cell(out, ap_report_machine_title(title, sizeof(title), ms[k])) < 0)
+            return -1;
+    }
+    fputs("\n| --- |", out);
+    for (size_t k = 0; k < nm; k++)
+        fputs(" --- |", out);
+    fputc('\n', out);
+    for (int i = 0; i < AP_REPORT_VERDICTS; i++) {
+        fprintf(out, "| %s %s |", ap_report_verdict_symbol(ap_report_verdict_words[i]),
+                ap_report_verdict_words[i]);
+        for (size_t k = 0; k < nm; k++)
+            fprintf(out, " %.0f |",
+                    ap_report_number(cJSON_GetObjectItemCaseSensitive(ms[k], "counts"),
+                                     ap_report_verdict_words[i]));
+        fputc('\n', out);
+    }
+    return 0;
+}
+
 static int summary(FILE *out, const cJSON *verdicts)
 {
     size_t counts[AP_REPORT_VERDICTS];
+    const cJSON *ms[AP_REPORT_MACHINES_MAX];
+    size_t nm = ap_report_machines(verdicts, ms);
     ap_report_count(verdicts, counts);
-    fputs("\n## Summary\n\n| verdict | claims |\n| --- | --- |\n", out);
-    for (int i = 0; i < AP_REPORT_VERDICTS; i++)
+    if (nm > 0 && machine_counts(out, ms, nm) < 0)
+        return -1;
+    if (nm == 0)
+        fputs("\n## Summary\n\n| verdict | claims |\n| --- | --- |\n", out);
+    for (int i = 0; nm == 0 && i < AP_REPORT_VERDICTS; i++)
         fprintf(out, "| %s %s | %zu |\n", ap_report_verdict_symbol(ap_report_verdict_words[i]),
                 ap_report_verdict_words[i], counts[i]);
     const cJSON *far[3];
@@ -121,10 +218,10 @@ static int summary(FILE *out, const cJSON *verdicts)
     if (n > 0)
         fputs("\nFurthest from the published value (measured / published):\n\n", out);
     for (size_t i = 0; i < n; i++) {
-        char ratio[32];
+        char ratio[32], label[300];
         fprintf(out, "%zu. ", i + 1);
-        if (cell_line(out, ap_report_string(far[i], "id"), strlen(ap_report_string(far[i], "id"))) <
-            0)
+        ap_report_claim_label(label, sizeof(label), far[i]);
+        if (cell_line(out, label, strlen(label)) < 0)
             return -1;
         fprintf(out, ": %s (%s)\n",
                 ap_report_num(ratio, sizeof(ratio),

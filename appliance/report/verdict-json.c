@@ -5,6 +5,44 @@
 
 #include "verdict.h"
 
+const char *ap_verdict_name(enum ap_verdict_kind k)
+{
+    switch (k) {
+    case AP_VERDICT_HOLDS:
+        return "holds";
+    case AP_VERDICT_CONTRADICTED:
+        return "contradicted";
+    case AP_VERDICT_INCONCLUSIVE:
+        return "inconclusive";
+    case AP_VERDICT_NOT_COMPARABLE:
+        return "not comparable";
+    case AP_VERDICT_NOT_REPRODUCIBLE:
+        return "not reproducible here";
+    }
+    return "?";
+}
+
+const char *ap_verdict_rule_text(enum ap_verdict_rule r)
+{
+    switch (r) {
+    case AP_RULE_NOT_REPRODUCIBLE:
+        return "not reproducible here: the claim cannot be measured by this run";
+    case AP_RULE_NOT_COMPARABLE:
+        return "not comparable: not comparable across machines";
+    case AP_RULE_STATUS:
+        return "inconclusive, status: a figure the claim uses is not ok";
+    case AP_RULE_HOLDS:
+        return "holds: the interval lies inside the band";
+    case AP_RULE_CONTRADICTED:
+        return "contradicted: the interval lies wholly outside the band";
+    case AP_RULE_STRADDLES:
+        return "inconclusive, straddles: the interval overlaps an edge of the band";
+    case AP_RULE_FDR:
+        return "inconclusive, not significant after false-discovery control";
+    }
+    return "?";
+}
+
 /* A number, or null where it is undefined (NaN, infinite). */
 static cJSON *num(double x)
 {
@@ -63,12 +101,13 @@ static int listed(const cJSON *figs, const char *id)
 }
 
 /* One figure the claim uses, as the results hold it. */
-static void figure(cJSON *figs, const struct ap_claim *c, const cJSON *results, const char *id,
+static void figure(cJSON *figs, const struct ap_verdict *v, const cJSON *results, const char *id,
                    int *oom)
 {
+    const struct ap_claim *c = v->claim;
     if (id == NULL || listed(figs, id))
         return;
-    const cJSON *m = ap_verdict_find(results, id);
+    const cJSON *m = ap_verdict_find_on(results, id, v->machine);
     const cJSON *metric = c->metric == NULL
                               ? NULL
                               : cJSON_GetObjectItemCaseSensitive(
@@ -94,16 +133,17 @@ static void figure(cJSON *figs, const struct ap_claim *c, const cJSON *results, 
     put(f, "params", params != NULL ? cJSON_Duplicate(params, 1) : cJSON_CreateObject(), oom);
 }
 
-static cJSON *figures(const struct ap_claim *c, const cJSON *results, int *oom)
+static cJSON *figures(const struct ap_verdict *v, const cJSON *results, int *oom)
 {
+    const struct ap_claim *c = v->claim;
     cJSON *figs = cJSON_CreateArray();
     if (figs == NULL || c->not_reproducible != NULL)
         return figs;
     for (size_t i = 0; i < c->n; i++) {
-        figure(figs, c, results, c->num[i], oom);
-        figure(figs, c, results, c->den[i], oom);
+        figure(figs, v, results, c->num[i], oom);
+        figure(figs, v, results, c->den[i], oom);
     }
-    figure(figs, c, results, c->reference, oom);
+    figure(figs, v, results, c->reference, oom);
     return figs;
 }
 
@@ -136,6 +176,8 @@ static cJSON *one(const struct ap_verdict *v, const cJSON *results, int *oom)
     if (o == NULL)
         return NULL;
     put(o, "id", cJSON_CreateString(c->id), oom);
+    if (v->machine != NULL)
+        put(o, "machine", cJSON_CreateString(v->machine), oom);
     put(o, "section", cJSON_CreateString(c->section), oom);
     put(o, "where", cJSON_CreateString(c->where), oom);
     put(o, "quote", cJSON_CreateString(c->quote), oom);
@@ -155,7 +197,7 @@ static cJSON *one(const struct ap_verdict *v, const cJSON *results, int *oom)
     if (v->measured_text != NULL)
         put(o, "measured_text", cJSON_CreateString(v->measured_text), oom);
     put(o, "measured_over_published", num(v->measured_over_published), oom);
-    put(o, "figures", figures(c, results, oom), oom);
+    put(o, "figures", figures(v, results, oom), oom);
     if (v->n_parts > 0)
         put(o, "parts", parts(v, oom), oom);
     put(o, "verdict", cJSON_CreateString(ap_verdict_name(v->verdict)), oom);
@@ -198,6 +240,35 @@ static cJSON *head(const struct ap_claims *c, const cJSON *results,
     return d;
 }
 
+static cJSON *counts_of(const size_t counts[AP_VERDICT_KINDS], size_t untestable, int *oom)
+{
+    cJSON *cn = cJSON_CreateObject();
+    for (int k = 0; cn != NULL && k < AP_VERDICT_KINDS; k++)
+        put(cn, ap_verdict_name((enum ap_verdict_kind)k), cJSON_CreateNumber((double)counts[k]),
+            oom);
+    put(cn, "untestable", cJSON_CreateNumber((double)untestable), oom);
+    return cn;
+}
+
+/* The machine types judged on, each with its own counts (several machine types only). */
+static cJSON *machines(const struct ap_claims *c, const struct ap_verdicts *v, int *oom)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t k = 0; a != NULL && k < v->n_machines; k++) {
+        const struct ap_verdict_machine *m = &v->machines[k];
+        cJSON *o = cJSON_CreateObject();
+        push(a, o, oom);
+        if (o == NULL)
+            break;
+        put(o, "id", cJSON_CreateString(m->id), oom);
+        put(o, "cpu_model", cJSON_CreateString(m->cpu_model), oom);
+        put(o, "kernel", cJSON_CreateString(m->kernel), oom);
+        put(o, "fdr_m", cJSON_CreateNumber((double)m->m), oom);
+        put(o, "counts", counts_of(m->counts, c->n_untestable, oom), oom);
+    }
+    return a;
+}
+
 cJSON *ap_verdict_document(const struct ap_claims *c, const cJSON *results,
                            const struct ap_verdicts *v, const struct ap_verdict_inputs *in)
 {
@@ -211,6 +282,8 @@ cJSON *ap_verdict_document(const struct ap_claims *c, const cJSON *results,
     }
     /* The claims file's sections, in order: the reports are laid out by them. */
     put(d, "sections", cJSON_Duplicate(c->sections, 1), &oom);
+    if (v->n_machines > 0)
+        put(d, "machines", machines(c, v, &oom), &oom);
     put(d, "fdr", fdr, &oom);
     put(d, "verdicts", list, &oom);
     put(d, "untestable", unt, &oom);
@@ -220,6 +293,9 @@ cJSON *ap_verdict_document(const struct ap_claims *c, const cJSON *results,
     put(f, "method", cJSON_CreateString("benjamini-hochberg"), &oom);
     put(f, "q", cJSON_CreateNumber(AP_VERDICT_FDR_Q), &oom);
     put(f, "m", cJSON_CreateNumber((double)v->m), &oom);
+    /* With several machine types, Benjamini-Hochberg runs within each (verdict.c). */
+    if (v->n_machines > 0)
+        put(f, "within", cJSON_CreateString("machine"), &oom);
     for (size_t i = 0; i < v->n; i++)
         push(cJSON_GetObjectItemCaseSensitive(d, "verdicts"), one(&v->v[i], results, &oom), &oom);
     for (size_t i = 0; i < c->n_untestable; i++) {

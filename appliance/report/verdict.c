@@ -12,54 +12,28 @@
 /* More samples than this in one metric are refused (a results file holds far fewer). */
 #define SAMPLES_MAX 100000
 
-const char *ap_verdict_name(enum ap_verdict_kind k)
+/* Whether measurement m is one of machine's (any, when machine is NULL). */
+static int on_machine(const cJSON *m, const char *machine)
 {
-    switch (k) {
-    case AP_VERDICT_HOLDS:
-        return "holds";
-    case AP_VERDICT_CONTRADICTED:
-        return "contradicted";
-    case AP_VERDICT_INCONCLUSIVE:
-        return "inconclusive";
-    case AP_VERDICT_NOT_COMPARABLE:
-        return "not comparable";
-    case AP_VERDICT_NOT_REPRODUCIBLE:
-        return "not reproducible here";
-    }
-    return "?";
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(m, "machine");
+    return machine == NULL || (cJSON_IsString(k) && strcmp(k->valuestring, machine) == 0);
 }
 
-const char *ap_verdict_rule_text(enum ap_verdict_rule r)
-{
-    switch (r) {
-    case AP_RULE_NOT_REPRODUCIBLE:
-        return "not reproducible here: the claim cannot be measured by this run";
-    case AP_RULE_NOT_COMPARABLE:
-        return "not comparable: not comparable across machines";
-    case AP_RULE_STATUS:
-        return "inconclusive, status: a figure the claim uses is not ok";
-    case AP_RULE_HOLDS:
-        return "holds: the interval lies inside the band";
-    case AP_RULE_CONTRADICTED:
-        return "contradicted: the interval lies wholly outside the band";
-    case AP_RULE_STRADDLES:
-        return "inconclusive, straddles: the interval overlaps an edge of the band";
-    case AP_RULE_FDR:
-        return "inconclusive, not significant after false-discovery control";
-    }
-    return "?";
-}
-
-const cJSON *ap_verdict_find(const cJSON *results, const char *id)
+const cJSON *ap_verdict_find_on(const cJSON *results, const char *id, const char *machine)
 {
     const cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(results, "measurements"))
     {
         const cJSON *mid = cJSON_GetObjectItemCaseSensitive(m, "id");
-        if (cJSON_IsString(mid) && strcmp(mid->valuestring, id) == 0)
+        if (cJSON_IsString(mid) && strcmp(mid->valuestring, id) == 0 && on_machine(m, machine))
             return m;
     }
     return NULL;
+}
+
+const cJSON *ap_verdict_find(const cJSON *results, const char *id)
+{
+    return ap_verdict_find_on(results, id, NULL);
 }
 
 static int flagged_noisy(const cJSON *flags)
@@ -147,7 +121,8 @@ static int fig_samples(struct fig *f, int include_noisy, ap_error **err)
 
 /* The unit of metric in the first measurement of results whose id starts like id's (its suite
  * and kind: the id up to its second '/') that holds it, or NULL when none does. */
-static const char *unit_elsewhere(const cJSON *results, const char *id, const char *metric)
+static const char *unit_elsewhere(const cJSON *results, const char *machine, const char *id,
+                                  const char *metric)
 {
     const char *slash = strchr(id, '/');
     slash = slash != NULL ? strchr(slash + 1, '/') : NULL;
@@ -159,7 +134,8 @@ static const char *unit_elsewhere(const cJSON *results, const char *id, const ch
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(m, "metrics"), metric);
         const cJSON *unit = cJSON_GetObjectItemCaseSensitive(x, "unit");
-        if (cJSON_IsString(mid) && strncmp(mid->valuestring, id, len) == 0 &&
+        if (on_machine(m, machine) && cJSON_IsString(mid) &&
+            strncmp(mid->valuestring, id, len) == 0 &&
             (mid->valuestring[len] == '/' || mid->valuestring[len] == '\0') && cJSON_IsString(unit))
             return unit->valuestring;
     }
@@ -180,18 +156,30 @@ static void fig_absent(struct fig *f, const char *unit)
     f->group = ap_claims_unit(unit, &f->factor);
 }
 
-/* Finds subject's metric: 1 found, 0 the measurement is missing (why says so), -1 error. */
-static int fig_load(const cJSON *results, const struct ap_claim *c, const char *id, struct fig *f,
-                    char *why, size_t wlen, ap_error **err)
+/* Why a claim is not reproducible here: a measurement it needs is missing (on machine). */
+static void missing_why(char *why, size_t wlen, const char *id, const char *machine)
 {
-    memset(f, 0, sizeof(*f));
-    f->id = id;
-    f->m = ap_verdict_find(results, id);
-    if (f->m == NULL) {
+    if (machine == NULL)
         snprintf(why, wlen,
                  "measurement %s is not in the results; run a profile or suite that "
                  "measures it",
                  id);
+    else
+        snprintf(why, wlen,
+                 "measurement %s is not in the results of machine %s; run a profile or suite "
+                 "that measures it on every machine type",
+                 id, machine);
+}
+
+/* Finds subject's metric: 1 found, 0 the measurement is missing (why says so), -1 error. */
+static int fig_load(const cJSON *results, const char *machine, const struct ap_claim *c,
+                    const char *id, struct fig *f, char *why, size_t wlen, ap_error **err)
+{
+    memset(f, 0, sizeof(*f));
+    f->id = id;
+    f->m = ap_verdict_find_on(results, id, machine);
+    if (f->m == NULL) {
+        missing_why(why, wlen, id, machine);
         return 0;
     }
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(f->m, "params");
@@ -209,7 +197,7 @@ static int fig_load(const cJSON *results, const struct ap_claim *c, const char *
                                                  c->metric);
     const char *elsewhere = NULL;
     if (!cJSON_IsObject(f->metric) &&
-        (elsewhere = unit_elsewhere(results, id, c->metric)) != NULL) {
+        (elsewhere = unit_elsewhere(results, machine, id, c->metric)) != NULL) {
         f->metric = NULL;
         fig_absent(f, elsewhere);
         return 1;
@@ -353,6 +341,7 @@ static enum ap_verdict_rule against_band(const struct ap_verdict_interval *m, do
 /* Everything one claim's judgement loads: its figures and the quantities made of them. */
 struct work {
     const struct ap_claim *c;
+    const char *machine; /* the machine type judged on, or NULL */
     struct fig figs[2 * AP_CLAIMS_SUBJECTS_MAX + 1];
     size_t n_figs;
     struct comp comps[AP_CLAIMS_SUBJECTS_MAX];
@@ -374,7 +363,7 @@ static struct fig *work_fig(struct work *w, const cJSON *results, const char *id
         if (strcmp(w->figs[i].id, id) == 0)
             return &w->figs[i];
     struct fig *f = &w->figs[w->n_figs];
-    int rc = fig_load(results, w->c, id, f, v->why, sizeof(v->why), err);
+    int rc = fig_load(results, w->machine, w->c, id, f, v->why, sizeof(v->why), err);
     if (rc <= 0) {
         fig_free(f);
         w->any_missing = rc == 0;
@@ -621,15 +610,15 @@ static void set_rule(struct ap_verdict *v, enum ap_verdict_rule r)
 /* A text value: the subject's params.<param> against the published text, exactly. */
 static void judge_text(const struct ap_claim *c, const cJSON *results, struct ap_verdict *v)
 {
-    const cJSON *m = ap_verdict_find(results, c->num[0]);
+    const cJSON *m = ap_verdict_find_on(results, c->num[0], v->machine);
     const cJSON *t =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "params"), c->param);
     if (m == NULL || !cJSON_IsString(t)) {
-        snprintf(v->why, sizeof(v->why),
-                 m == NULL ? "measurement %s is not in the results; run a profile or suite that "
-                             "measures it"
-                           : "measurement %s has no text params.version",
-                 c->num[0]);
+        if (m == NULL)
+            missing_why(v->why, sizeof(v->why), c->num[0], v->machine);
+        else
+            snprintf(v->why, sizeof(v->why), "measurement %s has no text params.version",
+                     c->num[0]);
         set_rule(v, AP_RULE_NOT_REPRODUCIBLE);
         return;
     }
@@ -715,6 +704,7 @@ static int judge_figures(const struct ap_claim *c, const cJSON *results, struct 
     if (w == NULL)
         return ap_error_make(err, ENOMEM, "claim %s", c->id);
     w->c = c;
+    w->machine = v->machine;
     int rc = build_comps(w, results, v, err);
     if (rc <= 0) {
         if (rc == 0)
@@ -754,11 +744,12 @@ out:
     return rc;
 }
 
-static int judge_claim(const struct ap_claim *c, const cJSON *results, struct ap_verdict *v,
-                       ap_error **err)
+static int judge_claim(const struct ap_claim *c, const cJSON *results, const char *machine,
+                       struct ap_verdict *v, ap_error **err)
 {
     memset(v, 0, sizeof(*v));
     v->claim = c;
+    v->machine = machine;
     v->p = v->q = v->measured_over_published = NAN;
     v->band_low = v->band_high = v->judged_published = NAN;
     v->measured = (struct ap_verdict_interval){NAN, NAN, NAN, NAN, NULL};
@@ -777,8 +768,9 @@ static int judge_claim(const struct ap_claim *c, const cJSON *results, struct ap
     return 0;
 }
 
-/* Rule 7: Benjamini-Hochberg over the discoveries; those it does not keep are inconclusive. */
-static int control_fdr(struct ap_verdicts *out)
+/* Rule 7: Benjamini-Hochberg over the discoveries on machine (all of them when NULL); those it
+ * does not keep are inconclusive. Returns how many discoveries it tested, or -1 (ENOMEM). */
+static long control_fdr(struct ap_verdicts *out, const char *machine)
 {
     cleanup_free double *p = calloc(out->n + 1, sizeof(double));
     cleanup_free double *q = calloc(out->n + 1, sizeof(double));
@@ -787,13 +779,12 @@ static int control_fdr(struct ap_verdicts *out)
         return -1;
     size_t m = 0;
     for (size_t i = 0; i < out->n; i++)
-        if (out->v[i].discovery) {
+        if (out->v[i].discovery && (machine == NULL || strcmp(out->v[i].machine, machine) == 0)) {
             idx[m] = i;
             p[m++] = out->v[i].p;
         }
     if (ap_report_bh_adjust(p, m, q) < 0)
         return -1;
-    out->m = m;
     for (size_t j = 0; j < m; j++) {
         struct ap_verdict *v = &out->v[idx[j]];
         v->q = q[j];
@@ -808,6 +799,28 @@ static int control_fdr(struct ap_verdicts *out)
                      ap_verdict_name(was), v->p, v->q, AP_VERDICT_FDR_Q);
         }
     }
+    return (long)m;
+}
+
+/* False-discovery control within each machine type's verdicts, not across all of them: each
+ * machine's column answers "does the claim hold on this machine type?" with the guarantee a
+ * single-machine run gives (q = 0.05 over that column), and a machine's verdicts are then
+ * exactly those of judging its measurements alone: adding a machine type to a campaign never
+ * changes another's verdicts, and an unsharded run on one machine type compares with it. */
+static int control_fdr_all(struct ap_verdicts *out)
+{
+    if (out->n_machines == 0) {
+        long m = control_fdr(out, NULL);
+        out->m = m < 0 ? 0 : (size_t)m;
+        return m < 0 ? -1 : 0;
+    }
+    for (size_t k = 0; k < out->n_machines; k++) {
+        long m = control_fdr(out, out->machines[k].id);
+        if (m < 0)
+            return -1;
+        out->machines[k].m = (size_t)m;
+        out->m += (size_t)m;
+    }
     return 0;
 }
 
@@ -815,22 +828,35 @@ int ap_verdict_judge(const struct ap_claims *c, const cJSON *results, struct ap_
                      ap_error **err)
 {
     memset(out, 0, sizeof(*out));
-    out->v = calloc(c->n_claims + 1, sizeof(*out->v));
-    if (out->v == NULL)
-        return ap_error_make(err, ENOMEM, "judging the claims");
-    for (size_t i = 0; i < c->n_claims; i++) {
-        if (judge_claim(&c->claims[i], results, &out->v[i], err) < 0) {
-            ap_verdicts_free(out);
-            return -1;
-        }
-        out->n++;
-    }
-    if (control_fdr(out) < 0) {
+    if (ap_verdict_machines(results, &out->machines, &out->n_machines, err) < 0)
+        return ap_error_wrap(err, "judging the claims");
+    size_t per = out->n_machines > 0 ? out->n_machines : 1;
+    out->v = calloc(c->n_claims * per + 1, sizeof(*out->v));
+    if (out->v == NULL) {
         ap_verdicts_free(out);
         return ap_error_make(err, ENOMEM, "judging the claims");
     }
-    for (size_t i = 0; i < out->n; i++)
+    for (size_t i = 0; i < c->n_claims; i++)
+        for (size_t k = 0; k < per; k++) {
+            const char *machine = out->n_machines > 0 ? out->machines[k].id : NULL;
+            if (judge_claim(&c->claims[i], results, machine, &out->v[out->n], err) < 0) {
+                if (machine != NULL)
+                    ap_error_wrap(err, "on machine %s", machine);
+                ap_verdicts_free(out);
+                return -1;
+            }
+            out->n++;
+        }
+    if (control_fdr_all(out) < 0) {
+        ap_verdicts_free(out);
+        return ap_error_make(err, ENOMEM, "judging the claims");
+    }
+    for (size_t i = 0; i < out->n; i++) {
         out->counts[out->v[i].verdict]++;
+        for (size_t k = 0; k < out->n_machines; k++)
+            if (strcmp(out->v[i].machine, out->machines[k].id) == 0)
+                out->machines[k].counts[out->v[i].verdict]++;
+    }
     return 0;
 }
 
@@ -839,5 +865,6 @@ void ap_verdicts_free(struct ap_verdicts *v)
     for (size_t i = 0; i < v->n; i++)
         free(v->v[i].parts);
     free(v->v);
+    free(v->machines);
     memset(v, 0, sizeof(*v));
 }

@@ -16,6 +16,9 @@
 /* False-discovery control across a claims file (Benjamini-Hochberg). */
 #define AP_VERDICT_FDR_Q 0.05
 #define AP_VERDICT_BOOTSTRAP 10000
+/* More machine types than this in one results file are refused (a campaign has at most 64
+ * shards, each on one machine). */
+#define AP_VERDICT_MACHINES_MAX 64
 
 enum ap_verdict_kind {
     AP_VERDICT_HOLDS,
@@ -53,6 +56,7 @@ struct ap_verdict_part {
 
 struct ap_verdict {
     const struct ap_claim *claim;
+    const char *machine; /* the machine type judged on ("m1"); NULL with one machine type */
     enum ap_verdict_kind verdict;
     enum ap_verdict_rule rule;
     char why[512];
@@ -69,17 +73,42 @@ struct ap_verdict {
     char published_text[96], measured_display[160]; /* for the terminal */
 };
 
-struct ap_verdicts {
-    struct ap_verdict *v; /* one per claim, in the claims file's order */
-    size_t n;
-    size_t m;                        /* discoveries tested by Benjamini-Hochberg */
-    size_t counts[AP_VERDICT_KINDS]; /* by enum ap_verdict_kind */
+/* A machine type of merged results (environment.machines, written by appliance merge): its
+ * id, CPU model and kernel point into the results. */
+struct ap_verdict_machine {
+    const char *id, *cpu_model, *kernel;
+    size_t m;                        /* its discoveries tested by Benjamini-Hochberg */
+    size_t counts[AP_VERDICT_KINDS]; /* its verdicts, by enum ap_verdict_kind */
 };
+
+struct ap_verdicts {
+    /* One per claim, in the claims file's order; with several machine types, one per claim and
+     * machine type: claim by claim, each on every machine in the order of machines. */
+    struct ap_verdict *v;
+    size_t n;
+    size_t m;                        /* discoveries tested by Benjamini-Hochberg (all machines) */
+    size_t counts[AP_VERDICT_KINDS]; /* by enum ap_verdict_kind (all machines) */
+    struct ap_verdict_machine *machines; /* NULL with one machine type */
+    size_t n_machines;                   /* 0 with one machine type, else 2 or more */
+};
+
+/* The machine types of results: 0 with *n = 0 (and *out NULL) when the results list fewer than
+ * two (environment.machines absent, or one entry) and no measurement names a machine; else
+ * every listed machine, in the order of environment.machines, as a heap array (free it). Each
+ * measurement must then name one of them in "machine". -1 with *err when the results are not
+ * of this shape: a measurement naming a machine with fewer than two machine types listed, a
+ * measurement naming none or an unlisted one, a malformed or repeated entry, more than
+ * AP_VERDICT_MACHINES_MAX. A machine listed with no measurement is no error: every claim on
+ * it is not reproducible here. */
+int ap_verdict_machines(const cJSON *results, struct ap_verdict_machine **out, size_t *n,
+                        ap_error **err);
 
 /* Judges every claim of c against results (a checked results document). A subject missing
  * from the results is a verdict (not reproducible here); a metric its measurement lacks, or a
- * published unit its metric's unit cannot convert to, is an error naming the claim. Strings of
- * *out point into c and results: keep both alive. Free with ap_verdicts_free. */
+ * published unit its metric's unit cannot convert to, is an error naming the claim. With two
+ * or more machine types (ap_verdict_machines), every claim is judged once on each machine's
+ * measurements alone, and false-discovery control runs within each machine's verdicts.
+ * Strings of *out point into c and results: keep both alive. Free with ap_verdicts_free. */
 int ap_verdict_judge(const struct ap_claims *c, const cJSON *results, struct ap_verdicts *out,
                      ap_error **err);
 void ap_verdicts_free(struct ap_verdicts *v);
@@ -97,13 +126,18 @@ struct ap_verdict_inputs {
     int source_checked;         /* the source text was found and checked */
 };
 
-/* The verdicts document (appliance-verdicts-1, verdicts.schema.json). The caller owns it;
- * NULL when out of memory. */
+/* The verdicts document (appliance-verdicts-1, verdicts.schema.json); with several machine
+ * types it also lists them ("machines", each with its counts) and each verdict names its
+ * machine; with one, it is what it was before machine types. The caller owns it; NULL when
+ * out of memory. */
 cJSON *ap_verdict_document(const struct ap_claims *c, const cJSON *results,
                            const struct ap_verdicts *v, const struct ap_verdict_inputs *in);
 
 /* The measurement of results with this id, or NULL. */
 const cJSON *ap_verdict_find(const cJSON *results, const char *id);
+/* The same on one machine type: the measurement with this id whose "machine" is machine; with
+ * machine NULL, the first with this id (ap_verdict_find). */
+const cJSON *ap_verdict_find_on(const cJSON *results, const char *id, const char *machine);
 
 /* The samples a metric's statistics were computed from: every sample but those flagged noisy,
  * unless include_noisy. Writes at most max into out and returns how many there are. */

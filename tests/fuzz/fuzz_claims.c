@@ -1,7 +1,8 @@
 /* libFuzzer harness for claims files: the input parsed and checked as a claims file; one that
  * parses is checked against a source text made of its own quotes (which must pass), against the
  * same text short of its first byte and against the input itself (which may fail), then judged
- * against a small fixed results document, and the verdicts written as a document, report.md and
+ * against a small fixed results document (and the same merged from two machine types, judged per
+ * machine), and the verdicts written as a document, report.md and
  * report.html into memory. Claims files come from whoever publishes one: none may crash the
  * engine or the reports, the counts of the verdicts must add up, and the same claims must give
  * the same reports. */
@@ -241,10 +242,20 @@ static void judge(const struct ap_claims *c, const cJSON *r)
         ap_error_release(&err);
         return;
     }
-    size_t total = 0;
+    size_t total = 0, per = v.n_machines > 0 ? v.n_machines : 1, m = 0;
     for (size_t k = 0; k < AP_VERDICT_KINDS; k++)
         total += v.counts[k];
-    if (v.n != c->n_claims || total != v.n || v.m > v.n)
+    if (v.n != c->n_claims * per || total != v.n || v.m > v.n)
+        __builtin_trap();
+    for (size_t i = 0; i < v.n_machines; i++) {
+        size_t each = 0;
+        for (size_t k = 0; k < AP_VERDICT_KINDS; k++)
+            each += v.machines[i].counts[k];
+        if (each != c->n_claims)
+            __builtin_trap();
+        m += v.machines[i].m;
+    }
+    if (v.n_machines > 0 && m != v.m)
         __builtin_trap();
     struct ap_verdict_inputs in = {"fuzz.claims.json", c->sha256, 1};
     cJSON *doc = ap_verdict_document(c, r, &v, &in);
@@ -259,13 +270,51 @@ static void judge(const struct ap_claims *c, const cJSON *r)
     ap_verdicts_free(&v);
 }
 
+/* results() merged from two machine types m1 and m2: every measurement once on each, m2's
+ * twice as slow. */
+static cJSON *two_machines(const cJSON *one)
+{
+    cJSON *r = cJSON_Duplicate(one, 1), *ms = cJSON_CreateArray();
+    cJSON *env = cJSON_CreateObject(), *list = cJSON_CreateArray();
+    if (r == NULL || ms == NULL || env == NULL || list == NULL)
+        __builtin_trap();
+    cJSON_ReplaceItemInObject(r, "measurements", ms);
+    cJSON_ReplaceItemInObject(r, "environment", env);
+    cJSON_AddItemToObject(env, "machines", list);
+    static const char *const ids[] = {"m1", "m2"};
+    for (int k = 0; k < 2; k++) {
+        cJSON *e = cJSON_CreateObject(), *m;
+        cJSON_AddStringToObject(e, "id", ids[k]);
+        cJSON_AddStringToObject(e, "cpu_model", k ? "CPU <b>" : "CPU a");
+        cJSON_AddStringToObject(e, "kernel", "6.1.0");
+        cJSON_AddItemToArray(list, e);
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(one, "measurements"))
+        {
+            cJSON *copy = cJSON_Duplicate(m, 1), *metric, *x;
+            cJSON_AddStringToObject(copy, "machine", ids[k]);
+            cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(copy, "metrics"))
+            {
+                cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(metric, "samples"))
+                    cJSON_SetNumberValue(x, x->valuedouble * (k + 1));
+                cJSON *st = cJSON_GetObjectItemCaseSensitive(metric, "stats");
+                cJSON_ArrayForEach(x, st) if (cJSON_IsNumber(x) && strcmp(x->string, "n") != 0 &&
+                                              strncmp(x->string, "ci95_cov", 8) != 0)
+                    cJSON_SetNumberValue(x, x->valuedouble * (k + 1));
+            }
+            cJSON_AddItemToArray(ms, copy);
+        }
+    }
+    return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static cJSON *r;
+    static cJSON *r, *r2;
     ap_error *err = NULL;
     if (r == NULL) {
         if (ap_hash_init(&err) < 0 || (r = results()) == NULL)
             __builtin_trap();
+        r2 = two_machines(r);
     }
     struct ap_claims c;
     if (ap_claims_parse((const char *)data, size, "fuzz.claims.json", &c, &err) < 0) {
@@ -274,6 +323,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     source_checks(&c, data, size);
     judge(&c, r);
+    judge(&c, r2);
     ap_claims_free(&c);
     return 0;
 }

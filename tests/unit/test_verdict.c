@@ -11,6 +11,8 @@
 #include "core/hash.h"
 #include "core/json.h"
 #include "report/claims.h"
+#include "report/html.h"
+#include "report/markdown.h"
 #include "report/stats.h"
 #include "report/verdict.h"
 #include "test.h"
@@ -558,4 +560,370 @@ TEST(unit_conversion)
         ap_claims_free(&c);
     }
     cJSON_Delete(r);
+}
+
+/* ---- several machine types ------------------------------------------------------------------ */
+
+#define KINDS_VERDICTS "tests/claims/kinds.verdicts.json"
+
+/* The verdicts document of kinds against results() is the one made before machine types
+ * existed (kinds.verdicts.json, written then): one machine type judges as it always did. */
+TEST(single_machine_document_unchanged)
+{
+    char *want = NULL, *got = document();
+    size_t len = 0;
+    ap_error *err = NULL;
+    if (!CHECK(ap_fs_read_file(AT_FDCWD, KINDS_VERDICTS, 1 << 20, &want, &len, &err) == 0))
+        return;
+    CHECK(got != NULL && len == strlen(got) + 1 && strncmp(want, got, len - 1) == 0);
+    CHECK(strstr(want, "\"machine") == NULL && strstr(want, "\"within\"") == NULL);
+    free(want);
+    free(got);
+}
+
+/* Tags every measurement of r with machine (when not NULL) and returns its measurements. */
+static cJSON *tag(cJSON *r, const char *machine)
+{
+    cJSON *m, *ms = cJSON_GetObjectItem(r, "measurements");
+    cJSON_ArrayForEach(m, ms) if (machine != NULL) cJSON_AddStringToObject(m, "machine", machine);
+    return ms;
+}
+
+/* Sets the wall time of every cpu/a/python figure of r to 40 s (the ratio 40x, not 20x). */
+static void slower(cJSON *r)
+{
+    cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(r, "measurements"))
+    {
+        if (strcmp(cJSON_GetObjectItem(m, "id")->valuestring, "cpu/a/python") != 0)
+            continue;
+        const double x[6] = {39.2, 39.6, 40, 40, 40.4, 40.8};
+        cJSON_ReplaceItemInObject(cJSON_GetObjectItem(m, "metrics"), "wall_s",
+                                  metric("s", x, 6, "ok", NAN, NAN, NAN));
+    }
+}
+
+/* Merged results of n machine types m1..mn (environment.machines); machine k holds results()'s
+ * measurements (k = 2: with slower()) when k <= with, none otherwise. */
+static cJSON *merged(int n, int with)
+{
+    cJSON *r = results(), *env = cJSON_CreateObject(), *list = cJSON_CreateArray();
+    cJSON_AddItemToObject(r, "environment", env);
+    cJSON_AddItemToObject(env, "machines", list);
+    cJSON *all = cJSON_GetObjectItem(r, "measurements");
+    cJSON_DetachItemViaPointer(r, all);
+    cJSON_AddItemToObject(r, "measurements", cJSON_CreateArray());
+    for (int k = 1; k <= n; k++) {
+        char id[8], cpu[32];
+        snprintf(id, sizeof(id), "m%d", k);
+        snprintf(cpu, sizeof(cpu), "CPU model %d", k);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "id", id);
+        cJSON_AddStringToObject(e, "cpu_model", cpu);
+        cJSON_AddStringToObject(e, "kernel", k == 1 ? "6.1.0" : "6.12.0");
+        cJSON_AddItemToArray(list, e);
+        if (k > with)
+            continue;
+        cJSON *one = results();
+        if (k == 2)
+            slower(one);
+        cJSON *m, *ms = tag(one, id);
+        while ((m = cJSON_DetachItemFromArray(ms, 0)) != NULL)
+            cJSON_AddItemToArray(cJSON_GetObjectItem(r, "measurements"), m);
+        cJSON_Delete(one);
+    }
+    cJSON_Delete(all);
+    return r;
+}
+
+static const struct ap_verdict *find_on(const struct ap_verdicts *v, const char *id,
+                                        const char *machine)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i].claim->id, id) == 0 && v->v[i].machine != NULL &&
+            strcmp(v->v[i].machine, machine) == 0)
+            return &v->v[i];
+    return NULL;
+}
+
+/* The verdicts document of c against r (NULL on an error, printed). */
+static cJSON *judged_doc(const struct ap_claims *c, const cJSON *r, struct ap_verdicts *v)
+{
+    ap_error *err = NULL;
+    if (ap_verdict_judge(c, r, v, &err) < 0) {
+        printf("    %s\n", err->msg);
+        ap_error_release(&err);
+        return NULL;
+    }
+    struct ap_verdict_inputs in = {"kinds.claims.json", c->sha256, 0};
+    return ap_verdict_document(c, r, v, &in);
+}
+
+/* Two machine types: ratio-holds holds on m1 (20x) and is contradicted on m2 (40x); each
+ * machine's verdicts are exactly those of judging its measurements alone (false-discovery
+ * control within each machine), entry by entry in the document but for "machine". */
+TEST(two_machine_types_judged_apart)
+{
+    struct ap_claims c;
+    if (!CHECK(load_kinds(&c) == 0))
+        return;
+    cJSON *r = merged(2, 2);
+    struct ap_verdicts v;
+    cJSON *doc = judged_doc(&c, r, &v);
+    if (!CHECK(doc != NULL)) {
+        cJSON_Delete(r);
+        ap_claims_free(&c);
+        return;
+    }
+    CHECK(v.n_machines == 2 && v.n == 2 * c.n_claims);
+    CHECK(strcmp(v.machines[0].id, "m1") == 0 && strcmp(v.machines[1].kernel, "6.12.0") == 0);
+    /* Claim by claim, each on m1 then m2. */
+    CHECK(strcmp(v.v[0].machine, "m1") == 0 && strcmp(v.v[1].machine, "m2") == 0 &&
+          v.v[0].claim == v.v[1].claim);
+    const struct ap_verdict *h1 = find_on(&v, "ratio-holds", "m1");
+    const struct ap_verdict *h2 = find_on(&v, "ratio-holds", "m2");
+    CHECK_MSG(h1 != NULL && h1->verdict == AP_VERDICT_HOLDS, "m1: %s", h1 ? h1->why : "");
+    CHECK_MSG(h2 != NULL && h2->verdict == AP_VERDICT_CONTRADICTED, "m2: %s", h2 ? h2->why : "");
+    CHECK(h1 != NULL && close_to(h1->measured.value, 20));
+    CHECK(h2 != NULL && close_to(h2->measured.value, 40));
+    CHECK(v.machines[0].counts[AP_VERDICT_HOLDS] == 8 &&
+          v.machines[1].counts[AP_VERDICT_HOLDS] < 8 &&
+          v.machines[1].counts[AP_VERDICT_CONTRADICTED] > 1);
+    size_t sum = 0;
+    for (int k = 0; k < AP_VERDICT_KINDS; k++) {
+        CHECK(v.counts[k] == v.machines[0].counts[k] + v.machines[1].counts[k]);
+        sum += v.counts[k];
+    }
+    CHECK(sum == v.n && v.m == v.machines[0].m + v.machines[1].m);
+    const cJSON *fdr = cJSON_GetObjectItem(doc, "fdr");
+    CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(fdr, "within")), "machine") == 0);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "machines")) == 2);
+    /* Each machine alone, as single-machine results. */
+    for (int k = 0; k < 2; k++) {
+        cJSON *alone = results();
+        if (k == 1)
+            slower(alone);
+        struct ap_verdicts va;
+        cJSON *da = judged_doc(&c, alone, &va);
+        if (CHECK(da != NULL)) {
+            CHECK(va.m == v.machines[k].m);
+            for (int j = 0; j < AP_VERDICT_KINDS; j++)
+                CHECK(va.counts[j] == v.machines[k].counts[j]);
+            const cJSON *list = cJSON_GetObjectItem(doc, "verdicts");
+            for (size_t i = 0; i < c.n_claims; i++) {
+                cJSON *e = cJSON_Duplicate(cJSON_GetArrayItem(list, (int)(2 * i + k)), 1);
+                const char *on = cJSON_GetStringValue(cJSON_GetObjectItem(e, "machine"));
+                char machine[8] = "";
+                snprintf(machine, sizeof(machine), "%s", on != NULL ? on : "");
+                CHECK(machine[0] == 'm' && machine[1] == '1' + k);
+                cJSON_DeleteItemFromObject(e, "machine");
+                cJSON *want = cJSON_Duplicate(
+                    cJSON_GetArrayItem(cJSON_GetObjectItem(da, "verdicts"), (int)i), 1);
+                /* A missing measurement's reason names the machine it is missing on. */
+                const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(e, "why"));
+                if (strstr(why, " of machine m") != NULL) {
+                    CHECK(strstr(why, machine) != NULL &&
+                          strcmp(c.claims[i].id, "missing-measurement") == 0);
+                    cJSON_DeleteItemFromObject(e, "why");
+                    cJSON_DeleteItemFromObject(want, "why");
+                }
+                CHECK_MSG(cJSON_Compare(e, want, 1), "claim %s on m%d differs from it alone",
+                          c.claims[i].id, k + 1);
+                cJSON_Delete(want);
+                cJSON_Delete(e);
+            }
+            ap_verdicts_free(&va);
+        }
+        cJSON_Delete(da);
+        cJSON_Delete(alone);
+    }
+    cJSON_Delete(doc);
+    ap_verdicts_free(&v);
+    cJSON_Delete(r);
+    ap_claims_free(&c);
+}
+
+/* Judges kinds against r: 0 judged (v freed), or the error's message (the caller frees it). */
+static char *judge_error(cJSON *r, size_t counts_m3[AP_VERDICT_KINDS])
+{
+    struct ap_claims c;
+    if (load_kinds(&c) < 0)
+        return strdup("cannot load " KINDS);
+    struct ap_verdicts v;
+    ap_error *err = NULL;
+    char *msg = NULL;
+    if (ap_verdict_judge(&c, r, &v, &err) < 0) {
+        msg = strdup(err->msg);
+        ap_error_release(&err);
+    } else {
+        for (size_t k = 0; counts_m3 != NULL && k < v.n_machines; k++)
+            if (strcmp(v.machines[k].id, "m3") == 0)
+                memcpy(counts_m3, v.machines[k].counts, sizeof(v.machines[k].counts));
+        ap_verdicts_free(&v);
+    }
+    ap_claims_free(&c);
+    cJSON_Delete(r);
+    return msg;
+}
+
+/* What results of the wrong shape give: each an error naming the measurement or the entry,
+ * with a hint, and the control beside it judged. */
+TEST(machine_shapes)
+{
+    /* "machine" on measurements with one machine type listed, or none. */
+    cJSON *r = merged(1, 1);
+    char *msg = judge_error(r, NULL);
+    CHECK_MSG(msg != NULL && strstr(msg, "names a machine") && strstr(msg, "lists one machine") &&
+                  strstr(msg, "Hint:"),
+              "%s", msg ? msg : "(judged)");
+    free(msg);
+    r = results();
+    tag(r, "m1");
+    msg = judge_error(r, NULL);
+    CHECK_MSG(msg != NULL && strstr(msg, "lists no machine"), "%s", msg ? msg : "(judged)");
+    free(msg);
+    /* Control: one machine type listed, measurements naming none: judged as a single run. */
+    r = merged(1, 0);
+    cJSON *plain = results();
+    cJSON_ReplaceItemInObject(r, "measurements", cJSON_DetachItemFromObject(plain, "measurements"));
+    cJSON_Delete(plain);
+    msg = judge_error(r, NULL);
+    CHECK_MSG(msg == NULL, "%s", msg);
+    free(msg);
+    /* A machine no entry lists. */
+    r = merged(2, 2);
+    cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "measurements"), 3),
+                              "machine", cJSON_CreateString("m7"));
+    msg = judge_error(r, NULL);
+    CHECK_MSG(msg != NULL && strstr(msg, "machine m7") && strstr(msg, "does not list") &&
+                  strstr(msg, "cpu/a/python"),
+              "%s", msg ? msg : "(judged)");
+    free(msg);
+    /* A measurement naming no machine among several. */
+    r = merged(2, 2);
+    cJSON_DeleteItemFromObject(cJSON_GetArrayItem(cJSON_GetObjectItem(r, "measurements"), 0),
+                               "machine");
+    msg = judge_error(r, NULL);
+    CHECK_MSG(msg != NULL && strstr(msg, "names no machine") && strstr(msg, "size/image/go-hello"),
+              "%s", msg ? msg : "(judged)");
+    free(msg);
+    /* The same machine listed twice. */
+    r = merged(2, 1);
+    cJSON_ReplaceItemInObject(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "environment"), "machines"),
+                           1),
+        "id", cJSON_CreateString("m1"));
+    msg = judge_error(r, NULL);
+    CHECK_MSG(msg != NULL && strstr(msg, "twice"), "%s", msg ? msg : "(judged)");
+    free(msg);
+    /* A machine listed without any measurement: judged, every claim not reproducible there. */
+    size_t m3[AP_VERDICT_KINDS] = {0};
+    msg = judge_error(merged(3, 2), m3);
+    CHECK_MSG(msg == NULL, "%s", msg);
+    CHECK(m3[AP_VERDICT_NOT_REPRODUCIBLE] == 15 && m3[AP_VERDICT_HOLDS] == 0);
+    free(msg);
+}
+
+#define KINDS_REPORT_MD "tests/claims/kinds.report.md"
+/* The sha256 of report.html of kinds against results(), made before machine types existed. */
+#define KINDS_REPORT_HTML_SHA256 "e362b6145dfda3034829085ae3404dd1e5b11b996b50a3b3166092fb19df6963"
+
+/* report.md (html 0) or report.html (html 1) of doc and r, as text (the caller frees it). */
+static char *render(const cJSON *doc, const cJSON *r, int html)
+{
+    char *text = NULL;
+    size_t len = 0;
+    ap_error *err = NULL;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return NULL;
+    int rc = html ? ap_report_html(f, doc, r, &err) : ap_report_markdown(f, doc, r, &err);
+    fclose(f);
+    if (rc < 0) {
+        printf("    %s\n", err->msg);
+        ap_error_release(&err);
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* One machine type: report.md and report.html are those made before machine types existed. */
+TEST(single_machine_reports_unchanged)
+{
+    char *text = document(), *want = NULL;
+    cJSON *doc = cJSON_Parse(text), *r = results();
+    char *md = render(doc, r, 0), *html = render(doc, r, 1);
+    size_t len = 0;
+    ap_error *err = NULL;
+    if (CHECK(ap_fs_read_file(AT_FDCWD, KINDS_REPORT_MD, 1 << 20, &want, &len, &err) == 0))
+        CHECK(md != NULL && strlen(md) == len && memcmp(md, want, len) == 0);
+    char hex[AP_SHA256_HEX_LEN + 1] = "";
+    if (CHECK(html != NULL))
+        ap_sha256_hex(html, strlen(html), hex);
+    CHECK_MSG(strcmp(hex, KINDS_REPORT_HTML_SHA256) == 0, "report.html sha256 %s", hex);
+    free(want);
+    free(md);
+    free(html);
+    free(text);
+    cJSON_Delete(doc);
+    cJSON_Delete(r);
+}
+
+/* How many times needle occurs in s. */
+static size_t occurrences(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; p != NULL && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Two machine types: each claim is one row, with a column group per machine headed by its CPU
+ * model and kernel; ratio-holds holds in m1's and is contradicted in m2's. */
+TEST(two_machine_reports_side_by_side)
+{
+    struct ap_claims c;
+    if (!CHECK(load_kinds(&c) == 0))
+        return;
+    cJSON *r = merged(2, 2);
+    struct ap_verdicts v;
+    cJSON *doc = judged_doc(&c, r, &v);
+    char *md = doc != NULL ? render(doc, r, 0) : NULL;
+    char *html = doc != NULL ? render(doc, r, 1) : NULL;
+    if (CHECK(md != NULL)) {
+        CHECK(strstr(md, "| claim | quote | published | m1: CPU model 1, kernel 6.1.0<br>measured "
+                         "[interval] coverage | m1: measured / published | m1: verdict | m1: why "
+                         "| m2: CPU model 2, kernel 6.12.0<br>measured") != NULL);
+        CHECK(strstr(md, "| verdict | m1: CPU model 1, kernel 6.1.0 | m2: CPU model 2, kernel "
+                         "6.12.0 |") != NULL);
+        CHECK(occurrences(md, "\n| ratio-holds |") == 1);
+        const char *row = strstr(md, "\n| ratio-holds |");
+        const char *end = row != NULL ? strchr(row + 1, '\n') : NULL;
+        const char *h = row != NULL ? strstr(row, "\u2713 holds") : NULL;
+        const char *x = row != NULL ? strstr(row, "\u2717 contradicted") : NULL;
+        CHECK(h != NULL && x != NULL && h < x && x < end);
+        /* m1's ratio (20x) before its verdict, then m2's (40x) and its verdict. */
+        const char *m1 = row != NULL ? strstr(row, "| 20.0 x [") : NULL;
+        const char *m2 = row != NULL ? strstr(row, "| 40.0 x [") : NULL;
+        CHECK(m1 != NULL && m2 != NULL && m1 < h && h < m2 && m2 < x);
+    }
+    if (CHECK(html != NULL)) {
+        CHECK(occurrences(html, "<tr class=\"claim\"") == c.n_claims);
+        CHECK(occurrences(html, "<th colspan=\"4\" class=\"machine\" scope=\"colgroup\" "
+                                "data-machine=\"m2\">m2: CPU model 2, kernel 6.12.0</th>") == 2);
+        const char *row = strstr(html, "<tr class=\"claim\" data-claim=\"ratio-holds\">");
+        const char *end = row != NULL ? strstr(row, "</tr>") : NULL;
+        const char *h = row != NULL ? strstr(row, "class=\"v holds\" data-machine=\"m1\"") : NULL;
+        const char *x =
+            row != NULL ? strstr(row, "class=\"v contradicted\" data-machine=\"m2\"") : NULL;
+        CHECK(h != NULL && x != NULL && h < x && x < end);
+    }
+    free(md);
+    free(html);
+    cJSON_Delete(doc);
+    if (doc != NULL)
+        ap_verdicts_free(&v);
+    cJSON_Delete(r);
+    ap_claims_free(&c);
 }
