@@ -87,11 +87,61 @@ static void machine_facts(const struct ap_bench *b, cJSON *env)
         cJSON_AddItemToObject(env, "topology", ap_topology_json(b->topo, &b->placement));
 }
 
+/* The value of the environment variable name when it is 1 to 128 printable ASCII characters
+ * (anything else is not recorded), else NULL. */
+static const char *scheduler_var(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0' || strlen(v) > 128)
+        return NULL;
+    for (const char *c = v; *c != '\0'; c++)
+        if (*c < 0x21 || *c > 0x7e)
+            return NULL;
+    return v;
+}
+
+/* The batch scheduler's record of the job that ran this run, when one did: Slurm's job, array
+ * task and node (SLURM_*), or Kubernetes' completion index and pod (an Indexed Job sets
+ * JOB_COMPLETION_INDEX and HOSTNAME; NODE_NAME when the pod passes it down). A campaign's
+ * merge lists each part's node from it. Not a machine fact: a shard resumed on another node
+ * of the same machine type goes on. NULL when no scheduler ran the run. */
+static cJSON *scheduler(void)
+{
+    static const struct {
+        const char *key, *var;
+    } slurm[] = {{"job_id", "SLURM_JOB_ID"},
+                 {"array_job_id", "SLURM_ARRAY_JOB_ID"},
+                 {"array_task_id", "SLURM_ARRAY_TASK_ID"},
+                 {"node", "SLURMD_NODENAME"},
+                 {"cluster", "SLURM_CLUSTER_NAME"}},
+      k8s[] = {{"job_completion_index", "JOB_COMPLETION_INDEX"},
+               {"pod", "HOSTNAME"},
+               {"node", "NODE_NAME"}};
+    const char *name = scheduler_var("SLURM_JOB_ID") != NULL           ? "slurm"
+                       : scheduler_var("JOB_COMPLETION_INDEX") != NULL ? "kubernetes"
+                                                                       : NULL;
+    if (name == NULL)
+        return NULL;
+    int is_slurm = strcmp(name, "slurm") == 0;
+    size_t n = is_slurm ? sizeof(slurm) / sizeof(slurm[0]) : sizeof(k8s) / sizeof(k8s[0]);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", name);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = scheduler_var(is_slurm ? slurm[i].var : k8s[i].var);
+        if (v != NULL)
+            cJSON_AddStringToObject(j, is_slurm ? slurm[i].key : k8s[i].key, v);
+    }
+    return j;
+}
+
 static cJSON *environment(struct ap_bench *b)
 {
     cJSON *env = cJSON_CreateObject();
     ap_error *e = NULL;
     machine_facts(b, env);
+    cJSON *sched = scheduler();
+    if (sched != NULL)
+        cJSON_AddItemToObject(env, "scheduler", sched);
     cJSON_AddStringToObject(env, "output_hash", b->output_hash);
     cJSON *imgs = cJSON_AddObjectToObject(env, "images");
     for (size_t i = 0; i < b->n_images; i++) {

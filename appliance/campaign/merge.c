@@ -291,6 +291,8 @@ static cJSON *merged_info(const struct ap_merge_part *parts, size_t n, int poole
         cJSON_AddStringToObject(p, "run_id", parts[i].run_id);
         cJSON_AddNumberToObject(p, "shard", parts[i].shard);
         cJSON_AddStringToObject(p, "host", parts[i].host);
+        const char *node = str(get(get(parts[i].results, "environment"), "scheduler"), "node");
+        cJSON_AddStringToObject(p, "node", node != NULL ? node : parts[i].host);
         cJSON_AddStringToObject(p, "machine", id);
         cJSON_AddItemToArray(a, p);
     }

@@ -174,9 +174,17 @@ int ap_slurm_array_script(const struct ap_slurm_plan *p, const int *indices, siz
     fprintf(f, "\nn=%d\ni=$SLURM_ARRAY_TASK_ID\ncd ", p->shards);
     bad |= put_quoted(f, p->checkout);
     fputs("\nout=\"$dir/shard-$i-of-$n\"\n"
-          "# A task run again continues its shard where it stopped.\n"
+          "# A task run again continues its shard where it stopped, on the same host; on\n"
+          "# another host it starts the shard over (a group's ratios come from one machine).\n"
           "resume=\n"
-          "if [ -f \"$out/results.json\" ]; then resume=--resume; fi\n",
+          "if [ -f \"$out/results.json\" ]; then\n"
+          "    if grep -Eq \"\\\"host\\\":[[:space:]]*\\\"$(uname -n)\\\"\" \"$out/results.json\"; "
+          "then\n"
+          "        resume=--resume\n"
+          "    else\n"
+          "        rm -rf \"$out\"\n"
+          "    fi\n"
+          "fi\n",
           f);
     bad |= put_quoted(f, p->appliance);
     bad |= put_option(f, "reproduce --claims", p->claims);
