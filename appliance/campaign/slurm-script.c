@@ -189,6 +189,8 @@ int ap_slurm_array_script(const struct ap_slurm_plan *p, const int *indices, siz
     bad |= put_quoted(f, p->appliance);
     bad |= put_option(f, "reproduce --claims", p->claims);
     bad |= put_option(f, "--profile", p->profile);
+    if (p->allow_noisy)
+        fputs(" --allow-noisy", f);
     fputs(" --shard \"$i/$n\" --out \"$out\" $resume\n"
           "# The part appears under its final name only when it and its signature are complete.\n"
           "stage=\"$dir/parts/.shard-$i-of-$n.tmp\"\n"

@@ -62,6 +62,7 @@ static cJSON *plan_json(const struct ap_slurm_plan *p)
     cJSON_AddItemToObject(j, "partition", opt_string(p->partition));
     cJSON_AddItemToObject(j, "constraint", opt_string(p->constraint));
     cJSON_AddNumberToObject(j, "max_parallel", p->max_parallel);
+    cJSON_AddBoolToObject(j, "allow_noisy", p->allow_noisy);
     cJSON_AddStringToObject(j, "results", p->results);
     cJSON_AddStringToObject(j, "checkout", p->checkout);
     cJSON_AddStringToObject(j, "appliance", p->appliance);
@@ -107,6 +108,10 @@ static int plan_from_json(const cJSON *j, struct ap_slurm_plan *p, ap_error **er
         return -1;
     p->shards = (int)shards;
     p->max_parallel = (int)maxp;
+    const cJSON *noisy = cJSON_GetObjectItemCaseSensitive(j, "allow_noisy");
+    if (!cJSON_IsBool(noisy))
+        return ap_error_make(err, 0, "%s: allow_noisy must be true or false", what);
+    p->allow_noisy = cJSON_IsTrue(noisy);
     return ap_slurm_plan_check(p, err);
 }
 

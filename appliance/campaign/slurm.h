@@ -18,15 +18,16 @@
 /* What a campaign runs and where. Paths are absolute (the jobs run on other nodes, from the
  * checkout directory); optional strings are NULL. Strings are borrowed. */
 struct ap_slurm_plan {
-    const char *profile;             /* quick, standard or published */
-    int shards;                      /* N, 1..AP_SLURM_MAX_SHARDS */
-    const char *claims;              /* the claims file */
-    const char *partition;           /* --partition, or NULL */
-    const char *constraint;          /* --constraint (node features: a machine type), or NULL */
-    int max_parallel;                /* at most this many shard tasks at once (%K), 0: no limit */
-    const char *results;             /* DIR: the shared results directory */
-    const char *checkout;            /* the folder the jobs run from */
-    const char *appliance;           /* the appliance binary the jobs run */
+    const char *profile;    /* quick, standard or published */
+    int shards;             /* N, 1..AP_SLURM_MAX_SHARDS */
+    const char *claims;     /* the claims file */
+    const char *partition;  /* --partition, or NULL */
+    const char *constraint; /* --constraint (node features: a machine type), or NULL */
+    int max_parallel;       /* at most this many shard tasks at once (%K), 0: no limit */
+    int allow_noisy;        /* the shards record noise and go on (reproduce --allow-noisy) */
+    const char *results;    /* DIR: the shared results directory */
+    const char *checkout;   /* the folder the jobs run from */
+    const char *appliance;  /* the appliance binary the jobs run */
     const char *key, *password_file; /* the secret key that signs the parts, or NULL */
     const char *trusted_keys;        /* merge --trusted-keys FILE, or NULL */
 };

@@ -20,8 +20,9 @@ static void slurm_usage(FILE *out)
     fprintf(out,
             "Usage: appliance slurm submit [--profile P] [--shards N] [--claims FILE]\n"
             "                              [--partition P] [--constraint FEATURE]\n"
-            "                              [--max-parallel K] [--results DIR] [--key SECKEY]\n"
-            "                              [--password-file F] [--trusted-keys FILE] [--dry-run]\n"
+            "                              [--max-parallel K] [--allow-noisy] [--results DIR]\n"
+            "                              [--key SECKEY] [--password-file F]\n"
+            "                              [--trusted-keys FILE] [--dry-run]\n"
             "       appliance slurm status [--results DIR]\n"
             "       appliance slurm resume [--results DIR]\n"
             "\n"
@@ -46,6 +47,8 @@ static void slurm_usage(FILE *out)
             "  --partition P        the partition of every job\n"
             "  --constraint F       node features the shard tasks need (a machine type)\n"
             "  --max-parallel K     at most K shard tasks at once\n"
+            "  --allow-noisy        the shards record noise and go on (reproduce --allow-noisy:\n"
+            "                       noisy samples are flagged and left out of the statistics)\n"
             "  --results DIR        the shared results directory (default " DEFAULT_RESULTS ")\n"
             "  --key SECKEY, --password-file F   the secret key the jobs sign with (default\n"
             "                       $APPLIANCE_KEY, else ~/.config/appliance/appliance.key)\n"
@@ -64,6 +67,7 @@ enum {
     O_PARTITION,
     O_CONSTRAINT,
     O_MAXP,
+    O_NOISY,
     O_RESULTS,
     O_KEY,
     O_PW,
@@ -77,6 +81,7 @@ static const struct option opts[] = {{"profile", required_argument, NULL, O_PROF
                                      {"partition", required_argument, NULL, O_PARTITION},
                                      {"constraint", required_argument, NULL, O_CONSTRAINT},
                                      {"max-parallel", required_argument, NULL, O_MAXP},
+                                     {"allow-noisy", no_argument, NULL, O_NOISY},
                                      {"results", required_argument, NULL, O_RESULTS},
                                      {"key", required_argument, NULL, O_KEY},
                                      {"password-file", required_argument, NULL, O_PW},
@@ -164,6 +169,9 @@ static int take_option(struct slurm_opts *o, int c)
         if ((p->max_parallel = parse_count(optarg, 1, AP_SLURM_MAX_SHARDS)) < 0)
             return ap_cmd_usage("slurm", "--max-parallel %s: a count from 1 to %d", optarg,
                                 AP_SLURM_MAX_SHARDS);
+        break;
+    case O_NOISY:
+        p->allow_noisy = 1;
         break;
     case O_CLAIMS:
         p->claims = optarg;

@@ -105,7 +105,11 @@ slurm_start() {
     SLURM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/appliance-slurm.XXXXXX")
     # munged wants its socket's folders searchable by all, its key's folder private.
     chmod 0711 "$SLURM_DIR"
-    trap 'slurm_stop; rm -rf "$TMP"' EXIT
+    # A TERM or an INT ends the script through its EXIT trap, and the trap, once begun, is
+    # not cut short by another one: no daemon outlives the test.
+    trap 'trap "" INT TERM; slurm_stop; rm -rf "$TMP"' EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
     local d=$SLURM_DIR host ports
     host=$(hostname)
     mkdir -p "$d/munge" "$d/key" "$d/state" "$d/spooln1" "$d/spooln2"
