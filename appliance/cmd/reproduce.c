@@ -54,8 +54,9 @@ static void reproduce_usage(FILE *out)
             "  --out DIR         the run directory (default results/latest)\n"
             "  --shard I/N       measure shard I of N (0 <= I < N <= 64) of what the claims\n"
             "                    need: its comparison groups split by estimated time, the same\n"
-            "                    way on every node (appliance bench --help); the verdicts of a\n"
-            "                    shard judge its own measurements alone\n"
+            "                    way on every node (appliance bench --help); a shard keeps\n"
+            "                    the claims file beside its results and is not judged: its\n"
+            "                    figures are part of a whole that appliance merge judges\n"
             "  --dry-run         check the claims and print what would be built and run, the\n"
             "                    plan's digest and its partition into the shards (each\n"
             "                    shard's groups and estimate, and the total); nothing is built\n"
@@ -348,7 +349,8 @@ static int measure(const struct ap_settings *set, const struct reproduce_opts *o
     return ap_bench_run(&bo, err);
 }
 
-/* Judges the finished run: verdicts.json, report.md and report.html beside results.json. */
+/* Judges the finished run: verdicts.json, report.md and report.html beside results.json; a
+ * shard only gets claims.json (appliance merge judges the merged parts). */
 static int judge_run(const struct reproduce_opts *o, const struct ap_claims *c, const char *results,
                      int checked)
 {
@@ -359,6 +361,14 @@ static int judge_run(const struct reproduce_opts *o, const struct ap_claims *c, 
         ap_sha256_file(AT_FDCWD, results, hex, NULL, &err) < 0 ||
         copy_claims(c, o->claims, o->out, &err) < 0)
         return ap_cmd_fail(&err);
+    if (o->shard_count > 0) {
+        /* A claim's figures may lie in other shards: judging one shard alone would call them
+         * missing. The merge judges the whole. */
+        printf("shard %d/%d measured; its claims are judged once the parts are merged "
+               "(appliance merge): %s\n",
+               o->shard_index, o->shard_count, o->out);
+        return AP_EXIT_OK;
+    }
     struct ap_cmd_judge j = {o->claims, o->out, 0};
     return ap_cmd_judge(&j, c, doc, hex, checked);
 }
