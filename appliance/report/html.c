@@ -96,6 +96,20 @@ static void machine_cells(FILE *out, const cJSON *v, const char *machine)
     td(out, "why", ap_report_string(v, "why"));
 }
 
+/* The header cell of machine m (its id in data-machine, its CPU model and kernel as the text);
+ * with colgroup, the head of its group of four columns. */
+static void machine_th(FILE *out, const cJSON *m, int colgroup)
+{
+    char title[512];
+    fputs(colgroup ? "<th colspan=\"4\" class=\"machine\" scope=\"colgroup\" data-machine=\""
+                   : "<th class=\"machine\" data-machine=\"",
+          out);
+    text(out, ap_report_string(m, "id"));
+    fputs("\">", out);
+    text(out, ap_report_machine_title(title, sizeof(title), m));
+    fputs("</th>", out);
+}
+
 /* Several machine types: one row per claim, a column group per machine headed by its CPU model
  * and kernel. */
 static void machine_table(FILE *out, const cJSON *verdicts, const struct ap_report_section *s,
@@ -104,14 +118,8 @@ static void machine_table(FILE *out, const cJSON *verdicts, const struct ap_repo
     fputs("<thead><tr><th rowspan=\"2\">claim</th><th rowspan=\"2\">quote</th>"
           "<th rowspan=\"2\">published</th>",
           out);
-    for (size_t k = 0; k < nm; k++) {
-        char title[512];
-        fputs("<th colspan=\"4\" class=\"machine\" scope=\"colgroup\" data-machine=\"", out);
-        text(out, ap_report_string(ms[k], "id"));
-        fputs("\">", out);
-        text(out, ap_report_machine_title(title, sizeof(title), ms[k]));
-        fputs("</th>", out);
-    }
+    for (size_t k = 0; k < nm; k++)
+        machine_th(out, ms[k], 1);
     fputs("</tr>\n<tr>", out);
     for (size_t k = 0; k < nm; k++)
         fputs("<th>measured [interval] coverage</th><th>measured / published</th><th>verdict</th>"
@@ -193,14 +201,8 @@ static void counts_table(FILE *out, const cJSON *verdicts)
     fputs("<table class=\"counts\">\n<thead><tr><th>verdict</th>", out);
     if (nm == 0)
         fputs("<th>claims</th>", out);
-    for (size_t k = 0; k < nm; k++) {
-        char title[512];
-        fputs("<th class=\"machine\" data-machine=\"", out);
-        text(out, ap_report_string(ms[k], "id"));
-        fputs("\">", out);
-        text(out, ap_report_machine_title(title, sizeof(title), ms[k]));
-        fputs("</th>", out);
-    }
+    for (size_t k = 0; k < nm; k++)
+        machine_th(out, ms[k], 0);
     fputs("</tr></thead>\n<tbody>\n", out);
     for (int i = 0; i < AP_REPORT_VERDICTS; i++) {
         fputs("<tr>", out);
