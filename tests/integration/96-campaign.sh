@@ -154,7 +154,9 @@ expect_rc 1 "a part signed by an unknown key is refused"
 check "the refusal names the part" err_has "$(basename "$OTHER")"
 # Another plan: shard 1 of 3 is of the same plan but another count; a shard 1/2 of another
 # plan comes from a run of the size suite alone.
-run "$APPLIANCE" bench --profile quick --suite size --allow-noisy --shard 1/2 --out "$TMP/size-run"
+mkdir -p "$TMP/size-run"
+run "$APPLIANCE" bench --profile quick --suite size --allow-noisy --shard 1/2 \
+    --out "$TMP/size-run/results.json"
 expect_rc 0 "a shard of another plan (the size suite alone)"
 run "$APPLIANCE" pack "$TMP/size-run" --out "$TMP/size-part"
 expect_rc 0 "packed and signed with the trusted key"
