@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # appliance merge: the signed parts of a sharded campaign into one results file. Two parts of a
-# real quick run (sizes and the lang suite of a Go and a Python image), packed and signed with a
-# key made here, are merged: the merged results validate against the schema, list both parts'
+# real quick plan (sizes and the lang suite of a Go and a Python image), run as shard 0/2 and
+# 1/2 and packed and signed with a key made here, are merged: the merged results validate against the schema, list both parts'
 # archives and sha256, keep every measurement once with its shard and host, and appliance
 # verify accepts the archive merge --sign makes. Each refusal, with its control: a part signed
 # by a key that is not trusted, a part of another plan, a part given twice, a missing shard,
@@ -33,33 +33,34 @@ RUN="$TMP/work/run/results.json"
 check "the run measured sizes and the lang suite" \
     jqe '([.measurements[].suite] | unique) == ["lang", "size"]' "$RUN"
 
-# Until `appliance bench --shard I/N` exists, the parts are made from the real run by writing
-# with jq only what a sharded run adds to its results (the campaign contract): run.plan_sha256,
-# run.shard, environment.host and each measurement's group. Shard 0 holds the size group,
-# shard 1 the lang group; each part has a run id of its own, as each shard's run does.
-PLAN=$(printf 'plan of this test' | sha256sum | cut -d' ' -f1)
+# The parts: the same plan run as shard 0/2 and shard 1/2 (bench --shard), each in a folder of
+# its own, packed and signed with KEY into OUTDIR. The partition is bench's: which shard holds
+# the size group and which the lang group is read from each part's run.shard.
 HOST=$(uname -n)
-part() { # INDEX COUNT SUITE PLAN RUN-ID-SUFFIX KEY OUTDIR: a signed part into OUTDIR
-    local dir="$TMP/parts/run-$1-$5"
-    rm -rf "$dir" && mkdir -p "$dir" "$7"
-    jq --argjson i "$1" --argjson n "$2" --arg suite "$3" --arg plan "$4" --arg host "$HOST" \
-        --arg sfx "$5" '
-        .run.id = (.run.id | sub("-[0-9a-f]{8}$"; "-" + $sfx))
-        | .run.plan_sha256 = $plan
-        | .run.shard = {index: $i, count: $n, groups: [$suite], estimate_s: 1}
-        | .environment.host = $host
-        | .measurements = [.measurements[] | select(.suite == $suite) | .group = $suite]
-        | if $suite == "size" then . else del(.size_pairs) end' "$RUN" >"$dir/results.json" ||
-        return 1
-    (cd "$TMP/work" && APPLIANCE_OUT="$ROOT/build/images" "$APPLIANCE" -q pack "$dir" \
-        --key "$6" --out "$7") >/dev/null
+shard_run() { # INDEX SUITES DIR: a real sharded run of the plan (SUITES on both images)
+    rm -rf "$3" && mkdir -p "$3"
+    env -C "$TMP/work" APPLIANCE_OUT="$ROOT/build/images" "$APPLIANCE" -q bench --profile quick \
+        --suite "$2" --images go-1.23-static,python-3.13 --shard "$1/2" --allow-noisy \
+        --out "$3/results.json" >/dev/null 2>"$3.err"
 }
-check "part 0/2 (the size group) packed and signed" \
-    part 0 2 size "$PLAN" 0000aaaa "$TMP/k.key" "$TMP/p"
-check "part 1/2 (the lang group) packed and signed" \
-    part 1 2 lang "$PLAN" 1111bbbb "$TMP/k.key" "$TMP/p"
-P0=$(ls "$TMP"/p/*-0000aaaa.tar.zst)
-P1=$(ls "$TMP"/p/*-1111bbbb.tar.zst)
+sign_part() { # DIR KEY OUTDIR: DIR packed and signed with KEY into OUTDIR
+    mkdir -p "$3"
+    (cd "$TMP/work" && APPLIANCE_OUT="$ROOT/build/images" "$APPLIANCE" -q pack "$1" \
+        --key "$2" --out "$3") >/dev/null
+}
+check "shard 0/2 of the plan runs" shard_run 0 size,lang "$TMP/parts/s0"
+check "shard 1/2 of the plan runs" shard_run 1 size,lang "$TMP/parts/s1"
+check "part 0/2 packed and signed" sign_part "$TMP/parts/s0" "$TMP/k.key" "$TMP/p0"
+check "part 1/2 packed and signed" sign_part "$TMP/parts/s1" "$TMP/k.key" "$TMP/p1"
+P0=$(ls "$TMP"/p0/*.tar.zst)
+P1=$(ls "$TMP"/p1/*.tar.zst)
+PLAN=$(jq -r '.run.plan_sha256' "$TMP/parts/s0/results.json")
+same "both shards and the unsharded run are of one plan" \
+    "$(jq -r '.run.plan_sha256' "$TMP/parts/s1/results.json") $(jq -r '.run.plan_sha256' "$RUN")" "$PLAN $PLAN"
+G0=$(jq -r '.run.shard.groups | join(",")' "$TMP/parts/s0/results.json")
+G1=$(jq -r '.run.shard.groups | join(",")' "$TMP/parts/s1/results.json")
+check "the two shards hold one group each: size and lang ($G0 / $G1)" \
+    bash -c "[ '$G0,$G1' = 'size,lang' ] || [ '$G0,$G1' = 'lang,size' ]"
 
 # ---- the merge ---------------------------------------------------------------------------------
 run env -C "$TMP/work" "$APPLIANCE" merge "$P1" "$P0" --expect 2 --trusted-keys "$TMP/k.pub" \
@@ -80,23 +81,18 @@ check "a new run id, neither part's" \
     jqe '.run.id as $id | [.run.merged.parts[].run_id] | index($id) == null' "$M"
 same "every measurement of the run is there once" \
     "$(jq -c '[.measurements[].id] | sort' "$M")" "$(jq -c '[.measurements[].id] | sort' "$RUN")"
-check "each measurement carries its shard and host, and no machine (one machine type)" \
+check "each measurement carries its shard (its group's) and host, and no machine (one machine type)" \
     jqe "all(.measurements[]; .host == \"$HOST\" and has(\"machine\") == false and
-         .shard == (if .suite == \"size\" then 0 else 1 end))" "$M"
+         .shard == (if .group == \"$G0\" then 0 else 1 end))" "$M"
 check "environment.machines: one machine type with both shards" \
     jqe '.environment.machines == [.environment.machines[0]] and .environment.machines[0].shards == [0, 1]
          and .environment.machines[0].id == "m1"' "$M"
 check "the statistics are the parts' own (nothing pooled)" \
-    bash -c "cmp -s <(jq -S '[.measurements[] | {id, metrics}] | sort_by(.id)' '$RUN') \
+    bash -c "cmp -s <(jq -s -S '[.[].measurements[] | {id, metrics}] | sort_by(.id)' \
+                         '$TMP/parts/s0/results.json' '$TMP/parts/s1/results.json') \
                     <(jq -S '[.measurements[] | {id, metrics}] | sort_by(.id)' '$M')"
 
-# The schema: the merge's fields are in it; the shard fields bench writes (run.plan_sha256,
-# run.shard, environment.host, a measurement's group) are added here while the schema lacks them.
-SCHEMA="$TMP/schema.json"
-jq 'if .["$defs"].measurement.properties | has("group") then . else
-      .["$defs"].measurement.properties.group = {"type": "string"} end' \
-    appliance/bench/results.schema.json >"$SCHEMA"
-run python3 tests/bench/validate-results "$M" "$SCHEMA"
+run python3 tests/bench/validate-results "$M"
 expect_rc 0 "the merged results validate against the schema (tests/bench/validate-results)"
 ARCHIVE=$(ls "$TMP"/work/results/*.tar.zst 2>/dev/null | head -n 1)
 check "merge --sign packed the merged run into a signed archive" test -s "${ARCHIVE:-/nonexistent}.minisig"
@@ -106,8 +102,8 @@ expect_rc 0 "appliance verify accepts the merged archive"
 # ---- refusals, each with its control ------------------------------------------------------------
 merge() { run env -C "$TMP/work" "$APPLIANCE" merge "$@" --out "$TMP/work/m2"; }
 
-check "a part re-signed by another key" part 1 2 lang "$PLAN" 1111bbbb "$TMP/other.key" "$TMP/q"
-Q1=$(ls "$TMP"/q/*-1111bbbb.tar.zst)
+check "shard 1 packed again, signed by another key" sign_part "$TMP/parts/s1" "$TMP/other.key" "$TMP/q"
+Q1=$(ls "$TMP"/q/*.tar.zst)
 merge "$P0" "$Q1" --expect 2 --trusted-keys "$TMP/k.pub"
 expect_rc 1 "a part signed by a key that is not trusted is refused"
 KEYID=$(sed -n 's/^untrusted comment: minisign public key //p' "$TMP/other.pub")
@@ -116,12 +112,12 @@ cat "$TMP/k.pub" "$TMP/other.pub" >"$TMP/both.pub"
 merge "$P0" "$Q1" --expect 2 --trusted-keys "$TMP/both.pub"
 expect_rc 0 "control: with that key trusted too, the same parts merge"
 
-check "a part of another plan" part 1 2 lang "$(printf other | sha256sum | cut -d' ' -f1)" \
-    2222cccc "$TMP/k.key" "$TMP/r"
-R1=$(ls "$TMP"/r/*-2222cccc.tar.zst)
+check "shard 1/2 of another plan (the size suite alone) runs" shard_run 1 size "$TMP/parts/other"
+check "and is packed and signed" sign_part "$TMP/parts/other" "$TMP/k.key" "$TMP/r"
+R1=$(ls "$TMP"/r/*.tar.zst)
 merge "$P0" "$R1" --expect 2 --trusted-keys "$TMP/k.pub"
 expect_rc 1 "a part of another plan is refused"
-check "the refusal names the part and the plan" grep -q "part .*2222cccc.tar.zst is of another plan" "$TMP/stderr"
+check "the refusal names the part and the plan" grep -q "part $(basename "$R1") is of another plan\|part $(basename "$P0") is of another plan" "$TMP/stderr"
 
 mkdir -p "$TMP/copy" && cp "$P0" "$P0.minisig" "$TMP/copy/"
 merge "$P0" "$TMP/copy/$(basename "$P0")" "$P1" --expect 2 --trusted-keys "$TMP/k.pub"
