@@ -137,6 +137,9 @@ int ap_k8s_render(const struct ap_k8s_plan *p, cJSON **shards_job, cJSON **merge
     if (p->shards < 1 || p->shards > AP_K8S_MAX_SHARDS)
         return ap_error_make(err, EINVAL, "%d shards: the count must be 1 to %d", p->shards,
                              AP_K8S_MAX_SHARDS);
+    if (p->merge_deadline_s < 1)
+        return ap_error_make(err, EINVAL, "a merge deadline of %ld s: it must be at least 1 s",
+                             p->merge_deadline_s);
     if (check("--profile", p->profile, err) < 0 || check("--claims", p->claims, err) < 0 ||
         check("--image", p->image, err) < 0 || check("--results-claim", p->results_claim, err) < 0)
         return -1;
@@ -162,6 +165,8 @@ int ap_k8s_render(const struct ap_k8s_plan *p, cJSON **shards_job, cJSON **merge
     cJSON_AddNumberToObject(mspec, "completions", 1);
     cJSON_AddNumberToObject(mspec, "parallelism", 1);
     cJSON_AddNumberToObject(mspec, "backoffLimit", 0);
+    /* It waits for the parts: a shard that never ends must not keep it waiting for ever. */
+    cJSON_AddNumberToObject(mspec, "activeDeadlineSeconds", (double)p->merge_deadline_s);
     cleanup_cjson cJSON *m =
         job("appliance-merge", p, mspec, container("merge", p, merge_script, merge_args, 0));
     char *check_s = s != NULL ? ap_json_compact(s) : NULL;

@@ -23,6 +23,7 @@ struct ap_k8s_plan {
     const char *claims;        /* the claims file */
     const char *image;         /* the container image holding the checkout and the binary */
     const char *results_claim; /* the PersistentVolumeClaim of the shared results volume */
+    long merge_deadline_s;     /* the merge Job's activeDeadlineSeconds: how long it waits */
 };
 
 /* The Indexed Job of the shards and the merge Job, new cJSON trees the caller frees. Values

@@ -16,7 +16,8 @@ static void k8s_usage(FILE *out)
 {
     fprintf(out,
             "Usage: appliance k8s render --shards N [--profile P] [--claims FILE]\n"
-            "                            [--image IMAGE] [--results-claim PVC] [--out DIR]\n"
+            "                            [--image IMAGE] [--results-claim PVC]\n"
+            "                            [--merge-deadline SECONDS] [--out DIR]\n"
             "\n"
             "Writes a campaign as Kubernetes manifests (JSON, which kubectl apply -f reads):\n"
             "DIR/shards-job.json, an Indexed Job of N pods, pod I (its completion index)\n"
@@ -33,19 +34,22 @@ static void k8s_usage(FILE *out)
             "  --claims FILE        the claims file in the image (default " DEFAULT_CLAIMS ")\n"
             "  --image IMAGE        the container image (default appliance:" AP_VERSION ")\n"
             "  --results-claim PVC  the results volume's claim (default appliance-results)\n"
+            "  --merge-deadline S   how long the merge Job waits for the parts before it fails\n"
+            "                       (its activeDeadlineSeconds; default 172800, two days)\n"
             "  --out DIR            where the manifests go (default results/k8s)\n"
             "\n"
             "Exit status: 0 written, 1 failed, 2 usage error.\n",
             AP_K8S_MAX_SHARDS);
 }
 
-enum { O_SHARDS = 256, O_PROFILE, O_CLAIMS, O_IMAGE, O_PVC, O_OUT };
+enum { O_SHARDS = 256, O_PROFILE, O_CLAIMS, O_IMAGE, O_PVC, O_DEADLINE, O_OUT };
 
 static const struct option opts[] = {{"shards", required_argument, NULL, O_SHARDS},
                                      {"profile", required_argument, NULL, O_PROFILE},
                                      {"claims", required_argument, NULL, O_CLAIMS},
                                      {"image", required_argument, NULL, O_IMAGE},
                                      {"results-claim", required_argument, NULL, O_PVC},
+                                     {"merge-deadline", required_argument, NULL, O_DEADLINE},
                                      {"out", required_argument, NULL, O_OUT},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
@@ -60,7 +64,8 @@ static int parse_k8s_opts(struct k8s_opts *o, int argc, char **argv)
     o->plan = (struct ap_k8s_plan){.profile = "standard",
                                    .claims = DEFAULT_CLAIMS,
                                    .image = "appliance:" AP_VERSION,
-                                   .results_claim = "appliance-results"};
+                                   .results_claim = "appliance-results",
+                                   .merge_deadline_s = 172800};
     o->out = "results/k8s";
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         k8s_usage(stdout);
@@ -96,6 +101,14 @@ static int parse_k8s_opts(struct k8s_opts *o, int argc, char **argv)
             break;
         case O_PVC:
             o->plan.results_claim = optarg;
+            break;
+        case O_DEADLINE:
+            errno = 0;
+            long d = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || d < 60 || d > 31536000)
+                return ap_cmd_usage("k8s", "--merge-deadline %s: seconds, from 60 to 31536000",
+                                    optarg);
+            o->plan.merge_deadline_s = d;
             break;
         case O_OUT:
             o->out = optarg;

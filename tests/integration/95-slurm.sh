@@ -23,9 +23,15 @@ check "pod I runs shard \$(JOB_COMPLETION_INDEX)/3, privileged, with the results
     '.spec.template.spec.containers[0] | (.args[0] == "$(JOB_COMPLETION_INDEX)/3") and .securityContext.privileged and (.volumeMounts[0].mountPath == "/results")' "$S"
 check "the merge Job expects 3 parts and is not privileged" jqe \
     '.spec.template.spec.containers[0] | (.args == ["3"]) and (.securityContext == null)' "$TMP/k8s/merge-job.json"
+check "the merge Job gives up after two days by default (activeDeadlineSeconds)" jqe \
+    '.spec.activeDeadlineSeconds == 172800' "$TMP/k8s/merge-job.json"
 run "$APPLIANCE" k8s render --shards 2 --profile quick --image appliance:test --out "$TMP/k8s2" \
-    --claims 'x$(HOME)'
+    --claims 'x$(HOME)' --merge-deadline 3600
 expect_rc 0 "k8s render --shards 2"
+check "--merge-deadline 3600 is the merge Job's deadline" jqe \
+    '.spec.activeDeadlineSeconds == 3600' "$TMP/k8s2/merge-job.json"
+run "$APPLIANCE" k8s render --shards 2 --merge-deadline 0 --out "$TMP/k8s-bad"
+expect_rc 2 "--merge-deadline 0 is a usage error"
 check "control: 2 shards differ from the golden 3" bash -c "! cmp -s '$TMP/k8s2/shards-job.json' tests/golden/k8s/shards-job.json"
 check "a '\$(' in a value is escaped from Kubernetes' expansion" jqe \
     '.spec.template.spec.containers[0].args[2] == "x$$(HOME)"' "$TMP/k8s2/shards-job.json"
