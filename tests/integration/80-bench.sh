@@ -278,7 +278,8 @@ expect_rc 1 "--resume refuses a results file of another profile"
 for f in '.environment.kernel = "Linux 0.0.1"' '.environment.cpu_model = "another CPU"' \
     '.environment.appliance.commit = "0123456789ab"' '.environment.cpus.workload = "0"'; do
     jq "$f | .run.complete = false" "$I" >"$TMP/other.json"
-    run "$APPLIANCE" bench --profile quick --suite cpu --only fannkuch --images go-1.23-static,python-3.13 \
+    # The file's own plan (suite, images, repeats): only the fact differs.
+    run "$APPLIANCE" bench --profile quick --suite cpu --images go-1.23-static,python-3.13,python-3.13t \
         --repeat 5 --allow-noisy --out "$TMP/other.json" --resume
     key=$(printf '%s' "$f" | sed -E 's/^\.environment\.([a-z_.]+) =.*/\1/')
     check "--resume refuses a file whose $key differs, naming it" \
