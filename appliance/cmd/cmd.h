@@ -40,6 +40,8 @@ int ap_cmd_load_secret_key(const char *key, const char *password_file, struct ap
 
 /* "2", "2s", "500ms", "1.5m" into seconds (>= 0); -1 when it is none of those. */
 int ap_cmd_parse_seconds(const char *s, double *out);
+/* A whole decimal number from lo to hi into *out; -1 when s is anything else. */
+int ap_cmd_parse_count(const char *s, long lo, long hi, long *out);
 /* A significance level strictly between 0 and 1; -1 otherwise. */
 int ap_cmd_parse_alpha(const char *s, double *out);
 /* The value of a percentage option (option, e.g. "--min-effect", of verb): from 0 to max, with

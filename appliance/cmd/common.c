@@ -120,3 +120,14 @@ char *ap_cmd_commandline(int argc, char **argv)
     }
     return s;
 }
+
+int ap_cmd_parse_count(const char *s, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}

@@ -76,13 +76,11 @@ static int parse_k8s_opts(struct k8s_opts *o, int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    char *end = NULL;
     while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
         switch (c) {
         case O_SHARDS:
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || v < 1 || v > AP_K8S_MAX_SHARDS)
+            long v;
+            if (ap_cmd_parse_count(optarg, 1, AP_K8S_MAX_SHARDS, &v) < 0)
                 return ap_cmd_usage("k8s", "--shards %s: a count from 1 to %d", optarg,
                                     AP_K8S_MAX_SHARDS);
             o->plan.shards = (int)v;
@@ -103,9 +101,8 @@ static int parse_k8s_opts(struct k8s_opts *o, int argc, char **argv)
             o->plan.results_claim = optarg;
             break;
         case O_DEADLINE:
-            errno = 0;
-            long d = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || d < 60 || d > 31536000)
+            long d;
+            if (ap_cmd_parse_count(optarg, 60, 31536000, &d) < 0)
                 return ap_cmd_usage("k8s", "--merge-deadline %s: seconds, from 60 to 31536000",
                                     optarg);
             o->plan.merge_deadline_s = d;

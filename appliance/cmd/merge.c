@@ -80,13 +80,11 @@ static int parse_merge_opts(struct merge_opts *o, int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case O_EXPECT: {
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || v < 1 || v > AP_MERGE_SHARDS_MAX)
+            long v;
+            if (ap_cmd_parse_count(optarg, 1, AP_MERGE_SHARDS_MAX, &v) < 0)
                 return ap_cmd_usage("merge", "--expect: '%s' is not a shard count from 1 to %d",
                                     optarg, AP_MERGE_SHARDS_MAX);
             o->expect = (int)v;

@@ -102,12 +102,8 @@ struct slurm_opts {
 /* A whole number from lo to hi, or -1. */
 static int parse_count(const char *s, int lo, int hi)
 {
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    return (int)v;
+    long v;
+    return ap_cmd_parse_count(s, lo, hi, &v) < 0 ? -1 : (int)v;
 }
 
 /* path made absolute against the current directory into buf (NULL stays NULL). */
