@@ -78,13 +78,14 @@ static int parse_k8s_opts(struct k8s_opts *o, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
         switch (c) {
-        case O_SHARDS:
+        case O_SHARDS: {
             long v;
             if (ap_cmd_parse_count(optarg, 1, AP_K8S_MAX_SHARDS, &v) < 0)
                 return ap_cmd_usage("k8s", "--shards %s: a count from 1 to %d", optarg,
                                     AP_K8S_MAX_SHARDS);
             o->plan.shards = (int)v;
             break;
+        }
         case O_PROFILE:
             if (strcmp(optarg, "quick") != 0 && strcmp(optarg, "standard") != 0 &&
                 strcmp(optarg, "published") != 0)
@@ -100,13 +101,14 @@ static int parse_k8s_opts(struct k8s_opts *o, int argc, char **argv)
         case O_PVC:
             o->plan.results_claim = optarg;
             break;
-        case O_DEADLINE:
+        case O_DEADLINE: {
             long d;
             if (ap_cmd_parse_count(optarg, 60, 31536000, &d) < 0)
                 return ap_cmd_usage("k8s", "--merge-deadline %s: seconds, from 60 to 31536000",
                                     optarg);
             o->plan.merge_deadline_s = d;
             break;
+        }
         case O_OUT:
             o->out = optarg;
             break;
