@@ -1,7 +1,6 @@
 /* The catalog of the plan (catalog.h): the measurement ids the suites build, listed from the
  * same plan, manifests and recipes the suites read. The ids' shapes are the suites' own
  * (suite-size.c, suite-startup.c, suite-cpu.c, suite-http.c, server.c, suite-lang.c). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,39 +193,15 @@ static int suite_lang(struct cat *c, const char *const *imgs, size_t ni)
     return 0;
 }
 
-/* The task folders under bg/ (each with a workload.json), sorted. */
-static int list_dir(const char *dir, char **names, size_t max, size_t *n)
-{
-    *n = 0;
-    cleanup_dir DIR *d = opendir(dir);
-    if (d == NULL)
-        return -1;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && *n < max)
-        if (e->d_name[0] != '.' && (names[*n] = strdup(e->d_name)) != NULL)
-            (*n)++;
-    for (size_t i = 1; i < *n; i++) /* insertion sort: a few dozen names */
-        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
-    return 0;
-}
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-}
-
 static int suite_cpu(struct cat *c, const char *const *imgs, size_t ni, ap_error **err)
 {
-    char dir[1100], *tasks[64];
+    char dir[1100], **tasks;
     size_t nt;
-    if (ap_fs_path(dir, sizeof(dir), "%s/bg", c->workloads_dir) < 0 ||
-        list_dir(dir, tasks, 64, &nt) < 0)
-        return ap_error_make(err, errno, "the cpu tasks' folder %s", dir);
+    if (ap_fs_path(dir, sizeof(dir), "%s/bg", c->workloads_dir) < 0)
+        return ap_error_make(err, ENAMETOOLONG, "the cpu tasks' folder bg in %.64s...",
+                             c->workloads_dir);
+    if (ap_fs_list_names(dir, NULL, 0, &tasks, &nt, err) < 0)
+        return ap_error_wrap(err, "the cpu tasks");
     int rc = 0;
     for (size_t t = 0; t < nt && rc == 0; t++)
         for (size_t i = 0; i < ni && rc == 0; i++) {
@@ -236,7 +211,7 @@ static int suite_cpu(struct cat *c, const char *const *imgs, size_t ni, ap_error
             snprintf(id, sizeof(id), "memory/task/%s/%s", tasks[t], imgs[i]);
             rc = rc < 0 ? rc : add(c, id, tasks[t], imgs[i], m_mem_task);
         }
-    free_names(tasks, nt);
+    ap_fs_names_free(tasks, nt);
     if (rc < 0)
         return ap_error_make(err, ENOMEM, "the catalog of the cpu suite");
     const cJSON *w;
@@ -285,11 +260,13 @@ static int suite_servers(struct cat *c, ap_error **err)
     static const char *const langs[] = {"go", "python"};
     for (size_t l = 0; l < 2; l++) {
         const cJSON *img = plan_images(c, l == 0 ? "go" : "python_web");
-        char dir[1100], *names[64];
+        char dir[1100], **names;
         size_t nn;
-        if (ap_fs_path(dir, sizeof(dir), "%s/servers/%s", c->workloads_dir, langs[l]) < 0 ||
-            list_dir(dir, names, 64, &nn) < 0)
-            continue; /* no server of that language */
+        if (ap_fs_path(dir, sizeof(dir), "%s/servers/%s", c->workloads_dir, langs[l]) < 0)
+            return ap_error_make(err, ENAMETOOLONG, "the servers' folder servers/%s in %.64s...",
+                                 langs[l], c->workloads_dir);
+        if (ap_fs_list_names(dir, "workload.json", AP_FS_LIST_MISSING_EMPTY, &names, &nn, err) < 0)
+            return -1; /* a missing folder: no server of that language */
         int rc = 0;
         for (size_t i = 0; i < nn && rc == 0; i++) {
             char path[1400];
@@ -305,7 +282,7 @@ static int suite_servers(struct cat *c, ap_error **err)
                 cJSON_IsString(name) && cJSON_IsString(img))
                 rc = server(c, name->valuestring, img->valuestring);
         }
-        free_names(names, nn);
+        ap_fs_names_free(names, nn);
         if (rc < 0)
             return ap_error_make(err, ENOMEM, "the catalog of the servers");
     }

@@ -1,7 +1,6 @@
 /* The JSON servers of the http, latency, memory and service-start suites: their manifests and
  * one server's life in a sandbox of its own, from its start to the first valid answer (with
  * every worker accepting) to its stop, and its memory and CPU time while it runs (server.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -195,11 +194,6 @@ static int load_server(struct ap_bench *b, const char *lang, const char *dir_nam
     return 1;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Every available server whose image takes part: Go first, then Python. */
 int ap_bench_servers_list(struct ap_bench *b, struct ap_bench_server *out, size_t *n,
                           ap_error **err)
@@ -211,30 +205,19 @@ int ap_bench_servers_list(struct ap_bench *b, struct ap_bench_server *out, size_
         if (ap_fs_path(dir, sizeof(dir), "%s/servers/%s", b->o->workloads_dir, langs[l]) < 0)
             return ap_error_make(err, ENAMETOOLONG, "the servers' folder servers/%s in %.64s...",
                                  langs[l], b->o->workloads_dir);
-        cleanup_dir DIR *d = opendir(dir);
-        if (d == NULL)
-            continue;
-        char *names[64];
-        size_t nn = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL && nn < 64) {
-            char m[1400]; /* fits: dir is under 1100 bytes, the entry's name NAME_MAX */
-            snprintf(m, sizeof(m), "%s/%s/workload.json", dir, e->d_name);
-            if (e->d_name[0] != '.' && access(m, F_OK) == 0)
-                names[nn++] = strdup(e->d_name);
-        }
-        qsort(names, nn, sizeof(*names), cmp_str);
+        char **names;
+        size_t nn;
+        if (ap_fs_list_names(dir, "workload.json", AP_FS_LIST_MISSING_EMPTY, &names, &nn, err) < 0)
+            return -1; /* a missing folder: a language without servers */
         int rc = 0;
-        for (size_t i = 0; i < nn; i++) {
-            if (rc >= 0 && *n < AP_BENCH_MAX_SERVERS) {
-                memset(&out[*n], 0, sizeof(out[*n]));
-                out[*n].b = b;
-                rc = load_server(b, langs[l], names[i], &out[*n], err);
-                if (rc > 0)
-                    (*n)++;
-            }
-            free(names[i]);
+        for (size_t i = 0; i < nn && rc >= 0 && *n < AP_BENCH_MAX_SERVERS; i++) {
+            memset(&out[*n], 0, sizeof(out[*n]));
+            out[*n].b = b;
+            rc = load_server(b, langs[l], names[i], &out[*n], err);
+            if (rc > 0)
+                (*n)++;
         }
+        ap_fs_names_free(names, nn);
         if (rc < 0)
             return -1;
     }

@@ -1,6 +1,5 @@
 /* The cpu suite (the ten Benchmarks Game tasks, wall and CPU time), the memory peak of each
  * task, and the threads suite (one CPU-bound task split over 1, 2, 4, 8 workers). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,6 @@
 #include "runner.h"
 
 #define MAX_ARGS 32
-#define MAX_TASKS 32
 
 /* The images taking part, Go first then the Python ones, in the plan's order. */
 static size_t cpu_images(struct ap_bench *b, const cJSON *python_only, struct ap_bench_image **out)
@@ -89,34 +87,28 @@ static int task_argv(const cJSON *manifest, const struct ap_bench_image *img, co
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The task folders under workloads/bg, sorted, into names (each owned by the caller) and *count;
- * none when the folder cannot be opened. -1 with err when its path is too long. */
-static int list_tasks(struct ap_bench *b, char **names, size_t *count, ap_error **err)
+/* The task folders under workloads/bg that the run wants, sorted, into *names (free with
+ * ap_fs_names_free) and *count; none when there is no such folder. -1 with err otherwise. */
+static int list_tasks(struct ap_bench *b, char ***names, size_t *count, ap_error **err)
 {
     char dir[1100];
+    *names = NULL;
     *count = 0;
     if (ap_fs_path(dir, sizeof(dir), "%s/bg", b->o->workloads_dir) < 0)
         return ap_error_make(err, ENAMETOOLONG, "the cpu tasks' folder bg in %.64s...",
                              b->o->workloads_dir);
-    cleanup_dir DIR *d = opendir(dir);
-    size_t n = 0;
-    if (d == NULL)
-        return 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < MAX_TASKS) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (!ap_bench_wanted(b, e->d_name))
-            continue;
-        names[n++] = strdup(e->d_name);
+    char **all;
+    size_t n, kept = 0;
+    if (ap_fs_list_names(dir, NULL, AP_FS_LIST_MISSING_EMPTY, &all, &n, err) < 0)
+        return -1; /* a missing folder: no cpu tasks in this plan */
+    for (size_t i = 0; i < n; i++) {
+        if (ap_bench_wanted(b, all[i]))
+            all[kept++] = all[i];
+        else
+            free(all[i]);
     }
-    qsort(names, n, sizeof(*names), cmp_str);
-    *count = n;
+    *names = all;
+    *count = kept;
     return 0;
 }
 
@@ -146,19 +138,18 @@ int ap_bench_cpu_groups(struct ap_bench *b, unsigned suites, struct ap_bench_gro
     if (suites & (AP_SUITE_CPU | AP_SUITE_MEMORY)) {
         /* A task's figures on every image are one group: its ratios are between them (Go and
          * each Python, and the Python builds with each other), measured in rounds together. */
-        char *tasks[MAX_TASKS];
+        char **tasks;
         size_t nt;
-        if (list_tasks(b, tasks, &nt, err) < 0)
+        if (list_tasks(b, &tasks, &nt, err) < 0)
             return -1;
         int rc = 0;
-        for (size_t t = 0; t < nt; t++) {
+        for (size_t t = 0; t < nt && rc == 0; t++) {
             double est = 0;
             for (size_t i = 0; i < ni; i++)
                 est += runs * run_estimate(b, tasks[t], imgs[i]);
-            if (rc == 0)
-                rc = ap_bench_groups_add(g, est, err, "task/%s", tasks[t]);
-            free(tasks[t]);
+            rc = ap_bench_groups_add(g, est, err, "task/%s", tasks[t]);
         }
+        ap_fs_names_free(tasks, nt);
         if (rc < 0)
             return -1;
     }
@@ -410,9 +401,9 @@ int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_err
     size_t ni = cpu_images(b, NULL, imgs);
     if (ni == 0)
         return 0;
-    char *tasks[MAX_TASKS];
+    char **tasks;
     size_t nt;
-    if (list_tasks(b, tasks, &nt, err) < 0)
+    if (list_tasks(b, &tasks, &nt, err) < 0)
         return -1;
     int rc = 0;
     for (size_t t = 0; t < nt && rc == 0; t++) {
@@ -421,8 +412,7 @@ int ap_bench_suite_cpu(struct ap_bench *b, int with_cpu, int with_memory, ap_err
         if (ap_bench_in_shard(b, group))
             rc = run_task(b, tasks[t], with_cpu, with_memory, imgs, ni, err);
     }
-    for (size_t t = 0; t < nt; t++)
-        free(tasks[t]);
+    ap_fs_names_free(tasks, nt);
     return rc;
 }
 

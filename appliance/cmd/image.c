@@ -86,51 +86,6 @@ static int parse(struct ap_settings *s, struct image_opts *o, const char *verb, 
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
-/* The image names under images_dir (folders holding an image.json), sorted. */
-static int list_names(const char *images_dir, char ***out, size_t *n, ap_error **err)
-{
-    cleanup_dir DIR *d = opendir(images_dir);
-    if (d == NULL)
-        return ap_error_make(err, errno, "listing %s", images_dir);
-    char **names = NULL;
-    size_t count = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[4096];
-        struct stat st;
-        if (ap_fs_path(path, sizeof(path), "%s/%s/image.json", images_dir, de->d_name) < 0) {
-            free_names(names, count);
-            return ap_error_make(err, ENAMETOOLONG, "the recipe of image %s in %.64s...",
-                                 de->d_name, images_dir);
-        }
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        char **p = realloc(names, (count + 1) * sizeof(*names));
-        if (p == NULL)
-            break;
-        names = p;
-        names[count++] = strdup(de->d_name);
-    }
-    qsort(names, count, sizeof(*names), cmp_str);
-    *out = names;
-    *n = count;
-    return 0;
-}
-
 static cJSON *info_json(const char *name, const char *layout, const struct ap_oci_info *i)
 {
     cJSON *j = cJSON_CreateObject();
@@ -175,14 +130,14 @@ static int cmd_build(struct ap_settings *s, int argc, char **argv)
         names = argv + optind;
         n = (size_t)(argc - optind);
     } else {
-        if (list_names(s->images_dir, &names, &n, &err) < 0)
+        if (ap_fs_list_names(s->images_dir, "image.json", 0, &names, &n, &err) < 0)
             return ap_cmd_fail(&err);
         own_names = 1;
     }
     struct ap_fetch fetch;
     if (ap_fetch_init(&fetch, s->cache_dir, s->mirrors, &err) < 0) {
         if (own_names)
-            free_names(names, n);
+            ap_fs_names_free(names, n);
         return ap_cmd_fail(&err);
     }
     struct ap_build_opts bo = {.images_dir = s->images_dir,
@@ -229,7 +184,7 @@ static int cmd_build(struct ap_settings *s, int argc, char **argv)
                  (unsigned long long)fetch.cached_hits);
     ap_fetch_done(&fetch);
     if (own_names)
-        free_names(names, n);
+        ap_fs_names_free(names, n);
     return rc;
 }
 
@@ -244,7 +199,7 @@ static int cmd_ls(struct ap_settings *s, int argc, char **argv)
     ap_error *err = NULL;
     char **names = NULL;
     size_t n = 0;
-    if (list_names(s->images_dir, &names, &n, &err) < 0)
+    if (ap_fs_list_names(s->images_dir, "image.json", 0, &names, &n, &err) < 0)
         return ap_cmd_fail(&err);
     cJSON *arr = cJSON_CreateArray();
     /* Columns sized from their content: a long name pushes the others right on every line. */
@@ -290,7 +245,7 @@ static int cmd_ls(struct ap_settings *s, int argc, char **argv)
         const char *cells[] = {names[i], dig, c1, c2, np, nf};
         rc = ap_table_add(&t, NULL, cells, 6, NULL, &err);
     }
-    free_names(names, n);
+    ap_fs_names_free(names, n);
     if (rc < 0) {
         ap_table_free(&t);
         cJSON_Delete(arr);

@@ -316,3 +316,58 @@ int ap_fs_read_small(const char *path, char *buf, size_t len, ap_error **err)
         return ap_error_make(err, errno, "opening %s", path);
     return ap_fs_read_to_end(fd, path, buf, len, 1, err) < 0 ? -1 : 0;
 }
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ap_fs_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int ap_fs_list_names(const char *dir, const char *marker, unsigned flags, char ***out, size_t *n,
+                     ap_error **err)
+{
+    *out = NULL;
+    *n = 0;
+    cleanup_dir DIR *d = opendir(dir);
+    if (d == NULL && errno == ENOENT && (flags & AP_FS_LIST_MISSING_EMPTY))
+        return 0;
+    if (d == NULL)
+        return ap_error_make(err, errno, "listing %s", dir);
+    char **names = NULL;
+    size_t count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (marker != NULL) {
+            char path[PATH_MAX];
+            struct stat st;
+            if (ap_fs_path(path, sizeof(path), "%s/%s/%s", dir, e->d_name, marker) < 0) {
+                ap_fs_names_free(names, count);
+                return ap_error_make(err, ENAMETOOLONG, "%s of %s in %.64s...", marker, e->d_name,
+                                     dir);
+            }
+            if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+                continue;
+        }
+        char **p = realloc(names, (count + 1) * sizeof(*names));
+        char *name = p == NULL ? NULL : strdup(e->d_name);
+        if (name == NULL) {
+            ap_fs_names_free(p == NULL ? names : p, count);
+            return ap_error_make(err, ENOMEM, "listing %s", dir);
+        }
+        names = p;
+        names[count++] = name;
+    }
+    if (count > 1)
+        qsort(names, count, sizeof(*names), cmp_name);
+    *out = names;
+    *n = count;
+    return 0;
+}

@@ -64,4 +64,17 @@ int ap_fs_each_chunk(int fd, const char *path, void *buf, size_t len,
                      void (*fn)(void *ctx, const void *chunk, size_t n), void *ctx, uint64_t *total,
                      ap_error **err);
 
+/* ap_fs_list_names: a missing folder is an empty list, not an error. */
+#define AP_FS_LIST_MISSING_EMPTY 1u
+
+/* The names in dir, sorted by strcmp, into *out (free with ap_fs_names_free) and *n: entries
+ * whose name starts with a dot are left out, and with a marker only folders holding a regular
+ * file of that name (dir/NAME/marker) count. A folder that cannot be opened is an error, and so
+ * is a missing one unless flags has AP_FS_LIST_MISSING_EMPTY. */
+int ap_fs_list_names(const char *dir, const char *marker, unsigned flags, char ***out, size_t *n,
+                     ap_error **err) __attribute__((warn_unused_result));
+
+/* Frees n names and the array that holds them. */
+void ap_fs_names_free(char **names, size_t n);
+
 #endif

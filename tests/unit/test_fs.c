@@ -339,6 +339,79 @@ TEST(read_to_end_whole_refuses_a_longer_stream)
     close(fds[0]);
 }
 
+TEST(list_names_sorts_skips_hidden_and_keeps_marked_folders)
+{
+    char dir[4200], p[4300];
+    if (fresh_dir("list", dir, sizeof(dir)) < 0)
+        return;
+    ap_error *err = NULL;
+    /* zeta and alpha hold the marker; beta has none; gamma's marker is a folder; .hidden has
+     * one but is hidden; plain is a file. */
+    const char *made[] = {"zeta/workload.json", "alpha/workload.json", ".hidden/workload.json",
+                          "plain"};
+    for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+        char d[4300];
+        if (ap_fs_path(p, sizeof(p), "%s/%s", dir, made[i]) < 0 ||
+            ap_fs_dirname(p, d, sizeof(d)) < 0 || ap_fs_mkdir_p(d, 0700, &err) < 0 ||
+            ap_fs_write_atomic(p, "{}", 2, 0644, &err) < 0) {
+            CHECK_MSG(0, "making %s: %s", made[i], err ? err->msg : "too long");
+            ap_error_release(&err);
+            return;
+        }
+    }
+    if (ap_fs_path(p, sizeof(p), "%s/beta", dir) < 0 || ap_fs_mkdir_p(p, 0700, &err) < 0 ||
+        ap_fs_path(p, sizeof(p), "%s/gamma/workload.json", dir) < 0 ||
+        ap_fs_mkdir_p(p, 0700, &err) < 0) {
+        CHECK_MSG(0, "making beta and gamma: %s", err ? err->msg : "too long");
+        ap_error_release(&err);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    CHECK(ap_fs_list_names(dir, "workload.json", 0, &names, &n, &err) == 0);
+    if (CHECK_MSG(n == 2, "%zu marked folders", n))
+        CHECK(strcmp(names[0], "alpha") == 0 && strcmp(names[1], "zeta") == 0);
+    ap_fs_names_free(names, n);
+    /* Control: without a marker every name but the hidden one, sorted. */
+    CHECK(ap_fs_list_names(dir, NULL, 0, &names, &n, &err) == 0);
+    if (CHECK_MSG(n == 5, "%zu names", n))
+        CHECK(strcmp(names[0], "alpha") == 0 && strcmp(names[1], "beta") == 0 &&
+              strcmp(names[2], "gamma") == 0 && strcmp(names[3], "plain") == 0 &&
+              strcmp(names[4], "zeta") == 0);
+    ap_fs_names_free(names, n);
+}
+
+TEST(list_names_of_a_missing_folder_is_an_error_unless_asked_otherwise)
+{
+    char dir[4200];
+    if (fresh_dir("list-missing", dir, sizeof(dir)) < 0)
+        return;
+    char gone[4300];
+    if (ap_fs_path(gone, sizeof(gone), "%s/gone", dir) < 0)
+        return;
+    char **names = (char **)1;
+    size_t n = 7;
+    ap_error *err = NULL;
+    CHECK(ap_fs_list_names(gone, NULL, 0, &names, &n, &err) == -1);
+    CHECK(names == NULL && n == 0);
+    if (CHECK(err != NULL))
+        CHECK_MSG(err->status == ENOENT && test_contains(err->msg, "listing") &&
+                      test_contains(err->msg, "gone"),
+                  "%s", err->msg);
+    ap_error_release(&err);
+    CHECK(ap_fs_list_names(gone, NULL, AP_FS_LIST_MISSING_EMPTY, &names, &n, &err) == 0);
+    CHECK(names == NULL && n == 0 && err == NULL);
+    /* A file is not a missing folder: the flag does not hide it. */
+    char file[4300];
+    if (ap_fs_path(file, sizeof(file), "%s/file", dir) < 0 ||
+        ap_fs_write_atomic(file, "x", 1, 0644, &err) < 0)
+        return;
+    CHECK(ap_fs_list_names(file, NULL, AP_FS_LIST_MISSING_EMPTY, &names, &n, &err) == -1);
+    if (CHECK(err != NULL))
+        CHECK_MSG(err->status == ENOTDIR, "%s", err->msg);
+    ap_error_release(&err);
+}
+
 TEST(cleanup_removes_the_test_tree)
 {
     ap_error *err = NULL;
