@@ -47,6 +47,10 @@ check "... adding up their closing lines" total_is "$((2 * NUNIT)) passed, 0 fai
 check "... and says nothing is missing" sh -c "! grep -q 'missing' '$TMP/stdout'"
 first=$(basename "$(ls tests/unit/test_*.c | head -n 1)" .c)
 check "... with its logs in RUN_ALL_BUILD" test -s "$B/test-logs/unit-$first.log"
+slowest=$((NUNIT < 10 ? NUNIT : 10))
+check "... and the seconds of its $slowest slowest programs" \
+    sh -c "grep -qx 'slowest test programs (seconds):' '$TMP/stdout' &&
+           test \$(grep -Ec '^  [0-9]+ unit-test_[a-z0-9_]+\$' '$TMP/stdout') -eq $slowest"
 stand_ins "$B/fuzz" "tests/fuzz/fuzz_*.c" "fuzzed"
 run env RUN_ALL_BUILD="$B" FUZZ_SECONDS=1 tests/run-all fuzz
 expect_rc 0 "fuzz with a program for every source passes"
