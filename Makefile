@@ -131,7 +131,7 @@ deps:
 
 # The Kubernetes API schema of batch/v1 Job that 95-slurm.sh checks the rendered manifests
 # against: the npm packages pinned by tests/k8s/package-lock.json (kubernetes-models), installed
-# with npm ci into the download cache once per lock file (needs node 20 or later and npm).
+# with npm ci into the download cache once per lock file (needs node 18 or later and npm).
 k8s-schema:
 	tests/k8s/install-schema
 
