@@ -3,7 +3,8 @@
 # and CPython) run whole and in 2 shards. The shards measure exactly the whole run's measurements
 # between them, each group in exactly one shard, all with the same plan digest; --dry-run prints
 # the partition that then runs; --resume refuses another shard's or another plan's file; bad
-# --shard values are usage errors (with a control that is accepted). Needs root and the built
+# --shard values are usage errors (with a control that is accepted); the balance table of
+# docs/scale-out.md is what --dry-run estimates for the published profile. Needs root and the built
 # images go-1.23-static and python-3.13 (make test builds them).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -21,6 +22,25 @@ done
 PLAN=(--profile quick --suite size,lang,cpu --images go-1.23-static,python-3.13
     --only nbody,pidigits,version)
 RUNOPTS=(--repeat 1 --warmup 0 --allow-noisy)
+
+# ---- the balance table of docs/scale-out.md is what --dry-run estimates today -------------------
+# Each row: N, then the largest shard's seconds and its ratio to total/N, for the whole published
+# plan (bench) and for the article's claims (reproduce).
+doc_row() { # N: the row of the table for N shards, as "s1 r1 s2 r2" (commas dropped)
+    awk -F'|' -v n="$1" '$2 + 0 == n && $2 ~ /^ *[0-9]+ *$/ {
+        gsub(/,/, ""); split($3, a, " "); split($5, b, " ");
+        printf "%s %.2f %s %.2f\n", a[1], $4, b[1], $6; exit }' docs/scale-out.md
+}
+dry_row() { # VERB N: "seconds ratio" of --dry-run's largest shard
+    "$APPLIANCE" "$1" --profile published --shard "0/$2" --dry-run 2>/dev/null |
+        sed -nE 's/^largest shard estimated ([0-9]+) s .*, ([0-9.]+) x total\/[0-9]+$/\1 \2/p'
+}
+for n in 1 2 4 8 16; do
+    want=$(doc_row "$n")
+    got="$(dry_row bench "$n") $(dry_row reproduce "$n")"
+    check "docs/scale-out.md's row for N = $n ($want) is --dry-run's estimate ($got)" \
+        test -n "$want" -a "$want" = "$got"
+done
 
 # ---- bad --shard values ---------------------------------------------------------------------
 for bad in 5/3 -1/2 0/0 1/2x 0/65 2/2 /2 x; do
