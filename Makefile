@@ -91,16 +91,16 @@ build/asan/obj/%.o: appliance/%.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PC_CFLAGS) -c -o $@ $<
 
-build/tests/%: tests/unit/%.c tests/unit/test.h $(OBJ)
+build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(OBJ) $(TEST_LIBS)
 
-build/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_OBJ)
+build/asan/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(PC_CFLAGS) -Iappliance -o $@ $< $(ASAN_OBJ) $(TEST_LIBS)
 
 # libFuzzer harnesses, built with clang against the library sources.
-build/fuzz/%: tests/fuzz/%.c $(SRC) $(HEADERS)
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(HEADERS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	clang $(filter-out $(C11_WARN),$(BASE_CFLAGS)) -Wno-unused-command-line-argument -O1 -g -fsanitize=fuzzer,address,undefined \
 	    $(PC_CFLAGS) -Iappliance -o $@ $< $(SRC) $(TEST_LIBS)

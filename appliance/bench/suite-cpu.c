@@ -138,11 +138,9 @@ int ap_bench_cpu_groups(struct ap_bench *b, unsigned suites, struct ap_bench_gro
     if (suites & (AP_SUITE_CPU | AP_SUITE_MEMORY)) {
         /* A task's figures on every image are one group: its ratios are between them (Go and
          * each Python, and the Python builds with each other), measured in rounds together. */
-        char **tasks;
-        size_t nt;
-        if (list_tasks(b, &tasks, &nt, err) < 0)
-            return -1;
-        int rc = 0;
+        char **tasks = NULL;
+        size_t nt = 0;
+        int rc = list_tasks(b, &tasks, &nt, err);
         for (size_t t = 0; t < nt && rc == 0; t++) {
             double est = 0;
             for (size_t i = 0; i < ni; i++)

@@ -19,41 +19,15 @@
 #include "report/html.h"
 #include "report/markdown.h"
 #include "report/verdict.h"
+#include "../unit/results-build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* A metric as the bench writes it: samples, their median and, from six samples on, the
- * order-statistic interval [min, max] with its coverage; fewer is n-too-small. */
+/* A metric as the bench writes it; fewer than six samples of an ok figure are n-too-small. */
 static cJSON *metric(const char *unit, const double *x, size_t n, const char *status)
 {
-    double s[8];
-    memcpy(s, x, n * sizeof(double));
-    qsort(s, n, sizeof(double), by_double);
-    cJSON *m = cJSON_CreateObject(), *st = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "unit", unit);
-    cJSON_AddItemToObject(m, "samples", cJSON_CreateDoubleArray(x, (int)n));
-    cJSON_AddNumberToObject(st, "n", (double)n);
-    cJSON_AddNumberToObject(st, "median", n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2);
-    if (n >= 6) {
-        cJSON_AddNumberToObject(st, "ci95_lo", s[0]);
-        cJSON_AddNumberToObject(st, "ci95_hi", s[n - 1]);
-        cJSON_AddNumberToObject(st, "ci95_coverage", 1 - 2.0 / (double)(1u << n));
-    } else {
-        cJSON_AddNullToObject(st, "ci95_lo");
-        cJSON_AddNullToObject(st, "ci95_hi");
-        cJSON_AddNullToObject(st, "ci95_coverage");
-    }
-    cJSON_AddBoolToObject(st, "n_too_small", n < 6);
-    cJSON_AddItemToObject(m, "stats", st);
-    cJSON_AddStringToObject(m, "status",
-                            n < 6 && strcmp(status, "ok") == 0 ? "n-too-small" : status);
-    return m;
+    return test_metric(unit, x, n, n < 6 && strcmp(status, "ok") == 0 ? "n-too-small" : status, NAN,
+                       NAN, NAN);
 }
 
 /* A measurement "suite/workload/image" (or the id given) with one metric of samples spread

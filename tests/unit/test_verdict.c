@@ -15,6 +15,7 @@
 #include "report/markdown.h"
 #include "report/stats.h"
 #include "report/verdict.h"
+#include "results-build.h"
 #include "test.h"
 
 #define KINDS "tests/claims/kinds.claims.json"
@@ -26,43 +27,6 @@ static int setup(void)
     return ap_hash_init(&err);
 }
 TEST_SETUP(setup)
-
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* A metric as the bench writes it; n >= 6: the interval [min, max] (k = 1 at n = 6) unless
- * lo/hi are given (not NaN). */
-static cJSON *metric(const char *unit, const double *x, size_t n, const char *status, double med,
-                     double lo, double hi)
-{
-    double s[16];
-    memcpy(s, x, n * sizeof(double));
-    qsort(s, n, sizeof(double), by_double);
-    cJSON *m = cJSON_CreateObject(), *st = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "unit", unit);
-    cJSON_AddItemToObject(m, "samples", cJSON_CreateDoubleArray(x, (int)n));
-    cJSON_AddNumberToObject(st, "n", (double)n);
-    cJSON_AddNumberToObject(st, "median",
-                            !isnan(med) ? med
-                            : n % 2     ? s[n / 2]
-                                        : (s[n / 2 - 1] + s[n / 2]) / 2);
-    if (n >= 6) {
-        cJSON_AddNumberToObject(st, "ci95_lo", isnan(lo) ? s[0] : lo);
-        cJSON_AddNumberToObject(st, "ci95_hi", isnan(hi) ? s[n - 1] : hi);
-        cJSON_AddNumberToObject(st, "ci95_coverage", 0.96875);
-    } else {
-        cJSON_AddNullToObject(st, "ci95_lo");
-        cJSON_AddNullToObject(st, "ci95_hi");
-        cJSON_AddNullToObject(st, "ci95_coverage");
-    }
-    cJSON_AddBoolToObject(st, "n_too_small", n < 6);
-    cJSON_AddItemToObject(m, "stats", st);
-    cJSON_AddStringToObject(m, "status", status);
-    return m;
-}
 
 static cJSON *measurement(cJSON *ms, const char *id, const char *name, cJSON *metric_)
 {
@@ -82,12 +46,12 @@ static void timed(cJSON *ms, const char *id, double centre, const char *status)
     double x[6];
     for (int i = 0; i < 6; i++)
         x[i] = f[i] * centre;
-    measurement(ms, id, "wall_s", metric("s", x, 6, status, NAN, NAN, NAN));
+    measurement(ms, id, "wall_s", test_metric("s", x, 6, status, NAN, NAN, NAN));
 }
 
 static void counted(cJSON *ms, const char *id, double bytes)
 {
-    measurement(ms, id, "unpacked_bytes", metric("B", &bytes, 1, "ok", NAN, NAN, NAN));
+    measurement(ms, id, "unpacked_bytes", test_metric("B", &bytes, 1, "ok", NAN, NAN, NAN));
 }
 
 /* The results every kind of kinds.claims.json is judged against. */
@@ -110,8 +74,8 @@ static cJSON *results(void)
     /* Samples spread wide, an interval (as given) narrow: the interval decides, the t-test on
      * the samples finds nothing. */
     const double dg[6] = {1, 1.5, 0.7, 1.2, 0.8, 1.1}, dp[6] = {1.6, 0.9, 1.3, 1.1, 1.4, 1.2};
-    measurement(ms, "cpu/d/go", "wall_s", metric("s", dg, 6, "ok", 1.0, 0.99, 1.01));
-    measurement(ms, "cpu/d/python", "wall_s", metric("s", dp, 6, "ok", 1.2, 1.19, 1.21));
+    measurement(ms, "cpu/d/go", "wall_s", test_metric("s", dg, 6, "ok", 1.0, 0.99, 1.01));
+    measurement(ms, "cpu/d/python", "wall_s", test_metric("s", dp, 6, "ok", 1.2, 1.19, 1.21));
     cJSON *v = measurement(ms, "lang/version/go-1.23-static", NULL, NULL);
     cJSON_AddStringToObject(cJSON_GetObjectItem(v, "params"), "version", "1.23.4");
     return r;
@@ -599,7 +563,7 @@ static void slower(cJSON *r)
             continue;
         const double x[6] = {39.2, 39.6, 40, 40, 40.4, 40.8};
         cJSON_ReplaceItemInObject(cJSON_GetObjectItem(m, "metrics"), "wall_s",
-                                  metric("s", x, 6, "ok", NAN, NAN, NAN));
+                                  test_metric("s", x, 6, "ok", NAN, NAN, NAN));
     }
 }
 
