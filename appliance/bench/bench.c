@@ -273,78 +273,6 @@ static void placement_warnings(struct ap_bench *b)
 
 /* ---- CSV and the summary --------------------------------------------------------------------- */
 
-/* A statistic as text: `prec` significant digits, or "" where it is null (undefined: the spread
- * at n = 1, the interval below AP_STATS_CI_MIN_N). */
-static const char *stat_text(const cJSON *st, const char *key, int prec, char *buf, size_t len)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, key);
-    if (!cJSON_IsNumber(v))
-        return "";
-    snprintf(buf, len, "%.*g", prec, v->valuedouble);
-    return buf;
-}
-
-static int write_csv(struct ap_bench *b, ap_error **err)
-{
-    size_t cap = 1 << 16, len = 0;
-    cleanup_free char *out = malloc(cap);
-    if (out == NULL) {
-        ap_error_make(err, ENOMEM, "CSV");
-        return -1;
-    }
-#define EMIT(...)                                                                                  \
-    do {                                                                                           \
-        int need = snprintf(NULL, 0, __VA_ARGS__);                                                 \
-        while (len + (size_t)need + 1 > cap) {                                                     \
-            char *grown = realloc(out, cap * 2);                                                   \
-            if (grown == NULL) {                                                                   \
-                ap_error_make(err, ENOMEM, "CSV");                                                 \
-                return -1;                                                                         \
-            }                                                                                      \
-            out = grown;                                                                           \
-            cap *= 2;                                                                              \
-        }                                                                                          \
-        len += (size_t)snprintf(out + len, cap - len, __VA_ARGS__);                                \
-    } while (0)
-    /* Undefined statistics are empty fields; ci95_status says why the interval's are, status
-     * what the figure is worth (status.h). A metric whose every sample was left out (noisy)
-     * has n 0 and no statistics. */
-    EMIT("id,suite,workload,image,language,metric,unit,n,median,min,max,mad,cv,ci95_lo,"
-         "ci95_hi,unstable,ci95_coverage,ci95_status,status\n");
-    const cJSON *m;
-    cJSON_ArrayForEach(m, b->measurements)
-    {
-        const cJSON *metric;
-        cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
-        {
-            const cJSON *st = cJSON_GetObjectItemCaseSensitive(metric, "stats");
-            const cJSON *status = cJSON_GetObjectItemCaseSensitive(metric, "status");
-            if (st == NULL)
-                continue;
-#define S(k) cJSON_GetObjectItemCaseSensitive(m, k)->valuestring
-            char n[40], med[40], min[40], max[40], mad[40], cv[40], lo[40], hi[40], cov[40];
-            EMIT("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s\n", S("id"), S("suite"),
-                 S("workload"), S("image"), S("language"), metric->string,
-                 cJSON_GetObjectItemCaseSensitive(metric, "unit")->valuestring,
-                 cJSON_IsObject(st) ? stat_text(st, "n", 9, n, sizeof(n)) : "0",
-                 stat_text(st, "median", 9, med, sizeof(med)),
-                 stat_text(st, "min", 9, min, sizeof(min)),
-                 stat_text(st, "max", 9, max, sizeof(max)),
-                 stat_text(st, "mad", 9, mad, sizeof(mad)), stat_text(st, "cv", 6, cv, sizeof(cv)),
-                 stat_text(st, "ci95_lo", 9, lo, sizeof(lo)),
-                 stat_text(st, "ci95_hi", 9, hi, sizeof(hi)),
-                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable")),
-                 stat_text(st, "ci95_coverage", 9, cov, sizeof(cov)),
-                 cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "n_too_small")) ? "ok"
-                                                                                    : "n-too-small",
-                 cJSON_IsString(status) ? status->valuestring : "");
-#undef S
-        }
-    }
-#undef EMIT
-    return ap_fs_write_atomic(b->o->csv_path, out, len, 0644, err);
-}
-
 /* The metric a suite's summary shows, and how. A `withheld` metric may be missing from a
  * measurement on purpose (latency percentiles of a load without a latency figure): its row
  * then shows the measurement's status instead of a number. */
@@ -843,7 +771,7 @@ int ap_bench_run(const struct ap_bench_opts *o, ap_error **err)
             ap_error_release(&e2);
         }
     }
-    if (rc == 0 && o->csv_path != NULL && write_csv(&b, err) < 0)
+    if (rc == 0 && o->csv_path != NULL && ap_bench_results_csv(b.doc, o->csv_path, err) < 0)
         rc = -1;
     if (rc == 0)
         print_summary(&b);

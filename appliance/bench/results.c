@@ -1,6 +1,7 @@
 /* The results format's names, limit and check (results.h). */
 #include "results.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "../core/text.h"
 #include "../core/cleanup.h"
+#include "../core/fs.h"
 #include "../core/hash.h"
 #include "shard.h"
 
@@ -195,4 +197,83 @@ int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err)
                                  times[i]);
     }
     return 0;
+}
+
+/* A statistic as text: `prec` significant digits, or "" where it is null (undefined: the spread
+ * at n = 1, the interval below AP_STATS_CI_MIN_N). */
+static const char *stat_text(const cJSON *st, const char *key, int prec, char *buf, size_t len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, key);
+    if (!cJSON_IsNumber(v))
+        return "";
+    snprintf(buf, len, "%.*g", prec, v->valuedouble);
+    return buf;
+}
+
+/* A member's text, "" when it is missing or not a string. */
+static const char *text_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static void csv_row(FILE *f, const cJSON *m, const cJSON *metric, int machines)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(metric, "stats");
+    char n[40], med[40], min[40], max[40], mad[40], cv[40], lo[40], hi[40], cov[40];
+    fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s", text_of(m, "id"),
+            text_of(m, "suite"), text_of(m, "workload"), text_of(m, "image"),
+            text_of(m, "language"), metric->string, text_of(metric, "unit"),
+            cJSON_IsObject(st) ? stat_text(st, "n", 9, n, sizeof(n)) : "0",
+            stat_text(st, "median", 9, med, sizeof(med)), stat_text(st, "min", 9, min, sizeof(min)),
+            stat_text(st, "max", 9, max, sizeof(max)), stat_text(st, "mad", 9, mad, sizeof(mad)),
+            stat_text(st, "cv", 6, cv, sizeof(cv)), stat_text(st, "ci95_lo", 9, lo, sizeof(lo)),
+            stat_text(st, "ci95_hi", 9, hi, sizeof(hi)),
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "unstable")),
+            stat_text(st, "ci95_coverage", 9, cov, sizeof(cov)),
+            cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "n_too_small")) ? "ok"
+                                                                               : "n-too-small",
+            text_of(metric, "status"));
+    if (machines)
+        fprintf(f, ",%s", text_of(m, "machine"));
+    fputc('\n', f);
+}
+
+int ap_bench_results_csv(const cJSON *results, const char *path, ap_error **err)
+{
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(results, "measurements"), *m;
+    int machines = 0;
+    cJSON_ArrayForEach(m, ms)
+    {
+        machines |= cJSON_GetObjectItemCaseSensitive(m, "machine") != NULL;
+    }
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (f == NULL)
+        return ap_error_make(err, errno, "the CSV of %s", path);
+    /* Undefined statistics are empty fields; ci95_status says why the interval's are, status
+     * what the figure is worth (status.h). A metric whose every sample was left out (noisy)
+     * has n 0 and no statistics. */
+    fputs("id,suite,workload,image,language,metric,unit,n,median,min,max,mad,cv,ci95_lo,ci95_hi,"
+          "unstable,ci95_coverage,ci95_status,status",
+          f);
+    fputs(machines ? ",machine\n" : "\n", f);
+    cJSON_ArrayForEach(m, ms)
+    {
+        const cJSON *metric;
+        cJSON_ArrayForEach(metric, cJSON_GetObjectItemCaseSensitive(m, "metrics"))
+        {
+            if (cJSON_GetObjectItemCaseSensitive(metric, "stats") != NULL)
+                csv_row(f, m, metric, machines);
+        }
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(out);
+        return ap_error_make(err, ENOMEM, "the CSV of %s", path);
+    }
+    int rc = ap_fs_write_atomic(path, out, len, 0644, err);
+    free(out);
+    return rc;
 }

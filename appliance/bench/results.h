@@ -55,4 +55,11 @@ int ap_bench_results_check(const cJSON *results, char *run_id, ap_error **err);
  * of the statistics, for readers that change samples (appliance merge --pool pools them). */
 void ap_bench_results_restat(cJSON *results);
 
+/* Writes path (atomically) as CSV: a header, then one row per measurement and metric that has
+ * statistics (id, suite, workload, image, language, metric, unit, n, median, min, max, mad, cv,
+ * ci95_lo, ci95_hi, unstable, ci95_coverage, ci95_status, status); undefined statistics are
+ * empty fields. Results whose measurements carry a machine (appliance merge of several machine
+ * types, unpooled) add a last column, machine. */
+int ap_bench_results_csv(const cJSON *results, const char *path, ap_error **err);
+
 #endif

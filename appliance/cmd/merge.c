@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../bench/results.h"
 #include "../bundle/minisign.h"
 #include "../campaign/merge.h"
 #include "../core/cleanup.h"
@@ -34,6 +35,8 @@ static void merge_usage(FILE *out)
             "DIR/results.json lists every part's archive and sha256 (run.merged), the machine\n"
             "types (environment.machines), and each measurement's shard and host. Measurements\n"
             "of different machine types are kept apart (each with its machine) unless --pool.\n"
+            "DIR/results.csv has a row per measurement and metric (with a machine column\n"
+            "when there are several machine types).\n"
             "When every part carries the same claims.json, it is kept and the merged results\n"
             "are judged (verdicts.json, report.md, report.html), as reproduce does.\n"
             "\n"
@@ -172,9 +175,9 @@ static const struct ap_merge_part *common_claims(const struct ap_merge_part *p, 
     return NULL;
 }
 
-/* Writes DIR/results.json (whole, under its final name only when complete) and, when the
- * parts share a claims file, DIR/claims.json and the judgement. claims gets the claims path
- * ("" for none). */
+/* Writes DIR/results.json (whole, under its final name only when complete), DIR/results.csv
+ * and, when the parts share a claims file, DIR/claims.json and the judgement. claims gets the
+ * claims path ("" for none). */
 static int write_out(const struct merge_opts *o, const struct ap_merge_part *parts, size_t n,
                      const cJSON *doc, char *claims, size_t len)
 {
@@ -189,9 +192,7 @@ static int write_out(const struct merge_opts *o, const struct ap_merge_part *par
     }
     /* No file of an older run stays beside the merged results to be packed with them. */
     if (ap_fs_mkdir_p(o->out, 0755, &err) < 0 || ap_cmd_clear_judgement(o->out, &err) < 0 ||
-        (unlink(csv) < 0 && errno != ENOENT &&
-         ap_error_make(&err, errno, "removing the older run's %s", csv) < 0) ||
-        ap_json_write_file(results, doc, &err) < 0)
+        ap_json_write_file(results, doc, &err) < 0 || ap_bench_results_csv(doc, csv, &err) < 0)
         return ap_cmd_fail(&err);
     const struct ap_merge_part *with = common_claims(parts, n);
     if (with == NULL) {

@@ -91,6 +91,13 @@ check "the statistics are the parts' own (nothing pooled)" \
     bash -c "cmp -s <(jq -s -S '[.[].measurements[] | {id, metrics}] | sort_by(.id)' \
                          '$TMP/parts/s0/results.json' '$TMP/parts/s1/results.json') \
                     <(jq -S '[.measurements[] | {id, metrics}] | sort_by(.id)' '$M')"
+CSV="$TMP/work/merged/results.csv"
+check "results.csv beside it, with bench's header (no machine column: one machine type)" bash -c \
+    "head -n 1 '$CSV' | grep -qx 'id,suite,workload,image,language,metric,unit,n,median,min,max,mad,cv,ci95_lo,ci95_hi,unstable,ci95_coverage,ci95_status,status'"
+same "... and one row per measurement and metric of the merged results" \
+    "$(tail -n +2 "$CSV" | cut -d, -f1,6 | sort)" \
+    "$(jq -r '.measurements[] | .id as $id | .metrics | to_entries[] |
+              select(.value.stats != null) | "\($id),\(.key)"' "$M" | sort)"
 
 run python3 tests/bench/validate-results "$M"
 expect_rc 0 "the merged results validate against the schema (tests/bench/validate-results)"

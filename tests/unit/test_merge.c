@@ -1,11 +1,15 @@
 /* campaign/merge: the checks that parts make one campaign, and the merged document, on
  * synthetic parts built here (no archive: what ap_merge_read_part hands over). */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bench/results.h"
 #include "campaign/merge.h"
+#include "core/fs.h"
 #include "core/hash.h"
 #include "test.h"
 
@@ -111,6 +115,28 @@ static int has(const char *msg, const char *what)
     return strstr(msg, what) != NULL;
 }
 
+/* The CSV ap_bench_results_csv writes for doc, into buf (empty when it fails). */
+static void csv_of(const cJSON *doc, char *buf, size_t len)
+{
+    char path[] = "/tmp/test_merge.csv.XXXXXX";
+    int fd = mkstemp(path);
+    ap_error *err = NULL;
+    char *text = NULL;
+    size_t n = 0;
+    buf[0] = '\0';
+    if (fd >= 0 && ap_bench_results_csv(doc, path, &err) == 0 &&
+        ap_fs_read_file(AT_FDCWD, path, len, &text, &n, &err) == 0)
+        snprintf(buf, len, "%s", text);
+    if (err != NULL)
+        test_note("%s", err->msg);
+    ap_error_release(&err);
+    free(text);
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+}
+
 TEST(accepts_two_shards_and_records_every_part)
 {
     struct spec s[] = {{"b.tar.zst", 1, 2, .base = 10}, {"a.tar.zst", 0, 2, .base = 20}};
@@ -205,6 +231,15 @@ TEST(keeps_machine_types_apart)
                  cJSON_GetStringValue(at(doc, "measurements.2.id"))) == 0);
     CHECK(at(doc, "measurements.2.metrics.wall_s.samples.0")->valuedouble == 100);
     CHECK(cJSON_IsFalse(at(doc, "run.merged.pooled")));
+    /* The CSV tells the machine types' rows apart by a last column. */
+    char csv[8192];
+    csv_of(doc, csv, sizeof(csv));
+    CHECK_MSG(has(csv, ",ci95_status,status,machine\n"), "%s", csv);
+    CHECK_MSG(has(csv, "\ncpu/task0/go,cpu,task,go,go,wall_s,s,3,11,") &&
+                  has(csv, ",n-too-small,n-too-small,m1\n") &&
+                  has(csv, "\ncpu/task0/go,cpu,task,go,go,wall_s,s,3,101,") &&
+                  has(csv, ",n-too-small,n-too-small,m2\n"),
+              "%s", csv);
     cJSON_Delete(doc);
     /* Each machine type needs every shard: m2 without its shard 1 is refused. */
     struct spec s[] = {two_types[0], two_types[2], two_types[3]};
@@ -228,5 +263,11 @@ TEST(pools_machine_types_with_bench_statistics)
     CHECK(at(m, "stats.ci95_lo") != NULL && cJSON_IsNumber(at(m, "stats.ci95_lo")));
     CHECK(strcmp(cJSON_GetStringValue(at(m, "status")), "unstable") == 0);
     CHECK(has(cJSON_GetStringValue(at(doc, "warnings.0")), "pooled (--pool)"));
+    /* Control: pooled, no measurement has a machine, and the CSV has no such column. */
+    char csv[8192];
+    csv_of(doc, csv, sizeof(csv));
+    CHECK_MSG(has(csv, ",ci95_status,status\ncpu/task0/go,cpu,task,go,go,wall_s,s,6,56,"), "%s",
+              csv);
+    CHECK(!has(csv, "machine"));
     cJSON_Delete(doc);
 }
