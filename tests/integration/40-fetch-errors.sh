@@ -12,19 +12,6 @@ IMAGE=python-3.13
 LOCK=images/$IMAGE/lock.json
 
 sha_of() { sha256sum <"$1" | cut -d' ' -f1; }
-# flip_byte FILE [OFFSET]: inverts one byte in place (the middle one by default).
-flip_byte() {
-    python3 - "$1" "${2:--1}" <<'EOF'
-import sys
-path, off = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    data = bytearray(f.read())
-    i = len(data) // 2 if off < 0 else off
-    data[i] ^= 0xFF
-    f.seek(0)
-    f.write(data)
-EOF
-}
 # pkg FIELD INDEX: a field of the INDEX-th package of the lock (sorted by size when INDEX is
 # "smallest" or "second-smallest").
 pkg() {

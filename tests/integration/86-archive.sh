@@ -296,7 +296,7 @@ run "$APPLIANCE" pack "$RUN" --key "$KEY" --out "$TMP/nocache" --with-inputs --c
 expect_rc 1 "a pinned input missing from the cache is an error"
 check "... saying so, with a hint" err_has "is a pinned input that is not in the download cache"
 cp "$XI/inputs/blobs/sha256/$FIRST" "$TMP/cache/blobs/sha256/$FIRST"
-printf 'X' | dd of="$TMP/cache/blobs/sha256/$FIRST" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$TMP/cache/blobs/sha256/$FIRST" 100
 run "$APPLIANCE" pack "$RUN" --key "$KEY" --out "$TMP/nocache" --with-inputs --cache "$TMP/cache"
 expect_rc 1 "a damaged pinned input is an error"
 check "... naming the digest the lock pins" err_has "but the lock pins $FIRST"

@@ -327,7 +327,8 @@ check "... saying it verified the archive" err_has "verified"
 
 cp "$ARCHIVE" "$TMP/tampered.tar.zst"
 cp "$ARCHIVE.minisig" "$TMP/tampered.tar.zst.minisig"
-printf '\001' | dd of="$TMP/tampered.tar.zst" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip_byte "$TMP/tampered.tar.zst" 100
+check "the tampered copy differs from the archive" sh -c "! cmp -s '$ARCHIVE' '$TMP/tampered.tar.zst'"
 run "$APPLIANCE" rerun "$TMP/tampered.tar.zst" -p "$TMP/k.pub" --out "$TMP/rerun2" --allow-noisy
 expect_rc 1 "a tampered archive is refused before anything runs"
 check "... with no new results" test ! -e "$TMP/rerun2/results.json"

@@ -29,6 +29,20 @@ expect_rc() {
 same() {
     if [ -n "$2" ] && [ "$2" = "$3" ]; then pass "$1"; else fail "$1 ('$2' vs '$3')"; fi
 }
+# flip_byte FILE [OFFSET]: inverts one byte in place (the middle one by default), so the file
+# surely changes (writing a fixed byte leaves it as it was when that byte was already there).
+flip_byte() {
+    python3 - "$1" "${2:--1}" <<'EOF'
+import sys
+path, off = sys.argv[1], int(sys.argv[2])
+with open(path, "r+b") as f:
+    data = bytearray(f.read())
+    i = len(data) // 2 if off < 0 else off
+    data[i] ^= 0xFF
+    f.seek(0)
+    f.write(data)
+EOF
+}
 err_has() { grep -qF -- "$1" "$TMP/stderr"; }
 # jqe FILTER FILE: passes when the filter's last output is neither false nor null. An empty
 # FILE fails: jq -e (1.6) exits 0 when it reads no input at all.
