@@ -127,12 +127,11 @@ static const struct option opts[] = {{"suite", required_argument, NULL, O_SUITE}
 
 #define MAX_COUNT 100000 /* --repeat and --warmup at most */
 
+/* --repeat and --warmup: a whole number from min to MAX_COUNT into *out. */
 static int parse_count(const char *s, int min, int *out)
 {
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > MAX_COUNT)
+    long v;
+    if (ap_cmd_parse_count(s, min, MAX_COUNT, &v) < 0)
         return -1;
     *out = (int)v;
     return 0;
